@@ -1,0 +1,159 @@
+/*
+ * api.h - the HTTP API: routing, authentication, idempotency and the
+ * helpers the resource handlers share (body decoding, field validation,
+ * id/uid lookup, pagination). The handlers live in api_app.c,
+ * api_endpoint.c, api_evtype.c, api_msg.c and api_health.c.
+ *
+ * Threads: api_dispatch() and every handler run on libmicrohttpd's threads
+ * and only read the store (short read transactions). Writes are apply
+ * functions handed to api_submit(); they run on the writer thread inside
+ * the batch transaction, so a uniqueness check made there cannot race.
+ */
+#ifndef HOOKD_API_H
+#define HOOKD_API_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "http.h"
+#include "id.h"
+#include "store.h"
+
+struct config;
+
+enum api_scope { SCOPE_NONE = 0, SCOPE_INGEST = 1, SCOPE_ADMIN = 2 };
+
+struct api {
+    const struct config *cfg;
+    struct store *store;
+    struct writer *writer;
+    const char *admin_token;
+    char **ingest_tokens;     /* NULL-terminated */
+    int64_t started_ms;
+};
+
+#define API_MAX_PARAMS 4
+typedef void (*api_handler)(struct api *a, struct http_req *r, char **params);
+
+/* The http_dispatch_fn for http_start(); ctx is a struct api. */
+void api_dispatch(void *ctx, struct http_req *r);
+
+/*
+ * Hand a write to the writer (see http_submit), with idempotency: a POST
+ * carrying an idempotency-key whose 2xx answer was saved gets that answer
+ * again, byte for byte; a new 2xx answer is saved in the same transaction
+ * as the write it acknowledges.
+ */
+void api_submit(struct http_req *r, http_apply_fn apply, void *data, void (*data_free)(void *));
+
+/* Begin a read transaction or answer 500 and return NULL. */
+struct store_txn *api_read(struct api *a, struct http_req *r);
+
+/*
+ * The request body as a JSON object; on failure answers 422
+ * (value_error.jsondecode, or too deep) and returns NULL. Caller decrefs.
+ * An empty body gives an empty object when empty_ok.
+ */
+json_t *api_body(struct api *a, struct http_req *r, int empty_ok);
+
+/*
+ * Field validators. Each returns 0 when the field is valid (absent counts
+ * as valid unless required) and otherwise answers 422 with loc
+ * ["body", name] and returns -1. "present" outputs say whether the key was
+ * in the object at all (PATCH: absent keeps, null clears).
+ */
+int api_str(struct http_req *r, json_t *o, const char *name, int required, size_t minlen,
+            size_t maxlen, const char **out);
+/* uid pattern ^[a-zA-Z0-9\-_.]+$, 1..256, not starting with prefix. NULL out for null/absent. */
+int api_uid(struct http_req *r, json_t *o, const char *name, const char *prefix,
+            const char **out);
+/* Name pattern (event types, channels) with a max length. */
+int api_is_name(const char *s, size_t maxlen);
+int api_int(struct http_req *r, json_t *o, const char *name, int64_t min, int64_t max,
+            int64_t *out, int *present);
+int api_bool(struct http_req *r, json_t *o, const char *name, int *out, int *present);
+/* metadata: object of string values, serialised size <= 4096. */
+int api_metadata(struct http_req *r, json_t *o, const char *name, json_t **out);
+/* Array of names (api_is_name, maxlen), count in [min, max]; null gives NULL. */
+int api_names(struct http_req *r, json_t *o, const char *name, size_t min, size_t max,
+              size_t maxlen, json_t **out);
+
+/* Boolean query parameter: "true"/"false"; dflt when absent. -1 (and 422) when bad. */
+int api_qbool(struct http_req *r, const char *name, int dflt);
+/* Time query parameter (RFC 3339). 0 absent, 1 set, -1 (and 422) when bad. */
+int api_qtime(struct http_req *r, const char *name, int64_t *ms);
+
+/* Resolve an id or uid in its parent scope; 0 or HOOKD_ENOTFOUND. */
+int api_find_app(struct store_txn *t, const char *id_or_uid, char out[ID_MAX]);
+int api_find_endpoint(struct store_txn *t, const char *app_id, const char *id_or_uid,
+                      char out[ID_MAX]);
+int api_find_msg(struct store_txn *t, const char *app_id, const char *id_or_uid,
+                 char out[ID_MAX]);
+/* Reply 404 with a detail naming the entity. */
+void api_not_found(struct http_req *r, const char *what);
+/* Reply 500 for an unexpected store error (logged). */
+void api_store_error(struct http_req *r, int err);
+
+/* Bind / free a uid in the uids database (writer thread). */
+int api_uid_put(struct store_txn *t, char kind, const char *parent, const char *uid,
+                const char *id);
+int api_uid_del(struct store_txn *t, char kind, const char *parent, const char *uid);
+
+/* Record times: ms integer fields copied to out as RFC 3339 strings. */
+void api_set_time(json_t *out, const char *name, json_t *rec, const char *field);
+
+/*
+ * Pagination (API.md 3.7) over keys prefix|id of db, windowed to
+ * [lo_id, hi_id) when those are non-NULL. row() turns a record into its
+ * output object, or NULL to skip it (filters). Answers the ListResponse
+ * envelope, or 422 for a bad limit/order.
+ */
+typedef json_t *(*api_row_fn)(const struct store_kv *kv, void *arg);
+struct api_page {
+    enum store_db db;
+    const char *prefix;       /* "" for top-level collections */
+    int descending;           /* default order */
+    int fixed_order;          /* ignore ?order= (event types) */
+    const char *lo_id, *hi_id;
+    api_row_fn row;
+    void *arg;
+};
+void api_list(struct http_req *r, struct store_txn *t, const struct api_page *p);
+
+/*
+ * A write's state between the HTTP thread and the writer: copies of the
+ * path parameters, the decoded body (reference taken), a record under
+ * construction, the arrival time, and one option flag. Freed with the
+ * request (api_job_free is the data_free of api_submit).
+ */
+struct api_job {
+    char *p[API_MAX_PARAMS];
+    json_t *in;
+    json_t *rec;
+    int64_t now;
+    int opt;
+};
+struct api_job *api_job_new(char **params, json_t *in);
+void api_job_free(void *job);
+
+/* Applications, shared with message create's embedded application. */
+json_t *api_app_new_rec(struct http_req *r, json_t *in, int64_t now);  /* NULL after 422 */
+json_t *api_app_out(json_t *rec);
+/* Write an app record and its uid (writer); 409 answered on a uid clash. */
+int api_app_store(struct http_req *r, struct store_txn *t, json_t *rec, const char *old_uid);
+
+/* Handlers, one per route (see the table in api.c). */
+#define H(name) void name(struct api *a, struct http_req *r, char **p)
+H(api_health);
+H(api_app_create); H(api_app_list); H(api_app_get); H(api_app_put); H(api_app_patch);
+H(api_app_delete);
+H(api_ep_create); H(api_ep_list); H(api_ep_get); H(api_ep_put); H(api_ep_patch);
+H(api_ep_delete); H(api_ep_secret_get); H(api_ep_secret_rotate); H(api_ep_headers_get);
+H(api_ep_headers_put); H(api_ep_headers_patch);
+H(api_et_create); H(api_et_list); H(api_et_get); H(api_et_put); H(api_et_patch);
+H(api_et_delete);
+H(api_msg_create); H(api_msg_list); H(api_msg_get);
+#undef H
+
+#endif

@@ -1,0 +1,306 @@
+/*
+ * api_app.c - applications (API.md 4.1).
+ *
+ * Record (apps database, JSON): id, name, uid (string or null),
+ * throttleRate (int or null), metadata (object), createdAt, updatedAt (ms).
+ * Uniqueness of uids is checked in the writer's transaction, so two
+ * concurrent creates with one uid cannot both win.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "clock.h"
+#include "err.h"
+#include "mem.h"
+
+json_t *api_app_out(json_t *rec)
+{
+    json_t *o = json_object();
+    json_object_set(o, "id", json_object_get(rec, "id"));
+    json_object_set(o, "name", json_object_get(rec, "name"));
+    json_t *uid = json_object_get(rec, "uid");
+    json_object_set_new(o, "uid", uid ? json_incref(uid) : json_null());
+    json_t *tr = json_object_get(rec, "throttleRate");
+    json_object_set_new(o, "throttleRate", tr ? json_incref(tr) : json_null());
+    json_object_set_new(o, "rateLimit", tr ? json_incref(tr) : json_null());
+    json_t *md = json_object_get(rec, "metadata");
+    json_object_set_new(o, "metadata", md ? json_incref(md) : json_object());
+    api_set_time(o, "createdAt", rec, "createdAt");
+    api_set_time(o, "updatedAt", rec, "updatedAt");
+    return o;
+}
+
+/*
+ * Validate ApplicationIn (patch: every field optional) and copy the given
+ * fields into rec. 0, or -1 after answering 422.
+ */
+static int app_fields(struct http_req *r, json_t *in, json_t *rec, int patch)
+{
+    const char *name, *uid;
+    int64_t rate;
+    int has_rate, has_rate2;
+    json_t *md;
+    if (api_str(r, in, "name", !patch, 1, 256, &name) || api_uid(r, in, "uid", "app_", &uid)
+        || api_int(r, in, "throttleRate", 1, 65535, &rate, &has_rate))
+        return -1;
+    if (!has_rate && api_int(r, in, "rateLimit", 1, 65535, &rate, &has_rate2))
+        return -1;
+    if (api_metadata(r, in, "metadata", &md))
+        return -1;
+    for (const char *p = name; p && *p; p++)
+        if ((unsigned char)*p <= 0x08) {
+            http_verror(r, "body.name", "value_error", "must not contain control bytes 0x00-0x08");
+            return -1;
+        }
+    if (name)
+        json_object_set_new(rec, "name", json_string(name));
+    if (!patch || json_object_get(in, "uid"))
+        json_object_set_new(rec, "uid", uid ? json_string(uid) : json_null());
+    if (!patch || has_rate || json_object_get(in, "rateLimit"))
+        json_object_set_new(rec, "throttleRate", rate >= 0 ? json_integer(rate) : json_null());
+    if (!patch || json_object_get(in, "metadata"))
+        json_object_set_new(rec, "metadata", md ? json_incref(md) : json_object());
+    return 0;
+}
+
+static const char *rec_uid(json_t *rec)
+{
+    return json_string_value(json_object_get(rec, "uid"));
+}
+
+/* Write rec (and its uid binding, replacing old_uid's) in the writer. */
+int api_app_store(struct http_req *r, struct store_txn *t, json_t *rec, const char *old_uid)
+{
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    const char *uid = rec_uid(rec);
+    int rc = 0;
+    if (old_uid && (!uid || strcmp(old_uid, uid) != 0))
+        rc = api_uid_del(t, 'a', "", old_uid);
+    if (!rc && uid && (!old_uid || strcmp(old_uid, uid) != 0)) {
+        rc = api_uid_put(t, 'a', "", uid, id);
+        if (rc == HOOKD_EEXIST) {
+            http_error(r, 409, "conflict", "An application with that id or uid already exists");
+            return rc;
+        }
+    }
+    if (!rc)
+        rc = store_put_json(t, DB_APPS, id, strlen(id), rec);
+    return rc;
+}
+
+static int create_apply(struct http_req *r, struct store_txn *t)
+{
+    struct api_job *j = r->data;
+    const char *uid = rec_uid(j->rec);
+    char found[ID_MAX];
+    if (uid && api_find_app(t, uid, found) == 0 && j->opt) {
+        json_t *rec;
+        int rc = store_get_json(t, DB_APPS, found, strlen(found), &rec);
+        if (rc)
+            return rc;
+        http_reply_json(r, 200, api_app_out(rec));
+        json_decref(rec);
+        return 0;
+    }
+    int rc = api_app_store(r, t, j->rec, NULL);
+    if (!rc)
+        http_reply_json(r, 201, api_app_out(j->rec));
+    return rc;
+}
+
+/* A fresh record with id and times, fields from in. NULL after a 422. */
+json_t *api_app_new_rec(struct http_req *r, json_t *in, int64_t now)
+{
+    char id[ID_MAX];
+    id_new_at("app_", now, id);
+    json_t *rec = json_pack("{s:s, s:I, s:I}", "id", id, "createdAt", (json_int_t)now,
+                            "updatedAt", (json_int_t)now);
+    if (app_fields(r, in, rec, 0)) {
+        json_decref(rec);
+        return NULL;
+    }
+    return rec;
+}
+
+void api_app_create(struct api *a, struct http_req *r, char **p)
+{
+    json_t *in = api_body(a, r, 0);
+    if (!in)
+        return;
+    int get_if_exists = api_qbool(r, "get_if_exists", 0);
+    struct api_job *j = api_job_new(p, in);
+    if (get_if_exists < 0 || !(j->rec = api_app_new_rec(r, in, j->now))) {
+        api_job_free(j);
+        return;
+    }
+    j->opt = get_if_exists;
+    api_submit(r, create_apply, j, api_job_free);
+}
+
+static json_t *list_row(const struct store_kv *kv, void *arg)
+{
+    json_t *rec = json_loadb(kv->val, kv->vlen, 0, NULL);
+    if (!rec)
+        return NULL;
+    json_t *o = api_app_out(rec);
+    json_decref(rec);
+    return o;
+}
+
+void api_app_list(struct api *a, struct http_req *r, char **p)
+{
+    struct store_txn *t = api_read(a, r);
+    if (!t)
+        return;
+    struct api_page pg = { .db = DB_APPS, .prefix = "", .descending = 0, .row = list_row };
+    api_list(r, t, &pg);
+    store_abort(t);
+}
+
+/* Load the app named by id or uid; 0, or an error code after answering. */
+static int load_app(struct http_req *r, struct store_txn *t, const char *x, json_t **rec)
+{
+    char id[ID_MAX];
+    int rc = api_find_app(t, x, id);
+    if (!rc)
+        rc = store_get_json(t, DB_APPS, id, strlen(id), rec);
+    if (rc == HOOKD_ENOTFOUND)
+        api_not_found(r, "application");
+    else if (rc)
+        api_store_error(r, rc);
+    return rc;
+}
+
+void api_app_get(struct api *a, struct http_req *r, char **p)
+{
+    struct store_txn *t = api_read(a, r);
+    json_t *rec;
+    if (!t)
+        return;
+    if (load_app(r, t, p[0], &rec) == 0) {
+        http_reply_json(r, 200, api_app_out(rec));
+        json_decref(rec);
+    }
+    store_abort(t);
+}
+
+/* PUT and PATCH: update in the writer (PUT creates when missing). */
+static int update_apply(struct http_req *r, struct store_txn *t)
+{
+    struct api_job *j = r->data;
+    int patch = j->opt;
+    json_t *rec;
+    char id[ID_MAX];
+    int rc = api_find_app(t, j->p[0], id);
+    if (rc == HOOKD_ENOTFOUND && !patch) {
+        if (!json_object_get(j->in, "uid") && !id_is("app_", j->p[0]))
+            json_object_set_new(j->in, "uid", json_string(j->p[0]));
+        if (!(j->rec = api_app_new_rec(r, j->in, j->now)))
+            return HOOKD_EINVAL;
+        rc = api_app_store(r, t, j->rec, NULL);
+        if (!rc)
+            http_reply_json(r, 201, api_app_out(j->rec));
+        return rc;
+    }
+    if (rc == 0)
+        rc = store_get_json(t, DB_APPS, id, strlen(id), &rec);
+    if (rc) {
+        if (rc == HOOKD_ENOTFOUND)
+            api_not_found(r, "application");
+        return rc;
+    }
+    char *old_uid = rec_uid(rec) ? xstrdup(rec_uid(rec)) : NULL;
+    rc = app_fields(r, j->in, rec, patch) ? HOOKD_EINVAL : 0;
+    json_object_set_new(rec, "updatedAt", json_integer(j->now));
+    if (!rc)
+        rc = api_app_store(r, t, rec, old_uid);
+    if (!rc)
+        http_reply_json(r, 200, api_app_out(rec));
+    free(old_uid);
+    json_decref(rec);
+    return rc;
+}
+
+static void submit_update(struct api *a, struct http_req *r, char **p, int patch)
+{
+    json_t *in = api_body(a, r, 0);
+    if (!in)
+        return;
+    struct api_job *j = api_job_new(p, in);
+    j->opt = patch;
+    /* validate now so a bad body never reaches the writer */
+    json_t *scratch = json_object();
+    int bad = app_fields(r, in, scratch, patch);
+    json_decref(scratch);
+    if (bad) {
+        api_job_free(j);
+        return;
+    }
+    api_submit(r, update_apply, j, api_job_free);
+}
+
+void api_app_put(struct api *a, struct http_req *r, char **p)
+{
+    submit_update(a, r, p, 0);
+}
+
+void api_app_patch(struct api *a, struct http_req *r, char **p)
+{
+    submit_update(a, r, p, 1);
+}
+
+/* Drop every endpoint of app_id with its uid binding. */
+static int delete_endpoints(struct store_txn *t, const char *app_id)
+{
+    struct store_cursor *c;
+    struct store_kv kv;
+    size_t al = strlen(app_id);
+    int rc = store_cursor_open(t, DB_ENDPOINTS, &c);
+    if (rc)
+        return rc;
+    rc = store_cursor_seek(c, app_id, al, &kv);
+    while (rc == 0 && kv.klen > al && memcmp(kv.key, app_id, al) == 0) {
+        json_t *ep = json_loadb(kv.val, kv.vlen, 0, NULL);
+        const char *uid = ep ? json_string_value(json_object_get(ep, "uid")) : NULL;
+        if (uid)
+            rc = api_uid_del(t, 'e', app_id, uid);
+        json_decref(ep);
+        if (!rc)
+            rc = store_cursor_del(c);
+        if (!rc)
+            rc = store_cursor_seek(c, app_id, al, &kv);
+    }
+    store_cursor_close(c);
+    return rc == HOOKD_ENOTFOUND || rc > 0 ? 0 : rc;
+}
+
+static int delete_apply(struct http_req *r, struct store_txn *t)
+{
+    struct api_job *j = r->data;
+    json_t *rec;
+    char id[ID_MAX];
+    int rc = api_find_app(t, j->p[0], id);
+    if (!rc)
+        rc = store_get_json(t, DB_APPS, id, strlen(id), &rec);
+    if (rc) {
+        if (rc == HOOKD_ENOTFOUND)
+            api_not_found(r, "application");
+        return rc;
+    }
+    if (rec_uid(rec))
+        rc = api_uid_del(t, 'a', "", rec_uid(rec));
+    json_decref(rec);
+    if (!rc)
+        rc = delete_endpoints(t, id);
+    if (!rc)
+        rc = store_del(t, DB_APPS, id, strlen(id));
+    if (!rc)
+        http_reply(r, 204, xstrdup(""), 0);
+    return rc;
+}
+
+void api_app_delete(struct api *a, struct http_req *r, char **p)
+{
+    api_submit(r, delete_apply, api_job_new(p, NULL), api_job_free);
+}

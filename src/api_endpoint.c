@@ -1,0 +1,791 @@
+/*
+ * api_endpoint.c - endpoints, their signing secrets and custom headers
+ * (API.md 4.2).
+ *
+ * Record (endpoints database, key app_id|ep_id, JSON):
+ *   id, appId, url, description, uid (string or null),
+ *   throttleRate (int or null), version (int), disabled (bool),
+ *   eventTypes (array of names or null), channels (array or null),
+ *   metadata (object), headers (object name -> value),
+ *   secret (the current key, "whsec_<base64>"),
+ *   oldSecrets (array of {"key": "whsec_...", "expiresAt": ms}),
+ *   createdAt, updatedAt (ms).
+ * The delivery code reads these fields: a request is signed with secret
+ * and with every oldSecrets key whose expiresAt is still in the future,
+ * and carries the headers after its own.
+ *
+ * The API speaks two names for the type filter (eventTypes in 2.x,
+ * filterTypes in 1.x); both are read, the record keeps eventTypes, and both
+ * are written out. Whether the named event types exist is checked in the
+ * writer's transaction, like uid uniqueness, so the answer cannot be stale.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <mbedtls/base64.h>
+
+#include "api.h"
+#include "clock.h"
+#include "err.h"
+#include "mem.h"
+
+enum ep_mode { EP_CREATE, EP_PUT, EP_PATCH };
+
+#define SECRET_RAW 24
+#define OLD_SECRETS_MAX 10
+#define GRACE_DEFAULT_S 86400
+#define HEADER_VALUE_MAX 4096
+
+static const char *const forbidden_headers[] = {
+    "user-agent", "content-type", "content-length", "transfer-encoding", "keep-alive", "te",
+    "trailers", "upgrade", "age", "cache-control", "clear-site-data", "expires", "pragma",
+    "warning", "content-encoding", "content-language", "content-location",
+    "proxy-authenticate", "proxy-authorization", NULL
+};
+static const char *const forbidden_prefixes[] = {
+    "x-amz-", "x-amzn-", "x-google", "x-goog-", "x-gfe", "x-azure-", "x-fd-", "x-svix-",
+    "svix-", NULL
+};
+static const char *const sensitive_headers[] = {
+    "authorization", "x-auth-token", "x-api-key", "www-authenticate", "proxy-authenticate",
+    "proxy-authorization", NULL
+};
+
+static const char *str_of(json_t *rec, const char *k)
+{
+    return json_string_value(json_object_get(rec, k));
+}
+
+static json_t *or_null(json_t *v)
+{
+    return v ? json_incref(v) : json_null();
+}
+
+static json_t *ep_out(json_t *rec)
+{
+    json_t *o = json_object();
+    json_object_set(o, "id", json_object_get(rec, "id"));
+    json_object_set(o, "url", json_object_get(rec, "url"));
+    json_object_set(o, "description", json_object_get(rec, "description"));
+    json_object_set_new(o, "uid", or_null(json_object_get(rec, "uid")));
+    json_t *tr = json_object_get(rec, "throttleRate");
+    json_object_set_new(o, "throttleRate", or_null(tr));
+    json_object_set_new(o, "rateLimit", or_null(tr));
+    json_object_set(o, "version", json_object_get(rec, "version"));
+    json_object_set(o, "disabled", json_object_get(rec, "disabled"));
+    json_t *types = json_object_get(rec, "eventTypes");
+    json_object_set_new(o, "eventTypes", or_null(types));
+    json_object_set_new(o, "filterTypes", or_null(types));
+    json_object_set_new(o, "channels", or_null(json_object_get(rec, "channels")));
+    json_t *md = json_object_get(rec, "metadata");
+    json_object_set_new(o, "metadata", md ? json_incref(md) : json_object());
+    api_set_time(o, "createdAt", rec, "createdAt");
+    api_set_time(o, "updatedAt", rec, "updatedAt");
+    return o;
+}
+
+/* 422 with loc ["body", name]. */
+static void field_error(struct http_req *r, const char *name, const char *msg)
+{
+    char loc[64];
+    snprintf(loc, sizeof(loc), "body.%s", name);
+    http_verror(r, loc, "value_error", msg);
+}
+
+/* http or https, an authority with a host, no spaces or control bytes. */
+static int url_check(struct http_req *r, const char *url)
+{
+    if (!url)
+        return 0;
+    size_t skip = strncasecmp(url, "https://", 8) == 0 ? 8
+                  : strncasecmp(url, "http://", 7) == 0 ? 7 : 0;
+    if (!skip) {
+        field_error(r, "url", "url must start with http:// or https://");
+        return -1;
+    }
+    for (const char *s = url; *s; s++)
+        if ((unsigned char)*s <= 0x20 || *s == 0x7f) {
+            field_error(r, "url", "url must not contain spaces or control characters");
+            return -1;
+        }
+    const char *h = url + skip;
+    size_t n = strcspn(h, "/?#");
+    const char *at = memrchr(h, '@', n);
+    if (at) {
+        n -= (size_t)(at + 1 - h);
+        h = at + 1;
+    }
+    size_t hl = h[0] == '[' ? n : strcspn(h, ":");
+    if ((hl < n ? hl : n) == 0 || (h[0] == '[' && !memchr(h, ']', n))) {
+        field_error(r, "url", "url must name a host");
+        return -1;
+    }
+    return 0;
+}
+
+/* The type filter key the body used (eventTypes wins), or NULL. */
+static const char *types_key(json_t *in)
+{
+    json_t *et = json_object_get(in, "eventTypes"), *ft = json_object_get(in, "filterTypes");
+    if (et && !json_is_null(et))
+        return "eventTypes";
+    if (ft && !json_is_null(ft))
+        return "filterTypes";
+    return et ? "eventTypes" : ft ? "filterTypes" : NULL;
+}
+
+/* A set of names: the array without repeats (new reference), or null. */
+static json_t *name_set(json_t *arr)
+{
+    if (!arr)
+        return json_null();
+    json_t *out = json_array(), *seen = json_object(), *x;
+    size_t i;
+    json_array_foreach(arr, i, x) {
+        const char *name = json_string_value(x);
+        if (!json_object_get(seen, name)) {
+            json_object_set_new(seen, name, json_true());
+            json_array_append(out, x);
+        }
+    }
+    json_decref(seen);
+    return out;
+}
+
+/* url, description, uid, throttleRate/rateLimit, version, disabled, metadata. */
+static int scalar_fields(struct http_req *r, json_t *in, json_t *rec, int patch)
+{
+    const char *url, *desc, *uid;
+    int64_t rate, version;
+    int has_rate, has_rate2, has_version, disabled = 0, has_disabled;
+    json_t *md;
+    if (api_str(r, in, "url", !patch, 1, 65536, &url) || url_check(r, url)
+        || api_str(r, in, "description", 0, 0, SIZE_MAX, &desc)
+        || api_uid(r, in, "uid", "ep_", &uid)
+        || api_int(r, in, "throttleRate", 1, 65535, &rate, &has_rate)
+        || (!has_rate && api_int(r, in, "rateLimit", 1, 65535, &rate, &has_rate2))
+        || api_int(r, in, "version", 1, INT32_MAX, &version, &has_version)
+        || api_bool(r, in, "disabled", &disabled, &has_disabled)
+        || api_metadata(r, in, "metadata", &md))
+        return -1;
+    if (url)
+        json_object_set_new(rec, "url", json_string(url));
+    if (!patch || json_object_get(in, "description"))
+        json_object_set_new(rec, "description", json_string(desc ? desc : ""));
+    if (!patch || json_object_get(in, "uid"))
+        json_object_set_new(rec, "uid", uid ? json_string(uid) : json_null());
+    if (!patch || has_rate || json_object_get(in, "rateLimit"))
+        json_object_set_new(rec, "throttleRate", rate >= 0 ? json_integer(rate) : json_null());
+    if (!patch || has_version)
+        json_object_set_new(rec, "version", json_integer(version >= 1 ? version : 1));
+    if (!patch || has_disabled)
+        json_object_set_new(rec, "disabled", json_boolean(disabled));
+    if (!patch || json_object_get(in, "metadata"))
+        json_object_set_new(rec, "metadata", md ? json_incref(md) : json_object());
+    return 0;
+}
+
+/* eventTypes/filterTypes and channels. */
+static int filter_fields(struct http_req *r, json_t *in, json_t *rec, int patch)
+{
+    const char *tkey = types_key(in);
+    json_t *types = NULL, *channels;
+    if ((tkey && api_names(r, in, tkey, 1, SIZE_MAX, 256, &types))
+        || api_names(r, in, "channels", 1, 10, 128, &channels))
+        return -1;
+    if (!patch || tkey)
+        json_object_set_new(rec, "eventTypes", name_set(types));
+    if (!patch || json_object_get(in, "channels"))
+        json_object_set_new(rec, "channels", name_set(channels));
+    return 0;
+}
+
+/*
+ * A signing secret: "whsec_" + base64, or the base64 alone, of 24..75
+ * bytes. *out gets a heap "whsec_..." string, or NULL when absent.
+ */
+static int secret_check(struct http_req *r, json_t *in, const char *name, char **out)
+{
+    const char *s;
+    *out = NULL;
+    if (api_str(r, in, name, 0, 1, 200, &s))
+        return -1;
+    if (!s)
+        return 0;
+    if (strncmp(s, "whsec_", 6) == 0)
+        s += 6;
+    size_t n = strlen(s), raw_len = 0;
+    unsigned char raw[128];
+    if (n < 32 || n > 100 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                       "0123456789+/=") != n
+        || mbedtls_base64_decode(raw, sizeof(raw), &raw_len, (const unsigned char *)s, n)
+        || raw_len < 24 || raw_len > 75) {
+        field_error(r, name, "secret must be 'whsec_' followed by the base64 of 24 to 75 bytes");
+        return -1;
+    }
+    *out = xmalloc(n + 7);
+    memcpy(*out, "whsec_", 6);
+    memcpy(*out + 6, s, n + 1);
+    return 0;
+}
+
+/* A fresh secret of 24 random bytes (heap string). */
+static char *secret_new(void)
+{
+    unsigned char raw[SECRET_RAW], b64[64];
+    size_t n = 0;
+    id_random(raw, sizeof(raw));
+    mbedtls_base64_encode(b64, sizeof(b64), &n, raw, sizeof(raw));
+    char *s = xmalloc(n + 7);
+    memcpy(s, "whsec_", 6);
+    memcpy(s + 6, b64, n);
+    s[n + 6] = '\0';
+    return s;
+}
+
+static int in_list(const char *const *list, const char *s)
+{
+    for (; *list; list++)
+        if (strcasecmp(*list, s) == 0)
+            return 1;
+    return 0;
+}
+
+/* Why a custom header cannot be used, or NULL when it can. */
+static const char *header_problem(const char *name, json_t *v, int allow_null)
+{
+    if (!*name || strspn(name, "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "abcdefghijklmnopqrstuvwxyz") != strlen(name))
+        return "is not a valid header name";
+    if (in_list(forbidden_headers, name))
+        return "cannot be set on an endpoint";
+    for (const char *const *p = forbidden_prefixes; *p; p++)
+        if (strncasecmp(name, *p, strlen(*p)) == 0)
+            return "uses a reserved prefix";
+    if (json_is_null(v) && allow_null)
+        return NULL;
+    if (!json_is_string(v))
+        return "must have a string value";
+    if (json_string_length(v) > HEADER_VALUE_MAX)
+        return "has a value longer than 4096 bytes";
+    if (strcspn(json_string_value(v), "\r\n") != json_string_length(v))
+        return "has a value with CR, LF or NUL";
+    return NULL;
+}
+
+/* headers: an object of valid custom headers (values may be null when allow_null). */
+static int headers_check(struct http_req *r, json_t *h, int allow_null)
+{
+    if (!json_is_object(h)) {
+        field_error(r, "headers", "headers must be an object of strings");
+        return -1;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(h, k, v) {
+        const char *why = header_problem(k, v, allow_null);
+        if (why) {
+            char msg[160];
+            snprintf(msg, sizeof(msg), "header '%.64s' %s", k, why);
+            field_error(r, "headers", msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Validate EndpointIn/EndpointPatch and copy the fields the mode takes into rec. */
+static int ep_fields(struct http_req *r, json_t *in, json_t *rec, enum ep_mode mode)
+{
+    char *secret;
+    if (scalar_fields(r, in, rec, mode == EP_PATCH) || filter_fields(r, in, rec, mode == EP_PATCH))
+        return -1;
+    if (mode == EP_PUT)
+        return 0;
+    if (secret_check(r, in, "secret", &secret))
+        return -1;
+    if (secret)
+        json_object_set_new(rec, "secret", json_string(secret));
+    free(secret);
+    if (mode == EP_CREATE) {
+        json_t *h = json_object_get(in, "headers");
+        if (h && !json_is_null(h) && headers_check(r, h, 0))
+            return -1;
+        json_object_set_new(rec, "headers", h && !json_is_null(h) ? json_deep_copy(h)
+                                                                    : json_object());
+    }
+    return 0;
+}
+
+/* A fresh record with id, times and a secret, fields from in. NULL after a 422. */
+static json_t *ep_new_rec(struct http_req *r, json_t *in, int64_t now, enum ep_mode mode)
+{
+    char id[ID_MAX];
+    id_new_at("ep_", now, id);
+    json_t *rec = json_pack("{s:s, s:I, s:I, s:{}, s:[]}", "id", id, "createdAt",
+                            (json_int_t)now, "updatedAt", (json_int_t)now, "headers",
+                            "oldSecrets");
+    if (ep_fields(r, in, rec, mode)) {
+        json_decref(rec);
+        return NULL;
+    }
+    if (!json_object_get(rec, "secret")) {
+        char *s = secret_new();
+        json_object_set_new(rec, "secret", json_string(s));
+        free(s);
+    }
+    return rec;
+}
+
+/* The store key app_id|ep_id of a record into key; its length. */
+static size_t ep_key(json_t *rec, char key[2 * ID_MAX])
+{
+    int n = snprintf(key, 2 * ID_MAX, "%s%s", str_of(rec, "appId"), str_of(rec, "id"));
+    return n > 0 && n < 2 * ID_MAX ? (size_t)n : 0;
+}
+
+/* Write rec (and its uid binding, replacing old_uid's) in the writer. */
+static int ep_store(struct http_req *r, struct store_txn *t, json_t *rec, const char *old_uid)
+{
+    const char *app = str_of(rec, "appId"), *id = str_of(rec, "id"), *uid = str_of(rec, "uid");
+    char key[2 * ID_MAX];
+    size_t klen = ep_key(rec, key);
+    int rc = klen ? 0 : HOOKD_EINVAL;
+    if (!rc && old_uid && (!uid || strcmp(old_uid, uid) != 0))
+        rc = api_uid_del(t, 'e', app, old_uid);
+    if (!rc && uid && (!old_uid || strcmp(old_uid, uid) != 0)) {
+        rc = api_uid_put(t, 'e', app, uid, id);
+        if (rc == HOOKD_EEXIST) {
+            http_error(r, 409, "conflict", "An endpoint with that id or uid already exists");
+            return rc;
+        }
+    }
+    if (!rc)
+        rc = store_put_json(t, DB_ENDPOINTS, key, klen, rec);
+    return rc;
+}
+
+/*
+ * In the writer: every name of the type filter the body set must be an
+ * event type that exists and is not archived. 0, or an error after a 422.
+ */
+static int types_exist(struct http_req *r, struct store_txn *t, json_t *in, json_t *rec)
+{
+    const char *tkey = types_key(in);
+    json_t *types = json_object_get(rec, "eventTypes"), *x;
+    size_t i;
+    if (!tkey || !json_is_array(types))
+        return 0;
+    json_array_foreach(types, i, x) {
+        const char *name = json_string_value(x);
+        json_t *et;
+        int rc = store_get_json(t, DB_EVENT_TYPES, name, strlen(name), &et);
+        if (rc && rc != HOOKD_ENOTFOUND)
+            return rc;
+        int archived = !rc && json_is_true(json_object_get(et, "archived"));
+        if (!rc)
+            json_decref(et);
+        if (rc || archived) {
+            char msg[320];
+            snprintf(msg, sizeof(msg), "event type '%s' %s", name,
+                     archived ? "is archived" : "does not exist");
+            field_error(r, tkey, msg);
+            return HOOKD_EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* Resolve the app named by id or uid; 0, or an error code after answering. */
+static int find_app(struct http_req *r, struct store_txn *t, const char *x, char app[ID_MAX])
+{
+    int rc = api_find_app(t, x, app);
+    if (rc == HOOKD_ENOTFOUND)
+        api_not_found(r, "application");
+    else if (rc)
+        api_store_error(r, rc);
+    return rc;
+}
+
+/* The record of endpoint id under app; HOOKD_ENOTFOUND when missing. */
+static int get_ep(struct store_txn *t, const char *app, const char *id, json_t **rec)
+{
+    char key[2 * ID_MAX];
+    int n = snprintf(key, sizeof(key), "%s%s", app, id);
+    return store_get_json(t, DB_ENDPOINTS, key, (size_t)n, rec);
+}
+
+/* Load the endpoint p[1] of app p[0]; 0, or an error code after answering. */
+static int load_ep(struct http_req *r, struct store_txn *t, char **p, json_t **rec)
+{
+    char app[ID_MAX], id[ID_MAX];
+    int rc = find_app(r, t, p[0], app);
+    if (rc)
+        return rc;
+    rc = api_find_endpoint(t, app, p[1], id);
+    if (!rc)
+        rc = get_ep(t, app, id, rec);
+    if (rc == HOOKD_ENOTFOUND)
+        api_not_found(r, "endpoint");
+    else if (rc)
+        api_store_error(r, rc);
+    return rc;
+}
+
+static int create_apply(struct http_req *r, struct store_txn *t)
+{
+    struct api_job *j = r->data;
+    char app[ID_MAX];
+    int rc = find_app(r, t, j->p[0], app);
+    if (!rc)
+        rc = types_exist(r, t, j->in, j->rec);
+    if (rc)
+        return rc;
+    json_object_set_new(j->rec, "appId", json_string(app));
+    rc = ep_store(r, t, j->rec, NULL);
+    if (!rc)
+        http_reply_json(r, 201, ep_out(j->rec));
+    return rc;
+}
+
+void api_ep_create(struct api *a, struct http_req *r, char **p)
+{
+    json_t *in = api_body(a, r, 0);
+    if (!in)
+        return;
+    struct api_job *j = api_job_new(p, in);
+    if (!(j->rec = ep_new_rec(r, in, j->now, EP_CREATE))) {
+        api_job_free(j);
+        return;
+    }
+    api_submit(r, create_apply, j, api_job_free);
+}
+
+static json_t *list_row(const struct store_kv *kv, void *arg)
+{
+    json_t *rec = json_loadb(kv->val, kv->vlen, 0, NULL);
+    if (!rec)
+        return NULL;
+    json_t *o = ep_out(rec);
+    json_decref(rec);
+    return o;
+}
+
+void api_ep_list(struct api *a, struct http_req *r, char **p)
+{
+    struct store_txn *t = api_read(a, r);
+    char app[ID_MAX];
+    if (!t)
+        return;
+    if (find_app(r, t, p[0], app) == 0) {
+        struct api_page pg = { .db = DB_ENDPOINTS, .prefix = app, .descending = 1,
+                               .row = list_row };
+        api_list(r, t, &pg);
+    }
+    store_abort(t);
+}
+
+/* GET of one endpoint, answered with view(record) (a new reference). */
+static void ep_read(struct api *a, struct http_req *r, char **p, json_t *(*view)(json_t *))
+{
+    struct store_txn *t = api_read(a, r);
+    json_t *rec;
+    if (!t)
+        return;
+    if (load_ep(r, t, p, &rec) == 0) {
+        http_reply_json(r, 200, view(rec));
+        json_decref(rec);
+    }
+    store_abort(t);
+}
+
+void api_ep_get(struct api *a, struct http_req *r, char **p)
+{
+    ep_read(a, r, p, ep_out);
+}
+
+/* PUT on a missing endpoint: create it, the path naming its uid. */
+static int put_create(struct http_req *r, struct store_txn *t, struct api_job *j,
+                      const char *app)
+{
+    if (!json_object_get(j->in, "uid") && !id_is("ep_", j->p[1]))
+        json_object_set_new(j->in, "uid", json_string(j->p[1]));
+    if (!(j->rec = ep_new_rec(r, j->in, j->now, EP_PUT)))
+        return HOOKD_EINVAL;
+    json_object_set_new(j->rec, "appId", json_string(app));
+    int rc = types_exist(r, t, j->in, j->rec);
+    if (!rc)
+        rc = ep_store(r, t, j->rec, NULL);
+    if (!rc)
+        http_reply_json(r, 201, ep_out(j->rec));
+    return rc;
+}
+
+/* PUT and PATCH: update in the writer (PUT creates when missing). */
+static int update_apply(struct http_req *r, struct store_txn *t)
+{
+    struct api_job *j = r->data;
+    enum ep_mode mode = j->opt ? EP_PATCH : EP_PUT;
+    char app[ID_MAX], id[ID_MAX];
+    json_t *rec;
+    int rc = find_app(r, t, j->p[0], app);
+    if (rc)
+        return rc;
+    rc = api_find_endpoint(t, app, j->p[1], id);
+    if (rc == HOOKD_ENOTFOUND && mode == EP_PUT)
+        return put_create(r, t, j, app);
+    if (!rc)
+        rc = get_ep(t, app, id, &rec);
+    if (rc) {
+        if (rc == HOOKD_ENOTFOUND)
+            api_not_found(r, "endpoint");
+        return rc;
+    }
+    char *old_uid = str_of(rec, "uid") ? xstrdup(str_of(rec, "uid")) : NULL;
+    rc = ep_fields(r, j->in, rec, mode) ? HOOKD_EINVAL : 0;
+    json_object_set_new(rec, "updatedAt", json_integer(j->now));
+    if (!rc)
+        rc = types_exist(r, t, j->in, rec);
+    if (!rc)
+        rc = ep_store(r, t, rec, old_uid);
+    if (!rc)
+        http_reply_json(r, 200, ep_out(rec));
+    free(old_uid);
+    json_decref(rec);
+    return rc;
+}
+
+static void submit_update(struct api *a, struct http_req *r, char **p, enum ep_mode mode)
+{
+    json_t *in = api_body(a, r, 0);
+    if (!in)
+        return;
+    struct api_job *j = api_job_new(p, in);
+    j->opt = mode == EP_PATCH;
+    /* validate now so a bad body never reaches the writer */
+    json_t *scratch = json_object();
+    int bad = ep_fields(r, in, scratch, mode);
+    json_decref(scratch);
+    if (bad) {
+        api_job_free(j);
+        return;
+    }
+    api_submit(r, update_apply, j, api_job_free);
+}
+
+void api_ep_put(struct api *a, struct http_req *r, char **p)
+{
+    submit_update(a, r, p, EP_PUT);
+}
+
+void api_ep_patch(struct api *a, struct http_req *r, char **p)
+{
+    submit_update(a, r, p, EP_PATCH);
+}
+
+static int delete_apply(struct http_req *r, struct store_txn *t)
+{
+    struct api_job *j = r->data;
+    json_t *rec;
+    char key[2 * ID_MAX];
+    int rc = load_ep(r, t, j->p, &rec);
+    if (rc)
+        return rc;
+    const char *uid = str_of(rec, "uid");
+    if (uid)
+        rc = api_uid_del(t, 'e', str_of(rec, "appId"), uid);
+    size_t klen = ep_key(rec, key);
+    if (!rc)
+        rc = klen ? store_del(t, DB_ENDPOINTS, key, klen) : HOOKD_ECORRUPT;
+    json_decref(rec);
+    if (!rc)
+        http_reply(r, 204, xstrdup(""), 0);
+    return rc;
+}
+
+void api_ep_delete(struct api *a, struct http_req *r, char **p)
+{
+    api_submit(r, delete_apply, api_job_new(p, NULL), api_job_free);
+}
+
+static json_t *secret_view(json_t *rec)
+{
+    return json_pack("{s:O}", "key", json_object_get(rec, "secret"));
+}
+
+void api_ep_secret_get(struct api *a, struct http_req *r, char **p)
+{
+    ep_read(a, r, p, secret_view);
+}
+
+static json_t *headers_view(json_t *rec)
+{
+    json_t *h = json_object(), *sensitive = json_array(), *v;
+    const char *k;
+    json_object_foreach(json_object_get(rec, "headers"), k, v) {
+        if (in_list(sensitive_headers, k))
+            json_array_append_new(sensitive, json_string(k));
+        else
+            json_object_set(h, k, v);
+    }
+    return json_pack("{s:o, s:o}", "headers", h, "sensitive", sensitive);
+}
+
+void api_ep_headers_get(struct api *a, struct http_req *r, char **p)
+{
+    ep_read(a, r, p, headers_view);
+}
+
+/*
+ * Secret rotation and header edits: load, change, store, 204. The job's
+ * opt picks the edit; its in holds the validated body.
+ */
+enum ep_edit { EDIT_ROTATE, EDIT_HEADERS_PUT, EDIT_HEADERS_PATCH };
+
+/* in: key (the new "whsec_..." key), gracePeriodSeconds. */
+static int rotate_edit(struct http_req *r, struct api_job *j, json_t *rec)
+{
+    json_int_t grace = json_integer_value(json_object_get(j->in, "gracePeriodSeconds"));
+    json_t *old = json_array(), *x;
+    size_t i;
+    json_array_foreach(json_object_get(rec, "oldSecrets"), i, x)
+        if (json_integer_value(json_object_get(x, "expiresAt")) > j->now)
+            json_array_append(old, x);
+    if (grace > 0)
+        json_array_append_new(old, json_pack("{s:O, s:I}", "key", json_object_get(rec, "secret"),
+                                             "expiresAt", (json_int_t)(j->now + grace * 1000)));
+    if (json_array_size(old) > OLD_SECRETS_MAX) {
+        json_decref(old);
+        http_errorf(r, 400, "limit_reached",
+                    "endpoint has more than %d unexpired old secrets; wait for some to expire "
+                    "or rotate with a shorter gracePeriodSeconds", OLD_SECRETS_MAX);
+        return HOOKD_ELIMIT;
+    }
+    json_object_set_new(rec, "oldSecrets", old);
+    json_object_set(rec, "secret", json_object_get(j->in, "key"));
+    return 0;
+}
+
+/* Remove every header named name, ignoring case. */
+static void header_del(json_t *h, const char *name)
+{
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(h, tmp, k, v) {
+        if (strcasecmp(k, name) == 0)
+            json_object_del(h, k);
+    }
+}
+
+static int headers_edit(struct http_req *r, struct api_job *j, json_t *rec, int patch)
+{
+    json_t *h = patch ? json_deep_copy(json_object_get(rec, "headers")) : json_object();
+    json_t *v;
+    const char *k;
+    size_t i;
+    if (!h)
+        h = json_object();
+    json_array_foreach(json_object_get(j->in, "deleteHeaders"), i, v)
+        header_del(h, json_string_value(v));
+    json_object_foreach(json_object_get(j->in, "headers"), k, v) {
+        header_del(h, k);
+        if (!json_is_null(v))
+            json_object_set(h, k, v);
+    }
+    json_object_set_new(rec, "headers", h);
+    return 0;
+}
+
+static int edit_apply(struct http_req *r, struct store_txn *t)
+{
+    struct api_job *j = r->data;
+    json_t *rec;
+    char key[2 * ID_MAX];
+    int rc = load_ep(r, t, j->p, &rec);
+    if (rc)
+        return rc;
+    if (j->opt == EDIT_ROTATE)
+        rc = rotate_edit(r, j, rec);
+    else
+        rc = headers_edit(r, j, rec, j->opt == EDIT_HEADERS_PATCH);
+    json_object_set_new(rec, "updatedAt", json_integer(j->now));
+    size_t klen = ep_key(rec, key);
+    if (!rc)
+        rc = klen ? store_put_json(t, DB_ENDPOINTS, key, klen, rec) : HOOKD_ECORRUPT;
+    json_decref(rec);
+    if (!rc)
+        http_reply(r, 204, xstrdup(""), 0);
+    return rc;
+}
+
+static void submit_edit(struct http_req *r, char **p, json_t *in, enum ep_edit edit)
+{
+    struct api_job *j = api_job_new(p, in);
+    j->opt = edit;
+    api_submit(r, edit_apply, j, api_job_free);
+}
+
+void api_ep_secret_rotate(struct api *a, struct http_req *r, char **p)
+{
+    json_t *in = api_body(a, r, 1);
+    char *key;
+    int64_t grace;
+    if (!in)
+        return;
+    if (secret_check(r, in, "key", &key)
+        || api_int(r, in, "gracePeriodSeconds", 0, 604800, &grace, NULL)) {
+        json_decref(in);
+        return;
+    }
+    if (!key)
+        key = secret_new();
+    json_object_set_new(in, "key", json_string(key));
+    json_object_set_new(in, "gracePeriodSeconds",
+                        json_integer(grace < 0 ? GRACE_DEFAULT_S : grace));
+    free(key);
+    submit_edit(r, p, in, EDIT_ROTATE);
+}
+
+void api_ep_headers_put(struct api *a, struct http_req *r, char **p)
+{
+    json_t *in = api_body(a, r, 0);
+    if (!in)
+        return;
+    json_t *h = json_object_get(in, "headers");
+    if (!h) {
+        http_verror(r, "body.headers", "value_error.missing", "field required");
+        json_decref(in);
+        return;
+    }
+    if (headers_check(r, h, 0)) {
+        json_decref(in);
+        return;
+    }
+    json_object_del(in, "deleteHeaders");
+    submit_edit(r, p, in, EDIT_HEADERS_PUT);
+}
+
+void api_ep_headers_patch(struct api *a, struct http_req *r, char **p)
+{
+    json_t *in = api_body(a, r, 0);
+    if (!in)
+        return;
+    json_t *h = json_object_get(in, "headers"), *del = json_object_get(in, "deleteHeaders"), *x;
+    size_t i;
+    int bad = h && !json_is_null(h) && headers_check(r, h, 1);
+    if (!bad && del && !json_is_null(del)) {
+        bad = !json_is_array(del);
+        json_array_foreach(del, i, x)
+            bad |= !json_is_string(x);
+        if (bad)
+            field_error(r, "deleteHeaders", "deleteHeaders must be an array of header names");
+    }
+    if (bad) {
+        json_decref(in);
+        return;
+    }
+    submit_edit(r, p, in, EDIT_HEADERS_PATCH);
+}

@@ -1,0 +1,175 @@
+/*
+ * api_list.c - the ListResponse envelope over sorted keys (API.md 3.7).
+ *
+ * Keys are prefix|id and ids sort by time, so a page is one ordered cursor
+ * scan: forward pages continue after the iterator in the list's order,
+ * an iterator of "-id" pages backwards (scan the other way, then reverse).
+ * limit + 1 rows are fetched to know whether the page is the last.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "err.h"
+#include "mem.h"
+
+struct collect {
+    const struct api_page *p;
+    size_t plen;
+    int want;            /* limit + 1 */
+    json_t *rows;
+    char **ids;          /* ids of the collected rows */
+    int n;
+};
+
+static int collect_row(const struct store_kv *kv, void *arg)
+{
+    struct collect *c = arg;
+    json_t *row = c->p->row(kv, c->p->arg);
+    if (!row)
+        return 0;
+    json_array_append_new(c->rows, row);
+    c->ids[c->n++] = xstrndup((const char *)kv->key + c->plen, kv->klen - c->plen);
+    return c->n >= c->want;
+}
+
+static int parse_limit(struct http_req *r, int *limit)
+{
+    const char *v = http_query(r, "limit");
+    *limit = 50;
+    if (!v)
+        return 0;
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (*v == '\0' || *end || x < 1 || x > 250) {
+        http_verror(r, "query.limit", "value_error.number.not_le",
+                    "limit must be an integer between 1 and 250");
+        return -1;
+    }
+    *limit = (int)x;
+    return 0;
+}
+
+static int parse_order(struct http_req *r, const struct api_page *p, int *descending)
+{
+    const char *v = http_query(r, "order");
+    *descending = p->descending;
+    if (!v || p->fixed_order)
+        return 0;
+    if (strcmp(v, "ascending") == 0)
+        *descending = 0;
+    else if (strcmp(v, "descending") == 0)
+        *descending = 1;
+    else {
+        http_verror(r, "query.order", "type_error.enum", "order must be ascending or descending");
+        return -1;
+    }
+    return 0;
+}
+
+static void key_of(struct buf *b, const char *prefix, const char *id)
+{
+    buf_reset(b);
+    buf_adds(b, prefix);
+    if (id)
+        buf_adds(b, id);
+}
+
+static int key_less(const struct buf *a, const struct buf *b)
+{
+    int c = memcmp(a->data, b->data, a->len < b->len ? a->len : b->len);
+    return c < 0 || (c == 0 && a->len < b->len);
+}
+
+/* The [lo, hi) key range for a scan from iterator it in direction desc. */
+static void range(const struct api_page *p, const char *it, int desc, struct buf *lo,
+                  struct buf *hi, int *has_hi)
+{
+    key_of(lo, p->prefix, p->lo_id);
+    *has_hi = p->hi_id || p->prefix[0];
+    if (p->hi_id)
+        key_of(hi, p->prefix, p->hi_id);
+    else
+        key_of(hi, p->prefix, "\x7f");
+    if (!it)
+        return;
+    struct buf k = BUF_INIT;
+    key_of(&k, p->prefix, it);
+    if (desc) {           /* rows strictly below the iterator */
+        if (!*has_hi || key_less(&k, hi)) {
+            key_of(hi, p->prefix, it);
+            *has_hi = 1;
+        }
+    } else {              /* rows strictly above it: append a 0 byte */
+        buf_addc(&k, '\0');
+        if (key_less(lo, &k)) {
+            buf_reset(lo);
+            buf_add(lo, k.data, k.len);
+        }
+    }
+    buf_release(&k);
+}
+
+static void reverse_rows(struct collect *c)
+{
+    json_t *rev = json_array();
+    for (int i = c->n - 1; i >= 0; i--)
+        json_array_append(rev, json_array_get(c->rows, (size_t)i));
+    json_decref(c->rows);
+    c->rows = rev;
+    for (int i = 0, j = c->n - 1; i < j; i++, j--) {
+        char *t = c->ids[i];
+        c->ids[i] = c->ids[j];
+        c->ids[j] = t;
+    }
+}
+
+void api_list(struct http_req *r, struct store_txn *t, const struct api_page *p)
+{
+    int limit, desc, has_hi;
+    if (parse_limit(r, &limit) || parse_order(r, p, &desc))
+        return;
+    const char *it = http_query(r, "iterator");
+    int backwards = it && it[0] == '-';
+    if (it && (backwards ? it[1] == '\0' : it[0] == '\0'))
+        it = NULL;
+    if (backwards && it)
+        it++;
+    int scan_desc = backwards ? !desc : desc;
+    struct buf lo = BUF_INIT, hi = BUF_INIT;
+    range(p, it, scan_desc, &lo, &hi, &has_hi);
+    struct collect c = { p, strlen(p->prefix), limit + 1, json_array(), NULL, 0 };
+    c.ids = xcalloc((size_t)limit + 1, sizeof(char *));
+    int rc = store_scan(t, p->db, lo.data, lo.len, has_hi ? hi.data : NULL, hi.len, scan_desc,
+                        collect_row, &c);
+    buf_release(&lo);
+    buf_release(&hi);
+    int done = c.n <= limit;
+    if (!done) {   /* drop the look-ahead row */
+        json_array_remove(c.rows, (size_t)limit);
+        free(c.ids[--c.n]);
+    }
+    if (backwards)
+        reverse_rows(&c);
+    if (rc < 0) {
+        api_store_error(r, rc);
+    } else {
+        json_t *out = json_pack("{s:o, s:b}", "data", c.rows, "done", done);
+        c.rows = NULL;
+        json_object_set_new(out, "iterator", c.n ? json_string(c.ids[c.n - 1]) : json_null());
+        if (c.n) {
+            char *prev = xmalloc(strlen(c.ids[0]) + 2);
+            prev[0] = '-';
+            strcpy(prev + 1, c.ids[0]);
+            json_object_set_new(out, "prevIterator", json_string(prev));
+            free(prev);
+        } else {
+            json_object_set_new(out, "prevIterator", json_null());
+        }
+        http_reply_json(r, 200, out);
+    }
+    json_decref(c.rows);
+    for (int i = 0; i < c.n; i++)
+        free(c.ids[i]);
+    free(c.ids);
+}

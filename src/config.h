@@ -1,0 +1,80 @@
+/*
+ * config.h - the one table of hookd's options (DESIGN.md "Configuration").
+ *
+ * Each option has a name, a type, a default, a validator, a help line and
+ * a reloadable mark. Values are layered: built-in defaults < config file
+ * < HOOKD_* environment < command-line flags. The config file is
+ * "name = value" lines ('#' starts a comment); the environment twin of
+ * option "map-size" is HOOKD_MAP_SIZE; the flag is --map-size VALUE or
+ * --map-size=VALUE.
+ *
+ * A struct config is filled on the main thread at start-up and read-only
+ * afterwards, so any thread may read it without locks. SIGHUP reloading
+ * builds a fresh struct and copies the reloadable fields under the
+ * caller's own lock (see config_reload()).
+ */
+#ifndef HOOKD_CONFIG_H
+#define HOOKD_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct config {
+    char *config_file;      /* --config: path or NULL */
+    char *listen;           /* "127.0.0.1:8071"; "[::1]:8071" for IPv6 */
+    char *data_dir;         /* "./hookd-data" */
+    int workers;            /* delivery workers; 0 = one per core */
+    int http_threads;       /* HTTP threads; 0 = one per core */
+    char *allow_network;    /* comma-separated CIDRs, "" = none */
+    char *retry_schedule;   /* "10s,100s,1000s" */
+    char *log_level;        /* debug | info | warn | error */
+    char *log_format;       /* logfmt | json */
+    char *log_file;         /* "" = stderr */
+    char *admin_token;      /* "" = read or create DIR/admin.token */
+    char *ingest_tokens;    /* comma-separated ingest-scope tokens */
+    int64_t max_body;       /* request body limit, bytes */
+    int max_json_depth;     /* JSON nesting limit */
+    int max_headers;        /* request header count limit */
+    int max_url;            /* request URL length limit, bytes */
+    int max_connections;    /* listener connection limit */
+    int64_t map_size;       /* LMDB map size, bytes */
+    int64_t idempotency_ttl_ms;
+    int64_t connect_timeout_ms;
+    int64_t request_timeout_ms;
+    int64_t commit_delay_us;/* writer: wait this long to grow a batch */
+};
+
+/* Fill every field with its built-in default (heap strings). */
+void config_init(struct config *c);
+void config_release(struct config *c);
+
+/*
+ * Apply the layers in order: the config file (from --config or
+ * HOOKD_CONFIG, if any), the HOOKD_* variables of envp, then argv
+ * (starting at argv[0], which must be the first option, not the command).
+ * On error returns HOOKD_EINVAL (or -errno for an unreadable file) and
+ * writes one lowercase sentence naming the option into err.
+ * "--help" sets *help and returns 0.
+ */
+int config_load(struct config *c, int argc, char **argv, char **envp,
+                int *help, char *err, size_t errlen);
+
+/* Print every option with its default and meaning (hookd serve --help). */
+void config_usage(FILE *out);
+
+/* Write "name = value" for every option (secrets shown as "<set>"). */
+void config_dump(const struct config *c, FILE *out);
+
+/*
+ * Copy the options marked reloadable from src into dst. Caller provides
+ * any locking its readers need.
+ */
+void config_reload(struct config *dst, const struct config *src);
+
+/* Parse "10s,100s,1000s" into up to max ms values; count or HOOKD_EINVAL. */
+int config_parse_schedule(const char *s, int64_t *out, int max);
+
+/* Parse a size "64MiB", "1G", "1048576" into bytes; 0 or HOOKD_EINVAL. */
+int config_parse_size(const char *s, int64_t *out);
+
+#endif

@@ -1,0 +1,424 @@
+/*
+ * http.c - libmicrohttpd glue.
+ *
+ * libmicrohttpd calls the access handler several times per request: once
+ * with the headers, once per body chunk, once with no data when the body
+ * is complete, and again after a suspended connection is resumed. The
+ * request's phase field says which of those we are in. Limits are checked
+ * on the first call, before any body is read, so an oversized request
+ * costs nothing but its headers.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "clock.h"
+#include "err.h"
+#include "http.h"
+#include "log.h"
+#include "mem.h"
+#include "store.h"
+
+enum { PH_HEADERS, PH_BODY, PH_SUSPENDED, PH_DONE };
+
+struct http_server {
+    struct MHD_Daemon *d;
+    struct http_opts o;
+    struct writer *writer;
+    http_dispatch_fn dispatch;
+    void *ctx;
+};
+
+void http_reply(struct http_req *r, int status, char *body, size_t len)
+{
+    free(r->resp);
+    r->status = status;
+    r->resp = body;
+    r->resp_len = len;
+}
+
+void http_reply_json(struct http_req *r, int status, json_t *j)
+{
+    char *s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (!s)
+        s = xstrdup("{}");
+    http_reply(r, status, s, strlen(s));
+}
+
+void http_error(struct http_req *r, int status, const char *code, const char *detail)
+{
+    http_reply_json(r, status, json_pack("{s:s, s:s}", "code", code, "detail", detail));
+}
+
+void http_errorf(struct http_req *r, int status, const char *code, const char *fmt, ...)
+{
+    struct buf b = BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    http_error(r, status, code, b.data ? b.data : "");
+    buf_release(&b);
+}
+
+void http_verror(struct http_req *r, const char *loc, const char *type, const char *msg)
+{
+    json_t *l = json_array();
+    char *copy = xstrdup(loc), *save = NULL;
+    for (char *p = strtok_r(copy, ".", &save); p; p = strtok_r(NULL, ".", &save))
+        json_array_append_new(l, json_string(p));
+    free(copy);
+    json_t *item = json_pack("{s:o, s:s, s:s}", "loc", l, "msg", msg, "type", type);
+    http_reply_json(r, 422, json_pack("{s:[o]}", "detail", item));
+}
+
+void *http_ctx(struct http_req *r)
+{
+    return r->srv->ctx;
+}
+
+const char *http_query(struct http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+struct query_each {
+    const char *name;
+    void (*fn)(const char *value, void *arg);
+    void *arg;
+};
+
+static enum MHD_Result query_each_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct query_each *q = cls;
+    if (value && strcmp(key, q->name) == 0)
+        q->fn(value, q->arg);
+    return MHD_YES;
+}
+
+void http_query_each(struct http_req *r, const char *name,
+                     void (*fn)(const char *value, void *arg), void *arg)
+{
+    struct query_each q = { name, fn, arg };
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_each_cb, &q);
+}
+
+const char *http_header(struct http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+/* Collapse "//", drop a trailing "/" (API.md 2.1: the 1.x SDK sends "//api"). */
+static char *normalise_path(const char *url)
+{
+    size_t n = strlen(url);
+    char *p = xmalloc(n + 2), *o = p;
+    for (const char *s = url; *s; s++) {
+        if (*s == '/' && o > p && o[-1] == '/')
+            continue;
+        *o++ = *s;
+    }
+    if (o > p + 1 && o[-1] == '/')
+        o--;
+    if (o == p)
+        *o++ = '/';
+    *o = '\0';
+    return p;
+}
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    struct buf *b = cls;
+    buf_addc(b, b->len && strchr(b->data, '?') ? '&' : '?');
+    buf_adds(b, key);
+    if (value) {
+        buf_addc(b, '=');
+        buf_adds(b, value);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result count_hdr(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    (*(int *)cls)++;
+    return MHD_YES;
+}
+
+static struct http_req *req_new(struct http_server *s, struct MHD_Connection *c,
+                                const char *url, const char *method)
+{
+    struct http_req *r = xcalloc(1, sizeof(*r));
+    r->srv = s;
+    r->conn = c;
+    r->method = method;
+    r->path = normalise_path(url);
+    struct buf u = BUF_INIT;
+    buf_adds(&u, r->path);
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &u);
+    r->uri = buf_detach(&u, NULL);
+    r->started_us = clock_mono_us();
+    return r;
+}
+
+static void req_free(struct http_req *r)
+{
+    if (r->data_free && r->data)
+        r->data_free(r->data);
+    buf_release(&r->body);
+    free(r->path);
+    free(r->uri);
+    free(r->resp);
+    free(r);
+}
+
+static enum MHD_Result send_reply(struct http_req *r)
+{
+    if (!r->status)
+        http_error(r, 500, "internal_error", "no response was produced");
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(r->resp_len, r->resp, MHD_RESPMEM_MUST_FREE);
+    r->resp = NULL;
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (r->retry_after)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, r->retry_after);
+    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    r->phase = PH_DONE;
+    return ret;
+}
+
+/* First call: URL, header and declared body limits. 0 when all pass. */
+static int check_limits(struct http_req *r, const char *url)
+{
+    const struct http_opts *o = &r->srv->o;
+    if (strlen(url) > (size_t)o->max_url) {
+        http_errorf(r, 414, "uri_too_long", "request URI is longer than %d bytes", o->max_url);
+        return -1;
+    }
+    int n = 0;
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_hdr, &n);
+    if (n > o->max_headers) {
+        http_errorf(r, 431, "too_many_headers", "request has %d headers; the limit is %d",
+                    n, o->max_headers);
+        return -1;
+    }
+    const char *cl = http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoll(cl, NULL, 10) > o->max_body) {
+        http_errorf(r, 413, "payload_too_large", "request body is larger than %lld bytes",
+                    (long long)o->max_body);
+        return -1;
+    }
+    return 0;
+}
+
+static int apply_trampoline(struct intent *in, struct store_txn *txn)
+{
+    struct http_req *r = (struct http_req *)((char *)in - offsetof(struct http_req, intent));
+    return r->apply(r, txn);
+}
+
+static void done_trampoline(struct intent *in, int status)
+{
+    struct http_req *r = (struct http_req *)((char *)in - offsetof(struct http_req, intent));
+    int ok_reply = r->status >= 200 && r->status < 300;
+    if (status && (ok_reply || !r->status)) {
+        if (status == HOOKD_EFULL) {
+            http_error(r, 507, "insufficient_storage",
+                       "the store is full; retention or a larger --map-size frees space");
+            log_error("store full", "path", r->path, NULL);
+        } else {
+            http_errorf(r, 500, "internal_error", "write failed: %s", hookd_strerror(status));
+            log_error("write failed", "path", r->path, "error", hookd_strerror(status), NULL);
+        }
+    }
+    MHD_resume_connection(r->conn);
+}
+
+void http_submit(struct http_req *r, http_apply_fn apply, void *data, void (*data_free)(void *))
+{
+    r->apply = apply;
+    r->data = data;
+    r->data_free = data_free;
+    r->intent.apply = apply_trampoline;
+    r->intent.done = done_trampoline;
+    r->phase = PH_SUSPENDED;
+    MHD_suspend_connection(r->conn);
+    if (writer_submit(r->srv->writer, &r->intent)) {
+        http_error(r, 503, "shutting_down", "hookd is shutting down; retry shortly");
+        r->retry_after = "5";
+        MHD_resume_connection(r->conn);
+    }
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **con_cls)
+{
+    struct http_server *s = cls;
+    struct http_req *r = *con_cls;
+    if (!r) {
+        r = *con_cls = req_new(s, c, url, method);
+        if (check_limits(r, url))
+            r->too_large = 1;
+        r->phase = PH_BODY;
+        return MHD_YES;
+    }
+    if (r->phase == PH_BODY && *upload_size) {
+        if (!r->too_large && r->body.len + *upload_size > (size_t)s->o.max_body) {
+            r->too_large = 1;
+            http_errorf(r, 413, "payload_too_large", "request body is larger than %lld bytes",
+                        (long long)s->o.max_body);
+        }
+        if (!r->too_large)
+            buf_add(&r->body, upload, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (r->phase == PH_BODY) {
+        if (r->too_large)
+            return send_reply(r);
+        if (!r->body.data)
+            buf_add(&r->body, "", 0);
+        s->dispatch(s->ctx, r);
+        if (r->phase == PH_SUSPENDED)
+            return MHD_YES;
+        return send_reply(r);
+    }
+    if (r->phase == PH_SUSPENDED)
+        return send_reply(r);
+    return MHD_NO;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    if (*con_cls)
+        req_free(*con_cls);
+    *con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    struct buf b = BUF_INIT;
+    buf_vaddf(&b, fmt, ap);
+    while (b.len && (b.data[b.len - 1] == '\n'))
+        b.data[--b.len] = '\0';
+    log_warn("http", "error", b.data ? b.data : "", NULL);
+    buf_release(&b);
+}
+
+/* Parse "HOST:PORT" / "[V6]:PORT" into a sockaddr. */
+static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
+{
+    char host[128];
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof(host))
+        return HOOKD_EINVAL;
+    memcpy(host, spec, (size_t)(colon - spec));
+    host[colon - spec] = '\0';
+    long port = strtol(colon + 1, NULL, 10);
+    memset(ss, 0, sizeof(*ss));
+    if (host[0] == '[') {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+        size_t hl = strlen(host);
+        if (hl < 3 || host[hl - 1] != ']')
+            return HOOKD_EINVAL;
+        host[hl - 1] = '\0';
+        if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
+            return HOOKD_EINVAL;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons((uint16_t)port);
+        *len = sizeof(*a);
+        return 0;
+    }
+    struct sockaddr_in *a = (struct sockaddr_in *)ss;
+    if (strcmp(host, "localhost") == 0)
+        strcpy(host, "127.0.0.1");
+    if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+        return HOOKD_EINVAL;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    *len = sizeof(*a);
+    return 0;
+}
+
+static void describe_bound(struct MHD_Daemon *d, const struct sockaddr_storage *ss, char *out,
+                           size_t cap)
+{
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    unsigned port = di ? di->port : 0;
+    char host[INET6_ADDRSTRLEN];
+    if (ss->ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, host, sizeof(host));
+        snprintf(out, cap, "[%s]:%u", host, port);
+    } else {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, host, sizeof(host));
+        snprintf(out, cap, "%s:%u", host, port);
+    }
+}
+
+int http_start(struct http_server **out, const struct http_opts *o, struct writer *w,
+               http_dispatch_fn dispatch, void *ctx, char *bound, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    if (parse_listen(o->listen, &ss, &sslen))
+        return HOOKD_EINVAL;
+    struct http_server *s = xcalloc(1, sizeof(*s));
+    s->o = *o;
+    s->writer = w;
+    s->dispatch = dispatch;
+    s->ctx = ctx;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME
+                     | MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    size_t mem = (size_t)o->max_url + 64 * 1024;
+    s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 0 ? o->threads : 1),
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
+                            MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+                            MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_END);
+    if (!s->d) {
+        int e = errno ? -errno : HOOKD_EINVAL;
+        free(s);
+        return e;
+    }
+    describe_bound(s->d, &ss, bound, cap);
+    *out = s;
+    return 0;
+}
+
+void http_quiesce(struct http_server *s)
+{
+    MHD_socket fd = MHD_quiesce_daemon(s->d);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+}
+
+void http_stop(struct http_server *s)
+{
+    if (!s)
+        return;
+    MHD_stop_daemon(s->d);
+    free(s);
+}

@@ -1,0 +1,120 @@
+/*
+ * http.h - the listener: libmicrohttpd, request bodies, limits, responses,
+ * and the suspend/resume handshake with the log writer.
+ *
+ * A request flows: MHD parses headers -> limits are checked (URL length,
+ * header count, body size) -> the body is collected -> dispatch() is
+ * called once with the complete request. dispatch either answers at once
+ * (http_reply*) or hands a write to the writer with http_submit(), which
+ * suspends the connection; the writer runs the apply function inside its
+ * batch transaction, commits, and resumes the connection, and the stored
+ * response goes out. An HTTP thread therefore never waits for a commit.
+ *
+ * Threads: dispatch() runs on any of libmicrohttpd's threads; the apply
+ * function passed to http_submit() runs on the writer thread. A request
+ * is touched by one thread at a time (suspension hands it over).
+ */
+#ifndef HOOKD_HTTP_H
+#define HOOKD_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "mem.h"
+#include "writer.h"
+
+struct http_server;
+struct http_req;
+struct store_txn;
+
+/* Runs on the writer thread inside a nested transaction (see writer.h). */
+typedef int (*http_apply_fn)(struct http_req *req, struct store_txn *txn);
+typedef void (*http_dispatch_fn)(void *ctx, struct http_req *req);
+
+struct http_req {
+    struct http_server *srv;
+    struct MHD_Connection *conn;
+    const char *method;       /* "GET", "POST", ... (MHD-owned) */
+    char *path;               /* normalised: no duplicate or trailing '/' */
+    char *uri;                /* path plus the query string, as received */
+    struct buf body;          /* request body, NUL-terminated */
+    int64_t started_us;       /* monotonic arrival time */
+
+    /* the response, set by http_reply*() */
+    int status;
+    char *resp;               /* heap, owned by the request */
+    size_t resp_len;
+    const char *retry_after;  /* static string or NULL */
+
+    /* the write path, set by http_submit() */
+    struct intent intent;
+    http_apply_fn apply;
+    void *data;               /* handler state, freed with data_free */
+    void (*data_free)(void *);
+    int phase;                /* internal */
+    int too_large;            /* internal */
+
+    /* for the dispatcher's use (routing, auth, idempotency) */
+    void *route;
+    int scope;
+    http_apply_fn inner;      /* the handler's apply, wrapped by the dispatcher */
+    uint8_t idem_hash[32];
+    int has_idem;
+};
+
+struct http_opts {
+    const char *listen;       /* "HOST:PORT" or "[V6]:PORT" */
+    int threads;
+    int max_connections;
+    int64_t max_body;
+    int max_headers;
+    int max_url;
+};
+
+/*
+ * Start listening. dispatch(ctx, req) is called for every complete
+ * request; writes go to w. The bound address (with the real port when
+ * PORT was 0) is written to bound (cap bytes).
+ */
+int http_start(struct http_server **out, const struct http_opts *o, struct writer *w,
+               http_dispatch_fn dispatch, void *ctx, char *bound, size_t cap);
+/* Stop accepting new connections (the first step of shutdown). */
+void http_quiesce(struct http_server *s);
+/* Close every connection and free the server. */
+void http_stop(struct http_server *s);
+
+/* Answer with a heap body (taken) and content-type application/json. */
+void http_reply(struct http_req *r, int status, char *body, size_t len);
+/* Answer with json (reference stolen) serialised compactly. */
+void http_reply_json(struct http_req *r, int status, json_t *j);
+/* HttpErrorOut: {"code": code, "detail": detail}. */
+void http_error(struct http_req *r, int status, const char *code, const char *detail);
+/* HttpErrorOut with a formatted detail. */
+void http_errorf(struct http_req *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* HTTPValidationError with one entry: loc is "body.field" split on '.'. */
+void http_verror(struct http_req *r, const char *loc, const char *type, const char *msg);
+
+/*
+ * Hand the request to the writer: apply(req, txn) runs in the next batch
+ * and sets the response; the connection is suspended until then. data
+ * (may be NULL) lives until the request ends. If apply returns non-zero
+ * without having set a response, or the commit fails, the request gets
+ * 500 (507 when the store is full).
+ */
+void http_submit(struct http_req *r, http_apply_fn apply, void *data, void (*data_free)(void *));
+
+/* Call fn(value, arg) for every value of a repeated query argument. */
+void http_query_each(struct http_req *r, const char *name,
+                     void (*fn)(const char *value, void *arg), void *arg);
+
+/* The ctx given to http_start() (the dispatcher's state). */
+void *http_ctx(struct http_req *r);
+
+/* Query argument (decoded) or NULL; header value or NULL. */
+const char *http_query(struct http_req *r, const char *name);
+const char *http_header(struct http_req *r, const char *name);
+
+#endif

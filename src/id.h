@@ -1,0 +1,56 @@
+/*
+ * id.h - KSUID-ms identifiers: prefix + 27 base62 characters (API.md 3.3).
+ *
+ * The 20 raw bytes are: big-endian u32 (unix seconds - 1400000000), one
+ * byte of (millis % 1000) >> 2, then 15 random bytes. Encoded as one
+ * big-endian base62 number (alphabet 0-9A-Za-z) left-padded with '0' to 27
+ * characters, the strings sort in time order, which the store relies on for
+ * cursors and time windows.
+ *
+ * All functions are pure and thread-safe; id_new() reads the OS random
+ * source (getrandom) and the real-time clock.
+ */
+#ifndef HOOKD_ID_H
+#define HOOKD_ID_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ID_RAW_LEN 20
+#define ID_B62_LEN 27
+#define ID_MAX 40        /* longest prefix + 27 + NUL fits */
+#define ID_EPOCH 1400000000LL
+
+/* Encode 20 raw bytes as 27 base62 chars into out (27 bytes + NUL). */
+void id_encode(const uint8_t raw[ID_RAW_LEN], char out[ID_B62_LEN + 1]);
+
+/* Decode 27 base62 chars; HOOKD_EINVAL on a bad char, length or overflow. */
+int id_decode(const char *b62, uint8_t raw[ID_RAW_LEN]);
+
+/* Build raw bytes for unix time ms with the given 15-byte payload. */
+void id_raw_from_ms(int64_t ms, const uint8_t payload[15], uint8_t raw[ID_RAW_LEN]);
+
+/* A fresh id "<prefix><27 chars>" for time ms (ms < 0: now) into out. */
+void id_new_at(const char *prefix, int64_t ms, char out[ID_MAX]);
+void id_new(const char *prefix, char out[ID_MAX]);
+
+/*
+ * The smallest (hi == 0) or largest (hi != 0) id of prefix for time ms:
+ * payload all 0x00 or all 0xFF. Used as window bounds for before/after;
+ * ms is clamped to the range an id can represent (2014 to 2150).
+ */
+void id_bound(const char *prefix, int64_t ms, int hi, char out[ID_MAX]);
+
+/*
+ * Unix time in ms embedded in an id with the given prefix (resolution
+ * 4 ms). HOOKD_EINVAL when s is not prefix + 27 valid base62 characters.
+ */
+int id_time_ms(const char *prefix, const char *s, int64_t *ms);
+
+/* 1 when s is prefix followed by exactly 27 base62 characters. */
+int id_is(const char *prefix, const char *s);
+
+/* Fill n bytes from the OS random source; aborts if it is unavailable. */
+void id_random(void *p, size_t n);
+
+#endif

@@ -1,0 +1,280 @@
+/*
+ * main.c - hookd's commands and the server's start-up story.
+ *
+ *   hookd serve [options]     the server (hookd serve --help)
+ *   hookd version
+ *
+ * serve reads as the order of things: configure, log, open the store,
+ * start the writer, start the listener, wait for a signal, then stop in
+ * reverse order. Signals are blocked in every thread and taken here with
+ * sigwait(), so no code runs in signal context at all.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "clock.h"
+#include "config.h"
+#include "err.h"
+#include "http.h"
+#include "id.h"
+#include "log.h"
+#include "mem.h"
+#include "store.h"
+#include "writer.h"
+
+extern char **environ;
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: hookd serve [options]    run the server (see hookd serve --help)\n"
+                 "       hookd version            print the version\n");
+}
+
+/* Write a small file atomically (tmp + rename) with the given mode. */
+static int write_file(const char *dir, const char *name, const char *text, mode_t mode)
+{
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    if (fd < 0)
+        return -errno;
+    size_t n = strlen(text);
+    int rc = write(fd, text, n) == (ssize_t)n && fsync(fd) == 0 ? 0 : -errno;
+    close(fd);
+    if (!rc && rename(tmp, path))
+        rc = -errno;
+    return rc;
+}
+
+/* The admin token: configured, else DIR/admin.token, else a new one. */
+static char *admin_token(const struct config *c, int *created)
+{
+    *created = 0;
+    if (c->admin_token[0])
+        return xstrdup(c->admin_token);
+    char path[4096], line[256];
+    snprintf(path, sizeof(path), "%s/admin.token", c->data_dir);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        char *ok = fgets(line, sizeof(line), f);
+        fclose(f);
+        line[strcspn(line, "\r\n")] = '\0';
+        if (ok && line[0])
+            return xstrdup(line);
+    }
+    char raw[ID_MAX], tok[64];
+    id_new("", raw);   /* 27 base62 chars of time + 15 random bytes */
+    uint8_t rnd[20];
+    id_random(rnd, sizeof(rnd));
+    char b62[ID_B62_LEN + 1];
+    id_encode(rnd, b62);
+    snprintf(tok, sizeof(tok), "hk_%s", b62);
+    snprintf(line, sizeof(line), "%s\n", tok);
+    if (write_file(c->data_dir, "admin.token", line, 0600))
+        return NULL;
+    *created = 1;
+    return xstrdup(tok);
+}
+
+static char **split_tokens(const char *list)
+{
+    size_t n = 1;
+    for (const char *p = list; *p; p++)
+        n += *p == ',';
+    char **v = xcalloc(n + 1, sizeof(char *)), *copy = xstrdup(list), *save = NULL;
+    size_t k = 0;
+    for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+        v[k++] = xstrdup(t);
+    free(copy);
+    return v;
+}
+
+static void free_tokens(char **v)
+{
+    for (char **p = v; p && *p; p++)
+        free(*p);
+    free(v);
+}
+
+static int ncpu(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* Block the signals we handle in every thread (threads inherit the mask). */
+static void block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void wait_for_stop(const sigset_t *set)
+{
+    for (;;) {
+        int sig = 0;
+        if (sigwait(set, &sig))
+            continue;
+        if (sig == SIGHUP) {
+            log_reopen();
+            log_info("log reopened", NULL);
+            continue;
+        }
+        log_info("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
+        return;
+    }
+}
+
+static int prepare_data_dir(const char *dir)
+{
+    if (mkdir(dir, 0700) && errno != EEXIST) {
+        fprintf(stderr, "hookd: cannot create data directory '%s': %s\n", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int serve_load(struct config *c, int argc, char **argv)
+{
+    char err[512];
+    int help = 0;
+    int rc = config_load(c, argc, argv, environ, &help, err, sizeof(err));
+    if (rc) {
+        fprintf(stderr, "hookd: %s\n", err);
+        return 2;
+    }
+    if (help) {
+        config_usage(stdout);
+        return 1;
+    }
+    rc = log_open(c->log_level, c->log_format, c->log_file);
+    if (rc) {
+        fprintf(stderr, "hookd: cannot open log: %s\n", hookd_strerror(rc));
+        return 2;
+    }
+    return 0;
+}
+
+static int serve(int argc, char **argv)
+{
+    struct config cfg;
+    struct store *store = NULL;
+    struct writer *writer = NULL;
+    struct http_server *http = NULL;
+    struct api api = { 0 };
+    sigset_t sigs;
+    char *token = NULL;
+    int created, rc, status = 1;
+
+    config_init(&cfg);
+    rc = serve_load(&cfg, argc, argv);
+    if (rc) {
+        status = rc == 1 ? 0 : 2;   /* 1: --help was printed */
+        goto out_config;
+    }
+    block_signals(&sigs);
+    if (prepare_data_dir(cfg.data_dir))
+        goto out_log;
+    rc = store_open(&store, cfg.data_dir, cfg.map_size, 0);
+    if (rc) {
+        fprintf(stderr, "hookd: cannot open the log in '%s': %s\n", cfg.data_dir,
+                hookd_strerror(rc));
+        goto out_log;
+    }
+    api.cfg = &cfg;
+    api.store = store;
+    api.started_ms = clock_now_ms();
+    api.ingest_tokens = split_tokens(cfg.ingest_tokens);
+    token = admin_token(&cfg, &created);
+    if (!token) {
+        fprintf(stderr, "hookd: cannot write '%s/admin.token': %s\n", cfg.data_dir,
+                strerror(errno));
+        goto out_store;
+    }
+    api.admin_token = token;
+
+    writer_new(&writer, store, cfg.commit_delay_us);
+    api.writer = writer;
+    if ((rc = writer_start(writer))) {
+        fprintf(stderr, "hookd: cannot start the writer: %s\n", hookd_strerror(rc));
+        goto out_writer;
+    }
+
+    struct http_opts ho = {
+        .listen = cfg.listen,
+        .threads = cfg.http_threads > 0 ? cfg.http_threads : ncpu(),
+        .max_connections = cfg.max_connections,
+        .max_body = cfg.max_body,
+        .max_headers = cfg.max_headers,
+        .max_url = cfg.max_url,
+    };
+    char bound[128];
+    rc = http_start(&http, &ho, writer, api_dispatch, &api, bound, sizeof(bound));
+    if (rc) {
+        fprintf(stderr, "hookd: cannot listen on '%s': %s\n", cfg.listen, hookd_strerror(rc));
+        goto out_writer;
+    }
+    char line[160];
+    snprintf(line, sizeof(line), "%s\n", bound);
+    write_file(cfg.data_dir, "listen", line, 0644);
+    log_info("listening", "addr", bound, "data", cfg.data_dir, "version", HOOKD_VERSION, NULL);
+    printf("hookd %s listening on http://%s (data in %s)\n", HOOKD_VERSION, bound, cfg.data_dir);
+    if (created)
+        printf("admin token (also in %s/admin.token): %s\n", cfg.data_dir, token);
+    else
+        printf("admin token: see %s/admin.token\n", cfg.data_dir);
+    fflush(stdout);
+
+    wait_for_stop(&sigs);
+    http_quiesce(http);
+    status = 0;
+out_writer:
+    writer_stop(writer);   /* applies what is queued and resumes every request */
+    http_stop(http);
+    writer_free(writer);
+out_store:
+    free(token);
+    free_tokens(api.ingest_tokens);
+    store_close(store);
+    if (status == 0)
+        log_info("stopped", NULL);
+out_log:
+    log_close();
+out_config:
+    config_release(&cfg);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "serve") == 0)
+        return serve(argc - 2, argv + 2);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("hookd %s\n", HOOKD_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "hookd: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

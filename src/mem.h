@@ -1,0 +1,50 @@
+/*
+ * mem.h - allocation that never returns NULL, and a growable byte buffer.
+ *
+ * hookd treats out-of-memory as fatal: the x* wrappers print one line and
+ * abort, so no caller carries NULL checks for allocation. A process that
+ * must restore something first (the console's terminal) registers a hook
+ * with mem_set_oom_hook().
+ *
+ * struct buf is a NUL-terminated byte buffer in the style of git's strbuf:
+ * buf_init() or BUF_INIT, append, then buf_release() or buf_detach().
+ * Any thread may use its own bufs; a buf is not shared between threads.
+ */
+#ifndef HOOKD_MEM_H
+#define HOOKD_MEM_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+void *xmemdup(const void *p, size_t n);
+
+/* Called once before aborting on out-of-memory (console: endwin). */
+void mem_set_oom_hook(void (*hook)(void));
+
+struct buf {
+    char *data;   /* always NUL-terminated once anything was added */
+    size_t len;
+    size_t cap;
+};
+
+#define BUF_INIT { NULL, 0, 0 }
+
+void buf_init(struct buf *b);
+void buf_release(struct buf *b);
+void buf_reset(struct buf *b);               /* len = 0, keeps memory */
+void buf_grow(struct buf *b, size_t extra);  /* room for extra more bytes */
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+void buf_addf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+/* Hands the heap string to the caller (never NULL) and re-inits b. */
+char *buf_detach(struct buf *b, size_t *len);
+
+#endif

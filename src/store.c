@@ -1,0 +1,438 @@
+/*
+ * store.c - LMDB behind hookd's store interface.
+ *
+ * The environment is opened with MDB_NOTLS so that read transactions are
+ * not tied to LMDB's per-thread reader slots (libmicrohttpd may run a
+ * handler on any of its threads), and without MDB_NOSYNC: a commit
+ * returns only once the data is on disk, which is what lets the API answer
+ * 202 after store_commit(). Nested transactions give each intent of a
+ * group commit its own all-or-nothing scope inside the batch.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lmdb.h>
+
+#include "err.h"
+#include "mem.h"
+#include "store.h"
+
+static const char *const db_names[DB_COUNT] = {
+    [DB_META] = "meta",
+    [DB_APPS] = "apps",
+    [DB_UIDS] = "uids",
+    [DB_ENDPOINTS] = "endpoints",
+    [DB_EVENT_TYPES] = "event_types",
+    [DB_MESSAGES] = "messages",
+    [DB_DELIVERIES] = "deliveries",
+    [DB_DUE] = "due",
+    [DB_ATTEMPTS] = "attempts",
+    [DB_IDEMPOTENCY] = "idempotency",
+};
+
+struct store {
+    MDB_env *env;
+    MDB_dbi dbi[DB_COUNT];
+    int64_t map_size;
+};
+
+struct store_txn {
+    struct store *s;
+    MDB_txn *txn;
+};
+
+struct store_cursor {
+    MDB_cursor *cur;
+};
+
+static int map_err(int rc)
+{
+    switch (rc) {
+    case MDB_SUCCESS: return 0;
+    case MDB_NOTFOUND: return HOOKD_ENOTFOUND;
+    case MDB_KEYEXIST: return HOOKD_EEXIST;
+    case MDB_MAP_FULL: return HOOKD_EFULL;
+    case MDB_CORRUPTED: case MDB_PAGE_NOTFOUND: case MDB_INVALID:
+    case MDB_VERSION_MISMATCH: return HOOKD_ECORRUPT;
+    }
+    if (rc > 0)
+        return -rc;  /* an errno */
+    return HOOKD_ESTORE;
+}
+
+static int check_schema(struct store *s, MDB_txn *txn, int readonly)
+{
+    MDB_val k = { 6, "schema" }, v;
+    int rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        if (readonly)
+            return HOOKD_ESCHEMA;
+        uint8_t be[4] = { 0, 0, 0, STORE_SCHEMA };
+        v.mv_size = 4;
+        v.mv_data = be;
+        return map_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
+    }
+    if (rc)
+        return map_err(rc);
+    if (v.mv_size != 4)
+        return HOOKD_ECORRUPT;
+    const uint8_t *p = v.mv_data;
+    uint32_t ver = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    return ver == STORE_SCHEMA ? 0 : HOOKD_ESCHEMA;
+}
+
+static int open_dbs(struct store *s, int readonly)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, readonly ? MDB_RDONLY : 0, &txn);
+    if (rc)
+        return map_err(rc);
+    for (int i = 0; i < DB_COUNT; i++) {
+        rc = mdb_dbi_open(txn, db_names[i], readonly ? 0 : MDB_CREATE, &s->dbi[i]);
+        if (rc) {
+            mdb_txn_abort(txn);
+            return rc == MDB_NOTFOUND ? HOOKD_ESCHEMA : map_err(rc);
+        }
+    }
+    rc = check_schema(s, txn, readonly);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    return map_err(mdb_txn_commit(txn));
+}
+
+int store_open(struct store **out, const char *dir, int64_t map_size, int readonly)
+{
+    struct store *s = xcalloc(1, sizeof(*s));
+    int rc;
+    if (!readonly && mkdir(dir, 0700) && errno != EEXIST) {
+        rc = -errno;
+        goto free_store;
+    }
+    rc = map_err(mdb_env_create(&s->env));
+    if (rc)
+        goto free_store;
+    mdb_env_set_maxdbs(s->env, DB_COUNT + 2);
+    mdb_env_set_maxreaders(s->env, 1024);
+    rc = map_err(mdb_env_set_mapsize(s->env, (size_t)map_size));
+    if (rc)
+        goto close_env;
+    unsigned flags = MDB_NOTLS | (readonly ? MDB_RDONLY : 0);
+    rc = map_err(mdb_env_open(s->env, dir, flags, 0600));
+    if (rc)
+        goto close_env;
+    s->map_size = map_size;
+    rc = open_dbs(s, readonly);
+    if (rc)
+        goto close_env;
+    *out = s;
+    return 0;
+close_env:
+    mdb_env_close(s->env);
+free_store:
+    free(s);
+    return rc;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    mdb_env_close(s->env);
+    free(s);
+}
+
+static int txn_begin(struct store *s, MDB_txn *parent, unsigned flags, struct store_txn **out)
+{
+    struct store_txn *t = xmalloc(sizeof(*t));
+    int rc = mdb_txn_begin(s->env, parent, flags, &t->txn);
+    if (rc) {
+        free(t);
+        return map_err(rc);
+    }
+    t->s = s;
+    *out = t;
+    return 0;
+}
+
+int store_read(struct store *s, struct store_txn **out)
+{
+    return txn_begin(s, NULL, MDB_RDONLY, out);
+}
+
+int store_write(struct store *s, struct store_txn **out)
+{
+    return txn_begin(s, NULL, 0, out);
+}
+
+int store_nested(struct store_txn *parent, struct store_txn **out)
+{
+    return txn_begin(parent->s, parent->txn, 0, out);
+}
+
+int store_commit(struct store_txn *t)
+{
+    int rc = map_err(mdb_txn_commit(t->txn));
+    free(t);
+    return rc;
+}
+
+void store_abort(struct store_txn *t)
+{
+    if (!t)
+        return;
+    mdb_txn_abort(t->txn);
+    free(t);
+}
+
+int store_get(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+              const void **val, size_t *vlen)
+{
+    MDB_val k = { klen, (void *)key }, v;
+    int rc = mdb_get(t->txn, t->s->dbi[db], &k, &v);
+    if (rc)
+        return map_err(rc);
+    *val = v.mv_data;
+    *vlen = v.mv_size;
+    return 0;
+}
+
+int store_put(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+              const void *val, size_t vlen, int noclobber)
+{
+    MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+    return map_err(mdb_put(t->txn, t->s->dbi[db], &k, &v, noclobber ? MDB_NOOVERWRITE : 0));
+}
+
+int store_del(struct store_txn *t, enum store_db db, const void *key, size_t klen)
+{
+    MDB_val k = { klen, (void *)key };
+    return map_err(mdb_del(t->txn, t->s->dbi[db], &k, NULL));
+}
+
+int store_get_json(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+                   json_t **out)
+{
+    const void *v;
+    size_t vlen;
+    int rc = store_get(t, db, key, klen, &v, &vlen);
+    if (rc)
+        return rc;
+    json_t *j = json_loadb(v, vlen, 0, NULL);
+    if (!j)
+        return HOOKD_ECORRUPT;
+    *out = j;
+    return 0;
+}
+
+int store_put_json(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+                   const json_t *rec)
+{
+    char *s = json_dumps(rec, JSON_COMPACT);
+    if (!s)
+        return HOOKD_EINVAL;
+    int rc = store_put(t, db, key, klen, s, strlen(s), 0);
+    free(s);
+    return rc;
+}
+
+int store_cursor_open(struct store_txn *t, enum store_db db, struct store_cursor **out)
+{
+    struct store_cursor *c = xmalloc(sizeof(*c));
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[db], &c->cur);
+    if (rc) {
+        free(c);
+        return map_err(rc);
+    }
+    *out = c;
+    return 0;
+}
+
+void store_cursor_close(struct store_cursor *c)
+{
+    if (!c)
+        return;
+    mdb_cursor_close(c->cur);
+    free(c);
+}
+
+static int cursor_op(struct store_cursor *c, MDB_val *k, MDB_cursor_op op, struct store_kv *kv)
+{
+    MDB_val v;
+    int rc = mdb_cursor_get(c->cur, k, &v, op);
+    if (rc)
+        return map_err(rc);
+    kv->key = k->mv_data;
+    kv->klen = k->mv_size;
+    kv->val = v.mv_data;
+    kv->vlen = v.mv_size;
+    return 0;
+}
+
+int store_cursor_seek(struct store_cursor *c, const void *key, size_t klen, struct store_kv *kv)
+{
+    MDB_val k = { klen, (void *)key };
+    return cursor_op(c, &k, MDB_SET_RANGE, kv);
+}
+
+int store_cursor_first(struct store_cursor *c, struct store_kv *kv)
+{
+    MDB_val k;
+    return cursor_op(c, &k, MDB_FIRST, kv);
+}
+
+int store_cursor_last(struct store_cursor *c, struct store_kv *kv)
+{
+    MDB_val k;
+    return cursor_op(c, &k, MDB_LAST, kv);
+}
+
+int store_cursor_next(struct store_cursor *c, struct store_kv *kv)
+{
+    MDB_val k;
+    return cursor_op(c, &k, MDB_NEXT, kv);
+}
+
+int store_cursor_prev(struct store_cursor *c, struct store_kv *kv)
+{
+    MDB_val k;
+    return cursor_op(c, &k, MDB_PREV, kv);
+}
+
+int store_cursor_del(struct store_cursor *c)
+{
+    return map_err(mdb_cursor_del(c->cur, 0));
+}
+
+static int key_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    if (c)
+        return c;
+    return alen < blen ? -1 : alen > blen;
+}
+
+/* Descending start: the last key < hi, or the last key overall. */
+static int seek_below(struct store_cursor *c, const void *hi, size_t hilen, struct store_kv *kv)
+{
+    if (!hi)
+        return store_cursor_last(c, kv);
+    int rc = store_cursor_seek(c, hi, hilen, kv);
+    if (rc == HOOKD_ENOTFOUND)
+        return store_cursor_last(c, kv);
+    if (rc)
+        return rc;
+    return store_cursor_prev(c, kv);
+}
+
+int store_scan(struct store_txn *t, enum store_db db, const void *lo, size_t lolen,
+               const void *hi, size_t hilen, int descending, store_scan_fn fn, void *arg)
+{
+    struct store_cursor *c;
+    struct store_kv kv;
+    int rc = store_cursor_open(t, db, &c);
+    if (rc)
+        return rc;
+    if (descending)
+        rc = seek_below(c, hi, hilen, &kv);
+    else
+        rc = lo && lolen ? store_cursor_seek(c, lo, lolen, &kv) : store_cursor_first(c, &kv);
+    while (rc == 0) {
+        if (hi && key_cmp(kv.key, kv.klen, hi, hilen) >= 0)
+            break;
+        if (lo && key_cmp(kv.key, kv.klen, lo, lolen) < 0)
+            break;
+        rc = fn(&kv, arg);
+        if (rc)
+            goto out;
+        rc = descending ? store_cursor_prev(c, &kv) : store_cursor_next(c, &kv);
+    }
+    rc = rc == HOOKD_ENOTFOUND ? 0 : rc;
+out:
+    store_cursor_close(c);
+    return rc;
+}
+
+size_t store_uid_key(char kind, const char *parent, const char *uid, char *out, size_t cap)
+{
+    size_t plen = strlen(parent), ulen = strlen(uid);
+    size_t n = 1 + plen + 1 + ulen;
+    if (n > cap)
+        return 0;
+    out[0] = kind;
+    memcpy(out + 1, parent, plen);
+    out[1 + plen] = '\0';
+    memcpy(out + 2 + plen, uid, ulen);
+    return n;
+}
+
+static void put_be(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static uint64_t get_be(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+void store_delivery_encode(const struct store_delivery *d, uint8_t out[STORE_DELIVERY_LEN])
+{
+    out[0] = 1;
+    out[1] = d->state;
+    put_be(out + 2, d->attempts, 2);
+    put_be(out + 4, d->last_code, 2);
+    put_be(out + 6, (uint64_t)d->next_ms, 8);
+    put_be(out + 14, (uint64_t)d->updated_ms, 8);
+    memset(out + 22, 0, 31);
+    memcpy(out + 22, d->app_id, strnlen(d->app_id, 31));
+}
+
+int store_delivery_decode(const void *p, size_t n, struct store_delivery *d)
+{
+    const uint8_t *b = p;
+    if (n != STORE_DELIVERY_LEN || b[0] != 1)
+        return HOOKD_ECORRUPT;
+    d->state = b[1];
+    d->attempts = (uint16_t)get_be(b + 2, 2);
+    d->last_code = (uint16_t)get_be(b + 4, 2);
+    d->next_ms = (int64_t)get_be(b + 6, 8);
+    d->updated_ms = (int64_t)get_be(b + 14, 8);
+    memcpy(d->app_id, b + 22, 31);
+    d->app_id[31] = '\0';
+    return 0;
+}
+
+size_t store_due_key(int64_t ms, const char *ep_id, const char *msg_id, uint8_t *out, size_t cap)
+{
+    size_t el = strlen(ep_id), ml = strlen(msg_id);
+    if (8 + el + ml > cap)
+        return 0;
+    put_be(out, (uint64_t)ms, 8);
+    memcpy(out + 8, ep_id, el);
+    memcpy(out + 8 + el, msg_id, ml);
+    return 8 + el + ml;
+}
+
+int store_info(struct store *s, struct store_info *out)
+{
+    MDB_envinfo ei;
+    MDB_stat st;
+    int rc = mdb_env_info(s->env, &ei);
+    if (!rc)
+        rc = mdb_env_stat(s->env, &st);
+    if (rc)
+        return map_err(rc);
+    out->map_bytes = (int64_t)ei.me_mapsize;
+    out->used_bytes = (int64_t)(ei.me_last_pgno + 1) * st.ms_psize;
+    out->readers = (int)ei.me_numreaders;
+    return 0;
+}

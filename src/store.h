@@ -1,0 +1,161 @@
+/*
+ * store.h - the log: one LMDB environment with named databases.
+ *
+ * Every write goes through the single writer thread (writer.h); readers on
+ * any thread open short read transactions and never hold them across I/O.
+ * The store itself never logs: it returns HOOKD_* codes (err.h).
+ *
+ * Key and value layouts (schema version STORE_SCHEMA). Ids are the ASCII
+ * strings of id.h (app_ 31 bytes, ep_ 30, msg_ 31, atmpt_ 33); "|" below
+ * is plain concatenation, no separator byte unless shown. Integers in keys
+ * are big-endian so that byte order is numeric order.
+ *
+ *   meta         "schema"                         u32 BE version
+ *   apps         app_id                           JSON app record
+ *   uids         kind(1) | parent_id | 0x00 | uid   id (ASCII)
+ *                  kind 'a' app (parent ""), 'e' endpoint (parent app_id),
+ *                  'm' message eventId (parent app_id)
+ *   endpoints    app_id | ep_id                   JSON endpoint record
+ *   event_types  name                             JSON event type record
+ *   messages     app_id | msg_id                  JSON message record
+ *   deliveries   msg_id | ep_id                   struct store_delivery, 53 bytes:
+ *                                                 u8 version(1) | u8 state | u16 BE attempts
+ *                                                 | u16 BE last_code | u64 BE next_ms
+ *                                                 | u64 BE updated_ms | app_id (31)
+ *   due          u64 BE due_ms | ep_id | msg_id   app_id
+ *   attempts     attempt_id                       JSON attempt record
+ *   idempotency  SHA-256(token, key, URI) (32)    u64 BE expiry_ms | u16 BE status
+ *                                                 | response body
+ *
+ * JSON records keep times as integer ms since the epoch; the API layer
+ * formats them as RFC 3339.
+ *
+ * Threads: struct store is shared by all threads after store_open(); a
+ * store_txn belongs to the thread that began it.
+ */
+#ifndef HOOKD_STORE_H
+#define HOOKD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#define STORE_SCHEMA 1
+
+enum store_db {
+    DB_META,
+    DB_APPS,
+    DB_UIDS,
+    DB_ENDPOINTS,
+    DB_EVENT_TYPES,
+    DB_MESSAGES,
+    DB_DELIVERIES,
+    DB_DUE,
+    DB_ATTEMPTS,
+    DB_IDEMPOTENCY,
+    DB_COUNT
+};
+
+struct store;
+struct store_txn;
+struct store_cursor;
+
+struct store_kv {
+    const void *key;
+    size_t klen;
+    const void *val;
+    size_t vlen;
+};
+
+/*
+ * Open (creating if needed) the environment in dir with the given map
+ * size. A store written by another schema version gives HOOKD_ESCHEMA.
+ * readonly opens an existing store without creating anything.
+ */
+int store_open(struct store **out, const char *dir, int64_t map_size, int readonly);
+void store_close(struct store *s);
+
+/* Short read-only transaction for the calling thread. */
+int store_read(struct store *s, struct store_txn **out);
+/* Write transaction: the writer thread only. */
+int store_write(struct store *s, struct store_txn **out);
+/* Nested write transaction inside parent (one intent of a batch). */
+int store_nested(struct store_txn *parent, struct store_txn **out);
+/* Commit (fsync for a top-level write) and free. HOOKD_EFULL when the map is full. */
+int store_commit(struct store_txn *t);
+/* Abandon and free; safe on NULL. */
+void store_abort(struct store_txn *t);
+
+int store_get(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+              const void **val, size_t *vlen);
+/* noclobber: HOOKD_EEXIST when the key is present. */
+int store_put(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+              const void *val, size_t vlen, int noclobber);
+/* HOOKD_ENOTFOUND when absent. */
+int store_del(struct store_txn *t, enum store_db db, const void *key, size_t klen);
+
+/* JSON record helpers: the caller owns *out (json_decref). */
+int store_get_json(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+                   json_t **out);
+int store_put_json(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+                   const json_t *rec);
+
+/* Cursors: valid while their transaction lives; close before ending it. */
+int store_cursor_open(struct store_txn *t, enum store_db db, struct store_cursor **out);
+void store_cursor_close(struct store_cursor *c);
+/* First key >= key; HOOKD_ENOTFOUND past the end. */
+int store_cursor_seek(struct store_cursor *c, const void *key, size_t klen, struct store_kv *kv);
+int store_cursor_first(struct store_cursor *c, struct store_kv *kv);
+int store_cursor_last(struct store_cursor *c, struct store_kv *kv);
+int store_cursor_next(struct store_cursor *c, struct store_kv *kv);
+int store_cursor_prev(struct store_cursor *c, struct store_kv *kv);
+/* Delete the entry under the cursor. */
+int store_cursor_del(struct store_cursor *c);
+
+/*
+ * Ordered scan of keys k with lo <= k < hi (hi NULL: no upper bound),
+ * ascending or descending, calling fn for each until it returns non-zero
+ * (that value is returned) or the range ends (0).
+ */
+typedef int (*store_scan_fn)(const struct store_kv *kv, void *arg);
+int store_scan(struct store_txn *t, enum store_db db, const void *lo, size_t lolen,
+               const void *hi, size_t hilen, int descending, store_scan_fn fn, void *arg);
+
+/* uids: build the key "kind | parent | 0x00 | uid" into out (returns length). */
+size_t store_uid_key(char kind, const char *parent, const char *uid, char *out, size_t cap);
+
+/* Delivery state of one message to one endpoint. */
+enum store_dstate {
+    DSTATE_PENDING = 1,   /* due, not yet attempted */
+    DSTATE_SENDING = 3,   /* attempted, a retry is scheduled */
+    DSTATE_SUCCESS = 0,
+    DSTATE_FAIL = 2,      /* retries exhausted */
+    DSTATE_HELD = 5       /* endpoint paused or disabled */
+};
+
+struct store_delivery {
+    uint8_t state;        /* enum store_dstate */
+    uint16_t attempts;
+    uint16_t last_code;
+    int64_t next_ms;      /* due time when pending/sending, else 0 */
+    int64_t updated_ms;
+    char app_id[32];
+};
+
+#define STORE_DELIVERY_LEN 53
+void store_delivery_encode(const struct store_delivery *d, uint8_t out[STORE_DELIVERY_LEN]);
+int store_delivery_decode(const void *p, size_t n, struct store_delivery *d);
+
+/* due key: u64 BE ms | ep_id | msg_id; returns length. */
+size_t store_due_key(int64_t ms, const char *ep_id, const char *msg_id, uint8_t *out, size_t cap);
+
+/* Environment figures for stats and metrics. */
+struct store_info {
+    int64_t map_bytes;    /* configured map size */
+    int64_t used_bytes;   /* pages in use * page size */
+    int readers;          /* reader slots in use */
+};
+int store_info(struct store *s, struct store_info *out);
+
+#endif

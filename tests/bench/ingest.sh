@@ -1,0 +1,201 @@
+#!/bin/sh
+# tests/bench/ingest.sh - how many messages a second hookd acknowledges.
+#
+# Starts hookd on a free loopback port with a fresh data directory, creates
+# the app "bench" with one endpoint, and lets wrk POST 1 KiB messages at it
+# (tests/bench/ingest.lua). Then it stops hookd and counts the messages on
+# disk: every 2xx wrk saw must be there (promise 1 of DESIGN.md), or the
+# script fails. Last, the same wrk run against build/bench/bare, a bare
+# libmicrohttpd responder with hookd's threading, gives the ceiling the
+# HTTP layer allows on this machine.
+#
+# Throughput and ratio targets only WARN when missed (machine noise must
+# not break a build); lost messages or a server that acknowledges nothing
+# exit 1.
+#
+# Knobs (environment):
+#   BENCH_DURATION     wrk -d, default 10s
+#   BENCH_CONNECTIONS  wrk -c, default 256
+#   BENCH_THREADS      wrk -t, default 2
+#   HOOKD              server binary, default ./hookd
+#   BARE               bare responder, default build/bench/bare
+#
+# The last line is machine-readable:
+#   RESULT hookd_msgs_per_sec=N p50_ms=L p99_ms=L acked=N stored=N lost=N
+#          bare_rps=N ratio=R
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+HOOKD=${HOOKD:-$TOP/hookd}
+BARE=${BARE:-$TOP/build/bench/bare}
+SCRIPT=$TOP/tests/bench/ingest.lua
+DURATION=${BENCH_DURATION:-10s}
+CONNECTIONS=${BENCH_CONNECTIONS:-256}
+THREADS=${BENCH_THREADS:-2}
+TARGET_MSGS=30000
+TARGET_RATIO=0.4
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/hookd-bench.XXXXXX")
+HOOKD_PID=""
+BARE_PID=""
+cleanup() {
+    [ -n "$HOOKD_PID" ] && kill -9 "$HOOKD_PID" 2>/dev/null
+    [ -n "$BARE_PID" ] && kill -9 "$BARE_PID" 2>/dev/null
+    rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() {
+    echo "ingest: $*" >&2
+    for f in "$W/hookd.err" "$W/bare.err"; do
+        [ -s "$f" ] && sed 's/^/  | /' "$f" >&2
+    done
+    exit 1
+}
+
+command -v wrk >/dev/null || die "'wrk' not found (sh packaging/deps.sh installs it)"
+[ -x "$HOOKD" ] || die "no server binary '$HOOKD' (run make)"
+
+# wait_file FILE PID: wait until FILE is non-empty while PID lives.
+wait_file() {
+    i=0
+    while [ ! -s "$1" ]; do
+        i=$((i + 1))
+        if [ $i -gt 200 ] || ! kill -0 "$2" 2>/dev/null; then
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
+# post PATH BODY: POST to hookd, fail unless 2xx.
+post() {
+    code=$(curl -s -o "$W/resp" -w '%{http_code}' -X POST \
+        -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+        --data-binary "$2" "$URL$1")
+    case "$code" in
+    2??) ;;
+    *) die "POST $1 answered $code: $(cat "$W/resp")" ;;
+    esac
+}
+
+# run_wrk URL OUT PREFIX: run the script with wrk's output in OUT, then set
+# PREFIX<field> for each field of its BENCH line (PREFIXok_rps, ...).
+run_wrk() {
+    HOOKD_TOKEN=${TOKEN:-} wrk -c "$CONNECTIONS" -t "$THREADS" -d "$DURATION" --timeout 10s \
+        -s "$SCRIPT" "$1" >"$2" 2>&1 || die "wrk failed: $(cat "$2")"
+    line=$(grep '^BENCH ' "$2") || die "wrk printed no BENCH line: $(cat "$2")"
+    for kv in ${line#BENCH }; do
+        case "$kv" in
+        [a-z]*=[0-9]*) eval "$3${kv%%=*}=\${kv#*=}" ;;
+        esac
+    done
+}
+
+# count_stored DIR: number of entries in the "messages" database.
+count_stored() {
+    mdb_stat -s messages "$1" 2>"$W/mdb_stat.err" | awk '/Entries:/ { print $2; exit }'
+}
+
+# count_via_api: page through the app's messages while hookd runs.
+count_via_api() {
+    n=0 it=""
+    while :; do
+        q="limit=250"
+        [ -n "$it" ] && q="$q&iterator=$it"
+        curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/app/bench/msg?$q" >"$W/page" ||
+            return 1
+        n=$((n + $(jq '.data | length' "$W/page")))
+        [ "$(jq -r .done "$W/page")" = true ] && break
+        it=$(jq -r .iterator "$W/page")
+        [ -n "$it" ] && [ "$it" != null ] || break
+    done
+    echo "$n"
+}
+
+# ge A B: A >= B for decimals.
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
+
+# --- hookd -----------------------------------------------------------------
+DATA=$W/data
+"$HOOKD" serve --listen 127.0.0.1:0 --data "$DATA" --log-level warn >"$W/hookd.out" 2>"$W/hookd.err" &
+HOOKD_PID=$!
+wait_file "$DATA/listen" "$HOOKD_PID" || die "hookd did not start"
+URL="http://$(cat "$DATA/listen")"
+TOKEN=$(cat "$DATA/admin.token")
+
+post /api/v1/app '{"name":"bench","uid":"bench"}'
+post /api/v1/app/bench/endpoint '{"url":"http://127.0.0.1:9/"}'
+
+echo "hookd: wrk -c $CONNECTIONS -t $THREADS -d $DURATION, 1 KiB messages, $URL"
+run_wrk "$URL" "$W/wrk-hookd.out" h_
+
+if command -v mdb_stat >/dev/null; then
+    kill -TERM "$HOOKD_PID"
+    wait "$HOOKD_PID"
+    rc=$?
+    HOOKD_PID=""
+    [ "$rc" = 0 ] || echo "WARN: hookd exited with status $rc on SIGTERM"
+    stored=$(count_stored "$DATA")
+    [ -n "$stored" ] || die "cannot count messages with mdb_stat: $(cat "$W/mdb_stat.err")"
+else
+    stored=$(count_via_api) || die "cannot list messages"
+    kill -TERM "$HOOKD_PID"
+    wait "$HOOKD_PID"
+    HOOKD_PID=""
+fi
+lost=$((h_ok > stored ? h_ok - stored : 0))
+
+# --- bare libmicrohttpd ------------------------------------------------------
+b_rps="" ratio=""
+if [ -x "$BARE" ]; then
+    "$BARE" --listen 127.0.0.1:0 >"$W/bare.port" 2>"$W/bare.err" &
+    BARE_PID=$!
+    wait_file "$W/bare.port" "$BARE_PID" || die "bare responder did not start"
+    echo "bare:  same wrk run, http://127.0.0.1:$(cat "$W/bare.port")"
+    run_wrk "http://127.0.0.1:$(cat "$W/bare.port")" "$W/wrk-bare.out" b_
+    kill -TERM "$BARE_PID"
+    wait "$BARE_PID"
+    BARE_PID=""
+    ratio=$(awk -v a="$h_ok_rps" -v b="$b_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+fi
+
+# --- report ------------------------------------------------------------------
+echo
+printf 'hookd   %8s msg/s   p50 %7s ms   p99 %7s ms   (%s acked, %s non-2xx, %s socket errors)\n' \
+    "$h_ok_rps" "$h_p50_ms" "$h_p99_ms" "$h_ok" "$h_non2xx" "$h_sockerr"
+if [ -n "$b_rps" ]; then
+    printf 'bare    %8s req/s   p50 %7s ms   p99 %7s ms\n' "$b_rps" "$b_p50_ms" "$b_p99_ms"
+    printf 'ratio   %8s\n' "$ratio"
+fi
+echo
+
+status=0
+if ge "$h_ok_rps" "$TARGET_MSGS"; then
+    echo "PASS  hookd msg/s $h_ok_rps >= $TARGET_MSGS"
+else
+    echo "WARN  hookd msg/s $h_ok_rps < $TARGET_MSGS"
+fi
+if [ -z "$ratio" ]; then
+    echo "WARN  ratio not measured: no bare responder '$BARE' (make build/bench/bare)"
+elif ge "$ratio" "$TARGET_RATIO"; then
+    echo "PASS  ratio hookd/bare $ratio >= $TARGET_RATIO"
+else
+    echo "WARN  ratio hookd/bare $ratio < $TARGET_RATIO"
+fi
+if [ "$h_non2xx" != 0 ] || [ "$h_sockerr" != 0 ]; then
+    echo "WARN  hookd answered $h_non2xx non-2xx, $h_sockerr socket errors"
+fi
+if [ "$lost" != 0 ]; then
+    echo "FAIL  lost messages: $h_ok acknowledged, $stored stored"
+    status=1
+else
+    echo "PASS  no lost messages: $h_ok acknowledged, $stored stored"
+fi
+if [ "$h_ok" = 0 ]; then
+    echo "FAIL  hookd acknowledged no message: $(grep -m1 -i 'non-2xx\|error' "$W/wrk-hookd.out")"
+    status=1
+fi
+echo "RESULT hookd_msgs_per_sec=$h_ok_rps p50_ms=$h_p50_ms p99_ms=$h_p99_ms acked=$h_ok" \
+    "stored=$stored lost=$lost bare_rps=${b_rps:-0} ratio=${ratio:-0}"
+exit $status

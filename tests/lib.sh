@@ -1,0 +1,104 @@
+# tests/lib.sh - TAP and server helpers for hookd's shell integration tests.
+#
+#   . "$(dirname "$0")/lib.sh"
+#   hookd_start                      # real binary, 127.0.0.1:0, temp data dir
+#   api POST /api/v1/app '{"name":"a"}'
+#   is "$STATUS" 201 "app created"
+#   is "$(jqr .name)" a "name echoed"
+#   done_testing
+#
+# Every test gets its own temporary directory ($T), removed at exit along
+# with any server it started.
+
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+HOOKD=${HOOKD:-$TOP/hookd}
+T=$(mktemp -d "${TMPDIR:-/tmp}/hookd-test.XXXXXX")
+_n=0
+_fail=0
+_planned=""
+HOOKD_PIDS=""
+
+_cleanup() {
+    for p in $HOOKD_PIDS; do kill -9 "$p" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap _cleanup EXIT
+
+plan() { _planned=$1; echo "1..$1"; }
+diag() { printf '# %s\n' "$*" >&2; }
+ok() {
+    _n=$((_n + 1))
+    if [ "$1" = 0 ]; then echo "ok $_n - $2"; else echo "not ok $_n - $2"; _fail=$((_fail + 1)); fi
+}
+# is GOT WANT NAME
+is() {
+    if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "got: '$1'"; diag "expected: '$2'"; fi
+}
+# like GOT PATTERN NAME (grep -E)
+like() {
+    if printf '%s' "$1" | grep -Eq -- "$2"; then ok 0 "$3"; else ok 1 "$3"; diag "got: '$1'"; diag "expected to match: '$2'"; fi
+}
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+bail() { echo "Bail out! $*"; exit 1; }
+done_testing() {
+    [ -z "$_planned" ] && echo "1..$_n"
+    if [ -n "$_planned" ] && [ "$_planned" != "$_n" ]; then
+        diag "planned $_planned tests but ran $_n"; exit 1
+    fi
+    [ "$_fail" = 0 ] || exit 1
+    exit 0
+}
+
+# hookd_start [ARGS...]: start a server on a free loopback port with data
+# in $T/data (or $HOOKD_DATA_DIR); sets URL, TOKEN, HOOKD_PID.
+hookd_start() {
+    DATA=${HOOKD_DATA_DIR:-$T/data}
+    rm -f "$DATA/listen"
+    "$HOOKD" serve --listen 127.0.0.1:0 --data "$DATA" --log-level warn "$@" \
+        >"$T/hookd.out" 2>>"$T/hookd.err" &
+    HOOKD_PID=$!
+    HOOKD_PIDS="$HOOKD_PIDS $HOOKD_PID"
+    i=0
+    while [ ! -s "$DATA/listen" ]; do
+        i=$((i + 1))
+        if [ $i -gt 200 ] || ! kill -0 "$HOOKD_PID" 2>/dev/null; then
+            cat "$T/hookd.err" >&2
+            bail "hookd did not start"
+        fi
+        sleep 0.05
+    done
+    URL="http://$(cat "$DATA/listen")"
+    TOKEN=$(cat "$DATA/admin.token")
+}
+
+# hookd_stop [SIGNAL]: stop the server and wait; sets HOOKD_RC.
+hookd_stop() {
+    kill "-${1:-TERM}" "$HOOKD_PID" 2>/dev/null
+    wait "$HOOKD_PID" 2>/dev/null
+    HOOKD_RC=$?
+}
+
+# api METHOD PATH [BODY [EXTRA CURL ARGS...]]: sets STATUS and BODY.
+# Uses $TOKEN unless AUTH is set (AUTH=none sends no Authorization).
+api() {
+    _m=$1 _p=$2
+    shift 2
+    _b=${1-}
+    [ $# -gt 0 ] && shift
+    set -- "$@"
+    _auth=${AUTH:-Bearer $TOKEN}
+    if [ "$_auth" = none ]; then
+        set -- -H "X-No-Auth: 1" "$@"
+    else
+        set -- -H "Authorization: $_auth" "$@"
+    fi
+    if [ -n "$_b" ]; then
+        set -- -H 'Content-Type: application/json' --data-binary "$_b" "$@"
+    fi
+    STATUS=$(curl -s -o "$T/body" -w '%{http_code}' -X "$_m" "$@" "$URL$_p")
+    BODY=$(cat "$T/body")
+}
+
+# jqr FILTER: run jq -r on the last response body.
+jqr() { printf '%s' "$BODY" | jq -r "$1" 2>/dev/null; }

@@ -1,0 +1,133 @@
+/*
+ * t0020-store: the log's store layer: put/get, ordered scans in both
+ * directions, nested transactions, the schema check, delivery encoding.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "store.h"
+#include "tap/tap.h"
+
+static char dir[] = "/tmp/hookd-t0020-XXXXXX";
+
+static int collect(const struct store_kv *kv, void *arg)
+{
+    char *out = arg;
+    strncat(out, kv->key, kv->klen);
+    strcat(out, ",");
+    return 0;
+}
+
+static void put_s(struct store_txn *t, const char *k, const char *v)
+{
+    store_put(t, DB_APPS, k, strlen(k), v, strlen(v), 0);
+}
+
+static void test_basic(struct store *s)
+{
+    struct store_txn *t;
+    is_int(store_write(s, &t), 0, "write txn begins");
+    put_s(t, "b", "2");
+    put_s(t, "a", "1");
+    put_s(t, "c", "3");
+    put_s(t, "d", "4");
+    is_int(store_put(t, DB_APPS, "a", 1, "x", 1, 1), HOOKD_EEXIST, "noclobber refuses a taken key");
+    is_int(store_commit(t), 0, "commit");
+
+    store_read(s, &t);
+    const void *v;
+    size_t n;
+    ok(store_get(t, DB_APPS, "c", 1, &v, &n) == 0 && n == 1 && memcmp(v, "3", 1) == 0, "get c");
+    is_int(store_get(t, DB_APPS, "zz", 2, &v, &n), HOOKD_ENOTFOUND, "missing key");
+    char out[64] = "";
+    store_scan(t, DB_APPS, "b", 1, "d", 1, 0, collect, out);
+    is_str(out, "b,c,", "ascending scan is [lo, hi)");
+    out[0] = '\0';
+    store_scan(t, DB_APPS, "b", 1, "d", 1, 1, collect, out);
+    is_str(out, "c,b,", "descending scan is [lo, hi) reversed");
+    out[0] = '\0';
+    store_scan(t, DB_APPS, NULL, 0, NULL, 0, 1, collect, out);
+    is_str(out, "d,c,b,a,", "unbounded descending scan");
+    store_abort(t);
+}
+
+static void test_nested(struct store *s)
+{
+    struct store_txn *t, *n1, *n2;
+    store_write(s, &t);
+    store_nested(t, &n1);
+    put_s(n1, "kept", "1");
+    is_int(store_commit(n1), 0, "nested commit");
+    store_nested(t, &n2);
+    put_s(n2, "dropped", "1");
+    store_abort(n2);
+    is_int(store_commit(t), 0, "outer commit");
+    store_read(s, &t);
+    const void *v;
+    size_t n;
+    is_int(store_get(t, DB_APPS, "kept", 4, &v, &n), 0, "committed nested write is there");
+    is_int(store_get(t, DB_APPS, "dropped", 7, &v, &n), HOOKD_ENOTFOUND,
+           "aborted nested write left nothing");
+    store_abort(t);
+}
+
+static void test_delivery_codec(void)
+{
+    struct store_delivery d = { .state = DSTATE_SENDING, .attempts = 3, .last_code = 503,
+                                .next_ms = 1700000000123LL, .updated_ms = 1700000000000LL };
+    strcpy(d.app_id, "app_2YBXZIko2xmy0s5Rm9N5U7PhHgu");
+    uint8_t buf[STORE_DELIVERY_LEN];
+    struct store_delivery e;
+    store_delivery_encode(&d, buf);
+    is_int(store_delivery_decode(buf, sizeof(buf), &e), 0, "delivery decodes");
+    ok(e.state == d.state && e.attempts == 3 && e.last_code == 503 && e.next_ms == d.next_ms
+       && e.updated_ms == d.updated_ms, "delivery fields round-trip");
+    is_str(e.app_id, d.app_id, "delivery app id round-trips");
+    is_int(store_delivery_decode(buf, 10, &e), HOOKD_ECORRUPT, "short record is corrupt");
+
+    uint8_t k1[96], k2[96];
+    size_t l1 = store_due_key(1000, "ep_a", "msg_b", k1, sizeof(k1));
+    size_t l2 = store_due_key(1001, "ep_a", "msg_a", k2, sizeof(k2));
+    ok(l1 == 8 + 4 + 5 && l2 == l1 && memcmp(k1, k2, 8) < 0, "due keys sort by time first");
+}
+
+static void test_schema(void)
+{
+    struct store *s;
+    struct store_txn *t;
+    store_open(&s, dir, 16 << 20, 0);
+    store_write(s, &t);
+    uint8_t v[4] = { 0, 0, 0, 99 };
+    store_put(t, DB_META, "schema", 6, v, 4, 0);
+    store_commit(t);
+    store_close(s);
+    is_int(store_open(&s, dir, 16 << 20, 0), HOOKD_ESCHEMA, "a store of another schema is refused");
+    is_int(store_open(&s, "/tmp/hookd-t0020-does-not-exist", 16 << 20, 1), -2,
+           "read-only open of a missing store fails with ENOENT");
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir))
+        return 1;
+    struct store *s;
+    is_int(store_open(&s, dir, 16 << 20, 0), 0, "store opens");
+    test_basic(s);
+    test_nested(s);
+    struct store_info info;
+    ok(store_info(s, &info) == 0 && info.map_bytes == 16 << 20 && info.used_bytes > 0,
+       "store info reports map and use");
+    store_close(s);
+    is_int(store_open(&s, dir, 16 << 20, 1), 0, "reopens read-only");
+    store_close(s);
+    test_delivery_codec();
+    test_schema();
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd))
+        diag("cleanup failed");
+    return done_testing();
+}

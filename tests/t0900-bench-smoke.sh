@@ -1,0 +1,22 @@
+#!/bin/sh
+# The ingest benchmark as a smoke test: a two-second run with few
+# connections must finish, acknowledge messages and lose none of them.
+# Throughput targets are not asserted here (they only warn in `make bench`).
+. "$(dirname "$0")/lib.sh"
+command -v wrk >/dev/null || skip_all "wrk not installed (sh packaging/deps.sh)"
+[ -x "$HOOKD" ] || bail "no server binary '$HOOKD' (run make)"
+
+BENCH_DURATION=2s BENCH_CONNECTIONS=32 HOOKD=$HOOKD \
+    sh "$TOP/tests/bench/ingest.sh" >"$T/bench.out" 2>&1
+rc=$?
+is "$rc" 0 "ingest benchmark exits 0"
+[ "$rc" = 0 ] || sed 's/^/# /' "$T/bench.out" >&2
+
+result=$(grep '^RESULT ' "$T/bench.out")
+like "$result" 'hookd_msgs_per_sec=[0-9]+' "benchmark prints its result line"
+field() { printf '%s\n' "$result" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+rate=$(field hookd_msgs_per_sec)
+ok "$(awk -v r="${rate:-0}" 'BEGIN { exit !(r > 0) }'; echo $?)" "hookd acknowledged messages ($rate msg/s)"
+is "$(field lost)" 0 "no acknowledged message was lost"
+like "$(field stored)" '^[1-9][0-9]*$' "messages were stored"
+done_testing
