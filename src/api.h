@@ -95,6 +95,9 @@ void api_not_found(struct http_req *r, const char *what);
 /* Reply 500 for an unexpected store error (logged). */
 void api_store_error(struct http_req *r, int err);
 
+/* Writer thread: tell the dispatcher, once committed, to look at this endpoint again. */
+void api_touch(struct http_req *r, const char *app_id, const char *ep_id);
+
 /* Bind / free a uid in the uids database (writer thread). */
 int api_uid_put(struct store_txn *t, char kind, const char *parent, const char *uid,
                 const char *id);

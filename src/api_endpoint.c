@@ -364,6 +364,8 @@ static int ep_store(struct http_req *r, struct store_txn *t, json_t *rec, const 
     }
     if (!rc)
         rc = store_put_json(t, DB_ENDPOINTS, key, klen, rec);
+    if (!rc)
+        api_touch(r, app, id);
     return rc;
 }
 
@@ -599,6 +601,8 @@ static int delete_apply(struct http_req *r, struct store_txn *t)
     size_t klen = ep_key(rec, key);
     if (!rc)
         rc = klen ? store_del(t, DB_ENDPOINTS, key, klen) : HOOKD_ECORRUPT;
+    if (!rc)
+        api_touch(r, str_of(rec, "appId"), str_of(rec, "id"));
     json_decref(rec);
     if (!rc)
         http_reply(r, 204, xstrdup(""), 0);
@@ -715,6 +719,8 @@ static int edit_apply(struct http_req *r, struct store_txn *t)
     size_t klen = ep_key(rec, key);
     if (!rc)
         rc = klen ? store_put_json(t, DB_ENDPOINTS, key, klen, rec) : HOOKD_ECORRUPT;
+    if (!rc)
+        api_touch(r, str_of(rec, "appId"), str_of(rec, "id"));
     json_decref(rec);
     if (!rc)
         http_reply(r, 204, xstrdup(""), 0);

@@ -91,7 +91,7 @@ static int add_delivery(struct store_txn *t, const char *app_id, const char *ep_
                         const char *msg_id, int64_t now)
 {
     struct store_delivery d = { .state = DSTATE_PENDING, .next_ms = now, .updated_ms = now };
-    uint8_t val[STORE_DELIVERY_LEN], due[96];
+    uint8_t val[STORE_DELIVERY_LEN], due[STORE_DUE_KEY_MAX], dv[STORE_DUE_VAL_LEN];
     char key[2 * ID_MAX];
     snprintf(d.app_id, sizeof(d.app_id), "%s", app_id);
     store_delivery_encode(&d, val);
@@ -99,12 +99,14 @@ static int add_delivery(struct store_txn *t, const char *app_id, const char *ep_
     int rc = store_put(t, DB_DELIVERIES, key, kl, val, sizeof(val), 0);
     if (rc)
         return rc;
-    size_t dl = store_due_key(now, ep_id, msg_id, due, sizeof(due));
-    return store_put(t, DB_DUE, due, dl, app_id, strlen(app_id), 0);
+    size_t dl = store_due_key(ep_id, now, msg_id, due, sizeof(due));
+    store_due_val(app_id, 0, dv);
+    return store_put(t, DB_DUE, due, dl, dv, sizeof(dv), 0);
 }
 
 /* One deliveries row and one due entry per matching endpoint (API.md 4.3). */
-static int fan_out(struct store_txn *t, const char *app_id, struct ingest *g, int64_t now)
+static int fan_out(struct http_req *r, struct store_txn *t, const char *app_id,
+                   struct ingest *g, int64_t now)
 {
     struct store_cursor *c;
     struct store_kv kv;
@@ -124,6 +126,8 @@ static int fan_out(struct store_txn *t, const char *app_id, struct ingest *g, in
             char ep_id[ID_MAX];
             snprintf(ep_id, sizeof(ep_id), "%.*s", (int)(kv.klen - al), (const char *)kv.key + al);
             rc = add_delivery(t, app_id, ep_id, g->msg_id, now);
+            if (!rc)
+                api_touch(r, app_id, ep_id);
         }
         json_decref(ep);
         if (rc)
@@ -174,7 +178,7 @@ static int create_apply(struct http_req *r, struct store_txn *t)
     size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", app_id, g->msg_id);
     rc = store_put(t, DB_MESSAGES, key, kl, g->rec, g->rec_len, 1);
     if (!rc)
-        rc = fan_out(t, app_id, g, g->job.now);
+        rc = fan_out(r, t, app_id, g, g->job.now);
     if (!rc)
         http_reply(r, 202, xstrdup(g->resp), strlen(g->resp));
     return rc;

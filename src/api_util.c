@@ -13,6 +13,7 @@
 #include "err.h"
 #include "log.h"
 #include "mem.h"
+#include "writer.h"
 
 struct store_txn *api_read(struct api *a, struct http_req *r)
 {
@@ -391,4 +392,10 @@ void api_job_free(void *job)
     json_decref(j->in);
     json_decref(j->rec);
     free(j);
+}
+
+void api_touch(struct http_req *r, const char *app_id, const char *ep_id)
+{
+    struct api *a = http_ctx(r);
+    writer_touch(a->writer, app_id, ep_id);
 }

@@ -77,6 +77,7 @@ struct opt_def {
 static int check_listen(const char *v, char *why, size_t whylen);
 static int check_networks(const char *v, char *why, size_t whylen);
 static int check_schedule(const char *v, char *why, size_t whylen);
+static int check_sig_headers(const char *v, char *why, size_t whylen);
 static int check_level(const char *v, char *why, size_t whylen);
 static int check_format(const char *v, char *why, size_t whylen);
 static int check_nonempty(const char *v, char *why, size_t whylen);
@@ -123,13 +124,23 @@ static const struct opt_def options[] = {
     { "map-size", OPT_SIZE, F(map_size), "4GiB", MIB, 16 * TIB, NULL,
       "SIZE", "largest size the store may grow to", 0 },
     { "idempotency-ttl", OPT_DURATION, F(idempotency_ttl_ms), "12h",
-      SEC, 365 * DAY, NULL, "DURATION", "how long event ids are remembered", 0 },
+      SEC, 365 * DAY, NULL, "DURATION", "how long idempotency-key answers are kept", 0 },
     { "connect-timeout", OPT_DURATION, F(connect_timeout_ms), "5s",
       1, 10 * MIN, NULL, "DURATION", "delivery connect timeout", OPT_RELOAD },
     { "request-timeout", OPT_DURATION, F(request_timeout_ms), "15s",
       1, HOUR, NULL, "DURATION", "delivery whole-request timeout", OPT_RELOAD },
     { "commit-delay-us", OPT_INT64, F(commit_delay_us), "0", 0, 1000000, NULL,
       "N", "microseconds the writer waits to grow a batch", 0 },
+    { "endpoint-concurrency", OPT_INT, F(endpoint_concurrency), "64", 1, 100000, NULL,
+      "N", "deliveries in flight per endpoint at most", 0 },
+    { "max-response", OPT_SIZE, F(max_response), "20000", 0, 16 * MIB, NULL,
+      "SIZE", "receiver response bytes kept in an attempt record", 0 },
+    { "disable-after", OPT_DURATION, F(disable_after_ms), "5d", 0, 365 * DAY, NULL,
+      "DURATION", "disable an endpoint failing this long (0 = never)", 0 },
+    { "signature-headers", OPT_STRING, F(signature_headers), "webhook", 0, 0,
+      check_sig_headers, "FAMILY", "webhook, svix or both: which header family to send", 0 },
+    { "shutdown-timeout", OPT_DURATION, F(shutdown_timeout_ms), "10s", 0, HOUR, NULL,
+      "DURATION", "how long a stop waits for deliveries in flight", 0 },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -895,4 +906,12 @@ void config_dump(const struct config *c, FILE *out)
         else
             fprintf(out, "%s = %s\n", o->name, s);
     }
+}
+
+static int check_sig_headers(const char *v, char *why, size_t whylen)
+{
+    if (strcmp(v, "webhook") == 0 || strcmp(v, "svix") == 0 || strcmp(v, "both") == 0)
+        return 0;
+    snprintf(why, whylen, "must be webhook, svix or both");
+    return HOOKD_EINVAL;
 }

@@ -42,6 +42,11 @@ struct config {
     int64_t connect_timeout_ms;
     int64_t request_timeout_ms;
     int64_t commit_delay_us;/* writer: wait this long to grow a batch */
+    int endpoint_concurrency;
+    int64_t max_response;
+    int64_t disable_after_ms;
+    char *signature_headers;/* webhook | svix | both */
+    int64_t shutdown_timeout_ms;
 };
 
 /* Fill every field with its built-in default (heap strings). */

@@ -21,13 +21,19 @@
 #include "api.h"
 #include "clock.h"
 #include "config.h"
+#include "dispatch.h"
 #include "err.h"
 #include "http.h"
 #include "id.h"
 #include "log.h"
 #include "mem.h"
+#include "netpolicy.h"
+#include "retry.h"
 #include "store.h"
+#include "worker.h"
 #include "writer.h"
+
+#include <curl/curl.h>
 
 extern char **environ;
 
@@ -167,6 +173,70 @@ static int serve_load(struct config *c, int argc, char **argv)
     return 0;
 }
 
+/* The delivery engine: N workers and the dispatcher that feeds them. */
+struct engine {
+    struct netpolicy *policy;
+    struct worker **workers;
+    int nworkers;
+    struct dispatch *dispatch;
+};
+
+static int engine_start(struct engine *e, const struct config *c, struct store *s,
+                        struct writer *w)
+{
+    char err[256];
+    struct dispatch_opts dopts = { 0 };
+    if (netpolicy_new(&e->policy, c->allow_network, err, sizeof(err))) {
+        fprintf(stderr, "hookd: %s\n", err);
+        return -1;
+    }
+    if (retry_parse(c->retry_schedule, &dopts.outcome.schedule)) {
+        fprintf(stderr, "hookd: invalid retry schedule '%s'\n", c->retry_schedule);
+        return -1;
+    }
+    e->nworkers = c->workers > 0 ? c->workers : ncpu();
+    e->workers = xcalloc((size_t)e->nworkers, sizeof(*e->workers));
+    struct worker_opts wo = { .writer = w, .policy = e->policy,
+                              .max_response = (size_t)c->max_response,
+                              .svix_headers = strcmp(c->signature_headers, "svix") == 0 ? 1
+                                              : strcmp(c->signature_headers, "both") == 0 ? 2 : 0 };
+    for (int i = 0; i < e->nworkers; i++)
+        if (worker_new(&e->workers[i], i, &wo) || worker_start(e->workers[i]))
+            return -1;
+    dopts.store = s;
+    dopts.writer = w;
+    dopts.workers = e->workers;
+    dopts.nworkers = e->nworkers;
+    dopts.ep_concurrency = c->endpoint_concurrency;
+    dopts.connect_timeout_ms = c->connect_timeout_ms;
+    dopts.timeout_ms = c->request_timeout_ms;
+    dopts.outcome.disable_after_ms = c->disable_after_ms;
+    dopts.outcome.writer = w;
+    dispatch_new(&e->dispatch, &dopts);
+    writer_on_commit(w, dispatch_on_commit, e->dispatch);
+    return dispatch_start(e->dispatch);
+}
+
+/* Stop handing out work, let deliveries in flight finish (bounded). */
+static void engine_stop(struct engine *e, int64_t deadline_ms)
+{
+    if (e->dispatch)
+        dispatch_stop(e->dispatch);
+    for (int i = 0; i < e->nworkers; i++)
+        if (e->workers[i])
+            worker_stop(e->workers[i], deadline_ms);
+}
+
+/* After the writer has stopped: nothing refers to jobs any more. */
+static void engine_free(struct engine *e)
+{
+    for (int i = 0; i < e->nworkers; i++)
+        worker_free(e->workers[i]);
+    free(e->workers);
+    dispatch_free(e->dispatch);
+    netpolicy_free(e->policy);
+}
+
 static int serve(int argc, char **argv)
 {
     struct config cfg;
@@ -174,6 +244,7 @@ static int serve(int argc, char **argv)
     struct writer *writer = NULL;
     struct http_server *http = NULL;
     struct api api = { 0 };
+    struct engine engine = { 0 };
     sigset_t sigs;
     char *token = NULL;
     int created, rc, status = 1;
@@ -207,6 +278,8 @@ static int serve(int argc, char **argv)
 
     writer_new(&writer, store, cfg.commit_delay_us);
     api.writer = writer;
+    if (engine_start(&engine, &cfg, store, writer))
+        goto out_writer;
     if ((rc = writer_start(writer))) {
         fprintf(stderr, "hookd: cannot start the writer: %s\n", hookd_strerror(rc));
         goto out_writer;
@@ -241,9 +314,11 @@ static int serve(int argc, char **argv)
     http_quiesce(http);
     status = 0;
 out_writer:
+    engine_stop(&engine, cfg.shutdown_timeout_ms);
     writer_stop(writer);   /* applies what is queued and resumes every request */
     http_stop(http);
     writer_free(writer);
+    engine_free(&engine);
 out_store:
     free(token);
     free_tokens(api.ingest_tokens);
@@ -259,6 +334,7 @@ out_config:
 
 int main(int argc, char **argv)
 {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -30,6 +30,9 @@ static const char *const db_names[DB_COUNT] = {
     [DB_DELIVERIES] = "deliveries",
     [DB_DUE] = "due",
     [DB_ATTEMPTS] = "attempts",
+    [DB_ATT_BY_EP] = "att_by_ep",
+    [DB_ATT_BY_MSG] = "att_by_msg",
+    [DB_EP_HEALTH] = "ep_health",
     [DB_IDEMPOTENCY] = "idempotency",
 };
 
@@ -411,15 +414,58 @@ int store_delivery_decode(const void *p, size_t n, struct store_delivery *d)
     return 0;
 }
 
-size_t store_due_key(int64_t ms, const char *ep_id, const char *msg_id, uint8_t *out, size_t cap)
+size_t store_due_key(const char *ep_id, int64_t ms, const char *msg_id, uint8_t *out, size_t cap)
 {
     size_t el = strlen(ep_id), ml = strlen(msg_id);
-    if (8 + el + ml > cap)
+    if (el + 8 + ml > cap)
         return 0;
-    put_be(out, (uint64_t)ms, 8);
-    memcpy(out + 8, ep_id, el);
-    memcpy(out + 8 + el, msg_id, ml);
-    return 8 + el + ml;
+    memcpy(out, ep_id, el);
+    put_be(out + el, (uint64_t)ms, 8);
+    memcpy(out + el + 8, msg_id, ml);
+    return el + 8 + ml;
+}
+
+/* ep ids are "ep_" + 27 chars, message ids "msg_" + 27 (id.h). */
+int store_due_parse(const void *key, size_t klen, char *ep, int64_t *ms, char *msg)
+{
+    const uint8_t *k = key;
+    const size_t el = 30, ml = 31;
+    if (klen != el + 8 + ml)
+        return HOOKD_ECORRUPT;
+    memcpy(ep, k, el);
+    ep[el] = '\0';
+    *ms = (int64_t)get_be(k + el, 8);
+    memcpy(msg, k + el + 8, ml);
+    msg[ml] = '\0';
+    return 0;
+}
+
+void store_due_val(const char *app_id, int trigger, uint8_t out[STORE_DUE_VAL_LEN])
+{
+    memset(out, 0, STORE_DUE_VAL_LEN);
+    memcpy(out, app_id, strnlen(app_id, 31));
+    out[31] = (uint8_t)trigger;
+}
+
+void store_health_encode(const struct store_health *h, uint8_t out[STORE_HEALTH_LEN])
+{
+    put_be(out, (uint64_t)h->failing_since_ms, 8);
+    put_be(out + 8, (uint64_t)h->last_attempt_ms, 8);
+    put_be(out + 16, h->last_code, 2);
+    put_be(out + 18, 0, 2);
+    put_be(out + 20, h->consecutive_failures, 4);
+}
+
+int store_health_decode(const void *p, size_t n, struct store_health *h)
+{
+    const uint8_t *b = p;
+    if (n != STORE_HEALTH_LEN)
+        return HOOKD_ECORRUPT;
+    h->failing_since_ms = (int64_t)get_be(b, 8);
+    h->last_attempt_ms = (int64_t)get_be(b + 8, 8);
+    h->last_code = (uint16_t)get_be(b + 16, 2);
+    h->consecutive_failures = (uint32_t)get_be(b + 20, 4);
+    return 0;
 }
 
 int store_info(struct store *s, struct store_info *out)

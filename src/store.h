@@ -22,8 +22,18 @@
  *                                                 u8 version(1) | u8 state | u16 BE attempts
  *                                                 | u16 BE last_code | u64 BE next_ms
  *                                                 | u64 BE updated_ms | app_id (31)
- *   due          u64 BE due_ms | ep_id | msg_id   app_id
- *   attempts     attempt_id                       JSON attempt record
+ *   due          ep_id | u64 BE due_ms | msg_id   app_id (31) | u8 trigger (0 scheduled,
+ *                                                 1 manual): per endpoint, in time order, so
+ *                                                 the dispatcher reads one endpoint's backlog
+ *                                                 in bounded slices
+ *   attempts     attempt_id                       JSON attempt record (API.md 4.4 fields,
+ *                                                 times in ms, plus appId)
+ *   att_by_ep    ep_id | attempt_id               msg_id
+ *   att_by_msg   msg_id | attempt_id              ep_id
+ *   ep_health    ep_id                            struct store_health, 24 bytes:
+ *                                                 u64 BE failing_since_ms (0 = healthy)
+ *                                                 | u64 BE last_attempt_ms | u16 BE last_code
+ *                                                 | u16 BE pad | u32 BE consecutive_failures
  *   idempotency  SHA-256(token, key, URI) (32)    u64 BE expiry_ms | u16 BE status
  *                                                 | response body
  *
@@ -53,6 +63,9 @@ enum store_db {
     DB_DELIVERIES,
     DB_DUE,
     DB_ATTEMPTS,
+    DB_ATT_BY_EP,
+    DB_ATT_BY_MSG,
+    DB_EP_HEALTH,
     DB_IDEMPOTENCY,
     DB_COUNT
 };
@@ -147,8 +160,25 @@ struct store_delivery {
 void store_delivery_encode(const struct store_delivery *d, uint8_t out[STORE_DELIVERY_LEN]);
 int store_delivery_decode(const void *p, size_t n, struct store_delivery *d);
 
-/* due key: u64 BE ms | ep_id | msg_id; returns length. */
-size_t store_due_key(int64_t ms, const char *ep_id, const char *msg_id, uint8_t *out, size_t cap);
+/* due key: ep_id | u64 BE ms | msg_id; returns length (0 when cap is short). */
+#define STORE_DUE_KEY_MAX 80
+size_t store_due_key(const char *ep_id, int64_t ms, const char *msg_id, uint8_t *out, size_t cap);
+/* Split a due key; ep and msg receive NUL-terminated ids. 0 or HOOKD_ECORRUPT. */
+int store_due_parse(const void *key, size_t klen, char *ep, int64_t *ms, char *msg);
+/* due value: app_id | trigger. */
+#define STORE_DUE_VAL_LEN 32
+void store_due_val(const char *app_id, int trigger, uint8_t out[STORE_DUE_VAL_LEN]);
+
+/* Endpoint health, updated with every attempt outcome. */
+struct store_health {
+    int64_t failing_since_ms;
+    int64_t last_attempt_ms;
+    uint16_t last_code;
+    uint32_t consecutive_failures;
+};
+#define STORE_HEALTH_LEN 24
+void store_health_encode(const struct store_health *h, uint8_t out[STORE_HEALTH_LEN]);
+int store_health_decode(const void *p, size_t n, struct store_health *h);
 
 /* Environment figures for stats and metrics. */
 struct store_info {

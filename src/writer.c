@@ -8,7 +8,9 @@
  * the batch size is bounded by the arrival rate, not by thread counts.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "clock.h"
@@ -28,6 +30,12 @@ struct writer {
     struct intent *head;      /* LIFO; reversed when taken */
     int stopping;
     struct writer_stats stats;
+
+    /* writer thread only */
+    writer_commit_fn on_commit;
+    void *on_commit_ctx;
+    char **notes;
+    size_t nnotes, capnotes;
 };
 
 int writer_new(struct writer **out, struct store *s, int64_t commit_delay_us)
@@ -39,6 +47,37 @@ int writer_new(struct writer **out, struct store *s, int64_t commit_delay_us)
     pthread_cond_init(&w->wake, NULL);
     *out = w;
     return 0;
+}
+
+void writer_on_commit(struct writer *w, writer_commit_fn fn, void *ctx)
+{
+    w->on_commit = fn;
+    w->on_commit_ctx = ctx;
+}
+
+void writer_touch(struct writer *w, const char *app_id, const char *ep_id)
+{
+    char key[96];
+    snprintf(key, sizeof(key), "%s%s", app_id, ep_id);
+    /* a batch usually touches few endpoints many times: dedup the recent ones */
+    size_t from = w->nnotes > 16 ? w->nnotes - 16 : 0;
+    for (size_t i = from; i < w->nnotes; i++)
+        if (strcmp(w->notes[i], key) == 0)
+            return;
+    if (w->nnotes == w->capnotes) {
+        w->capnotes = w->capnotes ? 2 * w->capnotes : 64;
+        w->notes = xrealloc(w->notes, w->capnotes * sizeof(char *));
+    }
+    w->notes[w->nnotes++] = xstrdup(key);
+}
+
+static void flush_notes(struct writer *w, int committed)
+{
+    if (committed && w->on_commit && w->nnotes)
+        w->on_commit(w->on_commit_ctx, w->notes, w->nnotes);
+    for (size_t i = 0; i < w->nnotes; i++)
+        free(w->notes[i]);
+    w->nnotes = 0;
 }
 
 int writer_submit(struct writer *w, struct intent *in)
@@ -118,9 +157,12 @@ static void run_batch(struct writer *w, struct intent *batch, int *st, size_t n)
     size_t i = 0;
     for (struct intent *in = batch; in; in = in->next, i++)
         st[i] = rc ? rc : apply_one(txn, in);
-    if (rc)
+    if (rc) {
+        flush_notes(w, 0);
         return;
+    }
     rc = store_commit(txn);
+    flush_notes(w, rc == 0);
     if (rc)
         for (i = 0; i < n; i++)
             if (st[i] == 0)
@@ -190,6 +232,7 @@ void writer_free(struct writer *w)
         return;
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->wake);
+    free(w->notes);
     free(w);
 }
 

@@ -43,6 +43,21 @@ struct writer_stats {
     uint64_t commit_us_total;
 };
 
+/*
+ * Commit hook: after each batch that committed, fn(ctx, keys, n) runs on
+ * the writer thread with the endpoint keys (app_id|ep_id) that intents of
+ * the batch touched (writer_touch). Set before writer_start().
+ */
+typedef void (*writer_commit_fn)(void *ctx, char *const *keys, size_t n);
+void writer_on_commit(struct writer *w, writer_commit_fn fn, void *ctx);
+
+/*
+ * Writer thread only, from inside apply(): note that an endpoint's due
+ * entries or settings changed, so the dispatcher looks at it again once
+ * the batch is durable. Notes of a batch whose commit fails are dropped.
+ */
+void writer_touch(struct writer *w, const char *app_id, const char *ep_id);
+
 /* commit_delay_us > 0 waits that long for more intents before a commit. */
 int writer_new(struct writer **out, struct store *s, int64_t commit_delay_us);
 int writer_start(struct writer *w);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "id.h"
 #include "store.h"
 #include "tap/tap.h"
 
@@ -88,10 +89,23 @@ static void test_delivery_codec(void)
     is_str(e.app_id, d.app_id, "delivery app id round-trips");
     is_int(store_delivery_decode(buf, 10, &e), HOOKD_ECORRUPT, "short record is corrupt");
 
-    uint8_t k1[96], k2[96];
-    size_t l1 = store_due_key(1000, "ep_a", "msg_b", k1, sizeof(k1));
-    size_t l2 = store_due_key(1001, "ep_a", "msg_a", k2, sizeof(k2));
-    ok(l1 == 8 + 4 + 5 && l2 == l1 && memcmp(k1, k2, 8) < 0, "due keys sort by time first");
+    const char *ep = "ep_2YBXZIko2xmy0s5Rm9N5U7PhHgu", *m1 = "msg_2YBXZIko2xmy0s5Rm9N5U7PhHgu",
+               *m0 = "msg_000000000000000000000000000";
+    uint8_t k1[STORE_DUE_KEY_MAX], k2[STORE_DUE_KEY_MAX];
+    size_t l1 = store_due_key(ep, 1000, m1, k1, sizeof(k1));
+    size_t l2 = store_due_key(ep, 1001, m0, k2, sizeof(k2));
+    ok(l1 == 30 + 8 + 31 && l2 == l1 && memcmp(k1, k2, l1) < 0,
+       "an endpoint's due keys sort by time before message id");
+    char pe[ID_MAX], pm[ID_MAX];
+    int64_t ms;
+    ok(store_due_parse(k1, l1, pe, &ms, pm) == 0 && ms == 1000 && strcmp(pe, ep) == 0
+       && strcmp(pm, m1) == 0, "due key parses back");
+    struct store_health h = { 5, 6, 410, 7 }, h2;
+    uint8_t hb[STORE_HEALTH_LEN];
+    store_health_encode(&h, hb);
+    ok(store_health_decode(hb, sizeof(hb), &h2) == 0 && h2.failing_since_ms == 5
+       && h2.last_attempt_ms == 6 && h2.last_code == 410 && h2.consecutive_failures == 7,
+       "endpoint health round-trips");
 }
 
 static void test_schema(void)

@@ -1,0 +1,597 @@
+/*
+ * dispatch.c - the dispatcher thread.
+ *
+ * The due index is keyed endpoint | due time | message, so an endpoint's
+ * backlog is one ordered range. A refill of an endpoint walks its range
+ * from the start: entries already claimed (queued here or in flight) are
+ * skipped, entries due now are claimed until the endpoint's window
+ * (queued + in flight <= 2 x cap) is full, and the first entry due in
+ * the future sets the endpoint's timer. Claimed entries stay in the index
+ * until the outcome that removes them is committed, so a crash at any
+ * point leaves them to be sent again: at-least-once, never lost.
+ *
+ * Work arrives as notes from the writer's commit hook (new due entries,
+ * changed settings) and as finished jobs; both land in the inbox. The
+ * loop: drain the inbox, refill the endpoints that need it, hand out
+ * jobs round-robin, sleep until the next timer or note.
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "dispatch.h"
+#include "err.h"
+#include "hmap.h"
+#include "job.h"
+#include "log.h"
+#include "mem.h"
+#include "store.h"
+#include "worker.h"
+
+struct ep_state {
+    char app_id[ID_MAX], ep_id[ID_MAX];
+    int inflight;                /* handed to workers, outcome not yet committed */
+    struct job *qhead, *qtail;   /* claimed, waiting for a slot */
+    int qlen;
+    int64_t next_due_ms;         /* earliest unclaimed future entry; INT64_MAX: none */
+    int dirty;                   /* rescan the due range */
+    int full;                    /* last refill stopped at the window */
+    int stale;                   /* reload the endpoint's settings */
+    int held;                    /* disabled: leave its entries where they are */
+    int gone;                    /* deleted: drop its entries */
+    char *url;
+    json_t *secrets;             /* [{"key":..., "expiresAt": ms or 0}] */
+    char **headers;              /* "Name: value", NULL-terminated */
+    double rate;                 /* throttleRate, 0 = none */
+    double tokens;
+    int64_t tokens_ms;
+};
+
+struct dispatch {
+    struct dispatch_opts o;
+    pthread_t thread;
+    int started;
+
+    pthread_mutex_t lock;        /* guards the inbox and stopping */
+    pthread_cond_t wake;
+    char **notes;
+    size_t nnotes, capnotes;
+    struct job *finished;
+    int stopping;
+    struct dispatch_stats stats;
+
+    /* dispatcher thread only */
+    struct hmap eps;             /* "app_id|ep_id" -> struct ep_state */
+    struct hmap claimed;         /* claim key -> struct job */
+    int next_worker;
+};
+
+void job_free(struct job *j)
+{
+    free(j->url);
+    free(j->event_type);
+    free(j->body);
+    for (int i = 0; i < j->nsecrets; i++)
+        free(j->secrets[i]);
+    for (char **h = j->headers; h && *h; h++)
+        free(*h);
+    free(j->headers);
+    buf_release(&j->response);
+    free(j);
+}
+
+static void claim_key(const struct job *j, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/%lld/%s", j->ep_id, (long long)j->due_ms, j->msg_id);
+}
+
+/* --- inbox (writer thread pushes, dispatcher pops) --- */
+
+void dispatch_on_commit(void *ctx, char *const *keys, size_t n)
+{
+    struct dispatch *d = ctx;
+    pthread_mutex_lock(&d->lock);
+    for (size_t i = 0; i < n; i++) {
+        if (d->nnotes == d->capnotes) {
+            d->capnotes = d->capnotes ? 2 * d->capnotes : 64;
+            d->notes = xrealloc(d->notes, d->capnotes * sizeof(char *));
+        }
+        d->notes[d->nnotes++] = xstrdup(keys[i]);
+    }
+    pthread_mutex_unlock(&d->lock);
+    pthread_cond_signal(&d->wake);
+}
+
+static int job_apply(struct intent *in, struct store_txn *t)
+{
+    struct job *j = (struct job *)in;
+    return outcome_apply(&j->owner->o.outcome, j, t);
+}
+
+static void job_done(struct intent *in, int status)
+{
+    struct job *j = (struct job *)in;
+    struct dispatch *d = j->owner;
+    if (status && status != HOOKD_ESTOPPED)
+        log_error("outcome not recorded", "msg", j->msg_id, "endpoint", j->ep_id,
+                  "error", hookd_strerror(status), NULL);
+    pthread_mutex_lock(&d->lock);
+    j->next = d->finished;
+    d->finished = j;
+    pthread_mutex_unlock(&d->lock);
+    pthread_cond_signal(&d->wake);
+}
+
+static struct ep_state *ep_get(struct dispatch *d, const char *key)
+{
+    struct ep_state *e = hmap_get(&d->eps, key);
+    if (e || strlen(key) != 31 + 30)
+        return e;
+    e = xcalloc(1, sizeof(*e));
+    snprintf(e->app_id, sizeof(e->app_id), "%.31s", key);
+    snprintf(e->ep_id, sizeof(e->ep_id), "%s", key + 31);
+    e->next_due_ms = INT64_MAX;
+    e->dirty = e->stale = 1;
+    hmap_put(&d->eps, key, e);
+    return e;
+}
+
+/* Drain the inbox: notes mark endpoints dirty, finished jobs free slots. */
+static void drain_inbox(struct dispatch *d)
+{
+    pthread_mutex_lock(&d->lock);
+    char **notes = d->notes;
+    size_t n = d->nnotes;
+    struct job *fin = d->finished;
+    d->notes = NULL;
+    d->nnotes = d->capnotes = 0;
+    d->finished = NULL;
+    pthread_mutex_unlock(&d->lock);
+    for (size_t i = 0; i < n; i++) {
+        struct ep_state *e = ep_get(d, notes[i]);
+        if (e)
+            e->dirty = e->stale = 1;
+        free(notes[i]);
+    }
+    free(notes);
+    for (struct job *j = fin, *next; j; j = next) {
+        next = j->next;
+        char key[160], ekey[96];
+        claim_key(j, key, sizeof(key));
+        hmap_del(&d->claimed, key);
+        snprintf(ekey, sizeof(ekey), "%s%s", j->app_id, j->ep_id);
+        struct ep_state *e = hmap_get(&d->eps, ekey);
+        if (e) {
+            e->inflight--;
+            e->dirty = 1;
+        }
+        job_free(j);
+    }
+}
+
+/* --- endpoint settings --- */
+
+static void free_headers(char **h)
+{
+    for (char **p = h; p && *p; p++)
+        free(*p);
+    free(h);
+}
+
+static void settings_clear(struct ep_state *e)
+{
+    free(e->url);
+    e->url = NULL;
+    json_decref(e->secrets);
+    e->secrets = NULL;
+    free_headers(e->headers);
+    e->headers = NULL;
+}
+
+static char **headers_from(json_t *obj)
+{
+    size_t n = json_object_size(obj), k = 0;
+    char **h = xcalloc(n + 1, sizeof(char *));
+    const char *name;
+    json_t *v;
+    json_object_foreach(obj, name, v) {
+        struct buf b = BUF_INIT;
+        buf_addf(&b, "%s: %s", name, json_string_value(v) ? json_string_value(v) : "");
+        h[k++] = buf_detach(&b, NULL);
+    }
+    return h;
+}
+
+/* Secrets that sign: the current key first, then unexpired rotated ones. */
+static json_t *secrets_from(json_t *ep)
+{
+    json_t *out = json_array(), *old = json_object_get(ep, "oldSecrets"), *x;
+    size_t i;
+    json_array_append_new(out, json_pack("{s:O, s:I}", "key", json_object_get(ep, "secret"),
+                                         "expiresAt", (json_int_t)0));
+    json_array_foreach(old, i, x)
+        json_array_append(out, x);
+    return out;
+}
+
+static void load_settings(struct dispatch *d, struct ep_state *e, struct store_txn *t)
+{
+    char key[2 * ID_MAX];
+    size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", e->app_id, e->ep_id);
+    json_t *ep;
+    e->stale = 0;
+    settings_clear(e);
+    int rc = store_get_json(t, DB_ENDPOINTS, key, kl, &ep);
+    e->gone = rc == HOOKD_ENOTFOUND;
+    e->held = 0;
+    if (rc)
+        return;
+    e->held = json_is_true(json_object_get(ep, "disabled"))
+              || json_is_true(json_object_get(ep, "paused"));
+    e->url = xstrdup(json_string_value(json_object_get(ep, "url")) ?: "");
+    e->secrets = secrets_from(ep);
+    e->headers = headers_from(json_object_get(ep, "headers"));
+    json_t *rate = json_object_get(ep, "throttleRate");
+    e->rate = json_is_integer(rate) ? (double)json_integer_value(rate) : 0;
+    json_decref(ep);
+}
+
+/* --- claiming due entries --- */
+
+static struct job *job_new(struct dispatch *d, struct ep_state *e, const struct store_kv *kv,
+                           const char *msg_id, int64_t due_ms)
+{
+    struct job *j = xcalloc(1, sizeof(*j));
+    j->owner = d;
+    j->intent.apply = job_apply;
+    j->intent.done = job_done;
+    snprintf(j->app_id, sizeof(j->app_id), "%s", e->app_id);
+    snprintf(j->ep_id, sizeof(j->ep_id), "%s", e->ep_id);
+    snprintf(j->msg_id, sizeof(j->msg_id), "%s", msg_id);
+    memcpy(j->due_key, kv->key, kv->klen);
+    j->due_klen = kv->klen;
+    j->due_ms = due_ms;
+    j->trigger = kv->vlen == STORE_DUE_VAL_LEN ? ((const uint8_t *)kv->val)[31] : 0;
+    j->missing = e->gone;
+    return j;
+}
+
+static void enqueue(struct ep_state *e, struct job *j)
+{
+    j->next = NULL;
+    if (e->qtail)
+        e->qtail->next = j;
+    else
+        e->qhead = j;
+    e->qtail = j;
+    e->qlen++;
+}
+
+/* Walk the endpoint's due range and claim what is due now (see top). */
+static void refill(struct dispatch *d, struct ep_state *e, struct store_txn *t, int64_t now)
+{
+    struct store_cursor *c;
+    struct store_kv kv;
+    uint8_t start[STORE_DUE_KEY_MAX];
+    size_t el = strlen(e->ep_id), sl = store_due_key(e->ep_id, 0, "", start, sizeof(start));
+    int window = 2 * d->o.ep_concurrency;
+    e->dirty = e->full = 0;
+    e->next_due_ms = INT64_MAX;
+    if (e->held || store_cursor_open(t, DB_DUE, &c))
+        return;
+    for (int rc = store_cursor_seek(c, start, sl, &kv); rc == 0; rc = store_cursor_next(c, &kv)) {
+        char ep[ID_MAX], msg[ID_MAX], ck[160];
+        int64_t ms;
+        if (kv.klen < el || memcmp(kv.key, e->ep_id, el) != 0
+            || store_due_parse(kv.key, kv.klen, ep, &ms, msg))
+            break;
+        if (ms > now) {
+            e->next_due_ms = ms;
+            break;
+        }
+        snprintf(ck, sizeof(ck), "%s/%lld/%s", ep, (long long)ms, msg);
+        if (hmap_get(&d->claimed, ck))
+            continue;
+        if (e->qlen + e->inflight >= window) {
+            e->full = 1;
+            break;
+        }
+        struct job *j = job_new(d, e, &kv, msg, ms);
+        hmap_put(&d->claimed, ck, j);
+        enqueue(e, j);
+    }
+    store_cursor_close(c);
+}
+
+/* --- handing out jobs --- */
+
+/* Fill j from the message record; 0, or HOOKD_ENOTFOUND when it is gone. */
+static int load_message(struct job *j, struct store_txn *t)
+{
+    char key[2 * ID_MAX];
+    size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", j->app_id, j->msg_id);
+    json_t *m;
+    int rc = store_get_json(t, DB_MESSAGES, key, kl, &m);
+    if (rc)
+        return rc;
+    const char *raw = json_string_value(json_object_get(m, "raw"));
+    j->body = raw ? xstrdup(raw) : json_dumps(json_object_get(m, "payload"), JSON_COMPACT);
+    if (!j->body)
+        j->body = xstrdup("{}");
+    j->body_len = strlen(j->body);
+    j->event_type = xstrdup(json_string_value(json_object_get(m, "eventType")) ?: "");
+    j->msg_ts_ms = json_integer_value(json_object_get(m, "timestamp"));
+    json_decref(m);
+    return 0;
+}
+
+static void fill_endpoint(struct dispatch *d, struct ep_state *e, struct job *j, int64_t now)
+{
+    size_t i;
+    json_t *s;
+    j->url = xstrdup(e->url);
+    json_array_foreach(e->secrets, i, s) {
+        json_int_t exp = json_integer_value(json_object_get(s, "expiresAt"));
+        const char *key = json_string_value(json_object_get(s, "key"));
+        if (key && (exp == 0 || exp > now) && j->nsecrets < JOB_MAX_SECRETS)
+            j->secrets[j->nsecrets++] = xstrdup(key);
+    }
+    size_t n = 0;
+    while (e->headers && e->headers[n])
+        n++;
+    j->headers = xcalloc(n + 1, sizeof(char *));
+    for (i = 0; i < n; i++)
+        j->headers[i] = xstrdup(e->headers[i]);
+    j->connect_timeout_ms = d->o.connect_timeout_ms;
+    j->timeout_ms = d->o.timeout_ms;
+}
+
+static struct job *dequeue(struct ep_state *e)
+{
+    struct job *j = e->qhead;
+    e->qhead = j->next;
+    if (!e->qhead)
+        e->qtail = NULL;
+    e->qlen--;
+    j->next = NULL;
+    return j;
+}
+
+/* Token bucket of one: at most throttleRate starts per second. */
+static int take_token(struct ep_state *e, int64_t now)
+{
+    if (e->rate <= 0)
+        return 1;
+    e->tokens += (double)(now - e->tokens_ms) * e->rate / 1000.0;
+    e->tokens_ms = now;
+    if (e->tokens > 1)
+        e->tokens = 1;
+    if (e->tokens < 1)
+        return 0;
+    e->tokens -= 1;
+    return 1;
+}
+
+static int64_t token_time(const struct ep_state *e)
+{
+    return e->tokens_ms + (int64_t)((1 - e->tokens) * 1000.0 / e->rate) + 1;
+}
+
+static void send_one(struct dispatch *d, struct ep_state *e, struct store_txn *t, int64_t now)
+{
+    struct job *j = dequeue(e);
+    e->inflight++;
+    if (!j->missing && load_message(j, t) != 0)
+        j->missing = 1;
+    if (j->missing) {   /* message or endpoint gone: only drop the due entry */
+        if (writer_submit(d->o.writer, &j->intent))
+            job_done(&j->intent, HOOKD_ESTOPPED);
+        return;
+    }
+    fill_endpoint(d, e, j, now);
+    struct worker *w = d->o.workers[d->next_worker++ % d->o.nworkers];
+    worker_submit(w, j);
+}
+
+static int can_send(struct dispatch *d, struct ep_state *e, int64_t now)
+{
+    if (!e->qlen || e->inflight >= d->o.ep_concurrency)
+        return 0;
+    return e->gone || take_token(e, now);
+}
+
+/* Round-robin: one job per endpoint per pass until nobody can send. */
+static void hand_out(struct dispatch *d, struct store_txn *t, int64_t now)
+{
+    int progress = 1;
+    while (progress) {
+        progress = 0;
+        const char *k;
+        void *v;
+        for (size_t i = 0; hmap_next(&d->eps, &i, &k, &v);) {
+            struct ep_state *e = v;
+            if (can_send(d, e, now)) {
+                send_one(d, e, t, now);
+                progress = 1;
+            }
+        }
+    }
+}
+
+/* --- the loop --- */
+
+static int needs_refill(const struct ep_state *e, int64_t now)
+{
+    return e->dirty || e->stale || (!e->full && e->next_due_ms <= now);
+}
+
+/* Refill what needs it, hand out; returns when to look again (ms). */
+static int64_t round_once(struct dispatch *d)
+{
+    int64_t now = clock_now_ms(), next = now + 1000;
+    struct store_txn *t;
+    if (store_read(d->o.store, &t))
+        return now + 100;
+    const char *k;
+    void *v;
+    for (size_t i = 0; hmap_next(&d->eps, &i, &k, &v);) {
+        struct ep_state *e = v;
+        if (e->stale)
+            load_settings(d, e, t);
+        if (needs_refill(e, now))
+            refill(d, e, t, now);
+    }
+    hand_out(d, t, now);
+    store_abort(t);
+    for (size_t i = 0; hmap_next(&d->eps, &i, &k, &v);) {
+        struct ep_state *e = v;
+        if (e->next_due_ms < next && !e->full)
+            next = e->next_due_ms;
+        if (e->qlen && e->rate > 0 && e->inflight < d->o.ep_concurrency && token_time(e) < next)
+            next = token_time(e);
+    }
+    return next;
+}
+
+static void update_stats(struct dispatch *d)
+{
+    struct dispatch_stats st = { 0 };
+    const char *k;
+    void *v;
+    for (size_t i = 0; hmap_next(&d->eps, &i, &k, &v);) {
+        struct ep_state *e = v;
+        st.endpoints++;
+        st.inflight += e->inflight;
+        st.queued += e->qlen;
+    }
+    pthread_mutex_lock(&d->lock);
+    d->stats = st;
+    pthread_mutex_unlock(&d->lock);
+}
+
+static void sleep_until(struct dispatch *d, int64_t at)
+{
+    int64_t wait = at - clock_now_ms();
+    if (wait <= 0)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += wait / 1000;
+    ts.tv_nsec += (wait % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&d->lock);
+    if (!d->stopping && !d->nnotes && !d->finished)
+        pthread_cond_timedwait(&d->wake, &d->lock, &ts);
+    pthread_mutex_unlock(&d->lock);
+}
+
+static int stopping(struct dispatch *d)
+{
+    pthread_mutex_lock(&d->lock);
+    int s = d->stopping;
+    pthread_mutex_unlock(&d->lock);
+    return s;
+}
+
+/* Every endpoint in the log gets a state at start-up: the due index
+ * may hold work from before a restart. */
+static void load_endpoints(struct dispatch *d)
+{
+    struct store_txn *t;
+    struct store_cursor *c;
+    struct store_kv kv;
+    if (store_read(d->o.store, &t))
+        return;
+    if (store_cursor_open(t, DB_ENDPOINTS, &c) == 0) {
+        for (int rc = store_cursor_first(c, &kv); rc == 0; rc = store_cursor_next(c, &kv)) {
+            char key[96];
+            snprintf(key, sizeof(key), "%.*s", (int)kv.klen, (const char *)kv.key);
+            ep_get(d, key);
+        }
+        store_cursor_close(c);
+    }
+    store_abort(t);
+}
+
+static void *dispatch_main(void *arg)
+{
+    struct dispatch *d = arg;
+    load_endpoints(d);
+    while (!stopping(d)) {
+        drain_inbox(d);
+        int64_t next = round_once(d);
+        update_stats(d);
+        sleep_until(d, next);
+    }
+    return NULL;
+}
+
+int dispatch_new(struct dispatch **out, const struct dispatch_opts *o)
+{
+    struct dispatch *d = xcalloc(1, sizeof(*d));
+    d->o = *o;
+    if (d->o.ep_concurrency < 1)
+        d->o.ep_concurrency = 1;
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->wake, NULL);
+    hmap_init(&d->eps);
+    hmap_init(&d->claimed);
+    *out = d;
+    return 0;
+}
+
+int dispatch_start(struct dispatch *d)
+{
+    int rc = pthread_create(&d->thread, NULL, dispatch_main, d);
+    if (rc)
+        return -rc;
+    d->started = 1;
+    return 0;
+}
+
+void dispatch_stop(struct dispatch *d)
+{
+    pthread_mutex_lock(&d->lock);
+    d->stopping = 1;
+    pthread_mutex_unlock(&d->lock);
+    pthread_cond_broadcast(&d->wake);
+    if (d->started)
+        pthread_join(d->thread, NULL);
+    d->started = 0;
+}
+
+/* After the workers and the writer have stopped: nothing refers to jobs. */
+void dispatch_free(struct dispatch *d)
+{
+    if (!d)
+        return;
+    drain_inbox(d);
+    const char *k;
+    void *v;
+    for (size_t i = 0; hmap_next(&d->eps, &i, &k, &v);) {
+        struct ep_state *e = v;
+        while (e->qhead)
+            job_free(dequeue(e));
+        settings_clear(e);
+        free(e);
+    }
+    hmap_release(&d->eps);
+    hmap_release(&d->claimed);
+    pthread_mutex_destroy(&d->lock);
+    pthread_cond_destroy(&d->wake);
+    free(d);
+}
+
+void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out)
+{
+    pthread_mutex_lock(&d->lock);
+    *out = d->stats;
+    pthread_mutex_unlock(&d->lock);
+}

@@ -1,0 +1,57 @@
+/*
+ * dispatch.h - the dispatcher: what is due, for whom, and when.
+ *
+ * It keeps one state per endpoint and reads each endpoint's backlog from
+ * the log's due index in bounded slices (so a million-delivery backlog
+ * for a dead endpoint costs a cursor, not memory). It starts a delivery
+ * only when the endpoint is enabled and not paused, under its concurrency
+ * cap and its throttleRate, rotating between endpoints one delivery at a
+ * time so a busy endpoint cannot starve a quiet one. It never touches the
+ * network.
+ *
+ * Threads: the dispatcher runs its own thread. dispatch_on_commit (the
+ * writer's commit hook) and the jobs' done callbacks run on the writer
+ * thread and only push to the dispatcher's inbox under its lock.
+ */
+#ifndef HOOKD_DISPATCH_H
+#define HOOKD_DISPATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "outcome.h"
+
+struct dispatch;
+struct store;
+struct worker;
+struct writer;
+
+struct dispatch_opts {
+    struct store *store;
+    struct writer *writer;
+    struct worker **workers;
+    int nworkers;
+    int ep_concurrency;          /* deliveries in flight per endpoint */
+    int64_t connect_timeout_ms;  /* defaults; endpoints may override */
+    int64_t timeout_ms;
+    struct outcome_opts outcome;
+};
+
+struct dispatch_stats {
+    int endpoints;
+    int inflight;
+    int queued;                  /* claimed, waiting for a slot */
+};
+
+int dispatch_new(struct dispatch **out, const struct dispatch_opts *o);
+int dispatch_start(struct dispatch *d);
+/* Stop handing out work and join the thread. Jobs handed out stay with the workers. */
+void dispatch_stop(struct dispatch *d);
+void dispatch_free(struct dispatch *d);
+
+/* writer_commit_fn: endpoints whose due entries or settings changed. */
+void dispatch_on_commit(void *ctx, char *const *keys, size_t n);
+
+void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out);
+
+#endif

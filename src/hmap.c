@@ -1,0 +1,119 @@
+/*
+ * hmap.c - open addressing with linear probing and tombstones; the table
+ * doubles at 70 % use (tombstones counted), which also purges tombstones.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hmap.h"
+#include "mem.h"
+
+static char tomb;
+#define HMAP_TOMB (&tomb)
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;  /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+void hmap_init(struct hmap *m)
+{
+    memset(m, 0, sizeof(*m));
+}
+
+void hmap_release(struct hmap *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slots[i].key && m->slots[i].key != HMAP_TOMB)
+            free(m->slots[i].key);
+    free(m->slots);
+    hmap_init(m);
+}
+
+static struct hmap_slot *find(const struct hmap *m, const char *key)
+{
+    if (!m->cap)
+        return NULL;
+    for (size_t i = hash(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        struct hmap_slot *s = &m->slots[i];
+        if (!s->key)
+            return NULL;
+        if (s->key != HMAP_TOMB && strcmp(s->key, key) == 0)
+            return s;
+    }
+}
+
+void *hmap_get(const struct hmap *m, const char *key)
+{
+    struct hmap_slot *s = find(m, key);
+    return s ? s->val : NULL;
+}
+
+static void insert_fresh(struct hmap *m, char *key, void *val)
+{
+    size_t i = hash(key) & (m->cap - 1);
+    while (m->slots[i].key && m->slots[i].key != HMAP_TOMB)
+        i = (i + 1) & (m->cap - 1);
+    if (!m->slots[i].key)
+        m->used++;
+    m->slots[i].key = key;
+    m->slots[i].val = val;
+    m->len++;
+}
+
+static void grow(struct hmap *m)
+{
+    struct hmap old = *m;
+    m->cap = old.cap ? (old.len * 2 >= old.cap ? old.cap * 2 : old.cap) : 16;
+    m->slots = xcalloc(m->cap, sizeof(*m->slots));
+    m->len = m->used = 0;
+    for (size_t i = 0; i < old.cap; i++)
+        if (old.slots[i].key && old.slots[i].key != HMAP_TOMB)
+            insert_fresh(m, old.slots[i].key, old.slots[i].val);
+    free(old.slots);
+}
+
+void *hmap_put(struct hmap *m, const char *key, void *val)
+{
+    struct hmap_slot *s = find(m, key);
+    if (s) {
+        void *prev = s->val;
+        s->val = val;
+        return prev;
+    }
+    if ((m->used + 1) * 10 >= m->cap * 7)
+        grow(m);
+    insert_fresh(m, xstrdup(key), val);
+    return NULL;
+}
+
+void *hmap_del(struct hmap *m, const char *key)
+{
+    struct hmap_slot *s = find(m, key);
+    if (!s)
+        return NULL;
+    void *v = s->val;
+    free(s->key);
+    s->key = HMAP_TOMB;
+    s->val = NULL;
+    m->len--;
+    return v;
+}
+
+int hmap_next(const struct hmap *m, size_t *i, const char **key, void **val)
+{
+    for (; *i < m->cap; (*i)++) {
+        struct hmap_slot *s = &m->slots[*i];
+        if (s->key && s->key != HMAP_TOMB) {
+            *key = s->key;
+            *val = s->val;
+            (*i)++;
+            return 1;
+        }
+    }
+    return 0;
+}

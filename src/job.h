@@ -1,0 +1,67 @@
+/*
+ * job.h - one delivery attempt in flight: a message to an endpoint.
+ *
+ * Lifecycle and ownership: the dispatcher creates a job when it claims a
+ * due entry (dispatch.c), fills the request from the message and endpoint
+ * records, and hands it to one worker; the worker owns it while the HTTP
+ * request runs (worker.c), fills the outcome and submits job->intent to
+ * the writer; the writer applies the outcome (outcome.c) and its done()
+ * returns the job to the dispatcher, which releases the claim and frees
+ * it. So exactly one thread owns a job at any moment.
+ */
+#ifndef HOOKD_JOB_H
+#define HOOKD_JOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "id.h"
+#include "mem.h"
+#include "store.h"
+#include "writer.h"
+
+#define JOB_MAX_SECRETS 12
+
+struct dispatch;
+struct netpolicy;
+struct curl_slist;
+
+struct job {
+    struct intent intent;          /* the outcome, for the writer */
+    struct dispatch *owner;
+
+    /* what to deliver (set by the dispatcher) */
+    char app_id[ID_MAX], ep_id[ID_MAX], msg_id[ID_MAX];
+    uint8_t due_key[STORE_DUE_KEY_MAX];
+    size_t due_klen;
+    int64_t due_ms;
+    int trigger;                   /* 0 scheduled, 1 manual */
+    char *url;
+    char *event_type;
+    char *body;
+    size_t body_len;
+    char *secrets[JOB_MAX_SECRETS];/* valid keys: current first */
+    int nsecrets;
+    char **headers;                /* "Name: value" custom headers, NULL-terminated */
+    int64_t connect_timeout_ms, timeout_ms;
+    int64_t msg_ts_ms;             /* message timestamp, for latency */
+    int missing;                   /* message or endpoint gone: drop the due entry */
+
+    /* what happened (set by the worker) */
+    int64_t started_ms;            /* wall clock at the start of the attempt */
+    int64_t duration_ms;
+    int status_code;               /* 0: no HTTP response */
+    struct buf response;           /* truncated body, or the error text */
+    char retry_after[64];
+    int refused;                   /* SSRF policy said no */
+    size_t resp_cap;               /* response bytes to keep */
+    const struct netpolicy *policy;
+    struct curl_slist *slist;      /* request headers (worker) */
+    void *easy;                    /* CURL handle (worker) */
+
+    struct job *next, *prev;       /* queue links (owner's) */
+};
+
+void job_free(struct job *j);
+
+#endif

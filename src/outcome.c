@@ -1,0 +1,151 @@
+/*
+ * outcome.c - the writer's half of a delivery: record what happened and
+ * decide what happens next (API.md 4.4, 6).
+ *
+ * Attempt record (attempts database, JSON): id, msgId, endpointId, appId,
+ * url, response, responseStatusCode, responseDurationMs, status (0 ok,
+ * 2 failed), triggerType, timestamp (ms).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "err.h"
+#include "job.h"
+#include "outcome.h"
+#include "store.h"
+#include "writer.h"
+
+static int put_attempt(struct job *j, int ok, struct store_txn *t)
+{
+    char id[ID_MAX], key[2 * ID_MAX];
+    id_new_at("atmpt_", j->started_ms, id);
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s#, s:i, s:I, s:i, s:i, s:I}",
+                            "id", id, "msgId", j->msg_id, "endpointId", j->ep_id,
+                            "appId", j->app_id, "url", j->url ? j->url : "",
+                            "response", j->response.data ? j->response.data : "",
+                            j->response.len, "responseStatusCode", j->status_code,
+                            "responseDurationMs", (json_int_t)j->duration_ms,
+                            "status", ok ? 0 : 2, "triggerType", j->trigger,
+                            "timestamp", (json_int_t)j->started_ms);
+    if (!rec)   /* response text that is not UTF-8: keep the record, drop the text */
+        rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:i, s:i, s:I}",
+                        "id", id, "msgId", j->msg_id, "endpointId", j->ep_id, "appId",
+                        j->app_id, "url", j->url ? j->url : "", "response",
+                        "(response body is not UTF-8)", "responseStatusCode", j->status_code,
+                        "responseDurationMs", (json_int_t)j->duration_ms, "status", ok ? 0 : 2,
+                        "triggerType", j->trigger, "timestamp", (json_int_t)j->started_ms);
+    int rc = store_put_json(t, DB_ATTEMPTS, id, strlen(id), rec);
+    json_decref(rec);
+    size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", j->ep_id, id);
+    if (!rc)
+        rc = store_put(t, DB_ATT_BY_EP, key, kl, j->msg_id, strlen(j->msg_id), 0);
+    kl = (size_t)snprintf(key, sizeof(key), "%s%s", j->msg_id, id);
+    if (!rc)
+        rc = store_put(t, DB_ATT_BY_MSG, key, kl, j->ep_id, strlen(j->ep_id), 0);
+    return rc;
+}
+
+static int schedule_retry(const struct outcome_opts *o, struct job *j, struct store_txn *t,
+                          int64_t at)
+{
+    uint8_t key[STORE_DUE_KEY_MAX], val[STORE_DUE_VAL_LEN];
+    size_t kl = store_due_key(j->ep_id, at, j->msg_id, key, sizeof(key));
+    store_due_val(j->app_id, 0, val);
+    writer_touch(o->writer, j->app_id, j->ep_id);
+    return store_put(t, DB_DUE, key, kl, val, sizeof(val), 0);
+}
+
+/* Next state of the delivery row after this attempt. */
+static int update_delivery(const struct outcome_opts *o, struct job *j, int ok,
+                           struct store_txn *t, int64_t now)
+{
+    char key[2 * ID_MAX];
+    size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", j->msg_id, j->ep_id);
+    struct store_delivery d = { .state = DSTATE_PENDING };
+    const void *v;
+    size_t n;
+    if (store_get(t, DB_DELIVERIES, key, kl, &v, &n) == 0)
+        store_delivery_decode(v, n, &d);
+    memcpy(d.app_id, j->app_id, sizeof(d.app_id) - 1);
+    d.app_id[sizeof(d.app_id) - 1] = '\0';
+    d.attempts++;
+    d.last_code = (uint16_t)j->status_code;
+    d.updated_ms = now;
+    int rc = 0;
+    if (ok) {
+        d.state = DSTATE_SUCCESS;
+        d.next_ms = 0;
+    } else if (j->trigger == 1) {  /* manual: one attempt, never retried */
+        if (d.state != DSTATE_SENDING && d.state != DSTATE_SUCCESS)
+            d.state = DSTATE_FAIL;
+    } else {
+        double rnd = (double)(clock_mono_us() % 1000003) / 1000003.0;
+        int64_t delay = retry_next_delay(&o->schedule, d.attempts, j->status_code,
+                                         j->retry_after[0] ? j->retry_after : NULL, now, rnd);
+        d.state = delay < 0 ? DSTATE_FAIL : DSTATE_SENDING;
+        d.next_ms = delay < 0 ? 0 : now + delay;
+        if (delay >= 0)
+            rc = schedule_retry(o, j, t, d.next_ms);
+    }
+    uint8_t val[STORE_DELIVERY_LEN];
+    store_delivery_encode(&d, val);
+    return rc ? rc : store_put(t, DB_DELIVERIES, key, kl, val, sizeof(val), 0);
+}
+
+static int disable_endpoint(const struct outcome_opts *o, struct job *j, struct store_txn *t,
+                            int64_t now)
+{
+    char key[2 * ID_MAX];
+    size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", j->app_id, j->ep_id);
+    json_t *ep;
+    int rc = store_get_json(t, DB_ENDPOINTS, key, kl, &ep);
+    if (rc)
+        return rc == HOOKD_ENOTFOUND ? 0 : rc;
+    json_object_set_new(ep, "disabled", json_true());
+    json_object_set_new(ep, "updatedAt", json_integer(now));
+    rc = store_put_json(t, DB_ENDPOINTS, key, kl, ep);
+    json_decref(ep);
+    writer_touch(o->writer, j->app_id, j->ep_id);
+    return rc;
+}
+
+/* Health row; disables the endpoint on 410 or after a long run of failures. */
+static int update_health(const struct outcome_opts *o, struct job *j, int ok,
+                         struct store_txn *t, int64_t now)
+{
+    struct store_health h = { 0 };
+    const void *v;
+    size_t n;
+    if (store_get(t, DB_EP_HEALTH, j->ep_id, strlen(j->ep_id), &v, &n) == 0)
+        store_health_decode(v, n, &h);
+    h.last_attempt_ms = now;
+    h.last_code = (uint16_t)j->status_code;
+    h.consecutive_failures = ok ? 0 : h.consecutive_failures + 1;
+    h.failing_since_ms = ok ? 0 : h.failing_since_ms ? h.failing_since_ms : now;
+    uint8_t val[STORE_HEALTH_LEN];
+    store_health_encode(&h, val);
+    int rc = store_put(t, DB_EP_HEALTH, j->ep_id, strlen(j->ep_id), val, sizeof(val), 0);
+    int too_long = !ok && o->disable_after_ms > 0
+                   && now - h.failing_since_ms >= o->disable_after_ms;
+    if (!rc && (j->status_code == 410 || too_long))
+        rc = disable_endpoint(o, j, t, now);
+    return rc;
+}
+
+int outcome_apply(const struct outcome_opts *o, struct job *j, struct store_txn *t)
+{
+    int rc = store_del(t, DB_DUE, j->due_key, j->due_klen);
+    if (rc == HOOKD_ENOTFOUND)
+        rc = 0;
+    if (rc || j->missing)
+        return rc;
+    int ok = j->status_code >= 200 && j->status_code < 300;
+    int64_t now = clock_now_ms();
+    rc = put_attempt(j, ok, t);
+    if (!rc)
+        rc = update_delivery(o, j, ok, t, now);
+    if (!rc)
+        rc = update_health(o, j, ok, t, now);
+    return rc;
+}

@@ -1,0 +1,29 @@
+/*
+ * sign.h - Standard Webhooks signatures (API.md 6), HMAC-SHA256 through
+ * mbedTLS.
+ *
+ * A secret is "whsec_" + base64 of the key bytes (the prefix is optional
+ * on input). The signed content is "<msg_id>.<timestamp>.<body>", and an
+ * entry of the signature header is "v1,<base64 HMAC>". Pure functions,
+ * safe from any thread; nothing here logs or keeps a secret.
+ */
+#ifndef HOOKD_SIGN_H
+#define HOOKD_SIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIGN_KEY_MAX 128      /* longest decoded key, bytes */
+#define SIGN_ENTRY_MAX 64     /* "v1," + 44 base64 chars + NUL fits */
+
+/* Decode "whsec_<base64>" (or bare base64) into key; length or HOOKD_EINVAL. */
+int sign_key_decode(const char *secret, uint8_t key[SIGN_KEY_MAX]);
+
+/* "v1,<base64(HMAC-SHA256(key, id.ts.body))>" into out. 0 or HOOKD_EINVAL. */
+int sign_entry(const char *secret, const char *msg_id, int64_t ts, const void *body,
+               size_t body_len, char out[SIGN_ENTRY_MAX]);
+
+/* A new secret: "whsec_" + base64 of 24 random bytes, into out (>= 64 bytes). */
+void sign_secret_new(char *out, size_t cap);
+
+#endif

@@ -1,0 +1,327 @@
+/*
+ * worker.c - libcurl multi transfers for deliveries.
+ *
+ * The loop: take the inbox, start those transfers, curl_multi_poll() until
+ * something happens (worker_submit wakes it with curl_multi_wakeup), read
+ * finished transfers, hand each outcome to the writer. The SSRF policy
+ * runs in the open-socket callback, which curl calls with the exact
+ * address it is about to connect to, after DNS: checking there means
+ * the address checked is the address used.
+ */
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <curl/curl.h>
+
+#include "clock.h"
+#include "err.h"
+#include "job.h"
+#include "log.h"
+#include "mem.h"
+#include "netpolicy.h"
+#include "sign.h"
+#include "worker.h"
+
+struct worker {
+    int id;
+    struct worker_opts o;
+    pthread_t thread;
+    int started;
+    CURLM *multi;
+
+    pthread_mutex_t lock;      /* guards inbox, stopping, deadline, load */
+    struct job *inbox;
+    int stopping;
+    int64_t deadline_ms;
+    int load;
+
+    int running;               /* worker thread only: transfers in flight */
+    struct job *active;        /* worker thread only: their jobs, doubly linked */
+};
+
+int worker_new(struct worker **out, int id, const struct worker_opts *o)
+{
+    struct worker *w = xcalloc(1, sizeof(*w));
+    w->id = id;
+    w->o = *o;
+    w->multi = curl_multi_init();
+    if (!w->multi) {
+        free(w);
+        return HOOKD_EINVAL;
+    }
+    curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+    curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, 1024L);
+    pthread_mutex_init(&w->lock, NULL);
+    *out = w;
+    return 0;
+}
+
+void worker_submit(struct worker *w, struct job *j)
+{
+    pthread_mutex_lock(&w->lock);
+    j->next = w->inbox;
+    w->inbox = j;
+    w->load++;
+    pthread_mutex_unlock(&w->lock);
+    curl_multi_wakeup(w->multi);
+}
+
+int worker_load(struct worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    int n = w->load;
+    pthread_mutex_unlock(&w->lock);
+    return n;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+    struct job *j = arg;
+    size_t len = size * n;
+    if (j->response.len < j->resp_cap) {
+        size_t keep = j->resp_cap - j->response.len;
+        buf_add(&j->response, p, len < keep ? len : keep);
+    }
+    return len;   /* read and drop the rest: memory stays bounded */
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+    struct job *j = arg;
+    size_t len = size * n;
+    if (len > 12 && strncasecmp(p, "retry-after:", 12) == 0) {
+        size_t k = 12;
+        while (k < len && (p[k] == ' ' || p[k] == '\t'))
+            k++;
+        size_t v = len - k;
+        while (v && (p[k + v - 1] == '\r' || p[k + v - 1] == '\n' || p[k + v - 1] == ' '))
+            v--;
+        snprintf(j->retry_after, sizeof(j->retry_after), "%.*s", (int)v, p + k);
+    }
+    return len;
+}
+
+/* SSRF check on the address curl is about to connect to. */
+static curl_socket_t on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct job *j = arg;
+    char why[160];
+    if (j->policy && netpolicy_check(j->policy, &a->addr, why, sizeof(why))) {
+        j->refused = 1;
+        buf_reset(&j->response);
+        buf_addf(&j->response, "refused by the network policy: %s", why);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype, a->protocol);
+}
+
+static void add_header(struct job *j, const char *name, const char *value)
+{
+    char line[512];
+    snprintf(line, sizeof(line), "%s: %s", name, value);
+    j->slist = curl_slist_append(j->slist, line);
+}
+
+/* Standard Webhooks headers (and/or the svix-* family), then custom ones. */
+static void build_headers(struct worker *w, struct job *j, int64_t ts)
+{
+    struct buf sig = BUF_INIT;
+    char entry[SIGN_ENTRY_MAX], tsbuf[24];
+    for (int i = 0; i < j->nsecrets; i++)
+        if (sign_entry(j->secrets[i], j->msg_id, ts, j->body, j->body_len, entry) == 0) {
+            if (sig.len)
+                buf_addc(&sig, ' ');
+            buf_adds(&sig, entry);
+        }
+    snprintf(tsbuf, sizeof(tsbuf), "%lld", (long long)ts);
+    add_header(j, "content-type", "application/json");
+    add_header(j, "user-agent", "hookd/" HOOKD_VERSION);
+    const char *fam[2] = { "webhook", "svix" };
+    for (int f = 0; f < 2; f++) {
+        if ((f == 0 && w->o.svix_headers == 1) || (f == 1 && w->o.svix_headers == 0))
+            continue;
+        char name[32];
+        snprintf(name, sizeof(name), "%s-id", fam[f]);
+        add_header(j, name, j->msg_id);
+        snprintf(name, sizeof(name), "%s-timestamp", fam[f]);
+        add_header(j, name, tsbuf);
+        snprintf(name, sizeof(name), "%s-signature", fam[f]);
+        add_header(j, name, sig.data ? sig.data : "");
+    }
+    for (char **h = j->headers; h && *h; h++)
+        j->slist = curl_slist_append(j->slist, *h);
+    j->slist = curl_slist_append(j->slist, "Expect:");   /* no 100-continue round trip */
+    buf_release(&sig);
+}
+
+static void start_job(struct worker *w, struct job *j)
+{
+    CURL *e = curl_easy_init();
+    j->easy = e;
+    j->resp_cap = w->o.max_response;
+    j->policy = w->o.policy;
+    j->started_ms = clock_now_ms();
+    build_headers(w, j, j->started_ms / 1000);
+    curl_easy_setopt(e, CURLOPT_URL, j->url);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body_len);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->slist);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)j->connect_timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)j->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, j);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, j);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_multi_add_handle(w->multi, e);
+    j->prev = NULL;
+    j->next = w->active;
+    if (w->active)
+        w->active->prev = j;
+    w->active = j;
+    w->running++;
+}
+
+static void unlink_active(struct worker *w, struct job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        w->active = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    j->next = j->prev = NULL;
+    w->running--;
+    pthread_mutex_lock(&w->lock);
+    w->load--;
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void release_transfer(struct worker *w, struct job *j)
+{
+    curl_multi_remove_handle(w->multi, j->easy);
+    curl_easy_cleanup(j->easy);
+    j->easy = NULL;
+    curl_slist_free_all(j->slist);
+    j->slist = NULL;
+    unlink_active(w, j);
+}
+
+static void finish_job(struct worker *w, CURL *e, CURLcode res)
+{
+    struct job *j;
+    long code = 0;
+    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&j);
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+    release_transfer(w, j);
+    j->duration_ms = clock_now_ms() - j->started_ms;
+    j->status_code = res == CURLE_OK ? (int)code : 0;
+    if (res != CURLE_OK && !j->refused) {
+        buf_reset(&j->response);
+        buf_adds(&j->response, curl_easy_strerror(res));
+    }
+    if (writer_submit(w->o.writer, &j->intent))
+        j->intent.done(&j->intent, HOOKD_ESTOPPED);   /* not recorded: resent after restart */
+}
+
+static void read_done(struct worker *w)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(w->multi, &left)))
+        if (m->msg == CURLMSG_DONE)
+            finish_job(w, m->easy_handle, m->data.result);
+}
+
+/* Take the inbox in submission order. */
+static struct job *take_inbox(struct worker *w, int *stopping, int64_t *deadline)
+{
+    pthread_mutex_lock(&w->lock);
+    struct job *l = w->inbox, *r = NULL;
+    w->inbox = NULL;
+    *stopping = w->stopping;
+    *deadline = w->deadline_ms;
+    pthread_mutex_unlock(&w->lock);
+    while (l) {
+        struct job *n = l->next;
+        l->next = r;
+        r = l;
+        l = n;
+    }
+    return r;
+}
+
+/* Abandon transfers still running at the stop deadline: not recorded, so
+ * their due entries remain and they are sent again after a restart. */
+static void abandon_all(struct worker *w)
+{
+    while (w->active) {
+        struct job *j = w->active;
+        release_transfer(w, j);
+        j->intent.done(&j->intent, HOOKD_ESTOPPED);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    int stopping = 0;
+    int64_t deadline = 0;
+    for (;;) {
+        for (struct job *j = take_inbox(w, &stopping, &deadline), *n; j; j = n) {
+            n = j->next;
+            start_job(w, j);
+        }
+        if (stopping && (w->running == 0 || clock_mono_ms() >= deadline))
+            break;
+        int still;
+        curl_multi_perform(w->multi, &still);
+        read_done(w);
+        curl_multi_poll(w->multi, NULL, 0, stopping ? 50 : 1000, NULL);
+        curl_multi_perform(w->multi, &still);
+        read_done(w);
+    }
+    abandon_all(w);
+    return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+    int rc = pthread_create(&w->thread, NULL, worker_main, w);
+    if (rc)
+        return -rc;
+    w->started = 1;
+    return 0;
+}
+
+void worker_stop(struct worker *w, int64_t deadline_ms)
+{
+    pthread_mutex_lock(&w->lock);
+    w->stopping = 1;
+    w->deadline_ms = clock_mono_ms() + deadline_ms;
+    pthread_mutex_unlock(&w->lock);
+    curl_multi_wakeup(w->multi);
+    if (w->started)
+        pthread_join(w->thread, NULL);
+    w->started = 0;
+}
+
+void worker_free(struct worker *w)
+{
+    if (!w)
+        return;
+    curl_multi_cleanup(w->multi);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}

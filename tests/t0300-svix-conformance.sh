@@ -1,0 +1,30 @@
+#!/bin/sh
+# Svix API conformance (docs/API.md sections 2-8): drive a real hookd with the
+# official `svix` npm client 1.x (tests/svix/package.json pins the version).
+#
+# The TAP comes from tests/svix/conformance.mjs; this wrapper prints nothing
+# on stdout itself except skip_all / Bail out! lines from tests/lib.sh.
+# node_modules is installed with `npm ci` from the committed lockfile when it
+# is missing; a failed install (e.g. offline) is a bail-out, never a skip.
+. "$(dirname "$0")/lib.sh"
+
+command -v node >/dev/null 2>&1 || skip_all "node is not installed (packaging/deps.sh installs it)"
+major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
+[ "${major:-0}" -ge 18 ] 2>/dev/null || skip_all "node >= 18 is needed, found $(node --version 2>&1)"
+
+SVIX=$TOP/tests/svix
+if [ ! -f "$SVIX/node_modules/svix/package.json" ]; then
+    command -v npm >/dev/null 2>&1 || bail "npm is not installed: run packaging/deps.sh"
+    if ! (cd "$SVIX" && npm ci --silent --no-audit --no-fund) >&2; then
+        bail "npm ci in tests/svix failed (offline? no registry access?): cannot install the svix client"
+    fi
+fi
+
+hookd_start
+HOOKD_URL=$URL HOOKD_TOKEN=$TOKEN node "$SVIX/conformance.mjs"
+rc=$?
+if [ "$rc" != 0 ]; then
+    diag "conformance.mjs exited with $rc; hookd stderr follows"
+    sed 's/^/# hookd: /' "$T/hookd.err" >&2
+fi
+exit "$rc"
