@@ -52,6 +52,11 @@ static const struct route routes[] = {
     { "POST", "/api/v1/app/*/msg", api_msg_create, SCOPE_INGEST },
     { "GET", "/api/v1/app/*/msg", api_msg_list, SCOPE_ADMIN },
     { "GET", "/api/v1/app/*/msg/*", api_msg_get, SCOPE_ADMIN },
+    { "GET", "/api/v1/app/*/attempt/endpoint/*", api_att_list_by_ep, SCOPE_ADMIN },
+    { "GET", "/api/v1/app/*/attempt/msg/*", api_att_list_by_msg, SCOPE_ADMIN },
+    { "GET", "/api/v1/app/*/msg/*/attempt/*", api_att_get, SCOPE_ADMIN },
+    { "POST", "/api/v1/app/*/msg/*/endpoint/*/resend", api_att_resend, SCOPE_ADMIN },
+    { "POST", "/api/v1/app/*/endpoint/*/recover", api_ep_recover, SCOPE_ADMIN },
     { "POST", "/api/v1/event-type", api_et_create, SCOPE_ADMIN },
     { "GET", "/api/v1/event-type", api_et_list, SCOPE_ADMIN },
     { "GET", "/api/v1/event-type/*", api_et_get, SCOPE_ADMIN },
@@ -74,23 +79,33 @@ static int split(char *path, char **seg)
     return n;
 }
 
-/* Match pattern against segments, filling params; 1 on match. */
+/*
+ * Match pattern against segments, filling params; 1 on match. The
+ * pattern is walked in place: every request tries most of the table, so
+ * copying and splitting each pattern cost more than the rest of routing.
+ */
 static int match(const char *pattern, char **seg, int nseg, char **params)
 {
-    char pat[128], *ps[MAX_SEGS];
-    snprintf(pat, sizeof(pat), "%s", pattern);
-    int np = split(pat, ps), k = 0;
-    if (np != nseg)
-        return 0;
-    for (int i = 0; i < np; i++) {
-        if (strcmp(ps[i], "*") == 0) {
+    const char *p = pattern;
+    int i = 0, k = 0;
+    while (*p) {
+        if (*p == '/') {
+            p++;
+            continue;
+        }
+        size_t len = strcspn(p, "/");
+        if (i == nseg)
+            return 0;
+        if (len == 1 && *p == '*') {
             if (k < API_MAX_PARAMS)
                 params[k++] = seg[i];
-        } else if (strcmp(ps[i], seg[i]) != 0) {
+        } else if (strncmp(seg[i], p, len) != 0 || seg[i][len] != '\0') {
             return 0;
         }
+        i++;
+        p += len;
     }
-    return 1;
+    return i == nseg;
 }
 
 /* Constant-time comparison, so response timing says nothing about a token. */

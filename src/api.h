@@ -2,7 +2,7 @@
  * api.h - the HTTP API: routing, authentication, idempotency and the
  * helpers the resource handlers share (body decoding, field validation,
  * id/uid lookup, pagination). The handlers live in api_app.c,
- * api_endpoint.c, api_evtype.c, api_msg.c and api_health.c.
+ * api_endpoint.c, api_evtype.c, api_msg.c, api_attempt.c and api_health.c.
  *
  * Threads: api_dispatch() and every handler run on libmicrohttpd's threads
  * and only read the store (short read transactions). Writes are apply
@@ -31,6 +31,7 @@ struct api {
     const char *admin_token;
     char **ingest_tokens;     /* NULL-terminated */
     int64_t started_ms;
+    struct epcache *fanout;   /* writer thread only: endpoint filters (epcache.h) */
 };
 
 #define API_MAX_PARAMS 4
@@ -103,6 +104,14 @@ int api_uid_put(struct store_txn *t, char kind, const char *parent, const char *
                 const char *id);
 int api_uid_del(struct store_txn *t, char kind, const char *parent, const char *uid);
 
+/*
+ * The before/after window of a time-ordered list (API.md 3.7) as id
+ * bounds for ids of prefix: [lo, hi), hi only when *has_hi; with neither
+ * parameter, the last 90 days. -1 after answering 422.
+ */
+int api_window(struct http_req *r, const char *prefix, char lo[ID_MAX], char hi[ID_MAX],
+               int *has_hi);
+
 /* Record times: ms integer fields copied to out as RFC 3339 strings. */
 void api_set_time(json_t *out, const char *name, json_t *rec, const char *field);
 
@@ -146,6 +155,9 @@ json_t *api_app_out(json_t *rec);
 /* Write an app record and its uid (writer); 409 answered on a uid clash. */
 int api_app_store(struct http_req *r, struct store_txn *t, json_t *rec, const char *old_uid);
 
+/* MessageOut of a stored message record (payload {} unless with_content). */
+json_t *api_msg_out(json_t *rec, int with_content);
+
 /* Handlers, one per route (see the table in api.c). */
 #define H(name) void name(struct api *a, struct http_req *r, char **p)
 H(api_health);
@@ -157,6 +169,8 @@ H(api_ep_headers_put); H(api_ep_headers_patch);
 H(api_et_create); H(api_et_list); H(api_et_get); H(api_et_put); H(api_et_patch);
 H(api_et_delete);
 H(api_msg_create); H(api_msg_list); H(api_msg_get);
+H(api_att_list_by_ep); H(api_att_list_by_msg); H(api_att_get); H(api_att_resend);
+H(api_ep_recover);
 #undef H
 
 #endif

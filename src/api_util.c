@@ -367,6 +367,23 @@ int api_uid_del(struct store_txn *t, char kind, const char *parent, const char *
     return rc == HOOKD_ENOTFOUND ? 0 : rc;
 }
 
+int api_window(struct http_req *r, const char *prefix, char lo[ID_MAX], char hi[ID_MAX],
+               int *has_hi)
+{
+    int64_t before, after, days90 = 90LL * 86400 * 1000;
+    int hb = api_qtime(r, "before", &before), ha = api_qtime(r, "after", &after);
+    if (hb < 0 || ha < 0)
+        return -1;
+    *has_hi = hb == 1;
+    if (hb == 1)
+        id_bound(prefix, before, 0, hi);
+    if (ha == 1)
+        id_bound(prefix, after, 1, lo);
+    else
+        id_bound(prefix, (hb == 1 ? before : clock_now_ms()) - days90, 0, lo);
+    return 0;
+}
+
 void api_set_time(json_t *out, const char *name, json_t *rec, const char *field)
 {
     char ts[CLOCK_RFC3339_MAX];

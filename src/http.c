@@ -387,7 +387,13 @@ int http_start(struct http_server **out, const struct http_opts *o, struct write
                      | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    size_t mem = (size_t)o->max_url + 64 * 1024;
+    /*
+     * The pool must hold the request line and headers (up to --max-url and
+     * --max-headers) so that our own checks answer 414/431; bodies stream
+     * through it in pieces. libmicrohttpd zeroes the whole pool for every
+     * request on a kept-alive connection, so each spare KiB costs time.
+     */
+    size_t mem = (size_t)o->max_url + 16 * 1024;
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
                             MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "epcache.h"
 #include "clock.h"
 #include "config.h"
 #include "dispatch.h"
@@ -278,6 +279,7 @@ static int serve(int argc, char **argv)
 
     writer_new(&writer, store, cfg.commit_delay_us);
     api.writer = writer;
+    api.fanout = epcache_new();
     if (engine_start(&engine, &cfg, store, writer))
         goto out_writer;
     if ((rc = writer_start(writer))) {
@@ -318,6 +320,7 @@ out_writer:
     writer_stop(writer);   /* applies what is queued and resumes every request */
     http_stop(http);
     writer_free(writer);
+    epcache_free(api.fanout);
     engine_free(&engine);
 out_store:
     free(token);

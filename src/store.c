@@ -40,14 +40,19 @@ struct store {
     MDB_env *env;
     MDB_dbi dbi[DB_COUNT];
     int64_t map_size;
+    uint64_t settings_gen;    /* writer thread only (store_settings_gen) */
 };
 
 struct store_txn {
     struct store *s;
     MDB_txn *txn;
+    struct store_txn *parent;
+    int settings_dirty;       /* wrote apps or endpoints */
 };
 
 struct store_cursor {
+    struct store_txn *t;
+    enum store_db db;
     MDB_cursor *cur;
 };
 
@@ -149,17 +154,46 @@ void store_close(struct store *s)
     free(s);
 }
 
-static int txn_begin(struct store *s, MDB_txn *parent, unsigned flags, struct store_txn **out)
+static int txn_begin(struct store *s, struct store_txn *parent, unsigned flags,
+                     struct store_txn **out)
 {
-    struct store_txn *t = xmalloc(sizeof(*t));
-    int rc = mdb_txn_begin(s->env, parent, flags, &t->txn);
+    struct store_txn *t = xcalloc(1, sizeof(*t));
+    int rc = mdb_txn_begin(s->env, parent ? parent->txn : NULL, flags, &t->txn);
     if (rc) {
         free(t);
         return map_err(rc);
     }
     t->s = s;
+    t->parent = parent;
     *out = t;
     return 0;
+}
+
+/*
+ * A write to apps or endpoints moves the generation on at once, and so
+ * does dropping a transaction that made one (abort, failed commit): a
+ * cache filled from the rolled-back state is then stale too.
+ */
+static void settings_touched(struct store_txn *t, enum store_db db)
+{
+    if (db == DB_APPS || db == DB_ENDPOINTS) {
+        t->settings_dirty = 1;
+        t->s->settings_gen++;
+    }
+}
+
+static void txn_end(struct store_txn *t, int committed)
+{
+    if (t->settings_dirty && committed && t->parent)
+        t->parent->settings_dirty = 1;
+    else if (t->settings_dirty && !committed)
+        t->s->settings_gen++;
+    free(t);
+}
+
+uint64_t store_settings_gen(struct store_txn *t)
+{
+    return t->s->settings_gen;
 }
 
 int store_read(struct store *s, struct store_txn **out)
@@ -174,13 +208,13 @@ int store_write(struct store *s, struct store_txn **out)
 
 int store_nested(struct store_txn *parent, struct store_txn **out)
 {
-    return txn_begin(parent->s, parent->txn, 0, out);
+    return txn_begin(parent->s, parent, 0, out);
 }
 
 int store_commit(struct store_txn *t)
 {
     int rc = map_err(mdb_txn_commit(t->txn));
-    free(t);
+    txn_end(t, rc == 0);
     return rc;
 }
 
@@ -189,7 +223,7 @@ void store_abort(struct store_txn *t)
     if (!t)
         return;
     mdb_txn_abort(t->txn);
-    free(t);
+    txn_end(t, 0);
 }
 
 int store_get(struct store_txn *t, enum store_db db, const void *key, size_t klen,
@@ -208,12 +242,14 @@ int store_put(struct store_txn *t, enum store_db db, const void *key, size_t kle
               const void *val, size_t vlen, int noclobber)
 {
     MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+    settings_touched(t, db);
     return map_err(mdb_put(t->txn, t->s->dbi[db], &k, &v, noclobber ? MDB_NOOVERWRITE : 0));
 }
 
 int store_del(struct store_txn *t, enum store_db db, const void *key, size_t klen)
 {
     MDB_val k = { klen, (void *)key };
+    settings_touched(t, db);
     return map_err(mdb_del(t->txn, t->s->dbi[db], &k, NULL));
 }
 
@@ -251,6 +287,8 @@ int store_cursor_open(struct store_txn *t, enum store_db db, struct store_cursor
         free(c);
         return map_err(rc);
     }
+    c->t = t;
+    c->db = db;
     *out = c;
     return 0;
 }
@@ -308,6 +346,7 @@ int store_cursor_prev(struct store_cursor *c, struct store_kv *kv)
 
 int store_cursor_del(struct store_cursor *c)
 {
+    settings_touched(c->t, c->db);
     return map_err(mdb_cursor_del(c->cur, 0));
 }
 

@@ -100,6 +100,14 @@ int store_commit(struct store_txn *t);
 /* Abandon and free; safe on NULL. */
 void store_abort(struct store_txn *t);
 
+/*
+ * Writer thread: a number that moves on whenever apps or endpoints may
+ * have changed (a put or delete there, or the rollback of a transaction
+ * that made one). What the writer derives from those records, such as
+ * the fan-out filters, stays valid while the number stays the same.
+ */
+uint64_t store_settings_gen(struct store_txn *t);
+
 int store_get(struct store_txn *t, enum store_db db, const void *key, size_t klen,
               const void **val, size_t *vlen);
 /* noclobber: HOOKD_EEXIST when the key is present. */

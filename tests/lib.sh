@@ -102,3 +102,50 @@ api() {
 
 # jqr FILTER: run jq -r on the last response body.
 jqr() { printf '%s' "$BODY" | jq -r "$1" 2>/dev/null; }
+
+# receiver_start [ARGS...]: the test receiver (tests/helpers/receiver.c) on
+# a free loopback port, logging to $RLOG; sets RURL (http://127.0.0.1:PORT).
+RECEIVER=${RECEIVER:-$TOP/build/tests/helpers/receiver}
+receiver_start() {
+    RLOG=${RLOG:-$T/received.jsonl}
+    : > "$RLOG"
+    rm -f "$T/receiver.port"
+    "$RECEIVER" --listen 127.0.0.1:0 --log "$RLOG" "$@" > "$T/receiver.port" 2>>"$T/receiver.err" &
+    RECEIVER_PID=$!
+    HOOKD_PIDS="$HOOKD_PIDS $RECEIVER_PID"
+    i=0
+    while [ ! -s "$T/receiver.port" ]; do
+        i=$((i + 1))
+        [ $i -gt 100 ] && bail "receiver did not start"
+        sleep 0.05
+    done
+    RURL="http://127.0.0.1:$(head -n 1 "$T/receiver.port")"
+}
+
+# received FILTER: number of receiver log lines matching the jq FILTER.
+received() { jq -c "select($1)" "$RLOG" 2>/dev/null | wc -l | tr -d ' '; }
+
+# wait_received FILTER COUNT [SECONDS]: poll until at least COUNT lines
+# match (default 10 s); returns 1 on timeout.
+wait_received() {
+    _deadline=$(( $(date +%s) + ${3:-10} ))
+    while [ "$(received "$1")" -lt "$2" ]; do
+        [ "$(date +%s)" -ge "$_deadline" ] && return 1
+        sleep 0.1
+    done
+    return 0
+}
+
+# wait_for SECONDS CMD...: poll CMD until it succeeds; 1 on timeout.
+wait_for() {
+    _deadline=$(( $(date +%s) + $1 ))
+    shift
+    until "$@"; do
+        [ "$(date +%s)" -ge "$_deadline" ] && return 1
+        sleep 0.1
+    done
+    return 0
+}
+
+# cond EXPR: print 0 when the awk arithmetic EXPR holds, else 1 (for ok).
+cond() { awk "BEGIN { exit !($1) }"; echo $?; }

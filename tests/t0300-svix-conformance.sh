@@ -20,8 +20,10 @@ if [ ! -f "$SVIX/node_modules/svix/package.json" ]; then
     fi
 fi
 
-hookd_start
-HOOKD_URL=$URL HOOKD_TOKEN=$TOKEN node "$SVIX/conformance.mjs"
+[ -x "$RECEIVER" ] || bail "no receiver '$RECEIVER' (run make build/tests/helpers/receiver)"
+receiver_start
+hookd_start --allow-network 127.0.0.0/8
+HOOKD_URL=$URL HOOKD_TOKEN=$TOKEN HOOKD_RECEIVER_URL=$RURL node "$SVIX/conformance.mjs"
 rc=$?
 if [ "$rc" != 0 ]; then
     diag "conformance.mjs exited with $rc; hookd stderr follows"

@@ -10,6 +10,8 @@
  * no control channel: every segment that is a keyword applies, with the
  * segments after it as arguments, and the rest are ignored. For example
  * /ep1/status/503, /ep2/delay/1500, /ep3/delay/200/retry-after/429/5.
+ * Of the answers (ok, status, retry-after, gone, hang, reset) the last one
+ * in the path wins, so /gone/ok answers 200.
  *
  *   ok                  200 (the default for any other path)
  *   status/N            answer N
@@ -24,7 +26,20 @@
  *   slowbody/MS         200, the body trickled out over MS ms
  *
  * Each request appends one JSON line to the log once its body is complete
- * (before any delay), so a test can see a hung request arrive.
+ * (before any delay), so a test can see a hung request arrive:
+ *
+ *   t         arrival, Unix ms with a microsecond fraction
+ *   path      the URL path, without the query string
+ *   id        webhook-id (null if absent)
+ *   verified  true/false against any --secret; null without --secret
+ *   status    the status answered; null for hang and reset
+ *   lat_ms    t minus the body's top-level number "sent_ms", else null
+ *   method, ts (webhook-timestamp), sig (webhook-signature), ua, ct,
+ *   svix_id, headers (the others, names lowercased), body (the first
+ *   4096 bytes, invalid UTF-8 as U+FFFD), len (the full body length)
+ *
+ * --quiet-log keeps only the first six, for benchmarks. Without
+ * webhook-id, the svix-id/-timestamp/-signature family is verified.
  *
  * Tests hold thousands of connections open for seconds, so nothing here
  * sleeps on a libmicrohttpd thread: a waiting connection is suspended and a
@@ -287,28 +302,50 @@ static bool num_arg(const char *seg, long long lo, long long hi, long long *out)
     return true;
 }
 
+/*
+ * The answer keywords (ok, status, retry-after, gone, hang, reset) replace
+ * each other, so the last one wins: an endpoint may be named after a
+ * keyword, and /gone/ok or /hang/status/503 mean what they say.
+ */
+static void spec_answer(struct spec *s, int status, long retry_after, bool hang, bool reset)
+{
+    s->status = status;
+    s->retry_after = retry_after;
+    s->hang = hang;
+    s->reset = reset;
+}
+
 /* Apply keyword seg[0] with its arguments; how many segments it used. */
 static int spec_apply(struct spec *s, char **seg, int n)
 {
+    static const struct {
+        const char *name;
+        int status;
+        bool hang, reset;
+    } plain[] = {
+        { "ok", 200, false, false },
+        { "gone", 410, false, false },
+        { "hang", 200, true, false },
+        { "reset", 200, false, true },
+    };
     const char *k = seg[0], *a1 = n > 1 ? seg[1] : NULL, *a2 = n > 2 ? seg[2] : NULL;
     long long v, w;
-    if (!strcmp(k, "ok"))
-        s->status = 200;
-    else if (!strcmp(k, "gone"))
-        s->status = 410;
-    else if (!strcmp(k, "hang"))
-        s->hang = true;
-    else if (!strcmp(k, "reset"))
-        s->reset = true;
-    else if (!strcmp(k, "retry-after") && num_arg(a1, 100, 999, &v)
-             && num_arg(a2, 0, 1000000000, &w)) {
-        s->status = (int)v;
-        s->retry_after = (long)w;
+
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+        if (!strcmp(k, plain[i].name)) {
+            spec_answer(s, plain[i].status, -1, plain[i].hang, plain[i].reset);
+            return 1;
+        }
+    }
+    if (!strcmp(k, "retry-after") && num_arg(a1, 100, 999, &v)
+        && num_arg(a2, 0, 1000000000, &w)) {
+        spec_answer(s, (int)v, (long)w, false, false);
         return 3;
-    } else if (!num_arg(a1, 0, 1LL << 40, &v))
+    }
+    if (!num_arg(a1, 0, 1LL << 40, &v))
         return 1;
-    else if (!strcmp(k, "status") && v >= 100 && v <= 999)
-        s->status = (int)v;
+    if (!strcmp(k, "status") && v >= 100 && v <= 999)
+        spec_answer(s, (int)v, -1, false, false);
     else if (!strcmp(k, "delay") && v <= 86400000)
         s->delay_ms = (long)v;
     else if (!strcmp(k, "flaky"))

@@ -1,7 +1,8 @@
 // Svix API conformance: drives a running hookd with the official `svix` npm
 // client (1.x, pinned in package.json) and prints TAP on stdout.
 //
-//   HOOKD_URL=http://127.0.0.1:PORT HOOKD_TOKEN=... node tests/svix/conformance.mjs
+//   HOOKD_URL=http://127.0.0.1:PORT HOOKD_TOKEN=... [HOOKD_RECEIVER_URL=http://127.0.0.1:PORT] \
+//       node tests/svix/conformance.mjs
 //
 // Normally run by tests/t0300-svix-conformance.sh, which starts the server.
 // Every expectation comes from docs/API.md sections 2-8 (what the SDK does and
@@ -594,10 +595,106 @@ await section("serverUrl with a trailing slash", async () => {
   is(await slash.health.get(), undefined, "health.get through //api/v1 works");
 });
 
-// ------------------------------------------------------------ not yet in hookd
-skip("messageAttempt.listByEndpoint / listByMsg / get", "message attempts are not implemented in hookd yet");
-skip("messageAttempt.resend", "resend is not implemented in hookd yet");
-skip("endpoint.recover", "recover is not implemented in hookd yet");
+// ------------------------------------------------------------ attempts, resend, recover
+// Real deliveries: HOOKD_RECEIVER_URL is the test receiver (tests/helpers/
+// receiver.c), whose paths choose the answer: .../ok is 200, .../status/500
+// is 500. Deliveries are asynchronous, so the checks poll (bounded).
+const RECV = process.env.HOOKD_RECEIVER_URL;
+async function until(fn, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+const manualCount = async (appId, epId) =>
+  (await svix.messageAttempt.listByEndpoint(appId, epId)).data.filter((x) => x.triggerType === 1).length;
+
+let att; // { app, good, bad, m, okAttempt }
+await section("message attempts", async () => {
+  if (!RECV) return skip("message attempts", "HOOKD_RECEIVER_URL is not set");
+  const a = await svix.application.create({ name: "Attempts", uid: "conf-attempts" });
+  const good = await svix.endpoint.create(a.id, { url: `${RECV}/conf/ok`, uid: "good" });
+  const bad = await svix.endpoint.create(a.id, { url: `${RECV}/conf/status/500`, uid: "bad" });
+  const m = await svix.message.create(a.id, { eventType: "user.created", eventId: "att-1", payload: { a: 1 } });
+  const okList = await until(async () => {
+    const l = await svix.messageAttempt.listByEndpoint(a.id, good.id);
+    return l.data.length ? l : null;
+  });
+  if (!ok(okList, "messageAttempt.listByEndpoint lists the delivery to the ok endpoint", lastReq())) return;
+  const at = okList.data[0];
+  like(at.id, ID("atmpt_"), "attempt id is atmpt_ + 27 base62");
+  is([at.msgId, at.endpointId, at.url, at.status, at.statusText, at.responseStatusCode, at.triggerType],
+    [m.id, good.id, `${RECV}/conf/ok`, 0, "success", 200, 0],
+    "successful attempt: msgId, endpointId, url, status 0 success, code 200, triggerType 0");
+  ok(isDate(at.timestamp) && Math.abs(at.timestamp.getTime() - Date.now()) < 60000, "attempt timestamp parses and is now",
+    `got: ${show(at.timestamp)}`);
+  ok(typeof at.response === "string" && typeof at.responseDurationMs === "number",
+    "response is a string, responseDurationMs a number", `got: ${show(at)}`);
+  is([okList.done, okList.iterator], [true, at.id], "listByEndpoint: done, iterator = last attempt id");
+
+  const badList = await until(async () => {
+    const l = await svix.messageAttempt.listByEndpoint(a.id, bad.id);
+    return l.data.length ? l : null;
+  });
+  if (!ok(badList, "the failed delivery is listed", lastReq())) return;
+  is([badList.data[0].status, badList.data[0].statusText, badList.data[0].responseStatusCode], [2, "fail", 500],
+    "failed attempt: status 2 fail, code 500");
+
+  const byMsg = await svix.messageAttempt.listByMsg(a.id, m.id);
+  is([...new Set(byMsg.data.map((x) => x.endpointId))].sort(), sorted([good.id, bad.id]),
+    "messageAttempt.listByMsg lists the attempts to both endpoints");
+  ok(byMsg.data.some((x) => x.id === at.id), "listByMsg contains the successful attempt", `got: ${show(byMsg.data)}`);
+  const byEvt = await svix.messageAttempt.listByMsg("conf-attempts", "att-1", { endpointId: good.id });
+  is(byEvt.data.map((x) => x.id), [at.id], "listByMsg by app uid and eventId, endpointId filter");
+  is((await svix.messageAttempt.listByEndpoint(a.id, bad.id, { statusCodeClass: 500 })).data.length >= 1, true,
+    "listByEndpoint statusCodeClass 500 keeps the failure");
+  ok(last().url.includes("status_code_class=500"), "statusCodeClass is sent as status_code_class", lastReq());
+  is((await svix.messageAttempt.listByEndpoint(a.id, bad.id, { status: 0 })).data, [], "listByEndpoint status 0 on the failing endpoint -> none");
+  is((await svix.messageAttempt.listByEndpoint(a.id, good.id, { withContent: false })).data[0].response, "{}",
+    "withContent:false -> response \"{}\"");
+  const withMsg = await svix.messageAttempt.listByEndpoint(a.id, good.id, { withMsg: true });
+  is(withMsg.data[0].msg && [withMsg.data[0].msg.id, withMsg.data[0].msg.eventId], [m.id, "att-1"], "withMsg:true adds the message");
+
+  const got = await svix.messageAttempt.get(a.id, m.id, at.id);
+  is([got.id, got.msgId, got.status], [at.id, m.id, 0], "messageAttempt.get");
+  const e404 = await expectApi(svix.messageAttempt.get(a.id, m.id, "atmpt_2YBXZIko2xmy0s5Rm9N5U7PhHgu"), 404,
+    "messageAttempt.get of a missing attempt -> 404");
+  errorBody(e404, "not_found", "missing attempt");
+  await expectApi(svix.messageAttempt.listByEndpoint(a.id, "no-such-ep"), 404, "listByEndpoint of a missing endpoint -> 404");
+  att = { app: a, good, bad, m };
+});
+
+await section("messageAttempt.resend", async () => {
+  if (!att) return skip("messageAttempt.resend", "no attempts to resend");
+  const r = await svix.messageAttempt.resend(att.app.id, att.m.id, att.bad.id);
+  is(last().status, 202, "messageAttempt.resend answers 202");
+  ok(r !== null && typeof r === "object", "resend resolves with an object (the body is {})", `got: ${show(r)}`);
+  ok(await until(async () => (await manualCount(att.app.id, att.bad.id)) >= 1),
+    "resend produces a manual attempt (triggerType 1)");
+  await expectApi(svix.messageAttempt.resend(att.app.id, "msg_2YBXZIko2xmy0s5Rm9N5U7PhHgu", att.bad.id), 404,
+    "resend of a missing message -> 404");
+  await expectApi(svix.messageAttempt.resend(att.app.id, att.m.id, "no-such-ep"), 404,
+    "resend to a missing endpoint -> 404");
+});
+
+await section("endpoint.recover", async () => {
+  if (!att) return skip("endpoint.recover", "no attempts to recover");
+  const before = await manualCount(att.app.id, att.bad.id);
+  const rec = await svix.endpoint.recover(att.app.id, att.bad.id, { since: new Date(Date.now() - 3600e3) });
+  is(last().status, 202, "endpoint.recover answers 202");
+  like(rec.id, ID("qtask_"), "RecoverOut id is qtask_ + 27 base62");
+  is([rec.status, rec.task], ["running", "endpoint.recover"], "RecoverOut status and task");
+  ok(isDate(rec.updatedAt), "RecoverOut updatedAt parses as a date", `got: ${show(rec.updatedAt)}`);
+  ok(await until(async () => (await manualCount(att.app.id, att.bad.id)) > before),
+    "recover sends the failed message again (one more manual attempt)");
+  const wide = await expectApi(svix.endpoint.recover(att.app.id, att.bad.id, { since: new Date(Date.now() - 15 * 86400e3) }),
+    422, "recover over more than 14 days -> 422");
+  validationBody(wide, "recover window");
+  await expectApi(svix.endpoint.recover(att.app.id, "no-such-ep", { since: new Date(Date.now() - 3600e3) }), 404,
+    "recover of a missing endpoint -> 404");
+});
 
 // ------------------------------------------------------------ whole run
 {

@@ -1,0 +1,509 @@
+/*
+ * api_attempt.c - message attempts (API.md 4.4) and the two calls that
+ * queue manual attempts: resend (4.4) and endpoint recover (4.2).
+ *
+ * Attempts are written by outcome.c and only read here. The two lists
+ * walk an index with api_list (att_by_ep: ep_id|attempt_id -> msg_id,
+ * att_by_msg: msg_id|attempt_id -> ep_id) and look every row up in the
+ * attempts database; the filters that need the message (channel,
+ * event_types) and with_msg cost one more read per row.
+ *
+ * A manual attempt is a due entry with trigger 1, which the dispatcher
+ * sends once and outcome.c never retries, plus a deliveries row when the
+ * pair has none yet (an existing row keeps its state until the outcome).
+ *
+ * Resend checks and queues in the writer's apply, so the checks cannot
+ * be stale. Recover deliberately splits its work: the scan of the
+ * endpoint's attempts (up to 14 days of them) runs on the HTTP thread in
+ * a read transaction, and only the queueing of the messages it found
+ * (at most RECOVER_MAX) runs in the apply. The writer is the one thread
+ * every ingest waits on, and a big endpoint's window can hold millions of
+ * attempts; a scan there would stall all writes for its duration. The 202
+ * still goes out only once the entries are committed. An attempt that
+ * commits between the scan and the apply can at worst cause one extra
+ * manual attempt, which at-least-once delivery allows.
+ *
+ * A message whose payload is gone (retention: no "payload" in the
+ * record, or "expired": true) cannot be sent again: resend answers 400
+ * missing_payload and recover skips it.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "clock.h"
+#include "err.h"
+#include "hmap.h"
+#include "mem.h"
+
+#define RECOVER_MAX 10000
+#define RECOVER_WINDOW_MS ((14LL * 86400 + 300) * 1000)
+
+/* --- shared --- */
+
+static int lookup_error(struct http_req *r, int rc, const char *what)
+{
+    if (rc == HOOKD_ENOTFOUND)
+        api_not_found(r, what);
+    else if (rc)
+        api_store_error(r, rc);
+    return rc;
+}
+
+/* Resolve app p[0] and the endpoint (or, by_msg, the message) p[1]; answers 404. */
+static int resolve_owner(struct http_req *r, struct store_txn *t, char **p, int by_msg,
+                         char app[ID_MAX], char owner[ID_MAX])
+{
+    int rc = api_find_app(t, p[0], app);
+    if (rc)
+        return lookup_error(r, rc, "application");
+    rc = by_msg ? api_find_msg(t, app, p[1], owner) : api_find_endpoint(t, app, p[1], owner);
+    return lookup_error(r, rc, by_msg ? "message" : "endpoint");
+}
+
+static int get_rec(struct store_txn *t, enum store_db db, const char *a, const char *b,
+                   json_t **rec)
+{
+    char key[2 * ID_MAX];
+    size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", a, b);
+    return store_get_json(t, db, key, kl, rec);
+}
+
+static int payload_expired(json_t *msg)
+{
+    return !json_object_get(msg, "payload") || json_is_true(json_object_get(msg, "expired"));
+}
+
+static const char *status_text(json_int_t s)
+{
+    static const char *const names[] = { "success", "pending", "fail", "sending", "canceled" };
+    return s >= 0 && s <= 4 ? names[s] : "fail";
+}
+
+/* MessageAttemptOut of an attempt record. */
+static json_t *attempt_out(json_t *rec, int with_content)
+{
+    static const char *const copy[] = { "id", "msgId", "endpointId", "url",
+                                        "responseStatusCode", "responseDurationMs", "status",
+                                        "triggerType" };
+    json_t *o = json_object(), *resp = json_object_get(rec, "response");
+    for (size_t i = 0; i < sizeof(copy) / sizeof(copy[0]); i++)
+        json_object_set(o, copy[i], json_object_get(rec, copy[i]));
+    json_object_set_new(o, "response",
+                        with_content && resp ? json_incref(resp) : json_string("{}"));
+    json_int_t st = json_integer_value(json_object_get(rec, "status"));
+    json_object_set_new(o, "statusText", json_string(status_text(st)));
+    api_set_time(o, "timestamp", rec, "timestamp");
+    return o;
+}
+
+/*
+ * One manual attempt of msg to ep: a due entry at now with trigger 1, and
+ * a pending deliveries row unless the pair has one (writer thread).
+ */
+static int queue_manual(struct store_txn *t, const char *app, const char *ep, const char *msg,
+                        int64_t now)
+{
+    struct store_delivery d = { .state = DSTATE_PENDING, .next_ms = now, .updated_ms = now };
+    uint8_t val[STORE_DELIVERY_LEN], due[STORE_DUE_KEY_MAX], dv[STORE_DUE_VAL_LEN];
+    char key[2 * ID_MAX];
+    snprintf(d.app_id, sizeof(d.app_id), "%s", app);
+    store_delivery_encode(&d, val);
+    size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", msg, ep);
+    int rc = store_put(t, DB_DELIVERIES, key, kl, val, sizeof(val), 1);
+    if (rc && rc != HOOKD_EEXIST)
+        return rc;
+    size_t dl = store_due_key(ep, now, msg, due, sizeof(due));
+    store_due_val(app, 1, dv);
+    return store_put(t, DB_DUE, due, dl, dv, sizeof(dv), 0);
+}
+
+/* --- the two lists --- */
+
+struct att_filter {
+    struct store_txn *t;
+    char app_id[ID_MAX];
+    size_t plen;             /* length of the index key's leading id */
+    int64_t status;          /* -1: any */
+    int64_t code_class;      /* -1: any */
+    char ep_id[ID_MAX];      /* list by message: endpoint_id filter, "" for none */
+    const char *channel;
+    json_t *types;           /* event_types; empty: any */
+    int with_content, with_msg;
+};
+
+/* Integer query parameter in [min, max] and a multiple of step; -1 when absent. */
+static int query_int(struct http_req *r, const char *name, int64_t min, int64_t max,
+                     int64_t step, int64_t *out)
+{
+    const char *v = http_query(r, name);
+    char *end, loc[64], msg[96];
+    *out = -1;
+    if (!v)
+        return 0;
+    long long x = strtoll(v, &end, 10);
+    if (*v && !*end && x >= min && x <= max && x % step == 0) {
+        *out = x;
+        return 0;
+    }
+    snprintf(loc, sizeof(loc), "query.%s", name);
+    snprintf(msg, sizeof(msg), "%s must be one of %lld to %lld in steps of %lld", name,
+             (long long)min, (long long)max, (long long)step);
+    http_verror(r, loc, "type_error.enum", msg);
+    return -1;
+}
+
+static void add_types(const char *v, void *arg)
+{
+    char *copy = xstrdup(v), *save = NULL;
+    for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save))
+        json_array_append_new(arg, json_string(s));
+    free(copy);
+}
+
+/* The query filters of both lists; -1 after 422. */
+static int parse_filter(struct http_req *r, struct att_filter *f)
+{
+    f->channel = http_query(r, "channel");
+    if ((f->with_content = api_qbool(r, "with_content", 1)) < 0
+        || (f->with_msg = api_qbool(r, "with_msg", 0)) < 0
+        || query_int(r, "status", 0, 4, 1, &f->status)
+        || query_int(r, "status_code_class", 0, 500, 100, &f->code_class))
+        return -1;
+    f->types = json_array();
+    http_query_each(r, "event_types", add_types, f->types);
+    return 0;
+}
+
+static int has_string(json_t *arr, const char *s)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(arr, i, x)
+        if (json_is_string(x) && strcmp(json_string_value(x), s) == 0)
+            return 1;
+    return 0;
+}
+
+/* Channel and event-type filters, and with_msg: 1 keeps the row (msg added to out). */
+static int msg_filter(struct att_filter *f, const char *msg_id, json_t *out)
+{
+    int filtered = f->channel || json_array_size(f->types);
+    json_t *m;
+    if (!filtered && !f->with_msg)
+        return 1;
+    if (!msg_id || get_rec(f->t, DB_MESSAGES, f->app_id, msg_id, &m))
+        return !filtered;
+    const char *type = json_string_value(json_object_get(m, "eventType"));
+    json_t *ch = json_object_get(m, "channels");
+    int keep = (!json_array_size(f->types) || (type && has_string(f->types, type)))
+               && (!f->channel || (json_is_array(ch) && has_string(ch, f->channel)));
+    if (keep && f->with_msg)
+        json_object_set_new(out, "msg", api_msg_out(m, f->with_content));
+    json_decref(m);
+    return keep;
+}
+
+static int64_t code_class(json_int_t code)
+{
+    return code < 100 ? 0 : code / 100 * 100;
+}
+
+static json_t *att_row(const struct store_kv *kv, void *arg)
+{
+    struct att_filter *f = arg;
+    json_t *rec, *out = NULL;
+    size_t el = strlen(f->ep_id);
+    if (el && (kv->vlen != el || memcmp(kv->val, f->ep_id, el) != 0))
+        return NULL;
+    if (store_get_json(f->t, DB_ATTEMPTS, (const char *)kv->key + f->plen, kv->klen - f->plen,
+                       &rec))
+        return NULL;
+    json_int_t st = json_integer_value(json_object_get(rec, "status"));
+    json_int_t code = json_integer_value(json_object_get(rec, "responseStatusCode"));
+    if ((f->status < 0 || st == f->status)
+        && (f->code_class < 0 || code_class(code) == f->code_class)) {
+        out = attempt_out(rec, f->with_content);
+        if (!msg_filter(f, json_string_value(json_object_get(rec, "msgId")), out)) {
+            json_decref(out);
+            out = NULL;
+        }
+    }
+    json_decref(rec);
+    return out;
+}
+
+static void att_list(struct api *a, struct http_req *r, char **p, int by_msg)
+{
+    struct att_filter f = { 0 };
+    char owner[ID_MAX], lo[ID_MAX], hi[ID_MAX];
+    int has_hi;
+    if (parse_filter(r, &f) || api_window(r, "atmpt_", lo, hi, &has_hi)
+        || !(f.t = api_read(a, r)))
+        goto out;
+    if (resolve_owner(r, f.t, p, by_msg, f.app_id, owner) == 0) {
+        const char *ep = by_msg ? http_query(r, "endpoint_id") : NULL;
+        if (ep && api_find_endpoint(f.t, f.app_id, ep, f.ep_id) != 0)
+            snprintf(f.ep_id, sizeof(f.ep_id), "%s", ep);   /* unknown: matches nothing */
+        f.plen = strlen(owner);
+        struct api_page pg = { .db = by_msg ? DB_ATT_BY_MSG : DB_ATT_BY_EP, .prefix = owner,
+                               .descending = 1, .lo_id = lo, .hi_id = has_hi ? hi : NULL,
+                               .row = att_row, .arg = &f };
+        api_list(r, f.t, &pg);
+    }
+out:
+    store_abort(f.t);
+    json_decref(f.types);
+}
+
+void api_att_list_by_ep(struct api *a, struct http_req *r, char **p)
+{
+    att_list(a, r, p, 0);
+}
+
+void api_att_list_by_msg(struct api *a, struct http_req *r, char **p)
+{
+    att_list(a, r, p, 1);
+}
+
+/* --- one attempt --- */
+
+void api_att_get(struct api *a, struct http_req *r, char **p)
+{
+    char app[ID_MAX], msg[ID_MAX];
+    json_t *rec = NULL;
+    int with_content = api_qbool(r, "with_content", 1);
+    struct store_txn *t;
+    if (with_content < 0 || !(t = api_read(a, r)))
+        return;
+    if (resolve_owner(r, t, p, 1, app, msg) == 0) {
+        int rc = id_is("atmpt_", p[2])
+                 ? store_get_json(t, DB_ATTEMPTS, p[2], strlen(p[2]), &rec) : HOOKD_ENOTFOUND;
+        const char *of = rc ? NULL : json_string_value(json_object_get(rec, "msgId"));
+        if (rc == 0 && (!of || strcmp(of, msg) != 0))
+            rc = HOOKD_ENOTFOUND;
+        if (lookup_error(r, rc, "attempt") == 0)
+            http_reply_json(r, 200, attempt_out(rec, with_content));
+    }
+    json_decref(rec);
+    store_abort(t);
+}
+
+/* --- resend --- */
+
+/* The endpoint must be enabled and the payload still there; answers 4xx. */
+static int resend_check(struct http_req *r, struct store_txn *t, const char *app,
+                        const char *msg, const char *ep)
+{
+    json_t *e = NULL, *m = NULL;
+    int rc = lookup_error(r, get_rec(t, DB_ENDPOINTS, app, ep, &e), "endpoint");
+    if (!rc)
+        rc = lookup_error(r, get_rec(t, DB_MESSAGES, app, msg, &m), "message");
+    if (!rc && json_is_true(json_object_get(e, "disabled"))) {
+        http_errorf(r, 400, "endpoint_disabled",
+                    "endpoint '%s' is disabled (enable it, then resend)", ep);
+        rc = HOOKD_EINVAL;
+    } else if (!rc && payload_expired(m)) {
+        http_errorf(r, 400, "missing_payload",
+                    "the payload of message '%s' has expired and cannot be sent again", msg);
+        rc = HOOKD_EINVAL;
+    }
+    json_decref(e);
+    json_decref(m);
+    return rc;
+}
+
+static int resend_apply(struct http_req *r, struct store_txn *t)
+{
+    struct api_job *j = r->data;
+    char app[ID_MAX], msg[ID_MAX], ep[ID_MAX];
+    char *owner[2] = { j->p[0], j->p[2] };
+    int rc = resolve_owner(r, t, j->p, 1, app, msg);
+    if (!rc)
+        rc = resolve_owner(r, t, owner, 0, app, ep);
+    if (!rc)
+        rc = resend_check(r, t, app, msg, ep);
+    if (!rc)
+        rc = queue_manual(t, app, ep, msg, j->now);
+    if (rc)
+        return rc;
+    api_touch(r, app, ep);
+    http_reply(r, 202, xstrdup("{}"), 2);
+    return 0;
+}
+
+/* No body is needed (API.md 7.7); whatever is sent is ignored. */
+void api_att_resend(struct api *a, struct http_req *r, char **p)
+{
+    api_submit(r, resend_apply, api_job_new(p, NULL), api_job_free);
+}
+
+/* --- recover --- */
+
+struct recover {
+    char app_id[ID_MAX], ep_id[ID_MAX];
+    int64_t now;
+    char **msgs;             /* messages to send again, at most RECOVER_MAX */
+    size_t n;
+};
+
+static void recover_free(void *p)
+{
+    struct recover *g = p;
+    for (size_t i = 0; i < g->n; i++)
+        free(g->msgs[i]);
+    free(g->msgs);
+    free(g);
+}
+
+/* RecoverIn: since (required), until (default now), at most 14 days + 5 min apart. */
+static int recover_window(struct http_req *r, json_t *in, int64_t now, int64_t *since,
+                          int64_t *until)
+{
+    const char *s, *u;
+    if (api_str(r, in, "since", 1, 1, 64, &s) || api_str(r, in, "until", 0, 1, 64, &u))
+        return -1;
+    *until = now;
+    if (clock_parse(s, since)) {
+        http_verror(r, "body.since", "value_error.datetime", "since must be an RFC 3339 date-time");
+        return -1;
+    }
+    if (u && clock_parse(u, until)) {
+        http_verror(r, "body.until", "value_error.datetime", "until must be an RFC 3339 date-time");
+        return -1;
+    }
+    if (*until - *since > RECOVER_WINDOW_MS) {
+        http_verror(r, "body.since", "value_error",
+                    "since must be at most 14 days and 5 minutes before until");
+        return -1;
+    }
+    return 0;
+}
+
+#define SEEN_FAIL ((void *)(uintptr_t)1)
+#define SEEN_OK ((void *)(uintptr_t)2)
+
+struct scan {
+    struct store_txn *t;
+    size_t plen;
+    struct hmap seen;        /* msg_id -> SEEN_FAIL, or SEEN_OK once one attempt succeeded */
+    char **failed;           /* msg ids in the order of their first failure */
+    size_t n, cap;
+};
+
+static int scan_one(const struct store_kv *kv, void *arg)
+{
+    struct scan *s = arg;
+    char msg[ID_MAX];
+    json_t *rec;
+    if (kv->vlen >= ID_MAX || store_get_json(s->t, DB_ATTEMPTS, (const char *)kv->key + s->plen,
+                                             kv->klen - s->plen, &rec))
+        return 0;
+    int ok = json_integer_value(json_object_get(rec, "status")) == 0;
+    json_decref(rec);
+    memcpy(msg, kv->val, kv->vlen);
+    msg[kv->vlen] = '\0';
+    if (ok) {
+        hmap_put(&s->seen, msg, SEEN_OK);
+    } else if (!hmap_get(&s->seen, msg)) {
+        hmap_put(&s->seen, msg, SEEN_FAIL);
+        if (s->n == s->cap) {
+            s->cap = s->cap ? 2 * s->cap : 64;
+            s->failed = xrealloc(s->failed, s->cap * sizeof(char *));
+        }
+        s->failed[s->n++] = xstrdup(msg);
+    }
+    return 0;
+}
+
+/* Can msg still be sent? (It exists and its payload has not expired.) */
+static int sendable(struct store_txn *t, const char *app, const char *msg)
+{
+    json_t *m;
+    if (get_rec(t, DB_MESSAGES, app, msg, &m))
+        return 0;
+    int ok = !payload_expired(m);
+    json_decref(m);
+    return ok;
+}
+
+/* Messages with a failed and no successful attempt in [since, until) (HTTP thread). */
+static int recover_collect(struct store_txn *t, struct recover *g, int64_t since, int64_t until)
+{
+    struct scan s = { .t = t, .plen = strlen(g->ep_id) };
+    char lo[ID_MAX], hi[ID_MAX], klo[2 * ID_MAX], khi[2 * ID_MAX];
+    id_bound("atmpt_", since, 0, lo);
+    id_bound("atmpt_", until, 0, hi);
+    size_t llen = (size_t)snprintf(klo, sizeof(klo), "%s%s", g->ep_id, lo);
+    size_t hlen = (size_t)snprintf(khi, sizeof(khi), "%s%s", g->ep_id, hi);
+    hmap_init(&s.seen);
+    int rc = since < until
+             ? store_scan(t, DB_ATT_BY_EP, klo, llen, khi, hlen, 0, scan_one, &s) : 0;
+    g->msgs = xcalloc(s.n < RECOVER_MAX ? s.n + 1 : RECOVER_MAX, sizeof(char *));
+    for (size_t i = 0; i < s.n; i++) {
+        if (rc >= 0 && g->n < RECOVER_MAX && hmap_get(&s.seen, s.failed[i]) == SEEN_FAIL
+            && sendable(t, g->app_id, s.failed[i]))
+            g->msgs[g->n++] = s.failed[i];
+        else
+            free(s.failed[i]);
+    }
+    free(s.failed);
+    hmap_release(&s.seen);
+    return rc < 0 ? rc : 0;
+}
+
+static json_t *recover_out(int64_t now)
+{
+    char id[ID_MAX], ts[CLOCK_RFC3339_MAX];
+    id_new_at("qtask_", now, id);
+    clock_format(now, ts);
+    return json_pack("{s:s, s:s, s:s, s:s}", "id", id, "status", "running",
+                     "task", "endpoint.recover", "updatedAt", ts);
+}
+
+static int recover_apply(struct http_req *r, struct store_txn *t)
+{
+    struct recover *g = r->data;
+    char key[2 * ID_MAX];
+    const void *v;
+    size_t n, kl = (size_t)snprintf(key, sizeof(key), "%s%s", g->app_id, g->ep_id);
+    int rc = lookup_error(r, store_get(t, DB_ENDPOINTS, key, kl, &v, &n), "endpoint");
+    for (size_t i = 0; !rc && i < g->n; i++) {
+        kl = (size_t)snprintf(key, sizeof(key), "%s%s", g->app_id, g->msgs[i]);
+        rc = store_get(t, DB_MESSAGES, key, kl, &v, &n);   /* deleted since the scan? */
+        rc = rc == HOOKD_ENOTFOUND ? 0
+             : rc ? rc : queue_manual(t, g->app_id, g->ep_id, g->msgs[i], g->now);
+    }
+    if (rc)
+        return rc;
+    if (g->n)
+        api_touch(r, g->app_id, g->ep_id);
+    http_reply_json(r, 202, recover_out(g->now));
+    return 0;
+}
+
+void api_ep_recover(struct api *a, struct http_req *r, char **p)
+{
+    json_t *in = api_body(a, r, 0);
+    if (!in)
+        return;
+    struct recover *g = xcalloc(1, sizeof(*g));
+    struct store_txn *t = NULL;
+    int64_t since, until;
+    g->now = clock_now_ms();
+    int rc = recover_window(r, in, g->now, &since, &until);
+    json_decref(in);
+    if (rc || !(t = api_read(a, r)))
+        goto fail;
+    rc = resolve_owner(r, t, p, 0, g->app_id, g->ep_id);
+    if (!rc && (rc = recover_collect(t, g, since, until)))
+        api_store_error(r, rc);
+    store_abort(t);
+    if (rc)
+        goto fail;
+    api_submit(r, recover_apply, g, recover_free);
+    return;
+fail:
+    recover_free(g);
+}

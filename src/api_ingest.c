@@ -1,0 +1,421 @@
+/*
+ * api_ingest.c - message ingest (POST /api/v1/app/{app}/msg, API.md 4.3),
+ * the hot path.
+ *
+ * The HTTP thread does everything that does not need the write
+ * transaction: it validates the body, picks the id and builds the stored
+ * record and the 202 answer as text. Both embed the payload as jansson
+ * prints it compactly. The JSON fast path (jscan.h) yields that text for
+ * most bodies without building a tree; jansson's path (api_body and the
+ * field validators) takes every other body and words every error. The
+ * record and the answer are then put together from the same pieces, so
+ * nothing is serialised twice.
+ *
+ * The writer's apply resolves the application, claims the eventId, puts
+ * the record and fans out (one deliveries row and one due entry per
+ * matching endpoint) with the filters of the writer's endpoint cache.
+ * The record layout is described in api_msg.c, which reads it back.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "clock.h"
+#include "config.h"
+#include "epcache.h"
+#include "err.h"
+#include "jscan.h"
+#include "mem.h"
+
+#define NAME_MAX_LEN 256      /* eventType, eventId */
+#define CHANNELS_MAX 5
+#define CHANNEL_MAX_LEN 128
+#define RETENTION_DAYS 90
+
+struct ingest {
+    char *app;                /* the path's app id or uid */
+    int64_t now;
+    char msg_id[ID_MAX];
+    char type[NAME_MAX_LEN + 1];
+    char event_id[NAME_MAX_LEN + 1];              /* "" when none */
+    char channels[CHANNELS_MAX][CHANNEL_MAX_LEN + 1];
+    size_t nchannels;         /* 0: channels null */
+    json_t *app_rec;          /* embedded application, or NULL */
+    char *rec, *resp;         /* stored record, MessageOut */
+    size_t rec_len, resp_len;
+};
+
+/* What the record and the answer need besides struct ingest. */
+struct body {
+    char *text;               /* owns the text payload points into */
+    const char *payload;      /* compact JSON */
+    size_t plen;
+    char *raw;                /* rawPayload as a JSON string, or NULL */
+    int64_t days;             /* payloadRetentionPeriod, -1 when absent */
+    int with_content;
+};
+
+static void ingest_free(void *p)
+{
+    struct ingest *g = p;
+    free(g->app);
+    free(g->rec);
+    free(g->resp);
+    json_decref(g->app_rec);
+    free(g);
+}
+
+/* --- the fast path --------------------------------------------------------- */
+
+static int is_null(const char *v, size_t n)
+{
+    return n == 4 && memcmp(v, "null", 4) == 0;
+}
+
+/* A JSON string that is a name (api_is_name) of 1..max bytes, into out. */
+static int take_name(const char *v, size_t n, size_t max, char *out)
+{
+    if (n < 3 || n - 2 > max || v[0] != '"' || v[n - 1] != '"')
+        return -1;
+    memcpy(out, v + 1, n - 2);
+    out[n - 2] = '\0';
+    return api_is_name(out, max) ? 0 : -1;
+}
+
+/* Names hold no ',' or '"', so a compact array of them splits on ','. */
+static int take_channels(const char *v, size_t n, struct ingest *g)
+{
+    if (is_null(v, n))
+        return 0;
+    if (n < 4 || v[0] != '[' || v[n - 1] != ']')
+        return -1;
+    for (const char *p = v + 1, *end = v + n - 1; p < end; g->nchannels++) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        if (!comma)
+            comma = end;
+        if (g->nchannels == CHANNELS_MAX
+            || take_name(p, (size_t)(comma - p), CHANNEL_MAX_LEN, g->channels[g->nchannels]))
+            return -1;
+        p = comma + 1;
+    }
+    return 0;
+}
+
+static int take_days(const char *v, size_t n, int64_t *days)
+{
+    if (is_null(v, n))
+        return 0;
+    if (n > 2)
+        return -1;
+    int d = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return -1;
+        d = d * 10 + (v[i] - '0');
+    }
+    if (d < 1 || d > RETENTION_DAYS)
+        return -1;
+    *days = d;
+    return 0;
+}
+
+static int key_is(const char *text, const struct jscan_member *m, const char *name)
+{
+    return m->klen == strlen(name) && memcmp(text + m->key, name, m->klen) == 0;
+}
+
+/* One top-level member; -1 for anything the validators would have to judge. */
+static int fast_member(struct ingest *g, struct body *b, const struct jscan_member *m)
+{
+    const char *v = b->text + m->val;
+    size_t n = m->vlen;
+    if (key_is(b->text, m, "eventType"))
+        return take_name(v, n, NAME_MAX_LEN, g->type);
+    if (key_is(b->text, m, "eventId")) {
+        if (is_null(v, n))
+            return 0;
+        if (take_name(v, n, NAME_MAX_LEN, g->event_id))
+            return -1;
+        return strncmp(g->event_id, "msg_", 4) == 0 ? -1 : 0;
+    }
+    if (key_is(b->text, m, "channels"))
+        return take_channels(v, n, g);
+    if (key_is(b->text, m, "payloadRetentionPeriod"))
+        return take_days(v, n, &b->days);
+    if (key_is(b->text, m, "payload")) {
+        b->payload = v;
+        b->plen = n;
+        return v[0] == '{' ? 0 : -1;
+    }
+    if (key_is(b->text, m, "application") || key_is(b->text, m, "transformationsParams"))
+        return -1;
+    return 0;    /* fields the API ignores */
+}
+
+/* 0 when the body is on the fast path and every field is valid. */
+static int body_fast(struct api *a, struct http_req *r, struct ingest *g, struct body *b)
+{
+    struct jscan_member m[JSCAN_MAX_KEYS];
+    b->text = xmalloc(r->body.len + 1);
+    int nm = jscan_object(r->body.data, r->body.len, a->cfg->max_json_depth, b->text, m);
+    for (int i = 0; i < nm; i++)
+        if (fast_member(g, b, &m[i]))
+            nm = -1;
+    if (nm >= 0 && g->type[0] && b->payload)
+        return 0;
+    free(b->text);
+    *b = (struct body){ .days = -1 };
+    g->type[0] = g->event_id[0] = '\0';
+    g->nchannels = 0;
+    return -1;
+}
+
+/* --- jansson's path -------------------------------------------------------- */
+
+static void copy_names(json_t *arr, struct ingest *g)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(arr, i, x)
+        snprintf(g->channels[g->nchannels++], CHANNEL_MAX_LEN + 1, "%s", json_string_value(x));
+}
+
+/* Validate MessageIn fields beyond eventType/payload. 0 or -1 after 422. */
+static int slow_fields(struct http_req *r, json_t *in, struct ingest *g, struct body *b)
+{
+    const char *type, *eid, *raw = NULL;
+    json_t *channels;
+    if (api_str(r, in, "eventType", 1, 1, NAME_MAX_LEN, &type))
+        return -1;
+    if (!api_is_name(type, NAME_MAX_LEN)) {
+        http_verror(r, "body.eventType", "value_error.str.regex", "must match ^[a-zA-Z0-9\\-_.]+$");
+        return -1;
+    }
+    if (!json_is_object(json_object_get(in, "payload"))) {
+        http_verror(r, "body.payload", "type_error.dict", "payload must be a JSON object");
+        return -1;
+    }
+    if (api_uid(r, in, "eventId", "msg_", &eid)
+        || api_names(r, in, "channels", 1, CHANNELS_MAX, CHANNEL_MAX_LEN, &channels)
+        || api_int(r, in, "payloadRetentionPeriod", 1, RETENTION_DAYS, &b->days, NULL))
+        return -1;
+    json_t *tp = json_object_get(in, "transformationsParams");
+    if (json_is_object(tp) && api_str(r, tp, "rawPayload", 0, 0, SIZE_MAX, &raw))
+        return -1;
+    snprintf(g->type, sizeof(g->type), "%s", type);
+    snprintf(g->event_id, sizeof(g->event_id), "%s", eid ? eid : "");
+    if (channels)
+        copy_names(channels, g);
+    if (raw) {
+        json_t *s = json_string(raw);
+        b->raw = json_dumps(s, JSON_COMPACT | JSON_ENCODE_ANY);
+        json_decref(s);
+    }
+    return 0;
+}
+
+/* Decode with jansson; answers 422 itself and returns -1. */
+static int body_slow(struct api *a, struct http_req *r, struct ingest *g, struct body *b)
+{
+    json_t *in = api_body(a, r, 0), *app;
+    int rc = -1;
+    if (!in)
+        return -1;
+    b->with_content = api_qbool(r, "with_content", 1);
+    if (b->with_content < 0 || slow_fields(r, in, g, b))
+        goto out;
+    app = json_object_get(in, "application");
+    if (json_is_object(app) && !(g->app_rec = api_app_new_rec(r, app, g->now)))
+        goto out;
+    b->text = json_dumps(json_object_get(in, "payload"), JSON_COMPACT);
+    b->payload = b->text;
+    b->plen = strlen(b->text);
+    rc = 0;
+out:
+    json_decref(in);
+    return rc;
+}
+
+/* --- the record and the answer --------------------------------------------- */
+
+/* The fields both texts start with. Names need no JSON escaping. */
+static void put_head(struct buf *o, const struct ingest *g)
+{
+    buf_adds(o, "{\"id\":\"");
+    buf_adds(o, g->msg_id);
+    buf_adds(o, "\",\"eventType\":\"");
+    buf_adds(o, g->type);
+    buf_adds(o, g->event_id[0] ? "\",\"eventId\":\"" : "\",\"eventId\":null,");
+    if (g->event_id[0]) {
+        buf_adds(o, g->event_id);
+        buf_adds(o, "\",");
+    }
+    buf_adds(o, g->nchannels ? "\"channels\":[" : "\"channels\":null");
+    for (size_t i = 0; i < g->nchannels; i++) {
+        buf_adds(o, i ? ",\"" : "\"");
+        buf_adds(o, g->channels[i]);
+        buf_addc(o, '"');
+    }
+    buf_adds(o, g->nchannels ? "],\"payload\":" : ",\"payload\":");
+}
+
+/* Record and MessageOut, in the key order json_dumps gave them before. */
+static void build_texts(struct ingest *g, const struct body *b)
+{
+    struct buf o = BUF_INIT;
+    char tail[96], ts[CLOCK_RFC3339_MAX];
+    buf_grow(&o, b->plen + 512);
+    put_head(&o, g);
+    buf_add(&o, b->payload, b->plen);
+    snprintf(tail, sizeof(tail), ",\"retentionDays\":%lld,\"timestamp\":%lld",
+             (long long)(b->days > 0 ? b->days : RETENTION_DAYS), (long long)g->now);
+    buf_adds(&o, tail);
+    if (b->raw) {
+        buf_adds(&o, ",\"raw\":");
+        buf_adds(&o, b->raw);
+    }
+    buf_addc(&o, '}');
+    g->rec = buf_detach(&o, &g->rec_len);
+
+    buf_grow(&o, (b->with_content ? b->plen : 2) + 512);
+    put_head(&o, g);
+    if (b->with_content)
+        buf_add(&o, b->payload, b->plen);
+    else
+        buf_adds(&o, "{}");
+    clock_format(g->now, ts);
+    buf_adds(&o, ",\"timestamp\":\"");
+    buf_adds(&o, ts);
+    buf_adds(&o, "\"}");
+    g->resp = buf_detach(&o, &g->resp_len);
+}
+
+/* --- the writer's side ----------------------------------------------------- */
+
+static int has_name(char *const *v, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+/* Does the endpoint take a message of this type and these channels? */
+static int ep_matches(const struct ep_filter *f, const struct ingest *g)
+{
+    if (f->disabled || (!f->any_type && !has_name(f->types, f->ntypes, g->type)))
+        return 0;
+    if (f->any_channel)
+        return 1;
+    for (size_t i = 0; i < g->nchannels; i++)
+        if (has_name(f->channels, f->nchannels, g->channels[i]))
+            return 1;
+    return 0;
+}
+
+static int add_delivery(struct store_txn *t, const char *app_id, const char *ep_id,
+                        const char *msg_id, int64_t now)
+{
+    struct store_delivery d = { .state = DSTATE_PENDING, .next_ms = now, .updated_ms = now };
+    uint8_t val[STORE_DELIVERY_LEN], due[STORE_DUE_KEY_MAX], dv[STORE_DUE_VAL_LEN];
+    char key[2 * ID_MAX];
+    memcpy(d.app_id, app_id, strnlen(app_id, sizeof(d.app_id) - 1));
+    store_delivery_encode(&d, val);
+    size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", msg_id, ep_id);
+    int rc = store_put(t, DB_DELIVERIES, key, kl, val, sizeof(val), 0);
+    if (rc)
+        return rc;
+    size_t dl = store_due_key(ep_id, now, msg_id, due, sizeof(due));
+    store_due_val(app_id, 0, dv);
+    return store_put(t, DB_DUE, due, dl, dv, sizeof(dv), 0);
+}
+
+/* One deliveries row and one due entry per matching endpoint (API.md 4.3). */
+static int fan_out(struct http_req *r, struct store_txn *t, const char *app_id,
+                   const struct ingest *g)
+{
+    struct api *a = http_ctx(r);
+    const struct ep_list *l;
+    int rc = epcache_get(a->fanout, t, app_id, &l);
+    for (size_t i = 0; rc == 0 && i < l->n; i++) {
+        if (!ep_matches(&l->eps[i], g))
+            continue;
+        rc = add_delivery(t, app_id, l->eps[i].id, g->msg_id, g->now);
+        if (!rc)
+            api_touch(r, app_id, l->eps[i].id);
+    }
+    return rc;
+}
+
+/* The app for this message; created from the embedded application if allowed. */
+static int resolve_app(struct http_req *r, struct store_txn *t, struct ingest *g,
+                       char app_id[ID_MAX])
+{
+    int rc = api_find_app(t, g->app, app_id);
+    if (rc != HOOKD_ENOTFOUND)
+        return rc;
+    if (!g->app_rec) {
+        api_not_found(r, "application");
+        return rc;
+    }
+    const char *uid = json_string_value(json_object_get(g->app_rec, "uid"));
+    if (!uid || strcmp(uid, g->app) != 0) {
+        http_verror(r, "body.application.uid", uid ? "application_uid_mismatch"
+                    : "application_uid_missing",
+                    "application.uid must equal the application id in the path");
+        return HOOKD_EINVAL;
+    }
+    rc = api_app_store(r, t, g->app_rec, NULL);
+    if (!rc)
+        snprintf(app_id, ID_MAX, "%s", json_string_value(json_object_get(g->app_rec, "id")));
+    return rc;
+}
+
+static int create_apply(struct http_req *r, struct store_txn *t)
+{
+    struct ingest *g = r->data;
+    char app_id[ID_MAX], key[2 * ID_MAX];
+    int rc = resolve_app(r, t, g, app_id);
+    if (rc)
+        return rc;
+    if (g->event_id[0]) {
+        rc = api_uid_put(t, 'm', app_id, g->event_id, g->msg_id);
+        if (rc == HOOKD_EEXIST)
+            http_error(r, 409, "conflict", "A message with that eventId already exists");
+        if (rc)
+            return rc;
+    }
+    size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", app_id, g->msg_id);
+    rc = store_put(t, DB_MESSAGES, key, kl, g->rec, g->rec_len, 1);
+    if (!rc)
+        rc = fan_out(r, t, app_id, g);
+    if (!rc) {
+        http_reply(r, 202, g->resp, g->resp_len);   /* the request takes the text */
+        g->resp = NULL;
+    }
+    return rc;
+}
+
+void api_msg_create(struct api *a, struct http_req *r, char **p)
+{
+    struct ingest *g = xcalloc(1, sizeof(*g));
+    struct body b = { .days = -1 };
+    g->now = clock_now_ms();
+    if (body_fast(a, r, g, &b) == 0)
+        b.with_content = api_qbool(r, "with_content", 1);
+    else if (body_slow(a, r, g, &b))
+        goto fail;
+    if (b.with_content < 0)
+        goto fail;
+    g->app = xstrdup(p[0]);
+    id_new_at("msg_", g->now, g->msg_id);
+    build_texts(g, &b);
+    free(b.text);
+    free(b.raw);
+    api_submit(r, create_apply, g, ingest_free);
+    return;
+fail:
+    free(b.text);
+    free(b.raw);
+    ingest_free(g);
+}

@@ -1,0 +1,98 @@
+#!/bin/sh
+# tests/bench/deliver-throughput.sh - how many deliveries a second hookd
+# makes to one fast endpoint with a deep backlog.
+#
+# Starts the test receiver and hookd, creates the app "bench" with one
+# endpoint at RECEIVER/x/ok throttled to 1 delivery a second, and lets
+# build/bench/paced POST BENCH_MESSAGES 1 KiB messages as fast as hookd
+# acknowledges them: the backlog piles up in the due index. Then a PATCH
+# lifts the throttle (the dispatcher reloads an endpoint's settings when
+# they change) and the clock runs from the PATCH until the receiver has
+# logged the last of them. Every acknowledged message must arrive (distinct
+# webhook-ids) and hookd's due index must drain, or the script fails.
+#
+# Baseline in the same run: build/bench/curlblast, a bare libcurl-multi
+# client with as many threads as hookd has workers and as many transfers in
+# flight as hookd's per-endpoint cap, posts the same number of 1 KiB bodies
+# to the same receiver path.
+#
+# Knobs (environment):
+#   BENCH_MESSAGES     messages, default 100000
+#   BENCH_WORKERS      hookd --workers and curlblast threads, default nproc
+#   BENCH_CONCURRENCY  hookd --endpoint-concurrency and curlblast's total
+#                      transfers in flight, default 64 (hookd's default)
+#   BENCH_TIMEOUT      seconds to wait for the backlog to drain, default 300
+#
+# The last line is machine-readable:
+#   RESULT deliveries_per_sec=N seconds=S delivered=N duplicates=N
+#          blast_rps=N ratio=R
+BENCH=deliver-throughput
+. "$(dirname "$0")/deliver.shlib"
+MESSAGES=${BENCH_MESSAGES:-100000}
+WORKERS=${BENCH_WORKERS:-$(nproc)}
+CONC=${BENCH_CONCURRENCY:-64}
+TIMEOUT=${BENCH_TIMEOUT:-300}
+TARGET_RATE=15000
+TARGET_RATIO=0.5
+[ -x "$CURLBLAST" ] || die "no binary '$CURLBLAST' (make build/bench/curlblast)"
+
+receiver_up rcv
+hookd_up --workers "$WORKERS" --endpoint-concurrency "$CONC"
+api POST /api/v1/app '{"name":"bench","uid":"bench"}'
+EP=$(endpoint bench "{\"url\":\"$rcv_URL/x/ok\",\"throttleRate\":1}")
+
+echo "ingest: $MESSAGES messages of 1 KiB into a throttled endpoint"
+"$PACED" --url "$URL" --token "$TOKEN" --app bench --rate 0 --count "$MESSAGES" \
+    --connections 256 --no-stamp --deadline "$TIMEOUT" >"$W/paced.out" 2>"$W/paced.err" ||
+    die "ingest failed: $(cat "$W/paced.out")"
+echo "  $(cat "$W/paced.out")"
+before=$(lines "$rcv_LOG")
+
+echo "deliver: lift the throttle, $WORKERS workers, endpoint concurrency $CONC"
+T0=$(now_ms)
+api PATCH "/api/v1/app/bench/endpoint/$EP" '{"throttleRate":null}'
+wait_lines "$rcv_LOG" "$MESSAGES" "$TIMEOUT" ||
+    die "only $(lines "$rcv_LOG") of $MESSAGES messages delivered after ${TIMEOUT}s"
+wait_due_empty 30 || echo "WARN: hookd's due index still holds $(due_entries) entries"
+left=$(due_entries)
+stats=$(jq -r --argjson t0 "$T0" 'select(.t >= $t0) | .t' "$rcv_LOG" |
+    awk -v t0="$T0" '{ n++; if ($1 > m) m = $1 } END { printf "%d %.3f\n", n, (m - t0) / 1000 }')
+after=${stats% *} secs=${stats#* }
+rate=$(awk -v n="$after" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')
+total=$(lines "$rcv_LOG")
+distinct=$(distinct_ids "$rcv_LOG")
+dups=$((total - distinct))
+hookd_down
+[ "$HOOKD_RC" = 0 ] || echo "WARN: hookd exited with status $HOOKD_RC on SIGTERM"
+
+echo "baseline: curlblast, $WORKERS threads, $CONC in flight, same receiver path"
+"$CURLBLAST" --url "$rcv_URL/x/ok" --requests "$MESSAGES" --threads "$WORKERS" \
+    --concurrency "$CONC" >"$W/blast.out" 2>"$W/blast.err" ||
+    die "curlblast failed: $(cat "$W/blast.out")"
+blast=$(cat "$W/blast.out")
+brps=$(field "$blast" rps)
+ratio=$(awk -v a="$rate" -v b="$brps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+
+echo
+printf 'hookd       %8s deliveries/s   (%s after the PATCH in %s s; %s before it; %s duplicates)\n' \
+    "$rate" "$after" "$secs" "$before" "$dups"
+printf 'curlblast   %8s requests/s     (%s)\n' "$brps" "$blast"
+printf 'ratio       %8s\n' "$ratio"
+echo
+
+status=0
+ge "$rate" "$TARGET_RATE"; target $? "hookd deliveries/s $rate >= $TARGET_RATE"
+ge "$ratio" "$TARGET_RATIO"; target $? "ratio hookd/curlblast $ratio >= $TARGET_RATIO"
+if [ "$distinct" -lt "$MESSAGES" ]; then
+    echo "FAIL  $distinct distinct messages delivered of $MESSAGES acknowledged"
+    status=1
+else
+    echo "PASS  every acknowledged message delivered ($distinct distinct)"
+fi
+if [ -n "$left" ] && [ "$left" != 0 ]; then
+    echo "FAIL  the due index still holds $left entries after every delivery arrived"
+    status=1
+fi
+echo "RESULT deliveries_per_sec=$rate seconds=$secs delivered=$distinct duplicates=$dups" \
+    "blast_rps=$brps ratio=$ratio"
+exit $status
