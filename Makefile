@@ -26,7 +26,23 @@ BENCH_BIN := $(BENCH_C:tests/bench/%.c=build/bench/%)
 LIBS_ALL = $(LIBS_SERVER) $(LIBS_UI)
 UI_LIB := $(if $(UI_OBJ),build/libui.a)
 
-.PHONY: all run test bench install clean deps distclean check-config
+# Fuzz targets, tests/fuzz/fuzz-NAME.c (see tests/fuzz/harness.h). make test
+# links each with replay.c, a plain main() built by $(CC), and replays the
+# committed corpus tests/fuzz/corpus/NAME (t0800-fuzz-replay.sh). make fuzz
+# builds the library and targets again with clang's libFuzzer, ASan and
+# UBSan and runs each for FUZZ_SECONDS (tests/fuzz/run.sh).
+FUZZ_C := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_NAMES := $(FUZZ_C:tests/fuzz/fuzz-%.c=%)
+REPLAY_BIN := $(FUZZ_NAMES:%=build/fuzz/replay-%)
+FUZZ_BIN := $(FUZZ_NAMES:%=build/fuzz/clang/fuzz-%)
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c11 -O1 -g $(FUZZ_SAN) $(filter-out -Werror,$(WARN)) $(CPPFLAGS_ALL) \
+              -Itests/fuzz $(CFLAGS_SERVER)
+FUZZ_OBJ := $(SRV_SRC:%.c=build/fuzz/clang/%.o)
+
+.PHONY: all run test bench fuzz install deb clean deps distclean check-config
 
 all: check-config hookd
 
@@ -81,21 +97,52 @@ build/bench/%: tests/bench/%.c build/libhookd.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(CFLAGS_SERVER) -o $@ $< build/libhookd.a $(LDFLAGS_ALL) $(LIBS_SERVER)
 
+build/fuzz/replay/%.o: tests/fuzz/%.c config.mk
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(CFLAGS_SERVER) -Itests/fuzz -MMD -MP -c -o $@ $<
+
+build/fuzz/replay-%: build/fuzz/replay/fuzz-%.o build/fuzz/replay/harness.o build/fuzz/replay/replay.o build/libhookd.a
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(LIBS_SERVER)
+
+build/fuzz/clang/%.o: %.c config.mk
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+.PRECIOUS: build/fuzz/replay/%.o build/fuzz/clang/%.o
+
+build/fuzz/clang/libhookd.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/clang/fuzz-%: build/fuzz/clang/tests/fuzz/fuzz-%.o build/fuzz/clang/tests/fuzz/harness.o build/fuzz/clang/libhookd.a
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDFLAGS) $(LIBS_SERVER)
+
 run: config.mk
 	@$(MAKE) --no-print-directory all
 	./hookd serve
 
 test: config.mk
-	@$(MAKE) --no-print-directory all $(TEST_BIN) $(HELPER_BIN) $(BENCH_BIN)
+	@$(MAKE) --no-print-directory all $(TEST_BIN) $(HELPER_BIN) $(BENCH_BIN) $(REPLAY_BIN)
 	prove -j2 --timer --exec tests/run-one $(TEST_BIN) $(sort $(wildcard tests/t[0-9]*.sh))
+
+fuzz: config.mk
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 bench: config.mk
 	@$(MAKE) --no-print-directory all $(HELPER_BIN) $(BENCH_BIN)
 	sh tests/bench/run.sh
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 hookd $(DESTDIR)$(PREFIX)/bin/hookd
+	install -m 0644 docs/hookd.1 $(DESTDIR)$(PREFIX)/share/man/man1/hookd.1
+
+# The Debian package (systemd unit, /etc/hookd/hookd.conf, man page):
+# $(DEB_OUT)/hookd_VERSION_ARCH.deb
+DEB_OUT ?= build
+deb: all
+	sh packaging/mkdeb.sh $(DEB_OUT)
 
 clean:
 	rm -rf build hookd

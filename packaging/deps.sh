@@ -1,6 +1,8 @@
 #!/bin/sh
 # Install every build and test dependency of hookd from Debian 12 packages.
 # Idempotent: asks apt only for what is missing, and says nothing when all is there.
+# dpkg-dev, man-db, groff-base and systemd serve `make deb` and its test
+# (dpkg-shlibdeps, man -l, systemd-analyze verify).
 set -eu
 
 PKGS="build-essential pkg-config
@@ -11,6 +13,7 @@ libmicrohttpd-dev
 libjansson-dev
 libncurses-dev
 perl curl jq wrk tmux procps iproute2
+dpkg-dev man-db groff-base systemd
 nodejs npm"
 
 missing=""

@@ -63,6 +63,13 @@ static const struct route routes[] = {
     { "PUT", "/api/v1/event-type/*", api_et_put, SCOPE_ADMIN },
     { "PATCH", "/api/v1/event-type/*", api_et_patch, SCOPE_ADMIN },
     { "DELETE", "/api/v1/event-type/*", api_et_delete, SCOPE_ADMIN },
+    { "GET", "/hookd/v1/stats", api_ops_stats, SCOPE_ADMIN },
+    { "GET", "/hookd/v1/endpoints", api_ops_endpoints, SCOPE_ADMIN },
+    { "GET", "/hookd/v1/deliveries", api_ops_deliveries, SCOPE_ADMIN },
+    { "POST", "/hookd/v1/deliveries/replay", api_ops_replay, SCOPE_ADMIN },
+    { "GET", "/hookd/v1/feed", api_ops_feed, SCOPE_ADMIN },
+    { "POST", "/hookd/v1/app/*/endpoint/*/pause", api_ops_pause, SCOPE_ADMIN },
+    { "POST", "/hookd/v1/app/*/endpoint/*/resume", api_ops_resume, SCOPE_ADMIN },
 };
 
 #define MAX_SEGS 12
@@ -205,28 +212,33 @@ static void route_not_found(struct http_req *r, int method_mismatch)
         http_errorf(r, 404, "not_found", "no route for '%s'", r->path);
 }
 
-static const struct route *find_route(struct http_req *r, char **params, int *mismatch)
+int api_route_match(const char *method, const char *path, char **params)
 {
-    char *path = xstrdup(r->path), *seg[MAX_SEGS];
-    int nseg = split(path, seg);
-    const struct route *found = NULL;
+    char *copy = xstrdup(path), *seg[MAX_SEGS];
+    int nseg = split(copy, seg), found = API_NO_ROUTE;
     char *tmp[API_MAX_PARAMS];
-    *mismatch = 0;
     for (size_t i = 0; nseg >= 0 && i < sizeof(routes) / sizeof(routes[0]); i++) {
         memset(tmp, 0, sizeof(tmp));
         if (!match(routes[i].pattern, seg, nseg, tmp))
             continue;
-        if (strcmp(routes[i].method, r->method) != 0) {
-            *mismatch = 1;
+        if (strcmp(routes[i].method, method) != 0) {
+            found = API_BAD_METHOD;
             continue;
         }
-        found = &routes[i];
+        found = (int)i;
         for (int k = 0; k < API_MAX_PARAMS; k++)
             params[k] = tmp[k] ? xstrdup(tmp[k]) : NULL;
         break;
     }
-    free(path);
+    free(copy);
     return found;
+}
+
+static const struct route *find_route(struct http_req *r, char **params, int *mismatch)
+{
+    int i = api_route_match(r->method, r->path, params);
+    *mismatch = i == API_BAD_METHOD;
+    return i >= 0 ? &routes[i] : NULL;
 }
 
 void api_dispatch(void *ctx, struct http_req *r)

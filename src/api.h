@@ -2,7 +2,9 @@
  * api.h - the HTTP API: routing, authentication, idempotency and the
  * helpers the resource handlers share (body decoding, field validation,
  * id/uid lookup, pagination). The handlers live in api_app.c,
- * api_endpoint.c, api_evtype.c, api_msg.c, api_attempt.c and api_health.c.
+ * api_endpoint.c, api_evtype.c, api_msg.c, api_attempt.c and api_health.c;
+ * hookd's operations API (/hookd/v1, API.md 9) in api_ops.c and
+ * api_deliveries.c.
  *
  * Threads: api_dispatch() and every handler run on libmicrohttpd's threads
  * and only read the store (short read transactions). Writes are apply
@@ -21,6 +23,9 @@
 #include "store.h"
 
 struct config;
+struct dispatch;
+struct feed;
+struct stats;
 
 enum api_scope { SCOPE_NONE = 0, SCOPE_INGEST = 1, SCOPE_ADMIN = 2 };
 
@@ -32,6 +37,9 @@ struct api {
     char **ingest_tokens;     /* NULL-terminated */
     int64_t started_ms;
     struct epcache *fanout;   /* writer thread only: endpoint filters (epcache.h) */
+    struct stats *stats;      /* counters (stats.h); ingest is counted here */
+    struct feed *feed;        /* live feed of outcomes (feed.h) */
+    struct dispatch *dispatch;/* for in-flight figures; may be NULL */
 };
 
 #define API_MAX_PARAMS 4
@@ -39,6 +47,16 @@ typedef void (*api_handler)(struct api *a, struct http_req *r, char **params);
 
 /* The http_dispatch_fn for http_start(); ctx is a struct api. */
 void api_dispatch(void *ctx, struct http_req *r);
+
+/*
+ * The routing step of api_dispatch() on its own (pure; tests and the
+ * fuzzers use it): the index of the route for method and a normalised
+ * path, with params[0..API_MAX_PARAMS) set to heap copies of the "*"
+ * segments (NULL past the last; caller frees), or API_NO_ROUTE (404) or
+ * API_BAD_METHOD (the path exists for other methods: 405), params untouched.
+ */
+enum { API_NO_ROUTE = -1, API_BAD_METHOD = -2 };
+int api_route_match(const char *method, const char *path, char **params);
 
 /*
  * Hand a write to the writer (see http_submit), with idempotency: a POST
@@ -130,6 +148,12 @@ struct api_page {
     const char *lo_id, *hi_id;
     api_row_fn row;
     void *arg;
+    /*
+     * 0, or stop after examining this many keys (a filter that matches
+     * little must not walk a whole database on an HTTP thread): the page
+     * is then not done and continues after the last key examined.
+     */
+    size_t max_scan;
 };
 void api_list(struct http_req *r, struct store_txn *t, const struct api_page *p);
 
@@ -155,6 +179,31 @@ json_t *api_app_out(json_t *rec);
 /* Write an app record and its uid (writer); 409 answered on a uid clash. */
 int api_app_store(struct http_req *r, struct store_txn *t, json_t *rec, const char *old_uid);
 
+/*
+ * Queue one manual attempt of msg to ep (writer thread): a due entry at
+ * now with trigger 1, counted in the endpoint's backlog, and a pending
+ * deliveries row unless the pair has one. Shared by resend, recover and
+ * replay.
+ */
+int api_queue_manual(struct store_txn *t, const char *app, const char *ep, const char *msg,
+                     int64_t now);
+/*
+ * Can msg be sent to ep again? 0; HOOKD_ENOTFOUND (*why: "endpoint" or
+ * "message" names what is missing); HOOKD_EINVAL (*why:
+ * "endpoint_disabled" or "missing_payload"); or a store error.
+ */
+int api_resendable(struct store_txn *t, const char *app, const char *msg, const char *ep,
+                   const char **why);
+
+/* lastError of attempt att_id (len bytes): a string when it failed, else JSON null. */
+json_t *api_attempt_error(struct store_txn *t, const char *att_id, size_t len);
+
+/* Drop an endpoint's health row with the endpoint (writer); absent is fine. */
+int api_health_del(struct store_txn *t, const char *ep_id);
+
+/* http_req.on_commit of message create: count the ingested message. */
+void api_count_ingest(struct http_req *r);
+
 /* MessageOut of a stored message record (payload {} unless with_content). */
 json_t *api_msg_out(json_t *rec, int with_content);
 
@@ -171,6 +220,8 @@ H(api_et_delete);
 H(api_msg_create); H(api_msg_list); H(api_msg_get);
 H(api_att_list_by_ep); H(api_att_list_by_msg); H(api_att_get); H(api_att_resend);
 H(api_ep_recover);
+H(api_ops_stats); H(api_ops_endpoints); H(api_ops_deliveries); H(api_ops_replay);
+H(api_ops_feed); H(api_ops_pause); H(api_ops_resume);
 #undef H
 
 #endif

@@ -250,7 +250,7 @@ void api_app_patch(struct api *a, struct http_req *r, char **p)
     submit_update(a, r, p, 1);
 }
 
-/* Drop every endpoint of app_id with its uid binding. */
+/* Drop every endpoint of app_id with its uid binding and health row. */
 static int delete_endpoints(struct store_txn *t, const char *app_id)
 {
     struct store_cursor *c;
@@ -263,9 +263,13 @@ static int delete_endpoints(struct store_txn *t, const char *app_id)
     while (rc == 0 && kv.klen > al && memcmp(kv.key, app_id, al) == 0) {
         json_t *ep = json_loadb(kv.val, kv.vlen, 0, NULL);
         const char *uid = ep ? json_string_value(json_object_get(ep, "uid")) : NULL;
+        char ep_id[ID_MAX];
+        snprintf(ep_id, sizeof(ep_id), "%.*s", (int)(kv.klen - al), (const char *)kv.key + al);
         if (uid)
             rc = api_uid_del(t, 'e', app_id, uid);
         json_decref(ep);
+        if (!rc)
+            rc = api_health_del(t, ep_id);
         if (!rc)
             rc = store_cursor_del(c);
         if (!rc)

@@ -11,6 +11,8 @@
  * A manual attempt is a due entry with trigger 1, which the dispatcher
  * sends once and outcome.c never retries, plus a deliveries row when the
  * pair has none yet (an existing row keeps its state until the outcome).
+ * api_queue_manual and api_resendable are shared with the operations
+ * API's bulk replay (api_ops_deliveries.c).
  *
  * Resend checks and queues in the writer's apply, so the checks cannot
  * be stale. Recover deliberately splits its work: the scan of the
@@ -98,12 +100,8 @@ static json_t *attempt_out(json_t *rec, int with_content)
     return o;
 }
 
-/*
- * One manual attempt of msg to ep: a due entry at now with trigger 1, and
- * a pending deliveries row unless the pair has one (writer thread).
- */
-static int queue_manual(struct store_txn *t, const char *app, const char *ep, const char *msg,
-                        int64_t now)
+int api_queue_manual(struct store_txn *t, const char *app, const char *ep, const char *msg,
+                     int64_t now)
 {
     struct store_delivery d = { .state = DSTATE_PENDING, .next_ms = now, .updated_ms = now };
     uint8_t val[STORE_DELIVERY_LEN], due[STORE_DUE_KEY_MAX], dv[STORE_DUE_VAL_LEN];
@@ -115,8 +113,33 @@ static int queue_manual(struct store_txn *t, const char *app, const char *ep, co
     if (rc && rc != HOOKD_EEXIST)
         return rc;
     size_t dl = store_due_key(ep, now, msg, due, sizeof(due));
-    store_due_val(app, 1, dv);
-    return store_put(t, DB_DUE, due, dl, dv, sizeof(dv), 0);
+    store_due_val(app, TRIGGER_MANUAL, dv);
+    rc = store_put(t, DB_DUE, due, dl, dv, sizeof(dv), 1);
+    if (rc == HOOKD_EEXIST)   /* the same pair twice in one millisecond: one attempt */
+        return 0;
+    return rc ? rc : store_health_add(t, ep, 1, 0);
+}
+
+int api_resendable(struct store_txn *t, const char *app, const char *msg, const char *ep,
+                   const char **why)
+{
+    json_t *e = NULL, *m = NULL;
+    int rc = get_rec(t, DB_ENDPOINTS, app, ep, &e);
+    *why = "endpoint";
+    if (!rc) {
+        *why = "message";
+        rc = get_rec(t, DB_MESSAGES, app, msg, &m);
+    }
+    if (!rc && json_is_true(json_object_get(e, "disabled"))) {
+        *why = "endpoint_disabled";
+        rc = HOOKD_EINVAL;
+    } else if (!rc && payload_expired(m)) {
+        *why = "missing_payload";
+        rc = HOOKD_EINVAL;
+    }
+    json_decref(e);
+    json_decref(m);
+    return rc;
 }
 
 /* --- the two lists --- */
@@ -296,21 +319,16 @@ void api_att_get(struct api *a, struct http_req *r, char **p)
 static int resend_check(struct http_req *r, struct store_txn *t, const char *app,
                         const char *msg, const char *ep)
 {
-    json_t *e = NULL, *m = NULL;
-    int rc = lookup_error(r, get_rec(t, DB_ENDPOINTS, app, ep, &e), "endpoint");
-    if (!rc)
-        rc = lookup_error(r, get_rec(t, DB_MESSAGES, app, msg, &m), "message");
-    if (!rc && json_is_true(json_object_get(e, "disabled"))) {
+    const char *why;
+    int rc = api_resendable(t, app, msg, ep, &why);
+    if (rc == HOOKD_EINVAL && strcmp(why, "endpoint_disabled") == 0)
         http_errorf(r, 400, "endpoint_disabled",
                     "endpoint '%s' is disabled (enable it, then resend)", ep);
-        rc = HOOKD_EINVAL;
-    } else if (!rc && payload_expired(m)) {
+    else if (rc == HOOKD_EINVAL)
         http_errorf(r, 400, "missing_payload",
                     "the payload of message '%s' has expired and cannot be sent again", msg);
-        rc = HOOKD_EINVAL;
-    }
-    json_decref(e);
-    json_decref(m);
+    else
+        lookup_error(r, rc, why);
     return rc;
 }
 
@@ -325,7 +343,7 @@ static int resend_apply(struct http_req *r, struct store_txn *t)
     if (!rc)
         rc = resend_check(r, t, app, msg, ep);
     if (!rc)
-        rc = queue_manual(t, app, ep, msg, j->now);
+        rc = api_queue_manual(t, app, ep, msg, j->now);
     if (rc)
         return rc;
     api_touch(r, app, ep);
@@ -473,7 +491,7 @@ static int recover_apply(struct http_req *r, struct store_txn *t)
         kl = (size_t)snprintf(key, sizeof(key), "%s%s", g->app_id, g->msgs[i]);
         rc = store_get(t, DB_MESSAGES, key, kl, &v, &n);   /* deleted since the scan? */
         rc = rc == HOOKD_ENOTFOUND ? 0
-             : rc ? rc : queue_manual(t, g->app_id, g->ep_id, g->msgs[i], g->now);
+             : rc ? rc : api_queue_manual(t, g->app_id, g->ep_id, g->msgs[i], g->now);
     }
     if (rc)
         return rc;

@@ -602,6 +602,8 @@ static int delete_apply(struct http_req *r, struct store_txn *t)
     if (!rc)
         rc = klen ? store_del(t, DB_ENDPOINTS, key, klen) : HOOKD_ECORRUPT;
     if (!rc)
+        rc = api_health_del(t, str_of(rec, "id"));
+    if (!rc)
         api_touch(r, str_of(rec, "appId"), str_of(rec, "id"));
     json_decref(rec);
     if (!rc)

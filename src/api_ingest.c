@@ -327,7 +327,8 @@ static int add_delivery(struct store_txn *t, const char *app_id, const char *ep_
         return rc;
     size_t dl = store_due_key(ep_id, now, msg_id, due, sizeof(due));
     store_due_val(app_id, 0, dv);
-    return store_put(t, DB_DUE, due, dl, dv, sizeof(dv), 0);
+    rc = store_put(t, DB_DUE, due, dl, dv, sizeof(dv), 0);
+    return rc ? rc : store_health_add(t, ep_id, 1, 0);   /* the endpoint's backlog */
 }
 
 /* One deliveries row and one due entry per matching endpoint (API.md 4.3). */
@@ -391,6 +392,7 @@ static int create_apply(struct http_req *r, struct store_txn *t)
         rc = fan_out(r, t, app_id, g);
     if (!rc) {
         http_reply(r, 202, g->resp, g->resp_len);   /* the request takes the text */
+        r->on_commit = api_count_ingest;
         g->resp = NULL;
     }
     return rc;

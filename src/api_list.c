@@ -20,12 +20,19 @@ struct collect {
     json_t *rows;
     char **ids;          /* ids of the collected rows */
     int n;
+    size_t seen;         /* keys examined */
+    char *cut;           /* id of the key max_scan stopped at, or NULL */
 };
 
 static int collect_row(const struct store_kv *kv, void *arg)
 {
     struct collect *c = arg;
     json_t *row = c->p->row(kv, c->p->arg);
+    c->seen++;
+    if (!row && c->p->max_scan && c->seen >= c->p->max_scan) {
+        c->cut = xstrndup((const char *)kv->key + c->plen, kv->klen - c->plen);
+        return 1;
+    }
     if (!row)
         return 0;
     json_array_append_new(c->rows, row);
@@ -124,6 +131,29 @@ static void reverse_rows(struct collect *c)
     }
 }
 
+static json_t *minus(const char *id)
+{
+    char *s = xmalloc(strlen(id) + 2);
+    s[0] = '-';
+    strcpy(s + 1, id);
+    json_t *j = json_string(s);
+    free(s);
+    return j;
+}
+
+static void set_iterators(json_t *out, const struct collect *c, int backwards)
+{
+    json_object_set_new(out, "iterator", c->n ? json_string(c->ids[c->n - 1]) : json_null());
+    json_object_set_new(out, "prevIterator", c->n ? minus(c->ids[0]) : json_null());
+    if (!c->cut)
+        return;
+    /* max_scan stopped the scan: go on from the last key it examined, in its direction */
+    if (backwards)
+        json_object_set_new(out, "prevIterator", minus(c->cut));
+    else
+        json_object_set_new(out, "iterator", json_string(c->cut));
+}
+
 void api_list(struct http_req *r, struct store_txn *t, const struct api_page *p)
 {
     int limit, desc, has_hi;
@@ -138,14 +168,15 @@ void api_list(struct http_req *r, struct store_txn *t, const struct api_page *p)
     int scan_desc = backwards ? !desc : desc;
     struct buf lo = BUF_INIT, hi = BUF_INIT;
     range(p, it, scan_desc, &lo, &hi, &has_hi);
-    struct collect c = { p, strlen(p->prefix), limit + 1, json_array(), NULL, 0 };
+    struct collect c = { .p = p, .plen = strlen(p->prefix), .want = limit + 1,
+                         .rows = json_array() };
     c.ids = xcalloc((size_t)limit + 1, sizeof(char *));
     int rc = store_scan(t, p->db, lo.data, lo.len, has_hi ? hi.data : NULL, hi.len, scan_desc,
                         collect_row, &c);
     buf_release(&lo);
     buf_release(&hi);
-    int done = c.n <= limit;
-    if (!done) {   /* drop the look-ahead row */
+    int done = c.n <= limit && !c.cut;
+    if (c.n > limit) {   /* drop the look-ahead row */
         json_array_remove(c.rows, (size_t)limit);
         free(c.ids[--c.n]);
     }
@@ -156,20 +187,12 @@ void api_list(struct http_req *r, struct store_txn *t, const struct api_page *p)
     } else {
         json_t *out = json_pack("{s:o, s:b}", "data", c.rows, "done", done);
         c.rows = NULL;
-        json_object_set_new(out, "iterator", c.n ? json_string(c.ids[c.n - 1]) : json_null());
-        if (c.n) {
-            char *prev = xmalloc(strlen(c.ids[0]) + 2);
-            prev[0] = '-';
-            strcpy(prev + 1, c.ids[0]);
-            json_object_set_new(out, "prevIterator", json_string(prev));
-            free(prev);
-        } else {
-            json_object_set_new(out, "prevIterator", json_null());
-        }
+        set_iterators(out, &c, backwards);
         http_reply_json(r, 200, out);
     }
     json_decref(c.rows);
     for (int i = 0; i < c.n; i++)
         free(c.ids[i]);
     free(c.ids);
+    free(c.cut);
 }

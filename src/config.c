@@ -673,13 +673,33 @@ static int apply_line(struct config *c, char *line, const char *path,
     return rc;
 }
 
+/* Apply each line of a config file's text; a NUL byte ends its line. */
+static int apply_text(struct config *c, const char *text, size_t len, const char *path,
+                      char *err, size_t errlen)
+{
+    const char *p = text, *end = text + len;
+    int lineno = 0, rc = 0;
+
+    while (p < end && rc >= 0) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        char *line = xstrndup(p, n);
+
+        rc = apply_line(c, line, path, ++lineno, err, errlen);
+        free(line);
+        p += n + (nl != NULL);
+    }
+    return rc < 0 ? rc : 0;
+}
+
 static int load_file(struct config *c, const char *path,
                      char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
-    char *line = NULL, reason[128];
-    size_t cap = 0;
-    int lineno = 0, rc = 0;
+    struct buf text = BUF_INIT;
+    char chunk[4096], reason[128];
+    size_t n;
+    int rc;
 
     if (!f) {
         rc = -errno;
@@ -687,18 +707,36 @@ static int load_file(struct config *c, const char *path,
         seterr(err, errlen, "cannot open config file '%s': %s", path, reason);
         return rc;
     }
-    while (getline(&line, &cap, f) >= 0) {
-        if ((rc = apply_line(c, line, path, ++lineno, err, errlen)) < 0)
-            goto out_free;
-    }
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_add(&text, chunk, n);
     if (ferror(f)) {
         rc = -EIO;
         seterr(err, errlen, "cannot read config file '%s': i/o error", path);
+    } else {
+        rc = apply_text(c, text.data ? text.data : "", text.len, path, err, errlen);
     }
-out_free:
-    free(line);
+    buf_release(&text);
     fclose(f);
     return rc;
+}
+
+int config_load_text(struct config *c, const char *text, size_t len, const char *path,
+                     char *err, size_t errlen)
+{
+    struct config t;
+    int rc;
+
+    memset(&t, 0, sizeof(t));
+    for (size_t i = 0; i < NOPTIONS; i++)
+        opt_copy(&t, c, &options[i]);
+    rc = apply_text(&t, text, len, path, err, errlen);
+    if (rc < 0) {
+        config_release(&t);
+        return rc;
+    }
+    config_release(c);
+    *c = t;
+    return 0;
 }
 
 /* ---- the environment layer ---- */

@@ -64,6 +64,14 @@ void config_release(struct config *c);
 int config_load(struct config *c, int argc, char **argv, char **envp,
                 int *help, char *err, size_t errlen);
 
+/*
+ * Apply the text of a config file (len bytes of "name = value" lines) to
+ * c, as config_load()'s file layer does; path names the file in errors.
+ * Like config_load(), c changes only when every line applies.
+ */
+int config_load_text(struct config *c, const char *text, size_t len, const char *path,
+                     char *err, size_t errlen);
+
 /* Print every option with its default and meaning (hookd serve --help). */
 void config_usage(FILE *out);
 

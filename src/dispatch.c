@@ -25,10 +25,12 @@
 #include "clock.h"
 #include "dispatch.h"
 #include "err.h"
+#include "feed.h"
 #include "hmap.h"
 #include "job.h"
 #include "log.h"
 #include "mem.h"
+#include "stats.h"
 #include "store.h"
 #include "worker.h"
 
@@ -41,7 +43,8 @@ struct ep_state {
     int dirty;                   /* rescan the due range */
     int full;                    /* last refill stopped at the window */
     int stale;                   /* reload the endpoint's settings */
-    int held;                    /* disabled: leave its entries where they are */
+    int held;                    /* disabled or paused: leave its entries where they are */
+    int published;               /* inflight as last published (dispatch_ep_inflight) */
     int gone;                    /* deleted: drop its entries */
     char *url;
     json_t *secrets;             /* [{"key":..., "expiresAt": ms or 0}] */
@@ -63,6 +66,7 @@ struct dispatch {
     struct job *finished;
     int stopping;
     struct dispatch_stats stats;
+    struct hmap inflight;        /* ep_id -> (uintptr_t) in flight, only non-zero */
 
     /* dispatcher thread only */
     struct hmap eps;             /* "app_id|ep_id" -> struct ep_state */
@@ -112,6 +116,40 @@ static int job_apply(struct intent *in, struct store_txn *t)
     return outcome_apply(&j->owner->o.outcome, j, t);
 }
 
+static void feed_outcome(struct feed *f, const struct job *j, int ok)
+{
+    struct feed_item it = { .ts_ms = j->started_ms, .status_code = j->status_code, .ok = ok,
+                            .trigger = j->trigger, .duration_ms = j->duration_ms };
+    snprintf(it.msg_id, sizeof(it.msg_id), "%s", j->msg_id);
+    snprintf(it.app_id, sizeof(it.app_id), "%s", j->app_id);
+    snprintf(it.ep_id, sizeof(it.ep_id), "%s", j->ep_id);
+    snprintf(it.event_type, sizeof(it.event_type), "%s", j->event_type ? j->event_type : "");
+    if (!ok)
+        outcome_error_text(j->status_code, j->response.data, j->response.len, it.error,
+                           sizeof(it.error));
+    feed_push(f, &it);
+}
+
+/*
+ * Writer thread, after the batch committed: count what is now durable.
+ * Manual attempts stay out of the latency figures: a replay of an old
+ * message measures the operator's delay, not the delivery path's.
+ */
+static void count_outcome(struct dispatch *d, const struct job *j)
+{
+    int ok = j->status_code >= 200 && j->status_code < 300;
+    int64_t done_ms = j->started_ms + j->duration_ms;
+    int64_t latency = ok && j->trigger == 0 && j->msg_ts_ms > 0 ? done_ms - j->msg_ts_ms : -1;
+    if (d->o.stats) {
+        stats_attempt(d->o.stats, j->ep_id, j->status_code, latency < 0 ? -1 : latency,
+                      done_ms);
+        if (j->final_fail)
+            stats_final_fail(d->o.stats);
+    }
+    if (d->o.feed)
+        feed_outcome(d->o.feed, j, ok);
+}
+
 static void job_done(struct intent *in, int status)
 {
     struct job *j = (struct job *)in;
@@ -119,6 +157,8 @@ static void job_done(struct intent *in, int status)
     if (status && status != HOOKD_ESTOPPED)
         log_error("outcome not recorded", "msg", j->msg_id, "endpoint", j->ep_id,
                   "error", hookd_strerror(status), NULL);
+    if (!status && !j->missing)
+        count_outcome(d, j);
     pthread_mutex_lock(&d->lock);
     j->next = d->finished;
     d->finished = j;
@@ -255,7 +295,9 @@ static struct job *job_new(struct dispatch *d, struct ep_state *e, const struct 
     memcpy(j->due_key, kv->key, kv->klen);
     j->due_klen = kv->klen;
     j->due_ms = due_ms;
-    j->trigger = kv->vlen == STORE_DUE_VAL_LEN ? ((const uint8_t *)kv->val)[31] : 0;
+    int trigger = kv->vlen == STORE_DUE_VAL_LEN ? ((const uint8_t *)kv->val)[31] : 0;
+    j->trigger = trigger == TRIGGER_MANUAL;
+    j->retry = trigger == TRIGGER_RETRY;
     j->missing = e->gone;
     return j;
 }
@@ -385,6 +427,7 @@ static void send_one(struct dispatch *d, struct ep_state *e, struct store_txn *t
 {
     struct job *j = dequeue(e);
     e->inflight++;
+    j->missing |= e->gone;   /* deleted after the claim: it has no url any more */
     if (!j->missing && load_message(j, t) != 0)
         j->missing = 1;
     if (j->missing) {   /* message or endpoint gone: only drop the due entry */
@@ -397,9 +440,10 @@ static void send_one(struct dispatch *d, struct ep_state *e, struct store_txn *t
     worker_submit(w, j);
 }
 
+/* Jobs claimed before a pause stay queued (and claimed) until the resume. */
 static int can_send(struct dispatch *d, struct ep_state *e, int64_t now)
 {
-    if (!e->qlen || e->inflight >= d->o.ep_concurrency)
+    if (!e->qlen || e->inflight >= d->o.ep_concurrency || (e->held && !e->gone))
         return 0;
     return e->gone || take_token(e, now);
 }
@@ -457,18 +501,30 @@ static int64_t round_once(struct dispatch *d)
     return next;
 }
 
+/*
+ * Publish the totals and, for dispatch_ep_inflight, the in-flight count
+ * of each endpoint whose count changed since the last round, so a round
+ * costs one map update per changed endpoint, not a new map.
+ */
 static void update_stats(struct dispatch *d)
 {
     struct dispatch_stats st = { 0 };
     const char *k;
     void *v;
+    pthread_mutex_lock(&d->lock);
     for (size_t i = 0; hmap_next(&d->eps, &i, &k, &v);) {
         struct ep_state *e = v;
         st.endpoints++;
         st.inflight += e->inflight;
         st.queued += e->qlen;
+        if (e->inflight == e->published)
+            continue;
+        if (e->inflight > 0)
+            hmap_put(&d->inflight, e->ep_id, (void *)(uintptr_t)e->inflight);
+        else
+            hmap_del(&d->inflight, e->ep_id);
+        e->published = e->inflight;
     }
-    pthread_mutex_lock(&d->lock);
     d->stats = st;
     pthread_mutex_unlock(&d->lock);
 }
@@ -543,6 +599,7 @@ int dispatch_new(struct dispatch **out, const struct dispatch_opts *o)
     pthread_cond_init(&d->wake, NULL);
     hmap_init(&d->eps);
     hmap_init(&d->claimed);
+    hmap_init(&d->inflight);
     *out = d;
     return 0;
 }
@@ -584,6 +641,7 @@ void dispatch_free(struct dispatch *d)
     }
     hmap_release(&d->eps);
     hmap_release(&d->claimed);
+    hmap_release(&d->inflight);
     pthread_mutex_destroy(&d->lock);
     pthread_cond_destroy(&d->wake);
     free(d);
@@ -594,4 +652,12 @@ void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out)
     pthread_mutex_lock(&d->lock);
     *out = d->stats;
     pthread_mutex_unlock(&d->lock);
+}
+
+int dispatch_ep_inflight(struct dispatch *d, const char *ep_id)
+{
+    pthread_mutex_lock(&d->lock);
+    int n = (int)(uintptr_t)hmap_get(&d->inflight, ep_id);
+    pthread_mutex_unlock(&d->lock);
+    return n;
 }

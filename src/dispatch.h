@@ -11,7 +11,8 @@
  *
  * Threads: the dispatcher runs its own thread. dispatch_on_commit (the
  * writer's commit hook) and the jobs' done callbacks run on the writer
- * thread and only push to the dispatcher's inbox under its lock.
+ * thread and only push to the dispatcher's inbox under its lock; the done
+ * callbacks also count the committed outcome (stats.h, feed.h).
  */
 #ifndef HOOKD_DISPATCH_H
 #define HOOKD_DISPATCH_H
@@ -22,6 +23,8 @@
 #include "outcome.h"
 
 struct dispatch;
+struct feed;
+struct stats;
 struct store;
 struct worker;
 struct writer;
@@ -35,6 +38,8 @@ struct dispatch_opts {
     int64_t connect_timeout_ms;  /* defaults; endpoints may override */
     int64_t timeout_ms;
     struct outcome_opts outcome;
+    struct stats *stats;         /* committed outcomes are counted here (may be NULL) */
+    struct feed *feed;           /* and pushed to the live feed (may be NULL) */
 };
 
 struct dispatch_stats {
@@ -53,5 +58,10 @@ void dispatch_free(struct dispatch *d);
 void dispatch_on_commit(void *ctx, char *const *keys, size_t n);
 
 void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out);
+/*
+ * Deliveries of ep_id handed to workers whose outcome is not yet
+ * committed, as of the dispatcher's last round. Any thread.
+ */
+int dispatch_ep_inflight(struct dispatch *d, const char *ep_id);
 
 #endif

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -35,6 +36,14 @@ struct http_server {
     struct writer *writer;
     http_dispatch_fn dispatch;
     void *ctx;
+};
+
+/* A request without a connection (http_detached_new) keeps its own copies. */
+struct http_detached {
+    struct http_server srv;   /* only ctx is set */
+    char *method;
+    char **args;              /* name, value pairs (value NULL for "?a"); NULL ends */
+    char **headers;           /* name, value pairs; NULL ends */
 };
 
 void http_reply(struct http_req *r, int status, char *body, size_t len)
@@ -86,8 +95,14 @@ void *http_ctx(struct http_req *r)
     return r->srv->ctx;
 }
 
+static const char *detached_get(char **kv, const char *name);
+static void detached_each(char **kv, const char *name,
+                          void (*fn)(const char *value, void *arg), void *arg);
+
 const char *http_query(struct http_req *r, const char *name)
 {
+    if (r->detached)
+        return detached_get(r->detached->args, name);
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
@@ -110,11 +125,17 @@ void http_query_each(struct http_req *r, const char *name,
                      void (*fn)(const char *value, void *arg), void *arg)
 {
     struct query_each q = { name, fn, arg };
+    if (r->detached) {
+        detached_each(r->detached->args, name, fn, arg);
+        return;
+    }
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_each_cb, &q);
 }
 
 const char *http_header(struct http_req *r, const char *name)
 {
+    if (r->detached)
+        return detached_get(r->detached->headers, name);
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
@@ -245,6 +266,21 @@ static void done_trampoline(struct intent *in, int status)
             log_error("write failed", "path", r->path, "error", hookd_strerror(status), NULL);
         }
     }
+    if (!status && ok_reply && r->on_commit)
+        r->on_commit(r);
+    MHD_resume_connection(r->conn);
+}
+
+void http_suspend(struct http_req *r, void *data, void (*data_free)(void *))
+{
+    r->data = data;
+    r->data_free = data_free;
+    r->phase = PH_SUSPENDED;
+    MHD_suspend_connection(r->conn);
+}
+
+void http_resume(struct http_req *r)
+{
     MHD_resume_connection(r->conn);
 }
 
@@ -256,6 +292,8 @@ void http_submit(struct http_req *r, http_apply_fn apply, void *data, void (*dat
     r->intent.apply = apply_trampoline;
     r->intent.done = done_trampoline;
     r->phase = PH_SUSPENDED;
+    if (r->detached)
+        return;
     MHD_suspend_connection(r->conn);
     if (writer_submit(r->srv->writer, &r->intent)) {
         http_error(r, 503, "shutting_down", "hookd is shutting down; retry shortly");
@@ -427,4 +465,123 @@ void http_stop(struct http_server *s)
         return;
     MHD_stop_daemon(s->d);
     free(s);
+}
+
+/* ---- requests without a connection (tests, fuzzing) ---------------------- */
+
+/* Case-insensitive like libmicrohttpd's lookups; the first match wins. */
+static const char *detached_get(char **kv, const char *name)
+{
+    for (; kv[0]; kv += 2)
+        if (strcasecmp(kv[0], name) == 0)
+            return kv[1];
+    return NULL;
+}
+
+static void detached_each(char **kv, const char *name,
+                          void (*fn)(const char *value, void *arg), void *arg)
+{
+    for (; kv[0]; kv += 2)
+        if (kv[1] && strcmp(kv[0], name) == 0)
+            fn(kv[1], arg);
+}
+
+static void kv_push(char ***kv, size_t *n, char *name, char *value)
+{
+    *kv = xrealloc(*kv, (*n + 3) * sizeof(char *));
+    (*kv)[(*n)++] = name;
+    (*kv)[(*n)++] = value;
+    (*kv)[*n] = NULL;
+}
+
+/* "a=1&b&c=%20" into decoded pairs, as libmicrohttpd splits a query. */
+static char **split_query(const char *q, struct buf *uri)
+{
+    char **kv = xcalloc(1, sizeof(char *));
+    size_t n = 0;
+    while (q && *q) {
+        size_t len = strcspn(q, "&");
+        char *name = xstrndup(q, len), *eq = strchr(name, '=');
+        char *value = eq ? xstrdup(eq + 1) : NULL;
+        if (eq)
+            *eq = '\0';
+        if (*name || value) {
+            MHD_http_unescape(name);
+            if (value)
+                MHD_http_unescape(value);
+            kv_push(&kv, &n, name, value);
+            add_arg(uri, MHD_GET_ARGUMENT_KIND, name, value);
+        } else {
+            free(name);
+        }
+        q += len + (q[len] == '&');
+    }
+    return kv;
+}
+
+/* "Name: value" lines; lines without a colon are skipped. */
+static char **split_headers(const char *h)
+{
+    char **kv = xcalloc(1, sizeof(char *));
+    size_t n = 0;
+    while (h && *h) {
+        size_t len = strcspn(h, "\n");
+        const char *colon = memchr(h, ':', len);
+        if (colon) {
+            const char *v = colon + 1, *end = h + len;
+            while (v < end && (*v == ' ' || *v == '\t'))
+                v++;
+            while (end > v && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+                end--;
+            kv_push(&kv, &n, xstrndup(h, (size_t)(colon - h)), xstrndup(v, (size_t)(end - v)));
+        }
+        h += len + (h[len] == '\n');
+    }
+    return kv;
+}
+
+struct http_req *http_detached_new(void *ctx, const char *method, const char *url,
+                                   const char *headers, const void *body, size_t len)
+{
+    struct http_req *r = xcalloc(1, sizeof(*r));
+    struct http_detached *d = xcalloc(1, sizeof(*d));
+    const char *q = strchr(url, '?');
+    char *path = q ? xstrndup(url, (size_t)(q - url)) : xstrdup(url);
+    struct buf u = BUF_INIT;
+    d->srv.ctx = ctx;
+    d->method = xstrdup(method);
+    r->detached = d;
+    r->srv = &d->srv;
+    r->method = d->method;
+    r->path = normalise_path(path);
+    free(path);
+    buf_adds(&u, r->path);
+    d->args = split_query(q ? q + 1 : NULL, &u);
+    d->headers = split_headers(headers);
+    r->uri = buf_detach(&u, NULL);
+    buf_add(&r->body, body ? body : "", body ? len : 0);
+    r->started_us = clock_mono_us();
+    return r;
+}
+
+static void kv_free(char **kv)
+{
+    for (char **p = kv; p[0]; p += 2) {
+        free(p[0]);
+        free(p[1]);
+    }
+    free(kv);
+}
+
+void http_detached_free(struct http_req *r)
+{
+    if (!r)
+        return;
+    struct http_detached *d = r->detached;
+    r->detached = NULL;
+    req_free(r);
+    kv_free(d->args);
+    kv_free(d->headers);
+    free(d->method);
+    free(d);
 }

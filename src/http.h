@@ -55,11 +55,14 @@ struct http_req {
     void (*data_free)(void *);
     int phase;                /* internal */
     int too_large;            /* internal */
+    struct http_detached *detached;  /* internal: set by http_detached_new() */
 
     /* for the dispatcher's use (routing, auth, idempotency) */
     void *route;
     int scope;
     http_apply_fn inner;      /* the handler's apply, wrapped by the dispatcher */
+    /* writer thread, once the write committed and the answer is 2xx (counting) */
+    void (*on_commit)(struct http_req *r);
     uint8_t idem_hash[32];
     int has_idem;
 };
@@ -106,9 +109,34 @@ void http_verror(struct http_req *r, const char *loc, const char *type, const ch
  */
 void http_submit(struct http_req *r, http_apply_fn apply, void *data, void (*data_free)(void *));
 
+/*
+ * Park the request without a writer: the connection is suspended and the
+ * HTTP thread returns to other work. Whoever the caller arranged to
+ * finish it (exactly once, from any thread) sets the response and calls
+ * http_resume(); r must not be touched after that. data (may be NULL)
+ * lives until the request ends. Only from inside dispatch().
+ */
+void http_suspend(struct http_req *r, void *data, void (*data_free)(void *));
+void http_resume(struct http_req *r);
+
 /* Call fn(value, arg) for every value of a repeated query argument. */
 void http_query_each(struct http_req *r, const char *name,
                      void (*fn)(const char *value, void *arg), void *arg);
+
+/*
+ * A request that no connection carries, for tests and fuzzing: the real
+ * dispatcher and handlers run on it unchanged. url is the raw path with
+ * an optional query string, split and percent-decoded as libmicrohttpd
+ * does; headers are "Name: value" lines (or NULL); the body is copied.
+ * http_ctx() gives ctx, http_query() and http_header() read the copies,
+ * and http_submit() only records apply and data (r->apply, r->data) for
+ * the caller to run in a transaction of its own, or not. Routes that
+ * suspend otherwise (http_suspend) are not for detached requests.
+ */
+struct http_req *http_detached_new(void *ctx, const char *method, const char *url,
+                                   const char *headers, const void *body, size_t len);
+/* Free a detached request, its response and its data (data_free). */
+void http_detached_free(struct http_req *r);
 
 /* The ctx given to http_start() (the dispatcher's state). */
 void *http_ctx(struct http_req *r);

@@ -35,7 +35,8 @@ struct job {
     uint8_t due_key[STORE_DUE_KEY_MAX];
     size_t due_klen;
     int64_t due_ms;
-    int trigger;                   /* 0 scheduled, 1 manual */
+    int trigger;                   /* triggerType: 0 scheduled, 1 manual */
+    int retry;                     /* the due entry is a scheduled retry (trigger byte 2) */
     char *url;
     char *event_type;
     char *body;
@@ -54,6 +55,7 @@ struct job {
     struct buf response;           /* truncated body, or the error text */
     char retry_after[64];
     int refused;                   /* SSRF policy said no */
+    int final_fail;                /* set by the outcome: this attempt final-failed the delivery */
     size_t resp_cap;               /* response bytes to keep */
     const struct netpolicy *policy;
     struct curl_slist *slist;      /* request headers (worker) */

@@ -2,6 +2,8 @@
  * main.c - hookd's commands and the server's start-up story.
  *
  *   hookd serve [options]     the server (hookd serve --help)
+ *   hookd backup DIR [--data DIR]   hot copy of a data directory
+ *   hookd check [--data DIR]        verify the log's invariants
  *   hookd version
  *
  * serve reads as the order of things: configure, log, open the store,
@@ -19,18 +21,25 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "backup.h"
+#include "check.h"
 #include "epcache.h"
 #include "clock.h"
 #include "config.h"
 #include "dispatch.h"
 #include "err.h"
+#include "feed.h"
 #include "http.h"
 #include "id.h"
 #include "log.h"
 #include "mem.h"
 #include "netpolicy.h"
+#include "notify.h"
 #include "retry.h"
+#include "stats.h"
 #include "store.h"
+#include "ui.h"
+#include "version.h"
 #include "worker.h"
 #include "writer.h"
 
@@ -41,7 +50,12 @@ extern char **environ;
 static void usage(FILE *out)
 {
     fprintf(out, "usage: hookd serve [options]    run the server (see hookd serve --help)\n"
-                 "       hookd version            print the version\n");
+                 "       hookd backup DIR [--data DIR]\n"
+                 "                                copy the log while the server runs\n"
+                 "       hookd check [--data DIR] verify the log (exit 1 on a violation)\n"
+                 "       hookd console [--url URL] [--token TOKEN] [--data DIR]\n"
+                 "                                watch deliveries, review and replay failures\n"
+                 "       hookd version            print the versions of hookd and its libraries\n");
 }
 
 /* Write a small file atomically (tmp + rename) with the given mode. */
@@ -180,6 +194,8 @@ struct engine {
     struct worker **workers;
     int nworkers;
     struct dispatch *dispatch;
+    struct stats *stats;         /* borrowed: where committed outcomes are counted */
+    struct feed *feed;           /* borrowed: the live feed they are pushed to */
 };
 
 static int engine_start(struct engine *e, const struct config *c, struct store *s,
@@ -213,6 +229,8 @@ static int engine_start(struct engine *e, const struct config *c, struct store *
     dopts.timeout_ms = c->request_timeout_ms;
     dopts.outcome.disable_after_ms = c->disable_after_ms;
     dopts.outcome.writer = w;
+    dopts.stats = e->stats;
+    dopts.feed = e->feed;
     dispatch_new(&e->dispatch, &dopts);
     writer_on_commit(w, dispatch_on_commit, e->dispatch);
     return dispatch_start(e->dispatch);
@@ -268,6 +286,10 @@ static int serve(int argc, char **argv)
     api.cfg = &cfg;
     api.store = store;
     api.started_ms = clock_now_ms();
+    stats_new(&api.stats);
+    feed_new(&api.feed, FEED_CAP_DEFAULT);
+    engine.stats = api.stats;
+    engine.feed = api.feed;
     api.ingest_tokens = split_tokens(cfg.ingest_tokens);
     token = admin_token(&cfg, &created);
     if (!token) {
@@ -282,6 +304,11 @@ static int serve(int argc, char **argv)
     api.fanout = epcache_new();
     if (engine_start(&engine, &cfg, store, writer))
         goto out_writer;
+    api.dispatch = engine.dispatch;
+    if ((rc = feed_start(api.feed))) {
+        fprintf(stderr, "hookd: cannot start the feed: %s\n", hookd_strerror(rc));
+        goto out_writer;
+    }
     if ((rc = writer_start(writer))) {
         fprintf(stderr, "hookd: cannot start the writer: %s\n", hookd_strerror(rc));
         goto out_writer;
@@ -305,6 +332,8 @@ static int serve(int argc, char **argv)
     snprintf(line, sizeof(line), "%s\n", bound);
     write_file(cfg.data_dir, "listen", line, 0644);
     log_info("listening", "addr", bound, "data", cfg.data_dir, "version", HOOKD_VERSION, NULL);
+    if ((rc = notify_send("READY=1")))
+        log_warn("cannot tell the service manager hookd is ready", "error", hookd_strerror(rc), NULL);
     printf("hookd %s listening on http://%s (data in %s)\n", HOOKD_VERSION, bound, cfg.data_dir);
     if (created)
         printf("admin token (also in %s/admin.token): %s\n", cfg.data_dir, token);
@@ -318,11 +347,14 @@ static int serve(int argc, char **argv)
 out_writer:
     engine_stop(&engine, cfg.shutdown_timeout_ms);
     writer_stop(writer);   /* applies what is queued and resumes every request */
+    feed_stop(api.feed);   /* answers the long polls still waiting */
     http_stop(http);
     writer_free(writer);
     epcache_free(api.fanout);
     engine_free(&engine);
 out_store:
+    feed_free(api.feed);
+    stats_free(api.stats);
     free(token);
     free_tokens(api.ingest_tokens);
     store_close(store);
@@ -335,6 +367,68 @@ out_config:
     return status;
 }
 
+/*
+ * backup and check take serve's options (so --data, --config and
+ * HOOKD_DATA mean the same) and at most one positional argument. Every
+ * option takes a value, so the word after a bare "--name" is its value.
+ * 0, 2 on a usage error, -1 after --help.
+ */
+static int tool_load(struct config *c, int argc, char **argv, const char **pos)
+{
+    char **opts = xcalloc((size_t)argc + 1, sizeof(char *)), err[512];
+    int n = 0, help = 0;
+    *pos = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' && !*pos) {
+            *pos = a;
+            continue;
+        }
+        opts[n++] = argv[i];
+        if (strncmp(a, "--", 2) == 0 && !strchr(a, '=') && strcmp(a, "--help") && i + 1 < argc)
+            opts[n++] = argv[++i];
+    }
+    int rc = config_load(c, n, opts, environ, &help, err, sizeof(err));
+    free(opts);
+    if (rc)
+        fprintf(stderr, "hookd: %s\n", err);
+    else if (help)
+        usage(stdout);
+    return rc ? 2 : help ? -1 : 0;
+}
+
+static int cmd_backup(int argc, char **argv)
+{
+    struct config c;
+    const char *dst;
+    config_init(&c);
+    int rc = tool_load(&c, argc, argv, &dst);
+    if (rc == 0 && !dst) {
+        fprintf(stderr, "hookd: backup needs a destination: hookd backup DIR [--data DIR]\n");
+        rc = 2;
+    }
+    if (rc == 0)
+        rc = backup_run(c.data_dir, dst, stdout, stderr);
+    config_release(&c);
+    return rc < 0 ? 0 : rc;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    struct config c;
+    const char *extra;
+    config_init(&c);
+    int rc = tool_load(&c, argc, argv, &extra);
+    if (rc == 0 && extra) {
+        fprintf(stderr, "hookd: unexpected argument '%s' (hookd check [--data DIR])\n", extra);
+        rc = 2;
+    }
+    if (rc == 0)
+        rc = check_run(c.data_dir, stdout, stderr);
+    config_release(&c);
+    return rc < 0 ? 0 : rc;
+}
+
 int main(int argc, char **argv)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -345,8 +439,14 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "serve") == 0)
         return serve(argc - 2, argv + 2);
+    if (strcmp(cmd, "backup") == 0)
+        return cmd_backup(argc - 2, argv + 2);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(argc - 2, argv + 2);
+    if (strcmp(cmd, "console") == 0)
+        return ui_console_main(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-        printf("hookd %s\n", HOOKD_VERSION);
+        version_print(stdout);
         return 0;
     }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

@@ -113,16 +113,26 @@ void buf_addc(struct buf *b, char c)
     buf_add(b, &c, 1);
 }
 
+/*
+ * Format into a stack buffer first: most lines fit, and the size it
+ * reports makes the second pass exact. (vsnprintf(NULL, 0, ...) would do
+ * the measuring too, but gcc's -Wformat-truncation flags it under
+ * -fsanitize builds.)
+ */
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 {
+    char small[256];
     va_list cp;
     va_copy(cp, ap);
-    int n = vsnprintf(NULL, 0, fmt, cp);
+    int n = vsnprintf(small, sizeof(small), fmt, cp);
     va_end(cp);
     if (n < 0)
         return;
     buf_grow(b, (size_t)n);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    if ((size_t)n < sizeof(small))
+        memcpy(b->data + b->len, small, (size_t)n + 1);
+    else
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
 }
 

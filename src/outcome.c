@@ -5,7 +5,13 @@
  * Attempt record (attempts database, JSON): id, msgId, endpointId, appId,
  * url, response, responseStatusCode, responseDurationMs, status (0 ok,
  * 2 failed), triggerType, timestamp (ms).
+ *
+ * The counts the operations API reads without scanning (store.h) move
+ * here too: the consumed due entry leaves the endpoint's backlog (and its
+ * retrying count when it was a retry), a scheduled retry joins both, and
+ * the meta "failed" counter follows deliveries into and out of state fail.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,19 +52,41 @@ static int put_attempt(struct job *j, int ok, struct store_txn *t)
     return rc;
 }
 
+/* Changes to the endpoint's backlog and retrying counts, applied with its health row. */
+struct backlog_delta {
+    int backlog, retrying;
+};
+
+/* The retry's due entry; an entry already at that key is left (it sends the pair anyway). */
 static int schedule_retry(const struct outcome_opts *o, struct job *j, struct store_txn *t,
-                          int64_t at)
+                          int64_t at, struct backlog_delta *dl)
 {
     uint8_t key[STORE_DUE_KEY_MAX], val[STORE_DUE_VAL_LEN];
     size_t kl = store_due_key(j->ep_id, at, j->msg_id, key, sizeof(key));
-    store_due_val(j->app_id, 0, val);
+    store_due_val(j->app_id, TRIGGER_RETRY, val);
     writer_touch(o->writer, j->app_id, j->ep_id);
-    return store_put(t, DB_DUE, key, kl, val, sizeof(val), 0);
+    int rc = store_put(t, DB_DUE, key, kl, val, sizeof(val), 1);
+    if (rc == HOOKD_EEXIST)
+        return 0;
+    if (!rc) {
+        dl->backlog++;
+        dl->retrying++;
+    }
+    return rc;
+}
+
+/* Keep meta "failed" equal to the number of rows in state fail. */
+static int count_failed(struct job *j, struct store_txn *t, int before, int after)
+{
+    if ((before == DSTATE_FAIL) == (after == DSTATE_FAIL))
+        return 0;
+    j->final_fail = after == DSTATE_FAIL;
+    return store_counter_add(t, "failed", after == DSTATE_FAIL ? 1 : -1);
 }
 
 /* Next state of the delivery row after this attempt. */
 static int update_delivery(const struct outcome_opts *o, struct job *j, int ok,
-                           struct store_txn *t, int64_t now)
+                           struct store_txn *t, int64_t now, struct backlog_delta *dl)
 {
     char key[2 * ID_MAX];
     size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", j->msg_id, j->ep_id);
@@ -67,6 +95,7 @@ static int update_delivery(const struct outcome_opts *o, struct job *j, int ok,
     size_t n;
     if (store_get(t, DB_DELIVERIES, key, kl, &v, &n) == 0)
         store_delivery_decode(v, n, &d);
+    int before = d.state;
     memcpy(d.app_id, j->app_id, sizeof(d.app_id) - 1);
     d.app_id[sizeof(d.app_id) - 1] = '\0';
     d.attempts++;
@@ -86,8 +115,10 @@ static int update_delivery(const struct outcome_opts *o, struct job *j, int ok,
         d.state = delay < 0 ? DSTATE_FAIL : DSTATE_SENDING;
         d.next_ms = delay < 0 ? 0 : now + delay;
         if (delay >= 0)
-            rc = schedule_retry(o, j, t, d.next_ms);
+            rc = schedule_retry(o, j, t, d.next_ms, dl);
     }
+    if (!rc)
+        rc = count_failed(j, t, before, d.state);
     uint8_t val[STORE_DELIVERY_LEN];
     store_delivery_encode(&d, val);
     return rc ? rc : store_put(t, DB_DELIVERIES, key, kl, val, sizeof(val), 0);
@@ -110,9 +141,15 @@ static int disable_endpoint(const struct outcome_opts *o, struct job *j, struct 
     return rc;
 }
 
+static uint32_t add_count(uint32_t v, int d)
+{
+    int64_t x = (int64_t)v + d;
+    return x < 0 ? 0 : (uint32_t)x;
+}
+
 /* Health row; disables the endpoint on 410 or after a long run of failures. */
 static int update_health(const struct outcome_opts *o, struct job *j, int ok,
-                         struct store_txn *t, int64_t now)
+                         struct store_txn *t, int64_t now, const struct backlog_delta *dl)
 {
     struct store_health h = { 0 };
     const void *v;
@@ -123,6 +160,8 @@ static int update_health(const struct outcome_opts *o, struct job *j, int ok,
     h.last_code = (uint16_t)j->status_code;
     h.consecutive_failures = ok ? 0 : h.consecutive_failures + 1;
     h.failing_since_ms = ok ? 0 : h.failing_since_ms ? h.failing_since_ms : now;
+    h.backlog = add_count(h.backlog, dl->backlog);
+    h.retrying = add_count(h.retrying, dl->retrying);
     uint8_t val[STORE_HEALTH_LEN];
     store_health_encode(&h, val);
     int rc = store_put(t, DB_EP_HEALTH, j->ep_id, strlen(j->ep_id), val, sizeof(val), 0);
@@ -136,16 +175,52 @@ static int update_health(const struct outcome_opts *o, struct job *j, int ok,
 int outcome_apply(const struct outcome_opts *o, struct job *j, struct store_txn *t)
 {
     int rc = store_del(t, DB_DUE, j->due_key, j->due_klen);
+    int consumed = rc == 0;
+    struct backlog_delta dl = { -consumed, consumed && j->retry ? -1 : 0 };
     if (rc == HOOKD_ENOTFOUND)
         rc = 0;
+    j->final_fail = 0;
     if (rc || j->missing)
-        return rc;
+        return rc || !consumed ? rc : store_health_add(t, j->ep_id, dl.backlog, dl.retrying);
     int ok = j->status_code >= 200 && j->status_code < 300;
     int64_t now = clock_now_ms();
     rc = put_attempt(j, ok, t);
     if (!rc)
-        rc = update_delivery(o, j, ok, t, now);
+        rc = update_delivery(o, j, ok, t, now, &dl);
     if (!rc)
-        rc = update_health(o, j, ok, t, now);
+        rc = update_health(o, j, ok, t, now, &dl);
     return rc;
+}
+
+/* Length of the longest prefix of s[0..n) that is whole, valid UTF-8. */
+static size_t utf8_prefix(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        int len = s[i] < 0x80 ? 1 : (s[i] & 0xE0) == 0xC0 ? 2 : (s[i] & 0xF0) == 0xE0 ? 3
+                  : (s[i] & 0xF8) == 0xF0 ? 4 : 0;
+        if (!len || i + (size_t)len > n)
+            break;
+        for (int k = 1; k < len; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+        i += (size_t)len;
+    }
+    return i;
+}
+
+void outcome_error_text(int code, const char *resp, size_t len, char *out, size_t cap)
+{
+    size_t n = code ? (size_t)snprintf(out, cap, "HTTP %d", code)
+                    : (size_t)snprintf(out, cap, "%s", len ? "" : "no response");
+    if (n >= cap || !resp || !len)
+        return;
+    if (code && n + 2 < cap) {
+        memcpy(out + n, ": ", 2);
+        n += 2;
+    }
+    size_t take = utf8_prefix((const unsigned char *)resp, len < cap - 1 - n ? len : cap - 1 - n);
+    for (size_t i = 0; i < take; i++)   /* one line: control characters become spaces */
+        out[n + i] = (unsigned char)resp[i] < 0x20 ? ' ' : resp[i];
+    out[n + take] = '\0';
 }

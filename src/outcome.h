@@ -4,13 +4,15 @@
  * One outcome writes: the attempt record and its two index entries, the
  * delivery row (attempts, last code, state), the removal of the due entry
  * the attempt came from, the next due entry when a retry is scheduled,
- * the endpoint's health row, and on 410 Gone or a long enough run of
+ * the endpoint's health row (with its backlog counts), the meta "failed"
+ * counter when the delivery enters or leaves state fail, and on 410 Gone or a long enough run of
  * failures the endpoint's disabled flag. All in the nested transaction of
  * one intent, so an outcome is recorded whole or not at all.
  */
 #ifndef HOOKD_OUTCOME_H
 #define HOOKD_OUTCOME_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "retry.h"
@@ -27,6 +29,14 @@ struct outcome_opts {
 
 /* Apply j's outcome in t. Writer thread only. */
 int outcome_apply(const struct outcome_opts *o, struct job *j, struct store_txn *t);
+
+/*
+ * A failed attempt in one line for operators (feed, lists): the error
+ * text when there was no response (code 0), else "HTTP <code>" and the
+ * start of the body. Cut to cap bytes on a UTF-8 boundary; invalid UTF-8
+ * in the body is dropped. Pure; any thread.
+ */
+void outcome_error_text(int code, const char *resp, size_t len, char *out, size_t cap);
 
 
 #endif

@@ -9,10 +9,12 @@
  * group commit its own all-or-nothing scope inside the batch.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -493,18 +495,74 @@ void store_health_encode(const struct store_health *h, uint8_t out[STORE_HEALTH_
     put_be(out + 16, h->last_code, 2);
     put_be(out + 18, 0, 2);
     put_be(out + 20, h->consecutive_failures, 4);
+    put_be(out + 24, h->backlog, 4);
+    put_be(out + 28, h->retrying, 4);
 }
 
 int store_health_decode(const void *p, size_t n, struct store_health *h)
 {
     const uint8_t *b = p;
-    if (n != STORE_HEALTH_LEN)
+    if (n != STORE_HEALTH_LEN && n != 24)
         return HOOKD_ECORRUPT;
     h->failing_since_ms = (int64_t)get_be(b, 8);
     h->last_attempt_ms = (int64_t)get_be(b + 8, 8);
     h->last_code = (uint16_t)get_be(b + 16, 2);
     h->consecutive_failures = (uint32_t)get_be(b + 20, 4);
+    h->backlog = n == STORE_HEALTH_LEN ? (uint32_t)get_be(b + 24, 4) : 0;
+    h->retrying = n == STORE_HEALTH_LEN ? (uint32_t)get_be(b + 28, 4) : 0;
     return 0;
+}
+
+static uint32_t add_clamped(uint32_t v, int d)
+{
+    int64_t x = (int64_t)v + d;
+    return x < 0 ? 0 : x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
+}
+
+int store_health_add(struct store_txn *t, const char *ep_id, int backlog, int retrying)
+{
+    struct store_health h = { 0 };
+    uint8_t val[STORE_HEALTH_LEN];
+    const void *v;
+    size_t n, kl = strlen(ep_id);
+    int rc = store_get(t, DB_EP_HEALTH, ep_id, kl, &v, &n);
+    if (rc == HOOKD_ENOTFOUND && backlog <= 0 && retrying <= 0)
+        return 0;
+    if (rc == 0)
+        rc = store_health_decode(v, n, &h);
+    if (rc && rc != HOOKD_ENOTFOUND)
+        return rc;
+    h.backlog = add_clamped(h.backlog, backlog);
+    h.retrying = add_clamped(h.retrying, retrying);
+    store_health_encode(&h, val);
+    return store_put(t, DB_EP_HEALTH, ep_id, kl, val, sizeof(val), 0);
+}
+
+int store_counter_get(struct store_txn *t, const char *name, int64_t *out)
+{
+    const void *v;
+    size_t n;
+    int rc = store_get(t, DB_META, name, strlen(name), &v, &n);
+    *out = 0;
+    if (rc == HOOKD_ENOTFOUND)
+        return 0;
+    if (!rc && n != 8)
+        rc = HOOKD_ECORRUPT;
+    if (!rc)
+        *out = (int64_t)get_be(v, 8);
+    return rc;
+}
+
+int store_counter_add(struct store_txn *t, const char *name, int64_t delta)
+{
+    int64_t x;
+    uint8_t val[8];
+    int rc = store_counter_get(t, name, &x);
+    if (rc)
+        return rc;
+    x = x + delta < 0 ? 0 : x + delta;
+    put_be(val, (uint64_t)x, 8);
+    return store_put(t, DB_META, name, strlen(name), val, sizeof(val), 0);
 }
 
 int store_info(struct store *s, struct store_info *out)
@@ -520,4 +578,52 @@ int store_info(struct store *s, struct store_info *out)
     out->used_bytes = (int64_t)(ei.me_last_pgno + 1) * st.ms_psize;
     out->readers = (int)ei.me_numreaders;
     return 0;
+}
+
+const char *store_db_name(enum store_db db)
+{
+    return (unsigned)db < DB_COUNT ? db_names[db] : "?";
+}
+
+/* The copy is synced before the backup counts as made. */
+static int sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) ? -errno : 0;
+    close(fd);
+    return rc;
+}
+
+/*
+ * A compacting copy runs inside one read transaction of its own, so a
+ * live server keeps writing and the copy holds every commit made before
+ * it began. Map size 0 takes the live environment's own.
+ */
+int store_backup(const char *src_dir, const char *dst_dir)
+{
+    struct store *s;
+    char path[4096];
+    int rc = store_open(&s, src_dir, 0, 1);
+    if (rc)
+        return rc;
+    snprintf(path, sizeof(path), "%s/data.mdb", dst_dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0) {
+        rc = -errno;
+        goto close_store;
+    }
+    rc = map_err(mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT));
+    if (!rc && fsync(fd))
+        rc = -errno;
+    if (close(fd) && !rc)
+        rc = -errno;
+    if (!rc)
+        rc = sync_dir(dst_dir);
+    if (rc)
+        unlink(path);
+close_store:
+    store_close(s);
+    return rc;
 }

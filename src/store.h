@@ -11,6 +11,8 @@
  * are big-endian so that byte order is numeric order.
  *
  *   meta         "schema"                         u32 BE version
+ *                "failed"                         u64 BE: deliveries rows in state fail
+ *                                                 (store_counter_add, kept by outcome.c)
  *   apps         app_id                           JSON app record
  *   uids         kind(1) | parent_id | 0x00 | uid   id (ASCII)
  *                  kind 'a' app (parent ""), 'e' endpoint (parent app_id),
@@ -23,17 +25,22 @@
  *                                                 | u16 BE last_code | u64 BE next_ms
  *                                                 | u64 BE updated_ms | app_id (31)
  *   due          ep_id | u64 BE due_ms | msg_id   app_id (31) | u8 trigger (0 scheduled,
- *                                                 1 manual): per endpoint, in time order, so
- *                                                 the dispatcher reads one endpoint's backlog
- *                                                 in bounded slices
+ *                                                 1 manual, 2 scheduled retry): per endpoint,
+ *                                                 in time order, so the dispatcher reads one
+ *                                                 endpoint's backlog in bounded slices
  *   attempts     attempt_id                       JSON attempt record (API.md 4.4 fields,
  *                                                 times in ms, plus appId)
  *   att_by_ep    ep_id | attempt_id               msg_id
  *   att_by_msg   msg_id | attempt_id              ep_id
- *   ep_health    ep_id                            struct store_health, 24 bytes:
+ *   ep_health    ep_id                            struct store_health, 32 bytes:
  *                                                 u64 BE failing_since_ms (0 = healthy)
  *                                                 | u64 BE last_attempt_ms | u16 BE last_code
  *                                                 | u16 BE pad | u32 BE consecutive_failures
+ *                                                 | u32 BE backlog (due entries)
+ *                                                 | u32 BE retrying (those with trigger 2);
+ *                                                 the two counts change in the transaction
+ *                                                 that adds or removes the due entries, so
+ *                                                 the stats need no scan of the due index
  *   idempotency  SHA-256(token, key, URI) (32)    u64 BE expiry_ms | u16 BE status
  *                                                 | response body
  *
@@ -177,16 +184,32 @@ int store_due_parse(const void *key, size_t klen, char *ep, int64_t *ms, char *m
 #define STORE_DUE_VAL_LEN 32
 void store_due_val(const char *app_id, int trigger, uint8_t out[STORE_DUE_VAL_LEN]);
 
+/* due value trigger bytes: the API's triggerType is 1 for manual, 0 otherwise. */
+enum store_trigger { TRIGGER_SCHEDULED = 0, TRIGGER_MANUAL = 1, TRIGGER_RETRY = 2 };
+
 /* Endpoint health, updated with every attempt outcome. */
 struct store_health {
     int64_t failing_since_ms;
     int64_t last_attempt_ms;
     uint16_t last_code;
     uint32_t consecutive_failures;
+    uint32_t backlog;         /* due entries of the endpoint */
+    uint32_t retrying;        /* of which scheduled retries (trigger 2) */
 };
-#define STORE_HEALTH_LEN 24
+#define STORE_HEALTH_LEN 32
 void store_health_encode(const struct store_health *h, uint8_t out[STORE_HEALTH_LEN]);
+/* Also reads the 24-byte rows written before backlog existed (counts 0). */
 int store_health_decode(const void *p, size_t n, struct store_health *h);
+/*
+ * Writer: add to an endpoint's backlog and retrying counts (clamped at 0).
+ * A missing row is created for positive deltas only, so the due entries a
+ * deleted endpoint leaves behind do not bring its row back.
+ */
+int store_health_add(struct store_txn *t, const char *ep_id, int backlog, int retrying);
+
+/* meta counters (u64 BE under name): add delta (clamped at 0) / read (0 when absent). */
+int store_counter_add(struct store_txn *t, const char *name, int64_t delta);
+int store_counter_get(struct store_txn *t, const char *name, int64_t *out);
 
 /* Environment figures for stats and metrics. */
 struct store_info {
@@ -195,5 +218,17 @@ struct store_info {
     int readers;          /* reader slots in use */
 };
 int store_info(struct store *s, struct store_info *out);
+
+/* The database's name in the environment ("deliveries"); for reports. */
+const char *store_db_name(enum store_db db);
+
+/*
+ * Hot backup: a compacted copy of the environment in src_dir, written to
+ * dst_dir/data.mdb (dst_dir must exist; the file must not) and synced.
+ * Opens src_dir read-only, so it may run beside a live server in another
+ * process; the copy holds every commit made before the call. A partial
+ * file is removed on error. Any thread; blocks for the whole copy.
+ */
+int store_backup(const char *src_dir, const char *dst_dir);
 
 #endif

@@ -6,6 +6,15 @@
  * commit was flushing. Producers never wait here: they push and return
  * (HTTP requests suspend their connection until done() resumes it), so
  * the batch size is bounded by the arrival rate, not by thread counts.
+ *
+ * A commit needs two flushes: LMDB writes and syncs the data pages, then
+ * writes the meta page that makes them the current state, and syncing
+ * that page is a second wait. The writer thread does the first and goes
+ * on to the next batch; the syncer thread makes the meta page durable
+ * (one flush for every batch committed since its last one) and only then
+ * hands the batch's notes to the dispatcher and calls each done(). So the
+ * writer waits for neither the second flush nor the callbacks, and
+ * nothing is acknowledged before it is durable.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -19,10 +28,21 @@
 #include "store.h"
 #include "writer.h"
 
+/* A committed batch on its way to the syncer. */
+struct batch {
+    struct intent *head;      /* arrival order */
+    int *st;                  /* each intent's status */
+    size_t n;
+    int committed;
+    char **notes;             /* writer_touch keys of a committed batch */
+    size_t nnotes;
+    struct batch *next;
+};
+
 struct writer {
     struct store *store;
     int64_t commit_delay_us;
-    pthread_t thread;
+    pthread_t thread, syncer;
     int started;
 
     pthread_mutex_t lock;     /* guards head, stopping and stats */
@@ -30,6 +50,11 @@ struct writer {
     struct intent *head;      /* LIFO; reversed when taken */
     int stopping;
     struct writer_stats stats;
+
+    pthread_mutex_t sync_lock;   /* guards the syncer's queue and sync_stop */
+    pthread_cond_t sync_wake;
+    struct batch *sync_head, *sync_tail;   /* FIFO: writer pushes, syncer pops */
+    int sync_stop;
 
     /* writer thread only */
     writer_commit_fn on_commit;
@@ -45,6 +70,8 @@ int writer_new(struct writer **out, struct store *s, int64_t commit_delay_us)
     w->commit_delay_us = commit_delay_us;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
+    pthread_mutex_init(&w->sync_lock, NULL);
+    pthread_cond_init(&w->sync_wake, NULL);
     *out = w;
     return 0;
 }
@@ -71,13 +98,24 @@ void writer_touch(struct writer *w, const char *app_id, const char *ep_id)
     w->notes[w->nnotes++] = xstrdup(key);
 }
 
-static void flush_notes(struct writer *w, int committed)
+static void free_notes(char **notes, size_t n)
 {
-    if (committed && w->on_commit && w->nnotes)
-        w->on_commit(w->on_commit_ctx, w->notes, w->nnotes);
-    for (size_t i = 0; i < w->nnotes; i++)
-        free(w->notes[i]);
-    w->nnotes = 0;
+    for (size_t i = 0; i < n; i++)
+        free(notes[i]);
+    free(notes);
+}
+
+/* The batch takes the notes when it committed; otherwise they are dropped. */
+static void flush_notes(struct writer *w, int committed, struct batch *b)
+{
+    if (committed && b) {
+        b->notes = w->notes;
+        b->nnotes = w->nnotes;
+    } else {
+        free_notes(w->notes, w->nnotes);
+    }
+    w->notes = NULL;
+    w->nnotes = w->capnotes = 0;
 }
 
 int writer_submit(struct writer *w, struct intent *in)
@@ -149,52 +187,54 @@ static int apply_one(struct store_txn *txn, struct intent *in)
     return store_commit(nested);
 }
 
-/* Apply a batch in one transaction; each intent's status lands in *st. */
-static void run_batch(struct writer *w, struct intent *batch, int *st, size_t n)
+/* Apply a batch in one transaction; each intent's status lands in b->st. */
+static void run_batch(struct writer *w, struct batch *b)
 {
     struct store_txn *txn;
     int rc = store_write(w->store, &txn);
     size_t i = 0;
-    for (struct intent *in = batch; in; in = in->next, i++)
-        st[i] = rc ? rc : apply_one(txn, in);
-    if (rc) {
-        flush_notes(w, 0);
-        return;
-    }
-    rc = store_commit(txn);
-    flush_notes(w, rc == 0);
-    if (rc)
-        for (i = 0; i < n; i++)
-            if (st[i] == 0)
-                st[i] = rc;
+    for (struct intent *in = b->head; in; in = in->next, i++)
+        b->st[i] = rc ? rc : apply_one(txn, in);
+    if (rc == 0)
+        rc = store_commit(txn);
+    b->committed = rc == 0;
+    flush_notes(w, b->committed, b);
+    for (i = 0; rc && i < b->n; i++)
+        if (b->st[i] == 0)
+            b->st[i] = rc;
 }
 
-static void process(struct writer *w, struct intent *batch)
+static void sync_push(struct writer *w, struct batch *b)
 {
-    size_t n = 0;
-    for (struct intent *in = batch; in; in = in->next)
-        n++;
-    int stack_st[256];
-    int *st = n <= 256 ? stack_st : xmalloc(n * sizeof(int));
+    pthread_mutex_lock(&w->sync_lock);
+    if (w->sync_tail)
+        w->sync_tail->next = b;
+    else
+        w->sync_head = b;
+    w->sync_tail = b;
+    pthread_mutex_unlock(&w->sync_lock);
+    pthread_cond_signal(&w->sync_wake);
+}
+
+static void process(struct writer *w, struct intent *head)
+{
+    struct batch *b = xcalloc(1, sizeof(*b));
+    b->head = head;
+    for (struct intent *in = head; in; in = in->next)
+        b->n++;
+    b->st = xmalloc(b->n * sizeof(int));
     int64_t t0 = clock_mono_us();
-    run_batch(w, batch, st, n);
+    run_batch(w, b);
     int64_t took = clock_mono_us() - t0;
 
     pthread_mutex_lock(&w->lock);
     w->stats.batches++;
-    w->stats.intents += n;
-    if (n > w->stats.max_batch)
-        w->stats.max_batch = n;
+    w->stats.intents += b->n;
+    if (b->n > w->stats.max_batch)
+        w->stats.max_batch = b->n;
     w->stats.commit_us_total += (uint64_t)took;
     pthread_mutex_unlock(&w->lock);
-
-    size_t i = 0;
-    for (struct intent *in = batch, *next; in; in = next, i++) {
-        next = in->next;  /* done() may free in */
-        in->done(in, st[i]);
-    }
-    if (st != stack_st)
-        free(st);
+    sync_push(w, b);
 }
 
 static void *writer_main(void *arg)
@@ -206,23 +246,81 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+/* Notes to the dispatcher, then every intent's answer; frees the batch. */
+static void finish(struct writer *w, struct batch *b, int sync_rc)
+{
+    if (b->committed && !sync_rc && w->on_commit && b->nnotes)
+        w->on_commit(w->on_commit_ctx, b->notes, b->nnotes);
+    free_notes(b->notes, b->nnotes);
+    size_t i = 0;
+    for (struct intent *in = b->head, *next; in; in = next, i++) {
+        next = in->next;  /* done() may free in */
+        in->done(in, b->committed && sync_rc && b->st[i] == 0 ? sync_rc : b->st[i]);
+    }
+    free(b->st);
+    free(b);
+}
+
+/* Wait for committed batches; NULL once stopped with none left. */
+static struct batch *sync_take(struct writer *w)
+{
+    pthread_mutex_lock(&w->sync_lock);
+    while (!w->sync_head && !w->sync_stop)
+        pthread_cond_wait(&w->sync_wake, &w->sync_lock);
+    struct batch *list = w->sync_head;
+    w->sync_head = w->sync_tail = NULL;
+    pthread_mutex_unlock(&w->sync_lock);
+    return list;
+}
+
+/* One flush makes every batch taken durable: each committed before it began. */
+static void *syncer_main(void *arg)
+{
+    struct writer *w = arg;
+    struct batch *list;
+    while ((list = sync_take(w))) {
+        int any = 0, rc = 0;
+        for (struct batch *b = list; b; b = b->next)
+            any |= b->committed;
+        if (any)
+            rc = store_sync(w->store);
+        for (struct batch *b = list, *next; b; b = next) {
+            next = b->next;
+            finish(w, b, rc);
+        }
+    }
+    return NULL;
+}
+
 int writer_start(struct writer *w)
 {
-    int rc = pthread_create(&w->thread, NULL, writer_main, w);
+    int rc = pthread_create(&w->syncer, NULL, syncer_main, w);
     if (rc)
         return -rc;
-    w->started = 1;
+    rc = pthread_create(&w->thread, NULL, writer_main, w);
+    if (rc) {
+        writer_stop(w);
+        return -rc;
+    }
+    w->started = 2;
     return 0;
 }
 
+/* The writer drains its queue first, then the syncer answers what is left. */
 void writer_stop(struct writer *w)
 {
     pthread_mutex_lock(&w->lock);
     w->stopping = 1;
     pthread_mutex_unlock(&w->lock);
     pthread_cond_broadcast(&w->wake);
-    if (w->started)
+    if (w->started == 2)
         pthread_join(w->thread, NULL);
+    pthread_mutex_lock(&w->sync_lock);
+    w->sync_stop = 1;
+    pthread_mutex_unlock(&w->sync_lock);
+    pthread_cond_broadcast(&w->sync_wake);
+    if (w->started)
+        pthread_join(w->syncer, NULL);
     w->started = 0;
 }
 
@@ -232,7 +330,9 @@ void writer_free(struct writer *w)
         return;
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->wake);
-    free(w->notes);
+    pthread_mutex_destroy(&w->sync_lock);
+    pthread_cond_destroy(&w->sync_wake);
+    flush_notes(w, 0, NULL);   /* notes of a batch that never committed */
     free(w);
 }
 

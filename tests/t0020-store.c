@@ -100,12 +100,44 @@ static void test_delivery_codec(void)
     int64_t ms;
     ok(store_due_parse(k1, l1, pe, &ms, pm) == 0 && ms == 1000 && strcmp(pe, ep) == 0
        && strcmp(pm, m1) == 0, "due key parses back");
-    struct store_health h = { 5, 6, 410, 7 }, h2;
+    struct store_health h = { 5, 6, 410, 7, 8, 9 }, h2;
     uint8_t hb[STORE_HEALTH_LEN];
     store_health_encode(&h, hb);
     ok(store_health_decode(hb, sizeof(hb), &h2) == 0 && h2.failing_since_ms == 5
-       && h2.last_attempt_ms == 6 && h2.last_code == 410 && h2.consecutive_failures == 7,
-       "endpoint health round-trips");
+       && h2.last_attempt_ms == 6 && h2.last_code == 410 && h2.consecutive_failures == 7
+       && h2.backlog == 8 && h2.retrying == 9, "endpoint health round-trips");
+    ok(store_health_decode(hb, 24, &h2) == 0 && h2.consecutive_failures == 7 && h2.backlog == 0
+       && h2.retrying == 0, "a 24-byte row from before the backlog counts reads as 0");
+}
+
+/* The counts the operations API reads instead of scanning (store.h). */
+static void test_counts(struct store *s)
+{
+    struct store_txn *t;
+    struct store_health h = { 0 };
+    const void *v;
+    size_t n;
+    int64_t x = -1;
+    store_write(s, &t);
+    is_int(store_health_add(t, "ep_gone", -1, -1), 0, "a negative delta on no row is fine");
+    is_int(store_get(t, DB_EP_HEALTH, "ep_gone", 7, &v, &n), HOOKD_ENOTFOUND,
+           "and does not create the row");
+    store_health_add(t, "ep_a", 3, 0);
+    store_health_add(t, "ep_a", 1, 1);
+    store_health_add(t, "ep_a", -5, -2);
+    store_health_add(t, "ep_a", 2, 1);
+    ok(store_get(t, DB_EP_HEALTH, "ep_a", 4, &v, &n) == 0 && store_health_decode(v, n, &h) == 0
+       && h.backlog == 2 && h.retrying == 1, "backlog and retrying add up, clamped at 0");
+    is_int(store_counter_get(t, "failed", &x), 0, "an absent counter reads");
+    is_int(x, 0, "as 0");
+    store_counter_add(t, "failed", 2);
+    store_counter_add(t, "failed", -1);
+    store_counter_get(t, "failed", &x);
+    is_int(x, 1, "counters add");
+    store_counter_add(t, "failed", -5);
+    store_counter_get(t, "failed", &x);
+    is_int(x, 0, "and stop at 0");
+    store_abort(t);
 }
 
 static void test_schema(void)
@@ -131,6 +163,7 @@ int main(void)
     is_int(store_open(&s, dir, 16 << 20, 0), 0, "store opens");
     test_basic(s);
     test_nested(s);
+    test_counts(s);
     struct store_info info;
     ok(store_info(s, &info) == 0 && info.map_bytes == 16 << 20 && info.used_bytes > 0,
        "store info reports map and use");

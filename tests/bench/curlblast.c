@@ -17,7 +17,10 @@
  * logs it like a delivery. It prints one line and exits 0 when every
  * request got an answer (1 otherwise):
  *
- *   BLAST requests=N ok=N non2xx=N errors=N seconds=S rps=R
+ *   BLAST requests=N ok=N non2xx=N errors=N seconds=S rps=R cpu_us_per_req=U
+ *
+ * cpu_us_per_req is this process's user + system CPU time per request: what
+ * a request costs libcurl itself on this machine.
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -25,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <curl/curl.h>
 
@@ -226,9 +230,15 @@ int main(int argc, char **argv)
     for (int i = 0; i < o.threads; i++)
         pthread_join(th[i], NULL);
     double secs = (double)(clock_mono_us() - t0) / 1e6;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu_us = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6
+                    + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
     long ok = atomic_load(&s.ok), non2xx = atomic_load(&s.non2xx), err = atomic_load(&s.errors);
-    printf("BLAST requests=%ld ok=%ld non2xx=%ld errors=%ld seconds=%.3f rps=%.0f\n",
-           o.requests, ok, non2xx, err, secs, secs > 0 ? (double)(ok + non2xx) / secs : 0);
+    printf("BLAST requests=%ld ok=%ld non2xx=%ld errors=%ld seconds=%.3f rps=%.0f "
+           "cpu_us_per_req=%.0f\n",
+           o.requests, ok, non2xx, err, secs, secs > 0 ? (double)(ok + non2xx) / secs : 0,
+           cpu_us / (double)o.requests);
     free(th);
     curl_global_cleanup();
     return ok + non2xx == o.requests ? 0 : 1;

@@ -49,12 +49,14 @@ echo "  $(cat "$W/paced.out")"
 before=$(lines "$rcv_LOG")
 
 echo "deliver: lift the throttle, $WORKERS workers, endpoint concurrency $CONC"
+C0=$(cpu_ms "$HOOKD_PID") R0=$(cpu_ms "$rcv_PID")
 T0=$(now_ms)
 api PATCH "/api/v1/app/bench/endpoint/$EP" '{"throttleRate":null}'
 wait_lines "$rcv_LOG" "$MESSAGES" "$TIMEOUT" ||
     die "only $(lines "$rcv_LOG") of $MESSAGES messages delivered after ${TIMEOUT}s"
 wait_due_empty 30 || echo "WARN: hookd's due index still holds $(due_entries) entries"
 left=$(due_entries)
+C1=$(cpu_ms "$HOOKD_PID") R1=$(cpu_ms "$rcv_PID")
 stats=$(jq -r --argjson t0 "$T0" 'select(.t >= $t0) | .t' "$rcv_LOG" |
     awk -v t0="$T0" '{ n++; if ($1 > m) m = $1 } END { printf "%d %.3f\n", n, (m - t0) / 1000 }')
 after=${stats% *} secs=${stats#* }
@@ -72,12 +74,17 @@ echo "baseline: curlblast, $WORKERS threads, $CONC in flight, same receiver path
 blast=$(cat "$W/blast.out")
 brps=$(field "$blast" rps)
 ratio=$(awk -v a="$rate" -v b="$brps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+# CPU per delivery: where a 2-core machine's time went while the backlog drained.
+cpu=$(awk -v c=$((C1 - C0)) -v r=$((R1 - R0)) -v n="$after" -v s="$secs" 'BEGIN {
+    printf "hookd %.2f cores (%.0f us CPU per delivery), receiver %.2f cores",
+        (s > 0 ? c / 1000 / s : 0), (n > 0 ? c * 1000 / n : 0), (s > 0 ? r / 1000 / s : 0) }')
 
 echo
 printf 'hookd       %8s deliveries/s   (%s after the PATCH in %s s; %s before it; %s duplicates)\n' \
     "$rate" "$after" "$secs" "$before" "$dups"
 printf 'curlblast   %8s requests/s     (%s)\n' "$brps" "$blast"
 printf 'ratio       %8s\n' "$ratio"
+printf 'CPU         %s\n' "$cpu"
 echo
 
 status=0

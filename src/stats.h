@@ -1,0 +1,97 @@
+/*
+ * stats.h - process-wide delivery statistics: counters since start,
+ * per-second rates, delivery latency and recent per-endpoint outcomes.
+ *
+ * What is counted is decided by the callers, after the write it describes
+ * has committed: a message once its create committed (api layer), an
+ * attempt once its outcome committed (dispatcher's job_done), a final
+ * failure once the outcome that set it committed. Nothing here survives
+ * a restart; the durable gauges live in the store (store.h, ep_health and
+ * meta "failed").
+ *
+ * Times are passed in (ms since the epoch), so tests control the clock.
+ * Rates are over complete seconds ([now - w, now) in whole seconds); the
+ * latency percentiles cover the last 60 s including the current one.
+ *
+ * Threads: every function may be called from any thread. Counters are C11
+ * atomics; a per-second slot is cleared for its new second under a mutex
+ * once per second; the per-endpoint table has its own mutex. Readers may
+ * see a second that is still being counted: figures are for dashboards.
+ */
+#ifndef HOOKD_STATS_H
+#define HOOKD_STATS_H
+
+#include <stdint.h>
+
+struct stats;
+
+/* Status classes of attempts; network: no HTTP response (code 0 or invalid). */
+enum stats_class { STATS_2XX, STATS_3XX, STATS_4XX, STATS_5XX, STATS_NETWORK, STATS_CLASSES };
+
+/* Rate windows in seconds: 1, 10, 60. */
+enum stats_window { STATS_1S, STATS_10S, STATS_60S, STATS_WINDOWS };
+
+/* Cumulative latency histogram bounds (ms) for Prometheus; the last bucket is +Inf. */
+#define STATS_HIST_BUCKETS 12
+extern const int64_t stats_hist_le[STATS_HIST_BUCKETS - 1];
+
+int stats_new(struct stats **out);
+void stats_free(struct stats *s);
+
+/* n messages were ingested (committed) at now_ms. */
+void stats_ingest(struct stats *s, int64_t now_ms, uint64_t n);
+/*
+ * One attempt's committed outcome: status_code 0 when there was no HTTP
+ * response; latency_ms (message timestamp to response) is counted for
+ * successes when >= 0. ep_id feeds the per-endpoint 5-minute counts.
+ */
+void stats_attempt(struct stats *s, const char *ep_id, int status_code, int64_t latency_ms,
+                   int64_t now_ms);
+/* A delivery was final-failed (retries exhausted) by a committed outcome. */
+void stats_final_fail(struct stats *s);
+
+struct stats_counters {
+    uint64_t ingested;
+    uint64_t succeeded;
+    uint64_t failed;                  /* attempts that failed */
+    uint64_t failed_final;            /* deliveries that final-failed */
+    uint64_t by_class[STATS_CLASSES]; /* attempts by status class */
+};
+void stats_get_counters(struct stats *s, struct stats_counters *out);
+
+/* Per second, averaged over each window. */
+struct stats_rates {
+    double ingest[STATS_WINDOWS];
+    double success[STATS_WINDOWS];
+    double failure[STATS_WINDOWS];
+};
+void stats_get_rates(struct stats *s, int64_t now_ms, struct stats_rates *out);
+
+/*
+ * Delivery latency of the successes of the last 60 s, in ms. Percentiles
+ * come from log buckets a quarter octave wide (exact below 8 ms, within
+ * about 12 % above) and never exceed max, which is exact. count 0: none.
+ */
+struct stats_latency {
+    uint64_t count;
+    double p50, p90, p99, max;
+};
+void stats_get_latency(struct stats *s, int64_t now_ms, struct stats_latency *out);
+
+/* Since start: cumulative[i] counts latencies <= stats_hist_le[i] (last: all). */
+struct stats_hist {
+    uint64_t cumulative[STATS_HIST_BUCKETS];
+    uint64_t count;
+    uint64_t sum_ms;
+};
+void stats_get_hist(struct stats *s, struct stats_hist *out);
+
+/*
+ * Successes and failures of ep_id's attempts over the last 5 minutes (in
+ * 10-second steps). Endpoints without an attempt for 5 minutes are
+ * forgotten, so the table is bounded by the endpoints that are active.
+ */
+void stats_ep_recent(struct stats *s, const char *ep_id, int64_t now_ms, uint64_t *ok,
+                     uint64_t *fail);
+
+#endif

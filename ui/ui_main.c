@@ -1,0 +1,208 @@
+/*
+ * ui_main.c - `hookd console [--url URL] [--token TOKEN] [--data DIR]`:
+ * find the server, check it answers and takes the token, take the
+ * terminal, and run the loop.
+ *
+ * The loop never waits on the network: it sends what is due, applies
+ * whatever answers have arrived, redraws when something changed (and
+ * twice a second regardless, so ages tick), then waits at most 100 ms
+ * for a key. Problems found before the terminal is taken are printed
+ * plainly on stderr with a non-zero exit; Ctrl-C, SIGTERM and SIGHUP only
+ * set a flag, so every way out goes through ui_term_stop().
+ */
+#include <getopt.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "mem.h"
+#include "ui.h"
+#include "ui_app.h"
+#include "ui_http.h"
+#include "ui_keys.h"
+#include "ui_term.h"
+#include "ui_views.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    stop_requested = sig;
+}
+
+struct target {
+    char url[256], token[256], dir[1024];
+    int from_dir;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: hookd console [--url URL] [--token TOKEN] [--data DIR]\n"
+                 "  --url URL      the server (default: DIR/listen, or $HOOKD_URL)\n"
+                 "  --token TOKEN  the admin token (default: DIR/admin.token, or "
+                 "$HOOKD_ADMIN_TOKEN)\n"
+                 "  --data DIR     the server's data directory (default ./hookd-data, "
+                 "or $HOOKD_DATA)\n");
+}
+
+static int read_first_line(const char *dir, const char *name, char *out, size_t n)
+{
+    char path[1200];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char *ok = fgets(out, (int)n, f);
+    fclose(f);
+    out[strcspn(out, "\r\n")] = '\0';
+    return ok && out[0] ? 0 : -1;
+}
+
+static void set_url(struct target *t, const char *url)
+{
+    snprintf(t->url, sizeof(t->url), "%s%s", strstr(url, "://") ? "" : "http://", url);
+    size_t n = strlen(t->url);
+    while (n > 8 && t->url[n - 1] == '/')
+        t->url[--n] = '\0';
+}
+
+/* Flags, then the environment, then the data directory. 0, 1 (help) or 2. */
+static int find_target(struct target *t, int argc, char **argv)
+{
+    static const struct option opts[] = { { "url", 1, NULL, 'u' }, { "token", 1, NULL, 't' },
+                                          { "data", 1, NULL, 'd' }, { "help", 0, NULL, 'h' },
+                                          { NULL, 0, NULL, 0 } };
+    const char *url = getenv("HOOKD_URL"), *token = getenv("HOOKD_ADMIN_TOKEN");
+    const char *dir = getenv("HOOKD_DATA");
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc + 1, argv - 1, "h", opts, NULL)) != -1) {
+        if (c == 'u') url = optarg;
+        else if (c == 't') token = optarg;
+        else if (c == 'd') dir = optarg;
+        else if (c == 'h') return 1;
+        else return 2;
+    }
+    snprintf(t->dir, sizeof(t->dir), "%s", dir && dir[0] ? dir : "./hookd-data");
+    char line[256];
+    if (url && url[0]) {
+        set_url(t, url);
+    } else if (read_first_line(t->dir, "listen", line, sizeof(line)) == 0) {
+        set_url(t, line);
+        t->from_dir = 1;
+    }
+    if (token && token[0])
+        snprintf(t->token, sizeof(t->token), "%s", token);
+    else
+        read_first_line(t->dir, "admin.token", t->token, sizeof(t->token));
+    return 0;
+}
+
+/* Is the server there, and does it take the token? 0, or 1 with a message. */
+static int check_server(const struct target *t)
+{
+    if (!t->url[0]) {
+        fprintf(stderr, "hookd: no server address: '%s/listen' is missing (is 'hookd serve' "
+                        "running with --data %s? or pass --url)\n", t->dir, t->dir);
+        return 1;
+    }
+    if (!t->token[0]) {
+        fprintf(stderr, "hookd: no admin token: '%s/admin.token' is missing (pass --token or "
+                        "set HOOKD_ADMIN_TOKEN)\n", t->dir);
+        return 1;
+    }
+    struct ui_resp *r = ui_http_request(t->url, t->token, "GET", "/hookd/v1/stats", NULL, 5000);
+    if (r->status == 404) {   /* an older server: check the token on the core API */
+        ui_resp_free(r);
+        r = ui_http_request(t->url, t->token, "GET", "/api/v1/app?limit=1", NULL, 5000);
+    }
+    int bad = 1;
+    if (r->status == 0)
+        fprintf(stderr, "hookd: cannot reach the server at '%s': %s (is 'hookd serve' "
+                        "running? pass --url or --data)\n", t->url, r->error);
+    else if (r->status == 401 || r->status == 403)
+        fprintf(stderr, "hookd: the server at '%s' refused the admin token (check --token, "
+                        "HOOKD_ADMIN_TOKEN or '%s/admin.token')\n", t->url, t->dir);
+    else if (r->status >= 500)
+        fprintf(stderr, "hookd: the server at '%s' answered HTTP %ld\n", t->url, r->status);
+    else
+        bad = 0;
+    ui_resp_free(r);
+    return bad;
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void run(struct ui_app *a)
+{
+    int flags = UI_DRAW | UI_FETCH_STATS | UI_FETCH_EPS;
+    int64_t last_draw = 0;
+    while (!stop_requested) {
+        int64_t now = clock_mono_ms();
+        ui_term_size(&a->rows, &a->cols);
+        ui_app_fetch(a, flags, now);
+        flags &= UI_DRAW;
+        struct ui_resp *r;
+        while ((r = ui_http_poll(a->http))) {
+            flags |= ui_app_on_resp(a, r, now);
+            ui_resp_free(r);
+        }
+        if ((flags & UI_DRAW) || now - last_draw >= 500) {
+            ui_views_draw(a);
+            last_draw = now;
+        }
+        flags = ui_keys_handle(a, ui_term_key(100));
+        if (flags & UI_QUIT)
+            break;
+    }
+}
+
+int ui_console_main(int argc, char **argv)
+{
+    struct target t = { 0 };
+    int rc = find_target(&t, argc, argv);
+    if (rc) {
+        usage(rc == 1 ? stdout : stderr);
+        return rc == 1 ? 0 : 2;
+    }
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "hookd: the console needs a terminal\n");
+        return 2;
+    }
+    if (check_server(&t))
+        return 1;
+    setlocale(LC_ALL, "");
+    char err[256];
+    if (ui_term_start(err, sizeof(err))) {
+        fprintf(stderr, "hookd: %s\n", err);
+        return 1;
+    }
+    mem_set_oom_hook(ui_term_stop);
+    catch_signals();
+    struct ui_http *h = ui_http_new(t.url, t.token);
+    struct ui_app a;
+    ui_app_init(&a, h, ui_term_utf8());
+    snprintf(a.url, sizeof(a.url), "%s", t.url);
+    snprintf(a.token, sizeof(a.token), "%s", t.token);
+    snprintf(a.data_dir, sizeof(a.data_dir), "%s", t.dir);
+    a.from_dir = t.from_dir;
+    if (ui_http_start(h) == 0 && ui_http_feed_start(h, 0) == 0)
+        run(&a);
+    ui_term_stop();
+    ui_app_release(&a);
+    return stop_requested == SIGINT || !stop_requested ? 0 : 128 + stop_requested;
+}

@@ -1,0 +1,193 @@
+/*
+ * ui_view_overview.c - screen 1: is delivery healthy? Throughput with
+ * five minutes of sparkline, latency, the work queued, endpoint health at
+ * a glance, and the store.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "mem.h"
+#include "ui_fmt.h"
+#include "ui_views_int.h"
+
+/* The rate to print: the server's 10 s figure, else our last 10 s. */
+static double rate_now(double server, const struct ui_series *s)
+{
+    if (server >= 0)
+        return server;
+    double sum = 0;
+    int k = s->n < 10 ? s->n : 10;
+    for (int i = s->n - k; i < s->n; i++)
+        sum += s->v[i];
+    return k ? sum / k : 0;
+}
+
+static void spark(const struct ui_app *a, int y, int x, int w, const struct ui_series *s,
+                  enum ui_style st)
+{
+    static const char *const uni[] = { "\u2581", "\u2582", "\u2583", "\u2584", "\u2585",
+                                       "\u2586", "\u2587", "\u2588" };
+    static const char ascii[] = "_.-:=+*#";
+    int levels[400];
+    if (w > 400)
+        w = 400;
+    if (w <= 0)
+        return;
+    ui_sparkline(s->v, s->n, w, levels);
+    struct buf b = BUF_INIT;
+    for (int i = 0; i < w; i++) {
+        if (levels[i] < 0)
+            buf_addc(&b, ' ');
+        else if (a->m.utf8)
+            buf_adds(&b, uni[levels[i]]);
+        else
+            buf_addc(&b, ascii[levels[i]]);
+    }
+    ui_term_put(y, x, st, b.data);
+    buf_release(&b);
+}
+
+static void throughput(const struct ui_app *a, int y, int stale)
+{
+    const struct ui_stats *s = &a->m.stats;
+    const struct ui_rates *r = &a->m.rates;
+    const char *names[] = { "ingest", "delivered", "failed" };
+    const struct ui_series *series[] = { &r->ingest, &r->ok, &r->fail };
+    double now[] = { rate_now(s->rate_ingest, &r->ingest), rate_now(s->rate_ok, &r->ok),
+                     rate_now(s->rate_fail, &r->fail) };
+    uv_rule(a, y, "Throughput (per second, last 5 min)");
+    for (int i = 0; i < 3; i++) {
+        char v[32];
+        ui_fmt_rate(v, sizeof(v), now[i]);
+        enum ui_style st = stale ? UI_S_DIM : i == 2 && now[i] > 0 ? UI_S_FAIL
+                                            : i == 1 ? UI_S_OK : UI_S_NORMAL;
+        uv_text(y + 1 + i, 2, 10, UI_S_NORMAL, names[i], 0);
+        uv_text(y + 1 + i, 12, 10, st, v, 1);
+        spark(a, y + 1 + i, 24, a->cols - 26, series[i], stale ? UI_S_DIM : st);
+    }
+}
+
+static void figure(int y, int x, int w, const char *label, const char *value, enum ui_style st)
+{
+    uv_text(y, x, w - 10, UI_S_NORMAL, label, 0);
+    uv_text(y, x + w - 10, 9, st, value, 1);
+}
+
+static void latency_and_work(const struct ui_app *a, int y, enum ui_style st)
+{
+    const struct ui_stats *s = &a->m.stats;
+    char t[160], p[4][24], v[32];
+    uv_rule(a, y, "Delivery latency (message to 2xx, last 60 s)");
+    ui_fmt_ms(p[0], sizeof(p[0]), s->p50);
+    ui_fmt_ms(p[1], sizeof(p[1]), s->p90);
+    ui_fmt_ms(p[2], sizeof(p[2]), s->p99);
+    ui_fmt_ms(p[3], sizeof(p[3]), s->max);
+    snprintf(t, sizeof(t), "p50 %-10s  p90 %-10s  p99 %-10s  max %s", p[0], p[1], p[2], p[3]);
+    uv_text(y + 1, 2, a->cols - 4, st, t, 0);
+    uv_rule(a, y + 2, "Work");
+    int w = (a->cols - 4) / 3;
+    ui_fmt_count(v, sizeof(v), s->inflight);
+    figure(y + 3, 2, w, "in flight", v, st);
+    ui_fmt_count(v, sizeof(v), s->pending);
+    figure(y + 3, 2 + w, w, "pending", v, st);
+    ui_fmt_count(v, sizeof(v), s->scheduled);
+    figure(y + 3, 2 + 2 * w, w, "scheduled retries", v, st);
+    ui_fmt_count(v, sizeof(v), s->held);
+    figure(y + 4, 2, w, "held (paused/off)", v, s->held > 0 ? UI_S_WARN : st);
+    double failed = s->failed_now >= 0 ? s->failed_now : s->failed_final;
+    ui_fmt_count(v, sizeof(v), failed);
+    figure(y + 4, 2 + w, w, "failed (final)", v, failed > 0 ? UI_S_FAIL : st);
+    uv_text(y + 4, 2 + 2 * w + 2, w - 2, UI_S_DIM, failed > 0 ? "press 3 to review" : "", 0);
+}
+
+static void endpoints_line(const struct ui_app *a, int y)
+{
+    int n[5] = { 0 };
+    for (size_t i = 0; i < a->m.neps; i++)
+        n[ui_endpoint_health(&a->m.eps[i])]++;
+    uv_rule(a, y, "Endpoints");
+    if (uv_missing(a, y + 1, &a->m.ep_res, "endpoints"))
+        return;
+    static const char *const words[] = { "healthy", "retrying", "failing", "disabled", "paused" };
+    static const enum ui_style st[] = { UI_S_OK, UI_S_WARN, UI_S_FAIL, UI_S_FAIL, UI_S_WARN };
+    int x = 2;
+    for (int i = 0; i < 5; i++) {
+        char t[48];
+        snprintf(t, sizeof(t), "%d %s", n[i], words[i]);
+        uv_text(y + 1, x, ui_width(t), n[i] ? st[i] : UI_S_DIM, t, 0);
+        x += ui_width(t) + 3;
+    }
+    uv_text(y + 1, a->cols - 22, 20, UI_S_DIM, "press 2 for the list", 1);
+}
+
+static void store_line(const struct ui_app *a, int y, enum ui_style st)
+{
+    const struct ui_stats *s = &a->m.stats;
+    char db[32], map[32], in[32], ok[32], t[300];
+    ui_fmt_bytes(db, sizeof(db), s->db_bytes);
+    ui_fmt_bytes(map, sizeof(map), s->map_bytes);
+    uv_rule(a, y, "Store and totals since start");
+    if (s->map_bytes > 0)
+        snprintf(t, sizeof(t), "log %s of %s map (%.0f%%)   readers %.0f", db, map,
+                 100 * s->db_bytes / s->map_bytes, s->readers);
+    else
+        snprintf(t, sizeof(t), "log %s", s->db_bytes >= 0 ? db : "-");
+    uv_text(y + 1, 2, a->cols - 4, st, t, 0);
+    ui_fmt_count(in, sizeof(in), s->ingested);
+    ui_fmt_count(ok, sizeof(ok), s->succeeded);
+    ui_fmt_count(db, sizeof(db), s->failed);
+    snprintf(t, sizeof(t), "messages ingested %s   attempts ok %s   attempts failed %s", in, ok,
+             db);
+    uv_text(y + 2, 2, a->cols - 4, st, t, 0);
+}
+
+/* The newest failed attempts from the feed, in whatever rows are left. */
+static void latest_failures(const struct ui_app *a, int y)
+{
+    int rows = a->rows - 2 - (y + 1);
+    if (rows < 2)
+        return;
+    uv_rule(a, y, "Latest failed attempts (4 for the live feed)");
+    int k = 0;
+    for (size_t i = a->m.nfeed; i-- > 0 && k < rows;) {
+        const struct ui_feed_item *it = ui_model_feed_at(&a->m, i);
+        if (it->ok)
+            continue;
+        const struct ui_endpoint *e = ui_model_endpoint(&a->m, it->ep_id);
+        char when[32], t[800];
+        ui_fmt_clock(when, sizeof(when), it->ts, clock_now_ms());
+        snprintf(t, sizeof(t), "%-8s %4ld  %-10.10s %-16.16s %s  %s", when, it->status,
+                 ui_model_app_label(&a->m, it->app_id), it->event_type,
+                 e ? uv_short_url(e->url) : it->ep_id, it->error);
+        struct buf b = BUF_INIT;
+        ui_escape(&b, t, strlen(t), a->m.utf8, 1);
+        uv_text(y + 1 + k++, 2, a->cols - 3, UI_S_NORMAL, b.data, 0);
+        buf_release(&b);
+    }
+    if (!k)
+        uv_text(y + 1, 2, a->cols - 4, UI_S_DIM, "none since the console started", 0);
+}
+
+void uv_overview(const struct ui_app *a)
+{
+    const struct ui_stats *s = &a->m.stats;
+    char up[32], t[400];
+    ui_fmt_uptime(up, sizeof(up), s->uptime_s);
+    snprintf(t, sizeof(t), "hookd %s  %s  up %s", s->version[0] ? s->version : "?",
+             uv_short_url(a->url), s->uptime_s >= 0 ? up : "?");
+    uv_title(a, t, &a->m.stats_res);
+    if (!a->m.stats_res.fetched_ms) {
+        uv_missing(a, 2, &a->m.stats_res, "statistics (/hookd/v1/stats)");
+        endpoints_line(a, 4);
+        return;
+    }
+    int stale = uv_stale(a, &a->m.stats_res);
+    enum ui_style st = stale ? UI_S_DIM : UI_S_NORMAL;
+    throughput(a, 1, stale);
+    latency_and_work(a, 5, st);
+    endpoints_line(a, 10);
+    if (a->rows >= 19)
+        store_line(a, 12, st);
+    latest_failures(a, 15);
+}

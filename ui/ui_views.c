@@ -1,0 +1,273 @@
+/*
+ * ui_views.c - what every screen shares: the title line with the age of
+ * its data, the footer of keys, the line for notes, the filter prompt,
+ * the confirmation box and the help (see ui_views.h).
+ *
+ * Freshness is always on screen: "updated 0.4 s ago" while answers come,
+ * "stale" in yellow when they stop, and "disconnected" in red with the
+ * age of what is shown when the server is gone, so an operator never
+ * mistakes old numbers for current ones.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "mem.h"
+#include "ui_fmt.h"
+#include "ui_keys.h"
+#include "ui_views.h"
+#include "ui_views_int.h"
+
+#define STALE_MS 5000
+
+void uv_text(int y, int x, int w, enum ui_style st, const char *s, int right)
+{
+    struct buf b = BUF_INIT;
+    ui_fit(&b, s, w, right);
+    if (b.data)
+        ui_term_put(y, x, st, b.data);
+    buf_release(&b);
+}
+
+void uv_rule(const struct ui_app *a, int y, const char *title)
+{
+    ui_term_hline(y, 1, a->cols - 2, UI_S_SECTION);
+    char t[300];
+    snprintf(t, sizeof(t), " %s ", title);
+    uv_text(y, 3, ui_width(t) < a->cols - 6 ? ui_width(t) : a->cols - 6, UI_S_SECTION, t, 0);
+}
+
+void uv_heads(const struct ui_app *a, int y, const char *text)
+{
+    ui_term_fill(y, 0, a->cols, UI_S_HEAD);
+    uv_text(y, 0, a->cols, UI_S_HEAD, text, 0);
+}
+
+int uv_stale(const struct ui_app *a, const struct ui_res *res)
+{
+    return !a->connected || !res->fetched_ms || clock_mono_ms() - res->fetched_ms > STALE_MS;
+}
+
+/* The right end of the title line: how old the screen's data is. */
+static void freshness(const struct ui_app *a, const struct ui_res *res, char *out, size_t n,
+                      enum ui_style *st)
+{
+    char age[32];
+    int64_t now = clock_mono_ms();
+    ui_fmt_age(age, sizeof(age), res && res->fetched_ms ? now - res->fetched_ms : 0);
+    *st = UI_S_DIM;
+    if (a->auth_failed) {
+        snprintf(out, n, "token refused (401)");
+        *st = UI_S_FAIL;
+    } else if (!a->connected) {
+        ui_fmt_age(age, sizeof(age), now - a->down_since);
+        snprintf(out, n, "disconnected %s, retrying", age);
+        *st = UI_S_FAIL;
+    } else if (!res || !res->fetched_ms) {
+        snprintf(out, n, res && res->state == UI_RES_UNAVAILABLE ? "not available" : "loading");
+    } else if (uv_stale(a, res)) {
+        snprintf(out, n, "stale: updated %s ago", age);
+        *st = UI_S_WARN;
+    } else {
+        snprintf(out, n, "updated %s ago", age);
+    }
+}
+
+void uv_title(const struct ui_app *a, const char *left, const struct ui_res *res)
+{
+    char right[128];
+    enum ui_style st;
+    freshness(a, res, right, sizeof(right), &st);
+    int rw = ui_width(right) + 1;
+    uv_text(0, 1, a->cols - rw - 2, UI_S_TITLE, left, 0);
+    uv_text(0, a->cols - rw, rw, st, right, 0);
+}
+
+int uv_missing(const struct ui_app *a, int y, const struct ui_res *res, const char *what)
+{
+    char t[400];
+    if (res->state == UI_RES_OK)
+        return 0;
+    if (res->state == UI_RES_NONE)
+        snprintf(t, sizeof(t), "  loading %s...", what);
+    else if (res->state == UI_RES_UNAVAILABLE)
+        snprintf(t, sizeof(t), "  %s: not available on this server (HTTP %ld)", what, res->status);
+    else if (res->status)
+        snprintf(t, sizeof(t), "  %s: the server answered HTTP %ld %s", what, res->status,
+                 res->error);
+    else
+        snprintf(t, sizeof(t), "  %s: %s", what, res->error);
+    struct buf b = BUF_INIT;
+    ui_escape(&b, t, strlen(t), a->m.utf8, 1);
+    uv_text(y, 0, a->cols, res->state == UI_RES_NONE ? UI_S_DIM : UI_S_WARN, b.data, 0);
+    buf_release(&b);
+    return 1;
+}
+
+const char *uv_health_word(enum ui_health h)
+{
+    static const char *const w[] = { "ok", "retry", "FAIL", "off", "paused" };
+    return w[h];
+}
+
+enum ui_style uv_health_style(enum ui_health h)
+{
+    static const enum ui_style s[] = { UI_S_OK, UI_S_WARN, UI_S_FAIL, UI_S_FAIL, UI_S_WARN };
+    return s[h];
+}
+
+int uv_top(const struct ui_cursor *c, int n, int rows)
+{
+    int top = c->top;
+    if (c->cur < top)
+        top = c->cur;
+    if (c->cur >= top + rows)
+        top = c->cur - rows + 1;
+    if (top > n - rows)
+        top = n - rows;
+    return top < 0 ? 0 : top;
+}
+
+const char *uv_short_url(const char *url)
+{
+    const char *s = strstr(url, "://");
+    return s ? s + 3 : url;
+}
+
+/* --- footer, notes, modals --- */
+
+struct fitem {
+    const char *key, *label;
+};
+
+static int fwidth(const struct fitem *f)
+{
+    return ui_width(f->key) + ui_width(f->label) + 3;
+}
+
+/*
+ * The footer: this screen's keys from the table, then the screens, help
+ * and quit. When they do not fit, the screen list goes first, then this
+ * screen's least important keys (the last in the table); help and quit
+ * always stay, and the help lists everything.
+ */
+static void footer(const struct ui_app *a)
+{
+    static const char *const tabs[] = { "Overview", "Endpoints", "Failed", "Feed" };
+    static const char *const nums[] = { "1", "2", "3", "4" };
+    struct fitem v[40];
+    int n = 0, total = 1, nscreen, first_tab;
+    size_t nt;
+    const struct ui_binding *t = ui_keys_table(&nt);
+    for (size_t i = 0; i < nt && n < 30; i++)
+        if (t[i].footer && (t[i].screens & UI_ON(a->screen)))
+            v[n++] = (struct fitem){ t[i].name, t[i].label };
+    nscreen = n;
+    first_tab = n;
+    if (a->screen == UI_SCR_OVERVIEW)
+        for (int i = 0; i < 4; i++)
+            v[n++] = (struct fitem){ nums[i], tabs[i] };
+    else
+        v[n++] = (struct fitem){ "1-4", "Screens" };
+    v[n++] = (struct fitem){ "?", "Help" };
+    v[n++] = (struct fitem){ "q", "Quit" };
+    for (int i = 0; i < n; i++)
+        total += fwidth(&v[i]);
+    int drop_tabs = 0;
+    for (int i = first_tab; total > a->cols && i < n - 2; i++, drop_tabs++)
+        total -= fwidth(&v[i]);
+    while (total > a->cols && nscreen > 0)
+        total -= fwidth(&v[--nscreen]);
+    int y = a->rows - 1, x = 1;
+    ui_term_fill(y, 0, a->cols, UI_S_BAR);
+    for (int i = 0; i < n; i++) {
+        if (i >= nscreen && i < first_tab)
+            continue;
+        if (i >= first_tab && i < first_tab + drop_tabs)
+            continue;
+        ui_term_put(y, x, UI_S_KEY, v[i].key);
+        ui_term_put(y, x + ui_width(v[i].key) + 1, UI_S_BAR, v[i].label);
+        x += fwidth(&v[i]);
+    }
+}
+
+static void note_line(const struct ui_app *a)
+{
+    int y = a->rows - 2;
+    struct buf b = BUF_INIT;
+    if (a->modal == UI_MODAL_PROMPT) {
+        buf_adds(&b, " Filter: ");
+        ui_escape(&b, a->prompt, a->prompt_len, a->m.utf8, 1);
+        buf_addc(&b, '_');
+        const char *hint = "Enter apply  Esc cancel  C-u clear ";
+        uv_text(y, 0, a->cols - ui_width(hint), UI_S_BOLD, b.data, 0);
+        uv_text(y, a->cols - ui_width(hint), ui_width(hint), UI_S_DIM, hint, 0);
+    } else if (a->note[0] && clock_mono_ms() < a->note_until) {
+        buf_adds(&b, " ");
+        ui_escape(&b, a->note, strlen(a->note), a->m.utf8, 1);
+        uv_text(y, 0, a->cols, a->note_bad ? UI_S_FAIL : UI_S_OK, b.data, 0);
+    }
+    buf_release(&b);
+}
+
+static void confirm_box(const struct ui_app *a)
+{
+    const char *keys = "y Yes   n No";
+    int w = ui_width(a->confirm_text) + 6, h = 5;
+    if (w > a->cols - 2)
+        w = a->cols - 2;
+    if (w < 24)
+        w = 24;
+    int x = (a->cols - w) / 2, y = (a->rows - h) / 2;
+    for (int i = 0; i < h; i++)
+        ui_term_fill(y + i, x, w, UI_S_NORMAL);
+    ui_term_box(y, x, h, w, UI_S_WARN);
+    uv_text(y + 1, x + 2, w - 4, UI_S_BOLD, a->confirm_text, 0);
+    uv_text(y + 3, x + (w - ui_width(keys)) / 2, ui_width(keys), UI_S_KEY, keys, 0);
+}
+
+static void help_box(const struct ui_app *a)
+{
+    size_t n, k = 0;
+    const struct ui_binding *t = ui_keys_table(&n);
+    int w = a->cols - 4 < 96 ? a->cols - 4 : 96, colw = (w - 4) / 2;
+    int h = a->rows - 2, x = (a->cols - w) / 2, y = 1;
+    for (int i = 0; i < h; i++)
+        ui_term_fill(y + i, x, w, UI_S_NORMAL);
+    ui_term_box(y, x, h, w, UI_S_SECTION);
+    uv_text(y, x + 2, 30, UI_S_SECTION, " Keys on this screen ", 0);
+    int rows = h - 6;
+    for (size_t i = 0; i < n; i++) {
+        if (!(t[i].screens & UI_ON(a->screen)) || (int)k >= rows * 2)
+            continue;
+        int cx = x + 2 + (int)(k / (size_t)rows) * colw, cy = y + 1 + (int)(k % (size_t)rows);
+        uv_text(cy, cx, 9, UI_S_KEY, t[i].name, 0);
+        uv_text(cy, cx + 10, colw - 11, UI_S_NORMAL, t[i].label, 0);
+        k++;
+    }
+    uv_text(y + h - 5, x + 2, w - 4, UI_S_DIM,
+            "Filters (/): app=UID|ID  ep=ID|part-of-URL  type=NAME|GLOB  since=30m|2h|7d", 0);
+    uv_text(y + h - 4, x + 2, w - 4, UI_S_DIM,
+            "  list: status=fail|pending|sending|held|success|any   feed: ok  fail  code>=500", 0);
+    uv_text(y + h - 3, x + 2, w - 4, UI_S_DIM, "  any other word matches ids, event types and errors", 0);
+    uv_text(y + h - 2, x + 2, w - 4, UI_S_BOLD, "press any key to close", 0);
+}
+
+void ui_views_draw(const struct ui_app *a)
+{
+    ui_term_erase();
+    switch (a->screen) {
+    case UI_SCR_OVERVIEW: uv_overview(a); break;
+    case UI_SCR_ENDPOINTS: uv_endpoints(a); break;
+    case UI_SCR_FAILED: uv_failed(a); break;
+    case UI_SCR_FEED: uv_feed(a); break;
+    default: uv_detail(a); break;
+    }
+    note_line(a);
+    footer(a);
+    if (a->modal == UI_MODAL_CONFIRM)
+        confirm_box(a);
+    else if (a->modal == UI_MODAL_HELP)
+        help_box(a);
+    ui_term_flush();
+}
