@@ -2,7 +2,9 @@
 # Install every build and test dependency of hookd from Debian 12 packages.
 # Idempotent: asks apt only for what is missing, and says nothing when all is there.
 # dpkg-dev, man-db, groff-base and systemd serve `make deb` and its test
-# (dpkg-shlibdeps, man -l, systemd-analyze verify).
+# (dpkg-shlibdeps, man -l, systemd-analyze verify); prometheus brings promtool,
+# which checks the /metrics output (t0520); it is large, but Debian packages
+# promtool only with the server.
 set -eu
 
 PKGS="build-essential pkg-config
@@ -14,6 +16,7 @@ libjansson-dev
 libncurses-dev
 perl curl jq wrk tmux procps iproute2
 dpkg-dev man-db groff-base systemd
+prometheus
 nodejs npm"
 
 missing=""

@@ -19,6 +19,7 @@
 #include "err.h"
 #include "log.h"
 #include "mem.h"
+#include "stats.h"
 
 struct route {
     const char *method;
@@ -70,6 +71,7 @@ static const struct route routes[] = {
     { "GET", "/hookd/v1/feed", api_ops_feed, SCOPE_ADMIN },
     { "POST", "/hookd/v1/app/*/endpoint/*/pause", api_ops_pause, SCOPE_ADMIN },
     { "POST", "/hookd/v1/app/*/endpoint/*/resume", api_ops_resume, SCOPE_ADMIN },
+    { "GET", "/metrics", api_metrics, SCOPE_ADMIN },
 };
 
 #define MAX_SEGS 12
@@ -87,30 +89,30 @@ static int split(char *path, char **seg)
 }
 
 /*
- * Match pattern against segments, filling params; 1 on match. The
- * pattern is walked in place: every request tries most of the table, so
- * copying and splitting each pattern cost more than the rest of routing.
+ * Match pattern against segments, filling params; 1 on match. Every
+ * request tries most of the table, so the pattern is walked in place and
+ * a segment is given up at its first differing byte. Patterns are "/seg"
+ * repeated: no empty, trailing or doubled segments.
  */
 static int match(const char *pattern, char **seg, int nseg, char **params)
 {
     const char *p = pattern;
     int i = 0, k = 0;
-    while (*p) {
-        if (*p == '/') {
+    for (; *p; i++) {
+        p++;    /* the '/' before each segment */
+        if (i == nseg)
+            return 0;
+        if (p[0] == '*' && (p[1] == '/' || p[1] == '\0')) {
+            if (k < API_MAX_PARAMS)
+                params[k++] = seg[i];
             p++;
             continue;
         }
-        size_t len = strcspn(p, "/");
-        if (i == nseg)
+        const char *s = seg[i];
+        while (*p && *p != '/' && *p == *s)
+            p++, s++;
+        if ((*p && *p != '/') || *s)
             return 0;
-        if (len == 1 && *p == '*') {
-            if (k < API_MAX_PARAMS)
-                params[k++] = seg[i];
-        } else if (strncmp(seg[i], p, len) != 0 || seg[i][len] != '\0') {
-            return 0;
-        }
-        i++;
-        p += len;
     }
     return i == nseg;
 }
@@ -234,6 +236,20 @@ int api_route_match(const char *method, const char *path, char **params)
     return found;
 }
 
+/* The class the answer is counted under (hookd_http_requests_total{route}). */
+static enum stats_route route_class(const struct route *rt)
+{
+    if (rt->fn == api_msg_create)
+        return STATS_R_INGEST;
+    if (rt->fn == api_health)
+        return STATS_R_HEALTH;
+    if (rt->fn == api_metrics)
+        return STATS_R_METRICS;
+    if (strncmp(rt->pattern, "/hookd/", 7) == 0)
+        return STATS_R_OPERATIONS;
+    return STATS_R_MANAGEMENT;
+}
+
 static const struct route *find_route(struct http_req *r, char **params, int *mismatch)
 {
     int i = api_route_match(r->method, r->path, params);
@@ -251,6 +267,7 @@ void api_dispatch(void *ctx, struct http_req *r)
         route_not_found(r, mismatch);
         return;
     }
+    r->route_class = route_class(rt);
     r->scope = token_scope(a, r);
     if (rt->scope != SCOPE_NONE && r->scope == SCOPE_NONE) {
         http_error(r, 401, "authentication_failed", "missing or invalid bearer token");

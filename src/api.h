@@ -4,7 +4,7 @@
  * id/uid lookup, pagination). The handlers live in api_app.c,
  * api_endpoint.c, api_evtype.c, api_msg.c, api_attempt.c and api_health.c;
  * hookd's operations API (/hookd/v1, API.md 9) in api_ops.c and
- * api_deliveries.c.
+ * api_deliveries.c; GET /metrics in api_metrics.c.
  *
  * Threads: api_dispatch() and every handler run on libmicrohttpd's threads
  * and only read the store (short read transactions). Writes are apply
@@ -37,6 +37,7 @@ struct api {
     char **ingest_tokens;     /* NULL-terminated */
     int64_t started_ms;
     struct epcache *fanout;   /* writer thread only: endpoint filters (epcache.h) */
+    char last_msg_id[ID_MAX]; /* writer thread only: the last id ingest handed out */
     struct stats *stats;      /* counters (stats.h); ingest is counted here */
     struct feed *feed;        /* live feed of outcomes (feed.h) */
     struct dispatch *dispatch;/* for in-flight figures; may be NULL */
@@ -201,6 +202,22 @@ json_t *api_attempt_error(struct store_txn *t, const char *att_id, size_t len);
 /* Drop an endpoint's health row with the endpoint (writer); absent is fine. */
 int api_health_del(struct store_txn *t, const char *ep_id);
 
+/*
+ * The durable delivery gauges (API.md 9), from one health row per
+ * endpoint and the meta "failed" counter, never a scan of the due index:
+ * pending (first attempts waiting), scheduled (retries waiting), held (the
+ * backlog of paused or disabled endpoints), failed (state fail). each,
+ * when set, also sees every endpoint's id and health row. Any HTTP thread;
+ * 0 or a store error.
+ */
+struct api_gauges {
+    int64_t pending, scheduled, held, failed;
+    int64_t endpoints;
+    void (*each)(void *arg, const char *ep_id, const struct store_health *h);
+    void *arg;
+};
+int api_gauges(struct api *a, struct api_gauges *g);
+
 /* http_req.on_commit of message create: count the ingested message. */
 void api_count_ingest(struct http_req *r);
 
@@ -222,6 +239,7 @@ H(api_att_list_by_ep); H(api_att_list_by_msg); H(api_att_get); H(api_att_resend)
 H(api_ep_recover);
 H(api_ops_stats); H(api_ops_endpoints); H(api_ops_deliveries); H(api_ops_replay);
 H(api_ops_feed); H(api_ops_pause); H(api_ops_resume);
+H(api_metrics);
 #undef H
 
 #endif

@@ -238,10 +238,14 @@ out:
 
 /* --- the record and the answer --------------------------------------------- */
 
+/* Both texts open with the id, so the writer can replace it in place. */
+static const char id_open[] = "{\"id\":\"";
+#define ID_AT (sizeof(id_open) - 1)
+
 /* The fields both texts start with. Names need no JSON escaping. */
 static void put_head(struct buf *o, const struct ingest *g)
 {
-    buf_adds(o, "{\"id\":\"");
+    buf_adds(o, id_open);
     buf_adds(o, g->msg_id);
     buf_adds(o, "\",\"eventType\":\"");
     buf_adds(o, g->type);
@@ -313,6 +317,25 @@ static int ep_matches(const struct ep_filter *f, const struct ingest *g)
     return 0;
 }
 
+/*
+ * Ids are made on the HTTP threads, so they reach the writer slightly out
+ * of order. Handing them out in order instead lets the messages and
+ * deliveries databases append, which fills their pages rather than
+ * splitting them in half: about a third fewer bytes to write per commit.
+ */
+static void order_id(struct api *a, struct ingest *g)
+{
+    char id[ID_MAX];
+    size_t len = strlen(g->msg_id);
+    id_after(g->msg_id, a->last_msg_id, id);
+    if (strcmp(id, g->msg_id) != 0) {
+        memcpy(g->msg_id, id, len);
+        memcpy(g->rec + ID_AT, id, len);
+        memcpy(g->resp + ID_AT, id, len);
+    }
+    memcpy(a->last_msg_id, id, len + 1);
+}
+
 static int add_delivery(struct store_txn *t, const char *app_id, const char *ep_id,
                         const char *msg_id, int64_t now)
 {
@@ -322,7 +345,7 @@ static int add_delivery(struct store_txn *t, const char *app_id, const char *ep_
     memcpy(d.app_id, app_id, strnlen(app_id, sizeof(d.app_id) - 1));
     store_delivery_encode(&d, val);
     size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", msg_id, ep_id);
-    int rc = store_put(t, DB_DELIVERIES, key, kl, val, sizeof(val), 0);
+    int rc = store_append(t, DB_DELIVERIES, key, kl, val, sizeof(val), 0);
     if (rc)
         return rc;
     size_t dl = store_due_key(ep_id, now, msg_id, due, sizeof(due));
@@ -379,6 +402,7 @@ static int create_apply(struct http_req *r, struct store_txn *t)
     int rc = resolve_app(r, t, g, app_id);
     if (rc)
         return rc;
+    order_id(http_ctx(r), g);
     if (g->event_id[0]) {
         rc = api_uid_put(t, 'm', app_id, g->event_id, g->msg_id);
         if (rc == HOOKD_EEXIST)
@@ -387,7 +411,7 @@ static int create_apply(struct http_req *r, struct store_txn *t)
             return rc;
     }
     size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", app_id, g->msg_id);
-    rc = store_put(t, DB_MESSAGES, key, kl, g->rec, g->rec_len, 1);
+    rc = store_append(t, DB_MESSAGES, key, kl, g->rec, g->rec_len, 1);
     if (!rc)
         rc = fan_out(r, t, app_id, g);
     if (!rc) {

@@ -5,7 +5,10 @@
  * Record (messages database, key app_id|msg_id, JSON): id, eventType,
  * eventId (string|null), channels (array|null), payload (object),
  * raw (string, transformationsParams.rawPayload, optional),
- * retentionDays (int), timestamp (ms).
+ * retentionDays (int), timestamp (ms). Once the payload outlived its
+ * retention (retention.c), the record keeps id, eventType, eventId,
+ * channels, retentionDays and timestamp, loses payload and raw, and opens
+ * with "expired": true; it is shown with payload {"expired":true}.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +28,10 @@ json_t *api_msg_out(json_t *rec, int with_content)
     json_t *ch = json_object_get(rec, "channels");
     json_object_set_new(o, "channels", ch ? json_incref(ch) : json_null());
     json_t *payload = json_object_get(rec, "payload");
-    json_object_set_new(o, "payload",
-                        with_content && payload ? json_incref(payload) : json_object());
+    if (with_content && (!payload || json_is_true(json_object_get(rec, "expired"))))
+        json_object_set_new(o, "payload", json_pack("{s:b}", "expired", 1));
+    else
+        json_object_set_new(o, "payload", with_content ? json_incref(payload) : json_object());
     api_set_time(o, "timestamp", rec, "timestamp");
     return o;
 }

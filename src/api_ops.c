@@ -234,19 +234,20 @@ void api_ops_resume(struct api *a, struct http_req *r, char **p)
 /* --- stats --- */
 
 struct gauges {
+    struct api_gauges *g;
     struct store_txn *t;
-    int64_t pending, scheduled, held;
 };
 
 static int add_gauges(const struct store_kv *kv, void *arg)
 {
-    struct gauges *g = arg;
+    struct gauges *x = arg;
+    struct api_gauges *g = x->g;
     json_t *rec = json_loadb(kv->val, kv->vlen, 0, NULL);
     const char *id = json_string_value(json_object_get(rec, "id"));
     struct store_health h = { 0 };
     const void *v;
     size_t n;
-    if (id && store_get(g->t, DB_EP_HEALTH, id, strlen(id), &v, &n) == 0)
+    if (id && store_get(x->t, DB_EP_HEALTH, id, strlen(id), &v, &n) == 0)
         store_health_decode(v, n, &h);
     int64_t retrying = h.retrying < h.backlog ? h.retrying : h.backlog;
     if (ep_held(rec)) {
@@ -255,28 +256,38 @@ static int add_gauges(const struct store_kv *kv, void *arg)
         g->pending += h.backlog - retrying;
         g->scheduled += retrying;
     }
+    g->endpoints++;
+    if (id && g->each)
+        g->each(g->arg, id, &h);
     json_decref(rec);
     return 0;
+}
+
+int api_gauges(struct api *a, struct api_gauges *g)
+{
+    struct gauges x = { .g = g };
+    g->pending = g->scheduled = g->held = g->failed = g->endpoints = 0;
+    int rc = store_read(a->store, &x.t);
+    if (rc)
+        return rc;
+    rc = store_scan(x.t, DB_ENDPOINTS, "", 0, NULL, 0, 0, add_gauges, &x);
+    if (rc >= 0)
+        rc = store_counter_get(x.t, "failed", &g->failed);
+    store_abort(x.t);
+    return rc < 0 ? rc : 0;
 }
 
 /* The durable gauges: one health row per endpoint, never the due index. */
 static int store_gauges(struct api *a, json_t *out)
 {
-    struct gauges g = { 0 };
-    int64_t failed = 0;
-    int rc = store_read(a->store, &g.t);
+    struct api_gauges g = { 0 };
+    int rc = api_gauges(a, &g);
     if (rc)
-        return rc;
-    rc = store_scan(g.t, DB_ENDPOINTS, "", 0, NULL, 0, 0, add_gauges, &g);
-    if (rc >= 0)
-        rc = store_counter_get(g.t, "failed", &failed);
-    store_abort(g.t);
-    if (rc < 0)
         return rc;
     json_object_set_new(out, "deliveriesPending", json_integer(g.pending));
     json_object_set_new(out, "deliveriesScheduled", json_integer(g.scheduled));
     json_object_set_new(out, "deliveriesHeld", json_integer(g.held));
-    json_object_set_new(out, "deliveriesFailed", json_integer(failed));
+    json_object_set_new(out, "deliveriesFailed", json_integer(g.failed));
     return 0;
 }
 

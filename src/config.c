@@ -125,6 +125,12 @@ static const struct opt_def options[] = {
       "SIZE", "largest size the store may grow to", 0 },
     { "idempotency-ttl", OPT_DURATION, F(idempotency_ttl_ms), "12h",
       SEC, 365 * DAY, NULL, "DURATION", "how long idempotency-key answers are kept", 0 },
+    { "payload-retention", OPT_DURATION, F(payload_retention_ms), "90d", 0, 3650 * DAY,
+      NULL, "DURATION", "longest a message keeps its payload (0 = forever)", 0 },
+    { "attempt-retention", OPT_DURATION, F(attempt_retention_ms), "90d", 0, 3650 * DAY,
+      NULL, "DURATION", "how long attempt records are kept (0 = forever)", 0 },
+    { "retention-interval", OPT_DURATION, F(retention_interval_ms), "1m", SEC, DAY,
+      NULL, "DURATION", "time between retention passes", 0 },
     { "connect-timeout", OPT_DURATION, F(connect_timeout_ms), "5s",
       1, 10 * MIN, NULL, "DURATION", "delivery connect timeout", OPT_RELOAD },
     { "request-timeout", OPT_DURATION, F(request_timeout_ms), "15s",
@@ -141,6 +147,8 @@ static const struct opt_def options[] = {
       check_sig_headers, "FAMILY", "webhook, svix or both: which header family to send", 0 },
     { "shutdown-timeout", OPT_DURATION, F(shutdown_timeout_ms), "10s", 0, HOUR, NULL,
       "DURATION", "how long a stop waits for deliveries in flight", 0 },
+    { "metrics-endpoint-cap", OPT_INT, F(metrics_endpoint_cap), "100", 0, 1000000, NULL,
+      "N", "per-endpoint /metrics series only up to N endpoints", 0 },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

@@ -39,6 +39,9 @@ struct config {
     int max_connections;    /* listener connection limit */
     int64_t map_size;       /* LMDB map size, bytes */
     int64_t idempotency_ttl_ms;
+    int64_t payload_retention_ms;   /* caps a message's retentionDays; 0 = keep payloads */
+    int64_t attempt_retention_ms;   /* 0 = keep attempts */
+    int64_t retention_interval_ms;  /* between retention passes */
     int64_t connect_timeout_ms;
     int64_t request_timeout_ms;
     int64_t commit_delay_us;/* writer: wait this long to grow a batch */
@@ -47,6 +50,7 @@ struct config {
     int64_t disable_after_ms;
     char *signature_headers;/* webhook | svix | both */
     int64_t shutdown_timeout_ms;
+    int metrics_endpoint_cap;   /* per-endpoint /metrics series up to this many endpoints */
 };
 
 /* Fill every field with its built-in default (heap strings). */

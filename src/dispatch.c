@@ -131,7 +131,7 @@ static void feed_outcome(struct feed *f, const struct job *j, int ok)
 }
 
 /*
- * Writer thread, after the batch committed: count what is now durable.
+ * From done(), once the batch is durable: count what is now recorded.
  * Manual attempts stay out of the latency figures: a replay of an old
  * message measures the operator's delay, not the delivery path's.
  */
@@ -157,8 +157,10 @@ static void job_done(struct intent *in, int status)
     if (status && status != HOOKD_ESTOPPED)
         log_error("outcome not recorded", "msg", j->msg_id, "endpoint", j->ep_id,
                   "error", hookd_strerror(status), NULL);
-    if (!status && !j->missing)
+    if (!status && !j->missing && !j->expired)
         count_outcome(d, j);
+    else if (!status && j->expired && j->final_fail && d->o.stats)
+        stats_final_fail(d->o.stats);
     pthread_mutex_lock(&d->lock);
     j->next = d->finished;
     d->finished = j;
@@ -351,7 +353,11 @@ static void refill(struct dispatch *d, struct ep_state *e, struct store_txn *t, 
 
 /* --- handing out jobs --- */
 
-/* Fill j from the message record; 0, or HOOKD_ENOTFOUND when it is gone. */
+/*
+ * Fill j from the message record; 0, or HOOKD_ENOTFOUND when it is gone.
+ * A message whose payload expired (retention.c) has nothing to send: it
+ * sets j->expired instead.
+ */
 static int load_message(struct job *j, struct store_txn *t)
 {
     char key[2 * ID_MAX];
@@ -360,6 +366,11 @@ static int load_message(struct job *j, struct store_txn *t)
     int rc = store_get_json(t, DB_MESSAGES, key, kl, &m);
     if (rc)
         return rc;
+    if (!json_object_get(m, "payload") || json_is_true(json_object_get(m, "expired"))) {
+        j->expired = 1;
+        json_decref(m);
+        return 0;
+    }
     const char *raw = json_string_value(json_object_get(m, "raw"));
     j->body = raw ? xstrdup(raw) : json_dumps(json_object_get(m, "payload"), JSON_COMPACT);
     if (!j->body)
@@ -430,7 +441,7 @@ static void send_one(struct dispatch *d, struct ep_state *e, struct store_txn *t
     j->missing |= e->gone;   /* deleted after the claim: it has no url any more */
     if (!j->missing && load_message(j, t) != 0)
         j->missing = 1;
-    if (j->missing) {   /* message or endpoint gone: only drop the due entry */
+    if (j->missing || j->expired) {   /* nothing to send: only the outcome's bookkeeping */
         if (writer_submit(d->o.writer, &j->intent))
             job_done(&j->intent, HOOKD_ESTOPPED);
         return;

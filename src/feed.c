@@ -2,7 +2,7 @@
  * feed.c - the outcome ring and its long-poll waiters.
  *
  * Items are fixed-size records in a ring indexed by (seq - 1) % cap, so a
- * push (on the writer thread, once per committed attempt) is a copy under
+ * push (in the writer's done path, once per attempt) is a copy under
  * the lock and never allocates. Waiters are few (one per open long poll)
  * and live in a list; the feed thread sleeps until the earliest deadline
  * or a push, detaches the waiters that are due, and calls them back after

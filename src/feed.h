@@ -2,7 +2,7 @@
  * feed.h - the live feed: a ring of the latest attempt outcomes, numbered,
  * and long-poll waiters woken when newer ones arrive.
  *
- * The dispatcher pushes one item per committed outcome (writer thread);
+ * The dispatcher pushes one item per durable outcome (writer's done path);
  * readers take the items after a sequence number they already saw. A
  * reader that found nothing can register a waiter instead of blocking a
  * thread: the feed's own thread calls it back once something newer than

@@ -26,6 +26,7 @@
 #include "http.h"
 #include "log.h"
 #include "mem.h"
+#include "stats.h"
 #include "store.h"
 
 enum { PH_HEADERS, PH_BODY, PH_SUSPENDED, PH_DONE };
@@ -58,6 +59,7 @@ void http_reply_json(struct http_req *r, int status, json_t *j)
 {
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
+    r->content_type = NULL;
     if (!s)
         s = xstrdup("{}");
     http_reply(r, status, s, strlen(s));
@@ -213,10 +215,13 @@ static enum MHD_Result send_reply(struct http_req *r)
     r->resp = NULL;
     if (!resp)
         return MHD_NO;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            r->content_type ? r->content_type : "application/json");
     if (r->retry_after)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, r->retry_after);
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+    if (r->srv->o.stats)
+        stats_http(r->srv->o.stats, (enum stats_route)r->route_class, r->status);
     MHD_destroy_response(resp);
     r->phase = PH_DONE;
     return ret;

@@ -27,6 +27,7 @@
 
 struct http_server;
 struct http_req;
+struct stats;
 struct store_txn;
 
 /* Runs on the writer thread inside a nested transaction (see writer.h). */
@@ -47,6 +48,7 @@ struct http_req {
     char *resp;               /* heap, owned by the request */
     size_t resp_len;
     const char *retry_after;  /* static string or NULL */
+    const char *content_type; /* static string; NULL: application/json */
 
     /* the write path, set by http_submit() */
     struct intent intent;
@@ -59,9 +61,10 @@ struct http_req {
 
     /* for the dispatcher's use (routing, auth, idempotency) */
     void *route;
+    int route_class;          /* enum stats_route, for counting the answer (0: unknown) */
     int scope;
     http_apply_fn inner;      /* the handler's apply, wrapped by the dispatcher */
-    /* writer thread, once the write committed and the answer is 2xx (counting) */
+    /* from done(), once the write is durable and the answer is 2xx (counting) */
     void (*on_commit)(struct http_req *r);
     uint8_t idem_hash[32];
     int has_idem;
@@ -74,6 +77,7 @@ struct http_opts {
     int64_t max_body;
     int max_headers;
     int max_url;
+    struct stats *stats;      /* every answer is counted here (stats_http); may be NULL */
 };
 
 /*
@@ -88,7 +92,10 @@ void http_quiesce(struct http_server *s);
 /* Close every connection and free the server. */
 void http_stop(struct http_server *s);
 
-/* Answer with a heap body (taken) and content-type application/json. */
+/*
+ * Answer with a heap body (taken) and content-type application/json, or
+ * r->content_type when the handler set it.
+ */
 void http_reply(struct http_req *r, int status, char *body, size_t len);
 /* Answer with json (reference stolen) serialised compactly. */
 void http_reply_json(struct http_req *r, int status, json_t *j);

@@ -145,6 +145,20 @@ void id_new(const char *prefix, char out[ID_MAX])
     id_new_at(prefix, -1, out);
 }
 
+void id_after(const char *id, const char *prev, char out[ID_MAX])
+{
+    size_t len = strlen(id), n = len - ID_B62_LEN;
+    uint8_t raw[ID_RAW_LEN];
+    if (strcmp(id, prev) > 0 || strlen(prev) != len || id_decode(prev + n, raw)) {
+        memcpy(out, id, len + 1);
+        return;
+    }
+    for (int i = ID_RAW_LEN - 1; i >= 0 && ++raw[i] == 0; i--)
+        ;
+    memcpy(out, prev, n);
+    id_encode(raw, out + n);
+}
+
 void id_bound(const char *prefix, int64_t ms, int hi, char out[ID_MAX])
 {
     uint8_t payload[15];

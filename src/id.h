@@ -35,6 +35,13 @@ void id_new_at(const char *prefix, int64_t ms, char out[ID_MAX]);
 void id_new(const char *prefix, char out[ID_MAX]);
 
 /*
+ * id itself when it sorts after prev, else prev plus one (prev: an id of
+ * the same prefix, or "" for none). Ids handed out through this come in
+ * order, so the store can append them; one may then be a few ms later
+ * than the time it was made for.
+ */
+void id_after(const char *id, const char *prev, char out[ID_MAX]);
+/*
  * The smallest (hi == 0) or largest (hi != 0) id of prefix for time ms:
  * payload all 0x00 or all 0xFF. Used as window bounds for before/after;
  * ms is clamped to the range an id can represent (2014 to 2150).

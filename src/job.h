@@ -47,6 +47,8 @@ struct job {
     int64_t connect_timeout_ms, timeout_ms;
     int64_t msg_ts_ms;             /* message timestamp, for latency */
     int missing;                   /* message or endpoint gone: drop the due entry */
+    int expired;                   /* the message's payload expired: end the delivery as
+                                      failed, without an attempt (outcome.c) */
 
     /* what happened (set by the worker) */
     int64_t started_ms;            /* wall clock at the start of the attempt */

@@ -37,24 +37,33 @@ static int expect(struct scan *s, char c)
     return 0;
 }
 
+/* Printable ASCII but '"' and '\\': bytes a string copies as they are. */
+static int plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 /* Escapes that jansson decodes and prints back the same; none in keys. */
 static int scan_string(struct scan *s, int is_key)
 {
     *s->o++ = *s->p++;
-    while (s->p < s->end) {
-        unsigned char c = (unsigned char)*s->p++;
-        *s->o++ = (char)c;
+    for (;;) {
+        const char *run = s->p;
+        while (s->p < s->end && plain((unsigned char)*s->p))
+            s->p++;
+        memcpy(s->o, run, (size_t)(s->p - run));   /* long runs: one copy */
+        s->o += s->p - run;
+        if (s->p == s->end)
+            return -1;
+        char c = *s->o++ = *s->p++;
         if (c == '"')
             return 0;
-        if (c == '\\') {
-            if (is_key || s->p == s->end || !*s->p || !strchr("\"\\bfnrt", *s->p))
-                return -1;
-            *s->o++ = *s->p++;
-        } else if (c < 0x20 || c >= 0x7f) {
+        if (c != '\\')
             return -1;    /* control bytes are errors, UTF-8 needs checking */
-        }
+        if (is_key || s->p == s->end || !*s->p || !strchr("\"\\bfnrt", *s->p))
+            return -1;
+        *s->o++ = *s->p++;
     }
-    return -1;
 }
 
 /* Integers only: jansson reprints reals (%.17g) and turns -0 into 0. */

@@ -35,6 +35,7 @@
 #include "mem.h"
 #include "netpolicy.h"
 #include "notify.h"
+#include "retention.h"
 #include "retry.h"
 #include "stats.h"
 #include "store.h"
@@ -264,6 +265,7 @@ static int serve(int argc, char **argv)
     struct http_server *http = NULL;
     struct api api = { 0 };
     struct engine engine = { 0 };
+    struct retention *retention = NULL;
     sigset_t sigs;
     char *token = NULL;
     int created, rc, status = 1;
@@ -313,6 +315,15 @@ static int serve(int argc, char **argv)
         fprintf(stderr, "hookd: cannot start the writer: %s\n", hookd_strerror(rc));
         goto out_writer;
     }
+    struct retention_opts ro = { .store = store, .writer = writer,
+                                 .interval_ms = cfg.retention_interval_ms,
+                                 .payload_ms = cfg.payload_retention_ms,
+                                 .attempt_ms = cfg.attempt_retention_ms };
+    retention_new(&retention, &ro);
+    if ((rc = retention_start(retention))) {
+        fprintf(stderr, "hookd: cannot start the retention pass: %s\n", hookd_strerror(rc));
+        goto out_writer;
+    }
 
     struct http_opts ho = {
         .listen = cfg.listen,
@@ -321,6 +332,7 @@ static int serve(int argc, char **argv)
         .max_body = cfg.max_body,
         .max_headers = cfg.max_headers,
         .max_url = cfg.max_url,
+        .stats = api.stats,
     };
     char bound[128];
     rc = http_start(&http, &ho, writer, api_dispatch, &api, bound, sizeof(bound));
@@ -345,11 +357,13 @@ static int serve(int argc, char **argv)
     http_quiesce(http);
     status = 0;
 out_writer:
+    retention_stop(retention);   /* its last batch needs the writer */
     engine_stop(&engine, cfg.shutdown_timeout_ms);
     writer_stop(writer);   /* applies what is queued and resumes every request */
     feed_stop(api.feed);   /* answers the long polls still waiting */
     http_stop(http);
     writer_free(writer);
+    retention_free(retention);
     epcache_free(api.fanout);
     engine_free(&engine);
 out_store:

@@ -124,6 +124,36 @@ static int update_delivery(const struct outcome_opts *o, struct job *j, int ok,
     return rc ? rc : store_put(t, DB_DELIVERIES, key, kl, val, sizeof(val), 0);
 }
 
+/*
+ * The message's payload expired before this attempt (retention.c): there
+ * is nothing to send, so a pending or sending delivery ends as failed,
+ * without an attempt record. Any other state stays.
+ */
+static int end_expired(struct job *j, struct store_txn *t, const struct backlog_delta *dl)
+{
+    char key[2 * ID_MAX];
+    size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", j->msg_id, j->ep_id);
+    struct store_delivery d;
+    const void *v;
+    size_t n;
+    int rc = store_get(t, DB_DELIVERIES, key, kl, &v, &n);
+    if (rc == 0 && store_delivery_decode(v, n, &d) == 0
+        && (d.state == DSTATE_PENDING || d.state == DSTATE_SENDING)) {
+        uint8_t val[STORE_DELIVERY_LEN];
+        int before = d.state;
+        d.state = DSTATE_FAIL;
+        d.next_ms = 0;
+        d.updated_ms = clock_now_ms();
+        store_delivery_encode(&d, val);
+        rc = count_failed(j, t, before, d.state);
+        if (!rc)
+            rc = store_put(t, DB_DELIVERIES, key, kl, val, sizeof(val), 0);
+    } else if (rc == HOOKD_ENOTFOUND) {
+        rc = 0;
+    }
+    return rc ? rc : store_health_add(t, j->ep_id, dl->backlog, dl->retrying);
+}
+
 static int disable_endpoint(const struct outcome_opts *o, struct job *j, struct store_txn *t,
                             int64_t now)
 {
@@ -180,6 +210,8 @@ int outcome_apply(const struct outcome_opts *o, struct job *j, struct store_txn 
     if (rc == HOOKD_ENOTFOUND)
         rc = 0;
     j->final_fail = 0;
+    if (!rc && j->expired)
+        return consumed ? end_expired(j, t, &dl) : 0;
     if (rc || j->missing)
         return rc || !consumed ? rc : store_health_add(t, j->ep_id, dl.backlog, dl.retrying);
     int ok = j->status_code >= 200 && j->status_code < 300;

@@ -2,7 +2,7 @@
  * stats.c - counters, per-second rings and latency histograms.
  *
  * The hot side (one call per committed message or attempt, mostly on the
- * writer thread) must cost a few atomic adds, so the ring of per-second
+ * writer's syncer thread) must cost a few atomic adds, so the ring of per-second
  * slots is written without a lock: a slot carries the second it counts,
  * and only the first writer of a new second takes the mutex to clear the
  * slot before publishing the second with a release store. Sixty-four
@@ -33,6 +33,9 @@
 const int64_t stats_hist_le[STATS_HIST_BUCKETS - 1] = { 5, 10, 25, 50, 100, 250, 500, 1000,
                                                         2500, 5000, 10000 };
 
+const char *const stats_route_name[STATS_ROUTES] = { "unknown", "ingest", "management",
+                                                    "operations", "health", "metrics" };
+
 struct sec_slot {
     _Atomic int64_t sec;         /* the second counted here; -1: never used */
     _Atomic uint64_t ingest, ok, fail;
@@ -50,6 +53,7 @@ struct stats {
     _Atomic uint64_t ingested, succeeded, failed, failed_final;
     _Atomic uint64_t by_class[STATS_CLASSES];
     _Atomic uint64_t hist[STATS_HIST_BUCKETS], hist_sum;
+    _Atomic uint64_t http[STATS_ROUTES][STATS_NETWORK];
 
     pthread_mutex_t roll;        /* clears a slot for its new second */
     struct sec_slot ring[RING];
@@ -361,4 +365,19 @@ void stats_get_hist(struct stats *s, struct stats_hist *out)
     }
     out->count = sum;
     out->sum_ms = get(&s->hist_sum);
+}
+
+void stats_http(struct stats *s, enum stats_route route, int status)
+{
+    enum stats_class c = class_of(status);
+    if ((unsigned)route >= STATS_ROUTES)
+        route = STATS_R_UNKNOWN;
+    add(&s->http[route][c == STATS_NETWORK ? STATS_5XX : c], 1);
+}
+
+void stats_get_http(struct stats *s, uint64_t out[STATS_ROUTES][STATS_NETWORK])
+{
+    for (int r = 0; r < STATS_ROUTES; r++)
+        for (int c = 0; c < STATS_NETWORK; c++)
+            out[r][c] = get(&s->http[r][c]);
 }

@@ -87,6 +87,22 @@ struct stats_hist {
 void stats_get_hist(struct stats *s, struct stats_hist *out);
 
 /*
+ * API answers by route class (what the router matched; unknown when it
+ * matched nothing or the request was refused before routing: 413, 414,
+ * 431) and status class. Counted by the listener as each answer is queued.
+ */
+enum stats_route {
+    STATS_R_UNKNOWN, STATS_R_INGEST, STATS_R_MANAGEMENT, STATS_R_OPERATIONS, STATS_R_HEALTH,
+    STATS_R_METRICS, STATS_ROUTES
+};
+/* "unknown", "ingest", ...: the label values of hookd_http_requests_total. */
+extern const char *const stats_route_name[STATS_ROUTES];
+/* One answer with HTTP status code status; codes outside 200..599 count as 5xx. */
+void stats_http(struct stats *s, enum stats_route route, int status);
+/* out[route][class] for classes STATS_2XX..STATS_5XX, since start. */
+void stats_get_http(struct stats *s, uint64_t out[STATS_ROUTES][STATS_NETWORK]);
+
+/*
  * Successes and failures of ep_id's attempts over the last 5 minutes (in
  * 10-second steps). Endpoints without an attempt for 5 minutes are
  * forgotten, so the table is bounded by the endpoints that are active.

@@ -3,10 +3,14 @@
  *
  * The environment is opened with MDB_NOTLS so that read transactions are
  * not tied to LMDB's per-thread reader slots (libmicrohttpd may run a
- * handler on any of its threads), and without MDB_NOSYNC: a commit
- * returns only once the data is on disk, which is what lets the API answer
- * 202 after store_commit(). Nested transactions give each intent of a
- * group commit its own all-or-nothing scope inside the batch.
+ * handler on any of its threads). It is opened without MDB_NOSYNC, so a
+ * commit syncs its data pages before it writes the meta page that points
+ * at them (the order that keeps the file consistent through a crash), but
+ * with MDB_NOMETASYNC: the meta page is only written, and store_sync()
+ * makes it durable. The writer thus starts its next batch while another
+ * thread waits for that second flush, and answers 202 only after it.
+ * Nested transactions give each intent of a group commit its own
+ * all-or-nothing scope inside the batch.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -131,7 +135,7 @@ int store_open(struct store **out, const char *dir, int64_t map_size, int readon
     rc = map_err(mdb_env_set_mapsize(s->env, (size_t)map_size));
     if (rc)
         goto close_env;
-    unsigned flags = MDB_NOTLS | (readonly ? MDB_RDONLY : 0);
+    unsigned flags = MDB_NOTLS | MDB_NOMETASYNC | (readonly ? MDB_RDONLY : 0);
     rc = map_err(mdb_env_open(s->env, dir, flags, 0600));
     if (rc)
         goto close_env;
@@ -193,6 +197,11 @@ static void txn_end(struct store_txn *t, int committed)
     free(t);
 }
 
+int store_sync(struct store *s)
+{
+    return map_err(mdb_env_sync(s->env, 1));
+}
+
 uint64_t store_settings_gen(struct store_txn *t)
 {
     return t->s->settings_gen;
@@ -246,6 +255,17 @@ int store_put(struct store_txn *t, enum store_db db, const void *key, size_t kle
     MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
     settings_touched(t, db);
     return map_err(mdb_put(t->txn, t->s->dbi[db], &k, &v, noclobber ? MDB_NOOVERWRITE : 0));
+}
+
+int store_append(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+                 const void *val, size_t vlen, int noclobber)
+{
+    MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+    settings_touched(t, db);
+    int rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, MDB_APPEND);
+    if (rc != MDB_KEYEXIST)
+        return map_err(rc);
+    return store_put(t, db, key, klen, val, vlen, noclobber);   /* not the last key */
 }
 
 int store_del(struct store_txn *t, enum store_db db, const void *key, size_t klen)

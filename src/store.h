@@ -102,8 +102,15 @@ int store_read(struct store *s, struct store_txn **out);
 int store_write(struct store *s, struct store_txn **out);
 /* Nested write transaction inside parent (one intent of a batch). */
 int store_nested(struct store_txn *parent, struct store_txn **out);
-/* Commit (fsync for a top-level write) and free. HOOKD_EFULL when the map is full. */
+/*
+ * Commit and free; HOOKD_EFULL when the map is full. A top-level write
+ * returns with its data on disk and visible to new readers, but it is
+ * durable (survives a crash) only after the next store_sync() or the next
+ * top-level commit returns: acknowledge nothing before that.
+ */
 int store_commit(struct store_txn *t);
+/* Make every commit so far durable (one flush). Any thread. */
+int store_sync(struct store *s);
 /* Abandon and free; safe on NULL. */
 void store_abort(struct store_txn *t);
 
@@ -120,6 +127,13 @@ int store_get(struct store_txn *t, enum store_db db, const void *key, size_t kle
 /* noclobber: HOOKD_EEXIST when the key is present. */
 int store_put(struct store_txn *t, enum store_db db, const void *key, size_t klen,
               const void *val, size_t vlen, int noclobber);
+/*
+ * store_put for a key that usually sorts after every key of db: it is
+ * appended when it does, which fills pages instead of splitting them in
+ * half (half the pages to write and keep), else put as usual.
+ */
+int store_append(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+                 const void *val, size_t vlen, int noclobber);
 /* HOOKD_ENOTFOUND when absent. */
 int store_del(struct store_txn *t, enum store_db db, const void *key, size_t klen);
 

@@ -216,6 +216,21 @@ static void sync_push(struct writer *w, struct batch *b)
     pthread_cond_signal(&w->sync_wake);
 }
 
+const uint64_t writer_batch_le[WRITER_BATCH_BUCKETS - 1] = { 1, 2, 4, 8, 16, 32, 64, 128,
+                                                              256, 512, 1024, 4096 };
+const uint64_t writer_commit_le_us[WRITER_COMMIT_BUCKETS - 1] = {
+    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000
+};
+
+/* The histogram bucket of v: the first bound >= v, else the last (+Inf). */
+static size_t bucket_of(const uint64_t *le, size_t nbuckets, uint64_t v)
+{
+    size_t i = 0;
+    while (i < nbuckets - 1 && v > le[i])
+        i++;
+    return i;
+}
+
 static void process(struct writer *w, struct intent *head)
 {
     struct batch *b = xcalloc(1, sizeof(*b));
@@ -233,6 +248,9 @@ static void process(struct writer *w, struct intent *head)
     if (b->n > w->stats.max_batch)
         w->stats.max_batch = b->n;
     w->stats.commit_us_total += (uint64_t)took;
+    w->stats.batch_hist[bucket_of(writer_batch_le, WRITER_BATCH_BUCKETS, b->n)]++;
+    w->stats.commit_hist[bucket_of(writer_commit_le_us, WRITER_COMMIT_BUCKETS,
+                                   (uint64_t)took)]++;
     pthread_mutex_unlock(&w->lock);
     sync_push(w, b);
 }
@@ -297,6 +315,7 @@ int writer_start(struct writer *w)
     int rc = pthread_create(&w->syncer, NULL, syncer_main, w);
     if (rc)
         return -rc;
+    w->started = 1;
     rc = pthread_create(&w->thread, NULL, writer_main, w);
     if (rc) {
         writer_stop(w);

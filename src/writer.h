@@ -4,13 +4,17 @@
  * Other threads hand it intents. The writer swaps the whole pending queue
  * out under one lock, applies every intent in one write transaction (each
  * in its own nested transaction, so a failed intent leaves no trace),
- * commits once (one fsync for the whole batch: group commit), then calls
- * each intent's done() with the outcome. Nothing is acknowledged that was
- * not written: when the commit fails, every intent of the batch that had
- * applied cleanly gets the commit's error instead.
+ * commits once (one fsync for the whole batch: group commit), and hands
+ * the batch to its syncer thread, which makes the commit durable
+ * (store_sync) and then calls each intent's done() with the outcome, in
+ * batch order. Nothing is acknowledged that is not durable: when the
+ * commit or the sync fails, every intent of the batch that had applied
+ * cleanly gets that error instead.
  *
  * Queue ownership: any thread pushes (writer_submit); only the writer
- * thread pops. apply() and done() run on the writer thread.
+ * thread pops. apply() runs on the writer thread; done() and the commit
+ * hook run on the syncer thread, possibly while the writer applies the
+ * next batch, so they must not share unlocked state with apply().
  */
 #ifndef HOOKD_WRITER_H
 #define HOOKD_WRITER_H
@@ -29,24 +33,38 @@ struct intent {
      */
     int (*apply)(struct intent *in, struct store_txn *txn);
     /*
-     * Called once per intent after the batch: status is apply()'s result,
-     * or the commit's error when the commit failed. May free the intent.
+     * Called once per intent once its batch is durable (syncer thread):
+     * status is apply()'s result, or the commit's or sync's error when
+     * those failed. May free the intent.
      */
     void (*done)(struct intent *in, int status);
     struct intent *next;     /* writer's queue link */
 };
 
+/* Histogram bounds (inclusive); the last bucket of each is +Inf. */
+#define WRITER_BATCH_BUCKETS 13
+#define WRITER_COMMIT_BUCKETS 14
+extern const uint64_t writer_batch_le[WRITER_BATCH_BUCKETS - 1];     /* intents */
+extern const uint64_t writer_commit_le_us[WRITER_COMMIT_BUCKETS - 1]; /* microseconds */
+
+/*
+ * Since start. A batch's commit time runs from opening its transaction to
+ * the commit returning: apply and the data flush, not the syncer's flush.
+ */
 struct writer_stats {
     uint64_t batches;
     uint64_t intents;
     uint64_t max_batch;
     uint64_t commit_us_total;
+    uint64_t batch_hist[WRITER_BATCH_BUCKETS];    /* batches per size bucket (not cumulative) */
+    uint64_t commit_hist[WRITER_COMMIT_BUCKETS];  /* batches per commit time bucket */
 };
 
 /*
- * Commit hook: after each batch that committed, fn(ctx, keys, n) runs on
- * the writer thread with the endpoint keys (app_id|ep_id) that intents of
- * the batch touched (writer_touch). Set before writer_start().
+ * Commit hook: once each batch that committed is durable, fn(ctx, keys,
+ * n) runs on the syncer thread, before the batch's done() calls, with the
+ * endpoint keys (app_id|ep_id) that intents of the batch touched
+ * (writer_touch). Set before writer_start().
  */
 typedef void (*writer_commit_fn)(void *ctx, char *const *keys, size_t n);
 void writer_on_commit(struct writer *w, writer_commit_fn fn, void *ctx);

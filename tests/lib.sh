@@ -19,8 +19,15 @@ _fail=0
 _planned=""
 HOOKD_PIDS=""
 
+# Servers get SIGTERM and up to 5 s in all to stop cleanly, so that a
+# sanitizer build checks every one for leaks at exit; then SIGKILL.
 _cleanup() {
-    for p in $HOOKD_PIDS; do kill -9 "$p" 2>/dev/null; done
+    for p in $HOOKD_PIDS; do kill -TERM "$p" 2>/dev/null; done
+    _i=0
+    for p in $HOOKD_PIDS; do
+        while kill -0 "$p" 2>/dev/null && [ $_i -lt 100 ]; do _i=$((_i + 1)); sleep 0.05; done
+        kill -9 "$p" 2>/dev/null
+    done
     rm -rf "$T"
 }
 trap _cleanup EXIT

@@ -158,8 +158,24 @@ static void test_invalid(void)
     ok(id_is("", "2YBXZIko2xmy0s5Rm9N5U7PhHgu"), "id_is with empty prefix");
 }
 
+static void test_after(void)
+{
+    char a[ID_MAX], b[ID_MAX], out[ID_MAX];
+    id_new_at("msg_", T, a);
+    id_new_at("msg_", T + 1000, b);
+    id_after(b, a, out);
+    is_str(out, b, "a later id is kept");
+    id_after(a, b, out);
+    ok(strcmp(out, b) > 0 && strlen(out) == strlen(b), "an earlier id becomes the previous plus one");
+    id_after(a, "", out);
+    is_str(out, a, "no previous id: the id itself");
+    id_after("msg_000000000000000000000000009", "msg_00000000000000000000000000z", out);
+    is_str(out, "msg_000000000000000000000000010", "plus one carries");
+}
+
 int main(void)
 {
+    test_after();
     test_vectors();
     test_round_trip();
     test_time();

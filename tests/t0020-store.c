@@ -75,6 +75,46 @@ static void test_nested(struct store *s)
     store_abort(t);
 }
 
+/* Appends fill pages; a key that is not the last falls back to a put. */
+static void test_append(struct store *s)
+{
+    struct store_txn *t;
+    const void *v;
+    size_t n;
+    store_write(s, &t);
+    is_int(store_append(t, DB_MESSAGES, "k2", 2, "b", 1, 1), 0, "append the last key");
+    is_int(store_append(t, DB_MESSAGES, "k1", 2, "a", 1, 1), 0, "append an earlier key");
+    is_int(store_append(t, DB_MESSAGES, "k2", 2, "c", 1, 1), HOOKD_EEXIST,
+           "append keeps noclobber");
+    ok(store_get(t, DB_MESSAGES, "k1", 2, &v, &n) == 0 && n == 1 && *(const char *)v == 'a',
+       "the earlier key was stored");
+    is_int(store_commit(t), 0, "appends commit");
+    is_int(store_sync(s), 0, "sync after commit");
+}
+
+/* The settings generation moves with apps/endpoints writes and their rollback. */
+static void test_settings_gen(struct store *s)
+{
+    struct store_txn *t, *n1;
+    store_write(s, &t);
+    uint64_t g0 = store_settings_gen(t);
+    put_s(t, "x", "1");   /* an app */
+    uint64_t g1 = store_settings_gen(t);
+    ok(g1 != g0, "an apps write moves the generation");
+    store_put(t, DB_MESSAGES, "m", 1, "1", 1, 0);
+    ok(store_settings_gen(t) == g1, "a messages write does not");
+    store_nested(t, &n1);
+    store_put(n1, DB_ENDPOINTS, "e", 1, "{}", 2, 0);
+    uint64_t g2 = store_settings_gen(t);
+    store_abort(n1);
+    ok(store_settings_gen(t) != g2, "rolling back an endpoints write moves it again");
+    uint64_t g3 = store_settings_gen(t);
+    store_abort(t);   /* the batch held the apps write */
+    store_write(s, &t);
+    ok(store_settings_gen(t) != g3, "aborting a batch that wrote apps moves it");
+    store_abort(t);
+}
+
 static void test_delivery_codec(void)
 {
     struct store_delivery d = { .state = DSTATE_SENDING, .attempts = 3, .last_code = 503,
@@ -164,6 +204,8 @@ int main(void)
     test_basic(s);
     test_nested(s);
     test_counts(s);
+    test_append(s);
+    test_settings_gen(s);
     struct store_info info;
     ok(store_info(s, &info) == 0 && info.map_bytes == 16 << 20 && info.used_bytes > 0,
        "store info reports map and use");

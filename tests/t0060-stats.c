@@ -3,7 +3,7 @@
  * per-second rates over 1/10/60 s windows (complete seconds only, the ring
  * forgetting what is older than its 64 s), latency percentiles within a
  * bucket's error, the cumulative histogram, per-endpoint 5-minute counts,
- * and counting from several threads at once.
+ * counting from several threads at once, and HTTP answers by route class.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -200,6 +200,29 @@ static void test_threads(void)
     stats_free(s);
 }
 
+static void test_http(void)
+{
+    struct stats *s;
+    uint64_t n[STATS_ROUTES][STATS_NETWORK];
+
+    stats_new(&s);
+    stats_http(s, STATS_R_INGEST, 202);
+    stats_http(s, STATS_R_INGEST, 401);
+    stats_http(s, STATS_R_METRICS, 200);
+    stats_http(s, STATS_R_UNKNOWN, 404);
+    stats_http(s, STATS_R_MANAGEMENT, 507);
+    stats_http(s, STATS_R_HEALTH, 0);                 /* out of range: 5xx */
+    stats_http(s, (enum stats_route)99, 200);         /* unknown class: unknown */
+    stats_get_http(s, n);
+    ok(n[STATS_R_INGEST][STATS_2XX] == 1 && n[STATS_R_INGEST][STATS_4XX] == 1
+       && n[STATS_R_METRICS][STATS_2XX] == 1 && n[STATS_R_UNKNOWN][STATS_4XX] == 1
+       && n[STATS_R_MANAGEMENT][STATS_5XX] == 1 && n[STATS_R_HEALTH][STATS_5XX] == 1
+       && n[STATS_R_UNKNOWN][STATS_2XX] == 1,
+       "http answers by route class and status class");
+    is_str(stats_route_name[STATS_R_OPERATIONS], "operations", "route class label");
+    stats_free(s);
+}
+
 int main(void)
 {
     test_counters();
@@ -208,5 +231,6 @@ int main(void)
     test_hist();
     test_endpoints();
     test_threads();
+    test_http();
     return done_testing();
 }

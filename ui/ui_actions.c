@@ -207,10 +207,21 @@ static void keep_cursor(struct ui_cursor *c, size_t n, long found)
         c->cur = 0;
 }
 
+void ui_app_remember(struct ui_app *a)
+{
+    a->keep_ep[0] = a->keep_msg[0] = a->keep_dep[0] = '\0';
+    if (a->ep_cur.cur < (int)a->nep_vis && a->ep_vis[a->ep_cur.cur] < a->m.neps)
+        snprintf(a->keep_ep, sizeof(a->keep_ep), "%s", a->m.eps[a->ep_vis[a->ep_cur.cur]].id);
+    if (a->failed_cur.cur < (int)a->nfailed_vis
+        && a->failed_vis[a->failed_cur.cur] < a->m.nfailed) {
+        const struct ui_delivery *d = &a->m.failed[a->failed_vis[a->failed_cur.cur]];
+        snprintf(a->keep_msg, sizeof(a->keep_msg), "%s", d->msg_id);
+        snprintf(a->keep_dep, sizeof(a->keep_dep), "%s", d->ep_id);
+    }
+}
+
 static void refilter_eps(struct ui_app *a)
 {
-    char *cur = a->nep_vis && a->ep_cur.cur < (int)a->nep_vis
-                ? xstrdup(a->m.eps[a->ep_vis[a->ep_cur.cur]].id) : NULL;
     free(a->ep_vis);
     a->ep_vis = xcalloc(a->m.neps, sizeof(size_t));
     a->nep_vis = 0;
@@ -219,21 +230,14 @@ static void refilter_eps(struct ui_app *a)
             a->ep_vis[a->nep_vis++] = i;
     qsort_r(a->ep_vis, a->nep_vis, sizeof(size_t), ep_cmp, a);
     long found = -1;
-    for (size_t i = 0; cur && i < a->nep_vis && found < 0; i++)
-        if (!strcmp(a->m.eps[a->ep_vis[i]].id, cur))
+    for (size_t i = 0; a->keep_ep[0] && i < a->nep_vis && found < 0; i++)
+        if (!strcmp(a->m.eps[a->ep_vis[i]].id, a->keep_ep))
             found = (long)i;
     keep_cursor(&a->ep_cur, a->nep_vis, found);
-    free(cur);
 }
 
 static void refilter_failed(struct ui_app *a)
 {
-    char *msg = NULL, *ep = NULL;
-    if (a->nfailed_vis && a->failed_cur.cur < (int)a->nfailed_vis) {
-        const struct ui_delivery *d = &a->m.failed[a->failed_vis[a->failed_cur.cur]];
-        msg = xstrdup(d->msg_id);
-        ep = xstrdup(d->ep_id);
-    }
     free(a->failed_vis);
     a->failed_vis = xcalloc(a->m.nfailed, sizeof(size_t));
     a->nfailed_vis = 0;
@@ -242,13 +246,11 @@ static void refilter_failed(struct ui_app *a)
         const struct ui_delivery *d = &a->m.failed[i];
         if (!ui_filter_delivery(&a->failed_filter, &a->m, d))
             continue;
-        if (msg && !strcmp(d->msg_id, msg) && !strcmp(d->ep_id, ep))
+        if (!strcmp(d->msg_id, a->keep_msg) && !strcmp(d->ep_id, a->keep_dep))
             found = (long)a->nfailed_vis;
         a->failed_vis[a->nfailed_vis++] = i;
     }
     keep_cursor(&a->failed_cur, a->nfailed_vis, found);
-    free(msg);
-    free(ep);
 }
 
 static void refilter_feed(struct ui_app *a)
@@ -347,6 +349,13 @@ static json_t *filter_json(const struct ui_app *a)
     return o;
 }
 
+int ui_app_filter_on_server(const struct ui_app *a)
+{
+    const struct ui_filter *f = &a->failed_filter;
+    return !f->text[0] && (!f->ep[0] || ui_model_endpoint(&a->m, f->ep))
+           && !strpbrk(f->type, "*?[") && !strpbrk(f->app, "*?[");
+}
+
 int ui_app_replay_filtered(struct ui_app *a)
 {
     json_t *list = json_array();
@@ -355,7 +364,8 @@ int ui_app_replay_filtered(struct ui_app *a)
         if (d->track != UI_T_OK)
             add_delivery(list, d);
     }
-    json_t *body = a->m.failed_done ? json_pack("{s:o}", "deliveries", list)
+    int by_filter = !a->m.failed_done && ui_app_filter_on_server(a);
+    json_t *body = !by_filter ? json_pack("{s:o}", "deliveries", list)
                                     : (json_decref(list), json_pack("{s:o}", "filter",
                                                                     filter_json(a)));
     submit_json(a, UI_RQ_REPLAY, "POST", "/hookd/v1/deliveries/replay", body);
@@ -429,6 +439,7 @@ int ui_app_apply_filter(struct ui_app *a)
         return UI_DRAW;
     }
     a->modal = UI_MODAL_NONE;
+    ui_app_remember(a);
     if (a->prompt_screen == UI_SCR_ENDPOINTS) {
         a->ep_filter = f;
         snprintf(a->ep_filter_text, sizeof(a->ep_filter_text), "%s", a->prompt);
@@ -441,6 +452,7 @@ int ui_app_apply_filter(struct ui_app *a)
         a->failed_filter = f;
         snprintf(a->failed_filter_text, sizeof(a->failed_filter_text), "%s", a->prompt);
         ui_model_failed_clear(&a->m);
+        a->nfailed_vis = 0;
         a->m.failed_res.state = UI_RES_NONE;
         a->failed_cur.cur = a->failed_cur.top = 0;
     }

@@ -69,7 +69,7 @@ static int due(const struct ui_app *a, enum ui_rq rq, int64_t now, int64_t perio
     return !a->asked[rq] || now - a->asked[rq] >= period;
 }
 
-static void failed_path(const struct ui_app *a, struct buf *b, int64_t now)
+static void failed_path(const struct ui_app *a, struct buf *b)
 {
     const struct ui_filter *f = &a->failed_filter;
     buf_adds(b, "/hookd/v1/deliveries?limit=250");
@@ -99,7 +99,6 @@ static void failed_path(const struct ui_app *a, struct buf *b, int64_t now)
         buf_adds(b, "&after=");
         ui_url_escape(b, ts);
     }
-    (void)now;
 }
 
 static void detail_paths(const struct ui_app *a, enum ui_rq rq, struct buf *b)
@@ -150,7 +149,7 @@ void ui_app_fetch(struct ui_app *a, int flags, int64_t now)
     int on_failed = a->screen == UI_SCR_FAILED;
     if ((flags & UI_FETCH_FAILED) || (on_failed && due(a, UI_RQ_FAILED, now, 2000))) {
         struct buf b = BUF_INIT;
-        failed_path(a, &b, now);
+        failed_path(a, &b);
         ask(a, UI_RQ_FAILED, "GET", b.data, NULL, now);
         buf_release(&b);
     }
@@ -241,8 +240,8 @@ static void on_action(struct ui_app *a, struct ui_resp *r, enum ui_rq rq, int64_
     if (good && rq == UI_RQ_REPLAY) {
         json_t *o = json_loads(r->body, 0, NULL);
         const char *detail = json_string_value(json_object_get(o, "detail"));
-        ui_app_note(a, 0, "replay queued for %lld deliveries%s%s",
-                    (long long)json_integer_value(json_object_get(o, "queued")),
+        long long n = json_integer_value(json_object_get(o, "queued"));
+        ui_app_note(a, 0, "replay queued for %lld deliver%s%s%s", n, n == 1 ? "y" : "ies",
                     detail ? "; " : "", detail ? detail : "");
         json_decref(o);
         a->asked[UI_RQ_FAILED] = a->asked[UI_RQ_ATT] = 0;
@@ -262,6 +261,7 @@ static void on_action(struct ui_app *a, struct ui_resp *r, enum ui_rq rq, int64_
 
 int ui_app_on_resp(struct ui_app *a, struct ui_resp *r, int64_t now)
 {
+    ui_app_remember(a);
     if (r->tag == UI_TAG_FEED) {
         on_feed(a, r, now);
         ui_app_refilter(a);

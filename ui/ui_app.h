@@ -68,6 +68,7 @@ struct ui_app {
     struct ui_filter ep_filter, failed_filter, feed_filter;
     size_t *ep_vis, *failed_vis, *feed_vis;   /* model indices in display order */
     size_t nep_vis, nfailed_vis, nfeed_vis;
+    char keep_ep[64], keep_msg[64], keep_dep[64];   /* rows under the cursors, by id */
     int feed_paused;
     int64_t feed_paused_seq;             /* newest item shown while paused */
     int detail_att;                      /* selected attempt */
@@ -76,6 +77,7 @@ struct ui_app {
     enum ui_confirm confirm;
     char confirm_text[512];
     char confirm_ep[128];                /* UI_CF_DISABLE: which endpoint */
+    int confirm_automark;                /* r marked the cursor row: unmark on "no" */
     char prompt[256];
     size_t prompt_len;
     int prompt_screen;                   /* whose filter the prompt edits */
@@ -101,7 +103,10 @@ void ui_app_release(struct ui_app *a);
 void ui_app_fetch(struct ui_app *a, int flags, int64_t now_ms);
 /* Apply one response; returns UI_DRAW when the screen changed. */
 int ui_app_on_resp(struct ui_app *a, struct ui_resp *r, int64_t now_ms);
-/* Recompute the visible rows after data or filters changed. */
+/* Note which rows the cursors are on (by id) before the model changes. */
+void ui_app_remember(struct ui_app *a);
+/* Recompute the visible rows after data or filters changed, keeping the
+ * cursors on the rows ui_app_remember() noted. */
 void ui_app_refilter(struct ui_app *a);
 
 /* Parse filter text; 0, or -1 with a reason in err. */
@@ -129,6 +134,9 @@ int ui_app_apply_filter(struct ui_app *a);
 
 /* Rows a list on the current screen may show (for paging). */
 int ui_app_list_rows(const struct ui_app *a);
+/* Can the server apply the whole failed-list filter (no globs, URL parts
+ * or free text)? Then R replays by filter beyond the rows loaded. */
+int ui_app_filter_on_server(const struct ui_app *a);
 /* Failed deliveries that count for R (visible and not yet succeeded). */
 size_t ui_app_count_filtered(const struct ui_app *a);
 size_t ui_app_count_marked(const struct ui_app *a);

@@ -116,11 +116,15 @@ static void add_attempts(struct ui_doc *d, const struct ui_app *a, int width)
         buf_reset(&b);
         buf_addf(&b, "Response of attempt #%zu  %s", dt->natt - (size_t)a->detail_att, t->url);
         add(d, UI_DOC_RULE, UI_S_SECTION, b.data);
-        size_t max = a->detail_full ? n : RESPONSE_HEAD;
-        add_lines(d, lines, max, width);
-        if (n > max) {
+        size_t before = d->n;
+        add_lines(d, lines, n, width);
+        size_t shown = d->n - before;
+        if (!a->detail_full && shown > RESPONSE_HEAD) {   /* counted on screen, wrapped */
+            while (d->n > before + RESPONSE_HEAD)
+                free(d->v[--d->n].text);
             buf_reset(&b);
-            buf_addf(&b, "  ... %zu more lines (Enter shows the whole response)", n - max);
+            buf_addf(&b, "  ... %zu more lines (Enter shows the whole response)",
+                     shown - RESPONSE_HEAD);
             add(d, UI_DOC_TEXT, UI_S_DIM, b.data);
         }
         ui_lines_free(lines);

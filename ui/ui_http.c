@@ -340,7 +340,7 @@ long ui_http_submit(struct ui_http *h, int tag, const char *method, const char *
     q->path = xstrdup(path);
     q->body = body ? xstrdup(body) : NULL;
     pthread_mutex_lock(&h->mu);
-    q->id = ++h->next_id;
+    long id = q->id = ++h->next_id;   /* q belongs to the fetch thread once queued */
     if (h->rq_tail)
         h->rq_tail->next = q;
     else
@@ -348,7 +348,7 @@ long ui_http_submit(struct ui_http *h, int tag, const char *method, const char *
     h->rq_tail = q;
     pthread_cond_broadcast(&h->cond);
     pthread_mutex_unlock(&h->mu);
-    return q->id;
+    return id;
 }
 
 void ui_http_free(struct ui_http *h)

@@ -165,6 +165,12 @@ static int act_filter(struct ui_app *a)
 
 /* --- endpoints --- */
 
+static const char *short_url(const char *url)
+{
+    const char *s = strstr(url, "://");
+    return s ? s + 3 : url;
+}
+
 static const struct ui_endpoint *cur_ep(const struct ui_app *a)
 {
     if (!a->nep_vis || a->ep_cur.cur >= (int)a->nep_vis)
@@ -188,13 +194,15 @@ static int act_enable(struct ui_app *a)
     a->confirm = UI_CF_DISABLE;
     snprintf(a->confirm_ep, sizeof(a->confirm_ep), "%s", e->id);
     snprintf(a->confirm_text, sizeof(a->confirm_text),
-             "Disable %s? Its deliveries are held until it is enabled again.", e->url);
+             "Disable %s? Its deliveries are held until it is enabled again.",
+             short_url(e->url));
     a->modal = UI_MODAL_CONFIRM;
     return UI_DRAW;
 }
 
 static int act_sort(struct ui_app *a)
 {
+    ui_app_remember(a);
     a->ep_sort = (a->ep_sort + 1) % UI_SORT_N;
     ui_app_refilter(a);
     return UI_DRAW;
@@ -213,42 +221,58 @@ static int act_ep_deliveries(struct ui_app *a)
 
 /* --- the table --- */
 
+#define S(x) UI_ON(UI_SCR_##x)
+
 static const struct ui_binding table[] = {
-    { UI_ON(UI_SCR_FAILED), ' ', 0, ui_act_mark, "space", "Mark", 1 },
-    { UI_ON(UI_SCR_FAILED), 'a', 0, ui_act_mark_all, "a", "Mark all", 1 },
-    { UI_ON(UI_SCR_FAILED), 'r', 0, ui_act_replay, "r", "Replay marked", 1 },
-    { UI_ON(UI_SCR_FAILED), 'R', 0, ui_act_replay_all, "R", "Replay all filtered", 1 },
-    { UI_ON(UI_SCR_ENDPOINTS), 'p', 0, act_pause, "p", "Pause/resume", 1 },
-    { UI_ON(UI_SCR_ENDPOINTS), 'e', 0, act_enable, "e", "Enable/disable", 1 },
-    { UI_ON(UI_SCR_ENDPOINTS), 's', 0, act_sort, "s", "Sort", 1 },
-    { UI_ON(UI_SCR_FEED), ' ', 0, ui_act_feed_pause, "space", "Pause", 1 },
-    { UI_ON(UI_SCR_DETAIL), 'r', 0, ui_act_detail_replay, "r", "Replay", 1 },
-    { UI_ON(UI_SCR_DETAIL), UI_KEY_ENTER, 0, ui_act_full, "Enter", "Full response", 1 },
-    { UI_ON(UI_SCR_DETAIL), UI_KEY_ESC, UI_KEY_BACKSPACE, act_back, "Esc", "Back", 1 },
-    { UI_ON(UI_SCR_DETAIL), UI_KEY_LEFT, 'h', act_back, "Left/h", "Back", 0 },
-    { UI_ON(UI_SCR_ENDPOINTS) | UI_ON(UI_SCR_FAILED) | UI_ON(UI_SCR_FEED), '/', 0, act_filter,
-      "/", "Filter", 1 },
-    { UI_ON(UI_SCR_FAILED), 'c', 0, ui_act_clear_filter, "c", "Clear filter", 0 },
-    { UI_ON(UI_SCR_FEED), 'c', 0, ui_act_feed_clear, "c", "Clear", 1 },
-    { UI_ON(UI_SCR_ENDPOINTS), UI_KEY_ENTER, 0, act_ep_deliveries, "Enter", "Deliveries", 1 },
-    { UI_ON(UI_SCR_FAILED) | UI_ON(UI_SCR_FEED), UI_KEY_ENTER, 0, ui_act_open, "Enter",
-      "Detail", 1 },
-    { UI_ON_LISTS, UI_KEY_UP, 'k', act_up, "Up/k", "Previous row", 0 },
-    { UI_ON_LISTS, UI_KEY_DOWN, 'j', act_down, "Down/j", "Next row", 0 },
-    { UI_ON_LISTS, UI_KEY_PGUP, UI_CTRL('b'), act_pgup, "PgUp", "Page up", 0 },
-    { UI_ON_LISTS, UI_KEY_PGDN, UI_CTRL('f'), act_pgdn, "PgDn", "Page down", 0 },
-    { UI_ON_LISTS, UI_KEY_HOME, 'g', act_home, "Home/g", "First row", 0 },
-    { UI_ON_LISTS, UI_KEY_END, 'G', act_end, "End/G", "Last row", 0 },
-    { UI_ON_ALL, '1', 0, act_s1, "1", "Overview", 0 },
-    { UI_ON_ALL, '2', 0, act_s2, "2", "Endpoints", 0 },
-    { UI_ON_ALL, '3', 0, act_s3, "3", "Failed deliveries", 0 },
-    { UI_ON_ALL, '4', 0, act_s4, "4", "Live feed", 0 },
-    { UI_ON_ALL, UI_KEY_TAB, 0, act_next, "Tab", "Next screen", 0 },
-    { UI_ON_ALL, UI_KEY_BTAB, 0, act_prev, "S-Tab", "Previous screen", 0 },
-    { UI_ON_ALL, UI_CTRL('l'), 0, act_redraw, "C-l", "Redraw", 0 },
-    { UI_ON_ALL, '?', UI_KEY_F1, act_help, "?", "Help", 0 },
-    { UI_ON_ALL, 'q', 0, act_quit, "q", "Quit", 0 },
+    { S(FAILED), ' ', 0, ui_act_mark, "space", "Mark", 1, "mark or unmark the row" },
+    { S(FAILED), 'a', 0, ui_act_mark_all, "a", "Mark all", 1, "mark all rows shown (again: none)" },
+    { S(FAILED), 'r', 0, ui_act_replay, "r", "Replay", 1,
+      "replay the marked rows (none marked: this row)" },
+    { S(FAILED), 'R', 0, ui_act_replay_all, "R", "Replay all", 1,
+      "replay every delivery the filter shows" },
+    { S(ENDPOINTS), 'p', 0, act_pause, "p", "Pause/resume", 1,
+      "pause (hold deliveries) or resume the endpoint" },
+    { S(ENDPOINTS), 'e', 0, act_enable, "e", "Enable/disable", 1,
+      "enable, or disable after a confirmation" },
+    { S(ENDPOINTS), 's', 0, act_sort, "s", "Sort", 1,
+      "sort by health, backlog, app, url, last attempt" },
+    { S(FEED), ' ', 0, ui_act_feed_pause, "space", "Pause", 1, "pause or follow the feed" },
+    { S(DETAIL), 'r', 0, ui_act_detail_replay, "r", "Replay", 1, "replay this delivery" },
+    { S(DETAIL), UI_KEY_ENTER, 0, ui_act_full, "Enter", "Full response", 1,
+      "show the whole response, or its head" },
+    { S(DETAIL), UI_KEY_ESC, UI_KEY_BACKSPACE, act_back, "Esc", "Back", 1,
+      "back to the list (also Backspace)" },
+    { S(DETAIL), UI_KEY_LEFT, 'h', act_back, "Left/h", "Back", 0, "back to the list" },
+    { S(ENDPOINTS) | S(FAILED) | S(FEED), '/', 0, act_filter, "/", "Filter", 1,
+      "filter the list (see below)" },
+    { S(FAILED), 'c', 0, ui_act_clear_filter, "c", "Clear filter", 0,
+      "clear the filter and the replay states" },
+    { S(FEED), 'c', 0, ui_act_feed_clear, "c", "Clear", 1, "clear the feed" },
+    { S(ENDPOINTS), UI_KEY_ENTER, 0, act_ep_deliveries, "Enter", "Deliveries", 1,
+      "this endpoint's deliveries" },
+    { S(FAILED) | S(FEED), UI_KEY_ENTER, 0, ui_act_open, "Enter", "Detail", 1,
+      "payload, headers and attempts of the delivery" },
+    { UI_ON_LISTS, UI_KEY_UP, 'k', act_up, "Up/k", "Up", 0, "previous row (detail: attempt)" },
+    { UI_ON_LISTS, UI_KEY_DOWN, 'j', act_down, "Down/j", "Down", 0,
+      "next row (detail: attempt)" },
+    { UI_ON_LISTS, UI_KEY_PGUP, UI_CTRL('b'), act_pgup, "PgUp", "Page up", 0,
+      "a page up (also C-b)" },
+    { UI_ON_LISTS, UI_KEY_PGDN, UI_CTRL('f'), act_pgdn, "PgDn", "Page down", 0,
+      "a page down (also C-f)" },
+    { UI_ON_LISTS, UI_KEY_HOME, 'g', act_home, "Home/g", "First", 0, "first row" },
+    { UI_ON_LISTS, UI_KEY_END, 'G', act_end, "End/G", "Last", 0, "last row" },
+    { UI_ON_ALL, '1', 0, act_s1, "1", "Overview", 0, "overview" },
+    { UI_ON_ALL, '2', 0, act_s2, "2", "Endpoints", 0, "endpoints" },
+    { UI_ON_ALL, '3', 0, act_s3, "3", "Failed", 0, "failed deliveries" },
+    { UI_ON_ALL, '4', 0, act_s4, "4", "Feed", 0, "live feed" },
+    { UI_ON_ALL, UI_KEY_TAB, 0, act_next, "Tab", "Next", 0, "next screen" },
+    { UI_ON_ALL, UI_KEY_BTAB, 0, act_prev, "S-Tab", "Previous", 0, "previous screen" },
+    { UI_ON_ALL, UI_CTRL('l'), 0, act_redraw, "C-l", "Redraw", 0, "redraw the screen" },
+    { UI_ON_ALL, '?', UI_KEY_F1, act_help, "?", "Help", 0, "this help (also F1)" },
+    { UI_ON_ALL, 'q', 0, act_quit, "q", "Quit", 0, "quit" },
 };
+
+#undef S
 
 const struct ui_binding *ui_keys_table(size_t *n)
 {

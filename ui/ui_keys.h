@@ -20,8 +20,9 @@ struct ui_binding {
     int key, key2;             /* the key and an alternative (0: none) */
     int (*fn)(struct ui_app *a);
     const char *name;          /* the key as shown: "space", "PgDn" */
-    const char *label;         /* what it does, in a word or three */
-    int footer;                /* shown in the footer (order of importance) */
+    const char *label;         /* what it does, in a word or two (footer) */
+    int footer;                /* shown in the footer */
+    const char *help;          /* the longer line of the help screen */
 };
 
 /* The table, in help order; *n gets its length. */

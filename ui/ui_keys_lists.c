@@ -79,7 +79,8 @@ static int ask(struct ui_app *a, enum ui_confirm kind, size_t n, const char *wha
 int ui_act_replay(struct ui_app *a)
 {
     size_t n = ui_app_count_marked(a);
-    if (n == 0) {
+    int automark = n == 0;
+    if (automark) {
         struct ui_delivery *d = cur_row(a);
         if (!d) {
             ui_app_note(a, 1, "nothing to replay");
@@ -88,7 +89,9 @@ int ui_act_replay(struct ui_app *a)
         d->marked = 1;   /* no marks: r means the row under the cursor */
         n = 1;
     }
-    return ask(a, UI_CF_REPLAY_MARKED, n, "marked", common_dest(a, 1));
+    int rc = ask(a, UI_CF_REPLAY_MARKED, n, "marked", common_dest(a, 1));
+    a->confirm_automark = automark;
+    return rc;
 }
 
 int ui_act_replay_all(struct ui_app *a)
@@ -98,7 +101,7 @@ int ui_act_replay_all(struct ui_app *a)
         ui_app_note(a, 1, "nothing to replay");
         return UI_DRAW;
     }
-    if (!a->m.failed_done) {
+    if (!a->m.failed_done && ui_app_filter_on_server(a)) {
         a->confirm = UI_CF_REPLAY_FILTER;
         snprintf(a->confirm_text, sizeof(a->confirm_text),
                  "Replay ALL deliveries matching the filter (more than the %zu shown)?", n);
@@ -130,6 +133,7 @@ int ui_act_open(struct ui_app *a)
 
 int ui_act_feed_pause(struct ui_app *a)
 {
+    ui_app_remember(a);
     a->feed_paused = !a->feed_paused;
     a->feed_paused_seq = a->m.nfeed ? ui_model_feed_at(&a->m, a->m.nfeed - 1)->seq : 0;
     ui_app_refilter(a);
@@ -138,6 +142,7 @@ int ui_act_feed_pause(struct ui_app *a)
 
 int ui_act_feed_clear(struct ui_app *a)
 {
+    ui_app_remember(a);
     ui_model_feed_clear(&a->m);
     a->feed_cur.cur = a->feed_cur.top = 0;
     ui_app_refilter(a);
@@ -163,12 +168,16 @@ int ui_keys_confirm(struct ui_app *a, int key)
 {
     if (key == 'n' || key == 'N' || key == UI_KEY_ESC || key == 'q') {
         a->modal = UI_MODAL_NONE;
+        for (size_t i = 0; a->confirm_automark && i < a->m.nfailed; i++)
+            a->m.failed[i].marked = 0;
+        a->confirm_automark = 0;
         ui_app_note(a, 0, "nothing was replayed or changed");
         return UI_DRAW;
     }
     if (key != 'y' && key != 'Y' && key != UI_KEY_ENTER)
         return 0;
     a->modal = UI_MODAL_NONE;
+    a->confirm_automark = 0;
     switch (a->confirm) {
     case UI_CF_REPLAY_MARKED: return ui_app_replay_marked(a);
     case UI_CF_REPLAY_FILTER: return ui_app_replay_filtered(a);

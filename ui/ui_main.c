@@ -80,12 +80,17 @@ static int find_target(struct target *t, int argc, char **argv)
     const char *dir = getenv("HOOKD_DATA");
     int c;
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc + 1, argv - 1, "h", opts, NULL)) != -1) {
         if (c == 'u') url = optarg;
         else if (c == 't') token = optarg;
         else if (c == 'd') dir = optarg;
         else if (c == 'h') return 1;
-        else return 2;
+        else {
+            fprintf(stderr, "hookd: console: unknown option or missing value in '%s'\n",
+                    argv[optind - 2]);
+            return 2;
+        }
     }
     snprintf(t->dir, sizeof(t->dir), "%s", dir && dir[0] ? dir : "./hookd-data");
     char line[256];
@@ -110,20 +115,27 @@ static int check_server(const struct target *t)
                         "running with --data %s? or pass --url)\n", t->dir, t->dir);
         return 1;
     }
+    struct ui_resp *r = ui_http_request(t->url, "", "GET", "/api/v1/health", NULL, 5000);
+    int bad = r->status == 0;
+    if (bad)
+        fprintf(stderr, "hookd: cannot reach the server at '%s': %s (is 'hookd serve' "
+                        "running? pass --url or --data)\n", t->url, r->error);
+    ui_resp_free(r);
+    if (bad)
+        return 1;
     if (!t->token[0]) {
         fprintf(stderr, "hookd: no admin token: '%s/admin.token' is missing (pass --token or "
                         "set HOOKD_ADMIN_TOKEN)\n", t->dir);
         return 1;
     }
-    struct ui_resp *r = ui_http_request(t->url, t->token, "GET", "/hookd/v1/stats", NULL, 5000);
+    r = ui_http_request(t->url, t->token, "GET", "/hookd/v1/stats", NULL, 5000);
     if (r->status == 404) {   /* an older server: check the token on the core API */
         ui_resp_free(r);
         r = ui_http_request(t->url, t->token, "GET", "/api/v1/app?limit=1", NULL, 5000);
     }
-    int bad = 1;
+    bad = 1;
     if (r->status == 0)
-        fprintf(stderr, "hookd: cannot reach the server at '%s': %s (is 'hookd serve' "
-                        "running? pass --url or --data)\n", t->url, r->error);
+        fprintf(stderr, "hookd: the server at '%s' did not answer: %s\n", t->url, r->error);
     else if (r->status == 401 || r->status == 403)
         fprintf(stderr, "hookd: the server at '%s' refused the admin token (check --token, "
                         "HOOKD_ADMIN_TOKEN or '%s/admin.token')\n", t->url, t->dir);

@@ -24,6 +24,7 @@ void ui_model_init(struct ui_model *m, int utf8)
     memset(m, 0, sizeof(*m));
     m->utf8 = utf8;
     m->feed = xcalloc(UI_FEED_MAX, sizeof(*m->feed));
+    m->feed_res.live = 1;
 }
 
 static void endpoints_free(struct ui_endpoint *e, size_t n)
@@ -216,7 +217,7 @@ enum ui_health ui_endpoint_health(const struct ui_endpoint *e)
     if (e->paused)
         return UI_H_PAUSED;
     double pct = ui_endpoint_ok_pct(e);
-    if (e->consecutive >= 3 || (pct >= 0 && pct < 50))
+    if (e->consecutive >= 3 || (e->consecutive > 0 && pct >= 0 && pct < 50))
         return UI_H_FAIL;
     if (e->consecutive > 0 || e->fail5m > 0)
         return UI_H_RETRY;

@@ -27,6 +27,7 @@ struct ui_res {
     int64_t fetched_ms;     /* monotonic time of the last good snapshot, 0: never */
     long status;            /* HTTP status of the last answer, 0: no answer */
     char error[160];        /* why the last fetch failed */
+    int live;               /* a long poll: no age while it is answering */
 };
 
 struct ui_stats {

@@ -61,8 +61,8 @@ void ui_model_failed_clear(struct ui_model *m)
 
 static struct ui_delivery *find(struct ui_delivery *v, size_t n, const char *msg, const char *ep)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(v[i].msg_id, msg) == 0 && strcmp(v[i].ep_id, ep) == 0)
+    for (size_t i = 0; i < n; i++)   /* rows moved out during a merge have no ids */
+        if (v[i].msg_id && !strcmp(v[i].msg_id, msg) && !strcmp(v[i].ep_id, ep))
             return &v[i];
     return NULL;
 }

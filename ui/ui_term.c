@@ -10,10 +10,13 @@
  */
 #include <curses.h>
 #include <langinfo.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ui_fmt.h"
 #include "ui_term.h"
+
+#include <term.h>   /* last: it defines macros such as "lines" */
 
 static int started;     /* the only mutable global: curses itself is global */
 
@@ -51,10 +54,31 @@ static attr_t style_attr(enum ui_style s)
     }
 }
 
+/*
+ * Home and End arrive in several spellings depending on the terminal and
+ * any multiplexer in between; teach curses all the common ones so that a
+ * TERM that does not quite match still gets them (and not a stray Esc).
+ */
+static void more_keys(void)
+{
+    static const char *const home[] = { "\033[1~", "\033[7~", "\033[H", "\033OH" };
+    static const char *const end[] = { "\033[4~", "\033[8~", "\033[F", "\033OF" };
+    for (int i = 0; i < 4; i++) {
+        define_key(home[i], KEY_HOME);
+        define_key(end[i], KEY_END);
+    }
+    define_key("\033[5~", KEY_PPAGE);
+    define_key("\033[6~", KEY_NPAGE);
+    define_key("\033[Z", KEY_BTAB);
+}
+
 int ui_term_start(char *err, int errlen)
 {
     if (!newterm(NULL, stdout, stdin)) {
-        snprintf(err, (size_t)errlen, "cannot use the terminal (TERM unset or unknown?)");
+        const char *term = getenv("TERM");
+        snprintf(err, (size_t)errlen, "cannot use the terminal '%s' (%s)", term ? term : "",
+                 term && term[0] ? "unknown to terminfo? try TERM=xterm-256color"
+                                 : "TERM is not set");
         return -1;
     }
     started = 1;
@@ -63,6 +87,7 @@ int ui_term_start(char *err, int errlen)
     nonl();
     keypad(stdscr, TRUE);
     set_escdelay(25);
+    more_keys();
     curs_set(0);
     init_styles();
     return 0;
@@ -73,6 +98,13 @@ void ui_term_stop(void)
     if (!started)
         return;
     started = 0;
+    /* without an alternate screen (vt100, linux) the last frame would
+     * stay under the shell's prompt */
+    char *rmcup = tigetstr("rmcup");
+    if (!rmcup || rmcup == (char *)-1) {
+        erase();
+        refresh();
+    }
     curs_set(1);
     endwin();
 }

@@ -18,7 +18,7 @@ static void detail_title(const struct ui_app *a)
     struct buf b = BUF_INIT, t = BUF_INIT;
     buf_addf(&b, "%s  %s  app %s  %s  %s", d->msg_id, d->event_type ? d->event_type : "",
              ui_model_app_label(&a->m, d->app_id), a->m.utf8 ? "\u2192" : "->",
-             e ? e->url : d->ep_id);
+             e ? uv_short_url(e->url) : d->ep_id);
     ui_escape(&t, b.data, b.len, a->m.utf8, 1);
     uv_title(a, t.data, &d->att_res);
     buf_release(&b);
@@ -53,7 +53,7 @@ void uv_detail(const struct ui_app *a)
     if (top + rows < (int)doc.n) {
         char more[64];
         snprintf(more, sizeof(more), " %d more lines, PgDn ", (int)doc.n - top - rows);
-        uv_text(rows, a->cols - ui_width(more) - 1, ui_width(more), UI_S_DIM, more, 0);
+        uv_text(a->rows - 2, a->cols - ui_width(more) - 1, ui_width(more), UI_S_DIM, more, 0);
     }
     ui_doc_release(&doc);
 }

@@ -101,9 +101,9 @@ void uv_endpoints(const struct ui_app *a)
     snprintf(t, sizeof(t), "Endpoints (%zu)   sort: %s   filter: %s", a->nep_vis,
              sorts[a->ep_sort], a->ep_filter_text[0] ? a->ep_filter_text : "none");
     uv_title(a, t, &a->m.ep_res);
-    struct col c[] = { { "STATE", 6, 0, 0 }, { "APP", 12, 0, 0 }, { "ENDPOINT", 3, 0, 1 },
+    struct col c[] = { { "STATE", 6, 0, 0 }, { "APP", 12, 0, 0 }, { "ENDPOINT", 2, 0, 1 },
                        { "OK%5m", 6, 1, 0 }, { "BACKLOG", 8, 1, 0 }, { "INFLT", 5, 1, 0 },
-                       { "LAST", 14, 0, 0 }, { "ERROR", 2, 0, 1 } };
+                       { "LAST", 14, 0, 0 }, { "ERROR", 1, 0, 1 } };
     int n = a->cols >= 100 ? 8 : 7, xs[MAXCOLS], rows = ui_app_list_rows(a);
     layout(c, n, a->cols, xs);
     heads(a, 1, c, n, xs);
@@ -175,7 +175,13 @@ static void failed_title(const struct ui_app *a)
         snprintf(t, sizeof(t), "Failed deliveries (%s)", count);
     else
         snprintf(t, sizeof(t), "Deliveries, status %s (%s)", f->status, count);
-    size_t marked = ui_app_count_marked(a), len = strlen(t);
+    size_t marked = ui_app_count_marked(a), len = strlen(t), ok = 0;
+    for (size_t i = 0; i < a->nfailed_vis; i++)
+        ok += a->m.failed[a->failed_vis[i]].track == UI_T_OK;
+    if (ok) {
+        snprintf(t + len, sizeof(t) - len, ", %zu replayed ok", ok);
+        len = strlen(t);
+    }
     snprintf(t + len, sizeof(t) - len, "   filter: %s%s",
              a->failed_filter_text[0] ? a->failed_filter_text : "none", marked ? "" : "");
     if (marked) {
@@ -192,8 +198,8 @@ void uv_failed(const struct ui_app *a)
 {
     failed_title(a);
     struct col c[] = { { "", 1, 0, 0 }, { "WHEN", 8, 0, 0 }, { "APP", 10, 0, 0 },
-                       { "EVENT TYPE", 15, 0, 0 }, { "MESSAGE", 5, 0, 1 },
-                       { "ENDPOINT", 4, 0, 1 }, { "TRIES", 5, 1, 0 }, { "LAST", 12, 0, 0 } };
+                       { "EVENT TYPE", 15, 0, 0 }, { "MESSAGE", 4, 0, 1 },
+                       { "ENDPOINT", 5, 0, 1 }, { "TRIES", 5, 1, 0 }, { "LAST", 12, 0, 0 } };
     int xs[MAXCOLS], rows = ui_app_list_rows(a);
     layout(c, 8, a->cols, xs);
     heads(a, 1, c, 8, xs);
@@ -243,8 +249,8 @@ void uv_feed(const struct ui_app *a)
     uv_title(a, t, &a->m.feed_res);
     struct col c[] = { { "TIME", 12, 0, 0 }, { "STATE", 5, 0, 0 }, { "CODE", 4, 1, 0 },
                        { "TOOK", 7, 1, 0 }, { "TRIG", 6, 0, 0 }, { "APP", 10, 0, 0 },
-                       { "EVENT TYPE", 14, 0, 0 }, { "MESSAGE", 5, 0, 1 },
-                       { "ENDPOINT", 4, 0, 1 } };
+                       { "EVENT TYPE", 14, 0, 0 }, { "MESSAGE", 2, 0, 1 },
+                       { "ENDPOINT", 3, 0, 1 } };
     int xs[MAXCOLS], rows = ui_app_list_rows(a);
     layout(c, 9, a->cols, xs);
     heads(a, 1, c, 9, xs);

@@ -70,8 +70,8 @@ static void throughput(const struct ui_app *a, int y, int stale)
 
 static void figure(int y, int x, int w, const char *label, const char *value, enum ui_style st)
 {
-    uv_text(y, x, w - 10, UI_S_NORMAL, label, 0);
-    uv_text(y, x + w - 10, 9, st, value, 1);
+    uv_text(y, x, w - 8, UI_S_NORMAL, label, 0);
+    uv_text(y, x + w - 8, 7, st, value, 1);
 }
 
 static void latency_and_work(const struct ui_app *a, int y, enum ui_style st)
@@ -83,7 +83,11 @@ static void latency_and_work(const struct ui_app *a, int y, enum ui_style st)
     ui_fmt_ms(p[1], sizeof(p[1]), s->p90);
     ui_fmt_ms(p[2], sizeof(p[2]), s->p99);
     ui_fmt_ms(p[3], sizeof(p[3]), s->max);
-    snprintf(t, sizeof(t), "p50 %-10s  p90 %-10s  p99 %-10s  max %s", p[0], p[1], p[2], p[3]);
+    if (s->p50 < 0 && s->max < 0)
+        snprintf(t, sizeof(t), "no successful delivery in the last 60 s");
+    else
+        snprintf(t, sizeof(t), "p50 %-10s  p90 %-10s  p99 %-10s  max %s", p[0], p[1], p[2],
+                 p[3]);
     uv_text(y + 1, 2, a->cols - 4, st, t, 0);
     uv_rule(a, y + 2, "Work");
     int w = (a->cols - 4) / 3;
@@ -118,7 +122,8 @@ static void endpoints_line(const struct ui_app *a, int y)
         uv_text(y + 1, x, ui_width(t), n[i] ? st[i] : UI_S_DIM, t, 0);
         x += ui_width(t) + 3;
     }
-    uv_text(y + 1, a->cols - 22, 20, UI_S_DIM, "press 2 for the list", 1);
+    if (x + 20 < a->cols - 2)
+        uv_text(y + 1, a->cols - 22, 20, UI_S_DIM, "press 2 for the list", 1);
 }
 
 static void store_line(const struct ui_app *a, int y, enum ui_style st)
@@ -155,13 +160,21 @@ static void latest_failures(const struct ui_app *a, int y)
         if (it->ok)
             continue;
         const struct ui_endpoint *e = ui_model_endpoint(&a->m, it->ep_id);
-        char when[32], t[800];
-        ui_fmt_clock(when, sizeof(when), it->ts, clock_now_ms());
-        snprintf(t, sizeof(t), "%-8s %4ld  %-10.10s %-16.16s %s  %s", when, it->status,
-                 ui_model_app_label(&a->m, it->app_id), it->event_type,
-                 e ? uv_short_url(e->url) : it->ep_id, it->error);
+        char when[32], code[16];
         struct buf b = BUF_INIT;
-        ui_escape(&b, t, strlen(t), a->m.utf8, 1);
+        ui_fmt_clock(when, sizeof(when), it->ts, clock_now_ms());
+        snprintf(code, sizeof(code), it->status ? "%ld" : "-", it->status);
+        int rest = a->cols - 46, urlw = rest * 3 / 5;
+        ui_fit(&b, when, 9, 0);
+        ui_fit(&b, code, 4, 1);
+        buf_adds(&b, "  ");
+        ui_fit(&b, ui_model_app_label(&a->m, it->app_id), 10, 0);
+        buf_addc(&b, ' ');
+        ui_fit(&b, it->event_type, 16, 0);
+        buf_addc(&b, ' ');
+        ui_fit(&b, e ? uv_short_url(e->url) : it->ep_id, urlw, 0);
+        buf_addc(&b, ' ');
+        ui_fit(&b, it->error, rest - urlw - 1, 0);
         uv_text(y + 1 + k++, 2, a->cols - 3, UI_S_NORMAL, b.data, 0);
         buf_release(&b);
     }

@@ -63,6 +63,9 @@ static void freshness(const struct ui_app *a, const struct ui_res *res, char *ou
         ui_fmt_age(age, sizeof(age), now - a->down_since);
         snprintf(out, n, "disconnected %s, retrying", age);
         *st = UI_S_FAIL;
+    } else if (res && res->live && res->state == UI_RES_OK) {
+        snprintf(out, n, "live");
+        *st = UI_S_OK;
     } else if (!res || !res->fetched_ms) {
         snprintf(out, n, res && res->state == UI_RES_UNAVAILABLE ? "not available" : "loading");
     } else if (uv_stale(a, res)) {
@@ -79,7 +82,7 @@ void uv_title(const struct ui_app *a, const char *left, const struct ui_res *res
     enum ui_style st;
     freshness(a, res, right, sizeof(right), &st);
     int rw = ui_width(right) + 1;
-    uv_text(0, 1, a->cols - rw - 2, UI_S_TITLE, left, 0);
+    uv_text(0, 1, a->cols - rw - 4, UI_S_TITLE, left, 0);
     uv_text(0, a->cols - rw, rw, st, right, 0);
 }
 
@@ -210,52 +213,76 @@ static void note_line(const struct ui_app *a)
     buf_release(&b);
 }
 
+/* The question in a box, wrapped onto two lines when it is long. */
 static void confirm_box(const struct ui_app *a)
 {
-    const char *keys = "y Yes   n No";
-    int w = ui_width(a->confirm_text) + 6, h = 5;
-    if (w > a->cols - 2)
-        w = a->cols - 2;
-    if (w < 24)
-        w = 24;
+    const char *keys = "y Yes   n No", *q = a->confirm_text;
+    int w = a->cols - 8 < 90 ? a->cols - 8 : 90, tw = ui_width(q), h = 5;
+    size_t cut = strlen(q);
+    if (tw > w - 4) {
+        cut = ui_prefix(q, w - 4);
+        while (cut > 0 && q[cut] != ' ')
+            cut--;
+        h = 6;
+    } else if (tw + 6 > 40) {
+        w = tw + 6;
+    } else {
+        w = 40;
+    }
     int x = (a->cols - w) / 2, y = (a->rows - h) / 2;
     for (int i = 0; i < h; i++)
         ui_term_fill(y + i, x, w, UI_S_NORMAL);
     ui_term_box(y, x, h, w, UI_S_WARN);
-    uv_text(y + 1, x + 2, w - 4, UI_S_BOLD, a->confirm_text, 0);
-    uv_text(y + 3, x + (w - ui_width(keys)) / 2, ui_width(keys), UI_S_KEY, keys, 0);
+    char first[512];
+    snprintf(first, sizeof(first), "%.*s", (int)cut, q);
+    uv_text(y + 1, x + 2, w - 4, UI_S_BOLD, first, 0);
+    if (h == 6)
+        uv_text(y + 2, x + 2, w - 4, UI_S_BOLD, q + cut + (q[cut] == ' '), 0);
+    uv_text(y + h - 2, x + (w - ui_width(keys)) / 2, ui_width(keys), UI_S_KEY, keys, 0);
 }
 
+/* The keys of this screen, one per line; the global ones in a sentence. */
 static void help_box(const struct ui_app *a)
 {
-    size_t n, k = 0;
+    size_t n;
     const struct ui_binding *t = ui_keys_table(&n);
-    int w = a->cols - 4 < 96 ? a->cols - 4 : 96, colw = (w - 4) / 2;
-    int h = a->rows - 2, x = (a->cols - w) / 2, y = 1;
+    int w = a->cols - 4 < 96 ? a->cols - 4 : 96, h = a->rows - 2, x = (a->cols - w) / 2, y = 1;
     for (int i = 0; i < h; i++)
-        ui_term_fill(y + i, x, w, UI_S_NORMAL);
+        ui_term_fill(y + i, 0, a->cols, UI_S_NORMAL);
     ui_term_box(y, x, h, w, UI_S_SECTION);
-    uv_text(y, x + 2, 30, UI_S_SECTION, " Keys on this screen ", 0);
-    int rows = h - 6;
-    for (size_t i = 0; i < n; i++) {
-        if (!(t[i].screens & UI_ON(a->screen)) || (int)k >= rows * 2)
+    const char *title = " Keys on this screen ";
+    uv_text(y, x + 2, ui_width(title), UI_S_SECTION, title, 0);
+    int k = 0, rows = h - 8;
+    for (size_t i = 0; i < n && k < rows; i++) {
+        if (!(t[i].screens & UI_ON(a->screen)) || t[i].screens == UI_ON_ALL)
             continue;
-        int cx = x + 2 + (int)(k / (size_t)rows) * colw, cy = y + 1 + (int)(k % (size_t)rows);
-        uv_text(cy, cx, 9, UI_S_KEY, t[i].name, 0);
-        uv_text(cy, cx + 10, colw - 11, UI_S_NORMAL, t[i].label, 0);
+        uv_text(y + 1 + k, x + 2, 9, UI_S_KEY, t[i].name, 0);
+        uv_text(y + 1 + k, x + 12, w - 14, UI_S_NORMAL, t[i].help, 0);
         k++;
     }
-    uv_text(y + h - 5, x + 2, w - 4, UI_S_DIM,
-            "Filters (/): app=UID|ID  ep=ID|part-of-URL  type=NAME|GLOB  since=30m|2h|7d", 0);
-    uv_text(y + h - 4, x + 2, w - 4, UI_S_DIM,
-            "  list: status=fail|pending|sending|held|success|any   feed: ok  fail  code>=500", 0);
-    uv_text(y + h - 3, x + 2, w - 4, UI_S_DIM, "  any other word matches ids, event types and errors", 0);
+    static const char *const tail[] = {
+        "Everywhere: 1 Overview  2 Endpoints  3 Failed  4 Feed  Tab/S-Tab next/previous",
+        "            C-l redraw  ? or F1 this help  q quit",
+        "Filters (/): app=UID|ID  ep=ID|part-of-URL  type=NAME|GLOB  since=30m|2h|7d",
+        "  list: status=fail|pending|sending|held|success|any   feed: ok fail code>=500",
+        "  any other word matches ids, event types and errors",
+    };
+    for (int i = 0; i < 5; i++)
+        uv_text(y + h - 7 + i, x + 2, w - 4, i < 2 ? UI_S_NORMAL : UI_S_DIM, tail[i], 0);
     uv_text(y + h - 2, x + 2, w - 4, UI_S_BOLD, "press any key to close", 0);
 }
 
 void ui_views_draw(const struct ui_app *a)
 {
     ui_term_erase();
+    if (a->cols < 60 || a->rows < 14) {
+        char t[96];
+        snprintf(t, sizeof(t), "terminal too small (%dx%d): 80x24 or more, please", a->cols,
+                 a->rows);
+        uv_text(0, 0, a->cols, UI_S_WARN, t, 0);
+        ui_term_flush();
+        return;
+    }
     switch (a->screen) {
     case UI_SCR_OVERVIEW: uv_overview(a); break;
     case UI_SCR_ENDPOINTS: uv_endpoints(a); break;

@@ -14,7 +14,10 @@
 # Baseline in the same run: build/bench/curlblast, a bare libcurl-multi
 # client with as many threads as hookd has workers and as many transfers in
 # flight as hookd's per-endpoint cap, posts the same number of 1 KiB bodies
-# to the same receiver path.
+# to the same receiver path. Both also report CPU time per request (hookd's
+# from /proc while the backlog drains, curlblast's from getrusage): on a
+# small machine where the CPU is the limit, that says where the time goes
+# better than the rates, which move with whatever else runs.
 #
 # Knobs (environment):
 #   BENCH_MESSAGES     messages, default 100000
@@ -25,7 +28,7 @@
 #
 # The last line is machine-readable:
 #   RESULT deliveries_per_sec=N seconds=S delivered=N duplicates=N
-#          blast_rps=N ratio=R
+#          blast_rps=N ratio=R cpu_us_per_delivery=U blast_cpu_us_per_req=U
 BENCH=deliver-throughput
 . "$(dirname "$0")/deliver.shlib"
 MESSAGES=${BENCH_MESSAGES:-100000}
@@ -75,9 +78,10 @@ blast=$(cat "$W/blast.out")
 brps=$(field "$blast" rps)
 ratio=$(awk -v a="$rate" -v b="$brps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 # CPU per delivery: where a 2-core machine's time went while the backlog drained.
-cpu=$(awk -v c=$((C1 - C0)) -v r=$((R1 - R0)) -v n="$after" -v s="$secs" 'BEGIN {
-    printf "hookd %.2f cores (%.0f us CPU per delivery), receiver %.2f cores",
-        (s > 0 ? c / 1000 / s : 0), (n > 0 ? c * 1000 / n : 0), (s > 0 ? r / 1000 / s : 0) }')
+us_per=$(awk -v c=$((C1 - C0)) -v n="$after" 'BEGIN { printf "%.0f", (n > 0 ? c * 1000 / n : 0) }')
+cpu=$(awk -v c=$((C1 - C0)) -v r=$((R1 - R0)) -v s="$secs" -v u="$us_per" 'BEGIN {
+    printf "hookd %.2f cores (%s us CPU per delivery), receiver %.2f cores",
+        (s > 0 ? c / 1000 / s : 0), u, (s > 0 ? r / 1000 / s : 0) }')
 
 echo
 printf 'hookd       %8s deliveries/s   (%s after the PATCH in %s s; %s before it; %s duplicates)\n' \
@@ -101,5 +105,6 @@ if [ -n "$left" ] && [ "$left" != 0 ]; then
     status=1
 fi
 echo "RESULT deliveries_per_sec=$rate seconds=$secs delivered=$distinct duplicates=$dups" \
-    "blast_rps=$brps ratio=$ratio"
+    "blast_rps=$brps ratio=$ratio cpu_us_per_delivery=$us_per" \
+    "blast_cpu_us_per_req=$(field "$blast" cpu_us_per_req)"
 exit $status

@@ -1,0 +1,290 @@
+/*
+ * api_metrics.c - GET /metrics: Prometheus text exposition format 0.0.4
+ * (API.md 9; the names and their meaning are in docs/operations.md 5).
+ *
+ * A scrape costs what a stats call costs: counters and histograms come
+ * from memory (stats.h, writer_get_stats), the durable gauges from one
+ * health row per endpoint (api_gauges), never from a scan of the log.
+ *
+ * Labels are bounded, since every label value is a series Prometheus
+ * keeps: no message ids, fixed sets of classes, and endpoint ids only
+ * while there are at most metrics-endpoint-cap endpoints. The output holds
+ * nothing but metric names, fixed label values, the version and endpoint
+ * ids: no token, secret, URL or header can reach it.
+ *
+ * Fractions (seconds from ms or us) are written from integers with exact
+ * decimals, so le bounds and sums never show float noise like 0.1000001.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "clock.h"
+#include "config.h"
+#include "dispatch.h"
+#include "mem.h"
+#include "stats.h"
+#include "writer.h"
+
+#define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* What a histogram is: cumulative counts per bound, then +Inf. */
+struct hist {
+    const char *name, *help;
+    const uint64_t *le;       /* nb - 1 bounds, in units of 10^-digits */
+    const uint64_t *cum;      /* nb cumulative counts; the last is the count */
+    size_t nb;
+    uint64_t sum;             /* in units of 10^-digits */
+    int digits;               /* 0: plain numbers; 3: ms as seconds; 6: us as seconds */
+};
+
+/* One endpoint's series, kept while the endpoints fit under the cap. */
+struct ep_series {
+    char id[ID_MAX];
+    uint32_t backlog, failures;
+};
+
+struct ep_rows {
+    struct ep_series *v;
+    size_t n, alloc, cap;
+};
+
+/* v * 10^-digits as an exact decimal: 2500 with 3 digits is "2.5". */
+static void put_scaled(struct buf *b, uint64_t v, int digits)
+{
+    uint64_t div = 1;
+    for (int i = 0; i < digits; i++)
+        div *= 10;
+    uint64_t frac = v % div;
+    buf_addf(b, "%llu", (unsigned long long)(v / div));
+    if (!frac)
+        return;
+    while (frac % 10 == 0) {
+        frac /= 10;
+        digits--;
+    }
+    buf_addf(b, ".%0*llu", digits, (unsigned long long)frac);
+}
+
+/* A label value with \, " and newline escaped. */
+static void put_label(struct buf *b, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            buf_addc(b, '\\');
+        if (*v == '\n')
+            buf_adds(b, "\\n");
+        else
+            buf_addc(b, *v);
+    }
+}
+
+static void head(struct buf *b, const char *name, const char *type, const char *help)
+{
+    buf_addf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void gauge(struct buf *b, const char *name, const char *help, long long v)
+{
+    head(b, name, "gauge", help);
+    buf_addf(b, "%s %lld\n", name, v);
+}
+
+static void put_hist(struct buf *b, const struct hist *h)
+{
+    head(b, h->name, "histogram", h->help);
+    for (size_t i = 0; i < h->nb; i++) {
+        buf_addf(b, "%s_bucket{le=\"", h->name);
+        if (i + 1 < h->nb)
+            put_scaled(b, h->le[i], h->digits);
+        else
+            buf_adds(b, "+Inf");
+        buf_addf(b, "\"} %llu\n", (unsigned long long)h->cum[i]);
+    }
+    buf_addf(b, "%s_sum ", h->name);
+    put_scaled(b, h->sum, h->digits);
+    buf_addf(b, "\n%s_count %llu\n", h->name, (unsigned long long)h->cum[h->nb - 1]);
+}
+
+/* Per-bucket counts to cumulative ones, in place. */
+static void cumulate(uint64_t *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        v[i] += v[i - 1];
+}
+
+static void put_attempts(struct buf *b, const struct stats_counters *c)
+{
+    static const char *const cls[STATS_CLASSES] = { "2xx", "3xx", "4xx", "5xx", "network" };
+    head(b, "hookd_attempts_total", "counter",
+         "Delivery attempts by outcome and response status class (network: no response).");
+    for (int i = 0; i < STATS_CLASSES; i++)
+        buf_addf(b, "hookd_attempts_total{outcome=\"%s\",class=\"%s\"} %llu\n",
+                 i == STATS_2XX ? "success" : "failure", cls[i],
+                 (unsigned long long)c->by_class[i]);
+}
+
+static void put_latency(struct buf *b, struct stats *s)
+{
+    struct stats_hist h = { 0 };
+    uint64_t le[STATS_HIST_BUCKETS - 1];
+    if (s)
+        stats_get_hist(s, &h);
+    for (int i = 0; i < STATS_HIST_BUCKETS - 1; i++)
+        le[i] = (uint64_t)stats_hist_le[i];
+    struct hist d = { "hookd_delivery_latency_seconds",
+                      "From a message's timestamp to its successful delivery.", le,
+                      h.cumulative, STATS_HIST_BUCKETS, h.sum_ms, 3 };
+    put_hist(b, &d);
+}
+
+static void put_writer(struct buf *b, struct writer *w)
+{
+    struct writer_stats ws = { 0 };
+    if (w)
+        writer_get_stats(w, &ws);
+    cumulate(ws.batch_hist, WRITER_BATCH_BUCKETS);
+    cumulate(ws.commit_hist, WRITER_COMMIT_BUCKETS);
+    struct hist batch = { "hookd_writer_batch_size",
+                          "Requests applied per log transaction (group commit).",
+                          writer_batch_le, ws.batch_hist, WRITER_BATCH_BUCKETS, ws.intents, 0 };
+    struct hist commit = { "hookd_writer_commit_seconds",
+                           "Time to apply and commit one batch, its data flush included.",
+                           writer_commit_le_us, ws.commit_hist, WRITER_COMMIT_BUCKETS,
+                           ws.commit_us_total, 6 };
+    put_hist(b, &batch);
+    put_hist(b, &commit);
+}
+
+static void put_http(struct buf *b, struct stats *s)
+{
+    static const char *const cls[STATS_NETWORK] = { "2xx", "3xx", "4xx", "5xx" };
+    uint64_t n[STATS_ROUTES][STATS_NETWORK] = { { 0 } };
+    if (s)
+        stats_get_http(s, n);
+    head(b, "hookd_http_requests_total", "counter",
+         "API requests answered, by route class and status class.");
+    for (int r = 0; r < STATS_ROUTES; r++)
+        for (int c = 0; c < STATS_NETWORK; c++)
+            buf_addf(b, "hookd_http_requests_total{route=\"%s\",code=\"%s\"} %llu\n",
+                     stats_route_name[r], cls[c], (unsigned long long)n[r][c]);
+}
+
+static void put_counters(struct buf *b, struct api *a)
+{
+    struct stats_counters c = { 0 };
+    if (a->stats)
+        stats_get_counters(a->stats, &c);
+    head(b, "hookd_messages_ingested_total", "counter", "Messages acknowledged (202).");
+    buf_addf(b, "hookd_messages_ingested_total %llu\n", (unsigned long long)c.ingested);
+    put_attempts(b, &c);
+    put_http(b, a->stats);
+    put_latency(b, a->stats);
+    put_writer(b, a->writer);
+}
+
+static void put_gauges(struct buf *b, struct api *a, const struct api_gauges *g)
+{
+    struct dispatch_stats ds = { 0 };
+    if (a->dispatch)
+        dispatch_get_stats(a->dispatch, &ds);
+    head(b, "hookd_deliveries", "gauge",
+         "Deliveries waiting (pending, scheduled retry, held by a paused or disabled "
+         "endpoint) or failed for good.");
+    buf_addf(b, "hookd_deliveries{state=\"pending\"} %lld\n", (long long)g->pending);
+    buf_addf(b, "hookd_deliveries{state=\"scheduled\"} %lld\n", (long long)g->scheduled);
+    buf_addf(b, "hookd_deliveries{state=\"held\"} %lld\n", (long long)g->held);
+    buf_addf(b, "hookd_deliveries{state=\"failed\"} %lld\n", (long long)g->failed);
+    gauge(b, "hookd_inflight", "Deliveries being sent right now.", ds.inflight);
+    gauge(b, "hookd_due_backlog", "Due entries: deliveries waiting for an attempt.",
+          (long long)(g->pending + g->scheduled + g->held));
+}
+
+static void put_store(struct buf *b, const struct store_info *si)
+{
+    gauge(b, "hookd_store_bytes", "Bytes of the log in use.", si->used_bytes);
+    gauge(b, "hookd_store_map_bytes", "The map size: the most hookd_store_bytes may reach.",
+          si->map_bytes);
+    gauge(b, "hookd_store_readers", "Read transaction slots of the log in use.", si->readers);
+}
+
+static void put_process(struct buf *b, struct api *a)
+{
+    int64_t up = clock_now_ms() - a->started_ms;
+    head(b, "hookd_uptime_seconds", "gauge", "Seconds since this process started.");
+    buf_adds(b, "hookd_uptime_seconds ");
+    put_scaled(b, (uint64_t)(up > 0 ? up : 0), 3);
+    buf_addc(b, '\n');
+    head(b, "hookd_build_info", "gauge", "Always 1; the version is in its label.");
+    buf_adds(b, "hookd_build_info{version=\"");
+    put_label(b, HOOKD_VERSION);
+    buf_adds(b, "\"} 1\n");
+}
+
+/* api_gauges' each: keep endpoint rows while they fit under the cap. */
+static void ep_collect(void *arg, const char *ep_id, const struct store_health *h)
+{
+    struct ep_rows *x = arg;
+    if (x->n >= x->cap)
+        return;
+    if (x->n == x->alloc) {
+        x->alloc = x->alloc ? 2 * x->alloc : 16;
+        x->v = xrealloc(x->v, x->alloc * sizeof(*x->v));
+    }
+    struct ep_series *e = &x->v[x->n++];
+    snprintf(e->id, sizeof(e->id), "%s", ep_id);
+    e->backlog = h->backlog;
+    e->failures = h->consecutive_failures;
+}
+
+static void put_ep_family(struct buf *b, const struct ep_rows *x, const char *name,
+                          const char *help, int failures)
+{
+    head(b, name, "gauge", help);
+    for (size_t i = 0; i < x->n; i++) {
+        buf_addf(b, "%s{endpoint_id=\"", name);
+        put_label(b, x->v[i].id);
+        buf_addf(b, "\"} %lu\n",
+                 (unsigned long)(failures ? x->v[i].failures : x->v[i].backlog));
+    }
+}
+
+static void put_endpoints(struct buf *b, const struct ep_rows *x, int64_t endpoints)
+{
+    if (endpoints > (int64_t)x->cap) {
+        buf_addf(b, "# endpoint series omitted: %lld endpoints > cap %zu\n",
+                 (long long)endpoints, x->cap);
+        return;
+    }
+    if (!x->n)
+        return;
+    put_ep_family(b, x, "hookd_endpoint_backlog", "Due entries of one endpoint.", 0);
+    put_ep_family(b, x, "hookd_endpoint_consecutive_failures",
+                  "Failed attempts of one endpoint since its last success.", 1);
+}
+
+void api_metrics(struct api *a, struct http_req *r, char **p)
+{
+    struct ep_rows eps = { .cap = (size_t)(a->cfg ? a->cfg->metrics_endpoint_cap : 0) };
+    struct api_gauges g = { .each = ep_collect, .arg = &eps };
+    struct store_info si;
+    struct buf b = BUF_INIT;
+    int rc = api_gauges(a, &g);
+    if (!rc)
+        rc = store_info(a->store, &si);
+    if (rc) {
+        free(eps.v);
+        api_store_error(r, rc);
+        return;
+    }
+    put_counters(&b, a);
+    put_gauges(&b, a, &g);
+    put_store(&b, &si);
+    put_process(&b, a);
+    put_endpoints(&b, &eps, g.endpoints);
+    free(eps.v);
+    size_t len;
+    char *text = buf_detach(&b, &len);
+    http_reply(r, 200, text, len);
+    r->content_type = CONTENT_TYPE;
+}
