@@ -42,7 +42,7 @@ FUZZ_CFLAGS = -std=c11 -O1 -g $(FUZZ_SAN) $(filter-out -Werror,$(WARN)) $(CPPFLA
               -Itests/fuzz $(CFLAGS_SERVER)
 FUZZ_OBJ := $(SRV_SRC:%.c=build/fuzz/clang/%.o)
 
-.PHONY: all run test bench fuzz install deb clean deps distclean check-config
+.PHONY: all run test bench fuzz crash soak install deb clean deps distclean check-config
 
 all: check-config hookd
 
@@ -129,9 +129,25 @@ fuzz: config.mk
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
 	sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
+# The crash campaign (tests/crash/campaign.sh): CRASH_CYCLES rounds of
+# kill -9 under load, then every acknowledged message is checked; make test
+# runs a 3-cycle version (t0740-crash-short.sh).
+CRASH_CYCLES ?= 20
+crash: config.mk
+	@$(MAKE) --no-print-directory all $(HELPER_BIN)
+	CRASH_CYCLES=$(CRASH_CYCLES) sh tests/crash/campaign.sh
+
 bench: config.mk
 	@$(MAKE) --no-print-directory all $(HELPER_BIN) $(BENCH_BIN)
 	sh tests/bench/run.sh
+
+# The soak (tests/soak/soak.sh): SOAK_MINUTES of mixed load with failing
+# receivers, hookd's memory, descriptors and store sampled every minute.
+# Not part of make test or CI.
+SOAK_MINUTES ?= 30
+soak: config.mk
+	@$(MAKE) --no-print-directory all $(HELPER_BIN) $(BENCH_BIN)
+	SOAK_MINUTES=$(SOAK_MINUTES) sh tests/soak/soak.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

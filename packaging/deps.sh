@@ -5,6 +5,7 @@
 # (dpkg-shlibdeps, man -l, systemd-analyze verify); prometheus brings promtool,
 # which checks the /metrics output (t0520); it is large, but Debian packages
 # promtool only with the server.
+# openssl makes the self-signed certificates of the TLS test (t0760).
 set -eu
 
 PKGS="build-essential pkg-config
@@ -14,7 +15,7 @@ libmbedtls-dev
 libmicrohttpd-dev
 libjansson-dev
 libncurses-dev
-perl curl jq wrk tmux procps iproute2
+perl curl jq wrk tmux procps iproute2 openssl
 dpkg-dev man-db groff-base systemd
 prometheus
 nodejs npm"

@@ -138,7 +138,7 @@ static int token_scope(struct api *a, struct http_req *r)
     int scope = SCOPE_NONE;
     if (token_eq(tok, a->admin_token))
         scope = SCOPE_ADMIN;
-    for (char **t = a->ingest_tokens; t && *t; t++)
+    for (char **t = swap_get(&a->ingest_tokens); t && *t; t++)
         if (token_eq(tok, *t) && scope == SCOPE_NONE)
             scope = SCOPE_INGEST;
     return scope;
@@ -257,6 +257,18 @@ static const struct route *find_route(struct http_req *r, char **params, int *mi
     return i >= 0 ? &routes[i] : NULL;
 }
 
+void api_stop_writes(struct api *a)
+{
+    atomic_store(&a->stopping, 1);
+}
+
+/* While stopping: is this a route that must answer 503? */
+static int refused_while_stopping(const struct route *rt)
+{
+    return rt->fn == api_health
+           || (strcmp(rt->method, "GET") != 0 && strcmp(rt->method, "HEAD") != 0);
+}
+
 void api_dispatch(void *ctx, struct http_req *r)
 {
     struct api *a = ctx;
@@ -268,6 +280,11 @@ void api_dispatch(void *ctx, struct http_req *r)
         return;
     }
     r->route_class = route_class(rt);
+    if (atomic_load_explicit(&a->stopping, memory_order_relaxed) && refused_while_stopping(rt)) {
+        http_error(r, 503, "shutting_down", "hookd is shutting down; retry shortly");
+        r->retry_after = "5";
+        goto out;
+    }
     r->scope = token_scope(a, r);
     if (rt->scope != SCOPE_NONE && r->scope == SCOPE_NONE) {
         http_error(r, 401, "authentication_failed", "missing or invalid bearer token");

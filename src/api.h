@@ -14,6 +14,7 @@
 #ifndef HOOKD_API_H
 #define HOOKD_API_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -21,6 +22,7 @@
 #include "http.h"
 #include "id.h"
 #include "store.h"
+#include "swap.h"
 
 struct config;
 struct dispatch;
@@ -34,7 +36,8 @@ struct api {
     struct store *store;
     struct writer *writer;
     const char *admin_token;
-    char **ingest_tokens;     /* NULL-terminated */
+    struct swap ingest_tokens;/* char **, NULL-terminated; SIGHUP may replace it */
+    atomic_int stopping;      /* api_stop_writes: writes and health answer 503 */
     int64_t started_ms;
     struct epcache *fanout;   /* writer thread only: endpoint filters (epcache.h) */
     char last_msg_id[ID_MAX]; /* writer thread only: the last id ingest handed out */
@@ -48,6 +51,13 @@ typedef void (*api_handler)(struct api *a, struct http_req *r, char **params);
 
 /* The http_dispatch_fn for http_start(); ctx is a struct api. */
 void api_dispatch(void *ctx, struct http_req *r);
+
+/*
+ * The first step of a stop (any thread): from now on every route that
+ * writes, and the health check (so load balancers drain), answers 503
+ * shutting_down with Retry-After; reads go on being served.
+ */
+void api_stop_writes(struct api *a);
 
 /*
  * The routing step of api_dispatch() on its own (pure; tests and the

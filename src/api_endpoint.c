@@ -30,6 +30,7 @@
 #include "clock.h"
 #include "err.h"
 #include "mem.h"
+#include "netpolicy.h"
 
 enum ep_mode { EP_CREATE, EP_PUT, EP_PATCH };
 
@@ -94,7 +95,8 @@ static void field_error(struct http_req *r, const char *name, const char *msg)
     http_verror(r, loc, "value_error", msg);
 }
 
-/* http or https, an authority with a host, no spaces or control bytes. */
+/* http or https, an authority with a host, no spaces or control bytes, and
+ * no non-canonical spelling of an IPv4 address as the host. */
 static int url_check(struct http_req *r, const char *url)
 {
     if (!url)
@@ -120,6 +122,13 @@ static int url_check(struct http_req *r, const char *url)
     size_t hl = h[0] == '[' ? n : strcspn(h, ":");
     if ((hl < n ? hl : n) == 0 || (h[0] == '[' && !memchr(h, ']', n))) {
         field_error(r, "url", "url must name a host");
+        return -1;
+    }
+    /* "http://2130706433/" is 127.0.0.1 to curl: refuse such spellings
+     * here, so the operator hears why at once (the worker refuses them too) */
+    char why[256];
+    if (netpolicy_check_url(url, why, sizeof(why))) {
+        field_error(r, "url", why);
         return -1;
     }
     return 0;

@@ -395,11 +395,19 @@ static int resolve_app(struct http_req *r, struct store_txn *t, struct ingest *g
     return rc;
 }
 
+/*
+ * A new message must fit outside the store's reserve (store_room), so a
+ * full map refuses ingest with 507 while outcomes, retention and deletes
+ * still find pages. The estimate: the record twice (page slack), plus
+ * its small rows.
+ */
 static int create_apply(struct http_req *r, struct store_txn *t)
 {
     struct ingest *g = r->data;
     char app_id[ID_MAX], key[2 * ID_MAX];
-    int rc = resolve_app(r, t, g, app_id);
+    int rc = store_room(t, 2 * g->rec_len + 1024);
+    if (!rc)
+        rc = resolve_app(r, t, g, app_id);
     if (rc)
         return rc;
     order_id(http_ctx(r), g);

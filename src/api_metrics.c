@@ -203,6 +203,8 @@ static void put_gauges(struct buf *b, struct api *a, const struct api_gauges *g)
 static void put_store(struct buf *b, const struct store_info *si)
 {
     gauge(b, "hookd_store_bytes", "Bytes of the log in use.", si->used_bytes);
+    gauge(b, "hookd_store_free_bytes", "Of hookd_store_bytes, pages free for reuse.",
+          si->free_bytes);
     gauge(b, "hookd_store_map_bytes", "The map size: the most hookd_store_bytes may reach.",
           si->map_bytes);
     gauge(b, "hookd_store_readers", "Read transaction slots of the log in use.", si->readers);

@@ -342,6 +342,7 @@ void api_ops_stats(struct api *a, struct http_req *r, char **p)
         return;
     }
     json_object_set_new(out, "dbBytes", json_integer(si.used_bytes));
+    json_object_set_new(out, "dbFreeBytes", json_integer(si.free_bytes));
     json_object_set_new(out, "mapBytes", json_integer(si.map_bytes));
     json_object_set_new(out, "readers", json_integer(si.readers));
     char *text = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(6));   /* 0.3, not 0.2999.. */

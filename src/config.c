@@ -46,6 +46,7 @@
 enum opt_type {
     OPT_STRING,   /* char *, heap */
     OPT_INT,      /* int, plain decimal */
+    OPT_BOOL,     /* int 0 or 1: true/false, yes/no, on/off, 1/0 */
     OPT_INT64,    /* int64_t, plain decimal */
     OPT_SIZE,     /* int64_t bytes, "64MiB" */
     OPT_DURATION, /* int64_t ms, "10s" */
@@ -91,6 +92,10 @@ static const struct opt_def options[] = {
       "ADDR:PORT", "address to listen on; [::1]:8071 for IPv6", 0 },
     { "data", OPT_STRING, F(data_dir), "./hookd-data", 0, 0, check_nonempty,
       "DIR", "data directory (store, admin.token, listen)", 0 },
+    { "tls-cert", OPT_STRING, F(tls_cert), "", 0, 0, NULL, "FILE",
+      "serve HTTPS with this PEM certificate chain (needs --tls-key)", OPT_NULL },
+    { "tls-key", OPT_STRING, F(tls_key), "", 0, 0, NULL, "FILE",
+      "PEM private key of --tls-cert (unencrypted; keep it 0600)", OPT_NULL },
     { "workers", OPT_INT, F(workers), "0", 0, 1024, NULL,
       "N", "delivery workers; 0 = one per core", 0 },
     { "http-threads", OPT_INT, F(http_threads), "0", 0, 256, NULL,
@@ -106,6 +111,8 @@ static const struct opt_def options[] = {
       "FORMAT", "logfmt or json", OPT_RELOAD },
     { "log-file", OPT_STRING, F(log_file), "", 0, 0, NULL,
       "FILE", "append the log to FILE; empty = stderr", OPT_RELOAD },
+    { "log-requests", OPT_BOOL, F(log_requests), "true", 0, 1, NULL,
+      "BOOL", "log one line per HTTP request (at info)", OPT_RELOAD },
     { "admin-token", OPT_STRING, F(admin_token), "", 0, 0, NULL, "TOKEN",
       "admin token; empty = read or create DIR/admin.token", OPT_SECRET },
     { "ingest-tokens", OPT_STRING, F(ingest_tokens), "", 0, 0, NULL,
@@ -121,6 +128,12 @@ static const struct opt_def options[] = {
       "N", "longest request URL, bytes", 0 },
     { "max-connections", OPT_INT, F(max_connections), "4096", 1, 1000000, NULL,
       "N", "most open client connections", 0 },
+    { "max-connections-per-ip", OPT_INT, F(max_connections_per_ip), "1024", 0, 1000000, NULL,
+      "N", "most open connections from one client address; 0 = no limit", 0 },
+    { "idle-timeout", OPT_DURATION, F(idle_timeout_ms), "30s", SEC, HOUR, NULL,
+      "DURATION", "close a client connection idle or without a request this long", 0 },
+    { "header-timeout", OPT_DURATION, F(header_timeout_ms), "10s", SEC, HOUR, NULL,
+      "DURATION", "close a connection whose request headers take longer to arrive", 0 },
     { "map-size", OPT_SIZE, F(map_size), "4GiB", MIB, 16 * TIB, NULL,
       "SIZE", "largest size the store may grow to", 0 },
     { "idempotency-ttl", OPT_DURATION, F(idempotency_ttl_ms), "12h",
@@ -145,6 +158,8 @@ static const struct opt_def options[] = {
       "DURATION", "disable an endpoint failing this long (0 = never)", 0 },
     { "signature-headers", OPT_STRING, F(signature_headers), "webhook", 0, 0,
       check_sig_headers, "FAMILY", "webhook, svix or both: which header family to send", 0 },
+    { "ca-file", OPT_STRING, F(ca_file), "", 0, 0, NULL, "FILE",
+      "PEM CA bundle deliveries trust besides the system's", OPT_NULL },
     { "shutdown-timeout", OPT_DURATION, F(shutdown_timeout_ms), "10s", 0, HOUR, NULL,
       "DURATION", "how long a stop waits for deliveries in flight", 0 },
     { "metrics-endpoint-cap", OPT_INT, F(metrics_endpoint_cap), "100", 0, 1000000, NULL,
@@ -473,6 +488,24 @@ static int check_nonempty(const char *v, char *why, size_t whylen)
 
 /* ---- setting one option ---- */
 
+static int parse_bool(const char *value, int64_t *out, char *why, size_t whylen)
+{
+    static const char *const yes[] = { "true", "yes", "on", "1" };
+    static const char *const no[] = { "false", "no", "off", "0" };
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcasecmp(value, yes[i]) == 0) {
+            *out = 1;
+            return 0;
+        }
+        if (strcasecmp(value, no[i]) == 0) {
+            *out = 0;
+            return 0;
+        }
+    }
+    snprintf(why, whylen, "expected true or false");
+    return HOOKD_EINVAL;
+}
+
 static int parse_number(const struct opt_def *o, const char *value,
                         int64_t *out, char *why, size_t whylen)
 {
@@ -514,6 +547,8 @@ static int opt_set(struct config *c, const struct opt_def *o,
 
     if (o->type == OPT_STRING)
         rc = o->check ? o->check(value, why, sizeof(why)) : 0;
+    else if (o->type == OPT_BOOL)
+        rc = parse_bool(value, &n, why, sizeof(why));
     else
         rc = parse_number(o, value, &n, why, sizeof(why));
     if (rc < 0) {
@@ -533,6 +568,7 @@ static int opt_set(struct config *c, const struct opt_def *o,
         break;
     }
     case OPT_INT:
+    case OPT_BOOL:
         *(int *)field(c, o) = (int)n;
         break;
     default:
@@ -555,6 +591,7 @@ static void opt_copy(struct config *dst, const struct config *src,
         break;
     }
     case OPT_INT:
+    case OPT_BOOL:
         *(int *)field(dst, o) = *(const int *)cfield(src, o);
         break;
     default:
@@ -894,9 +931,37 @@ static void opt_format(const struct config *c, const struct opt_def *o,
     case OPT_INT:
         snprintf(out, n, "%d", *(const int *)cfield(c, o));
         break;
+    case OPT_BOOL:
+        snprintf(out, n, "%s", *(const int *)cfield(c, o) ? "true" : "false");
+        break;
     default:
         fmt_number(o->type, *(const int64_t *)cfield(c, o), out, n);
         break;
+    }
+}
+
+void config_changed(const struct config *a, const struct config *b, int reloadable,
+                    char *out, size_t cap)
+{
+    size_t len = 0;
+    if (cap)
+        out[0] = '\0';
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const struct opt_def *o = &options[i];
+        char na[64], nb[64];
+        const char *sa, *sb;
+        if (!(o->flags & OPT_RELOAD) != !reloadable)
+            continue;
+        opt_format(a, o, na, sizeof(na), &sa);
+        opt_format(b, o, nb, sizeof(nb), &sb);
+        if (strcmp(sa ? sa : na, sb ? sb : nb) == 0)
+            continue;
+        int n = snprintf(out + len, cap - len, "%s%s", len ? "," : "", o->name);
+        if (n < 0 || (size_t)n >= cap - len) {
+            out[len] = '\0';   /* whole names only */
+            return;
+        }
+        len += (size_t)n;
     }
 }
 

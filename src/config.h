@@ -9,9 +9,11 @@
  * --map-size=VALUE.
  *
  * A struct config is filled on the main thread at start-up and read-only
- * afterwards, so any thread may read it without locks. SIGHUP reloading
- * builds a fresh struct and copies the reloadable fields under the
- * caller's own lock (see config_reload()).
+ * afterwards, so any thread may read it without locks, except the fields
+ * of reloadable options: SIGHUP builds a fresh struct, hands the new
+ * values to the modules that use them (each through its own setter) and
+ * copies them into the live struct with config_reload(), so only the main
+ * thread may read those fields there.
  */
 #ifndef HOOKD_CONFIG_H
 #define HOOKD_CONFIG_H
@@ -23,6 +25,8 @@ struct config {
     char *config_file;      /* --config: path or NULL */
     char *listen;           /* "127.0.0.1:8071"; "[::1]:8071" for IPv6 */
     char *data_dir;         /* "./hookd-data" */
+    char *tls_cert;         /* PEM certificate chain path; NULL = plain HTTP */
+    char *tls_key;          /* PEM private key path; set with tls_cert */
     int workers;            /* delivery workers; 0 = one per core */
     int http_threads;       /* HTTP threads; 0 = one per core */
     char *allow_network;    /* comma-separated CIDRs, "" = none */
@@ -30,6 +34,7 @@ struct config {
     char *log_level;        /* debug | info | warn | error */
     char *log_format;       /* logfmt | json */
     char *log_file;         /* "" = stderr */
+    int log_requests;       /* one info line per HTTP request */
     char *admin_token;      /* "" = read or create DIR/admin.token */
     char *ingest_tokens;    /* comma-separated ingest-scope tokens */
     int64_t max_body;       /* request body limit, bytes */
@@ -37,6 +42,9 @@ struct config {
     int max_headers;        /* request header count limit */
     int max_url;            /* request URL length limit, bytes */
     int max_connections;    /* listener connection limit */
+    int max_connections_per_ip;     /* per client address; 0 = none */
+    int64_t idle_timeout_ms;        /* idle connection, or waiting for the next request */
+    int64_t header_timeout_ms;      /* request line to the end of the headers */
     int64_t map_size;       /* LMDB map size, bytes */
     int64_t idempotency_ttl_ms;
     int64_t payload_retention_ms;   /* caps a message's retentionDays; 0 = keep payloads */
@@ -49,6 +57,7 @@ struct config {
     int64_t max_response;
     int64_t disable_after_ms;
     char *signature_headers;/* webhook | svix | both */
+    char *ca_file;          /* extra CA bundle for deliveries; NULL = system CAs only */
     int64_t shutdown_timeout_ms;
     int metrics_endpoint_cap;   /* per-endpoint /metrics series up to this many endpoints */
 };
@@ -87,6 +96,15 @@ void config_dump(const struct config *c, FILE *out);
  * any locking its readers need.
  */
 void config_reload(struct config *dst, const struct config *src);
+
+/*
+ * The names of the options whose values differ between a and b, comma
+ * separated, into out (cap bytes; as many whole names as fit): those
+ * marked reloadable when reloadable is non-zero, the others otherwise.
+ * Only names are written, so secrets may be compared.
+ */
+void config_changed(const struct config *a, const struct config *b, int reloadable,
+                    char *out, size_t cap);
 
 /* Parse "10s,100s,1000s" into up to max ms values; count or HOOKD_EINVAL. */
 int config_parse_schedule(const char *s, int64_t *out, int max);

@@ -34,6 +34,9 @@
 #include "store.h"
 #include "worker.h"
 
+#define BACKOFF_MIN_MS 1000      /* outcomes not recorded: first pause (note_recorded) */
+#define BACKOFF_MAX_MS 30000
+
 struct ep_state {
     char app_id[ID_MAX], ep_id[ID_MAX];
     int inflight;                /* handed to workers, outcome not yet committed */
@@ -46,6 +49,8 @@ struct ep_state {
     int held;                    /* disabled or paused: leave its entries where they are */
     int published;               /* inflight as last published (dispatch_ep_inflight) */
     int gone;                    /* deleted: drop its entries */
+    int64_t backoff_until_ms;    /* outcomes failed to record: wait before sending again */
+    int64_t backoff_ms;          /* the current wait; 0 while outcomes record */
     char *url;
     json_t *secrets;             /* [{"key":..., "expiresAt": ms or 0}] */
     char **headers;              /* "Name: value", NULL-terminated */
@@ -65,6 +70,7 @@ struct dispatch {
     size_t nnotes, capnotes;
     struct job *finished;
     int stopping;
+    int64_t connect_ms, timeout_ms;   /* dispatch_set_timeouts; taken by drain_inbox */
     struct dispatch_stats stats;
     struct hmap inflight;        /* ep_id -> (uintptr_t) in flight, only non-zero */
 
@@ -150,13 +156,106 @@ static void count_outcome(struct dispatch *d, const struct job *j)
         feed_outcome(d->o.feed, j, ok);
 }
 
+#define LOG_ERROR_TEXT_MAX 240    /* bytes of a failed attempt's error text in its log line */
+
+/* Overwrite every occurrence of the n bytes of v in s with '*'. */
+static void mask(char *s, const char *v, size_t n)
+{
+    if (n < 4)
+        return;   /* too short to be a secret, and masking it would garble the text */
+    for (char *p = strstr(s, v); p; p = strstr(p + n, v))
+        memset(p, '*', n);
+}
+
+/*
+ * A receiver's answer may echo the request: mask the custom header
+ * values, the endpoint's keys and anything shaped like a signature
+ * ("v1," and base64) before the text reaches a log line.
+ */
+static void scrub(const struct job *j, char *s)
+{
+    for (char **h = j->headers; h && *h; h++) {
+        const char *v = strchr(*h, ':');
+        if (v) {
+            v += strspn(v + 1, " ") + 1;
+            mask(s, v, strlen(v));
+        }
+    }
+    for (int i = 0; i < j->nsecrets; i++)
+        mask(s, j->secrets[i], strlen(j->secrets[i]));
+    for (char *p = strstr(s, "v1,"); p; p = strstr(p + 3, "v1,")) {
+        size_t n = strspn(p + 3, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=");
+        if (n >= 16)
+            memset(p + 3, '*', n);
+    }
+}
+
+/*
+ * One line per recorded attempt: failures at info, successes at debug.
+ * Never the url (it may carry credentials), headers or signatures.
+ */
+static void log_attempt(const struct job *j)
+{
+    int ok = j->status_code >= 200 && j->status_code < 300;
+    enum log_level lvl = ok ? LOG_DEBUG : LOG_INFO;
+    char code[16], dur[24], att[16], err[1024], next[CLOCK_RFC3339_MAX];
+    const char *trig = j->trigger ? "manual" : "scheduled";
+    if (!log_enabled(lvl))
+        return;
+    snprintf(code, sizeof(code), "%d", j->status_code);
+    snprintf(dur, sizeof(dur), "%lld", (long long)j->duration_ms);
+    snprintf(att, sizeof(att), "%d", j->attempt);
+    if (ok) {
+        log_debug("delivered", "message", j->msg_id, "endpoint", j->ep_id, "app", j->app_id,
+                  "status", code, "duration_ms", dur, "attempt", att, "trigger", trig, NULL);
+        return;
+    }
+    outcome_error_text(j->status_code, j->response.data, j->response.len, err, sizeof(err));
+    scrub(j, err);   /* before the cut, so a value cut short is masked too */
+    size_t cut = LOG_ERROR_TEXT_MAX;
+    if (strlen(err) > cut) {
+        while (cut > 0 && ((unsigned char)err[cut] & 0xC0) == 0x80)
+            cut--;
+        err[cut] = '\0';
+    }
+    if (j->next_ms)
+        clock_format(j->next_ms, next);
+    else
+        snprintf(next, sizeof(next), "none");
+    log_info("delivery failed", "message", j->msg_id, "endpoint", j->ep_id, "app", j->app_id,
+             "status", code, "duration_ms", dur, "attempt", att, "trigger", trig,
+             "error", err, "next_attempt", next, NULL);
+}
+
+/* What an outcome's done() has to say: the attempt, a disabled endpoint, a failure. */
+static void log_outcome(const struct job *j, int status)
+{
+    if (status == HOOKD_EFULL)
+        log_error("store full", "message", j->msg_id, "endpoint", j->ep_id,
+                  "detail", "attempt not recorded; it is sent again", NULL);
+    else if (status && status != HOOKD_ESTOPPED)
+        log_error("outcome not recorded", "message", j->msg_id, "endpoint", j->ep_id,
+                  "error", hookd_strerror(status), NULL);
+    if (status)
+        return;
+    if (j->expired && j->final_fail)
+        log_info("delivery failed", "message", j->msg_id, "endpoint", j->ep_id, "app", j->app_id,
+                 "error", "payload expired (retention) before it was sent", NULL);
+    if (j->missing || j->expired)
+        return;
+    log_attempt(j);
+    if (j->disabled)
+        log_warn("endpoint disabled", "endpoint", j->ep_id, "app", j->app_id, "reason",
+                 j->disabled == 1 ? "410 gone" : "failing for longer than --disable-after",
+                 NULL);
+}
+
 static void job_done(struct intent *in, int status)
 {
     struct job *j = (struct job *)in;
     struct dispatch *d = j->owner;
-    if (status && status != HOOKD_ESTOPPED)
-        log_error("outcome not recorded", "msg", j->msg_id, "endpoint", j->ep_id,
-                  "error", hookd_strerror(status), NULL);
+    j->unrecorded = status && status != HOOKD_ESTOPPED;
+    log_outcome(j, status);
     if (!status && !j->missing && !j->expired)
         count_outcome(d, j);
     else if (!status && j->expired && j->final_fail && d->o.stats)
@@ -182,6 +281,24 @@ static struct ep_state *ep_get(struct dispatch *d, const char *key)
     return e;
 }
 
+/*
+ * An outcome that could not be written (a full store) leaves its due
+ * entry in place, due now: without a pause the endpoint would be sent
+ * the same deliveries again at once, in a loop. So it waits, 1 s doubling
+ * to 30 s, until an outcome records again.
+ */
+static void note_recorded(struct ep_state *e, int recorded)
+{
+    if (recorded) {
+        e->backoff_ms = 0;
+        return;
+    }
+    e->backoff_ms = e->backoff_ms ? e->backoff_ms * 2 : BACKOFF_MIN_MS;
+    if (e->backoff_ms > BACKOFF_MAX_MS)
+        e->backoff_ms = BACKOFF_MAX_MS;
+    e->backoff_until_ms = clock_now_ms() + e->backoff_ms;
+}
+
 /* Drain the inbox: notes mark endpoints dirty, finished jobs free slots. */
 static void drain_inbox(struct dispatch *d)
 {
@@ -192,6 +309,8 @@ static void drain_inbox(struct dispatch *d)
     d->notes = NULL;
     d->nnotes = d->capnotes = 0;
     d->finished = NULL;
+    d->o.connect_timeout_ms = d->connect_ms;
+    d->o.timeout_ms = d->timeout_ms;
     pthread_mutex_unlock(&d->lock);
     for (size_t i = 0; i < n; i++) {
         struct ep_state *e = ep_get(d, notes[i]);
@@ -210,6 +329,7 @@ static void drain_inbox(struct dispatch *d)
         if (e) {
             e->inflight--;
             e->dirty = 1;
+            note_recorded(e, !j->unrecorded);
         }
         job_free(j);
     }
@@ -454,7 +574,8 @@ static void send_one(struct dispatch *d, struct ep_state *e, struct store_txn *t
 /* Jobs claimed before a pause stay queued (and claimed) until the resume. */
 static int can_send(struct dispatch *d, struct ep_state *e, int64_t now)
 {
-    if (!e->qlen || e->inflight >= d->o.ep_concurrency || (e->held && !e->gone))
+    if (!e->qlen || e->inflight >= d->o.ep_concurrency || (e->held && !e->gone)
+        || e->backoff_until_ms > now)
         return 0;
     return e->gone || take_token(e, now);
 }
@@ -481,6 +602,8 @@ static void hand_out(struct dispatch *d, struct store_txn *t, int64_t now)
 
 static int needs_refill(const struct ep_state *e, int64_t now)
 {
+    if (e->backoff_until_ms > now)
+        return 0;
     return e->dirty || e->stale || (!e->full && e->next_due_ms <= now);
 }
 
@@ -506,6 +629,8 @@ static int64_t round_once(struct dispatch *d)
         struct ep_state *e = v;
         if (e->next_due_ms < next && !e->full)
             next = e->next_due_ms;
+        if (e->backoff_until_ms > now && e->backoff_until_ms < next)
+            next = e->backoff_until_ms;
         if (e->qlen && e->rate > 0 && e->inflight < d->o.ep_concurrency && token_time(e) < next)
             next = token_time(e);
     }
@@ -606,6 +731,8 @@ int dispatch_new(struct dispatch **out, const struct dispatch_opts *o)
     d->o = *o;
     if (d->o.ep_concurrency < 1)
         d->o.ep_concurrency = 1;
+    d->connect_ms = d->o.connect_timeout_ms;
+    d->timeout_ms = d->o.timeout_ms;
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->wake, NULL);
     hmap_init(&d->eps);
@@ -653,9 +780,23 @@ void dispatch_free(struct dispatch *d)
     hmap_release(&d->eps);
     hmap_release(&d->claimed);
     hmap_release(&d->inflight);
+    swap_release(&d->o.outcome.schedule, NULL);
     pthread_mutex_destroy(&d->lock);
     pthread_cond_destroy(&d->wake);
     free(d);
+}
+
+void dispatch_set_timeouts(struct dispatch *d, int64_t connect_timeout_ms, int64_t timeout_ms)
+{
+    pthread_mutex_lock(&d->lock);
+    d->connect_ms = connect_timeout_ms;
+    d->timeout_ms = timeout_ms;
+    pthread_mutex_unlock(&d->lock);
+}
+
+void dispatch_set_schedule(struct dispatch *d, struct retry_schedule *s)
+{
+    swap_set(&d->o.outcome.schedule, s);
 }
 
 void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out)

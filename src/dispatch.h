@@ -37,7 +37,7 @@ struct dispatch_opts {
     int ep_concurrency;          /* deliveries in flight per endpoint */
     int64_t connect_timeout_ms;  /* defaults; endpoints may override */
     int64_t timeout_ms;
-    struct outcome_opts outcome;
+    struct outcome_opts outcome; /* its schedule is taken: dispatch_free releases it */
     struct stats *stats;         /* committed outcomes are counted here (may be NULL) */
     struct feed *feed;           /* and pushed to the live feed (may be NULL) */
 };
@@ -56,6 +56,14 @@ void dispatch_free(struct dispatch *d);
 
 /* writer_commit_fn: endpoints whose due entries or settings changed. */
 void dispatch_on_commit(void *ctx, char *const *keys, size_t n);
+
+/*
+ * SIGHUP reloads (main thread). New deliveries take the timeouts from the
+ * dispatcher's next round; those in flight keep theirs. The schedule
+ * (heap, taken) applies to the next outcome the writer records.
+ */
+void dispatch_set_timeouts(struct dispatch *d, int64_t connect_timeout_ms, int64_t timeout_ms);
+void dispatch_set_schedule(struct dispatch *d, struct retry_schedule *s);
 
 void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out);
 /*

@@ -9,7 +9,9 @@
  * costs nothing but its headers.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +24,10 @@
 #include <microhttpd.h>
 
 #include "clock.h"
+#include "conntimer.h"
 #include "err.h"
 #include "http.h"
+#include "id.h"
 #include "log.h"
 #include "mem.h"
 #include "stats.h"
@@ -37,6 +41,16 @@ struct http_server {
     struct writer *writer;
     http_dispatch_fn dispatch;
     void *ctx;
+    atomic_int log_requests;      /* http_set_log_requests (SIGHUP) */
+    atomic_ulong next_req;        /* request ids for requests that bring none */
+    char req_prefix[16];          /* random per start, so ids differ across restarts */
+    struct conntimer *timer;      /* waiting and header deadlines */
+    pthread_mutex_t log_lock;     /* guards log_seen */
+    struct mhd_log_seen {         /* recent libmicrohttpd messages, for on_mhd_log */
+        char text[160];
+        int64_t since_ms;
+        unsigned long quiet;      /* repeats not logged since since_ms */
+    } log_seen[8];
 };
 
 /* A request without a connection (http_detached_new) keeps its own copies. */
@@ -206,6 +220,54 @@ static void req_free(struct http_req *r)
     free(r);
 }
 
+/* "ADDR:PORT" of the client, or "-" when libmicrohttpd does not say. */
+static void client_addr(struct http_req *r, char *out, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    char host[INET6_ADDRSTRLEN] = "-";
+    if (sa && sa->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+        snprintf(out, cap, "%s:%u", host, ntohs(a->sin_port));
+    } else if (sa && sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+        snprintf(out, cap, "[%s]:%u", host, ntohs(a->sin6_port));
+    } else {
+        snprintf(out, cap, "-");
+    }
+}
+
+/*
+ * The access log line. Only the path (ids, never a token: tokens travel in
+ * the Authorization header, which is never logged) and the client's own
+ * svix-req-id, cut short, come from the request.
+ */
+static void log_request(struct http_req *r)
+{
+    struct http_server *s = r->srv;
+    char status[8], dur[24], id[72], addr[INET6_ADDRSTRLEN + 10];
+    const char *given = http_header(r, "svix-req-id");
+    if (given && *given)
+        snprintf(id, sizeof(id), "%.64s", given);
+    else
+        snprintf(id, sizeof(id), "%s-%lu", s->req_prefix,
+                 atomic_fetch_add_explicit(&s->next_req, 1, memory_order_relaxed));
+    snprintf(status, sizeof(status), "%d", r->status);
+    snprintf(dur, sizeof(dur), "%lld", (long long)(clock_mono_us() - r->started_us));
+    client_addr(r, addr, sizeof(addr));
+    log_info("request", "method", r->method, "route", stats_route_name[r->route_class],
+             "path", r->path, "status", status, "duration_us", dur, "request_id", id,
+             "remote", addr, NULL);
+}
+
+void http_set_log_requests(struct http_server *s, int on)
+{
+    atomic_store(&s->log_requests, on);
+}
+
 static enum MHD_Result send_reply(struct http_req *r)
 {
     if (!r->status)
@@ -222,6 +284,9 @@ static enum MHD_Result send_reply(struct http_req *r)
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
     if (r->srv->o.stats)
         stats_http(r->srv->o.stats, (enum stats_route)r->route_class, r->status);
+    if (atomic_load_explicit(&r->srv->log_requests, memory_order_relaxed)
+        && log_enabled(LOG_INFO))
+        log_request(r);
     MHD_destroy_response(resp);
     r->phase = PH_DONE;
     return ret;
@@ -307,6 +372,35 @@ void http_submit(struct http_req *r, http_apply_fn apply, void *data, void (*dat
     }
 }
 
+/* The connection's deadlines (conntimer.h), kept as its socket context. */
+static struct conntimer_conn *conn_timer(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct http_server *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? conntimer_open(s->timer, ci->connect_fd) : NULL;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conntimer_close(s->timer, *socket_context);   /* before libmicrohttpd closes the fd */
+        *socket_context = NULL;
+    }
+}
+
+/* The request line has arrived; NULL leaves *con_cls for on_request. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    conntimer_request_line(conn_timer(c));
+    return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **con_cls)
@@ -314,6 +408,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct http_server *s = cls;
     struct http_req *r = *con_cls;
     if (!r) {
+        conntimer_headers_done(conn_timer(c));
         r = *con_cls = req_new(s, c, url, method);
         if (check_limits(r, url))
             r->too_large = 1;
@@ -349,18 +444,59 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+    conntimer_request_done(conn_timer(c));
     if (*con_cls)
         req_free(*con_cls);
     *con_cls = NULL;
 }
 
+/*
+ * libmicrohttpd's messages, each text at most once per MHD_LOG_QUIET_MS
+ * with the count of repeats held back: a client opening connections past a
+ * limit, or many being cut at their deadline, must not flood the log.
+ */
+#define MHD_LOG_QUIET_MS 10000
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    struct http_server *s = cls;
     struct buf b = BUF_INIT;
     buf_vaddf(&b, fmt, ap);
     while (b.len && (b.data[b.len - 1] == '\n'))
         b.data[--b.len] = '\0';
-    log_warn("http", "error", b.data ? b.data : "", NULL);
+    const char *text = b.data ? b.data : "";
+    int64_t now = clock_mono_ms();
+    unsigned long held = 0;
+    size_t n = sizeof(s->log_seen) / sizeof(s->log_seen[0]), k = 0;
+    pthread_mutex_lock(&s->log_lock);
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(s->log_seen[i].text, text, sizeof(s->log_seen[i].text) - 1) == 0) {
+            k = i;
+            break;
+        }
+        if (s->log_seen[i].since_ms < s->log_seen[k].since_ms)
+            k = i;       /* the oldest, replaced when the text is new */
+    }
+    struct mhd_log_seen *e = &s->log_seen[k];
+    int same = strncmp(e->text, text, sizeof(e->text) - 1) == 0 && e->since_ms;
+    if (same && now - e->since_ms < MHD_LOG_QUIET_MS) {
+        e->quiet++;
+        pthread_mutex_unlock(&s->log_lock);
+        buf_release(&b);
+        return;
+    }
+    held = same ? e->quiet : 0;
+    snprintf(e->text, sizeof(e->text), "%s", text);
+    e->since_ms = now;
+    e->quiet = 0;
+    pthread_mutex_unlock(&s->log_lock);
+    if (held) {
+        char rep[24];
+        snprintf(rep, sizeof(rep), "%lu", held);
+        log_warn("http", "error", text, "repeated", rep, NULL);
+    } else {
+        log_warn("http", "error", text, NULL);
+    }
     buf_release(&b);
 }
 
@@ -421,15 +557,31 @@ int http_start(struct http_server **out, const struct http_opts *o, struct write
     socklen_t sslen;
     if (parse_listen(o->listen, &ss, &sslen))
         return HOOKD_EINVAL;
+    if (o->tls_cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return -ENOTSUP;
     struct http_server *s = xcalloc(1, sizeof(*s));
     s->o = *o;
     s->writer = w;
     s->dispatch = dispatch;
     s->ctx = ctx;
+    atomic_init(&s->log_requests, o->log_requests);
+    atomic_init(&s->next_req, 1);
+    uint8_t rnd[4];
+    id_random(rnd, sizeof(rnd));
+    snprintf(s->req_prefix, sizeof(s->req_prefix), "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
+             rnd[3]);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME
                      | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    /* Passed as an array so plain HTTP gives libmicrohttpd no TLS option at all. */
+    struct MHD_OptionItem tls[] = {
+        { MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)o->tls_cert },
+        { MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)o->tls_key },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    if (o->tls_cert)
+        flags |= MHD_USE_TLS;
     /*
      * The pool must hold the request line and headers (up to --max-url and
      * --max-headers) so that our own checks answer 414/431; bodies stream
@@ -437,18 +589,36 @@ int http_start(struct http_server **out, const struct http_opts *o, struct write
      * request on a kept-alive connection, so each spare KiB costs time.
      */
     size_t mem = (size_t)o->max_url + 16 * 1024;
+    /* libmicrohttpd's own timeout measures gaps only (a trickle resets it);
+     * the conntimer adds deadlines that bytes do not move */
+    int64_t idle_ms = o->idle_timeout_ms > 0 ? o->idle_timeout_ms : 30000;
+    int64_t header_ms = o->header_timeout_ms > 0 ? o->header_timeout_ms : 10000;
+    unsigned idle_s = (unsigned)((idle_ms + 999) / 1000);
+    conntimer_new(&s->timer, idle_ms, header_ms);
+    pthread_mutex_init(&s->log_lock, NULL);
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
                             MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 0 ? o->threads : 1),
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
-                            MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                            (unsigned)o->max_connections_per_ip,
+                            MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_request_line, s,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_ARRAY, o->tls_cert ? tls : tls + 2,
                             MHD_OPTION_END);
+    int e = errno ? -errno : HOOKD_EINVAL;
+    if (s->d && (e = conntimer_start(s->timer)) != 0) {
+        MHD_stop_daemon(s->d);
+        s->d = NULL;
+    }
     if (!s->d) {
-        int e = errno ? -errno : HOOKD_EINVAL;
+        conntimer_free(s->timer);
+        pthread_mutex_destroy(&s->log_lock);
         free(s);
         return e;
     }
@@ -468,7 +638,10 @@ void http_stop(struct http_server *s)
 {
     if (!s)
         return;
-    MHD_stop_daemon(s->d);
+    conntimer_stop(s->timer);
+    MHD_stop_daemon(s->d);      /* closes every connection, each through conntimer_close */
+    conntimer_free(s->timer);
+    pthread_mutex_destroy(&s->log_lock);
     free(s);
 }
 

@@ -74,20 +74,34 @@ struct http_opts {
     const char *listen;       /* "HOST:PORT" or "[V6]:PORT" */
     int threads;
     int max_connections;
+    int max_connections_per_ip;   /* 0: no limit */
+    int64_t idle_timeout_ms;  /* idle, or waiting for a request's headers (conntimer.h) */
+    int64_t header_timeout_ms;/* request line to the end of the headers */
     int64_t max_body;
     int max_headers;
     int max_url;
     struct stats *stats;      /* every answer is counted here (stats_http); may be NULL */
+    int log_requests;         /* one info line per answered request (http_set_log_requests) */
+    const char *tls_cert;     /* PEM certificate chain, or NULL for plain HTTP */
+    const char *tls_key;      /* PEM private key of tls_cert */
 };
 
 /*
  * Start listening. dispatch(ctx, req) is called for every complete
  * request; writes go to w. The bound address (with the real port when
- * PORT was 0) is written to bound (cap bytes).
+ * PORT was 0) is written to bound (cap bytes). With o->tls_cert, the
+ * listener speaks only HTTPS (libmicrohttpd's GnuTLS); the PEM strings
+ * are read at start and may be freed after http_stop().
  */
 int http_start(struct http_server **out, const struct http_opts *o, struct writer *w,
                http_dispatch_fn dispatch, void *ctx, char *bound, size_t cap);
-/* Stop accepting new connections (the first step of shutdown). */
+/* Turn the per-request log lines on or off (SIGHUP reload); any thread. */
+void http_set_log_requests(struct http_server *s, int on);
+/*
+ * Stop accepting new connections; those open are still served. The stop
+ * calls it once deliveries have drained, so that until then load
+ * balancers get the 503s of api_stop_writes() rather than refusals.
+ */
 void http_quiesce(struct http_server *s);
 /* Close every connection and free the server. */
 void http_stop(struct http_server *s);

@@ -58,9 +58,15 @@ struct job {
     char retry_after[64];
     int refused;                   /* SSRF policy said no */
     int final_fail;                /* set by the outcome: this attempt final-failed the delivery */
+    int unrecorded;                /* set by done(): the outcome could not be written */
+    int attempt;                   /* set by the outcome: the delivery's attempt number */
+    int64_t next_ms;               /* set by the outcome: when the retry is due; 0 none */
+    int disabled;                  /* set by the outcome: it disabled the endpoint
+                                      (1: 410 Gone, 2: failing for --disable-after) */
     size_t resp_cap;               /* response bytes to keep */
     const struct netpolicy *policy;
     struct curl_slist *slist;      /* request headers (worker) */
+    char curl_error[256];          /* CURLOPT_ERRORBUFFER, CURL_ERROR_SIZE (worker) */
     void *easy;                    /* CURL handle (worker) */
 
     struct job *next, *prev;       /* queue links (owner's) */

@@ -39,6 +39,8 @@
 #include "retry.h"
 #include "stats.h"
 #include "store.h"
+#include "swap.h"
+#include "tls.h"
 #include "ui.h"
 #include "version.h"
 #include "worker.h"
@@ -69,7 +71,9 @@ static int write_file(const char *dir, const char *name, const char *text, mode_
     if (fd < 0)
         return -errno;
     size_t n = strlen(text);
-    int rc = write(fd, text, n) == (ssize_t)n && fsync(fd) == 0 ? 0 : -errno;
+    /* fchmod: a stale tmp file keeps its old mode through O_TRUNC */
+    int rc = fchmod(fd, mode) == 0 && write(fd, text, n) == (ssize_t)n && fsync(fd) == 0
+             ? 0 : -errno;
     close(fd);
     if (!rc && rename(tmp, path))
         rc = -errno;
@@ -86,6 +90,16 @@ static char *admin_token(const struct config *c, int *created)
     snprintf(path, sizeof(path), "%s/admin.token", c->data_dir);
     FILE *f = fopen(path, "r");
     if (f) {
+        struct stat st;
+        /* hookd writes it 0600; a wider mode was set by hand or by a copy */
+        if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077) && fchmod(fileno(f), 0600) == 0) {
+            char mode[8];
+            snprintf(mode, sizeof(mode), "%04o", (unsigned)(st.st_mode & 07777));
+            log_warn("admin token file was readable by other users; its mode is now 0600",
+                     "file", path, "was", mode, "detail",
+                     "if others may have read it, delete the file and restart for a new token",
+                     NULL);
+        }
         char *ok = fgets(line, sizeof(line), f);
         fclose(f);
         line[strcspn(line, "\r\n")] = '\0';
@@ -119,8 +133,10 @@ static char **split_tokens(const char *list)
     return v;
 }
 
-static void free_tokens(char **v)
+/* Frees split_tokens()' result; void * so that swap_release() can call it. */
+static void free_tokens(void *tokens)
 {
+    char **v = tokens;
     for (char **p = v; p && *p; p++)
         free(*p);
     free(v);
@@ -143,15 +159,58 @@ static void block_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
-static void wait_for_stop(const sigset_t *set)
+/* What SIGHUP re-reads (the same sources as at start) and whom it tells. */
+struct reload {
+    int argc;
+    char **argv;
+    struct config *cfg;          /* the live values; reloadable fields change here */
+    struct api *api;
+    struct engine *engine;
+    struct http_server *http;
+};
+
+static void reload_apply(struct reload *rl, const struct config *fresh);
+
+/*
+ * SIGHUP: reopen the log file (rotation), then load the configuration
+ * again and apply its reloadable options. A configuration that does not
+ * load, or a log file that does not open, changes nothing.
+ */
+static void reload(struct reload *rl)
+{
+    struct config fresh;
+    char err[512], changed[512];
+    int help = 0, rc;
+    if ((rc = log_reopen()))
+        log_error("cannot reopen the log file", "error", hookd_strerror(rc), NULL);
+    config_init(&fresh);
+    rc = config_load(&fresh, rl->argc, rl->argv, environ, &help, err, sizeof(err));
+    if (!rc && (rc = log_open(fresh.log_level, fresh.log_format, fresh.log_file)))
+        snprintf(err, sizeof(err), "cannot open log file '%s': %s", fresh.log_file,
+                 hookd_strerror(rc));
+    if (rc) {
+        log_error("configuration not reloaded; the running values stay", "error", err, NULL);
+        config_release(&fresh);
+        return;
+    }
+    reload_apply(rl, &fresh);
+    config_changed(rl->cfg, &fresh, 0, changed, sizeof(changed));
+    if (*changed)
+        log_warn("options changed that only a restart applies", "options", changed, NULL);
+    config_changed(rl->cfg, &fresh, 1, changed, sizeof(changed));
+    config_reload(rl->cfg, &fresh);
+    log_info("configuration reloaded", "changed", *changed ? changed : "none", NULL);
+    config_release(&fresh);
+}
+
+static void wait_for_stop(const sigset_t *set, struct reload *rl)
 {
     for (;;) {
         int sig = 0;
         if (sigwait(set, &sig))
             continue;
         if (sig == SIGHUP) {
-            log_reopen();
-            log_info("log reopened", NULL);
+            reload(rl);
             continue;
         }
         log_info("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
@@ -159,11 +218,29 @@ static void wait_for_stop(const sigset_t *set)
     }
 }
 
+/*
+ * hookd creates its data directory 0700. One that exists keeps its mode:
+ * the operator may share it on purpose (a backup group), the files that
+ * matter in it (the log, admin.token) are 0600 whatever the directory's
+ * mode, and chmod on a path we did not create (--data /srv) would surprise.
+ * A mode open to others is worth a warning, though.
+ */
 static int prepare_data_dir(const char *dir)
 {
+    struct stat st;
     if (mkdir(dir, 0700) && errno != EEXIST) {
         fprintf(stderr, "hookd: cannot create data directory '%s': %s\n", dir, strerror(errno));
         return -1;
+    }
+    if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "hookd: data directory '%s' is not a directory\n", dir);
+        return -1;
+    }
+    if (st.st_mode & 077) {
+        char mode[8];
+        snprintf(mode, sizeof(mode), "%04o", (unsigned)(st.st_mode & 07777));
+        log_warn("data directory is open to other users; chmod 700 it", "dir", dir, "mode",
+                 mode, NULL);
     }
     return 0;
 }
@@ -189,6 +266,20 @@ static int serve_load(struct config *c, int argc, char **argv)
     return 0;
 }
 
+/* The TLS files, read and checked before anything starts. 0 or -1 (said). */
+static int serve_tls(const struct config *c, struct tls_pair *tls)
+{
+    char err[512];
+    if (tls_pair_load(tls, c->tls_cert, c->tls_key, err, sizeof(err))
+        || (c->ca_file && tls_ca_file_check(c->ca_file, err, sizeof(err)))) {
+        fprintf(stderr, "hookd: %s\n", err);
+        return -1;
+    }
+    if (tls->key_exposed)
+        log_warn("tls key is readable by every user; chmod 600 it", "file", c->tls_key, NULL);
+    return 0;
+}
+
 /* The delivery engine: N workers and the dispatcher that feeds them. */
 struct engine {
     struct netpolicy *policy;
@@ -208,7 +299,8 @@ static int engine_start(struct engine *e, const struct config *c, struct store *
         fprintf(stderr, "hookd: %s\n", err);
         return -1;
     }
-    if (retry_parse(c->retry_schedule, &dopts.outcome.schedule)) {
+    struct retry_schedule schedule;
+    if (retry_parse(c->retry_schedule, &schedule)) {
         fprintf(stderr, "hookd: invalid retry schedule '%s'\n", c->retry_schedule);
         return -1;
     }
@@ -216,6 +308,7 @@ static int engine_start(struct engine *e, const struct config *c, struct store *
     e->workers = xcalloc((size_t)e->nworkers, sizeof(*e->workers));
     struct worker_opts wo = { .writer = w, .policy = e->policy,
                               .max_response = (size_t)c->max_response,
+                              .ca_file = c->ca_file,
                               .svix_headers = strcmp(c->signature_headers, "svix") == 0 ? 1
                                               : strcmp(c->signature_headers, "both") == 0 ? 2 : 0 };
     for (int i = 0; i < e->nworkers; i++)
@@ -228,6 +321,7 @@ static int engine_start(struct engine *e, const struct config *c, struct store *
     dopts.ep_concurrency = c->endpoint_concurrency;
     dopts.connect_timeout_ms = c->connect_timeout_ms;
     dopts.timeout_ms = c->request_timeout_ms;
+    swap_init(&dopts.outcome.schedule, xmemdup(&schedule, sizeof(schedule)));
     dopts.outcome.disable_after_ms = c->disable_after_ms;
     dopts.outcome.writer = w;
     dopts.stats = e->stats;
@@ -237,14 +331,21 @@ static int engine_start(struct engine *e, const struct config *c, struct store *
     return dispatch_start(e->dispatch);
 }
 
-/* Stop handing out work, let deliveries in flight finish (bounded). */
-static void engine_stop(struct engine *e, int64_t deadline_ms)
+/*
+ * Stop handing out work, then let deliveries in flight finish, all
+ * workers within one timeout_ms: each keeps sending while an earlier one
+ * is joined, so each is given what is left of the common deadline.
+ */
+static void engine_stop(struct engine *e, int64_t timeout_ms)
 {
+    int64_t deadline = clock_mono_ms() + timeout_ms;
     if (e->dispatch)
         dispatch_stop(e->dispatch);
-    for (int i = 0; i < e->nworkers; i++)
+    for (int i = 0; i < e->nworkers; i++) {
+        int64_t left = deadline - clock_mono_ms();
         if (e->workers[i])
-            worker_stop(e->workers[i], deadline_ms);
+            worker_stop(e->workers[i], left > 0 ? left : 0);
+    }
 }
 
 /* After the writer has stopped: nothing refers to jobs any more. */
@@ -257,6 +358,24 @@ static void engine_free(struct engine *e)
     netpolicy_free(e->policy);
 }
 
+/*
+ * SIGHUP's second half: hand the reloadable values to their readers
+ * (rl->cfg still has the old ones). A replaced schedule or token list is
+ * kept until the stop (swap.h), so only a changed one is replaced.
+ */
+static void reload_apply(struct reload *rl, const struct config *fresh)
+{
+    struct retry_schedule rs;
+    if (strcmp(fresh->retry_schedule, rl->cfg->retry_schedule) != 0
+        && retry_parse(fresh->retry_schedule, &rs) == 0)   /* config_load checked it */
+        dispatch_set_schedule(rl->engine->dispatch, xmemdup(&rs, sizeof(rs)));
+    dispatch_set_timeouts(rl->engine->dispatch, fresh->connect_timeout_ms,
+                          fresh->request_timeout_ms);
+    if (strcmp(fresh->ingest_tokens, rl->cfg->ingest_tokens) != 0)
+        swap_set(&rl->api->ingest_tokens, split_tokens(fresh->ingest_tokens));
+    http_set_log_requests(rl->http, fresh->log_requests);
+}
+
 static int serve(int argc, char **argv)
 {
     struct config cfg;
@@ -266,6 +385,7 @@ static int serve(int argc, char **argv)
     struct api api = { 0 };
     struct engine engine = { 0 };
     struct retention *retention = NULL;
+    struct tls_pair tls = { 0 };
     sigset_t sigs;
     char *token = NULL;
     int created, rc, status = 1;
@@ -277,6 +397,10 @@ static int serve(int argc, char **argv)
         goto out_config;
     }
     block_signals(&sigs);
+    if (serve_tls(&cfg, &tls)) {
+        status = 2;
+        goto out_log;
+    }
     if (prepare_data_dir(cfg.data_dir))
         goto out_log;
     rc = store_open(&store, cfg.data_dir, cfg.map_size, 0);
@@ -292,7 +416,7 @@ static int serve(int argc, char **argv)
     feed_new(&api.feed, FEED_CAP_DEFAULT);
     engine.stats = api.stats;
     engine.feed = api.feed;
-    api.ingest_tokens = split_tokens(cfg.ingest_tokens);
+    swap_init(&api.ingest_tokens, split_tokens(cfg.ingest_tokens));
     token = admin_token(&cfg, &created);
     if (!token) {
         fprintf(stderr, "hookd: cannot write '%s/admin.token': %s\n", cfg.data_dir,
@@ -329,36 +453,63 @@ static int serve(int argc, char **argv)
         .listen = cfg.listen,
         .threads = cfg.http_threads > 0 ? cfg.http_threads : ncpu(),
         .max_connections = cfg.max_connections,
+        .max_connections_per_ip = cfg.max_connections_per_ip,
+        .idle_timeout_ms = cfg.idle_timeout_ms,
+        .header_timeout_ms = cfg.header_timeout_ms,
         .max_body = cfg.max_body,
         .max_headers = cfg.max_headers,
         .max_url = cfg.max_url,
         .stats = api.stats,
+        .log_requests = cfg.log_requests,
+        .tls_cert = tls.cert_pem,
+        .tls_key = tls.key_pem,
     };
     char bound[128];
     rc = http_start(&http, &ho, writer, api_dispatch, &api, bound, sizeof(bound));
     if (rc) {
-        fprintf(stderr, "hookd: cannot listen on '%s': %s\n", cfg.listen, hookd_strerror(rc));
+        if (tls.cert_pem)
+            fprintf(stderr, "hookd: cannot listen with tls on '%s' (certificate '%s', key '%s'): "
+                    "%s (see the log line above)\n", cfg.listen, cfg.tls_cert, cfg.tls_key,
+                    hookd_strerror(rc));
+        else
+            fprintf(stderr, "hookd: cannot listen on '%s': %s\n", cfg.listen, hookd_strerror(rc));
         goto out_writer;
     }
     char line[160];
-    snprintf(line, sizeof(line), "%s\n", bound);
+    /* host:port for plain HTTP, as before; a URL when a client must know to use TLS */
+    const char *scheme = tls.cert_pem ? "https://" : "";
+    snprintf(line, sizeof(line), "%s%s\n", scheme, bound);
     write_file(cfg.data_dir, "listen", line, 0644);
     log_info("listening", "addr", bound, "data", cfg.data_dir, "version", HOOKD_VERSION, NULL);
     if ((rc = notify_send("READY=1")))
         log_warn("cannot tell the service manager hookd is ready", "error", hookd_strerror(rc), NULL);
-    printf("hookd %s listening on http://%s (data in %s)\n", HOOKD_VERSION, bound, cfg.data_dir);
+    printf("hookd %s listening on %s://%s (data in %s)\n", HOOKD_VERSION,
+           tls.cert_pem ? "https" : "http", bound, cfg.data_dir);
     if (created)
         printf("admin token (also in %s/admin.token): %s\n", cfg.data_dir, token);
     else
         printf("admin token: see %s/admin.token\n", cfg.data_dir);
     fflush(stdout);
 
-    wait_for_stop(&sigs);
-    http_quiesce(http);
+    struct reload rl = { argc, argv, &cfg, &api, &engine, http };
+    wait_for_stop(&sigs, &rl);
+    /*
+     * The stop, in the order that keeps every promise: writes and health
+     * answer 503 at once while the listener stays open (load balancers
+     * see the drain); no delivery starts after the signal; those in
+     * flight finish within --shutdown-timeout; the writer then commits
+     * every outcome and every write it had acknowledged or still holds.
+     */
+    api_stop_writes(&api);
+    if ((rc = notify_send("STOPPING=1")))
+        log_warn("cannot tell the service manager hookd is stopping", "error",
+                 hookd_strerror(rc), NULL);
     status = 0;
 out_writer:
-    retention_stop(retention);   /* its last batch needs the writer */
     engine_stop(&engine, cfg.shutdown_timeout_ms);
+    retention_stop(retention);   /* its last batch needs the writer */
+    if (http)
+        http_quiesce(http);   /* no new connections while the writer drains */
     writer_stop(writer);   /* applies what is queued and resumes every request */
     feed_stop(api.feed);   /* answers the long polls still waiting */
     http_stop(http);
@@ -370,13 +521,14 @@ out_store:
     feed_free(api.feed);
     stats_free(api.stats);
     free(token);
-    free_tokens(api.ingest_tokens);
+    swap_release(&api.ingest_tokens, free_tokens);
     store_close(store);
     if (status == 0)
         log_info("stopped", NULL);
 out_log:
     log_close();
 out_config:
+    tls_pair_release(&tls);
     config_release(&cfg);
     return status;
 }

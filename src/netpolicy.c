@@ -414,3 +414,56 @@ int netpolicy_is_literal_trick(const char *host)
         return 0;
     return aton_like(host);
 }
+
+/* Copies the percent-decoded host of url into host; 0, or -1 when there is none. */
+static int url_host(const char *url, char *host, size_t cap)
+{
+    const char *s = strstr(url, "://"), *end, *at;
+    size_t n = 0;
+
+    if (!s)
+        return -1;
+    s += 3;
+    end = s + strcspn(s, "/?#\\");
+    at = memrchr(s, '@', (size_t)(end - s));
+    if (at)
+        s = at + 1;
+    if (*s == '[')
+        return -1;      /* an IPv6 literal: inet_pton grammar, nothing to sneak */
+    for (; s < end && *s != ':' && n + 1 < cap; s++) {
+        int hi, lo;
+        if (*s == '%' && s + 2 < end && (hi = digit_value(s[1], 16)) >= 0
+            && (lo = digit_value(s[2], 16)) >= 0) {
+            host[n++] = (char)(hi * 16 + lo);
+            s += 2;
+        } else {
+            host[n++] = *s;
+        }
+    }
+    host[n] = '\0';
+    return n ? 0 : -1;
+}
+
+int netpolicy_check_url(const char *url, char *why, size_t whylen)
+{
+    char host[256], plain[256], canon[INET_ADDRSTRLEN];
+    struct in_addr a;
+    size_t n;
+
+    if (!url || url_host(url, host, sizeof(host)) || !netpolicy_is_literal_trick(host))
+        return 0;
+    if (!why || whylen == 0)
+        return HOOKD_EINVAL;
+    snprintf(plain, sizeof(plain), "%s", host);
+    n = strlen(plain);
+    if (n && plain[n - 1] == '.')
+        plain[n - 1] = '\0';   /* inet_aton() does not take the trailing dot */
+    if (inet_aton(plain, &a) && inet_ntop(AF_INET, &a, canon, sizeof(canon)))
+        snprintf(why, whylen,
+                 "url host '%.64s' is a non-canonical spelling of the ipv4 address %s; "
+                 "write it as %s", host, canon, canon);
+    else
+        snprintf(why, whylen, "url host '%.64s' is a non-canonical spelling of an ipv4 address",
+                 host);
+    return HOOKD_EINVAL;
+}

@@ -52,4 +52,16 @@ int netpolicy_check(const struct netpolicy *p, const struct sockaddr *sa, char *
  */
 int netpolicy_is_literal_trick(const char *host);
 
+/*
+ * The same judgement on the host of a URL ("http://user@0177.0.0.1:80/x"):
+ * userinfo, port, path and brackets are taken off and %XX escapes decoded
+ * first. 0 when the host is a name or a canonical literal (or the URL has
+ * no "scheme://"); HOOKD_EINVAL when it is a literal trick, with a
+ * lowercase reason naming the host and its canonical form written to why
+ * ("url host '0177.0.0.1' is a non-canonical spelling of the ipv4 address
+ * 127.0.0.1; write it as 127.0.0.1"). The reason never quotes the userinfo.
+ * Pure; any thread.
+ */
+int netpolicy_check_url(const char *url, char *why, size_t whylen);
+
 #endif

@@ -99,6 +99,7 @@ static int update_delivery(const struct outcome_opts *o, struct job *j, int ok,
     memcpy(d.app_id, j->app_id, sizeof(d.app_id) - 1);
     d.app_id[sizeof(d.app_id) - 1] = '\0';
     d.attempts++;
+    j->attempt = d.attempts;
     d.last_code = (uint16_t)j->status_code;
     d.updated_ms = now;
     int rc = 0;
@@ -110,10 +111,12 @@ static int update_delivery(const struct outcome_opts *o, struct job *j, int ok,
             d.state = DSTATE_FAIL;
     } else {
         double rnd = (double)(clock_mono_us() % 1000003) / 1000003.0;
-        int64_t delay = retry_next_delay(&o->schedule, d.attempts, j->status_code,
+        const struct retry_schedule *rs = swap_get(&o->schedule);
+        int64_t delay = retry_next_delay(rs, d.attempts, j->status_code,
                                          j->retry_after[0] ? j->retry_after : NULL, now, rnd);
         d.state = delay < 0 ? DSTATE_FAIL : DSTATE_SENDING;
         d.next_ms = delay < 0 ? 0 : now + delay;
+        j->next_ms = d.next_ms;
         if (delay >= 0)
             rc = schedule_retry(o, j, t, d.next_ms, dl);
     }
@@ -154,6 +157,7 @@ static int end_expired(struct job *j, struct store_txn *t, const struct backlog_
     return rc ? rc : store_health_add(t, j->ep_id, dl->backlog, dl->retrying);
 }
 
+/* Sets j->disabled (reason) when the endpoint was enabled until now. */
 static int disable_endpoint(const struct outcome_opts *o, struct job *j, struct store_txn *t,
                             int64_t now)
 {
@@ -163,6 +167,8 @@ static int disable_endpoint(const struct outcome_opts *o, struct job *j, struct 
     int rc = store_get_json(t, DB_ENDPOINTS, key, kl, &ep);
     if (rc)
         return rc == HOOKD_ENOTFOUND ? 0 : rc;
+    if (!json_is_true(json_object_get(ep, "disabled")))
+        j->disabled = j->status_code == 410 ? 1 : 2;
     json_object_set_new(ep, "disabled", json_true());
     json_object_set_new(ep, "updatedAt", json_integer(now));
     rc = store_put_json(t, DB_ENDPOINTS, key, kl, ep);
@@ -209,7 +215,8 @@ int outcome_apply(const struct outcome_opts *o, struct job *j, struct store_txn 
     struct backlog_delta dl = { -consumed, consumed && j->retry ? -1 : 0 };
     if (rc == HOOKD_ENOTFOUND)
         rc = 0;
-    j->final_fail = 0;
+    j->final_fail = j->disabled = j->attempt = 0;
+    j->next_ms = 0;
     if (!rc && j->expired)
         return consumed ? end_expired(j, t, &dl) : 0;
     if (rc || j->missing)

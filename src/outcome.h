@@ -18,13 +18,14 @@
 #include <stdint.h>
 
 #include "retry.h"
+#include "swap.h"
 
 struct job;
 struct store_txn;
 struct writer;
 
 struct outcome_opts {
-    struct retry_schedule schedule;
+    struct swap schedule;          /* struct retry_schedule; SIGHUP may replace it */
     int64_t disable_after_ms;      /* failing this long disables the endpoint; 0 = never */
     struct writer *writer;         /* for writer_touch */
 };

@@ -76,6 +76,7 @@ struct batch {
     enum kind kind;
     int64_t now;
     size_t n, changed;          /* changed: set by apply */
+    size_t from, count;         /* the items the intent applies: [from, from + count) */
     struct item items[RETENTION_BATCH];
 };
 
@@ -175,7 +176,7 @@ static int batch_apply(struct intent *in, struct store_txn *t)
     struct batch *b = (struct batch *)in;
     int rc = 0;
     b->changed = 0;
-    for (size_t i = 0; rc == 0 && i < b->n; i++) {
+    for (size_t i = b->from; rc == 0 && i < b->from + b->count; i++) {
         const struct item *it = &b->items[i];
         rc = b->kind == K_PAYLOAD ? apply_payload(t, it, &b->changed)
              : b->kind == K_ATTEMPT ? apply_attempt(t, it, &b->changed)
@@ -206,17 +207,16 @@ static void count(struct retention *r, enum kind k, size_t n)
     pthread_mutex_unlock(&r->lock);
 }
 
-/* Hand the batch to the writer, wait until it is durable, empty it. */
-static int run_batch(struct retention *r)
+/* Hand items [from, from + n) to the writer and wait until they are durable. */
+static int submit(struct retention *r, size_t from, size_t n)
 {
     struct batch *b = r->b;
-    int rc = 0;
-    if (!b->n)
-        return 0;
+    b->from = from;
+    b->count = n;
     pthread_mutex_lock(&r->lock);
     r->answered = 0;
     pthread_mutex_unlock(&r->lock);
-    rc = writer_submit(r->o.writer, &b->in);
+    int rc = writer_submit(r->o.writer, &b->in);
     pthread_mutex_lock(&r->lock);
     while (!rc && !r->answered)
         pthread_cond_wait(&r->wake, &r->lock);
@@ -224,6 +224,32 @@ static int run_batch(struct retention *r)
     pthread_mutex_unlock(&r->lock);
     if (!rc)
         count(r, b->kind, b->changed);
+    return rc;
+}
+
+/*
+ * Hand the batch to the writer, wait until it is durable, empty it.
+ * Rewriting a record copies its pages before the old ones are freed, so
+ * on a full map a whole batch may find no room while a smaller one does:
+ * on HOOKD_EFULL the rest goes again in halves, down to one record per
+ * commit, each commit freeing pages for the next.
+ */
+static int run_batch(struct retention *r)
+{
+    struct batch *b = r->b;
+    int rc = 0;
+    if (!b->n)
+        return 0;
+    for (size_t from = 0, step = b->n; from < b->n && !rc;) {
+        size_t n = b->n - from < step ? b->n - from : step;
+        rc = submit(r, from, n);
+        if (rc == HOOKD_EFULL && n > 1) {
+            step = n / 2;
+            rc = 0;
+        } else if (!rc) {
+            from += n;
+        }
+    }
     for (size_t i = 0; i < b->n; i++)
         free(b->items[i].rec);
     b->n = 0;

@@ -54,6 +54,8 @@ struct store_txn {
     MDB_txn *txn;
     struct store_txn *parent;
     int settings_dirty;       /* wrote apps or endpoints */
+    int room_known;           /* top-level write: room is set (store_room) */
+    int64_t room;             /* bytes growth may still take before the reserve */
 };
 
 struct store_cursor {
@@ -585,18 +587,91 @@ int store_counter_add(struct store_txn *t, const char *name, int64_t delta)
     return store_put(t, DB_META, name, strlen(name), val, sizeof(val), 0);
 }
 
+/*
+ * Pages on LMDB's free list as of the last commit, summed from the free
+ * database (each value is a page list whose first word is its length).
+ * A read transaction of its own, which MDB_NOTLS allows beside the
+ * writer's write transaction on the writer thread.
+ */
+static int free_pages(struct store *s, int64_t *out)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k, v;
+    int64_t n = 0;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    if (rc)
+        return map_err(rc);
+    rc = mdb_cursor_open(txn, 0, &c);
+    while (!rc && (rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+        size_t len;
+        if (v.mv_size >= sizeof(len)) {
+            memcpy(&len, v.mv_data, sizeof(len));
+            n += (int64_t)len;
+        }
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    if (!rc)
+        *out = n;
+    return map_err(rc);
+}
+
 int store_info(struct store *s, struct store_info *out)
 {
     MDB_envinfo ei;
     MDB_stat st;
+    int64_t nfree = 0;
     int rc = mdb_env_info(s->env, &ei);
     if (!rc)
         rc = mdb_env_stat(s->env, &st);
     if (rc)
         return map_err(rc);
+    rc = free_pages(s, &nfree);
+    if (rc)
+        return rc;
     out->map_bytes = (int64_t)ei.me_mapsize;
     out->used_bytes = (int64_t)(ei.me_last_pgno + 1) * st.ms_psize;
+    out->free_bytes = nfree * st.ms_psize;
+    if (out->free_bytes > out->used_bytes)
+        out->free_bytes = out->used_bytes;
     out->readers = (int)ei.me_numreaders;
+    return 0;
+}
+
+int64_t store_reserve(int64_t map_bytes)
+{
+    int64_t r = map_bytes / 20;
+    if (r < STORE_RESERVE_MIN)
+        r = STORE_RESERVE_MIN;
+    if (r > STORE_RESERVE_MAX)
+        r = STORE_RESERVE_MAX;
+    return r > map_bytes / 2 ? map_bytes / 2 : r;
+}
+
+/*
+ * The room is measured once per top-level transaction (a batch), from
+ * the last commit, and each grant is subtracted from it, so a batch of
+ * many messages cannot jump the reserve by much; what the batch's other
+ * intents write is not counted and comes out of the reserve.
+ */
+int store_room(struct store_txn *t, size_t bytes)
+{
+    while (t->parent)
+        t = t->parent;
+    if (!t->room_known) {
+        struct store_info si;
+        int rc = store_info(t->s, &si);
+        if (rc)
+            return rc;
+        t->room = si.map_bytes - store_reserve(si.map_bytes) - (si.used_bytes - si.free_bytes);
+        t->room_known = 1;
+    }
+    if (t->room < (int64_t)bytes)
+        return HOOKD_EFULL;
+    t->room -= (int64_t)bytes;
     return 0;
 }
 

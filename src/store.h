@@ -225,13 +225,32 @@ int store_health_add(struct store_txn *t, const char *ep_id, int backlog, int re
 int store_counter_add(struct store_txn *t, const char *name, int64_t delta);
 int store_counter_get(struct store_txn *t, const char *name, int64_t *out);
 
-/* Environment figures for stats and metrics. */
+/* Environment figures for stats and metrics. Any thread; reads the free list. */
 struct store_info {
     int64_t map_bytes;    /* configured map size */
-    int64_t used_bytes;   /* pages in use * page size */
+    int64_t used_bytes;   /* the file's high-water mark: pages ever used * page size */
+    int64_t free_bytes;   /* of those, pages on the free list (reused before the file grows) */
     int readers;          /* reader slots in use */
 };
 int store_info(struct store *s, struct store_info *out);
+
+/*
+ * The reserve: the part of the map that new messages may not take, so
+ * that once ingest is refused with HOOKD_EFULL, attempt outcomes,
+ * retention and deletes (LMDB needs free pages to delete, too) still fit.
+ * 5 % of the map, at least STORE_RESERVE_MIN and at most
+ * STORE_RESERVE_MAX, never more than half the map.
+ */
+#define STORE_RESERVE_MIN (512LL << 10)
+#define STORE_RESERVE_MAX (1LL << 30)
+int64_t store_reserve(int64_t map_bytes);
+/*
+ * Writer, before a write that grows the log by about bytes (a new
+ * message): 0 when the map has that much room left outside the reserve
+ * (live pages, used_bytes - free_bytes, are what counts), else
+ * HOOKD_EFULL, and the caller answers 507 while outcomes keep going.
+ */
+int store_room(struct store_txn *t, size_t bytes);
 
 /* The database's name in the environment ("deliveries"); for reports. */
 const char *store_db_name(enum store_db db);

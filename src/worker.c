@@ -158,8 +158,36 @@ static void build_headers(struct worker *w, struct job *j, int64_t ts)
     buf_release(&sig);
 }
 
+/*
+ * A url whose host spells an IPv4 address in disguise ("0177.0.0.1") ends
+ * here, before curl, which would read it as the address it hides. The API
+ * refuses such urls when an endpoint is written; this catches records that
+ * predate that check. The address check at connect time would stop most
+ * of them anyway; this one names the trick.
+ */
+static int refuse_url(struct worker *w, struct job *j)
+{
+    char why[256];
+    if (!netpolicy_check_url(j->url, why, sizeof(why)))
+        return 0;
+    j->refused = 1;
+    j->started_ms = clock_now_ms();
+    j->duration_ms = 0;
+    j->status_code = 0;
+    buf_reset(&j->response);
+    buf_addf(&j->response, "refused by the network policy: %s", why);
+    pthread_mutex_lock(&w->lock);
+    w->load--;
+    pthread_mutex_unlock(&w->lock);
+    if (writer_submit(w->o.writer, &j->intent))
+        j->intent.done(&j->intent, HOOKD_ESTOPPED);   /* not recorded: resent after restart */
+    return 1;
+}
+
 static void start_job(struct worker *w, struct job *j)
 {
+    if (refuse_url(w, j))
+        return;
     CURL *e = curl_easy_init();
     j->easy = e;
     j->resp_cap = w->o.max_response;
@@ -184,6 +212,15 @@ static void start_job(struct worker *w, struct job *j)
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, j);
     curl_easy_setopt(e, CURLOPT_PRIVATE, j);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->curl_error);
+    j->curl_error[0] = '\0';
+    /*
+     * Verification stays on (curl's default) for every delivery. CAINFO
+     * replaces curl's CA bundle file but not its CA directory
+     * (/etc/ssl/certs on Debian), so the system's CAs are still trusted.
+     */
+    if (w->o.ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, w->o.ca_file);
     curl_multi_add_handle(w->multi, e);
     j->prev = NULL;
     j->next = w->active;
@@ -228,8 +265,10 @@ static void finish_job(struct worker *w, CURL *e, CURLcode res)
     j->duration_ms = clock_now_ms() - j->started_ms;
     j->status_code = res == CURLE_OK ? (int)code : 0;
     if (res != CURLE_OK && !j->refused) {
+        /* curl's detail names the cause ("SSL certificate problem: ...",
+         * "Could not resolve host: ..."); its code's text is the fallback */
         buf_reset(&j->response);
-        buf_adds(&j->response, curl_easy_strerror(res));
+        buf_adds(&j->response, j->curl_error[0] ? j->curl_error : curl_easy_strerror(res));
     }
     if (writer_submit(w->o.writer, &j->intent))
         j->intent.done(&j->intent, HOOKD_ESTOPPED);   /* not recorded: resent after restart */
@@ -266,6 +305,13 @@ static struct job *take_inbox(struct worker *w, int *stopping, int64_t *deadline
  * their due entries remain and they are sent again after a restart. */
 static void abandon_all(struct worker *w)
 {
+    if (w->running > 0) {
+        char n[16];
+        snprintf(n, sizeof(n), "%d", w->running);
+        log_warn("deliveries abandoned at stop", "count", n,
+                 "detail", "still running at --shutdown-timeout; sent again after a restart",
+                 NULL);
+    }
     while (w->active) {
         struct job *j = w->active;
         release_transfer(w, j);

@@ -24,6 +24,7 @@ struct worker_opts {
     const struct netpolicy *policy;
     size_t max_response;       /* response bytes kept in the attempt record */
     int svix_headers;          /* 0 webhook-*, 1 svix-*, 2 both */
+    const char *ca_file;       /* extra CA bundle (PEM) or NULL; borrowed, outlives the worker */
 };
 
 int worker_new(struct worker **out, int id, const struct worker_opts *o);

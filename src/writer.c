@@ -24,6 +24,7 @@
 
 #include "clock.h"
 #include "err.h"
+#include "log.h"
 #include "mem.h"
 #include "store.h"
 #include "writer.h"
@@ -187,6 +188,15 @@ static int apply_one(struct store_txn *txn, struct intent *in)
     return store_commit(nested);
 }
 
+/* A batch that was not made durable: every intent of it is answered with rc. */
+static void log_batch_failure(const char *what, int rc, size_t n)
+{
+    char count[24];
+    snprintf(count, sizeof(count), "%zu", n);
+    log_error(what, "error", hookd_strerror(rc), "intents", count,
+              "detail", "nothing of the batch is acknowledged", NULL);
+}
+
 /* Apply a batch in one transaction; each intent's status lands in b->st. */
 static void run_batch(struct writer *w, struct batch *b)
 {
@@ -198,6 +208,8 @@ static void run_batch(struct writer *w, struct batch *b)
     if (rc == 0)
         rc = store_commit(txn);
     b->committed = rc == 0;
+    if (rc)
+        log_batch_failure(rc == HOOKD_EFULL ? "store full" : "commit failed", rc, b->n);
     flush_notes(w, b->committed, b);
     for (i = 0; rc && i < b->n; i++)
         if (b->st[i] == 0)
@@ -300,8 +312,12 @@ static void *syncer_main(void *arg)
         int any = 0, rc = 0;
         for (struct batch *b = list; b; b = b->next)
             any |= b->committed;
-        if (any)
-            rc = store_sync(w->store);
+        if (any && (rc = store_sync(w->store))) {
+            size_t n = 0;
+            for (struct batch *b = list; b; b = b->next)
+                n += b->n;
+            log_batch_failure("sync failed", rc, n);
+        }
         for (struct batch *b = list, *next; b; b = next) {
             next = b->next;
             finish(w, b, rc);

@@ -58,11 +58,12 @@ done_testing() {
 }
 
 # hookd_start [ARGS...]: start a server on a free loopback port with data
-# in $T/data (or $HOOKD_DATA_DIR); sets URL, TOKEN, HOOKD_PID.
+# in $T/data (or $HOOKD_DATA_DIR); sets URL, TOKEN, HOOKD_PID. It logs at
+# warn unless HOOKD_LOG_ARGS says otherwise (empty: the config decides).
 hookd_start() {
     DATA=${HOOKD_DATA_DIR:-$T/data}
     rm -f "$DATA/listen"
-    "$HOOKD" serve --listen 127.0.0.1:0 --data "$DATA" --log-level warn "$@" \
+    "$HOOKD" serve --listen 127.0.0.1:0 --data "$DATA" ${HOOKD_LOG_ARGS---log-level warn} "$@" \
         >"$T/hookd.out" 2>>"$T/hookd.err" &
     HOOKD_PID=$!
     HOOKD_PIDS="$HOOKD_PIDS $HOOKD_PID"
@@ -75,7 +76,8 @@ hookd_start() {
         fi
         sleep 0.05
     done
-    URL="http://$(cat "$DATA/listen")"
+    URL=$(cat "$DATA/listen")   # host:port, or https://host:port with TLS
+    case $URL in *://*) ;; *) URL="http://$URL" ;; esac
     TOKEN=$(cat "$DATA/admin.token")
 }
 
@@ -111,7 +113,8 @@ api() {
 jqr() { printf '%s' "$BODY" | jq -r "$1" 2>/dev/null; }
 
 # receiver_start [ARGS...]: the test receiver (tests/helpers/receiver.c) on
-# a free loopback port, logging to $RLOG; sets RURL (http://127.0.0.1:PORT).
+# a free loopback port, logging to $RLOG; sets RURL (http://127.0.0.1:PORT,
+# https:// when ARGS has --tls-cert).
 RECEIVER=${RECEIVER:-$TOP/build/tests/helpers/receiver}
 receiver_start() {
     RLOG=${RLOG:-$T/received.jsonl}
@@ -126,7 +129,9 @@ receiver_start() {
         [ $i -gt 100 ] && bail "receiver did not start"
         sleep 0.05
     done
-    RURL="http://127.0.0.1:$(head -n 1 "$T/receiver.port")"
+    _scheme=http
+    case " $* " in *" --tls-cert "*) _scheme=https ;; esac
+    RURL="$_scheme://127.0.0.1:$(head -n 1 "$T/receiver.port")"
 }
 
 # received FILTER: number of receiver log lines matching the jq FILTER.

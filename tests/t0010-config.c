@@ -465,6 +465,42 @@ static void test_reload(void)
     config_release(&live);
 }
 
+static void test_bool_and_changed(void)
+{
+    struct config a, b;
+    char err[512], names[256];
+    char *off[] = { "--log-requests=off", NULL };
+    char *no[] = { "--log-requests", "No", NULL };
+    char *bad[] = { "--log-requests=maybe", NULL };
+    char *diff[] = { "--log-requests=false", "--listen=0.0.0.0:9", "--ingest-tokens=s3cr3t",
+                     "--workers=3", "--retry-schedule=5s", NULL };
+
+    config_init(&a);
+    is_int(a.log_requests, 1, "log-requests defaults to true");
+    config_release(&a);
+    ok(load(&a, N(off), off, NULL, err, sizeof(err)) == 0 && a.log_requests == 0,
+       "log-requests=off");
+    config_release(&a);
+    ok(load(&a, N(no), no, NULL, err, sizeof(err)) == 0 && a.log_requests == 0,
+       "log-requests No (any case)");
+    config_release(&a);
+    fails(N(bad), bad, NULL, "invalid value 'maybe' for option 'log-requests': expected true or false",
+          "bad bool");
+
+    config_init(&a);
+    ok(load(&b, N(diff), diff, NULL, err, sizeof(err)) == 0, "a changed config");
+    config_changed(&a, &b, 1, names, sizeof(names));
+    is_str(names, "retry-schedule,log-requests,ingest-tokens", "reloadable options that changed");
+    config_changed(&a, &b, 0, names, sizeof(names));
+    is_str(names, "listen,workers", "options that need a restart");
+    config_changed(&a, &a, 1, names, sizeof(names));
+    is_str(names, "", "nothing changed");
+    config_changed(&a, &b, 1, names, 20);
+    is_str(names, "retry-schedule", "only whole names when out is short");
+    config_release(&a);
+    config_release(&b);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -481,6 +517,7 @@ int main(void)
     test_usage();
     test_dump();
     test_reload();
+    test_bool_and_changed();
 
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

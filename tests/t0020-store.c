@@ -195,6 +195,74 @@ static void test_schema(void)
            "read-only open of a missing store fails with ENOENT");
 }
 
+/* One record of 4 KiB under key i, in a commit of its own, if store_room allows. */
+static int put_room(struct store *s, int i)
+{
+    static char val[4096];
+    char key[16];
+    struct store_txn *t;
+    int rc = store_write(s, &t);
+    if (rc)
+        return rc;
+    snprintf(key, sizeof(key), "r%05d", i);
+    rc = store_room(t, 2 * sizeof(val));
+    if (!rc)
+        rc = store_put(t, DB_MESSAGES, key, strlen(key), val, sizeof(val), 0);
+    if (rc) {
+        store_abort(t);
+        return rc;
+    }
+    return store_commit(t);
+}
+
+/* The reserve: ingest stops short of a full map; what it leaves still takes writes. */
+static void test_room(void)
+{
+    static char rdir[] = "/tmp/hookd-t0020r-XXXXXX";
+    struct store *s;
+    struct store_txn *t;
+    struct store_info si;
+    int i, rc = 0;
+    is_int((int)(store_reserve(1 << 20) >> 10), 512, "reserve of a 1 MiB map: half of it");
+    ok(store_reserve(4LL << 30) == (4LL << 30) / 20, "reserve of 4 GiB: 5 %%");
+    ok(store_reserve(64LL << 40) == STORE_RESERVE_MAX, "reserve of a huge map: capped");
+    if (!mkdtemp(rdir))
+        return;
+    is_int(store_open(&s, rdir, 2 << 20, 0), 0, "a 2 MiB store opens");
+    for (i = 0; i < 1000 && (rc = put_room(s, i)) == 0; i++)
+        ;
+    is_int(rc, HOOKD_EFULL, "store_room refuses before the map is full");
+    ok(i > 100, "after most of the map is used (%d records)", i);
+    ok(store_info(s, &si) == 0 && si.map_bytes - (si.used_bytes - si.free_bytes) >= 256 << 10,
+       "the reserve is left free");
+    is_int(store_write(s, &t), 0, "write txn");
+    rc = 0;
+    for (int j = 0; j < 40 && !rc; j++) {
+        char key[16];
+        snprintf(key, sizeof(key), "x%05d", j);
+        rc = store_put(t, DB_MESSAGES, key, strlen(key), "outcome", 7, 0);
+    }
+    if (rc)
+        store_abort(t);
+    is_int(rc ? rc : store_commit(t), 0, "other writes still fit in the reserve");
+    is_int(store_write(s, &t), 0, "write txn");
+    for (int j = 0; j < i / 2 && !rc; j++) {
+        char key[16];
+        snprintf(key, sizeof(key), "r%05d", j);
+        rc = store_del(t, DB_MESSAGES, key, strlen(key));
+    }
+    if (rc)
+        store_abort(t);
+    is_int(rc ? rc : store_commit(t), 0, "deletes fit too");
+    ok(store_info(s, &si) == 0 && si.free_bytes > 0, "freed pages are counted free");
+    is_int(put_room(s, 5000), 0, "and store_room grants new records again");
+    store_close(s);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", rdir);
+    if (system(cmd))
+        diag("cleanup failed");
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -214,6 +282,7 @@ int main(void)
     store_close(s);
     test_delivery_codec();
     test_schema();
+    test_room();
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd))

@@ -288,6 +288,33 @@ static void test_literal_tricks(void)
            "trailing whitespace follows inet_aton");
 }
 
+static void test_check_url(void)
+{
+    static const char *const tricks[] = {
+        "http://2130706433:8080/", "https://0177.0.0.1/x", "http://0x7f.0.0.1:1/",
+        "http://127.1", "http://user:pw@127.1:80/p?q#f", "http://%31%32%37.1/",
+        "http://0xa9fea9fe/latest/meta-data", "HTTP://127.0.0.1.:9/",
+    };
+    static const char *const fine[] = {
+        "http://127.0.0.1:8080/", "http://[::ffff:127.0.0.1]:80/", "https://example.com/x",
+        "http://localhost/", "http://1e100.net/", "http://127.0.0.1/0177.0.0.1",
+        "http://ex.com/?h=127.1", "no-scheme", "http:///", "http://@/",
+    };
+
+    for (size_t i = 0; i < sizeof(tricks) / sizeof(tricks[0]); i++)
+        is_int(netpolicy_check_url(tricks[i], why, sizeof(why)), HOOKD_EINVAL,
+               "'%s' refused: %s", tricks[i], why);
+    for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++)
+        is_int(netpolicy_check_url(fine[i], why, sizeof(why)), 0, "'%s' passes", fine[i]);
+    netpolicy_check_url("http://0177.0.0.1:80/", why, sizeof(why));
+    ok(strstr(why, "'0177.0.0.1'") && strstr(why, "write it as 127.0.0.1"),
+       "the reason names the host and its canonical form: %s", why);
+    netpolicy_check_url("http://alice:s3cret@2130706433/", why, sizeof(why));
+    ok(!strstr(why, "s3cret") && !strstr(why, "alice"), "the reason leaves out the userinfo");
+    is_int(netpolicy_check_url("http://127.1/", NULL, 0), HOOKD_EINVAL, "no reason buffer");
+    is_int(netpolicy_check_url(NULL, why, sizeof(why)), 0, "NULL passes");
+}
+
 int main(void)
 {
     struct netpolicy *p = policy("");
@@ -301,5 +328,6 @@ int main(void)
     test_allow_list();
     test_malformed();
     test_literal_tricks();
+    test_check_url();
     return done_testing();
 }

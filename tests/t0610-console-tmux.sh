@@ -53,9 +53,13 @@ all_failed() { [ "$(failed_count)" = 5 ]; }
 wait_for 20 all_failed
 ok $? "five deliveries failed for good (one retry)"
 
-# 1. start beside the server, in a shell we can inspect afterwards
+# 1. start beside the server, in a shell we can inspect afterwards (a clean
+# environment, but the sanitizer settings of a CI run pass through)
+SAN_ENV=""
+[ -n "${ASAN_OPTIONS:-}" ] && SAN_ENV="$SAN_ENV ASAN_OPTIONS='$ASAN_OPTIONS'"
+[ -n "${UBSAN_OPTIONS:-}" ] && SAN_ENV="$SAN_ENV UBSAN_OPTIONS='$UBSAN_OPTIONS'"
 tm new-session -d -s t -x 100 -y 30 \
-    "env -i PATH=\"$PATH\" HOME=\"$T\" TERM=xterm-256color LANG=C.UTF-8 PS1='t0610\$ ' sh"
+    "env -i PATH=\"$PATH\" HOME=\"$T\" $SAN_ENV TERM=xterm-256color LANG=C.UTF-8 PS1='t0610\$ ' sh"
 sleep 0.3
 keys "stty -g > $T/stty.before" Enter
 keys "$HOOKD console --data $DATA" Enter

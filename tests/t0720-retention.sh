@@ -7,8 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 [ -x "$RECEIVER" ] || bail "no receiver '$RECEIVER' (run make build/tests/helpers/receiver)"
 receiver_start
-hookd_start --allow-network 127.0.0.0/8 --payload-retention 3s --attempt-retention 3s \
-    --retention-interval 1s --idempotency-ttl 1s --retry-schedule 6s --log-level info
+hookd_start --allow-network 127.0.0.0/8 --payload-retention 6s --attempt-retention 6s \
+    --retention-interval 1s --idempotency-ttl 1s --retry-schedule 10s --log-level info
 
 api POST /api/v1/app '{"name":"shop","uid":"shop"}'
 for et in ok bad; do api POST /api/v1/event-type "{\"name\":\"$et\",\"description\":\"$et\"}"; done
@@ -41,14 +41,14 @@ M_BAD=$(jqr .id)
 wait_received ".id==\"$M_OLD\"" 1
 ok $? "the old message is delivered"
 wait_received ".id==\"$M_BAD\"" 1
-ok $? "the failing endpoint gets its first attempt (a retry is due in 6 s)"
+ok $? "the failing endpoint gets its first attempt (a retry is due in 10 s)"
 is "$(burst 2500 bulk | grep -c '^202 ')" 2500 "2500 more old messages accepted"
 
 # ---- the pass runs: ingest goes on meanwhile ----
 expired() { api GET "/api/v1/app/shop/msg/$M_OLD"; [ "$(jc .payload)" = '{"expired":true}' ]; }
 ( while [ ! -f "$T/stop" ]; do burst 50 during; done > "$T/during" ) &
 BURST=$!
-wait_for 15 expired
+wait_for 25 expired
 ok $? "after the period the old payload reads {\"expired\":true}"
 sleep 1
 touch "$T/stop"
@@ -89,7 +89,7 @@ wait_for 5 has_new_attempt
 NEW_ATT=$(att_ids "msg/$M_NEW")
 like "$NEW_ATT" '^atmpt_[0-9A-Za-z]{27}$' "the new message's attempt is listed"
 old_gone() { [ "$(att_ids "msg/$M_OLD")" = "" ]; }
-wait_for 10 old_gone
+wait_for 20 old_gone
 ok $? "the old attempt is gone from the list by message"
 is "$(att_ids "endpoint/$EP_OK")" "$NEW_ATT" "the endpoint lists only the new attempt"
 api GET "/api/v1/app/shop/msg/$M_NEW/attempt/$NEW_ATT"
@@ -107,7 +107,7 @@ failed() {
     api GET "/hookd/v1/deliveries?endpoint_id=$EP_BAD"
     [ "$(jqr '[.data[]|select(.msgId=="'"$M_BAD"'")|.status][0]')" = fail ]
 }
-wait_for 15 failed
+wait_for 25 failed
 ok $? "the retry of an expired message ends the delivery as failed"
 is "$(received ".id==\"$M_BAD\"")" 1 "and sends nothing"
 

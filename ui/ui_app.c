@@ -177,7 +177,8 @@ static void retarget(struct ui_app *a)
     char listen[200], token[256], url[256];
     if (!a->from_dir || read_line(a->data_dir, "listen", listen, sizeof(listen)))
         return;
-    snprintf(url, sizeof(url), "http://%s", listen);
+    /* DIR/listen is "host:port", or "https://host:port" when the server uses TLS */
+    snprintf(url, sizeof(url), "%s%s", strstr(listen, "://") ? "" : "http://", listen);
     if (read_line(a->data_dir, "admin.token", token, sizeof(token)))
         snprintf(token, sizeof(token), "%s", a->token);
     if (strcmp(url, a->url) == 0 && strcmp(token, a->token) == 0)

@@ -147,7 +147,7 @@ struct api *fz_api(void)
     a->cfg = &fx->cfg;
     a->store = fx->store;
     a->admin_token = FZ_ADMIN_TOKEN;
-    a->ingest_tokens = fx->ingest;
+    swap_init(&a->ingest_tokens, fx->ingest);   /* static: never released */
     a->fanout = epcache_new();
     writer_new(&a->writer, a->store, 0);
     fixture(a, "POST", "/api/v1/event-type", "{\"name\":\"user.created\",\"description\":\"d\"}",

@@ -4,9 +4,10 @@
  *
  *   receiver --listen 127.0.0.1:0 [--log FILE] [--quiet-log]
  *            [--secret whsec_...]... [--threads N]
+ *            [--tls-cert FILE --tls-key FILE]
  *
  * prints the bound port on stdout as one line and serves until SIGTERM or
- * SIGINT. How it answers is written in the request path, so a test needs
+ * SIGINT; over HTTPS only with --tls-cert and --tls-key (PEM files). How it answers is written in the request path, so a test needs
  * no control channel: every segment that is a keyword applies, with the
  * segments after it as arguments, and the rest are ignored. For example
  * /ep1/status/503, /ep2/delay/1500, /ep3/delay/200/retry-after/429/5.
@@ -24,6 +25,10 @@
  *                       webhook-id on this path, then the normal answer
  *   big/BYTES           200 with a body of BYTES bytes
  *   slowbody/MS         200, the body trickled out over MS ms
+ *   redirect/N          answer N (300-399) with "Location:
+ *                       http://HOST/redirect-landed", HOST from the Host header
+ *   echo                the answer's body repeats the request: its headers,
+ *                       signature and body, as in the log (with any answer)
  *
  * Each request appends one JSON line to the log once its body is complete
  * (before any delay), so a test can see a hung request arrive:
@@ -105,6 +110,8 @@ struct spec {
     long slow_ms;
     bool hang;
     bool reset;
+    bool echo;
+    bool redirect;
 };
 
 enum phase { PH_BODY, PH_DELAY, PH_HANG, PH_SENT };
@@ -144,6 +151,7 @@ struct receiver {
     size_t hlen, hcap;
     bool stopping;
     pthread_t timer;
+    char *tls_cert, *tls_key;  /* PEM, for --tls-cert / --tls-key */
 };
 
 /* ---- timer ------------------------------------------------------------ */
@@ -331,6 +339,10 @@ static int spec_apply(struct spec *s, char **seg, int n)
     const char *k = seg[0], *a1 = n > 1 ? seg[1] : NULL, *a2 = n > 2 ? seg[2] : NULL;
     long long v, w;
 
+    if (!strcmp(k, "echo")) {
+        s->echo = true;
+        return 1;
+    }
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
         if (!strcmp(k, plain[i].name)) {
             spec_answer(s, plain[i].status, -1, plain[i].hang, plain[i].reset);
@@ -346,6 +358,10 @@ static int spec_apply(struct spec *s, char **seg, int n)
         return 1;
     if (!strcmp(k, "status") && v >= 100 && v <= 999)
         spec_answer(s, (int)v, -1, false, false);
+    else if (!strcmp(k, "redirect") && v >= 300 && v <= 399) {
+        spec_answer(s, (int)v, -1, false, false);
+        s->redirect = true;
+    }
     else if (!strcmp(k, "delay") && v <= 86400000)
         s->delay_ms = (long)v;
     else if (!strcmp(k, "flaky"))
@@ -659,6 +675,16 @@ static struct MHD_Response *make_response(struct req *r)
     if (r->spec.slow_ms >= 0)
         return MHD_create_response_from_callback(sizeof(SLOW_BODY) - 1, 1024, slow_reader, r,
                                                  NULL);
+    if (r->spec.echo) {
+        struct buf b = BUF_INIT;
+        buf_adds(&b, "{\"echo\":true");
+        log_full(&b, r);
+        buf_adds(&b, "}");
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_COPY);
+        buf_release(&b);
+        return resp;
+    }
     bool ok = r->status >= 200 && r->status < 300;
     return MHD_create_response_from_buffer(ok ? sizeof(OK_BODY) - 1 : sizeof(fail) - 1,
                                            (void *)(ok ? OK_BODY : fail),
@@ -677,6 +703,13 @@ static enum MHD_Result answer(struct req *r)
         char v[24];
         snprintf(v, sizeof(v), "%ld", r->spec.retry_after);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
+    }
+    if (r->spec.redirect) {
+        const char *host = hdr(r, "host");
+        struct buf loc = BUF_INIT;
+        buf_addf(&loc, "http://%s/redirect-landed", host ? host : "127.0.0.1");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, loc.data);
+        buf_release(&loc);
     }
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
@@ -788,12 +821,14 @@ struct args {
     unsigned threads;
     const char **secrets;
     size_t nsecrets;
+    const char *tls_cert, *tls_key;
 };
 
 static void usage(void)
 {
     fprintf(stderr, "usage: receiver --listen HOST:PORT [--log FILE] [--quiet-log] "
-                    "[--secret whsec_...]... [--threads N]\n");
+                    "[--secret whsec_...]... [--threads N] "
+                    "[--tls-cert FILE --tls-key FILE]\n");
     exit(2);
 }
 
@@ -805,6 +840,8 @@ static void parse_args(int argc, char **argv, struct args *a)
         { "secret", required_argument, NULL, 's' },
         { "quiet-log", no_argument, NULL, 'q' },
         { "threads", required_argument, NULL, 't' },
+        { "tls-cert", required_argument, NULL, 'c' },
+        { "tls-key", required_argument, NULL, 'k' },
         { NULL, 0, NULL, 0 },
     };
     long long n;
@@ -822,10 +859,14 @@ static void parse_args(int argc, char **argv, struct args *a)
             a->quiet = true;
         else if (c == 't' && num_arg(optarg, 1, 256, &n))
             a->threads = (unsigned)n;
+        else if (c == 'c')
+            a->tls_cert = optarg;
+        else if (c == 'k')
+            a->tls_key = optarg;
         else
             usage();
     }
-    if (optind != argc)
+    if (optind != argc || !a->tls_cert != !a->tls_key)
         usage();
 }
 
@@ -878,6 +919,24 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     fprintf(stderr, "receiver: %s", msg);
 }
 
+/* A whole PEM file, NUL-terminated, or NULL (said). */
+static char *read_pem(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    struct buf b = BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    if (!f) {
+        fprintf(stderr, "receiver: cannot read '%s': %s\n", path, strerror(errno));
+        return NULL;
+    }
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_add(&b, chunk, n);
+    fclose(f);
+    buf_add(&b, "", 0);
+    return buf_detach(&b, NULL);
+}
+
 static int start_daemon(struct receiver *rc, const struct args *a)
 {
     struct sockaddr_storage ss;
@@ -889,6 +948,18 @@ static int start_daemon(struct receiver *rc, const struct args *a)
     unsigned limit = nofile > UINT_MAX ? UINT_MAX - 64 : nofile > 128 ? (unsigned)nofile - 64 : 64;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME
                      | MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    struct MHD_OptionItem tls[] = {
+        { MHD_OPTION_HTTPS_MEM_CERT, 0, NULL },
+        { MHD_OPTION_HTTPS_MEM_KEY, 0, NULL },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    if (a->tls_cert) {
+        if (!(rc->tls_cert = read_pem(a->tls_cert)) || !(rc->tls_key = read_pem(a->tls_key)))
+            return -1;
+        tls[0].ptr_value = rc->tls_cert;
+        tls[1].ptr_value = rc->tls_key;
+        flags |= MHD_USE_TLS;
+    }
     rc->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, rc,
                              MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, rc,
                              MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -897,6 +968,7 @@ static int start_daemon(struct receiver *rc, const struct args *a)
                              MHD_OPTION_CONNECTION_TIMEOUT, 600u,
                              MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u,
                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, rc,
+                             MHD_OPTION_ARRAY, a->tls_cert ? tls : tls + 2,
                              MHD_OPTION_END);
     if (!rc->d) {
         fprintf(stderr, "receiver: cannot listen on '%s'\n", a->listen);
@@ -958,6 +1030,8 @@ static void receiver_release(struct receiver *rc)
         free(rc->secrets[i].key);
     free(rc->secrets);
     free(rc->heap);
+    free(rc->tls_cert);
+    free(rc->tls_key);
     if (rc->log)
         fclose(rc->log);
     pthread_cond_destroy(&rc->tcond);

@@ -1,0 +1,115 @@
+#!/bin/sh
+# t0750: a full store (issue 6). With a 2 MiB map, ingest fills the store
+# until it answers 507 {"code":"insufficient_storage"} and logs it; the
+# server stays up, every acknowledged message is still there, deliveries of
+# stored messages go on (their outcomes fit in the reserve that ingest may
+# not take, store.h), and ingest resumes (a) after a restart with a larger
+# --map-size and (b) without a restart, once retention frees space.
+. "$(dirname "$0")/lib.sh"
+PRODUCER=${PRODUCER:-$TOP/build/tests/helpers/producer}
+[ -x "$PRODUCER" ] || bail "no producer '$PRODUCER' (make build/tests/helpers/producer)"
+receiver_start --quiet-log
+
+health() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/v1/health")" = 200 ]; }
+stat_of() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/hookd/v1/stats" | jq -r "$1"; }
+# fill PREFIX SIZE: 4 producers until 507s come back; answers in $T/fill.PREFIX
+fill() {
+    PIDS=""
+    for p in 1 2 3 4; do
+        "$PRODUCER" --url "$URL" --token "$TOKEN" --app full --count 400 --connections 2 \
+            --seconds 20 --size "$2" --prefix "$1-$p" > "$T/fill.$1.$p" &
+        PIDS="$PIDS $!"
+    done
+    for p in $PIDS; do wait "$p"; done
+    cat "$T"/fill."$1".* > "$T/fill.$1"
+    awk '$1 == 202 { print $2 }' "$T/fill.$1" > "$T/acked.$1"
+}
+post() {
+    STATUS=$(curl -s -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+        -H 'Content-Type: application/json' --data-binary "$1" "$URL/api/v1/app/full/msg")
+    BODY=$(cat "$T/body")
+}
+
+# ---- 1. fill a 2 MiB store ----
+MAP="--map-size 2MiB --allow-network 127.0.0.0/8 --retry-schedule 1s --endpoint-concurrency 4"
+# shellcheck disable=SC2086
+hookd_start $MAP
+api POST /api/v1/app '{"name":"full","uid":"full"}'
+api POST /api/v1/app/full/endpoint "{\"url\":\"$RURL/slow/delay/100\"}"
+api POST /api/v1/app/full/endpoint "{\"url\":\"$RURL/dead/status/503\"}"
+is "$STATUS" 201 "an app with a slow and a failing endpoint"
+fill a 12000
+N=$(wc -l < "$T/acked.a" | tr -d ' ')
+FULL_AT=$(date +%s%3N)
+ok "$(cond "$N > 20")" "messages were acknowledged before the store filled ($N)"
+is "$(awk '$1 != 202 && $1 != 507' "$T/fill.a" | wc -l | tr -d ' ')" 0 \
+    "every answer is 202 or 507: no 500, no dropped connection"
+ok "$(cond "$(grep -c '^507 ' "$T/fill.a") > 0")" "then ingest answers 507"
+post '{"eventType":"e","payload":{"more":true}}'
+is "$STATUS" 507 "a new message now gets 507"
+is "$(jqr .code)" insufficient_storage "with the JSON error code insufficient_storage"
+like "$(jqr .detail)" 'full' "and a detail that says the store is full"
+grep -q 'store full.*path=/api/v1/app/full/msg' "$T/hookd.err"
+ok $? "the server logged it"
+ok "$(kill -0 "$HOOKD_PID" 2>/dev/null; echo $?)" "the server is alive"
+health
+ok $? "and healthy"
+
+# ---- 2. nothing acknowledged is lost, deliveries go on ----
+"$PRODUCER" --url "$URL" --token "$TOKEN" --app full --get "$T/acked.a" > "$T/get.a"
+is "$(grep -c '^200 ' "$T/get.a")" "$N" "every acknowledged message is in the store"
+slow_done() {
+    jq -r 'select(.status == 200 and (.path | startswith("/slow/"))) | .id' "$RLOG" | sort -u \
+        > "$T/got.slow"
+    [ -z "$(sort "$T/acked.a" | comm -23 - "$T/got.slow" | head -n 1)" ]
+}
+wait_for 30 slow_done
+ok $? "every acknowledged message reached the slow endpoint"
+AFTER=$(awk -F'[:,]' -v t="$FULL_AT" '$2 >= t && /"\/slow\// && /"status":200/' "$RLOG" | wc -l)
+ok "$(cond "$AFTER > 0")" "deliveries went on after the store filled ($AFTER since)"
+settled() { [ "$(stat_of '(.deliveriesPending + .deliveriesScheduled + .inflight)')" = 0 ]; }
+wait_for 20 settled
+ok $? "every outcome was recorded: nothing left pending or scheduled"
+ok "$(cond "$(stat_of .deliveriesFailed) >= $N")" "the 503 endpoint's deliveries ended failed"
+is "$(grep -e 'not recorded' -e 'store full' -e 'commit failed' "$T/hookd.err" | grep -vc 'path=')" 0 \
+    "no outcome failed to record (the reserve held)"
+"$HOOKD" check --data "$DATA" > "$T/check.out" 2>&1
+is "$?" 0 "hookd check is clean beside the full server"
+post '{"eventType":"e","payload":{"still":"full"}}'
+is "$STATUS" 507 "ingest is still refused"
+
+# ---- 3. (a) a restart with a larger map: ingest resumes ----
+hookd_stop TERM
+is "$HOOKD_RC" 0 "the full server stops cleanly"
+# shellcheck disable=SC2086
+hookd_start $MAP --map-size 16MiB
+post '{"eventType":"e","payload":{"after":"restart"}}'
+is "$STATUS" 202 "after a restart with --map-size 16MiB a new message gets 202"
+"$PRODUCER" --url "$URL" --token "$TOKEN" --app full --get "$T/acked.a" > "$T/get.a2"
+is "$(grep -c '^200 ' "$T/get.a2")" "$N" "every message acknowledged before is still there"
+hookd_stop TERM
+
+# ---- 4. (b) retention frees space: ingest resumes without a restart ----
+rm -rf "$T/data"
+# shellcheck disable=SC2086
+hookd_start $MAP --payload-retention 1s --attempt-retention 1s --retention-interval 1s \
+    --log-level info
+api POST /api/v1/app '{"name":"full","uid":"full"}'
+api POST /api/v1/app/full/endpoint "{\"url\":\"$RURL/ret/ok\"}"
+fill b 65536
+ok "$(cond "$(grep -c '^507 ' "$T/fill.b") > 0")" "with 64 KiB payloads the store fills ($(wc -l < "$T/acked.b" | tr -d ' ') taken)"
+is "$(awk '$1 != 202 && $1 != 507' "$T/fill.b" | wc -l | tr -d ' ')" 0 "every answer is 202 or 507"
+resumed() { post '{"eventType":"e","payload":{"after":"retention"}}'; [ "$STATUS" = 202 ]; }
+wait_for 15 resumed
+ok $? "once retention drops the old payloads, ingest answers 202 again"
+logged_pass() { grep -q 'retention pass' "$T/hookd.err"; }
+wait_for 10 logged_pass
+ok $? "retention logged its pass"
+"$PRODUCER" --url "$URL" --token "$TOKEN" --app full --get "$T/acked.b" > "$T/get.b"
+is "$(grep -c '^200 ' "$T/get.b")" "$(wc -l < "$T/acked.b" | tr -d ' ')" \
+    "every acknowledged message is still there (its payload expired)"
+hookd_stop TERM
+is "$HOOKD_RC" 0 "the server stops cleanly"
+"$HOOKD" check --data "$DATA" > "$T/check.out" 2>&1
+is "$?" 0 "hookd check is clean"
+done_testing

@@ -1,0 +1,140 @@
+#!/bin/sh
+# t0760: TLS. The listener serves HTTPS with --tls-cert/--tls-key (a
+# self-signed certificate made here), DIR/listen says https://, plain HTTP
+# to that port gets no answer, and bad certificate or key files stop the
+# start with an error naming the file. Deliveries verify receivers'
+# certificates: a self-signed receiver fails with a certificate error in
+# the attempt until hookd trusts it with --ca-file.
+. "$(dirname "$0")/lib.sh"
+[ -x "$RECEIVER" ] || bail "no receiver '$RECEIVER' (run make build/tests/helpers/receiver)"
+
+# mkcert NAME: $T/NAME.crt and $T/NAME.key (mode 0600), self-signed for
+# localhost and 127.0.0.1, with openssl or else GnuTLS's certtool.
+mkcert() {
+    if command -v openssl >/dev/null 2>&1; then
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+            -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+            -keyout "$T/$1.key" -out "$T/$1.crt" 2>"$T/mkcert.err" || return 1
+    elif command -v certtool >/dev/null 2>&1; then
+        printf '%s\n' 'cn = "localhost"' 'dns_name = "localhost"' 'ip_address = "127.0.0.1"' \
+            'expiration_days = 2' 'ca' 'cert_signing_key' 'signing_key' 'tls_www_server' \
+            > "$T/$1.tmpl"
+        certtool --generate-privkey --key-type=ecdsa --outfile "$T/$1.key" 2>"$T/mkcert.err" &&
+        certtool --generate-self-signed --load-privkey "$T/$1.key" --template "$T/$1.tmpl" \
+            --outfile "$T/$1.crt" 2>>"$T/mkcert.err" || return 1
+    else
+        return 2
+    fi
+    chmod 600 "$T/$1.key"
+}
+mkcert srv
+case $? in
+0) ;;
+2) skip_all "neither openssl nor certtool is installed (packaging/deps.sh installs openssl)" ;;
+*) cat "$T/mkcert.err" >&2; bail "cannot make a test certificate" ;;
+esac
+mkcert other || bail "cannot make a second certificate"
+mkcert rcv || bail "cannot make the receiver's certificate"
+
+# ---- the listener ----
+hookd_start --tls-cert "$T/srv.crt" --tls-key "$T/srv.key"
+like "$(cat "$DATA/listen")" '^https://127\.0\.0\.1:[0-9]+$' "DIR/listen records an https URL"
+like "$URL" '^https://' "the test helper reads it as given"
+code=$(curl -s -o "$T/h" -w '%{http_code}' --cacert "$T/srv.crt" "$URL/api/v1/health")
+is "$code" 200 "curl --cacert reaches /api/v1/health over HTTPS"
+api GET /api/v1/app "" --cacert "$T/srv.crt"
+is "$STATUS" 200 "an authenticated API call works over HTTPS"
+curl -s -o /dev/null "$URL/api/v1/health"
+is "$?" 60 "without the CA, curl refuses the self-signed certificate (exit 60)"
+HOSTPORT=${URL#https://}
+code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$HOSTPORT/api/v1/health")
+rc=$?
+ok "$(cond "$rc != 0")" "plain HTTP to the TLS port fails (curl exit $rc, status $code)"
+is "$code" 000 "and gets no HTTP answer"
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/srv.crt" "$URL/api/v1/health")
+is "$code" 200 "hookd still serves HTTPS after the plain request"
+like "$(cat "$T/hookd.out")" 'listening on https://' "the start-up line says https"
+if grep -q "readable by every user" "$T/hookd.err"; then ok 1 "no warning for a 0600 key"; else ok 0 "no warning for a 0600 key"; fi
+hookd_stop TERM
+is "$HOOKD_RC" 0 "the TLS server stops cleanly"
+
+chmod 644 "$T/srv.key"
+hookd_start --tls-cert "$T/srv.crt" --tls-key "$T/srv.key"
+like "$(cat "$T/hookd.err")" "readable by every user.*srv\.key" "a world-readable key is warned about, by name"
+hookd_stop TERM
+chmod 600 "$T/srv.key"
+
+# ---- bad files: a clear error naming the file, exit 2, nothing listening ----
+# start_fails NAME PATTERN ARGS...: hookd serve must exit 2 with PATTERN on stderr.
+start_fails() {
+    _name=$1 _pat=$2
+    shift 2
+    rm -rf "$T/bad"
+    "$HOOKD" serve --listen 127.0.0.1:0 --data "$T/bad" "$@" >/dev/null 2>"$T/bad.err"
+    _rc=$?
+    is "$_rc" 2 "$_name: exit 2"
+    like "$(cat "$T/bad.err")" "$_pat" "$_name: the error says why"
+    if [ -e "$T/bad/listen" ]; then ok 1 "$_name: never listened"; else ok 0 "$_name: never listened"; fi
+}
+printf 'not a certificate\n' > "$T/junk.pem"
+start_fails "cert without key" "'tls-cert' is set without 'tls-key'" --tls-cert "$T/srv.crt"
+start_fails "key without cert" "'tls-key' is set without 'tls-cert'" --tls-key "$T/srv.key"
+start_fails "missing certificate" "cannot read tls certificate '$T/nope.crt': no such file" \
+    --tls-cert "$T/nope.crt" --tls-key "$T/srv.key"
+start_fails "missing key" "cannot read tls key '$T/nope.key'" \
+    --tls-cert "$T/srv.crt" --tls-key "$T/nope.key"
+start_fails "key given as certificate" "tls certificate '$T/srv.key' holds no PEM certificate" \
+    --tls-cert "$T/srv.key" --tls-key "$T/srv.key"
+start_fails "junk key" "tls key '$T/junk.pem' holds no PEM private key" \
+    --tls-cert "$T/srv.crt" --tls-key "$T/junk.pem"
+start_fails "another certificate's key" "tls key '$T/other.key' does not belong to the certificate in '$T/srv.crt'" \
+    --tls-cert "$T/srv.crt" --tls-key "$T/other.key"
+sed '2s/^.\{8\}/AAAAAAAA/' "$T/srv.crt" > "$T/corrupt.crt"
+start_fails "corrupt certificate" "tls certificate '$T/corrupt.crt' does not parse" \
+    --tls-cert "$T/corrupt.crt" --tls-key "$T/srv.key"
+start_fails "missing ca file" "cannot read ca file '$T/nope.pem'" --ca-file "$T/nope.pem"
+start_fails "junk ca file" "ca file '$T/junk.pem' holds no PEM certificate" --ca-file "$T/junk.pem"
+
+# ---- a TLS receiver with a self-signed certificate ----
+receiver_start --tls-cert "$T/rcv.crt" --tls-key "$T/rcv.key"
+like "$RURL" '^https://127\.0\.0\.1:' "the receiver serves HTTPS"
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/rcv.crt" -d '{}' "$RURL/probe/ok")
+is "$code" 200 "the receiver answers curl --cacert"
+rm -rf "$T/data"
+hookd_start --allow-network 127.0.0.0/8 --retry-schedule 1s,1s,1s,1s,1s,1s,1s,1s,1s,1s
+api POST /api/v1/app '{"name":"t","uid":"t"}'
+api POST /api/v1/app/t/endpoint "{\"uid\":\"tls\",\"url\":\"$RURL/tls/ok\"}"
+EP=$(jqr .id)
+api POST /api/v1/app/t/msg '{"eventType":"e","payload":{"n":1}}'
+MSG=$(jqr .id)
+cert_refused() {
+    api GET "/api/v1/app/t/attempt/endpoint/$EP"
+    [ "$(jqr '[.data[]|select(.responseStatusCode==0 and (.response|test("certificate|SSL";"i")))]|length')" -ge 1 ]
+}
+wait_for 10 cert_refused
+ok $? "an untrusted receiver certificate fails the attempt with a certificate error"
+diag "attempt response: $(jqr '.data[0].response')"
+is "$(jqr '.data[0].status')" 2 "the attempt is recorded as failed"
+is "$(received '(.path|startswith("/tls"))')" 0 "no request reached the receiver"
+hookd_stop TERM
+is "$HOOKD_RC" 0 "hookd stops cleanly"
+
+hookd_start --allow-network 127.0.0.0/8 --retry-schedule 1s,1s,1s,1s,1s,1s,1s,1s,1s,1s \
+    --ca-file "$T/rcv.crt"
+wait_received ".id==\"$MSG\" and .path==\"/tls/ok\"" 1 15
+ok $? "with --ca-file trusting it, the retry reaches the TLS receiver"
+delivered() {
+    api GET "/api/v1/app/t/attempt/endpoint/$EP"
+    [ "$(jqr '[.data[]|select(.responseStatusCode==200)]|length')" -ge 1 ]
+}
+wait_for 10 delivered
+ok $? "and the attempt records 200"
+api POST /api/v1/app/t/msg '{"eventType":"e","payload":{"n":2}}'
+M2=$(jqr .id)
+wait_received ".id==\"$M2\" and .status==200" 1
+ok $? "a new message is delivered over TLS at once"
+api GET /api/v1/health
+is "$STATUS" 200 "hookd is healthy"
+hookd_stop TERM
+
+done_testing
