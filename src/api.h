@@ -234,6 +234,15 @@ void api_count_ingest(struct http_req *r);
 /* MessageOut of a stored message record (payload {} unless with_content). */
 json_t *api_msg_out(json_t *rec, int with_content);
 
+/*
+ * PUT and PATCH of a record: decode the body, run check() against an
+ * empty record so a bad body is answered 422 here and never reaches the
+ * writer, then hand an api_job (opt = patch) to apply.
+ */
+typedef int (*api_fields_fn)(struct http_req *r, json_t *in, json_t *rec, int patch);
+void api_submit_update(struct api *a, struct http_req *r, char **p, int patch,
+                       api_fields_fn check, http_apply_fn apply);
+
 /* Handlers, one per route (see the table in api.c). */
 #define H(name) void name(struct api *a, struct http_req *r, char **p)
 H(api_health);

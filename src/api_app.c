@@ -224,20 +224,7 @@ static int update_apply(struct http_req *r, struct store_txn *t)
 
 static void submit_update(struct api *a, struct http_req *r, char **p, int patch)
 {
-    json_t *in = api_body(a, r, 0);
-    if (!in)
-        return;
-    struct api_job *j = api_job_new(p, in);
-    j->opt = patch;
-    /* validate now so a bad body never reaches the writer */
-    json_t *scratch = json_object();
-    int bad = app_fields(r, in, scratch, patch);
-    json_decref(scratch);
-    if (bad) {
-        api_job_free(j);
-        return;
-    }
-    api_submit(r, update_apply, j, api_job_free);
+    api_submit_update(a, r, p, patch, app_fields, update_apply);
 }
 
 void api_app_put(struct api *a, struct http_req *r, char **p)

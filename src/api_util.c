@@ -416,3 +416,21 @@ void api_touch(struct http_req *r, const char *app_id, const char *ep_id)
     struct api *a = http_ctx(r);
     writer_touch(a->writer, app_id, ep_id);
 }
+
+void api_submit_update(struct api *a, struct http_req *r, char **p, int patch,
+                       api_fields_fn check, http_apply_fn apply)
+{
+    json_t *in = api_body(a, r, 0);
+    if (!in)
+        return;
+    struct api_job *j = api_job_new(p, in);
+    j->opt = patch;
+    json_t *scratch = json_object();
+    int bad = check(r, in, scratch, patch);
+    json_decref(scratch);
+    if (bad) {
+        api_job_free(j);
+        return;
+    }
+    api_submit(r, apply, j, api_job_free);
+}
