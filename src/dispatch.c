@@ -69,6 +69,8 @@ struct dispatch {
     char **notes;
     size_t nnotes, capnotes;
     struct job *finished;
+    char **freed;                /* "app_id|ep_id" of ended transfers */
+    size_t nfreed, capfreed;
     int stopping;
     int64_t connect_ms, timeout_ms;   /* dispatch_set_timeouts; taken by drain_inbox */
     struct dispatch_stats stats;
@@ -299,15 +301,46 @@ static void note_recorded(struct ep_state *e, int recorded)
     e->backoff_until_ms = clock_now_ms() + e->backoff_ms;
 }
 
-/* Drain the inbox: notes mark endpoints dirty, finished jobs free slots. */
+void dispatch_transfer_done(struct dispatch *d, struct job *j)
+{
+    char key[96];
+    snprintf(key, sizeof(key), "%s%s", j->app_id, j->ep_id);
+    j->slot_freed = 1;
+    pthread_mutex_lock(&d->lock);
+    if (d->nfreed == d->capfreed) {
+        d->capfreed = d->capfreed ? 2 * d->capfreed : 64;
+        d->freed = xrealloc(d->freed, d->capfreed * sizeof(char *));
+    }
+    d->freed[d->nfreed++] = xstrdup(key);
+    pthread_mutex_unlock(&d->lock);
+    pthread_cond_signal(&d->wake);
+}
+
+static void free_slots(struct dispatch *d, char **freed, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct ep_state *e = hmap_get(&d->eps, freed[i]);
+        if (e) {
+            e->inflight--;
+            e->dirty = 1;
+        }
+        free(freed[i]);
+    }
+    free(freed);
+}
+
+/* Drain the inbox: notes mark endpoints dirty, ended transfers free slots,
+ * committed outcomes release claims. */
 static void drain_inbox(struct dispatch *d)
 {
     pthread_mutex_lock(&d->lock);
-    char **notes = d->notes;
-    size_t n = d->nnotes;
+    char **notes = d->notes, **freed = d->freed;
+    size_t n = d->nnotes, nfreed = d->nfreed;
     struct job *fin = d->finished;
     d->notes = NULL;
     d->nnotes = d->capnotes = 0;
+    d->freed = NULL;
+    d->nfreed = d->capfreed = 0;
     d->finished = NULL;
     d->o.connect_timeout_ms = d->connect_ms;
     d->o.timeout_ms = d->timeout_ms;
@@ -319,6 +352,7 @@ static void drain_inbox(struct dispatch *d)
         free(notes[i]);
     }
     free(notes);
+    free_slots(d, freed, nfreed);
     for (struct job *j = fin, *next; j; j = next) {
         next = j->next;
         char key[160], ekey[96];
@@ -327,7 +361,8 @@ static void drain_inbox(struct dispatch *d)
         snprintf(ekey, sizeof(ekey), "%s%s", j->app_id, j->ep_id);
         struct ep_state *e = hmap_get(&d->eps, ekey);
         if (e) {
-            e->inflight--;
+            if (!j->slot_freed)   /* never reached a worker, or abandoned */
+                e->inflight--;
             e->dirty = 1;
             note_recorded(e, !j->unrecorded);
         }
@@ -679,7 +714,7 @@ static void sleep_until(struct dispatch *d, int64_t at)
         ts.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&d->lock);
-    if (!d->stopping && !d->nnotes && !d->finished)
+    if (!d->stopping && !d->nnotes && !d->finished && !d->nfreed)
         pthread_cond_timedwait(&d->wake, &d->lock, &ts);
     pthread_mutex_unlock(&d->lock);
 }

@@ -54,6 +54,14 @@ int dispatch_start(struct dispatch *d);
 void dispatch_stop(struct dispatch *d);
 void dispatch_free(struct dispatch *d);
 
+/*
+ * Worker thread: j's HTTP exchange has ended. The endpoint's concurrency
+ * slot is free from now on, while the claim on the due entry stays until
+ * the outcome is committed (job_done), so a slot is not held for a commit.
+ */
+struct job;
+void dispatch_transfer_done(struct dispatch *d, struct job *j);
+
 /* writer_commit_fn: endpoints whose due entries or settings changed. */
 void dispatch_on_commit(void *ctx, char *const *keys, size_t n);
 

@@ -69,6 +69,7 @@ struct job {
     char curl_error[256];          /* CURLOPT_ERRORBUFFER, CURL_ERROR_SIZE (worker) */
     void *easy;                    /* CURL handle (worker) */
 
+    int slot_freed;                /* dispatch_transfer_done was called */
     struct job *next, *prev;       /* queue links (owner's) */
 };
 

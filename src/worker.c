@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 
 #include "clock.h"
+#include "dispatch.h"
 #include "err.h"
 #include "job.h"
 #include "log.h"
@@ -179,6 +180,7 @@ static int refuse_url(struct worker *w, struct job *j)
     pthread_mutex_lock(&w->lock);
     w->load--;
     pthread_mutex_unlock(&w->lock);
+    dispatch_transfer_done(j->owner, j);
     if (writer_submit(w->o.writer, &j->intent))
         j->intent.done(&j->intent, HOOKD_ESTOPPED);   /* not recorded: resent after restart */
     return 1;
