@@ -243,6 +243,14 @@ typedef int (*api_fields_fn)(struct http_req *r, json_t *in, json_t *rec, int pa
 void api_submit_update(struct api *a, struct http_req *r, char **p, int patch,
                        api_fields_fn check, http_apply_fn apply);
 
+/*
+ * The message filters shared by the message and attempt lists: the
+ * event_types query (comma lists and repeated keys) as a new array the
+ * caller decrefs, and whether a message record passes it and channel.
+ */
+json_t *api_query_types(struct http_req *r);
+int api_msg_matches(json_t *types, const char *channel, json_t *msg_rec);
+
 /* Handlers, one per route (see the table in api.c). */
 #define H(name) void name(struct api *a, struct http_req *r, char **p)
 H(api_health);

@@ -177,14 +177,6 @@ static int query_int(struct http_req *r, const char *name, int64_t min, int64_t 
     return -1;
 }
 
-static void add_types(const char *v, void *arg)
-{
-    char *copy = xstrdup(v), *save = NULL;
-    for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save))
-        json_array_append_new(arg, json_string(s));
-    free(copy);
-}
-
 /* The query filters of both lists; -1 after 422. */
 static int parse_filter(struct http_req *r, struct att_filter *f)
 {
@@ -194,18 +186,7 @@ static int parse_filter(struct http_req *r, struct att_filter *f)
         || query_int(r, "status", 0, 4, 1, &f->status)
         || query_int(r, "status_code_class", 0, 500, 100, &f->code_class))
         return -1;
-    f->types = json_array();
-    http_query_each(r, "event_types", add_types, f->types);
-    return 0;
-}
-
-static int has_string(json_t *arr, const char *s)
-{
-    size_t i;
-    json_t *x;
-    json_array_foreach(arr, i, x)
-        if (json_is_string(x) && strcmp(json_string_value(x), s) == 0)
-            return 1;
+    f->types = api_query_types(r);
     return 0;
 }
 
@@ -218,10 +199,7 @@ static int msg_filter(struct att_filter *f, const char *msg_id, json_t *out)
         return 1;
     if (!msg_id || get_rec(f->t, DB_MESSAGES, f->app_id, msg_id, &m))
         return !filtered;
-    const char *type = json_string_value(json_object_get(m, "eventType"));
-    json_t *ch = json_object_get(m, "channels");
-    int keep = (!json_array_size(f->types) || (type && has_string(f->types, type)))
-               && (!f->channel || (json_is_array(ch) && has_string(ch, f->channel)));
+    int keep = api_msg_matches(f->types, f->channel, m);
     if (keep && f->with_msg)
         json_object_set_new(out, "msg", api_msg_out(m, f->with_content));
     json_decref(m);

@@ -74,36 +74,13 @@ struct list_filter {
     json_t *types;           /* array of names or NULL */
 };
 
-static void add_types(const char *v, void *arg)
-{
-    json_t *types = arg;
-    char *copy = xstrdup(v), *save = NULL;
-    for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save))
-        json_array_append_new(types, json_string(s));
-    free(copy);
-}
-
-static int has_string(json_t *arr, const char *s)
-{
-    size_t i;
-    json_t *x;
-    json_array_foreach(arr, i, x)
-        if (json_is_string(x) && strcmp(json_string_value(x), s) == 0)
-            return 1;
-    return 0;
-}
-
 static json_t *list_row(const struct store_kv *kv, void *arg)
 {
     struct list_filter *f = arg;
     json_t *rec = json_loadb(kv->val, kv->vlen, 0, NULL), *out = NULL;
     if (!rec)
         return NULL;
-    const char *type = json_string_value(json_object_get(rec, "eventType"));
-    json_t *ch = json_object_get(rec, "channels");
-    int keep = (!json_array_size(f->types) || (type && has_string(f->types, type)))
-               && (!f->channel || (json_is_array(ch) && has_string(ch, f->channel)));
-    if (keep)
+    if (api_msg_matches(f->types, f->channel, rec))
         out = api_msg_out(rec, f->with_content);
     json_decref(rec);
     return out;
@@ -144,8 +121,7 @@ void api_msg_list(struct api *a, struct http_req *r, char **p)
         store_abort(t);
         return;
     }
-    f.types = json_array();
-    http_query_each(r, "event_types", add_types, f.types);
+    f.types = api_query_types(r);
     struct api_page pg = { .db = DB_MESSAGES, .prefix = app_id, .descending = 1,
                            .lo_id = lo, .hi_id = has_hi ? hi : NULL,
                            .row = list_row, .arg = &f };

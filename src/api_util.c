@@ -434,3 +434,36 @@ void api_submit_update(struct api *a, struct http_req *r, char **p, int patch,
     }
     api_submit(r, apply, j, api_job_free);
 }
+
+static void add_types(const char *v, void *arg)
+{
+    char *copy = xstrdup(v), *save = NULL;
+    for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save))
+        json_array_append_new(arg, json_string(s));
+    free(copy);
+}
+
+json_t *api_query_types(struct http_req *r)
+{
+    json_t *types = json_array();
+    http_query_each(r, "event_types", add_types, types);
+    return types;
+}
+
+static int has_string(json_t *arr, const char *s)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(arr, i, x)
+        if (json_is_string(x) && strcmp(json_string_value(x), s) == 0)
+            return 1;
+    return 0;
+}
+
+int api_msg_matches(json_t *types, const char *channel, json_t *msg_rec)
+{
+    const char *type = json_string_value(json_object_get(msg_rec, "eventType"));
+    json_t *ch = json_object_get(msg_rec, "channels");
+    return (!json_array_size(types) || (type && has_string(types, type)))
+           && (!channel || (json_is_array(ch) && has_string(ch, channel)));
+}

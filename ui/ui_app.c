@@ -157,8 +157,7 @@ void ui_app_fetch(struct ui_app *a, int flags, int64_t now)
         fetch_detail(a, (flags & UI_FETCH_DETAIL) != 0, now);
 }
 
-/* Read DIR/name's first line into out (size n); 0 or -1. */
-static int read_line(const char *dir, const char *name, char *out, size_t n)
+int ui_read_dir_line(const char *dir, const char *name, char *out, size_t n)
 {
     char path[1200];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -175,11 +174,11 @@ static int read_line(const char *dir, const char *name, char *out, size_t n)
 static void retarget(struct ui_app *a)
 {
     char listen[200], token[256], url[256];
-    if (!a->from_dir || read_line(a->data_dir, "listen", listen, sizeof(listen)))
+    if (!a->from_dir || ui_read_dir_line(a->data_dir, "listen", listen, sizeof(listen)))
         return;
     /* DIR/listen is "host:port", or "https://host:port" when the server uses TLS */
     snprintf(url, sizeof(url), "%s%s", strstr(listen, "://") ? "" : "http://", listen);
-    if (read_line(a->data_dir, "admin.token", token, sizeof(token)))
+    if (ui_read_dir_line(a->data_dir, "admin.token", token, sizeof(token)))
         snprintf(token, sizeof(token), "%s", a->token);
     if (strcmp(url, a->url) == 0 && strcmp(token, a->token) == 0)
         return;

@@ -96,6 +96,9 @@ struct ui_app {
 };
 
 /* Set up state around a started http client (owned by the app from now on). */
+/* Read DIR/name's first line (the server's listen or admin.token file); 0 or -1. */
+int ui_read_dir_line(const char *dir, const char *name, char *out, size_t n);
+
 void ui_app_init(struct ui_app *a, struct ui_http *http, int utf8);
 void ui_app_release(struct ui_app *a);
 

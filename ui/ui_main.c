@@ -49,19 +49,6 @@ static void usage(FILE *out)
                  "or $HOOKD_DATA)\n");
 }
 
-static int read_first_line(const char *dir, const char *name, char *out, size_t n)
-{
-    char path[1200];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char *ok = fgets(out, (int)n, f);
-    fclose(f);
-    out[strcspn(out, "\r\n")] = '\0';
-    return ok && out[0] ? 0 : -1;
-}
-
 static void set_url(struct target *t, const char *url)
 {
     snprintf(t->url, sizeof(t->url), "%s%s", strstr(url, "://") ? "" : "http://", url);
@@ -96,14 +83,14 @@ static int find_target(struct target *t, int argc, char **argv)
     char line[256];
     if (url && url[0]) {
         set_url(t, url);
-    } else if (read_first_line(t->dir, "listen", line, sizeof(line)) == 0) {
+    } else if (ui_read_dir_line(t->dir, "listen", line, sizeof(line)) == 0) {
         set_url(t, line);
         t->from_dir = 1;
     }
     if (token && token[0])
         snprintf(t->token, sizeof(t->token), "%s", token);
     else
-        read_first_line(t->dir, "admin.token", t->token, sizeof(t->token));
+        ui_read_dir_line(t->dir, "admin.token", t->token, sizeof(t->token));
     return 0;
 }
 
