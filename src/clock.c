@@ -258,3 +258,14 @@ int clock_parse_duration(const char *s, int64_t *ms)
     *ms = n * mult;
     return 0;
 }
+
+void clock_deadline(clockid_t clk, int64_t ms, struct timespec *ts)
+{
+    clock_gettime(clk, ts);
+    ts->tv_sec += (time_t)(ms / 1000);
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}

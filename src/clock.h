@@ -6,6 +6,7 @@
 #define HOOKD_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 #define CLOCK_RFC3339_MAX 32
 
@@ -15,6 +16,9 @@ int64_t clock_now_ms(void);
 int64_t clock_mono_ms(void);
 /* Monotonic microseconds, for latency figures. */
 int64_t clock_mono_us(void);
+
+/* The absolute time ms from now on clock clk, for pthread_cond_timedwait. */
+void clock_deadline(clockid_t clk, int64_t ms, struct timespec *ts);
 
 /* "2024-05-01T12:34:56.123Z" (always ms precision, always Z). */
 void clock_format(int64_t ms, char out[CLOCK_RFC3339_MAX]);

@@ -157,12 +157,7 @@ static void *timer_main(void *arg)
     pthread_mutex_lock(&t->lock);
     while (!t->stopping) {
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += TICK_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        clock_deadline(CLOCK_MONOTONIC, TICK_MS, &ts);
         pthread_cond_timedwait(&t->wake, &t->lock, &ts);
         if (t->stopping)
             break;

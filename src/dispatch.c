@@ -749,13 +749,7 @@ static void sleep_until(struct dispatch *d, int64_t at)
     if (wait <= 0)
         return;
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += wait / 1000;
-    ts.tv_nsec += (wait % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    clock_deadline(CLOCK_REALTIME, wait, &ts);
     pthread_mutex_lock(&d->lock);
     if (!d->stopping && !d->nnotes && !d->finished && !d->nfreed)
         pthread_cond_timedwait(&d->wake, &d->lock, &ts);

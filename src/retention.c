@@ -542,13 +542,7 @@ static void run_pass(struct retention *r)
 static int wait_interval(struct retention *r)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += r->o.interval_ms / 1000;
-    ts.tv_nsec += (r->o.interval_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    clock_deadline(CLOCK_REALTIME, r->o.interval_ms, &ts);
     pthread_mutex_lock(&r->lock);
     while (!r->stopping && pthread_cond_timedwait(&r->wake, &r->lock, &ts) == 0)
         ;   /* woken by a batch answer or spuriously: the deadline stands */

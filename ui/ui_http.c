@@ -229,13 +229,7 @@ static void *fetch_main(void *arg)
 static int nap(struct ui_http *h, long ms)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    clock_deadline(CLOCK_REALTIME, ms, &ts);
     pthread_mutex_lock(&h->mu);
     while (!atomic_load(&h->stop))
         if (pthread_cond_timedwait(&h->cond, &h->mu, &ts) == ETIMEDOUT)
