@@ -199,6 +199,13 @@ static int idem_apply(struct http_req *r, struct store_txn *t)
     return rc;
 }
 
+void api_submit_flat(struct http_req *r, http_apply_fn apply, void *data,
+                     void (*data_free)(void *))
+{
+    r->intent.flat = 1;
+    api_submit(r, apply, data, data_free);
+}
+
 void api_submit(struct http_req *r, http_apply_fn apply, void *data, void (*data_free)(void *))
 {
     r->inner = apply;

@@ -76,6 +76,13 @@ int api_route_match(const char *method, const char *path, char **params);
  * as the write it acknowledges.
  */
 void api_submit(struct http_req *r, http_apply_fn apply, void *data, void (*data_free)(void *));
+/*
+ * api_submit for an apply that may run without a nested transaction
+ * (writer.h, intent.flat): running it again after a rollback must give
+ * the same result. The hot paths only.
+ */
+void api_submit_flat(struct http_req *r, http_apply_fn apply, void *data,
+                     void (*data_free)(void *));
 
 /* Begin a read transaction or answer 500 and return NULL. */
 struct store_txn *api_read(struct api *a, struct http_req *r);

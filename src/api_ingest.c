@@ -422,10 +422,9 @@ static int create_apply(struct http_req *r, struct store_txn *t)
     rc = store_append(t, DB_MESSAGES, key, kl, g->rec, g->rec_len, 1);
     if (!rc)
         rc = fan_out(r, t, app_id, g);
-    if (!rc) {
-        http_reply(r, 202, g->resp, g->resp_len);   /* the request takes the text */
+    if (!rc) {   /* a copy: a rerun of the batch (api_submit_flat) renumbers g->resp */
+        http_reply(r, 202, xmemdup(g->resp, g->resp_len), g->resp_len);
         r->on_commit = api_count_ingest;
-        g->resp = NULL;
     }
     return rc;
 }
@@ -446,7 +445,7 @@ void api_msg_create(struct api *a, struct http_req *r, char **p)
     build_texts(g, &b);
     free(b.text);
     free(b.raw);
-    api_submit(r, create_apply, g, ingest_free);
+    api_submit_flat(r, create_apply, g, ingest_free);
     return;
 fail:
     free(b.text);

@@ -154,6 +154,9 @@ static void put_writer(struct buf *b, struct writer *w)
                            ws.commit_us_total, 6 };
     put_hist(b, &batch);
     put_hist(b, &commit);
+    head(b, "hookd_writer_flat_reruns_total", "counter",
+         "Batches applied without nested transactions that hit a failing request and ran again nested.");
+    buf_addf(b, "hookd_writer_flat_reruns_total %llu\n", (unsigned long long)ws.flat_reruns);
 }
 
 static void put_http(struct buf *b, struct stats *s)

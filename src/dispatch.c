@@ -447,6 +447,7 @@ static struct job *job_new(struct dispatch *d, struct ep_state *e, const struct 
     j->owner = d;
     j->intent.apply = job_apply;
     j->intent.done = job_done;
+    j->intent.flat = 1;   /* outcome_apply resets what it sets on the job */
     snprintf(j->app_id, sizeof(j->app_id), "%s", e->app_id);
     snprintf(j->ep_id, sizeof(j->ep_id), "%s", e->ep_id);
     snprintf(j->msg_id, sizeof(j->msg_id), "%s", msg_id);

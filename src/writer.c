@@ -35,6 +35,7 @@ struct batch {
     int *st;                  /* each intent's status */
     size_t n;
     int committed;
+    int reran;                /* a flat run failed: applied again, nested */
     char **notes;             /* writer_touch keys of a committed batch */
     size_t nnotes;
     struct batch *next;
@@ -197,21 +198,61 @@ static void log_batch_failure(const char *what, int rc, size_t n)
               "detail", "nothing of the batch is acknowledged", NULL);
 }
 
-/* Apply a batch in one transaction; each intent's status lands in b->st. */
+/* Each intent in its own nested transaction: a failure leaves no trace. */
+static void apply_nested(struct store_txn *txn, struct batch *b)
+{
+    size_t i = 0;
+    for (struct intent *in = b->head; in; in = in->next, i++)
+        b->st[i] = apply_one(txn, in);
+}
+
+/* Every intent straight in txn; 0 when all applied, else the first failure. */
+static int apply_flat(struct store_txn *txn, struct batch *b)
+{
+    size_t i = 0;
+    for (struct intent *in = b->head; in; in = in->next, i++)
+        if ((b->st[i] = in->apply(in, txn)) != 0)
+            return b->st[i];
+    return 0;
+}
+
+static int all_flat(const struct batch *b)
+{
+    for (const struct intent *in = b->head; in; in = in->next)
+        if (!in->flat)
+            return 0;
+    return 1;
+}
+
+/*
+ * Apply a batch in one transaction; each intent's status lands in b->st.
+ * A flat batch whose apply failed somewhere has partial writes in its
+ * transaction: it is dropped, with its notes, and the batch runs nested.
+ */
 static void run_batch(struct writer *w, struct batch *b)
 {
     struct store_txn *txn;
     int rc = store_write(w->store, &txn);
-    size_t i = 0;
-    for (struct intent *in = b->head; in; in = in->next, i++)
-        b->st[i] = rc ? rc : apply_one(txn, in);
+    if (rc == 0 && all_flat(b) && apply_flat(txn, b) != 0) {
+        store_abort(txn);
+        flush_notes(w, 0, NULL);
+        b->reran = 1;
+        rc = store_write(w->store, &txn);
+        if (rc == 0)
+            apply_nested(txn, b);
+    } else if (rc == 0 && !all_flat(b)) {
+        apply_nested(txn, b);
+    }
     if (rc == 0)
         rc = store_commit(txn);
+    else
+        for (size_t i = 0; i < b->n; i++)
+            b->st[i] = rc;
     b->committed = rc == 0;
     if (rc)
         log_batch_failure(rc == HOOKD_EFULL ? "store full" : "commit failed", rc, b->n);
     flush_notes(w, b->committed, b);
-    for (i = 0; rc && i < b->n; i++)
+    for (size_t i = 0; rc && i < b->n; i++)
         if (b->st[i] == 0)
             b->st[i] = rc;
 }
@@ -257,6 +298,7 @@ static void process(struct writer *w, struct intent *head)
     pthread_mutex_lock(&w->lock);
     w->stats.batches++;
     w->stats.intents += b->n;
+    w->stats.flat_reruns += (uint64_t)b->reran;
     if (b->n > w->stats.max_batch)
         w->stats.max_batch = b->n;
     w->stats.commit_us_total += (uint64_t)took;
