@@ -3,11 +3,16 @@
 #
 # Starts hookd on a free loopback port with a fresh data directory, creates
 # the app "bench" with one endpoint, and lets wrk POST 1 KiB messages at it
-# (tests/bench/ingest.lua). Then it stops hookd and counts the messages on
-# disk: every 2xx wrk saw must be there (promise 1 of DESIGN.md), or the
-# script fails. Last, the same wrk run against build/bench/bare, a bare
-# libmicrohttpd responder with hookd's threading, gives the ceiling the
-# HTTP layer allows on this machine.
+# (tests/bench/ingest.lua). The endpoint is paused, so every message is
+# fanned out and queued durably for it while the delivery engine (measured
+# by deliver-*.sh) stays out of the way; this is the figure the targets
+# apply to. Then it stops hookd and counts the messages on disk: every 2xx
+# wrk saw must be there (promise 1 of DESIGN.md) and held for the endpoint,
+# or the script fails. A second run does the same with the endpoint live on
+# a loopback receiver and prints how fast hookd ingests while it delivers.
+# Last, the same wrk run against build/bench/bare, a bare libmicrohttpd
+# responder with hookd's threading, gives the ceiling the HTTP layer allows
+# on this machine.
 #
 # Throughput and ratio targets only WARN when missed (machine noise must
 # not break a build); lost messages or a server that acknowledges nothing
@@ -22,7 +27,7 @@
 #
 # The last line is machine-readable:
 #   RESULT hookd_msgs_per_sec=N p50_ms=L p99_ms=L acked=N stored=N lost=N
-#          bare_rps=N ratio=R
+#          held=N bare_rps=N ratio=R live_msgs_per_sec=N live_deliveries_per_sec=N
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 HOOKD=${HOOKD:-$TOP/hookd}
@@ -37,8 +42,10 @@ TARGET_RATIO=0.4
 W=$(mktemp -d "${TMPDIR:-/tmp}/hookd-bench.XXXXXX")
 HOOKD_PID=""
 BARE_PID=""
+RECV_PID=""
 cleanup() {
     [ -n "$HOOKD_PID" ] && kill -9 "$HOOKD_PID" 2>/dev/null
+    [ -n "$RECV_PID" ] && kill -9 "$RECV_PID" 2>/dev/null
     [ -n "$BARE_PID" ] && kill -9 "$BARE_PID" 2>/dev/null
     rm -rf "$W"
 }
@@ -116,35 +123,73 @@ count_via_api() {
 # ge A B: A >= B for decimals.
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 
-# --- hookd -----------------------------------------------------------------
-DATA=$W/data
-"$HOOKD" serve --listen 127.0.0.1:0 --data "$DATA" --log-level warn >"$W/hookd.out" 2>"$W/hookd.err" &
-HOOKD_PID=$!
-wait_file "$DATA/listen" "$HOOKD_PID" || die "hookd did not start"
-URL="http://$(cat "$DATA/listen")"
-TOKEN=$(cat "$DATA/admin.token")
+# stat FIELD: a number from hookd's operations stats (API.md 9).
+stat() {
+    curl -s -H "Authorization: Bearer $TOKEN" "$URL/hookd/v1/stats" | jq -r ".$1"
+}
 
-post /api/v1/app '{"name":"bench","uid":"bench"}'
-post /api/v1/app/bench/endpoint '{"url":"http://127.0.0.1:9/"}'
+# start_hookd DIR [FLAGS]: hookd on a free port with a fresh data directory.
+start_hookd() {
+    DATA=$1
+    shift
+    "$HOOKD" serve --listen 127.0.0.1:0 --data "$DATA" --log-level warn "$@" \
+        >"$W/hookd.out" 2>"$W/hookd.err" &
+    HOOKD_PID=$!
+    wait_file "$DATA/listen" "$HOOKD_PID" || die "hookd did not start"
+    URL="http://$(cat "$DATA/listen")"
+    TOKEN=$(cat "$DATA/admin.token")
+    post /api/v1/app '{"name":"bench","uid":"bench"}'
+}
 
-echo "hookd: wrk -c $CONNECTIONS -t $THREADS -d $DURATION, 1 KiB messages, $URL"
-run_wrk "$URL" "$W/wrk-hookd.out" h_
-
-if command -v mdb_stat >/dev/null; then
+# stop_hookd: SIGTERM, which must exit 0.
+stop_hookd() {
     kill -TERM "$HOOKD_PID"
     wait "$HOOKD_PID"
     rc=$?
     HOOKD_PID=""
     [ "$rc" = 0 ] || echo "WARN: hookd exited with status $rc on SIGTERM"
-    stored=$(count_stored "$DATA")
+}
+
+# --- hookd: the ingest path -----------------------------------------------------
+# The endpoint is paused: every message is still matched, fanned out and
+# queued durably for it (deliveries row, due entry, backlog count), but the
+# delivery engine, which deliver-*.sh measures, does not share the cores.
+start_hookd "$W/data"
+post /api/v1/app/bench/endpoint '{"url":"http://127.0.0.1:9/"}'
+EP=$(jq -r .id "$W/resp")
+post "/hookd/v1/app/bench/endpoint/$EP/pause" ''
+echo "hookd: wrk -c $CONNECTIONS -t $THREADS -d $DURATION, 1 KiB messages, $URL (endpoint paused)"
+run_wrk "$URL" "$W/wrk-hookd.out" h_
+held=$(stat deliveriesHeld)
+if command -v mdb_stat >/dev/null; then
+    stop_hookd
+    stored=$(count_stored "$W/data")
     [ -n "$stored" ] || die "cannot count messages with mdb_stat: $(cat "$W/mdb_stat.err")"
 else
     stored=$(count_via_api) || die "cannot list messages"
-    kill -TERM "$HOOKD_PID"
-    wait "$HOOKD_PID"
-    HOOKD_PID=""
+    stop_hookd
 fi
 lost=$((h_ok > stored ? h_ok - stored : 0))
+unqueued=$((h_ok > held ? h_ok - held : 0))
+
+# --- hookd: ingest while delivering ---------------------------------------------
+# The same run with the endpoint live on a loopback receiver (a second bare
+# responder), so hookd delivers while it ingests: both share the two cores.
+l_ok_rps="" delivered=""
+if [ -x "$BARE" ]; then
+    "$BARE" --listen 127.0.0.1:0 >"$W/recv.port" 2>"$W/recv.err" &
+    RECV_PID=$!
+    wait_file "$W/recv.port" "$RECV_PID" || die "receiver did not start"
+    start_hookd "$W/data-live" --allow-network 127.0.0.0/8
+    post /api/v1/app/bench/endpoint "{\"url\":\"http://127.0.0.1:$(cat "$W/recv.port")/hook\"}"
+    echo "hookd: the same run, delivering to http://127.0.0.1:$(cat "$W/recv.port")/hook"
+    run_wrk "$URL" "$W/wrk-live.out" l_
+    delivered=$(stat attemptsSucceeded)
+    l_del_rps=$(awk -v a="$delivered" -v s="$l_seconds" 'BEGIN { printf "%.0f", (s > 0 ? a / s : 0) }')
+    stop_hookd
+    kill -TERM "$RECV_PID"
+    wait "$RECV_PID"
+fi
 
 # --- bare libmicrohttpd ------------------------------------------------------
 b_rps="" ratio=""
@@ -164,6 +209,10 @@ fi
 echo
 printf 'hookd   %8s msg/s   p50 %7s ms   p99 %7s ms   (%s acked, %s non-2xx, %s socket errors)\n' \
     "$h_ok_rps" "$h_p50_ms" "$h_p99_ms" "$h_ok" "$h_non2xx" "$h_sockerr"
+if [ -n "$l_ok_rps" ]; then
+    printf 'live    %8s msg/s   p50 %7s ms   p99 %7s ms   (and %s deliveries/s meanwhile: %s delivered)\n' \
+        "$l_ok_rps" "$l_p50_ms" "$l_p99_ms" "$l_del_rps" "$delivered"
+fi
 if [ -n "$b_rps" ]; then
     printf 'bare    %8s req/s   p50 %7s ms   p99 %7s ms\n' "$b_rps" "$b_p50_ms" "$b_p99_ms"
     printf 'ratio   %8s\n' "$ratio"
@@ -186,6 +235,10 @@ fi
 if [ "$h_non2xx" != 0 ] || [ "$h_sockerr" != 0 ]; then
     echo "WARN  hookd answered $h_non2xx non-2xx, $h_sockerr socket errors"
 fi
+if [ "$unqueued" != 0 ]; then
+    echo "FAIL  $unqueued acknowledged messages have no held delivery for the paused endpoint"
+    status=1
+fi
 if [ "$lost" != 0 ]; then
     echo "FAIL  lost messages: $h_ok acknowledged, $stored stored"
     status=1
@@ -197,5 +250,6 @@ if [ "$h_ok" = 0 ]; then
     status=1
 fi
 echo "RESULT hookd_msgs_per_sec=$h_ok_rps p50_ms=$h_p50_ms p99_ms=$h_p99_ms acked=$h_ok" \
-    "stored=$stored lost=$lost bare_rps=${b_rps:-0} ratio=${ratio:-0}"
+    "stored=$stored lost=$lost held=$held bare_rps=${b_rps:-0} ratio=${ratio:-0}" \
+    "live_msgs_per_sec=${l_ok_rps:-0} live_deliveries_per_sec=${l_del_rps:-0}"
 exit $status
