@@ -152,33 +152,6 @@ int log_enabled(enum log_level lvl)
 
 /* ---- formatting ---- */
 
-/* Length of the valid UTF-8 sequence at p, or 0 if it is not valid. */
-static size_t utf8_len(const unsigned char *p)
-{
-    unsigned c = p[0];
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        return (p[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
-            return 0;
-        if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0))
-            return 0; /* overlong, or a UTF-16 surrogate */
-        return 3;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
-            (p[3] & 0xc0) != 0x80)
-            return 0;
-        if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
-            return 0; /* overlong, or beyond U+10FFFF */
-        return 4;
-    }
-    return 0;
-}
-
 /*
  * Append s as the body of a double-quoted string, escaped the JSON way
  * (logfmt readers accept the same escapes). Invalid UTF-8 becomes
@@ -186,28 +159,7 @@ static size_t utf8_len(const unsigned char *p)
  */
 static void add_escaped(struct buf *b, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-
-    while (*p) {
-        size_t n;
-
-        switch (*p) {
-        case '"': buf_adds(b, "\\\""); p++; continue;
-        case '\\': buf_adds(b, "\\\\"); p++; continue;
-        case '\n': buf_adds(b, "\\n"); p++; continue;
-        case '\r': buf_adds(b, "\\r"); p++; continue;
-        case '\t': buf_adds(b, "\\t"); p++; continue;
-        }
-        if (*p < 0x20 || *p == 0x7f) {
-            buf_addf(b, "\\u%04x", *p++);
-        } else if ((n = utf8_len(p)) == 0) {
-            buf_adds(b, "\xef\xbf\xbd");
-            p++;
-        } else {
-            buf_add(b, p, n);
-            p += n;
-        }
-    }
+    buf_add_jstr(b, s, strlen(s));
 }
 
 static int logfmt_needs_quotes(const char *s)
@@ -220,7 +172,7 @@ static int logfmt_needs_quotes(const char *s)
         if (*p <= ' ' || *p == '"' || *p == '=' || *p == 0x7f)
             return 1;
         if (*p >= 0x80) {
-            size_t n = utf8_len(p);
+            size_t n = utf8_seq(p, 4);   /* a NUL stops it: never a continuation */
             if (!n)
                 return 1;
             p += n - 1;

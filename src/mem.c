@@ -154,3 +154,54 @@ char *buf_detach(struct buf *b, size_t *len)
     buf_init(b);
     return s;
 }
+
+size_t utf8_seq(const void *s, size_t n)
+{
+    const unsigned char *p = s;
+    unsigned c = p[0];
+    if (c < 0x80)
+        return 1;
+    size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+                 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (len == 0 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0))
+        return 0;   /* overlong, or a UTF-16 surrogate */
+    if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
+        return 0;   /* overlong, or beyond U+10FFFF */
+    return len;
+}
+
+/* Plain bytes are copied in runs; only what needs escaping goes one by one. */
+void buf_add_jstr(struct buf *b, const void *s, size_t n)
+{
+    const unsigned char *p = s, *end = p + n;
+    while (p < end) {
+        const unsigned char *run = p;
+        while (p < end && *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
+            p++;
+        buf_add(b, run, (size_t)(p - run));
+        if (p == end)
+            break;
+        size_t len;
+        switch (*p) {
+        case '"': buf_add(b, "\\\"", 2); p++; continue;
+        case '\\': buf_add(b, "\\\\", 2); p++; continue;
+        case '\n': buf_add(b, "\\n", 2); p++; continue;
+        case '\r': buf_add(b, "\\r", 2); p++; continue;
+        case '\t': buf_add(b, "\\t", 2); p++; continue;
+        }
+        if (*p < 0x20 || *p == 0x7f) {
+            buf_addf(b, "\\u%04x", *p++);
+        } else if ((len = utf8_seq(p, (size_t)(end - p))) == 0) {
+            buf_add(b, "\xef\xbf\xbd", 3);   /* U+FFFD */
+            p++;
+        } else {
+            buf_add(b, p, len);
+            p += len;
+        }
+    }
+}

@@ -46,5 +46,13 @@ void buf_addf(struct buf *b, const char *fmt, ...)
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
 /* Hands the heap string to the caller (never NULL) and re-inits b. */
 char *buf_detach(struct buf *b, size_t *len);
+/*
+ * Append n bytes of s as the inside of a JSON string: quotes, backslashes
+ * and control characters (NUL and DEL included) escaped, bytes that are
+ * not valid UTF-8 turned into U+FFFD, so the result always parses.
+ */
+void buf_add_jstr(struct buf *b, const void *s, size_t n);
+/* Length of the valid UTF-8 sequence at s (n bytes readable), 0 if invalid. */
+size_t utf8_seq(const void *s, size_t n);
 
 #endif

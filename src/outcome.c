@@ -22,27 +22,32 @@
 #include "store.h"
 #include "writer.h"
 
+/*
+ * The record is written straight as text: building it with jansson cost
+ * a tenth of a delivery's CPU. Response bytes that are not UTF-8 become
+ * U+FFFD (buf_add_jstr), so the record always parses.
+ */
+static void attempt_json(struct buf *o, const struct job *j, const char *id, int ok)
+{
+    buf_addf(o, "{\"id\":\"%s\",\"msgId\":\"%s\",\"endpointId\":\"%s\",\"appId\":\"%s\",\"url\":\"",
+             id, j->msg_id, j->ep_id, j->app_id);
+    if (j->url)
+        buf_add_jstr(o, j->url, strlen(j->url));
+    buf_adds(o, "\",\"response\":\"");
+    buf_add_jstr(o, j->response.data, j->response.len);
+    buf_addf(o, "\",\"responseStatusCode\":%d,\"responseDurationMs\":%lld,\"status\":%d,"
+             "\"triggerType\":%d,\"timestamp\":%lld}", j->status_code,
+             (long long)j->duration_ms, ok ? 0 : 2, j->trigger, (long long)j->started_ms);
+}
+
 static int put_attempt(struct job *j, int ok, struct store_txn *t)
 {
     char id[ID_MAX], key[2 * ID_MAX];
     id_new_at("atmpt_", j->started_ms, id);
-    json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s#, s:i, s:I, s:i, s:i, s:I}",
-                            "id", id, "msgId", j->msg_id, "endpointId", j->ep_id,
-                            "appId", j->app_id, "url", j->url ? j->url : "",
-                            "response", j->response.data ? j->response.data : "",
-                            j->response.len, "responseStatusCode", j->status_code,
-                            "responseDurationMs", (json_int_t)j->duration_ms,
-                            "status", ok ? 0 : 2, "triggerType", j->trigger,
-                            "timestamp", (json_int_t)j->started_ms);
-    if (!rec)   /* response text that is not UTF-8: keep the record, drop the text */
-        rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:i, s:i, s:I}",
-                        "id", id, "msgId", j->msg_id, "endpointId", j->ep_id, "appId",
-                        j->app_id, "url", j->url ? j->url : "", "response",
-                        "(response body is not UTF-8)", "responseStatusCode", j->status_code,
-                        "responseDurationMs", (json_int_t)j->duration_ms, "status", ok ? 0 : 2,
-                        "triggerType", j->trigger, "timestamp", (json_int_t)j->started_ms);
-    int rc = store_put_json(t, DB_ATTEMPTS, id, strlen(id), rec);
-    json_decref(rec);
+    struct buf rec = BUF_INIT;
+    attempt_json(&rec, j, id, ok);
+    int rc = store_put(t, DB_ATTEMPTS, id, strlen(id), rec.data, rec.len, 0);
+    buf_release(&rec);
     size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", j->ep_id, id);
     if (!rc)
         rc = store_put(t, DB_ATT_BY_EP, key, kl, j->msg_id, strlen(j->msg_id), 0);

@@ -7,6 +7,12 @@
  * runs in the open-socket callback, which curl calls with the exact
  * address it is about to connect to, after DNS: checking there means
  * the address checked is the address used.
+ *
+ * Easy handles outlive their transfers: a finished one goes back to the
+ * worker's pool with its fixed options still set, and the next delivery
+ * sets only what is its own (url, body, headers, deadlines, callbacks'
+ * data). Making and freeing a handle per delivery cost more than the
+ * request itself on a fast loopback receiver.
  */
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -27,6 +33,9 @@
 #include "sign.h"
 #include "worker.h"
 
+/* Idle easy handles kept per worker; more than that are freed. */
+#define WORKER_IDLE_HANDLES 256
+
 struct worker {
     int id;
     struct worker_opts o;
@@ -42,6 +51,8 @@ struct worker {
 
     int running;               /* worker thread only: transfers in flight */
     struct job *active;        /* worker thread only: their jobs, doubly linked */
+    CURL *idle[WORKER_IDLE_HANDLES];   /* worker thread only: handles to reuse */
+    int nidle;
 };
 
 int worker_new(struct worker **out, int id, const struct worker_opts *o)
@@ -186,36 +197,22 @@ static int refuse_url(struct worker *w, struct job *j)
     return 1;
 }
 
-static void start_job(struct worker *w, struct job *j)
+/* A handle from the pool, or a new one with the options every delivery shares. */
+static CURL *easy_get(struct worker *w)
 {
-    if (refuse_url(w, j))
-        return;
+    if (w->nidle > 0)
+        return w->idle[--w->nidle];
     CURL *e = curl_easy_init();
-    j->easy = e;
-    j->resp_cap = w->o.max_response;
-    j->policy = w->o.policy;
-    j->started_ms = clock_now_ms();
-    build_headers(w, j, j->started_ms / 1000);
-    curl_easy_setopt(e, CURLOPT_URL, j->url);
+    if (!e)
+        return NULL;
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body_len);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->slist);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)j->connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)j->timeout_ms);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, j);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, j);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->curl_error);
-    j->curl_error[0] = '\0';
     /*
      * Verification stays on (curl's default) for every delivery. CAINFO
      * replaces curl's CA bundle file but not its CA directory
@@ -223,6 +220,40 @@ static void start_job(struct worker *w, struct job *j)
      */
     if (w->o.ca_file)
         curl_easy_setopt(e, CURLOPT_CAINFO, w->o.ca_file);
+    return e;
+}
+
+static void easy_put(struct worker *w, CURL *e)
+{
+    if (w->nidle < WORKER_IDLE_HANDLES)
+        w->idle[w->nidle++] = e;
+    else
+        curl_easy_cleanup(e);
+}
+
+/* Every option that differs between deliveries is set here, each time. */
+static void start_job(struct worker *w, struct job *j)
+{
+    if (refuse_url(w, j))
+        return;
+    CURL *e = easy_get(w);
+    j->easy = e;
+    j->resp_cap = w->o.max_response;
+    j->policy = w->o.policy;
+    j->started_ms = clock_now_ms();
+    build_headers(w, j, j->started_ms / 1000);
+    curl_easy_setopt(e, CURLOPT_URL, j->url);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body_len);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->slist);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)j->connect_timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)j->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, j);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, j);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->curl_error);
+    j->curl_error[0] = '\0';
     curl_multi_add_handle(w->multi, e);
     j->prev = NULL;
     j->next = w->active;
@@ -250,7 +281,8 @@ static void unlink_active(struct worker *w, struct job *j)
 static void release_transfer(struct worker *w, struct job *j)
 {
     curl_multi_remove_handle(w->multi, j->easy);
-    curl_easy_cleanup(j->easy);
+    curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, NULL);   /* j's buffer goes with j */
+    easy_put(w, j->easy);
     j->easy = NULL;
     curl_slist_free_all(j->slist);
     j->slist = NULL;
@@ -369,6 +401,8 @@ void worker_free(struct worker *w)
 {
     if (!w)
         return;
+    while (w->nidle > 0)
+        curl_easy_cleanup(w->idle[--w->nidle]);
     curl_multi_cleanup(w->multi);
     pthread_mutex_destroy(&w->lock);
     free(w);

@@ -2,7 +2,9 @@
  * t0045-jscan: the JSON fast path against jansson. Whenever jscan_object()
  * takes a text, jansson must load it (rejecting duplicates) and print it
  * compactly as exactly jscan's output; checked on hand-written cases and
- * on random texts, many of them mutated into invalid JSON.
+ * on random texts, many of them mutated into invalid JSON. Also the
+ * writing side: buf_add_jstr() always gives a JSON string jansson loads
+ * back to the same text, with U+FFFD for bytes that are not UTF-8.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include <jansson.h>
 
 #include "jscan.h"
+#include "mem.h"
 #include "tap/tap.h"
 
 /* 1 when jscan's verdict on s is safe: slow, or jansson's output exactly. */
@@ -157,9 +160,55 @@ static void test_random(void)
     free(b.p);
 }
 
+/* buf_add_jstr(in, n) quoted must load as want (wn bytes). */
+static int jstr_is(const char *in, size_t n, const char *want, size_t wn)
+{
+    struct buf b = BUF_INIT;
+    buf_addc(&b, '"');
+    buf_add_jstr(&b, in, n);
+    buf_addc(&b, '"');
+    json_t *j = json_loadb(b.data, b.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    int ok = j && json_string_length(j) == wn && memcmp(json_string_value(j), want, wn) == 0;
+    if (!ok)
+        diag("buf_add_jstr gave '%.*s'", (int)b.len, b.data);
+    json_decref(j);
+    buf_release(&b);
+    return ok;
+}
+
+static void test_jstr(void)
+{
+    ok(jstr_is("plain text", 10, "plain text", 10), "jstr: plain text as is");
+    ok(jstr_is("q\"b\\n\nr\rt\t", 11, "q\"b\\n\nr\rt\t", 11), "jstr: escapes");
+    ok(jstr_is("a\0b\x01\x7f", 5, "a\0b\x01\x7f", 5), "jstr: NUL and control bytes");
+    ok(jstr_is("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
+               "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14), "jstr: UTF-8 kept");
+    ok(jstr_is("x\xff\xc3", 3, "x\xef\xbf\xbd\xef\xbf\xbd", 7), "jstr: invalid bytes become U+FFFD");
+    ok(jstr_is("\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", 9),
+       "jstr: a UTF-16 surrogate is not UTF-8");
+    ok(jstr_is("\xe2\x82", 2, "\xef\xbf\xbd\xef\xbf\xbd", 6), "jstr: a cut sequence at the end");
+    int bad = 0;
+    unsigned char r[64];
+    for (int i = 0; i < 2000; i++) {   /* random bytes always give a loadable string */
+        size_t n = (size_t)(rand() % (int)sizeof(r));
+        for (size_t k = 0; k < n; k++)
+            r[k] = (unsigned char)rand();
+        struct buf b = BUF_INIT;
+        buf_addc(&b, '"');
+        buf_add_jstr(&b, r, n);
+        buf_addc(&b, '"');
+        json_t *j = json_loadb(b.data, b.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        bad += !json_is_string(j);
+        json_decref(j);
+        buf_release(&b);
+    }
+    is_int(bad, 0, "jstr: random bytes always load as a JSON string");
+}
+
 int main(void)
 {
     test_cases();
     test_random();
+    test_jstr();
     return done_testing();
 }
