@@ -157,6 +157,9 @@ static void put_writer(struct buf *b, struct writer *w)
     head(b, "hookd_writer_flat_reruns_total", "counter",
          "Batches applied without nested transactions that hit a failing request and ran again nested.");
     buf_addf(b, "hookd_writer_flat_reruns_total %llu\n", (unsigned long long)ws.flat_reruns);
+    head(b, "hookd_writer_flushes_saved_total", "counter",
+         "Commits made durable by the next commit's data flush instead of a flush of their own.");
+    buf_addf(b, "hookd_writer_flushes_saved_total %llu\n", (unsigned long long)ws.flushes_saved);
 }
 
 static void put_http(struct buf *b, struct stats *s)

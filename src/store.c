@@ -210,6 +210,12 @@ int store_sync(struct store *s)
     return map_err(mdb_env_sync(s->env, 1));
 }
 
+uint64_t store_last_txnid(struct store *s)
+{
+    MDB_envinfo info;
+    return mdb_env_info(s->env, &info) == 0 ? (uint64_t)info.me_last_txnid : 0;
+}
+
 uint64_t store_settings_gen(struct store_txn *t)
 {
     return t->s->settings_gen;

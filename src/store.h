@@ -111,6 +111,12 @@ int store_nested(struct store_txn *parent, struct store_txn **out);
 int store_commit(struct store_txn *t);
 /* Make every commit so far durable (one flush). Any thread. */
 int store_sync(struct store *s);
+/*
+ * Id of the last transaction committed to the file. A top-level commit
+ * that moved it wrote and flushed its data pages, and that flush also
+ * made the meta page of every earlier commit durable. Any thread.
+ */
+uint64_t store_last_txnid(struct store *s);
 /* Abandon and free; safe on NULL. */
 void store_abort(struct store_txn *t);
 

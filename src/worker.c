@@ -75,11 +75,13 @@ int worker_new(struct worker **out, int id, const struct worker_opts *o)
 void worker_submit(struct worker *w, struct job *j)
 {
     pthread_mutex_lock(&w->lock);
+    int was_empty = w->inbox == NULL;
     j->next = w->inbox;
     w->inbox = j;
     w->load++;
     pthread_mutex_unlock(&w->lock);
-    curl_multi_wakeup(w->multi);
+    if (was_empty)   /* else the push that filled it woke the worker, which has not taken it yet */
+        curl_multi_wakeup(w->multi);
 }
 
 int worker_load(struct worker *w)

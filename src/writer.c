@@ -15,6 +15,14 @@
  * hands the batch's notes to the dispatcher and calls each done(). So the
  * writer waits for neither the second flush nor the callbacks, and
  * nothing is acknowledged before it is durable.
+ *
+ * Under load the second flush is mostly not needed: the next commit's
+ * data flush covers the meta page written before it. So while the writer
+ * is busy with a next batch, the syncer waits for that commit instead of
+ * flushing on its own; it flushes itself only when the writer goes idle
+ * (or its batch writes nothing). That halves the flushes, which share the
+ * disk with the writer's, at no cost in latency: the next commit's flush
+ * ends about when a flush of our own, started now, would.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -36,6 +44,8 @@ struct batch {
     size_t n;
     int committed;
     int reran;                /* a flat run failed: applied again, nested */
+    uint64_t need;            /* durable once writing commit need+1 is done, or a
+                                 flush that began after commit need */
     char **notes;             /* writer_touch keys of a committed batch */
     size_t nnotes;
     struct batch *next;
@@ -47,11 +57,15 @@ struct writer {
     pthread_t thread, syncer;
     int started;
 
-    pthread_mutex_t lock;     /* guards head, stopping and stats */
+    pthread_mutex_t lock;     /* guards head, stopping, stats and the three below */
     pthread_cond_t wake;
     struct intent *head;      /* LIFO; reversed when taken */
     int stopping;
     struct writer_stats stats;
+    int busy;                 /* the writer holds a batch it has not committed */
+    uint64_t commits;         /* commits that wrote (and flushed) data */
+    uint64_t flushed;         /* the syncer's last flush covers commits up to this */
+    pthread_cond_t committed; /* busy went to 0 */
 
     pthread_mutex_t sync_lock;   /* guards the syncer's queue and sync_stop */
     pthread_cond_t sync_wake;
@@ -72,6 +86,7 @@ int writer_new(struct writer **out, struct store *s, int64_t commit_delay_us)
     w->commit_delay_us = commit_delay_us;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
+    pthread_cond_init(&w->committed, NULL);
     pthread_mutex_init(&w->sync_lock, NULL);
     pthread_cond_init(&w->sync_wake, NULL);
     *out = w;
@@ -156,6 +171,7 @@ static struct intent *take_batch(struct writer *w)
         pthread_cond_wait(&w->wake, &w->lock);
     struct intent *batch = w->head;
     w->head = NULL;
+    w->busy = batch != NULL;
     pthread_mutex_unlock(&w->lock);
     if (batch && w->commit_delay_us > 0) {
         struct timespec ts = { 0, (long)w->commit_delay_us * 1000 };
@@ -292,10 +308,16 @@ static void process(struct writer *w, struct intent *head)
         b->n++;
     b->st = xmalloc(b->n * sizeof(int));
     int64_t t0 = clock_mono_us();
+    uint64_t txn0 = store_last_txnid(w->store);
     run_batch(w, b);
+    int wrote = b->committed && store_last_txnid(w->store) != txn0;
     int64_t took = clock_mono_us() - t0;
 
     pthread_mutex_lock(&w->lock);
+    w->commits += (uint64_t)wrote;
+    b->need = w->commits;
+    w->busy = 0;
+    pthread_cond_broadcast(&w->committed);
     w->stats.batches++;
     w->stats.intents += b->n;
     w->stats.flat_reruns += (uint64_t)b->reran;
@@ -345,16 +367,51 @@ static struct batch *sync_take(struct writer *w)
     return list;
 }
 
-/* One flush makes every batch taken durable: each committed before it began. */
+/*
+ * 1 when the batches up to need are durable without a flush of our own:
+ * a later commit flushed, or waiting for the one under way is worth it.
+ */
+static int covered(struct writer *w, uint64_t need)
+{
+    pthread_mutex_lock(&w->lock);
+    while (w->commits <= need && w->flushed < need && w->busy)
+        pthread_cond_wait(&w->committed, &w->lock);
+    int yes = w->commits > need || w->flushed >= need;
+    if (yes)
+        w->stats.flushes_saved++;
+    pthread_mutex_unlock(&w->lock);
+    return yes;
+}
+
+/* Flush; on success every commit done before it began is durable. */
+static int flush(struct writer *w)
+{
+    pthread_mutex_lock(&w->lock);
+    uint64_t upto = w->commits;
+    pthread_mutex_unlock(&w->lock);
+    int rc = store_sync(w->store);
+    if (rc == 0) {
+        pthread_mutex_lock(&w->lock);
+        if (upto > w->flushed)
+            w->flushed = upto;
+        pthread_mutex_unlock(&w->lock);
+    }
+    return rc;
+}
+
+/* One flush (or the next commit's) makes every batch taken durable. */
 static void *syncer_main(void *arg)
 {
     struct writer *w = arg;
     struct batch *list;
     while ((list = sync_take(w))) {
         int any = 0, rc = 0;
-        for (struct batch *b = list; b; b = b->next)
+        uint64_t need = 0;
+        for (struct batch *b = list; b; b = b->next) {
             any |= b->committed;
-        if (any && (rc = store_sync(w->store))) {
+            need = b->need;   /* the last is the largest */
+        }
+        if (any && !covered(w, need) && (rc = flush(w))) {
             size_t n = 0;
             for (struct batch *b = list; b; b = b->next)
                 n += b->n;
@@ -407,6 +464,7 @@ void writer_free(struct writer *w)
         return;
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->wake);
+    pthread_cond_destroy(&w->committed);
     pthread_mutex_destroy(&w->sync_lock);
     pthread_cond_destroy(&w->sync_wake);
     flush_notes(w, 0, NULL);   /* notes of a batch that never committed */

@@ -68,6 +68,7 @@ struct writer_stats {
     uint64_t intents;
     uint64_t max_batch;
     uint64_t flat_reruns;     /* flat batches rolled back and run again nested */
+    uint64_t flushes_saved;   /* syncer rounds made durable by a later commit's flush */
     uint64_t commit_us_total;
     uint64_t batch_hist[WRITER_BATCH_BUCKETS];    /* batches per size bucket (not cumulative) */
     uint64_t commit_hist[WRITER_COMMIT_BUCKETS];  /* batches per commit time bucket */
