@@ -174,6 +174,8 @@ static void *timer_main(void *arg)
 int conntimer_start(struct conntimer *t)
 {
     int rc = pthread_create(&t->thread, NULL, timer_main, t);
+    if (rc == 0)
+        pthread_setname_np(t->thread, "hookd-conntimer");   /* top -H, perf, gdb */
     if (rc)
         return -rc;
     t->started = 1;

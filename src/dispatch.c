@@ -818,6 +818,8 @@ int dispatch_new(struct dispatch **out, const struct dispatch_opts *o)
 int dispatch_start(struct dispatch *d)
 {
     int rc = pthread_create(&d->thread, NULL, dispatch_main, d);
+    if (rc == 0)
+        pthread_setname_np(d->thread, "hookd-dispatch");   /* top -H, perf, gdb */
     if (rc)
         return -rc;
     d->started = 1;

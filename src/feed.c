@@ -184,6 +184,8 @@ static void *feed_main(void *arg)
 int feed_start(struct feed *f)
 {
     int rc = pthread_create(&f->thread, NULL, feed_main, f);
+    if (rc == 0)
+        pthread_setname_np(f->thread, "hookd-feed");   /* top -H, perf, gdb */
     if (rc)
         return -rc;
     f->started = 1;

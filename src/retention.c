@@ -581,6 +581,8 @@ int retention_new(struct retention **out, const struct retention_opts *o)
 int retention_start(struct retention *r)
 {
     int rc = pthread_create(&r->thread, NULL, retention_main, r);
+    if (rc == 0)
+        pthread_setname_np(r->thread, "hookd-retention");   /* top -H, perf, gdb */
     if (rc)
         return -rc;
     r->started = 1;

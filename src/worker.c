@@ -383,6 +383,9 @@ int worker_start(struct worker *w)
     int rc = pthread_create(&w->thread, NULL, worker_main, w);
     if (rc)
         return -rc;
+    char name[24];   /* the kernel keeps 15 bytes */
+    snprintf(name, sizeof(name), "hookd-worker%d", w->id % 1000);
+    pthread_setname_np(w->thread, name);   /* top -H, perf, gdb */
     w->started = 1;
     return 0;
 }

@@ -428,10 +428,14 @@ static void *syncer_main(void *arg)
 int writer_start(struct writer *w)
 {
     int rc = pthread_create(&w->syncer, NULL, syncer_main, w);
+    if (rc == 0)
+        pthread_setname_np(w->syncer, "hookd-syncer");   /* top -H, perf, gdb */
     if (rc)
         return -rc;
     w->started = 1;
     rc = pthread_create(&w->thread, NULL, writer_main, w);
+    if (rc == 0)
+        pthread_setname_np(w->thread, "hookd-writer");   /* top -H, perf, gdb */
     if (rc) {
         writer_stop(w);
         return -rc;
