@@ -129,10 +129,10 @@ static void feed_outcome(struct feed *f, const struct job *j, int ok)
 {
     struct feed_item it = { .ts_ms = j->started_ms, .status_code = j->status_code, .ok = ok,
                             .trigger = j->trigger, .duration_ms = j->duration_ms };
-    snprintf(it.msg_id, sizeof(it.msg_id), "%s", j->msg_id);
-    snprintf(it.app_id, sizeof(it.app_id), "%s", j->app_id);
-    snprintf(it.ep_id, sizeof(it.ep_id), "%s", j->ep_id);
-    snprintf(it.event_type, sizeof(it.event_type), "%s", j->event_type ? j->event_type : "");
+    str_copy(it.msg_id, sizeof(it.msg_id), j->msg_id, NULL);
+    str_copy(it.app_id, sizeof(it.app_id), j->app_id, NULL);
+    str_copy(it.ep_id, sizeof(it.ep_id), j->ep_id, NULL);
+    str_copy(it.event_type, sizeof(it.event_type), j->event_type ? j->event_type : "", NULL);
     if (!ok)
         outcome_error_text(j->status_code, j->response.data, j->response.len, it.error,
                            sizeof(it.error));
@@ -305,7 +305,7 @@ static void note_recorded(struct ep_state *e, int recorded)
 void dispatch_transfer_done(struct dispatch *d, struct job *j)
 {
     char key[96];
-    snprintf(key, sizeof(key), "%s%s", j->app_id, j->ep_id);
+    str_copy(key, sizeof(key), j->app_id, j->ep_id);
     j->slot_freed = 1;
     pthread_mutex_lock(&d->lock);
     if (d->nfreed == d->capfreed) {
@@ -359,7 +359,7 @@ static void drain_inbox(struct dispatch *d)
         char key[160], ekey[96];
         claim_key(j, key, sizeof(key));
         hmap_del(&d->claimed, key);
-        snprintf(ekey, sizeof(ekey), "%s%s", j->app_id, j->ep_id);
+        str_copy(ekey, sizeof(ekey), j->app_id, j->ep_id);
         struct ep_state *e = hmap_get(&d->eps, ekey);
         if (e) {
             if (!j->slot_freed)   /* never reached a worker, or abandoned */
@@ -419,7 +419,7 @@ static json_t *secrets_from(json_t *ep)
 static void load_settings(struct dispatch *d, struct ep_state *e, struct store_txn *t)
 {
     char key[2 * ID_MAX];
-    size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", e->app_id, e->ep_id);
+    size_t kl = str_copy(key, sizeof(key), e->app_id, e->ep_id);
     json_t *ep;
     e->stale = 0;
     settings_clear(e);
@@ -448,9 +448,9 @@ static struct job *job_new(struct dispatch *d, struct ep_state *e, const struct 
     j->intent.apply = job_apply;
     j->intent.done = job_done;
     j->intent.flat = 1;   /* outcome_apply resets what it sets on the job */
-    snprintf(j->app_id, sizeof(j->app_id), "%s", e->app_id);
-    snprintf(j->ep_id, sizeof(j->ep_id), "%s", e->ep_id);
-    snprintf(j->msg_id, sizeof(j->msg_id), "%s", msg_id);
+    str_copy(j->app_id, sizeof(j->app_id), e->app_id, NULL);
+    str_copy(j->ep_id, sizeof(j->ep_id), e->ep_id, NULL);
+    str_copy(j->msg_id, sizeof(j->msg_id), msg_id, NULL);
     memcpy(j->due_key, kv->key, kv->klen);
     j->due_klen = kv->klen;
     j->due_ms = due_ms;
@@ -572,7 +572,7 @@ static int load_slow(struct job *j, const char *v, size_t n)
 static int load_message(struct job *j, struct store_txn *t)
 {
     char key[2 * ID_MAX];
-    size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", j->app_id, j->msg_id);
+    size_t kl = str_copy(key, sizeof(key), j->app_id, j->msg_id);
     const void *v;
     size_t n;
     int rc = store_get(t, DB_MESSAGES, key, kl, &v, &n);

@@ -52,6 +52,12 @@ char *buf_detach(struct buf *b, size_t *len);
  * not valid UTF-8 turned into U+FFFD, so the result always parses.
  */
 void buf_add_jstr(struct buf *b, const void *s, size_t n);
+/*
+ * Copy src (then src2, when not NULL) into dst of cap bytes, cut to fit
+ * and always NUL-terminated; returns the length written. For the hot
+ * paths, where snprintf("%s%s") cost more than the copy.
+ */
+size_t str_copy(char *dst, size_t cap, const char *src, const char *src2);
 /* Length of the valid UTF-8 sequence at s (n bytes readable), 0 if invalid. */
 size_t utf8_seq(const void *s, size_t n);
 

@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "err.h"
 #include "job.h"
+#include "mem.h"
 #include "outcome.h"
 #include "store.h"
 #include "writer.h"
@@ -48,10 +49,10 @@ static int put_attempt(struct job *j, int ok, struct store_txn *t)
     attempt_json(&rec, j, id, ok);
     int rc = store_put(t, DB_ATTEMPTS, id, strlen(id), rec.data, rec.len, 0);
     buf_release(&rec);
-    size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", j->ep_id, id);
+    size_t kl = str_copy(key, sizeof(key), j->ep_id, id);
     if (!rc)
         rc = store_put(t, DB_ATT_BY_EP, key, kl, j->msg_id, strlen(j->msg_id), 0);
-    kl = (size_t)snprintf(key, sizeof(key), "%s%s", j->msg_id, id);
+    kl = str_copy(key, sizeof(key), j->msg_id, id);
     if (!rc)
         rc = store_put(t, DB_ATT_BY_MSG, key, kl, j->ep_id, strlen(j->ep_id), 0);
     return rc;
@@ -94,7 +95,7 @@ static int update_delivery(const struct outcome_opts *o, struct job *j, int ok,
                            struct store_txn *t, int64_t now, struct backlog_delta *dl)
 {
     char key[2 * ID_MAX];
-    size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", j->msg_id, j->ep_id);
+    size_t kl = str_copy(key, sizeof(key), j->msg_id, j->ep_id);
     struct store_delivery d = { .state = DSTATE_PENDING };
     const void *v;
     size_t n;
@@ -140,7 +141,7 @@ static int update_delivery(const struct outcome_opts *o, struct job *j, int ok,
 static int end_expired(struct job *j, struct store_txn *t, const struct backlog_delta *dl)
 {
     char key[2 * ID_MAX];
-    size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", j->msg_id, j->ep_id);
+    size_t kl = str_copy(key, sizeof(key), j->msg_id, j->ep_id);
     struct store_delivery d;
     const void *v;
     size_t n;
@@ -167,7 +168,7 @@ static int disable_endpoint(const struct outcome_opts *o, struct job *j, struct 
                             int64_t now)
 {
     char key[2 * ID_MAX];
-    size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", j->app_id, j->ep_id);
+    size_t kl = str_copy(key, sizeof(key), j->app_id, j->ep_id);
     json_t *ep;
     int rc = store_get_json(t, DB_ENDPOINTS, key, kl, &ep);
     if (rc)

@@ -133,17 +133,24 @@ static curl_socket_t on_open_socket(void *arg, curlsocktype purpose, struct curl
     return socket(a->family, a->socktype, a->protocol);
 }
 
-static void add_header(struct job *j, const char *name, const char *value)
+/* "name: value" into the job's header list; line is scratch space. */
+static void add_header(struct job *j, struct buf *line, const char *name, const char *value)
 {
-    char line[512];
-    snprintf(line, sizeof(line), "%s: %s", name, value);
-    j->slist = curl_slist_append(j->slist, line);
+    buf_reset(line);
+    buf_adds(line, name);
+    buf_add(line, ": ", 2);
+    buf_adds(line, value);
+    j->slist = curl_slist_append(j->slist, line->data);
 }
 
 /* Standard Webhooks headers (and/or the svix-* family), then custom ones. */
 static void build_headers(struct worker *w, struct job *j, int64_t ts)
 {
-    struct buf sig = BUF_INIT;
+    static const char *const names[2][3] = {
+        { "webhook-id", "webhook-timestamp", "webhook-signature" },
+        { "svix-id", "svix-timestamp", "svix-signature" },
+    };
+    struct buf sig = BUF_INIT, line = BUF_INIT;
     char entry[SIGN_ENTRY_MAX], tsbuf[24];
     for (int i = 0; i < j->nsecrets; i++)
         if (sign_entry(j->secrets[i], j->msg_id, ts, j->body, j->body_len, entry) == 0) {
@@ -152,24 +159,20 @@ static void build_headers(struct worker *w, struct job *j, int64_t ts)
             buf_adds(&sig, entry);
         }
     snprintf(tsbuf, sizeof(tsbuf), "%lld", (long long)ts);
-    add_header(j, "content-type", "application/json");
-    add_header(j, "user-agent", "hookd/" HOOKD_VERSION);
-    const char *fam[2] = { "webhook", "svix" };
+    j->slist = curl_slist_append(j->slist, "content-type: application/json");
+    j->slist = curl_slist_append(j->slist, "user-agent: hookd/" HOOKD_VERSION);
     for (int f = 0; f < 2; f++) {
         if ((f == 0 && w->o.svix_headers == 1) || (f == 1 && w->o.svix_headers == 0))
             continue;
-        char name[32];
-        snprintf(name, sizeof(name), "%s-id", fam[f]);
-        add_header(j, name, j->msg_id);
-        snprintf(name, sizeof(name), "%s-timestamp", fam[f]);
-        add_header(j, name, tsbuf);
-        snprintf(name, sizeof(name), "%s-signature", fam[f]);
-        add_header(j, name, sig.data ? sig.data : "");
+        add_header(j, &line, names[f][0], j->msg_id);
+        add_header(j, &line, names[f][1], tsbuf);
+        add_header(j, &line, names[f][2], sig.data ? sig.data : "");
     }
     for (char **h = j->headers; h && *h; h++)
         j->slist = curl_slist_append(j->slist, *h);
     j->slist = curl_slist_append(j->slist, "Expect:");   /* no 100-continue round trip */
     buf_release(&sig);
+    buf_release(&line);
 }
 
 /*
@@ -300,6 +303,7 @@ static void finish_job(struct worker *w, CURL *e, CURLcode res)
     release_transfer(w, j);
     j->duration_ms = clock_now_ms() - j->started_ms;
     j->status_code = res == CURLE_OK ? (int)code : 0;
+    dispatch_transfer_done(j->owner, j);   /* the endpoint's slot; the claim waits for the commit */
     if (res != CURLE_OK && !j->refused) {
         /* curl's detail names the cause ("SSL certificate problem: ...",
          * "Could not resolve host: ..."); its code's text is the fallback */

@@ -102,7 +102,7 @@ void writer_on_commit(struct writer *w, writer_commit_fn fn, void *ctx)
 void writer_touch(struct writer *w, const char *app_id, const char *ep_id)
 {
     char key[96];
-    snprintf(key, sizeof(key), "%s%s", app_id, ep_id);
+    str_copy(key, sizeof(key), app_id, ep_id);
     /* a batch usually touches few endpoints many times: dedup the recent ones */
     size_t from = w->nnotes > 16 ? w->nnotes - 16 : 0;
     for (size_t i = from; i < w->nnotes; i++)
