@@ -3,8 +3,10 @@
  *
  * The due index is keyed endpoint | due time | message, so an endpoint's
  * backlog is one ordered range. A refill of an endpoint walks its range
- * from the start: entries already claimed (queued here or in flight) are
- * skipped, entries due now are claimed until the endpoint's window
+ * (from the start, or from where the last walk stopped when nothing can
+ * have appeared before that: see refill): entries already claimed (queued
+ * here or in flight) are skipped, entries due now are claimed until the
+ * endpoint's window
  * (queued + in flight <= 2 x cap) is full, and the first entry due in
  * the future sets the endpoint's timer. Claimed entries stay in the index
  * until the outcome that removes them is committed, so a crash at any
@@ -44,7 +46,11 @@ struct ep_state {
     struct job *qhead, *qtail;   /* claimed, waiting for a slot */
     int qlen;
     int64_t next_due_ms;         /* earliest unclaimed future entry; INT64_MAX: none */
-    int dirty;                   /* rescan the due range */
+    int dirty;                   /* look at the due range again */
+    int rescan;                  /* ... from its start: entries may have appeared anywhere */
+    int64_t scanned_ms;          /* when the last walk from the start began */
+    uint8_t resume[STORE_DUE_KEY_MAX];   /* where the last walk stopped: every entry */
+    size_t resume_len;                   /* before it is claimed (0: none) */
     int full;                    /* last refill stopped at the window */
     int stale;                   /* reload the endpoint's settings */
     int held;                    /* disabled or paused: leave its entries where they are */
@@ -97,9 +103,32 @@ void job_free(struct job *j)
     free(j);
 }
 
+/*
+ * "ep_id/due_ms/msg_id": the claims map's key for a due entry. Built by
+ * hand: refill makes one for every entry it walks past.
+ */
+static void claim_key_of(const char *ep, int64_t ms, const char *msg, char *out, size_t cap)
+{
+    char digits[24];
+    size_t nd = 0;
+    uint64_t v = ms < 0 ? 0 : (uint64_t)ms;
+    do
+        digits[nd++] = (char)('0' + v % 10);
+    while ((v /= 10) && nd < sizeof(digits));
+    char num[26];
+    size_t n = 0;
+    num[n++] = '/';
+    while (nd)
+        num[n++] = digits[--nd];
+    num[n++] = '/';
+    num[n] = '\0';
+    size_t at = str_copy(out, cap, ep, num);
+    str_copy(out + at, cap - at, msg, NULL);
+}
+
 static void claim_key(const struct job *j, char *out, size_t cap)
 {
-    snprintf(out, cap, "%s/%lld/%s", j->ep_id, (long long)j->due_ms, j->msg_id);
+    claim_key_of(j->ep_id, j->due_ms, j->msg_id, out, cap);
 }
 
 /* --- inbox (writer thread pushes, dispatcher pops) --- */
@@ -279,7 +308,7 @@ static struct ep_state *ep_get(struct dispatch *d, const char *key)
     snprintf(e->app_id, sizeof(e->app_id), "%.31s", key);
     snprintf(e->ep_id, sizeof(e->ep_id), "%s", key + 31);
     e->next_due_ms = INT64_MAX;
-    e->dirty = e->stale = 1;
+    e->dirty = e->stale = e->rescan = 1;
     hmap_put(&d->eps, key, e);
     return e;
 }
@@ -349,7 +378,7 @@ static void drain_inbox(struct dispatch *d)
     for (size_t i = 0; i < n; i++) {
         struct ep_state *e = ep_get(d, notes[i]);
         if (e)
-            e->dirty = e->stale = 1;
+            e->dirty = e->stale = e->rescan = 1;
         free(notes[i]);
     }
     free(notes);
@@ -365,6 +394,7 @@ static void drain_inbox(struct dispatch *d)
             if (!j->slot_freed)   /* never reached a worker, or abandoned */
                 e->inflight--;
             e->dirty = 1;
+            e->rescan |= j->unrecorded;   /* its due entry is still there, unclaimed now */
             note_recorded(e, !j->unrecorded);
         }
         job_free(j);
@@ -472,7 +502,14 @@ static void enqueue(struct ep_state *e, struct job *j)
     e->qlen++;
 }
 
-/* Walk the endpoint's due range and claim what is due now (see top). */
+/*
+ * Walk the endpoint's due range and claim what is due now (see top).
+ * Entries before where the last walk stopped are all claimed, unless
+ * something put new ones there: the commit notes say so (rescan), and a
+ * walk from the start at least once a second covers anything else. So a
+ * refill after a transfer ends reads only the entries it may claim,
+ * instead of walking past every claim in flight each time.
+ */
 static void refill(struct dispatch *d, struct ep_state *e, struct store_txn *t, int64_t now)
 {
     struct store_cursor *c;
@@ -480,21 +517,32 @@ static void refill(struct dispatch *d, struct ep_state *e, struct store_txn *t, 
     uint8_t start[STORE_DUE_KEY_MAX];
     size_t el = strlen(e->ep_id), sl = store_due_key(e->ep_id, 0, "", start, sizeof(start));
     int window = 2 * d->o.ep_concurrency;
+    int resume = !e->rescan && e->resume_len && now - e->scanned_ms < 1000;
     e->dirty = e->full = 0;
     e->next_due_ms = INT64_MAX;
     if (e->held || store_cursor_open(t, DB_DUE, &c))
         return;
-    for (int rc = store_cursor_seek(c, start, sl, &kv); rc == 0; rc = store_cursor_next(c, &kv)) {
+    if (!resume) {
+        e->rescan = 0;
+        e->scanned_ms = now;
+    }
+    int rc = resume ? store_cursor_seek(c, e->resume, e->resume_len, &kv)
+                    : store_cursor_seek(c, start, sl, &kv);
+    for (; rc == 0; rc = store_cursor_next(c, &kv)) {
         char ep[ID_MAX], msg[ID_MAX], ck[160];
         int64_t ms;
         if (kv.klen < el || memcmp(kv.key, e->ep_id, el) != 0
             || store_due_parse(kv.key, kv.klen, ep, &ms, msg))
             break;
+        if (kv.klen <= sizeof(e->resume)) {   /* stop or not, nothing before it is free */
+            memcpy(e->resume, kv.key, kv.klen);
+            e->resume_len = kv.klen;
+        }
         if (ms > now) {
             e->next_due_ms = ms;
             break;
         }
-        snprintf(ck, sizeof(ck), "%s/%lld/%s", ep, (long long)ms, msg);
+        claim_key_of(ep, ms, msg, ck, sizeof(ck));
         if (hmap_get(&d->claimed, ck))
             continue;
         if (e->qlen + e->inflight >= window) {
