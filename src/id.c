@@ -198,10 +198,8 @@ int id_is(const char *prefix, const char *s)
     return s[ID_B62_LEN] == '\0';
 }
 
-void id_random(void *p, size_t n)
+static void os_random(uint8_t *b, size_t n)
 {
-    uint8_t *b = p;
-
     while (n > 0) {
         ssize_t got = getrandom(b, n, 0);
         if (got < 0) {
@@ -214,4 +212,30 @@ void id_random(void *p, size_t n)
         b += got;
         n -= (size_t)got;
     }
+}
+
+/*
+ * Small requests (an id's 15 bytes) are served from a per-thread pool
+ * refilled from the kernel 512 bytes at a time: one system call per 34
+ * ids instead of one each. The bytes are the kernel's either way; each
+ * is handed out once and then wiped from the pool.
+ */
+#define POOL_BYTES 512
+static __thread uint8_t pool[POOL_BYTES];
+static __thread size_t pool_left;
+
+void id_random(void *p, size_t n)
+{
+    if (n > POOL_BYTES / 8) {
+        os_random(p, n);
+        return;
+    }
+    if (pool_left < n) {
+        os_random(pool, POOL_BYTES);
+        pool_left = POOL_BYTES;
+    }
+    uint8_t *from = pool + POOL_BYTES - pool_left;
+    memcpy(p, from, n);
+    memset(from, 0, n);
+    pool_left -= n;
 }

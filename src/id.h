@@ -57,7 +57,8 @@ int id_time_ms(const char *prefix, const char *s, int64_t *ms);
 /* 1 when s is prefix followed by exactly 27 base62 characters. */
 int id_is(const char *prefix, const char *s);
 
-/* Fill n bytes from the OS random source; aborts if it is unavailable. */
+/* Fill n bytes from the OS random source (small requests through a per-thread
+ * pool of its bytes, see id.c); aborts if it is unavailable. */
 void id_random(void *p, size_t n);
 
 #endif
