@@ -26,6 +26,7 @@
 #include "conntimer.h"
 #include "log.h"
 #include "mem.h"
+#include "thread.h"
 
 #define TICK_MS 250
 #define LOG_EVERY_MS 10000   /* at most one log line this often, with the count */
@@ -173,11 +174,9 @@ static void *timer_main(void *arg)
 
 int conntimer_start(struct conntimer *t)
 {
-    int rc = pthread_create(&t->thread, NULL, timer_main, t);
-    if (rc == 0)
-        pthread_setname_np(t->thread, "hookd-conntimer");   /* top -H, perf, gdb */
+    int rc = thread_start(&t->thread, "hookd-conntimer", timer_main, t);
     if (rc)
-        return -rc;
+        return rc;
     t->started = 1;
     return 0;
 }

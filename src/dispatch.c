@@ -35,6 +35,7 @@
 #include "mem.h"
 #include "stats.h"
 #include "store.h"
+#include "thread.h"
 #include "worker.h"
 
 #define BACKOFF_MIN_MS 1000      /* outcomes not recorded: first pause (note_recorded) */
@@ -865,11 +866,9 @@ int dispatch_new(struct dispatch **out, const struct dispatch_opts *o)
 
 int dispatch_start(struct dispatch *d)
 {
-    int rc = pthread_create(&d->thread, NULL, dispatch_main, d);
-    if (rc == 0)
-        pthread_setname_np(d->thread, "hookd-dispatch");   /* top -H, perf, gdb */
+    int rc = thread_start(&d->thread, "hookd-dispatch", dispatch_main, d);
     if (rc)
-        return -rc;
+        return rc;
     d->started = 1;
     return 0;
 }

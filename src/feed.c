@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "feed.h"
 #include "mem.h"
+#include "thread.h"
 
 struct waiter {
     uint64_t after;
@@ -183,11 +184,9 @@ static void *feed_main(void *arg)
 
 int feed_start(struct feed *f)
 {
-    int rc = pthread_create(&f->thread, NULL, feed_main, f);
-    if (rc == 0)
-        pthread_setname_np(f->thread, "hookd-feed");   /* top -H, perf, gdb */
+    int rc = thread_start(&f->thread, "hookd-feed", feed_main, f);
     if (rc)
-        return -rc;
+        return rc;
     f->started = 1;
     return 0;
 }

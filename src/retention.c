@@ -48,6 +48,7 @@
 #include "mem.h"
 #include "retention.h"
 #include "store.h"
+#include "thread.h"
 #include "writer.h"
 
 #define SLICE 10000             /* records one read transaction looks at */
@@ -580,11 +581,9 @@ int retention_new(struct retention **out, const struct retention_opts *o)
 
 int retention_start(struct retention *r)
 {
-    int rc = pthread_create(&r->thread, NULL, retention_main, r);
-    if (rc == 0)
-        pthread_setname_np(r->thread, "hookd-retention");   /* top -H, perf, gdb */
+    int rc = thread_start(&r->thread, "hookd-retention", retention_main, r);
     if (rc)
-        return -rc;
+        return rc;
     r->started = 1;
     return 0;
 }

@@ -31,6 +31,7 @@
 #include "mem.h"
 #include "netpolicy.h"
 #include "sign.h"
+#include "thread.h"
 #include "worker.h"
 
 /* Idle easy handles kept per worker; more than that are freed. */
@@ -384,12 +385,11 @@ static void *worker_main(void *arg)
 
 int worker_start(struct worker *w)
 {
-    int rc = pthread_create(&w->thread, NULL, worker_main, w);
+    char name[24];
+    snprintf(name, sizeof(name), "hookd-worker%d", w->id);
+    int rc = thread_start(&w->thread, name, worker_main, w);
     if (rc)
-        return -rc;
-    char name[24];   /* the kernel keeps 15 bytes */
-    snprintf(name, sizeof(name), "hookd-worker%d", w->id % 1000);
-    pthread_setname_np(w->thread, name);   /* top -H, perf, gdb */
+        return rc;
     w->started = 1;
     return 0;
 }

@@ -35,6 +35,7 @@
 #include "log.h"
 #include "mem.h"
 #include "store.h"
+#include "thread.h"
 #include "writer.h"
 
 /* A committed batch on its way to the syncer. */
@@ -427,18 +428,14 @@ static void *syncer_main(void *arg)
 
 int writer_start(struct writer *w)
 {
-    int rc = pthread_create(&w->syncer, NULL, syncer_main, w);
-    if (rc == 0)
-        pthread_setname_np(w->syncer, "hookd-syncer");   /* top -H, perf, gdb */
+    int rc = thread_start(&w->syncer, "hookd-syncer", syncer_main, w);
     if (rc)
-        return -rc;
+        return rc;
     w->started = 1;
-    rc = pthread_create(&w->thread, NULL, writer_main, w);
-    if (rc == 0)
-        pthread_setname_np(w->thread, "hookd-writer");   /* top -H, perf, gdb */
+    rc = thread_start(&w->thread, "hookd-writer", writer_main, w);
     if (rc) {
         writer_stop(w);
-        return -rc;
+        return rc;
     }
     w->started = 2;
     return 0;
