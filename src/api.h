@@ -132,8 +132,13 @@ void api_not_found(struct http_req *r, const char *what);
 /* Reply 500 for an unexpected store error (logged). */
 void api_store_error(struct http_req *r, int err);
 
-/* Writer thread: tell the dispatcher, once committed, to look at this endpoint again. */
+/*
+ * Writer thread: tell the dispatcher, once committed, to look at this
+ * endpoint again: its due entries changed (api_touch), or its record
+ * did (api_touch_settings: the dispatcher reloads url, keys, headers).
+ */
 void api_touch(struct http_req *r, const char *app_id, const char *ep_id);
+void api_touch_settings(struct http_req *r, const char *app_id, const char *ep_id);
 
 /* Bind / free a uid in the uids database (writer thread). */
 int api_uid_put(struct store_txn *t, char kind, const char *parent, const char *uid,

@@ -238,7 +238,7 @@ void api_app_patch(struct api *a, struct http_req *r, char **p)
 }
 
 /* Drop every endpoint of app_id with its uid binding and health row. */
-static int delete_endpoints(struct store_txn *t, const char *app_id)
+static int delete_endpoints(struct http_req *r, struct store_txn *t, const char *app_id)
 {
     struct store_cursor *c;
     struct store_kv kv;
@@ -257,6 +257,8 @@ static int delete_endpoints(struct store_txn *t, const char *app_id)
         json_decref(ep);
         if (!rc)
             rc = api_health_del(t, ep_id);
+        if (!rc)   /* the dispatcher drops what it holds for it */
+            api_touch_settings(r, app_id, ep_id);
         if (!rc)
             rc = store_cursor_del(c);
         if (!rc)
@@ -283,7 +285,7 @@ static int delete_apply(struct http_req *r, struct store_txn *t)
         rc = api_uid_del(t, 'a', "", rec_uid(rec));
     json_decref(rec);
     if (!rc)
-        rc = delete_endpoints(t, id);
+        rc = delete_endpoints(r, t, id);
     if (!rc)
         rc = store_del(t, DB_APPS, id, strlen(id));
     if (!rc)

@@ -374,7 +374,7 @@ static int ep_store(struct http_req *r, struct store_txn *t, json_t *rec, const 
     if (!rc)
         rc = store_put_json(t, DB_ENDPOINTS, key, klen, rec);
     if (!rc)
-        api_touch(r, app, id);
+        api_touch_settings(r, app, id);
     return rc;
 }
 
@@ -613,7 +613,7 @@ static int delete_apply(struct http_req *r, struct store_txn *t)
     if (!rc)
         rc = api_health_del(t, str_of(rec, "id"));
     if (!rc)
-        api_touch(r, str_of(rec, "appId"), str_of(rec, "id"));
+        api_touch_settings(r, str_of(rec, "appId"), str_of(rec, "id"));
     json_decref(rec);
     if (!rc)
         http_reply(r, 204, xstrdup(""), 0);
@@ -731,7 +731,7 @@ static int edit_apply(struct http_req *r, struct store_txn *t)
     if (!rc)
         rc = klen ? store_put_json(t, DB_ENDPOINTS, key, klen, rec) : HOOKD_ECORRUPT;
     if (!rc)
-        api_touch(r, str_of(rec, "appId"), str_of(rec, "id"));
+        api_touch_settings(r, str_of(rec, "appId"), str_of(rec, "id"));
     json_decref(rec);
     if (!rc)
         http_reply(r, 204, xstrdup(""), 0);

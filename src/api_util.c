@@ -414,7 +414,13 @@ void api_job_free(void *job)
 void api_touch(struct http_req *r, const char *app_id, const char *ep_id)
 {
     struct api *a = http_ctx(r);
-    writer_touch(a->writer, app_id, ep_id);
+    writer_touch(a->writer, app_id, ep_id, WRITER_NOTE_DUE);
+}
+
+void api_touch_settings(struct http_req *r, const char *app_id, const char *ep_id)
+{
+    struct api *a = http_ctx(r);
+    writer_touch(a->writer, app_id, ep_id, WRITER_NOTE_SETTINGS);
 }
 
 void api_submit_update(struct api *a, struct http_req *r, char **p, int patch,

@@ -59,9 +59,7 @@ struct ep_state {
     int gone;                    /* deleted: drop its entries */
     int64_t backoff_until_ms;    /* outcomes failed to record: wait before sending again */
     int64_t backoff_ms;          /* the current wait; 0 while outcomes record */
-    char *url;
-    json_t *secrets;             /* [{"key":..., "expiresAt": ms or 0}] */
-    char **headers;              /* "Name: value", NULL-terminated */
+    struct epconf *conf;         /* its settings as loaded; NULL until then, or gone */
     double rate;                 /* throttleRate, 0 = none */
     double tokens;
     int64_t tokens_ms;
@@ -92,14 +90,9 @@ struct dispatch {
 
 void job_free(struct job *j)
 {
-    free(j->url);
+    epconf_unref(j->conf);
     free(j->event_type);
     free(j->body);
-    for (int i = 0; i < j->nsecrets; i++)
-        free(j->secrets[i]);
-    for (char **h = j->headers; h && *h; h++)
-        free(*h);
-    free(j->headers);
     buf_release(&j->response);
     free(j);
 }
@@ -207,15 +200,15 @@ static void mask(char *s, const char *v, size_t n)
  */
 static void scrub(const struct job *j, char *s)
 {
-    for (char **h = j->headers; h && *h; h++) {
+    for (char **h = j->conf ? j->conf->headers : NULL; h && *h; h++) {
         const char *v = strchr(*h, ':');
         if (v) {
             v += strspn(v + 1, " ") + 1;
             mask(s, v, strlen(v));
         }
     }
-    for (int i = 0; i < j->nsecrets; i++)
-        mask(s, j->secrets[i], strlen(j->secrets[i]));
+    for (int i = 0; j->conf && i < j->conf->nkeys; i++)
+        mask(s, j->conf->keys[i].text, strlen(j->conf->keys[i].text));
     for (char *p = strstr(s, "v1,"); p; p = strstr(p + 3, "v1,")) {
         size_t n = strspn(p + 3, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=");
         if (n >= 16)
@@ -376,10 +369,12 @@ static void drain_inbox(struct dispatch *d)
     d->o.connect_timeout_ms = d->connect_ms;
     d->o.timeout_ms = d->timeout_ms;
     pthread_mutex_unlock(&d->lock);
-    for (size_t i = 0; i < n; i++) {
-        struct ep_state *e = ep_get(d, notes[i]);
-        if (e)
-            e->dirty = e->stale = e->rescan = 1;
+    for (size_t i = 0; i < n; i++) {   /* a kind letter, then the endpoint key */
+        struct ep_state *e = ep_get(d, notes[i] + 1);
+        if (e) {
+            e->dirty = e->rescan = 1;
+            e->stale |= notes[i][0] == WRITER_NOTE_SETTINGS;
+        }
         free(notes[i]);
     }
     free(notes);
@@ -404,47 +399,10 @@ static void drain_inbox(struct dispatch *d)
 
 /* --- endpoint settings --- */
 
-static void free_headers(char **h)
-{
-    for (char **p = h; p && *p; p++)
-        free(*p);
-    free(h);
-}
-
 static void settings_clear(struct ep_state *e)
 {
-    free(e->url);
-    e->url = NULL;
-    json_decref(e->secrets);
-    e->secrets = NULL;
-    free_headers(e->headers);
-    e->headers = NULL;
-}
-
-static char **headers_from(json_t *obj)
-{
-    size_t n = json_object_size(obj), k = 0;
-    char **h = xcalloc(n + 1, sizeof(char *));
-    const char *name;
-    json_t *v;
-    json_object_foreach(obj, name, v) {
-        struct buf b = BUF_INIT;
-        buf_addf(&b, "%s: %s", name, json_string_value(v) ? json_string_value(v) : "");
-        h[k++] = buf_detach(&b, NULL);
-    }
-    return h;
-}
-
-/* Secrets that sign: the current key first, then unexpired rotated ones. */
-static json_t *secrets_from(json_t *ep)
-{
-    json_t *out = json_array(), *old = json_object_get(ep, "oldSecrets"), *x;
-    size_t i;
-    json_array_append_new(out, json_pack("{s:O, s:I}", "key", json_object_get(ep, "secret"),
-                                         "expiresAt", (json_int_t)0));
-    json_array_foreach(old, i, x)
-        json_array_append(out, x);
-    return out;
+    epconf_unref(e->conf);
+    e->conf = NULL;
 }
 
 static void load_settings(struct dispatch *d, struct ep_state *e, struct store_txn *t)
@@ -452,18 +410,16 @@ static void load_settings(struct dispatch *d, struct ep_state *e, struct store_t
     char key[2 * ID_MAX];
     size_t kl = str_copy(key, sizeof(key), e->app_id, e->ep_id);
     json_t *ep;
-    e->stale = 0;
     settings_clear(e);
     int rc = store_get_json(t, DB_ENDPOINTS, key, kl, &ep);
     e->gone = rc == HOOKD_ENOTFOUND;
     e->held = 0;
+    e->stale = rc && !e->gone;   /* a read error: try again next round, send nothing */
     if (rc)
         return;
     e->held = json_is_true(json_object_get(ep, "disabled"))
               || json_is_true(json_object_get(ep, "paused"));
-    e->url = xstrdup(json_string_value(json_object_get(ep, "url")) ?: "");
-    e->secrets = secrets_from(ep);
-    e->headers = headers_from(json_object_get(ep, "headers"));
+    e->conf = epconf_from(ep);
     json_t *rate = json_object_get(ep, "throttleRate");
     e->rate = json_is_integer(rate) ? (double)json_integer_value(rate) : 0;
     json_decref(ep);
@@ -630,23 +586,9 @@ static int load_message(struct job *j, struct store_txn *t)
     return load_fast(j, v, n) == 0 ? 0 : load_slow(j, v, n);
 }
 
-static void fill_endpoint(struct dispatch *d, struct ep_state *e, struct job *j, int64_t now)
+static void fill_endpoint(struct dispatch *d, struct ep_state *e, struct job *j)
 {
-    size_t i;
-    json_t *s;
-    j->url = xstrdup(e->url);
-    json_array_foreach(e->secrets, i, s) {
-        json_int_t exp = json_integer_value(json_object_get(s, "expiresAt"));
-        const char *key = json_string_value(json_object_get(s, "key"));
-        if (key && (exp == 0 || exp > now) && j->nsecrets < JOB_MAX_SECRETS)
-            j->secrets[j->nsecrets++] = xstrdup(key);
-    }
-    size_t n = 0;
-    while (e->headers && e->headers[n])
-        n++;
-    j->headers = xcalloc(n + 1, sizeof(char *));
-    for (i = 0; i < n; i++)
-        j->headers[i] = xstrdup(e->headers[i]);
+    j->conf = epconf_ref(e->conf);
     j->connect_timeout_ms = d->o.connect_timeout_ms;
     j->timeout_ms = d->o.timeout_ms;
 }
@@ -694,7 +636,7 @@ static void send_one(struct dispatch *d, struct ep_state *e, struct store_txn *t
             job_done(&j->intent, HOOKD_ESTOPPED);
         return;
     }
-    fill_endpoint(d, e, j, now);
+    fill_endpoint(d, e, j);
     struct worker *w = d->o.workers[d->next_worker++ % d->o.nworkers];
     worker_submit(w, j);
 }
@@ -703,7 +645,7 @@ static void send_one(struct dispatch *d, struct ep_state *e, struct store_txn *t
 static int can_send(struct dispatch *d, struct ep_state *e, int64_t now)
 {
     if (!e->qlen || e->inflight >= d->o.ep_concurrency || (e->held && !e->gone)
-        || e->backoff_until_ms > now)
+        || (!e->conf && !e->gone) || e->backoff_until_ms > now)
         return 0;
     return e->gone || take_token(e, now);
 }

@@ -15,16 +15,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <curl/curl.h>
+
+#include "epconf.h"
 #include "id.h"
 #include "mem.h"
 #include "store.h"
 #include "writer.h"
 
-#define JOB_MAX_SECRETS 12
 
 struct dispatch;
 struct netpolicy;
-struct curl_slist;
 
 struct job {
     struct intent intent;          /* the outcome, for the writer */
@@ -37,13 +38,10 @@ struct job {
     int64_t due_ms;
     int trigger;                   /* triggerType: 0 scheduled, 1 manual */
     int retry;                     /* the due entry is a scheduled retry (trigger byte 2) */
-    char *url;
+    struct epconf *conf;           /* the endpoint's settings: a reference (epconf.h) */
     char *event_type;
     char *body;
     size_t body_len;
-    char *secrets[JOB_MAX_SECRETS];/* valid keys: current first */
-    int nsecrets;
-    char **headers;                /* "Name: value" custom headers, NULL-terminated */
     int64_t connect_timeout_ms, timeout_ms;
     int64_t msg_ts_ms;             /* message timestamp, for latency */
     int missing;                   /* message or endpoint gone: drop the due entry */
@@ -65,7 +63,9 @@ struct job {
                                       (1: 410 Gone, 2: failing for --disable-after) */
     size_t resp_cap;               /* response bytes to keep */
     const struct netpolicy *policy;
-    struct curl_slist *slist;      /* request headers (worker) */
+    /* request headers (worker): the signature headers, in front of conf->tail */
+    struct curl_slist sig_nodes[6];
+    char sig_text[2 * (20 + ID_MAX + 20 + 24 + 20 + EPCONF_MAX_KEYS * SIGN_ENTRY_MAX)];
     char curl_error[256];          /* CURLOPT_ERRORBUFFER, CURL_ERROR_SIZE (worker) */
     void *easy;                    /* CURL handle (worker) */
 

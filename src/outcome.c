@@ -32,8 +32,8 @@ static void attempt_json(struct buf *o, const struct job *j, const char *id, int
 {
     buf_addf(o, "{\"id\":\"%s\",\"msgId\":\"%s\",\"endpointId\":\"%s\",\"appId\":\"%s\",\"url\":\"",
              id, j->msg_id, j->ep_id, j->app_id);
-    if (j->url)
-        buf_add_jstr(o, j->url, strlen(j->url));
+    if (j->conf)
+        buf_add_jstr(o, j->conf->url, strlen(j->conf->url));
     buf_adds(o, "\",\"response\":\"");
     buf_add_jstr(o, j->response.data, j->response.len);
     buf_addf(o, "\",\"responseStatusCode\":%d,\"responseDurationMs\":%lld,\"status\":%d,"
@@ -70,7 +70,7 @@ static int schedule_retry(const struct outcome_opts *o, struct job *j, struct st
     uint8_t key[STORE_DUE_KEY_MAX], val[STORE_DUE_VAL_LEN];
     size_t kl = store_due_key(j->ep_id, at, j->msg_id, key, sizeof(key));
     store_due_val(j->app_id, TRIGGER_RETRY, val);
-    writer_touch(o->writer, j->app_id, j->ep_id);
+    writer_touch(o->writer, j->app_id, j->ep_id, WRITER_NOTE_DUE);
     int rc = store_put(t, DB_DUE, key, kl, val, sizeof(val), 1);
     if (rc == HOOKD_EEXIST)
         return 0;
@@ -179,7 +179,7 @@ static int disable_endpoint(const struct outcome_opts *o, struct job *j, struct 
     json_object_set_new(ep, "updatedAt", json_integer(now));
     rc = store_put_json(t, DB_ENDPOINTS, key, kl, ep);
     json_decref(ep);
-    writer_touch(o->writer, j->app_id, j->ep_id);
+    writer_touch(o->writer, j->app_id, j->ep_id, WRITER_NOTE_SETTINGS);
     return rc;
 }
 

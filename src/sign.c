@@ -1,11 +1,11 @@
 /*
  * sign.c - Standard Webhooks HMAC-SHA256 signatures (API.md 6).
  *
- * The HMAC is fed in five pieces (id, '.', timestamp, '.', body) so a
- * large payload is hashed where it lies instead of being copied into a
- * "<id>.<ts>.<body>" buffer first. Key bytes live only on the stack of the
- * call that needs them and are wiped with mbedtls_platform_zeroize before
- * it returns, on every path; mbedtls_md_free wipes the HMAC context.
+ * The HMAC is fed in pieces (id, ".ts.", body) so a large payload is
+ * hashed where it lies instead of being copied into a "<id>.<ts>.<body>"
+ * buffer first. Key bytes live only on the stack of sign_key_init and are
+ * wiped before it returns; what it keeps are the two SHA-256 states after
+ * the padded key, as secret as the key itself, wiped by sign_key_free.
  *
  * Base64 input is checked here before mbedTLS sees it: mbedTLS tolerates
  * embedded whitespace and line breaks (it is a PEM decoder at heart), and
@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include <mbedtls/base64.h>
-#include <mbedtls/md.h>
 #include <mbedtls/platform_util.h>
 
 #include "err.h"
@@ -63,57 +62,84 @@ int sign_key_decode(const char *secret, uint8_t key[SIGN_KEY_MAX])
     return (int)olen;
 }
 
-/* HMAC-SHA256 of "<msg_id>.<ts>.<body>" under key into mac. */
-static int hmac_content(const uint8_t *key, size_t key_len, const char *msg_id,
-                        int64_t ts, const void *body, size_t body_len,
-                        unsigned char mac[MAC_LEN])
-{
-    mbedtls_md_context_t ctx;
-    char tsbuf[24];
-    int tslen = snprintf(tsbuf, sizeof(tsbuf), "%" PRId64, ts);
-    int rc;
+#define BLOCK_LEN 64   /* SHA-256's block: HMAC pads the key to it */
 
-    mbedtls_md_init(&ctx);
-    rc = mbedtls_md_setup(&ctx, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1);
-    if (rc == 0)
-        rc = mbedtls_md_hmac_starts(&ctx, key, key_len);
-    if (rc == 0)
-        rc = mbedtls_md_hmac_update(&ctx, (const unsigned char *)msg_id, strlen(msg_id));
-    if (rc == 0)
-        rc = mbedtls_md_hmac_update(&ctx, (const unsigned char *)".", 1);
-    if (rc == 0)
-        rc = mbedtls_md_hmac_update(&ctx, (const unsigned char *)tsbuf, (size_t)tslen);
-    if (rc == 0)
-        rc = mbedtls_md_hmac_update(&ctx, (const unsigned char *)".", 1);
-    if (rc == 0 && body_len > 0)
-        rc = mbedtls_md_hmac_update(&ctx, body, body_len);
-    if (rc == 0)
-        rc = mbedtls_md_hmac_finish(&ctx, mac);
-    mbedtls_md_free(&ctx);
-    /* The only failures are allocation and bad input to mbedTLS. */
-    return rc == 0 ? 0 : HOOKD_EINVAL;
+static void sha_start(mbedtls_sha256_context *c, const uint8_t *pad)
+{
+    mbedtls_sha256_init(c);
+    mbedtls_sha256_starts_ret(c, 0);
+    mbedtls_sha256_update_ret(c, pad, BLOCK_LEN);
+}
+
+/*
+ * HMAC (RFC 2104) with its two keyed blocks hashed once, here: every
+ * delivery to the endpoint then starts from a copy of these states
+ * instead of hashing the padded key twice again.
+ */
+int sign_key_init(struct sign_key *k, const char *secret)
+{
+    uint8_t key[SIGN_KEY_MAX], pad[2][BLOCK_LEN];
+    int len = sign_key_decode(secret, key);
+    if (len < 0)
+        return len;
+    if (len > BLOCK_LEN) {   /* a key longer than a block is hashed first */
+        mbedtls_sha256_ret(key, (size_t)len, key, 0);
+        len = 32;
+    }
+    memset(pad[0], 0x36, BLOCK_LEN);
+    memset(pad[1], 0x5c, BLOCK_LEN);
+    for (int i = 0; i < len; i++) {
+        pad[0][i] ^= key[i];
+        pad[1][i] ^= key[i];
+    }
+    sha_start(&k->inner, pad[0]);
+    sha_start(&k->outer, pad[1]);
+    mbedtls_platform_zeroize(key, sizeof(key));
+    mbedtls_platform_zeroize(pad, sizeof(pad));
+    return 0;
+}
+
+void sign_key_free(struct sign_key *k)
+{
+    mbedtls_sha256_free(&k->inner);   /* these wipe the keyed states */
+    mbedtls_sha256_free(&k->outer);
+}
+
+int sign_entry_with(const struct sign_key *k, const char *msg_id, int64_t ts,
+                    const void *body, size_t body_len, char out[SIGN_ENTRY_MAX])
+{
+    mbedtls_sha256_context c;
+    unsigned char mac[MAC_LEN];
+    char tsbuf[24];
+    int tslen = snprintf(tsbuf, sizeof(tsbuf), ".%" PRId64 ".", ts);
+    size_t olen = 0;
+    mbedtls_sha256_init(&c);
+    mbedtls_sha256_clone(&c, &k->inner);
+    mbedtls_sha256_update_ret(&c, (const unsigned char *)msg_id, strlen(msg_id));
+    mbedtls_sha256_update_ret(&c, (const unsigned char *)tsbuf, (size_t)tslen);
+    if (body_len > 0)
+        mbedtls_sha256_update_ret(&c, body, body_len);
+    mbedtls_sha256_finish_ret(&c, mac);
+    mbedtls_sha256_clone(&c, &k->outer);
+    mbedtls_sha256_update_ret(&c, mac, MAC_LEN);
+    mbedtls_sha256_finish_ret(&c, mac);
+    mbedtls_sha256_free(&c);
+    memcpy(out, "v1,", 3);
+    int rc = mbedtls_base64_encode((unsigned char *)out + 3, SIGN_ENTRY_MAX - 3, &olen, mac,
+                                   sizeof(mac)) == 0 ? 0 : HOOKD_EINVAL;
+    mbedtls_platform_zeroize(mac, sizeof(mac));
+    return rc;
 }
 
 int sign_entry(const char *secret, const char *msg_id, int64_t ts, const void *body,
                size_t body_len, char out[SIGN_ENTRY_MAX])
 {
-    uint8_t key[SIGN_KEY_MAX];
-    unsigned char mac[MAC_LEN];
-    size_t olen = 0;
-    int rc, key_len = sign_key_decode(secret, key);
-
-    if (key_len < 0)
-        return key_len;
-    rc = hmac_content(key, (size_t)key_len, msg_id, ts, body, body_len, mac);
-    mbedtls_platform_zeroize(key, sizeof(key));
-    if (rc < 0)
-        goto wipe_mac;
-    memcpy(out, "v1,", 3);
-    if (mbedtls_base64_encode((unsigned char *)out + 3, SIGN_ENTRY_MAX - 3, &olen,
-                              mac, sizeof(mac)) != 0)
-        rc = HOOKD_EINVAL;
-wipe_mac:
-    mbedtls_platform_zeroize(mac, sizeof(mac));
+    struct sign_key k;
+    int rc = sign_key_init(&k, secret);
+    if (rc)
+        return rc;
+    rc = sign_entry_with(&k, msg_id, ts, body, body_len, out);
+    sign_key_free(&k);
     return rc;
 }
 

@@ -3,7 +3,10 @@
  *
  * The loop: take the inbox, start those transfers, curl_multi_poll() until
  * something happens (worker_submit wakes it with curl_multi_wakeup), read
- * finished transfers, hand each outcome to the writer. The SSRF policy
+ * finished transfers, hand each outcome to the writer. (An epoll loop
+ * driving curl_multi_socket_action was tried: with 64 transfers in flight
+ * it cost a fifth more CPU per delivery, in epoll_ctl calls and one
+ * curl call per ready socket.) The SSRF policy
  * runs in the open-socket callback, which curl calls with the exact
  * address it is about to connect to, after DNS: checking there means
  * the address checked is the address used.
@@ -134,46 +137,65 @@ static curl_socket_t on_open_socket(void *arg, curlsocktype purpose, struct curl
     return socket(a->family, a->socktype, a->protocol);
 }
 
-/* "name: value" into the job's header list; line is scratch space. */
-static void add_header(struct job *j, struct buf *line, const char *name, const char *value)
+/* "name: value" as a header node in front of next, its text in j's buffer. */
+static struct curl_slist *sig_node(struct job *j, int *n, size_t *at, const char *name,
+                                   const char *value, struct curl_slist *next)
 {
-    buf_reset(line);
-    buf_adds(line, name);
-    buf_add(line, ": ", 2);
-    buf_adds(line, value);
-    j->slist = curl_slist_append(j->slist, line->data);
+    struct curl_slist *node = &j->sig_nodes[(*n)++];
+    char *p = j->sig_text + *at;
+    size_t len = str_copy(p, sizeof(j->sig_text) - *at, name, ": ");
+    len += str_copy(p + len, sizeof(j->sig_text) - *at - len, value, NULL);
+    *at += len + 1;
+    node->data = p;
+    node->next = next;
+    return node;
 }
 
-/* Standard Webhooks headers (and/or the svix-* family), then custom ones. */
-static void build_headers(struct worker *w, struct job *j, int64_t ts)
+/* Keys current at ts_ms signing msg_id.ts.body: "v1,... v1,..." into sig. */
+static void sign_all(const struct job *j, int64_t ts_ms,
+                     char sig[EPCONF_MAX_KEYS * SIGN_ENTRY_MAX])
+{
+    const struct epconf *c = j->conf;
+    size_t len = 0;
+    sig[0] = '\0';
+    for (int i = 0; i < c->nkeys; i++) {
+        if (c->keys[i].expires_ms && c->keys[i].expires_ms <= ts_ms)
+            continue;   /* a rotated key past its grace period */
+        char entry[SIGN_ENTRY_MAX];
+        if (sign_entry_with(&c->keys[i].k, j->msg_id, ts_ms / 1000, j->body, j->body_len,
+                            entry) != 0)
+            continue;
+        if (len)
+            sig[len++] = ' ';
+        len += str_copy(sig + len, EPCONF_MAX_KEYS * SIGN_ENTRY_MAX - len, entry, NULL);
+    }
+}
+
+/*
+ * Standard Webhooks headers (and/or the svix-* family) in nodes of the
+ * job's own, in front of the endpoint's shared list of custom and fixed
+ * headers (epconf.h): no allocation per delivery. Returns the list.
+ */
+static struct curl_slist *build_headers(struct worker *w, struct job *j)
 {
     static const char *const names[2][3] = {
         { "webhook-id", "webhook-timestamp", "webhook-signature" },
         { "svix-id", "svix-timestamp", "svix-signature" },
     };
-    struct buf sig = BUF_INIT, line = BUF_INIT;
-    char entry[SIGN_ENTRY_MAX], tsbuf[24];
-    for (int i = 0; i < j->nsecrets; i++)
-        if (sign_entry(j->secrets[i], j->msg_id, ts, j->body, j->body_len, entry) == 0) {
-            if (sig.len)
-                buf_addc(&sig, ' ');
-            buf_adds(&sig, entry);
-        }
-    snprintf(tsbuf, sizeof(tsbuf), "%lld", (long long)ts);
-    j->slist = curl_slist_append(j->slist, "content-type: application/json");
-    j->slist = curl_slist_append(j->slist, "user-agent: hookd/" HOOKD_VERSION);
-    for (int f = 0; f < 2; f++) {
+    char sig[EPCONF_MAX_KEYS * SIGN_ENTRY_MAX], ts[24];
+    sign_all(j, j->started_ms, sig);
+    snprintf(ts, sizeof(ts), "%lld", (long long)(j->started_ms / 1000));
+    const char *values[3] = { j->msg_id, ts, sig };
+    struct curl_slist *list = j->conf->tail;
+    int n = 0;
+    size_t at = 0;
+    for (int f = 1; f >= 0; f--) {   /* built back to front */
         if ((f == 0 && w->o.svix_headers == 1) || (f == 1 && w->o.svix_headers == 0))
             continue;
-        add_header(j, &line, names[f][0], j->msg_id);
-        add_header(j, &line, names[f][1], tsbuf);
-        add_header(j, &line, names[f][2], sig.data ? sig.data : "");
+        for (int i = 2; i >= 0; i--)
+            list = sig_node(j, &n, &at, names[f][i], values[i], list);
     }
-    for (char **h = j->headers; h && *h; h++)
-        j->slist = curl_slist_append(j->slist, *h);
-    j->slist = curl_slist_append(j->slist, "Expect:");   /* no 100-continue round trip */
-    buf_release(&sig);
-    buf_release(&line);
+    return list;
 }
 
 /*
@@ -186,7 +208,7 @@ static void build_headers(struct worker *w, struct job *j, int64_t ts)
 static int refuse_url(struct worker *w, struct job *j)
 {
     char why[256];
-    if (!netpolicy_check_url(j->url, why, sizeof(why)))
+    if (!netpolicy_check_url(j->conf->url, why, sizeof(why)))
         return 0;
     j->refused = 1;
     j->started_ms = clock_now_ms();
@@ -220,6 +242,12 @@ static CURL *easy_get(struct worker *w)
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     /*
+     * No proxy, whatever the environment says: the SSRF policy checks the
+     * address a delivery connects to, and through a proxy that would be
+     * the proxy's. (It also spares curl reading six variables per request.)
+     */
+    curl_easy_setopt(e, CURLOPT_PROXY, "");
+    /*
      * Verification stays on (curl's default) for every delivery. CAINFO
      * replaces curl's CA bundle file but not its CA directory
      * (/etc/ssl/certs on Debian), so the system's CAs are still trusted.
@@ -247,11 +275,10 @@ static void start_job(struct worker *w, struct job *j)
     j->resp_cap = w->o.max_response;
     j->policy = w->o.policy;
     j->started_ms = clock_now_ms();
-    build_headers(w, j, j->started_ms / 1000);
-    curl_easy_setopt(e, CURLOPT_URL, j->url);
+    curl_easy_setopt(e, CURLOPT_URL, j->conf->url);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body_len);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->slist);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, build_headers(w, j));
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)j->connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)j->timeout_ms);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
@@ -290,8 +317,6 @@ static void release_transfer(struct worker *w, struct job *j)
     curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, NULL);   /* j's buffer goes with j */
     easy_put(w, j->easy);
     j->easy = NULL;
-    curl_slist_free_all(j->slist);
-    j->slist = NULL;
     unlink_active(w, j);
 }
 

@@ -100,10 +100,11 @@ void writer_on_commit(struct writer *w, writer_commit_fn fn, void *ctx)
     w->on_commit_ctx = ctx;
 }
 
-void writer_touch(struct writer *w, const char *app_id, const char *ep_id)
+void writer_touch(struct writer *w, const char *app_id, const char *ep_id,
+                  enum writer_note kind)
 {
-    char key[96];
-    str_copy(key, sizeof(key), app_id, ep_id);
+    char key[96] = { (char)kind };
+    str_copy(key + 1, sizeof(key) - 1, app_id, ep_id);
     /* a batch usually touches few endpoints many times: dedup the recent ones */
     size_t from = w->nnotes > 16 ? w->nnotes - 16 : 0;
     for (size_t i = from; i < w->nnotes; i++)

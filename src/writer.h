@@ -77,7 +77,7 @@ struct writer_stats {
 /*
  * Commit hook: once each batch that committed is durable, fn(ctx, keys,
  * n) runs on the syncer thread, before the batch's done() calls, with the
- * endpoint keys (app_id|ep_id) that intents of the batch touched
+ * note keys (writer_touch) that intents of the batch left
  * (writer_touch). Set before writer_start().
  */
 typedef void (*writer_commit_fn)(void *ctx, char *const *keys, size_t n);
@@ -85,10 +85,14 @@ void writer_on_commit(struct writer *w, writer_commit_fn fn, void *ctx);
 
 /*
  * Writer thread only, from inside apply(): note that an endpoint's due
- * entries or settings changed, so the dispatcher looks at it again once
- * the batch is durable. Notes of a batch whose commit fails are dropped.
+ * entries (WRITER_NOTE_DUE) or its record (WRITER_NOTE_SETTINGS) changed,
+ * so the dispatcher looks at it again once the batch is durable. A note's
+ * key is the kind's letter, then app_id|ep_id. Notes of a batch whose
+ * commit fails are dropped.
  */
-void writer_touch(struct writer *w, const char *app_id, const char *ep_id);
+enum writer_note { WRITER_NOTE_DUE = 'd', WRITER_NOTE_SETTINGS = 's' };
+void writer_touch(struct writer *w, const char *app_id, const char *ep_id,
+                  enum writer_note kind);
 
 /* commit_delay_us > 0 waits that long for more intents before a commit. */
 int writer_new(struct writer **out, struct store *s, int64_t commit_delay_us);

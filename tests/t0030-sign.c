@@ -1,10 +1,16 @@
 /*
  * t0030-sign - Standard Webhooks signatures: the API.md 6 test vector with
  * and without the whsec_ prefix, secret decoding and rejection, fresh
- * secrets, and an empty body.
+ * secrets, an empty body, and sign_entry_with (its precomputed HMAC
+ * states) against mbedTLS's own HMAC for keys shorter than, as long as
+ * and longer than SHA-256's 64-byte block.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <mbedtls/base64.h>
+#include <mbedtls/md.h>
 
 #include "err.h"
 #include "sign.h"
@@ -94,11 +100,51 @@ static void test_secret_new(void)
     is_str(a, "", "too small a buffer gets an empty string");
 }
 
+/* The reference: mbedTLS's HMAC over "<id>.<ts>.<body>" in one piece. */
+static void reference(const uint8_t *key, size_t kl, const char *body, char out[SIGN_ENTRY_MAX])
+{
+    char content[512];
+    unsigned char mac[32];
+    size_t olen = 0;
+    int n = snprintf(content, sizeof(content), "%s.%d.%s", MSG_ID, TS, body);
+    mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), key, kl,
+                    (const unsigned char *)content, (size_t)n, mac);
+    memcpy(out, "v1,", 3);
+    mbedtls_base64_encode((unsigned char *)out + 3, SIGN_ENTRY_MAX - 3, &olen, mac, 32);
+}
+
+static void test_precomputed(void)
+{
+    static const size_t lens[] = { 1, 24, 63, 64, 65, 96, 128 };
+    const char *bodies[] = { "", BODY, "{\"a\":\"0123456789012345678901234567890123456789"
+                             "01234567890123456789012345678901234567890123456789\"}" };
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        uint8_t key[SIGN_KEY_MAX];
+        char secret[256] = "whsec_", want[SIGN_ENTRY_MAX], got[SIGN_ENTRY_MAX];
+        size_t olen = 0;
+        for (size_t b = 0; b < lens[i]; b++)
+            key[b] = (uint8_t)(b * 37 + i);
+        mbedtls_base64_encode((unsigned char *)secret + 6, sizeof(secret) - 6, &olen, key,
+                              lens[i]);
+        struct sign_key k;
+        is_int(sign_key_init(&k, secret), 0, "%zu-byte key precomputes", lens[i]);
+        for (size_t b = 0; b < 3; b++) {
+            reference(key, lens[i], bodies[b], want);
+            sign_entry_with(&k, MSG_ID, TS, bodies[b], strlen(bodies[b]), got);
+            is_str(got, want, "%zu-byte key, body %zu: same as mbedTLS's HMAC", lens[i], b);
+        }
+        sign_key_free(&k);
+    }
+    struct sign_key k;
+    is_int(sign_key_init(&k, "whsec_!!!!"), HOOKD_EINVAL, "a bad secret gives no key");
+}
+
 int main(void)
 {
     test_vector();
     test_empty_body();
     test_decode();
     test_secret_new();
+    test_precomputed();
     return done_testing();
 }

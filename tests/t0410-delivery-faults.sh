@@ -2,7 +2,8 @@
 # t0410: the SSRF policy (loopback refused unless allowed, also through a
 # DNS name), a retry scheduled before a restart fires after it, and
 # kill -9 under load loses nothing: every acknowledged message reaches
-# every matching endpoint at least once.
+# every matching endpoint at least once; deleting an application stops
+# the retries of its endpoints.
 . "$(dirname "$0")/lib.sh"
 receiver_start
 
@@ -83,4 +84,17 @@ for path in k1 k2; do
 done
 DUPS=$(jq -r '.path[0:4] + " " + .id' "$RLOG" | grep '^/k' | sort | uniq -d | wc -l)
 diag "duplicates (in flight at the kill): $DUPS"
+
+# 4. deleting an application stops its retries: the dispatcher, which
+# keeps each endpoint's settings, learns that the endpoint is gone
+api POST /api/v1/app '{"name":"gone","uid":"gone"}'
+api POST /api/v1/app/gone/endpoint "{\"url\":\"$RURL/gone/status/500\"}"
+api POST /api/v1/app/gone/msg '{"eventType":"e","payload":{"g":1}}'
+MG=$(jqr .id)
+wait_received ".id==\"$MG\"" 1 10
+ok $? "the first attempt reached the failing endpoint"
+api DELETE /api/v1/app/gone
+is "$STATUS" 204 "the application is deleted"
+sleep 2.5   # two retry periods of 1 s
+is "$(received ".id==\"$MG\"")" 1 "no retry was sent after the delete"
 done_testing
