@@ -3,7 +3,7 @@
 # DNS name), a retry scheduled before a restart fires after it, and
 # kill -9 under load loses nothing: every acknowledged message reaches
 # every matching endpoint at least once; deleting an application stops
-# the retries of its endpoints.
+# the retries of its endpoints; a proxy set in the environment is ignored.
 . "$(dirname "$0")/lib.sh"
 receiver_start
 
@@ -97,4 +97,18 @@ api DELETE /api/v1/app/gone
 is "$STATUS" 204 "the application is deleted"
 sleep 2.5   # two retry periods of 1 s
 is "$(received ".id==\"$MG\"")" 1 "no retry was sent after the delete"
+hookd_stop TERM
+
+# 5. a proxy in the environment is not used: through it, the address the
+# SSRF policy checked would not be the one connected to (here the proxy
+# is a closed port, so a delivery through it would fail)
+export http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 ALL_PROXY=http://127.0.0.1:9
+hookd_start --allow-network 127.0.0.0/8
+unset http_proxy https_proxy ALL_PROXY
+api POST /api/v1/app '{"name":"px","uid":"px"}'
+api POST /api/v1/app/px/endpoint "{\"url\":\"$RURL/px/ok\"}"
+api POST /api/v1/app/px/msg '{"eventType":"e","payload":{"p":1}}'
+MP=$(jqr .id)
+wait_received ".id==\"$MP\" and .status==200" 1 10
+ok $? "delivered straight to the receiver, not through the environment's proxy"
 done_testing
