@@ -85,12 +85,19 @@ done
 DUPS=$(jq -r '.path[0:4] + " " + .id' "$RLOG" | grep '^/k' | sort | uniq -d | wc -l)
 diag "duplicates (in flight at the kill): $DUPS"
 
+# one_message APP PATH: application APP with one endpoint at $RURL/PATH,
+# and one message to it, whose id is then in MID
+one_message() {
+    api POST /api/v1/app "{\"name\":\"$1\",\"uid\":\"$1\"}"
+    api POST "/api/v1/app/$1/endpoint" "{\"url\":\"$RURL/$2\"}"
+    api POST "/api/v1/app/$1/msg" '{"eventType":"e","payload":{"n":1}}'
+    MID=$(jqr .id)
+}
+
 # 4. deleting an application stops its retries: the dispatcher, which
 # keeps each endpoint's settings, learns that the endpoint is gone
-api POST /api/v1/app '{"name":"gone","uid":"gone"}'
-api POST /api/v1/app/gone/endpoint "{\"url\":\"$RURL/gone/status/500\"}"
-api POST /api/v1/app/gone/msg '{"eventType":"e","payload":{"g":1}}'
-MG=$(jqr .id)
+one_message gone gone/status/500
+MG=$MID
 wait_received ".id==\"$MG\"" 1 10
 ok $? "the first attempt reached the failing endpoint"
 api DELETE /api/v1/app/gone
@@ -105,10 +112,7 @@ hookd_stop TERM
 export http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 ALL_PROXY=http://127.0.0.1:9
 hookd_start --allow-network 127.0.0.0/8
 unset http_proxy https_proxy ALL_PROXY
-api POST /api/v1/app '{"name":"px","uid":"px"}'
-api POST /api/v1/app/px/endpoint "{\"url\":\"$RURL/px/ok\"}"
-api POST /api/v1/app/px/msg '{"eventType":"e","payload":{"p":1}}'
-MP=$(jqr .id)
-wait_received ".id==\"$MP\" and .status==200" 1 10
+one_message px px/ok
+wait_received ".id==\"$MID\" and .status==200" 1 10
 ok $? "delivered straight to the receiver, not through the environment's proxy"
 done_testing
