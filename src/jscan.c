@@ -7,6 +7,7 @@
  * the subset, valid JSON or not, ends the scan with -1; deciding which of
  * the two it was is jansson's job on the slow path.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "jscan.h"
@@ -43,14 +44,43 @@ static int plain(unsigned char c)
     return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Some byte of x is zero (exact as a yes or no; which byte may be off). */
+static uint64_t has_zero(uint64_t x)
+{
+    return (x - ONES) & ~x & HIGHS;
+}
+
+/*
+ * Some byte of the 8 in v is not plain(): a control byte, '"', '\\',
+ * DEL or a byte >= 0x80. Payload strings are long runs of plain bytes,
+ * and testing a word at a time finds the end of a run several times
+ * faster than a byte at a time; the byte loop then finds where.
+ */
+static int word_special(uint64_t v)
+{
+    return ((v & HIGHS) | ((v - ONES * 0x20) & ~v & HIGHS) | has_zero(v ^ (ONES * '"'))
+            | has_zero(v ^ (ONES * '\\')) | has_zero(v ^ (ONES * 0x7f))) != 0;
+}
+
+static void skip_plain(struct scan *s)
+{
+    uint64_t v;
+    while (s->end - s->p >= 8 && (memcpy(&v, s->p, 8), !word_special(v)))
+        s->p += 8;
+    while (s->p < s->end && plain((unsigned char)*s->p))
+        s->p++;
+}
+
 /* Escapes that jansson decodes and prints back the same; none in keys. */
 static int scan_string(struct scan *s, int is_key)
 {
     *s->o++ = *s->p++;
     for (;;) {
         const char *run = s->p;
-        while (s->p < s->end && plain((unsigned char)*s->p))
-            s->p++;
+        skip_plain(s);
         memcpy(s->o, run, (size_t)(s->p - run));   /* long runs: one copy */
         s->o += s->p - run;
         if (s->p == s->end)

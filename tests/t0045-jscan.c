@@ -73,6 +73,35 @@ static void test_cases(void)
        "second value is compact");
 }
 
+/*
+ * Strings are scanned a word at a time: put each kind of byte that ends
+ * a plain run at every offset of a long string (and just before its end),
+ * and the verdict and output must still match jansson's.
+ */
+static void test_word_scan(void)
+{
+    static const char specials[] = { '"', '\\', 0x01, 0x1f, 0x7f, (char)0x80, (char)0xc3, 'n' };
+    int bad = 0, fast = 0, total = 0;
+    for (size_t k = 0; k < sizeof(specials); k++)
+        for (int len = 1; len <= 40; len++)
+            for (int at = 0; at < len; at++) {
+                char text[64] = "{\"a\":\"";
+                size_t n = strlen(text);
+                for (int i = 0; i < len; i++)
+                    text[n + i] = (char)('a' + i % 26);
+                text[n + at] = specials[k];
+                if (specials[k] == '\\' && at + 1 < len)
+                    text[n + at + 1] = 'n';   /* a valid escape */
+                memcpy(text + n + len, "\"}", 3);
+                int f;
+                bad += !agrees(text, 8, &f);
+                fast += f;
+                total++;
+            }
+    is_int(bad, 0, "word-at-a-time scan agrees with jansson (%d strings, %d fast)", total, fast);
+    ok(fast > 0 && fast < total, "some of them fast, some slow");
+}
+
 /* Random JSON-ish text: mostly valid, with odd tokens and whitespace. */
 struct buf_s {
     char *p;
@@ -208,6 +237,7 @@ static void test_jstr(void)
 int main(void)
 {
     test_cases();
+    test_word_scan();
     test_random();
     test_jstr();
     return done_testing();
