@@ -71,6 +71,8 @@ static const struct route routes[] = {
     { "GET", "/hookd/v1/feed", api_ops_feed, SCOPE_ADMIN },
     { "POST", "/hookd/v1/app/*/endpoint/*/pause", api_ops_pause, SCOPE_ADMIN },
     { "POST", "/hookd/v1/app/*/endpoint/*/resume", api_ops_resume, SCOPE_ADMIN },
+    { "GET", "/hookd/v1/app/*/endpoint/*/timeouts", api_ep_timeouts_get, SCOPE_ADMIN },
+    { "PUT", "/hookd/v1/app/*/endpoint/*/timeouts", api_ep_timeouts_put, SCOPE_ADMIN },
     { "GET", "/metrics", api_metrics, SCOPE_ADMIN },
 };
 

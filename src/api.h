@@ -270,7 +270,7 @@ H(api_app_create); H(api_app_list); H(api_app_get); H(api_app_put); H(api_app_pa
 H(api_app_delete);
 H(api_ep_create); H(api_ep_list); H(api_ep_get); H(api_ep_put); H(api_ep_patch);
 H(api_ep_delete); H(api_ep_secret_get); H(api_ep_secret_rotate); H(api_ep_headers_get);
-H(api_ep_headers_put); H(api_ep_headers_patch);
+H(api_ep_headers_put); H(api_ep_headers_patch); H(api_ep_timeouts_get); H(api_ep_timeouts_put);
 H(api_et_create); H(api_et_list); H(api_et_get); H(api_et_put); H(api_et_patch);
 H(api_et_delete);
 H(api_msg_create); H(api_msg_list); H(api_msg_get);

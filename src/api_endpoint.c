@@ -654,10 +654,45 @@ void api_ep_headers_get(struct api *a, struct http_req *r, char **p)
 }
 
 /*
- * Secret rotation and header edits: load, change, store, 204. The job's
- * opt picks the edit; its in holds the validated body.
+ * hookd's per-endpoint delivery deadlines (API.md 9), kept in the record
+ * beside the Svix fields and never shown in EndpointOut. null: the
+ * server's --connect-timeout or --request-timeout.
  */
-enum ep_edit { EDIT_ROTATE, EDIT_HEADERS_PUT, EDIT_HEADERS_PATCH };
+#define TIMEOUT_MIN_MS 100
+#define TIMEOUT_MAX_MS 600000
+
+static const char *const timeout_names[] = { "connectTimeoutMs", "timeoutMs" };
+
+static json_t *timeouts_view(json_t *rec)
+{
+    return json_pack("{s:o, s:o}", timeout_names[0],
+                     or_null(json_object_get(rec, timeout_names[0])), timeout_names[1],
+                     or_null(json_object_get(rec, timeout_names[1])));
+}
+
+void api_ep_timeouts_get(struct api *a, struct http_req *r, char **p)
+{
+    ep_read(a, r, p, timeouts_view);
+}
+
+/*
+ * Secret rotation, header and timeout edits: load, change, store, and 204
+ * (timeouts: 200 with the new values). The job's opt picks the edit; its
+ * in holds the validated body.
+ */
+enum ep_edit { EDIT_ROTATE, EDIT_HEADERS_PUT, EDIT_HEADERS_PATCH, EDIT_TIMEOUTS };
+
+/* in: both deadlines, an integer or absent (the server's default). */
+static void timeouts_edit(struct api_job *j, json_t *rec)
+{
+    for (size_t i = 0; i < 2; i++) {
+        json_t *v = json_object_get(j->in, timeout_names[i]);
+        if (json_is_integer(v))
+            json_object_set(rec, timeout_names[i], v);
+        else
+            json_object_del(rec, timeout_names[i]);
+    }
+}
 
 /* in: key (the new "whsec_..." key), gracePeriodSeconds. */
 static int rotate_edit(struct http_req *r, struct api_job *j, json_t *rec)
@@ -724,6 +759,8 @@ static int edit_apply(struct http_req *r, struct store_txn *t)
         return rc;
     if (j->opt == EDIT_ROTATE)
         rc = rotate_edit(r, j, rec);
+    else if (j->opt == EDIT_TIMEOUTS)
+        timeouts_edit(j, rec);
     else
         rc = headers_edit(r, j, rec, j->opt == EDIT_HEADERS_PATCH);
     json_object_set_new(rec, "updatedAt", json_integer(j->now));
@@ -732,9 +769,11 @@ static int edit_apply(struct http_req *r, struct store_txn *t)
         rc = klen ? store_put_json(t, DB_ENDPOINTS, key, klen, rec) : HOOKD_ECORRUPT;
     if (!rc)
         api_touch_settings(r, str_of(rec, "appId"), str_of(rec, "id"));
-    json_decref(rec);
-    if (!rc)
+    if (!rc && j->opt == EDIT_TIMEOUTS)
+        http_reply_json(r, 200, timeouts_view(rec));
+    else if (!rc)
         http_reply(r, 204, xstrdup(""), 0);
+    json_decref(rec);
     return rc;
 }
 
@@ -805,4 +844,23 @@ void api_ep_headers_patch(struct api *a, struct http_req *r, char **p)
         return;
     }
     submit_edit(r, p, in, EDIT_HEADERS_PATCH);
+}
+
+void api_ep_timeouts_put(struct api *a, struct http_req *r, char **p)
+{
+    json_t *in = api_body(a, r, 0);
+    int64_t connect, total;
+    if (!in)
+        return;
+    if (api_int(r, in, timeout_names[0], TIMEOUT_MIN_MS, TIMEOUT_MAX_MS, &connect, NULL)
+        || api_int(r, in, timeout_names[1], TIMEOUT_MIN_MS, TIMEOUT_MAX_MS, &total, NULL)) {
+        json_decref(in);
+        return;
+    }
+    if (connect > 0 && total > 0 && connect > total) {
+        field_error(r, timeout_names[0], "connectTimeoutMs must not exceed timeoutMs");
+        json_decref(in);
+        return;
+    }
+    submit_edit(r, p, in, EDIT_TIMEOUTS);
 }

@@ -589,8 +589,9 @@ static int load_message(struct job *j, struct store_txn *t)
 static void fill_endpoint(struct dispatch *d, struct ep_state *e, struct job *j)
 {
     j->conf = epconf_ref(e->conf);
-    j->connect_timeout_ms = d->o.connect_timeout_ms;
-    j->timeout_ms = d->o.timeout_ms;
+    j->connect_timeout_ms = e->conf->connect_timeout_ms > 0 ? e->conf->connect_timeout_ms
+                                                            : d->o.connect_timeout_ms;
+    j->timeout_ms = e->conf->timeout_ms > 0 ? e->conf->timeout_ms : d->o.timeout_ms;
 }
 
 static struct job *dequeue(struct ep_state *e)

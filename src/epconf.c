@@ -60,6 +60,8 @@ struct epconf *epconf_from(json_t *ep)
         add_key(c, json_object_get(x, "key"),
                 json_integer_value(json_object_get(x, "expiresAt")));
     add_headers(c, json_object_get(ep, "headers"));
+    c->connect_timeout_ms = json_integer_value(json_object_get(ep, "connectTimeoutMs"));
+    c->timeout_ms = json_integer_value(json_object_get(ep, "timeoutMs"));
     return c;
 }
 

@@ -44,6 +44,8 @@ struct epconf {
      */
     struct curl_slist *tail;
     struct curl_slist *nodes;   /* the custom headers' nodes (array) */
+    int64_t connect_timeout_ms; /* the endpoint's own deadlines (API.md 9); 0: the */
+    int64_t timeout_ms;         /* server's --connect-timeout, --request-timeout */
 };
 
 /* From an endpoint record (its url, secret, oldSecrets and headers). */
