@@ -28,7 +28,8 @@
  *   redirect/N          answer N (300-399) with "Location:
  *                       http://HOST/redirect-landed", HOST from the Host header
  *   echo                the answer's body repeats the request: its headers,
- *                       signature and body, as in the log (with any answer)
+ *                       webhook-id, signature and body, as in the log
+ *                       (with any answer)
  *
  * Each request appends one JSON line to the log once its body is complete
  * (before any delay), so a test can see a hung request arrive:
@@ -678,6 +679,7 @@ static struct MHD_Response *make_response(struct req *r)
     if (r->spec.echo) {
         struct buf b = BUF_INIT;
         buf_adds(&b, "{\"echo\":true");
+        json_field(&b, "id", hdr(r, "webhook-id"));
         log_full(&b, r);
         buf_adds(&b, "}");
         struct MHD_Response *resp =

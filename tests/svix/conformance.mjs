@@ -10,6 +10,8 @@
 // the client is given a recording `fetch` wrapper: it passes every request
 // through unchanged and remembers method, URL and status for the checks that
 // need them (201 vs 200, 202, the `//api/v1` path of a trailing-slash URL).
+// Deliveries to the test receiver are also checked with the package's own
+// webhook verifier (`Webhook.verify`), before and after a key rotation.
 
 import { createRequire } from "node:module";
 import { isDeepStrictEqual, inspect } from "node:util";
@@ -694,6 +696,54 @@ await section("endpoint.recover", async () => {
   validationBody(wide, "recover window");
   await expectApi(svix.endpoint.recover(att.app.id, "no-such-ep", { since: new Date(Date.now() - 3600e3) }), 404,
     "recover of a missing endpoint -> 404");
+});
+
+// ------------------------------------------------------------ signatures, by the official verifier
+// The receiver's echo path answers with the request it got (headers,
+// signature, body), which hookd keeps as the attempt's response: so the
+// delivery, byte for byte, can be checked with svix's own Webhook class.
+const { Webhook } = require("svix");
+async function echoed(appId, epId, count) {
+  const l = await until(async () => {
+    const x = await svix.messageAttempt.listByEndpoint(appId, epId);
+    return x.data.length >= count ? x : null;
+  });
+  return l ? JSON.parse(l.data[0].response) : null;
+}
+function verifies(secret, echo, body = echo.body) {
+  const headers = { "webhook-id": echo.id, "webhook-timestamp": String(echo.ts), "webhook-signature": echo.sig };
+  try {
+    return new Webhook(secret).verify(body, headers);
+  } catch (e) {
+    return e;
+  }
+}
+await section("signatures checked by svix's Webhook.verify", async () => {
+  if (!RECV) return skip("signatures", "HOOKD_RECEIVER_URL is not set");
+  const a = await svix.application.create({ name: "Signed", uid: "conf-signed" });
+  const ep = await svix.endpoint.create(a.id, { url: `${RECV}/conf/echo`, uid: "echo" });
+  const s1 = (await svix.endpoint.getSecret(a.id, ep.id)).key;
+  const payload = { text: "h\u00e9llo \u2603 \"quoted\"", n: 12345678901, nested: { list: [1, 2.5, null] } };
+  const m = await svix.message.create(a.id, { eventType: "user.created", payload });
+  const echo = await echoed(a.id, ep.id, 1);
+  if (!ok(echo && echo.echo, "the echo endpoint answered with the request", lastReq())) return;
+  is(echo.id, m.id, "webhook-id is the message id");
+  const got = verifies(s1, echo);
+  ok(!(got instanceof Error), "Webhook.verify accepts the delivery", `got: ${show(got)}`);
+  is(got, payload, "and gives back the payload as sent");
+  ok(verifies(s1, echo, echo.body.replace("12345678901", "12345678902")) instanceof Error,
+    "a changed body fails Webhook.verify");
+  // a rotated key keeps signing through its grace period: one v1 entry each
+  await svix.endpoint.rotateSecret(a.id, ep.id, {});
+  const s2 = (await svix.endpoint.getSecret(a.id, ep.id)).key;
+  await svix.message.create(a.id, { eventType: "user.created", payload: { after: "rotation" } });
+  const echo2 = await echoed(a.id, ep.id, 2);
+  if (!ok(echo2 && echo2.id !== m.id, "the message after the rotation was delivered", lastReq())) return;
+  is(echo2.sig.split(" ").length, 2, "two v1 entries: the new key and the old one in its grace period");
+  ok(!(verifies(s2, echo2) instanceof Error), "Webhook.verify accepts it with the new secret");
+  ok(!(verifies(s1, echo2) instanceof Error), "and with the old one");
+  ok(verifies("whsec_" + Buffer.alloc(24, 7).toString("base64"), echo2) instanceof Error,
+    "and refuses it with a key the endpoint never had");
 });
 
 // ------------------------------------------------------------ whole run
