@@ -14,7 +14,10 @@
 # Baseline in the same run: build/bench/curlblast, a bare libcurl-multi
 # client with as many threads as hookd has workers and as many transfers in
 # flight as hookd's per-endpoint cap, posts the same number of 1 KiB bodies
-# to the same receiver path. Both also report CPU time per request (hookd's
+# to the same receiver path, once before hookd (to a fresh receiver of the
+# same build and options, so its log holds only hookd's deliveries) and
+# once after; the ratio uses the mean of the two, so a machine whose speed
+# drifts during the run moves both sides. Both also report CPU time per request (hookd's
 # from /proc while the backlog drains, curlblast's from getrusage): on a
 # small machine where the CPU is the limit, that says where the time goes
 # better than the rates, which move with whatever else runs.
@@ -28,7 +31,8 @@
 #
 # The last line is machine-readable:
 #   RESULT deliveries_per_sec=N seconds=S delivered=N duplicates=N
-#          blast_rps=N ratio=R cpu_us_per_delivery=U blast_cpu_us_per_req=U
+#          blast_rps=N (the mean) blast_before_rps=N blast_after_rps=N ratio=R
+#          cpu_us_per_delivery=U blast_cpu_us_per_req=U (the mean)
 BENCH=deliver-throughput
 . "$(dirname "$0")/deliver.shlib"
 MESSAGES=${BENCH_MESSAGES:-100000}
@@ -38,6 +42,18 @@ TIMEOUT=${BENCH_TIMEOUT:-300}
 TARGET_RATE=15000
 TARGET_RATIO=0.5
 [ -x "$CURLBLAST" ] || die "no binary '$CURLBLAST' (make build/bench/curlblast)"
+
+# blast URL OUT: the baseline run, its BLAST line in OUT.
+blast() {
+    "$CURLBLAST" --url "$1" --requests "$MESSAGES" --threads "$WORKERS" \
+        --concurrency "$CONC" >"$2" 2>"$W/blast.err" || die "curlblast failed: $(cat "$2")"
+}
+
+echo "baseline: curlblast, $WORKERS threads, $CONC in flight, a receiver like hookd's"
+receiver_up rcv0
+blast "$rcv0_URL/x/ok" "$W/blast0.out"
+kill -TERM "$rcv0_PID"
+wait "$rcv0_PID" 2>/dev/null
 
 receiver_up rcv
 hookd_up --workers "$WORKERS" --endpoint-concurrency "$CONC"
@@ -70,12 +86,12 @@ dups=$((total - distinct))
 hookd_down
 [ "$HOOKD_RC" = 0 ] || echo "WARN: hookd exited with status $HOOKD_RC on SIGTERM"
 
-echo "baseline: curlblast, $WORKERS threads, $CONC in flight, same receiver path"
-"$CURLBLAST" --url "$rcv_URL/x/ok" --requests "$MESSAGES" --threads "$WORKERS" \
-    --concurrency "$CONC" >"$W/blast.out" 2>"$W/blast.err" ||
-    die "curlblast failed: $(cat "$W/blast.out")"
-blast=$(cat "$W/blast.out")
-brps=$(field "$blast" rps)
+echo "baseline: curlblast again, same receiver path as hookd's"
+blast "$rcv_URL/x/ok" "$W/blast1.out"
+blast0=$(cat "$W/blast0.out") blast1=$(cat "$W/blast1.out")
+mean() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (a + b) / 2 }'; }
+brps=$(mean "$(field "$blast0" rps)" "$(field "$blast1" rps)")
+bcpu=$(mean "$(field "$blast0" cpu_us_per_req)" "$(field "$blast1" cpu_us_per_req)")
 ratio=$(awk -v a="$rate" -v b="$brps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 # CPU per delivery: where a 2-core machine's time went while the backlog drained.
 us_per=$(awk -v c=$((C1 - C0)) -v n="$after" 'BEGIN { printf "%.0f", (n > 0 ? c * 1000 / n : 0) }')
@@ -86,8 +102,9 @@ cpu=$(awk -v c=$((C1 - C0)) -v r=$((R1 - R0)) -v s="$secs" -v u="$us_per" 'BEGIN
 echo
 printf 'hookd       %8s deliveries/s   (%s after the PATCH in %s s; %s before it; %s duplicates)\n' \
     "$rate" "$after" "$secs" "$before" "$dups"
-printf 'curlblast   %8s requests/s     (%s)\n' "$brps" "$blast"
-printf 'ratio       %8s\n' "$ratio"
+printf 'curlblast   %8s requests/s     (before hookd: %s)\n' "$(field "$blast0" rps)" "$blast0"
+printf 'curlblast   %8s requests/s     (after hookd: %s)\n' "$(field "$blast1" rps)" "$blast1"
+printf 'ratio       %8s   (hookd / the mean of the two, %s)\n' "$ratio" "$brps"
 printf 'CPU         %s\n' "$cpu"
 echo
 
@@ -105,6 +122,7 @@ if [ -n "$left" ] && [ "$left" != 0 ]; then
     status=1
 fi
 echo "RESULT deliveries_per_sec=$rate seconds=$secs delivered=$distinct duplicates=$dups" \
-    "blast_rps=$brps ratio=$ratio cpu_us_per_delivery=$us_per" \
-    "blast_cpu_us_per_req=$(field "$blast" cpu_us_per_req)"
+    "blast_rps=$brps blast_before_rps=$(field "$blast0" rps)" \
+    "blast_after_rps=$(field "$blast1" rps) ratio=$ratio cpu_us_per_delivery=$us_per" \
+    "blast_cpu_us_per_req=$bcpu"
 exit $status

@@ -10,9 +10,10 @@
 # wrk saw must be there (promise 1 of DESIGN.md) and held for the endpoint,
 # or the script fails. A second run does the same with the endpoint live on
 # a loopback receiver and prints how fast hookd ingests while it delivers.
-# Last, the same wrk run against build/bench/bare, a bare libmicrohttpd
+# The same wrk run against build/bench/bare, a bare libmicrohttpd
 # responder with hookd's threading, gives the ceiling the HTTP layer allows
-# on this machine.
+# on this machine; it runs first and last, and the ratio uses the mean of
+# the two, so a machine whose speed drifts during the run moves both sides.
 #
 # Throughput and ratio targets only WARN when missed (machine noise must
 # not break a build); lost messages or a server that acknowledges nothing
@@ -27,7 +28,8 @@
 #
 # The last line is machine-readable:
 #   RESULT hookd_msgs_per_sec=N p50_ms=L p99_ms=L acked=N stored=N lost=N
-#          held=N bare_rps=N ratio=R live_msgs_per_sec=N live_deliveries_per_sec=N
+#          held=N bare_rps=N (the mean) bare_before_rps=N bare_after_rps=N ratio=R
+#          live_msgs_per_sec=N live_deliveries_per_sec=N
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 HOOKD=${HOOKD:-$TOP/hookd}
@@ -150,6 +152,23 @@ stop_hookd() {
     [ "$rc" = 0 ] || echo "WARN: hookd exited with status $rc on SIGTERM"
 }
 
+# run_bare PREFIX: the same wrk run against the bare responder; sets
+# PREFIXrps, PREFIXp50_ms, PREFIXp99_ms and the rest of run_wrk's fields.
+run_bare() {
+    "$BARE" --listen 127.0.0.1:0 >"$W/bare.port" 2>"$W/bare.err" &
+    BARE_PID=$!
+    wait_file "$W/bare.port" "$BARE_PID" || die "bare responder did not start"
+    echo "bare:  same wrk run, http://127.0.0.1:$(cat "$W/bare.port")"
+    run_wrk "http://127.0.0.1:$(cat "$W/bare.port")" "$W/wrk-$1bare.out" "$1"
+    kill -TERM "$BARE_PID"
+    wait "$BARE_PID"
+    BARE_PID=""
+    rm -f "$W/bare.port"
+}
+
+# --- bare libmicrohttpd, first ----------------------------------------------------
+[ -x "$BARE" ] && run_bare b1_
+
 # --- hookd: the ingest path -----------------------------------------------------
 # The endpoint is paused: every message is still matched, fanned out and
 # queued durably for it (deliveries row, due entry, backlog count), but the
@@ -191,17 +210,13 @@ if [ -x "$BARE" ]; then
     wait "$RECV_PID"
 fi
 
-# --- bare libmicrohttpd ------------------------------------------------------
+# --- bare libmicrohttpd, again --------------------------------------------------
+# Measured before and after hookd's runs; the ratio uses their mean, so a
+# machine that speeds up or slows down during the run moves both sides.
 b_rps="" ratio=""
 if [ -x "$BARE" ]; then
-    "$BARE" --listen 127.0.0.1:0 >"$W/bare.port" 2>"$W/bare.err" &
-    BARE_PID=$!
-    wait_file "$W/bare.port" "$BARE_PID" || die "bare responder did not start"
-    echo "bare:  same wrk run, http://127.0.0.1:$(cat "$W/bare.port")"
-    run_wrk "http://127.0.0.1:$(cat "$W/bare.port")" "$W/wrk-bare.out" b_
-    kill -TERM "$BARE_PID"
-    wait "$BARE_PID"
-    BARE_PID=""
+    run_bare b2_
+    b_rps=$(awk -v a="$b1_rps" -v b="$b2_rps" 'BEGIN { printf "%.0f", (a + b) / 2 }')
     ratio=$(awk -v a="$h_ok_rps" -v b="$b_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 fi
 
@@ -214,8 +229,11 @@ if [ -n "$l_ok_rps" ]; then
         "$l_ok_rps" "$l_p50_ms" "$l_p99_ms" "$l_del_rps" "$delivered"
 fi
 if [ -n "$b_rps" ]; then
-    printf 'bare    %8s req/s   p50 %7s ms   p99 %7s ms\n' "$b_rps" "$b_p50_ms" "$b_p99_ms"
-    printf 'ratio   %8s\n' "$ratio"
+    printf 'bare    %8s req/s   p50 %7s ms   p99 %7s ms   (before hookd)\n' "$b1_rps" "$b1_p50_ms" \
+        "$b1_p99_ms"
+    printf 'bare    %8s req/s   p50 %7s ms   p99 %7s ms   (after hookd)\n' "$b2_rps" "$b2_p50_ms" \
+        "$b2_p99_ms"
+    printf 'ratio   %8s   (hookd / the mean of the two, %s)\n' "$ratio" "$b_rps"
 fi
 echo
 
@@ -250,6 +268,7 @@ if [ "$h_ok" = 0 ]; then
     status=1
 fi
 echo "RESULT hookd_msgs_per_sec=$h_ok_rps p50_ms=$h_p50_ms p99_ms=$h_p99_ms acked=$h_ok" \
-    "stored=$stored lost=$lost held=$held bare_rps=${b_rps:-0} ratio=${ratio:-0}" \
+    "stored=$stored lost=$lost held=$held bare_rps=${b_rps:-0} bare_before_rps=${b1_rps:-0}" \
+    "bare_after_rps=${b2_rps:-0} ratio=${ratio:-0}" \
     "live_msgs_per_sec=${l_ok_rps:-0} live_deliveries_per_sec=${l_del_rps:-0}"
 exit $status
