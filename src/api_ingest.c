@@ -344,7 +344,7 @@ static int add_delivery(struct store_txn *t, const char *app_id, const char *ep_
     char key[2 * ID_MAX];
     memcpy(d.app_id, app_id, strnlen(app_id, sizeof(d.app_id) - 1));
     store_delivery_encode(&d, val);
-    size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", msg_id, ep_id);
+    size_t kl = str_copy(key, sizeof(key), msg_id, ep_id);
     int rc = store_append(t, DB_DELIVERIES, key, kl, val, sizeof(val), 0);
     if (rc)
         return rc;
@@ -418,7 +418,7 @@ static int create_apply(struct http_req *r, struct store_txn *t)
         if (rc)
             return rc;
     }
-    size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", app_id, g->msg_id);
+    size_t kl = str_copy(key, sizeof(key), app_id, g->msg_id);
     rc = store_append(t, DB_MESSAGES, key, kl, g->rec, g->rec_len, 1);
     if (!rc)
         rc = fan_out(r, t, app_id, g);

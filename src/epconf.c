@@ -10,6 +10,7 @@
 
 #include "epconf.h"
 #include "mem.h"
+#include "netpolicy.h"
 
 static struct curl_slist fixed[] = {
     { (char *)"content-type: application/json", &fixed[1] },
@@ -53,6 +54,9 @@ struct epconf *epconf_from(json_t *ep)
     struct epconf *c = xcalloc(1, sizeof(*c));
     atomic_init(&c->refs, 1);
     c->url = xstrdup(json_string_value(json_object_get(ep, "url")) ?: "");
+    char why[256];
+    if (netpolicy_check_url(c->url, why, sizeof(why)))
+        c->url_refused = xstrdup(why);
     add_key(c, json_object_get(ep, "secret"), 0);
     size_t i;
     json_t *x;
@@ -83,6 +87,7 @@ void epconf_unref(struct epconf *c)
         free(*h);
     free(c->headers);
     free(c->nodes);
+    free(c->url_refused);
     free(c->url);
     free(c);
 }

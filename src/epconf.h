@@ -33,6 +33,8 @@ struct epconf_key {
 struct epconf {
     atomic_int refs;
     char *url;
+    char *url_refused;       /* why the url's host is a literal trick (netpolicy_check_url),
+                                checked once here; NULL when it is not */
     struct epconf_key keys[EPCONF_MAX_KEYS];
     int nkeys;               /* current first; secrets that fail to decode are left out */
     char **headers;          /* custom "Name: value" lines, NULL-terminated */

@@ -207,15 +207,14 @@ static struct curl_slist *build_headers(struct worker *w, struct job *j)
  */
 static int refuse_url(struct worker *w, struct job *j)
 {
-    char why[256];
-    if (!netpolicy_check_url(j->conf->url, why, sizeof(why)))
+    if (!j->conf->url_refused)   /* checked once per settings load (epconf.c) */
         return 0;
     j->refused = 1;
     j->started_ms = clock_now_ms();
     j->duration_ms = 0;
     j->status_code = 0;
     buf_reset(&j->response);
-    buf_addf(&j->response, "refused by the network policy: %s", why);
+    buf_addf(&j->response, "refused by the network policy: %s", j->conf->url_refused);
     pthread_mutex_lock(&w->lock);
     w->load--;
     pthread_mutex_unlock(&w->lock);
