@@ -12,13 +12,27 @@ receiver_start --quiet-log
 
 health() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/v1/health")" = 200 ]; }
 stat_of() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/hookd/v1/stats" | jq -r "$1"; }
-# fill PREFIX SIZE: 4 producers until 507s come back; answers in $T/fill.PREFIX
+# fill PREFIX SIZE: 4 producers until 507s come back; answers in $T/fill.PREFIX,
+# and in FULL_AT (Unix ms) when the first 507 was seen, within about 50 ms:
+# the producers go on for a while after it, and under load long enough for
+# the deliveries of everything stored to be over before they stop
 fill() {
     PIDS=""
     for p in 1 2 3 4; do
         "$PRODUCER" --url "$URL" --token "$TOKEN" --app full --count 400 --connections 2 \
             --seconds 20 --size "$2" --prefix "$1-$p" > "$T/fill.$1.$p" &
         PIDS="$PIDS $!"
+    done
+    FULL_AT=""
+    while [ -z "$FULL_AT" ]; do
+        if grep -qs '^507 ' "$T"/fill."$1".*; then
+            FULL_AT=$(date +%s%3N)
+        else
+            alive=0
+            for p in $PIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
+            [ "$alive" = 1 ] || FULL_AT=$(date +%s%3N)
+            sleep 0.05
+        fi
     done
     for p in $PIDS; do wait "$p"; done
     cat "$T"/fill."$1".* > "$T/fill.$1"
@@ -40,7 +54,6 @@ api POST /api/v1/app/full/endpoint "{\"url\":\"$RURL/dead/status/503\"}"
 is "$STATUS" 201 "an app with a slow and a failing endpoint"
 fill a 12000
 N=$(wc -l < "$T/acked.a" | tr -d ' ')
-FULL_AT=$(date +%s%3N)
 ok "$(cond "$N > 20")" "messages were acknowledged before the store filled ($N)"
 is "$(awk '$1 != 202 && $1 != 507' "$T/fill.a" | wc -l | tr -d ' ')" 0 \
     "every answer is 202 or 507: no 500, no dropped connection"
