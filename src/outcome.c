@@ -41,20 +41,35 @@ static void attempt_json(struct buf *o, const struct job *j, const char *id, int
              (long long)j->duration_ms, ok ? 0 : 2, j->trigger, (long long)j->started_ms);
 }
 
-static int put_attempt(struct job *j, int ok, struct store_txn *t)
+/*
+ * The id carries the attempt's start, or just after the last id handed
+ * out when an attempt that started earlier finished later: ids only grow,
+ * so the attempts and att_by_ep tables append (store_append), as does
+ * att_by_msg while messages are delivered in order. That keeps their
+ * pages full: half the pages to write and to keep.
+ */
+static void attempt_id(struct outcome_opts *o, const struct job *j, char id[ID_MAX])
+{
+    char fresh[ID_MAX];
+    id_new_at("atmpt_", j->started_ms, fresh);
+    id_after(fresh, o->last_attempt_id, id);
+    memcpy(o->last_attempt_id, id, strlen(id) + 1);
+}
+
+static int put_attempt(struct outcome_opts *o, struct job *j, int ok, struct store_txn *t)
 {
     char id[ID_MAX], key[2 * ID_MAX];
-    id_new_at("atmpt_", j->started_ms, id);
+    attempt_id(o, j, id);
     struct buf rec = BUF_INIT;
     attempt_json(&rec, j, id, ok);
-    int rc = store_put(t, DB_ATTEMPTS, id, strlen(id), rec.data, rec.len, 0);
+    int rc = store_append(t, DB_ATTEMPTS, id, strlen(id), rec.data, rec.len, 0);
     buf_release(&rec);
     size_t kl = str_copy(key, sizeof(key), j->ep_id, id);
     if (!rc)
-        rc = store_put(t, DB_ATT_BY_EP, key, kl, j->msg_id, strlen(j->msg_id), 0);
+        rc = store_append(t, DB_ATT_BY_EP, key, kl, j->msg_id, strlen(j->msg_id), 0);
     kl = str_copy(key, sizeof(key), j->msg_id, id);
     if (!rc)
-        rc = store_put(t, DB_ATT_BY_MSG, key, kl, j->ep_id, strlen(j->ep_id), 0);
+        rc = store_append(t, DB_ATT_BY_MSG, key, kl, j->ep_id, strlen(j->ep_id), 0);
     return rc;
 }
 
@@ -214,7 +229,7 @@ static int update_health(const struct outcome_opts *o, struct job *j, int ok,
     return rc;
 }
 
-int outcome_apply(const struct outcome_opts *o, struct job *j, struct store_txn *t)
+int outcome_apply(struct outcome_opts *o, struct job *j, struct store_txn *t)
 {
     int rc = store_del(t, DB_DUE, j->due_key, j->due_klen);
     int consumed = rc == 0;
@@ -229,7 +244,7 @@ int outcome_apply(const struct outcome_opts *o, struct job *j, struct store_txn 
         return rc || !consumed ? rc : store_health_add(t, j->ep_id, dl.backlog, dl.retrying);
     int ok = j->status_code >= 200 && j->status_code < 300;
     int64_t now = clock_now_ms();
-    rc = put_attempt(j, ok, t);
+    rc = put_attempt(o, j, ok, t);
     if (!rc)
         rc = update_delivery(o, j, ok, t, now, &dl);
     if (!rc)

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "id.h"
 #include "retry.h"
 #include "swap.h"
 
@@ -28,10 +29,16 @@ struct outcome_opts {
     struct swap schedule;          /* struct retry_schedule; SIGHUP may replace it */
     int64_t disable_after_ms;      /* failing this long disables the endpoint; 0 = never */
     struct writer *writer;         /* for writer_touch */
+    /*
+     * Writer thread only: the last attempt id handed out. Each new id is
+     * made greater (id_after), so the attempt tables append and fill their
+     * pages instead of splitting them in half.
+     */
+    char last_attempt_id[ID_MAX];
 };
 
 /* Apply j's outcome in t. Writer thread only. */
-int outcome_apply(const struct outcome_opts *o, struct job *j, struct store_txn *t);
+int outcome_apply(struct outcome_opts *o, struct job *j, struct store_txn *t);
 
 /*
  * A failed attempt in one line for operators (feed, lists): the error
