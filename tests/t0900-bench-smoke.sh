@@ -18,5 +18,8 @@ field() { printf '%s\n' "$result" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 rate=$(field hookd_msgs_per_sec)
 ok "$(awk -v r="${rate:-0}" 'BEGIN { exit !(r > 0) }'; echo $?)" "hookd acknowledged messages ($rate msg/s)"
 is "$(field lost)" 0 "no acknowledged message was lost"
+srps=$(field suspend_rps)
+ok "$(awk -v r="${srps:-0}" 'BEGIN { exit !(r > 0) }'; echo $?)" \
+    "the suspending bare responder answered ($srps req/s)"
 like "$(field stored)" '^[1-9][0-9]*$' "messages were stored"
 done_testing

@@ -9,12 +9,21 @@
  * machine, with the same wrk script, says how much of the HTTP layer's
  * ceiling the write path (validation, group commit, fsync) leaves us.
  *
- *   bare --listen 127.0.0.1:PORT     (PORT may be 0)
+ * With --suspend it also follows hookd's way of answering (DESIGN.md,
+ * "Threads"): the handler suspends each request once its body is in and
+ * queues it; a second thread, standing where hookd's writer stands, takes
+ * the whole queue under one lock and resumes every request in it, and the
+ * handler then answers 202. Nothing is stored or flushed, so this is the
+ * ceiling of the design's HTTP model itself on this machine: what is
+ * left when validation, the log and fsync cost nothing.
+ *
+ *   bare --listen 127.0.0.1:PORT [--suspend]     (PORT may be 0)
  *
  * prints the bound port on one line of stdout once it accepts
  * connections, and runs until SIGTERM or SIGINT.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,14 +40,66 @@ static const char reply[] = "{\"id\":\"msg_bare\",\"eventType\":\"user.created\"
 /* Per-request state: how much of the body we have read. */
 struct req {
     size_t body_len;
+    int resumed;                 /* --suspend: back from the queue, answer now */
+    struct MHD_Connection *conn;
+    struct req *next;            /* in the resume queue */
 };
+
+/* The responder; the resume queue is pushed by MHD's threads, popped by the resumer. */
+struct bare {
+    struct MHD_Response *resp;
+    int suspend;
+    pthread_mutex_t lock;        /* guards queue and stop */
+    pthread_cond_t wake;
+    struct req *queue;           /* LIFO, like hookd's writer queue */
+    int stop;
+    pthread_t resumer;
+};
+
+/* Park r until the resumer hands it back (hookd: submit an intent). */
+static void park(struct bare *b, struct req *r, struct MHD_Connection *conn)
+{
+    r->conn = conn;
+    MHD_suspend_connection(conn);
+    pthread_mutex_lock(&b->lock);
+    int was_empty = b->queue == NULL;
+    r->next = b->queue;
+    b->queue = r;
+    pthread_mutex_unlock(&b->lock);
+    if (was_empty)
+        pthread_cond_signal(&b->wake);
+}
+
+/* Take everything queued at once and resume it (hookd: a commit's done()). */
+static void *resumer_main(void *arg)
+{
+    struct bare *b = arg;
+    pthread_mutex_lock(&b->lock);
+    while (b->queue || !b->stop) {
+        if (!b->queue) {
+            pthread_cond_wait(&b->wake, &b->lock);
+            continue;
+        }
+        struct req *list = b->queue;
+        b->queue = NULL;
+        pthread_mutex_unlock(&b->lock);
+        for (struct req *r = list, *next; r; r = next) {
+            next = r->next;
+            r->resumed = 1;
+            MHD_resume_connection(r->conn);
+        }
+        pthread_mutex_lock(&b->lock);
+    }
+    pthread_mutex_unlock(&b->lock);
+    return NULL;
+}
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **con_cls)
 {
     (void)url, (void)method, (void)version, (void)upload;
-    struct MHD_Response *resp = cls;
+    struct bare *b = cls;
     struct req *r = *con_cls;
     if (!r) {
         r = calloc(1, sizeof(*r));
@@ -52,7 +113,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return MHD_YES;
     }
-    return MHD_queue_response(conn, 202, resp);
+    if (b->suspend && !r->resumed) {
+        park(b, r, conn);
+        return MHD_YES;
+    }
+    r->resumed = 0;
+    return MHD_queue_response(conn, 202, b->resp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -107,16 +173,19 @@ static unsigned ncpu(void)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: bare --listen HOST:PORT\n");
+    fprintf(stderr, "usage: bare --listen HOST:PORT [--suspend]\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
     const char *listen = NULL;
+    struct bare b = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
             listen = argv[++i];
+        else if (strcmp(argv[i], "--suspend") == 0)
+            b.suspend = 1;
         else
             return usage();
     }
@@ -137,11 +206,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "bare: cannot create the response\n");
         return 1;
     }
+    b.resp = resp;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    if (b.suspend) {
+        flags |= MHD_ALLOW_SUSPEND_RESUME;
+        if (pthread_create(&b.resumer, NULL, resumer_main, &b) != 0) {
+            fprintf(stderr, "bare: cannot start the resumer thread\n");
+            return 1;
+        }
+    }
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, resp,
+        flags, 0, NULL, NULL, on_request, &b,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, ncpu(),
         MHD_OPTION_CONNECTION_LIMIT, 4096u,
@@ -161,6 +238,13 @@ int main(int argc, char **argv)
     int sig;
     while (sigwait(&set, &sig) != 0)
         ;
+    if (b.suspend) {   /* resume what is queued before the daemon goes */
+        pthread_mutex_lock(&b.lock);
+        b.stop = 1;
+        pthread_mutex_unlock(&b.lock);
+        pthread_cond_signal(&b.wake);
+        pthread_join(b.resumer, NULL);
+    }
     MHD_stop_daemon(d);
     MHD_destroy_response(resp);
     return 0;

@@ -14,6 +14,10 @@
 # responder with hookd's threading, gives the ceiling the HTTP layer allows
 # on this machine; it runs first and last, and the ratio uses the mean of
 # the two, so a machine whose speed drifts during the run moves both sides.
+# A third run, `bare --suspend`, answers the way hookd does (suspend each
+# request, resume it from another thread) with nothing stored: the
+# ceiling of the design's HTTP model itself, which says how much of what
+# hookd misses is the log's and how much is the model's.
 #
 # Throughput and ratio targets only WARN when missed (machine noise must
 # not break a build); lost messages or a server that acknowledges nothing
@@ -29,6 +33,7 @@
 # The last line is machine-readable:
 #   RESULT hookd_msgs_per_sec=N p50_ms=L p99_ms=L acked=N stored=N lost=N
 #          held=N bare_rps=N (the mean) bare_before_rps=N bare_after_rps=N ratio=R
+#          suspend_rps=N suspend_ratio=R
 #          live_msgs_per_sec=N live_deliveries_per_sec=N
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -152,13 +157,13 @@ stop_hookd() {
     [ "$rc" = 0 ] || echo "WARN: hookd exited with status $rc on SIGTERM"
 }
 
-# run_bare PREFIX: the same wrk run against the bare responder; sets
-# PREFIXrps, PREFIXp50_ms, PREFIXp99_ms and the rest of run_wrk's fields.
+# run_bare PREFIX [--suspend]: the same wrk run against the bare responder;
+# sets PREFIXrps, PREFIXp50_ms, PREFIXp99_ms and the rest of run_wrk's fields.
 run_bare() {
-    "$BARE" --listen 127.0.0.1:0 >"$W/bare.port" 2>"$W/bare.err" &
+    "$BARE" --listen 127.0.0.1:0 ${2:-} >"$W/bare.port" 2>"$W/bare.err" &
     BARE_PID=$!
     wait_file "$W/bare.port" "$BARE_PID" || die "bare responder did not start"
-    echo "bare:  same wrk run, http://127.0.0.1:$(cat "$W/bare.port")"
+    echo "bare:  same wrk run, http://127.0.0.1:$(cat "$W/bare.port") ${2:-}"
     run_wrk "http://127.0.0.1:$(cat "$W/bare.port")" "$W/wrk-$1bare.out" "$1"
     kill -TERM "$BARE_PID"
     wait "$BARE_PID"
@@ -190,6 +195,13 @@ else
 fi
 lost=$((h_ok > stored ? h_ok - stored : 0))
 unqueued=$((h_ok > held ? h_ok - held : 0))
+
+# --- bare libmicrohttpd, suspending every request like hookd ---------------------
+s_rps="" s_ratio=""
+if [ -x "$BARE" ]; then
+    run_bare s_ --suspend
+    s_ratio=$(awk -v a="$h_ok_rps" -v b="$s_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+fi
 
 # --- hookd: ingest while delivering ---------------------------------------------
 # The same run with the endpoint live on a loopback receiver (a second bare
@@ -234,6 +246,10 @@ if [ -n "$b_rps" ]; then
     printf 'bare    %8s req/s   p50 %7s ms   p99 %7s ms   (after hookd)\n' "$b2_rps" "$b2_p50_ms" \
         "$b2_p99_ms"
     printf 'ratio   %8s   (hookd / the mean of the two, %s)\n' "$ratio" "$b_rps"
+    printf 'suspend %8s req/s   p50 %7s ms   p99 %7s ms   (bare --suspend: hookd'"'"'s HTTP model, nothing stored)\n' \
+        "$s_rps" "$s_p50_ms" "$s_p99_ms"
+    printf 'ratio   %8s   (hookd / bare --suspend: the share of the model'"'"'s ceiling hookd reaches)\n' \
+        "$s_ratio"
 fi
 echo
 
@@ -269,6 +285,7 @@ if [ "$h_ok" = 0 ]; then
 fi
 echo "RESULT hookd_msgs_per_sec=$h_ok_rps p50_ms=$h_p50_ms p99_ms=$h_p99_ms acked=$h_ok" \
     "stored=$stored lost=$lost held=$held bare_rps=${b_rps:-0} bare_before_rps=${b1_rps:-0}" \
-    "bare_after_rps=${b2_rps:-0} ratio=${ratio:-0}" \
+    "bare_after_rps=${b2_rps:-0} ratio=${ratio:-0} suspend_rps=${s_rps:-0}" \
+    "suspend_ratio=${s_ratio:-0}" \
     "live_msgs_per_sec=${l_ok_rps:-0} live_deliveries_per_sec=${l_del_rps:-0}"
 exit $status
