@@ -267,13 +267,14 @@ static void put_head(struct buf *o, const struct ingest *g)
 static void build_texts(struct ingest *g, const struct body *b)
 {
     struct buf o = BUF_INIT;
-    char tail[96], ts[CLOCK_RFC3339_MAX];
+    char ts[CLOCK_RFC3339_MAX];
     buf_grow(&o, b->plen + 512);
     put_head(&o, g);
     buf_add(&o, b->payload, b->plen);
-    snprintf(tail, sizeof(tail), ",\"retentionDays\":%lld,\"timestamp\":%lld",
-             (long long)(b->days > 0 ? b->days : RETENTION_DAYS), (long long)g->now);
-    buf_adds(&o, tail);
+    buf_adds(&o, ",\"retentionDays\":");
+    buf_add_int(&o, b->days > 0 ? b->days : RETENTION_DAYS);
+    buf_adds(&o, ",\"timestamp\":");
+    buf_add_int(&o, g->now);
     if (b->raw) {
         buf_adds(&o, ",\"raw\":");
         buf_adds(&o, b->raw);

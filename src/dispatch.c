@@ -103,17 +103,8 @@ void job_free(struct job *j)
  */
 static void claim_key_of(const char *ep, int64_t ms, const char *msg, char *out, size_t cap)
 {
-    char digits[24];
-    size_t nd = 0;
-    uint64_t v = ms < 0 ? 0 : (uint64_t)ms;
-    do
-        digits[nd++] = (char)('0' + v % 10);
-    while ((v /= 10) && nd < sizeof(digits));
-    char num[26];
-    size_t n = 0;
-    num[n++] = '/';
-    while (nd)
-        num[n++] = digits[--nd];
+    char num[STR_INT_MAX + 2] = "/";
+    size_t n = 1 + str_int(num + 1, ms < 0 ? 0 : ms);
     num[n++] = '/';
     num[n] = '\0';
     size_t at = str_copy(out, cap, ep, num);

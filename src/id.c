@@ -145,18 +145,43 @@ void id_new(const char *prefix, char out[ID_MAX])
     id_new_at(prefix, -1, out);
 }
 
+/* 1 when s is exactly 27 base62 characters. */
+static int b62_whole(const char *s)
+{
+    for (int i = 0; i < ID_B62_LEN; i++)
+        if (b62_val(s[i]) < 0)
+            return 0;
+    return s[ID_B62_LEN] == '\0';
+}
+
+/*
+ * The next base62 number after the 27 characters at s, in place: the
+ * alphabet is in ASCII order and the width fixed, so this is the raw
+ * value plus one without decoding and encoding 160 bits (id_after runs
+ * for every message and every attempt the writer records). 0, with s
+ * unchanged, when s holds the largest 20-byte value already.
+ */
+static int b62_increment(char *s)
+{
+    if (strcmp(s, ID_B62_MAX) >= 0)
+        return 0;
+    int pos = ID_B62_LEN - 1;
+    for (; s[pos] == 'z'; pos--)   /* below the maximum, some digit is not 'z' */
+        s[pos] = '0';
+    s[pos] = s[pos] == '9' ? 'A' : s[pos] == 'Z' ? 'a' : (char)(s[pos] + 1);
+    return 1;
+}
+
 void id_after(const char *id, const char *prev, char out[ID_MAX])
 {
     size_t len = strlen(id), n = len - ID_B62_LEN;
-    uint8_t raw[ID_RAW_LEN];
-    if (strcmp(id, prev) > 0 || strlen(prev) != len || id_decode(prev + n, raw)) {
+    if (strcmp(id, prev) > 0 || strlen(prev) != len || !b62_whole(prev + n)) {
         memcpy(out, id, len + 1);
         return;
     }
-    for (int i = ID_RAW_LEN - 1; i >= 0 && ++raw[i] == 0; i--)
-        ;
-    memcpy(out, prev, n);
-    id_encode(raw, out + n);
+    memcpy(out, prev, len + 1);
+    if (!b62_increment(out + n))
+        memcpy(out, id, len + 1);
 }
 
 void id_bound(const char *prefix, int64_t ms, int hi, char out[ID_MAX])

@@ -20,6 +20,7 @@
 #define ID_B62_LEN 27
 #define ID_MAX 40        /* longest prefix + 27 + NUL fits */
 #define ID_EPOCH 1400000000LL
+#define ID_B62_MAX "aWgEPTl1tmebfsQzFP4bxwgy80V"   /* 20 bytes of 0xFF, encoded */
 
 /* Encode 20 raw bytes as 27 base62 chars into out (27 bytes + NUL). */
 void id_encode(const uint8_t raw[ID_RAW_LEN], char out[ID_B62_LEN + 1]);

@@ -144,6 +144,12 @@ void buf_addf(struct buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
+void buf_add_int(struct buf *b, int64_t v)
+{
+    char d[STR_INT_MAX];
+    buf_add(b, d, str_int(d, v));
+}
+
 char *buf_detach(struct buf *b, size_t *len)
 {
     if (!b->data)
@@ -217,4 +223,20 @@ size_t str_copy(char *dst, size_t cap, const char *src, const char *src2)
         dst[n++] = *p;
     dst[n] = '\0';
     return n;
+}
+
+size_t str_int(char out[STR_INT_MAX], int64_t v)
+{
+    char rev[STR_INT_MAX];
+    uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+    size_t n = 0, len = 0;
+    do
+        rev[n++] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = rev[--n];
+    out[len] = '\0';
+    return len;
 }

@@ -15,6 +15,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t n);
@@ -44,6 +45,8 @@ void buf_addc(struct buf *b, char c);
 void buf_addf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+/* Append v in decimal (buf_addf's "%lld" without the printf machinery). */
+void buf_add_int(struct buf *b, int64_t v);
 /* Hands the heap string to the caller (never NULL) and re-inits b. */
 char *buf_detach(struct buf *b, size_t *len);
 /*
@@ -58,6 +61,12 @@ void buf_add_jstr(struct buf *b, const void *s, size_t n);
  * paths, where snprintf("%s%s") cost more than the copy.
  */
 size_t str_copy(char *dst, size_t cap, const char *src, const char *src2);
+/*
+ * v in decimal into out, NUL-terminated; returns the length (at most 20).
+ * For the hot paths, like str_copy.
+ */
+#define STR_INT_MAX 21
+size_t str_int(char out[STR_INT_MAX], int64_t v);
 /* Length of the valid UTF-8 sequence at s (n bytes readable), 0 if invalid. */
 size_t utf8_seq(const void *s, size_t n);
 

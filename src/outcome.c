@@ -30,15 +30,27 @@
  */
 static void attempt_json(struct buf *o, const struct job *j, const char *id, int ok)
 {
-    buf_addf(o, "{\"id\":\"%s\",\"msgId\":\"%s\",\"endpointId\":\"%s\",\"appId\":\"%s\",\"url\":\"",
-             id, j->msg_id, j->ep_id, j->app_id);
+    const char *const ids[][2] = { { "{\"id\":\"", id }, { "\",\"msgId\":\"", j->msg_id },
+                                   { "\",\"endpointId\":\"", j->ep_id },
+                                   { "\",\"appId\":\"", j->app_id } };
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {   /* ids need no escaping */
+        buf_adds(o, ids[i][0]);
+        buf_adds(o, ids[i][1]);
+    }
+    buf_adds(o, "\",\"url\":\"");
     if (j->conf)
         buf_add_jstr(o, j->conf->url, strlen(j->conf->url));
     buf_adds(o, "\",\"response\":\"");
     buf_add_jstr(o, j->response.data, j->response.len);
-    buf_addf(o, "\",\"responseStatusCode\":%d,\"responseDurationMs\":%lld,\"status\":%d,"
-             "\"triggerType\":%d,\"timestamp\":%lld}", j->status_code,
-             (long long)j->duration_ms, ok ? 0 : 2, j->trigger, (long long)j->started_ms);
+    buf_adds(o, "\",\"responseStatusCode\":");
+    buf_add_int(o, j->status_code);
+    buf_adds(o, ",\"responseDurationMs\":");
+    buf_add_int(o, j->duration_ms);
+    buf_adds(o, ok ? ",\"status\":0,\"triggerType\":" : ",\"status\":2,\"triggerType\":");
+    buf_add_int(o, j->trigger);
+    buf_adds(o, ",\"timestamp\":");
+    buf_add_int(o, j->started_ms);
+    buf_addc(o, '}');
 }
 
 /*

@@ -11,8 +11,6 @@
  * embedded whitespace and line breaks (it is a PEM decoder at heart), and
  * a secret with a stray space should be an error, not a different key.
  */
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <mbedtls/base64.h>
@@ -20,6 +18,7 @@
 
 #include "err.h"
 #include "id.h"
+#include "mem.h"
 #include "sign.h"
 
 #define SECRET_PREFIX "whsec_"
@@ -110,13 +109,14 @@ int sign_entry_with(const struct sign_key *k, const char *msg_id, int64_t ts,
 {
     mbedtls_sha256_context c;
     unsigned char mac[MAC_LEN];
-    char tsbuf[24];
-    int tslen = snprintf(tsbuf, sizeof(tsbuf), ".%" PRId64 ".", ts);
+    char tsbuf[STR_INT_MAX + 2] = ".";
+    size_t tslen = 1 + str_int(tsbuf + 1, ts);
+    tsbuf[tslen++] = '.';
     size_t olen = 0;
     mbedtls_sha256_init(&c);
     mbedtls_sha256_clone(&c, &k->inner);
     mbedtls_sha256_update_ret(&c, (const unsigned char *)msg_id, strlen(msg_id));
-    mbedtls_sha256_update_ret(&c, (const unsigned char *)tsbuf, (size_t)tslen);
+    mbedtls_sha256_update_ret(&c, (const unsigned char *)tsbuf, tslen);
     if (body_len > 0)
         mbedtls_sha256_update_ret(&c, body, body_len);
     mbedtls_sha256_finish_ret(&c, mac);

@@ -182,9 +182,9 @@ static struct curl_slist *build_headers(struct worker *w, struct job *j)
         { "webhook-id", "webhook-timestamp", "webhook-signature" },
         { "svix-id", "svix-timestamp", "svix-signature" },
     };
-    char sig[EPCONF_MAX_KEYS * SIGN_ENTRY_MAX], ts[24];
+    char sig[EPCONF_MAX_KEYS * SIGN_ENTRY_MAX], ts[STR_INT_MAX];
     sign_all(j, j->started_ms, sig);
-    snprintf(ts, sizeof(ts), "%lld", (long long)(j->started_ms / 1000));
+    str_int(ts, j->started_ms / 1000);
     const char *values[3] = { j->msg_id, ts, sig };
     struct curl_slist *list = j->conf->tail;
     int n = 0;

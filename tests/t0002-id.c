@@ -171,6 +171,39 @@ static void test_after(void)
     is_str(out, a, "no previous id: the id itself");
     id_after("msg_000000000000000000000000009", "msg_00000000000000000000000000z", out);
     is_str(out, "msg_000000000000000000000000010", "plus one carries");
+    id_after("msg_00000000000000000000000000A", "msg_000000000000000000000000009", out);
+    is_str(out, "msg_00000000000000000000000000A", "9 steps to A");
+    id_after("msg_000000000000000000000000000", "msg_00000000000000000000000000Z", out);
+    is_str(out, "msg_00000000000000000000000000a", "Z steps to a");
+
+    /* plus one on the string is plus one on the 160-bit value */
+    uint8_t raw[ID_RAW_LEN], back[ID_RAW_LEN];
+    int same = 1;
+    for (int i = 0; i < 2000; i++) {
+        id_random(raw, sizeof(raw));
+        if (i % 4 == 0)   /* runs of 0xFF make the string carry */
+            memset(raw + ID_RAW_LEN - 1 - i % 8, 0xff, 1 + i % 8);
+        char prev[ID_MAX] = "atmpt_";
+        id_encode(raw, prev + 6);
+        id_after("atmpt_000000000000000000000000000", prev, out);
+        int k = ID_RAW_LEN - 1;
+        while (k >= 0 && ++raw[k] == 0)
+            k--;
+        if (id_decode(out + 6, back) != 0 || memcmp(raw, back, sizeof(raw)) != 0) {
+            diag("after %s came %s", prev, out);
+            same = 0;
+            break;
+        }
+    }
+    ok(same, "2000 random ids: the next id decodes to the raw value plus one");
+
+    uint8_t top[ID_RAW_LEN];
+    char max[ID_B62_LEN + 1];
+    memset(top, 0xff, sizeof(top));
+    id_encode(top, max);
+    is_str(max, ID_B62_MAX, "ID_B62_MAX is the largest value");
+    id_after("e_000000000000000000000000001", "e_" ID_B62_MAX, out);
+    is_str(out, "e_000000000000000000000000001", "past the largest value: the id itself, no wrap");
 }
 
 int main(void)

@@ -234,8 +234,38 @@ static void test_jstr(void)
     is_int(bad, 0, "jstr: random bytes always load as a JSON string");
 }
 
+/* str_int and buf_add_int against printf, edges and a spread of magnitudes. */
+static void test_int(void)
+{
+    const int64_t edge[] = { 0, 1, -1, 9, 10, -10, 99, 100, 1732838400, 1732838400123LL,
+                             INT64_MAX, INT64_MIN, INT64_MIN + 1 };
+    char got[STR_INT_MAX], want[32];
+    int same = 1;
+    for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]) + 4000; i++) {
+        int64_t v = i < sizeof(edge) / sizeof(edge[0]) ? edge[i]
+                    : (int64_t)((uint64_t)rand() << 33 ^ (uint64_t)rand()) >> (i % 60);
+        size_t n = str_int(got, v);
+        snprintf(want, sizeof(want), "%lld", (long long)v);
+        if (strcmp(got, want) != 0 || n != strlen(want)) {
+            diag("str_int(%s) gave '%s' (%zu)", want, got, n);
+            same = 0;
+            break;
+        }
+    }
+    ok(same, "str_int writes what printf's %%lld does, edges and 4000 values");
+    struct buf b = BUF_INIT;
+    buf_adds(&b, "[");
+    buf_add_int(&b, -42);
+    buf_addc(&b, ',');
+    buf_add_int(&b, INT64_MAX);
+    buf_addc(&b, ']');
+    is_str(b.data, "[-42,9223372036854775807]", "buf_add_int appends");
+    buf_release(&b);
+}
+
 int main(void)
 {
+    test_int();
     test_cases();
     test_word_scan();
     test_random();
