@@ -160,6 +160,9 @@ static void put_writer(struct buf *b, struct writer *w)
     head(b, "hookd_writer_flushes_saved_total", "counter",
          "Commits made durable by the next commit's data flush instead of a flush of their own.");
     buf_addf(b, "hookd_writer_flushes_saved_total %llu\n", (unsigned long long)ws.flushes_saved);
+    head(b, "hookd_writer_lazy_waits_total", "counter",
+         "Batches of delivery outcomes that waited a few ms for more to share their commit.");
+    buf_addf(b, "hookd_writer_lazy_waits_total %llu\n", (unsigned long long)ws.lazy_waits);
 }
 
 static void put_http(struct buf *b, struct stats *s)

@@ -43,7 +43,7 @@
 
 struct ep_state {
     char app_id[ID_MAX], ep_id[ID_MAX];
-    int inflight;                /* handed to workers, outcome not yet committed */
+    int inflight;                /* handed to workers, transfer not yet ended (slots) */
     struct job *qhead, *qtail;   /* claimed, waiting for a slot */
     int qlen;
     int64_t next_due_ms;         /* earliest unclaimed future entry; INT64_MAX: none */
@@ -426,6 +426,7 @@ static struct job *job_new(struct dispatch *d, struct ep_state *e, const struct 
     j->intent.apply = job_apply;
     j->intent.done = job_done;
     j->intent.flat = 1;   /* outcome_apply resets what it sets on the job */
+    j->intent.lazy = 1;   /* by its commit, the transfer is over and its slot free */
     str_copy(j->app_id, sizeof(j->app_id), e->app_id, NULL);
     str_copy(j->ep_id, sizeof(j->ep_id), e->ep_id, NULL);
     str_copy(j->msg_id, sizeof(j->msg_id), msg_id, NULL);

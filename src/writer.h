@@ -50,8 +50,19 @@ struct intent {
      * transaction may be taken or counted twice.
      */
     int flat;
+    /*
+     * Set by the submitter when nobody waits for done() (a delivery's
+     * outcome: its receiver has its answer, its slot is free). A batch
+     * made only of lazy intents waits up to WRITER_LAZY_WAIT_US for more
+     * to share its commit and flush; an intent that is not lazy, a full
+     * batch or writer_stop() ends the wait at once.
+     */
+    int lazy;
     struct intent *next;     /* writer's queue link */
 };
+
+#define WRITER_LAZY_WAIT_US 5000   /* measured: 2 ms gains less, 10 ms less again */
+#define WRITER_LAZY_BATCH 256
 
 /* Histogram bounds (inclusive); the last bucket of each is +Inf. */
 #define WRITER_BATCH_BUCKETS 13
@@ -69,6 +80,8 @@ struct writer_stats {
     uint64_t max_batch;
     uint64_t flat_reruns;     /* flat batches rolled back and run again nested */
     uint64_t flushes_saved;   /* syncer rounds made durable by a later commit's flush */
+    uint64_t lazy_waits;      /* batches of lazy intents that waited for more */
+    uint64_t lazy_cut;        /* ... and were cut short (urgent intent, full, stop) */
     uint64_t commit_us_total;
     uint64_t batch_hist[WRITER_BATCH_BUCKETS];    /* batches per size bucket (not cumulative) */
     uint64_t commit_hist[WRITER_COMMIT_BUCKETS];  /* batches per commit time bucket */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "err.h"
 #include "store.h"
@@ -158,6 +159,76 @@ static void run_round(struct store *s, char round)
     free(items);
 }
 
+/* Wait until every item counted in *remaining has had its done(). */
+static void wait_done(int *remaining, pthread_mutex_t *mu, pthread_cond_t *cv)
+{
+    pthread_mutex_lock(mu);
+    while (*remaining)
+        pthread_cond_wait(cv, mu);
+    pthread_mutex_unlock(mu);
+}
+
+static long long now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * Lazy intents (delivery outcomes): a batch of them waits up to
+ * WRITER_LAZY_WAIT_US for more, and an intent that is not lazy ends the
+ * wait. Lower bounds on time are safe to assert; upper bounds are not on
+ * a loaded machine, so the cut is read from the writer's counters.
+ */
+static void test_lazy(struct store *s)
+{
+    struct writer *w;
+    writer_new(&w, s, 0);
+    writer_start(w);
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+    int remaining = 1;
+    struct item a = { .in = { .apply = apply_item, .done = done_item, .flat = 1, .lazy = 1 },
+                      .round = 'l', .producer = 0, .seq = 1, .mu = &mu, .cv = &cv,
+                      .remaining = &remaining };
+    memset(last_seq, 0, sizeof(last_seq));
+    long long t0 = now_us();
+    writer_submit(w, &a.in);
+    wait_done(&remaining, &mu, &cv);
+    long long took = now_us() - t0;
+    struct writer_stats st;
+    writer_get_stats(w, &st);
+    ok(took >= WRITER_LAZY_WAIT_US, "a lone lazy intent waits for company (%lld us)", took);
+    ok(st.lazy_waits == 1 && st.lazy_cut == 0, "the wait ran its course (waits %llu, cut %llu)",
+       (unsigned long long)st.lazy_waits, (unsigned long long)st.lazy_cut);
+
+    struct item b = a, c = a;
+    b.seq = 2;
+    c.seq = 3;
+    c.in.lazy = 0;
+    remaining = 2;
+    writer_submit(w, &b.in);
+    struct timespec gap = { 0, 300 * 1000 };
+    nanosleep(&gap, NULL);   /* the writer takes b and waits */
+    writer_submit(w, &c.in);
+    wait_done(&remaining, &mu, &cv);
+    writer_get_stats(w, &st);
+    ok(st.lazy_waits - 1 == st.lazy_cut, "an urgent intent cuts the wait short (waits %llu, cut %llu)",
+       (unsigned long long)st.lazy_waits - 1, (unsigned long long)st.lazy_cut);
+    is_int(b.status + c.status, 0, "both applied");
+    is_int((long long)st.batches, 2, "and they shared one commit");
+
+    remaining = 1;
+    struct item d = a;
+    d.seq = 4;
+    writer_submit(w, &d.in);
+    writer_stop(w);   /* stopping ends a wait too, and the intent is still applied */
+    wait_done(&remaining, &mu, &cv);
+    is_int(d.status, 0, "a lazy intent queued at stop is applied");
+    writer_free(w);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/hookd-t0021-XXXXXX";
@@ -167,6 +238,7 @@ int main(void)
     is_int(store_open(&s, dir, 64 << 20, 0), 0, "store opens");
     run_round(s, 'n');
     run_round(s, 'f');
+    test_lazy(s);
     store_close(s);
     char cmd[64];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

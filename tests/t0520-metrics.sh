@@ -98,6 +98,9 @@ like "$BATCHES" '^[1-9][0-9]*$' "writer batches counted"
 is "$(cond "$(m hookd_writer_batch_size_sum) >= $BATCHES")" 0 "at least one request per batch"
 is "$(m hookd_writer_commit_seconds_count)" "$BATCHES" "one commit time per batch"
 is "$(m 'hookd_writer_commit_seconds_bucket{le="+Inf"}')" "$BATCHES" "commit +Inf bucket is the count"
+LAZY=$(m hookd_writer_lazy_waits_total)
+is "$(cond "${LAZY:-0} >= 1 && ${LAZY:-0} <= $BATCHES")" 0 \
+   "batches of outcomes waited for company ($LAZY of $BATCHES batches)"
 like "$(m hookd_store_bytes)" '^[1-9][0-9]*$' "store bytes"
 is "$(cond "$(m hookd_store_map_bytes) >= $(m hookd_store_bytes)")" 0 "map bytes >= store bytes"
 like "$(m hookd_store_readers)" '^[0-9]+$' "store readers"
