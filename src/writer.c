@@ -58,7 +58,8 @@ struct writer {
     pthread_t thread, syncer;
     int started;
 
-    pthread_mutex_t lock;     /* guards head, stopping, stats and the three below */
+    pthread_mutex_t lock;     /* guards the queue (head to lingering), stopping, stats,
+                                 busy, commits and flushed */
     pthread_cond_t wake;
     struct intent *head;      /* LIFO; reversed when taken */
     size_t queued;            /* intents in head */
@@ -209,7 +210,7 @@ static struct intent *take_batch(struct writer *w)
     pthread_mutex_lock(&w->lock);
     while (!w->head && !w->stopping)
         pthread_cond_wait(&w->wake, &w->lock);
-    if (w->head && !w->urgent && !w->stopping)
+    if (w->head && !w->urgent && !w->stopping && w->queued < WRITER_LAZY_BATCH)
         linger(w);
     struct intent *batch = w->head;
     w->head = NULL;
