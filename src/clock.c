@@ -259,13 +259,18 @@ int clock_parse_duration(const char *s, int64_t *ms)
     return 0;
 }
 
-void clock_deadline(clockid_t clk, int64_t ms, struct timespec *ts)
+void clock_deadline_us(clockid_t clk, int64_t us, struct timespec *ts)
 {
     clock_gettime(clk, ts);
-    ts->tv_sec += (time_t)(ms / 1000);
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    ts->tv_sec += (time_t)(us / 1000000);
+    ts->tv_nsec += (long)(us % 1000000) * 1000L;
     if (ts->tv_nsec >= 1000000000L) {
         ts->tv_sec++;
         ts->tv_nsec -= 1000000000L;
     }
+}
+
+void clock_deadline(clockid_t clk, int64_t ms, struct timespec *ts)
+{
+    clock_deadline_us(clk, ms * 1000, ts);
 }

@@ -19,6 +19,8 @@ int64_t clock_mono_us(void);
 
 /* The absolute time ms from now on clock clk, for pthread_cond_timedwait. */
 void clock_deadline(clockid_t clk, int64_t ms, struct timespec *ts);
+/* The same for us microseconds from now. */
+void clock_deadline_us(clockid_t clk, int64_t us, struct timespec *ts);
 
 /* "2024-05-01T12:34:56.123Z" (always ms precision, always Z). */
 void clock_format(int64_t ms, char out[CLOCK_RFC3339_MAX]);

@@ -189,12 +189,7 @@ static struct intent *reverse(struct intent *l)
 static void linger(struct writer *w)
 {
     struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_nsec += WRITER_LAZY_WAIT_US * 1000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    clock_deadline_us(CLOCK_MONOTONIC, WRITER_LAZY_WAIT_US, &until);
     int rc = 0;
     w->lingering = 1;
     while (!w->urgent && !w->stopping && w->queued < WRITER_LAZY_BATCH && rc == 0)
