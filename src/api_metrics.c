@@ -152,8 +152,14 @@ static void put_writer(struct buf *b, struct writer *w)
                            "Time to apply and commit one batch, its data flush included.",
                            writer_commit_le_us, ws.commit_hist, WRITER_COMMIT_BUCKETS,
                            ws.commit_us_total, 6 };
+    cumulate(ws.sync_hist, WRITER_COMMIT_BUCKETS);
+    struct hist sync = { "hookd_writer_sync_seconds",
+                         "Time of the syncer's own flushes, which answers wait for.",
+                         writer_commit_le_us, ws.sync_hist, WRITER_COMMIT_BUCKETS,
+                         ws.sync_us_total, 6 };
     put_hist(b, &batch);
     put_hist(b, &commit);
+    put_hist(b, &sync);
     head(b, "hookd_writer_flat_reruns_total", "counter",
          "Batches applied without nested transactions that hit a failing request and ran again nested.");
     buf_addf(b, "hookd_writer_flat_reruns_total %llu\n", (unsigned long long)ws.flat_reruns);

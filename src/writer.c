@@ -431,13 +431,15 @@ static int flush(struct writer *w)
     pthread_mutex_lock(&w->lock);
     uint64_t upto = w->commits;
     pthread_mutex_unlock(&w->lock);
+    int64_t t0 = clock_mono_us();
     int rc = store_sync(w->store);
-    if (rc == 0) {
-        pthread_mutex_lock(&w->lock);
-        if (upto > w->flushed)
-            w->flushed = upto;
-        pthread_mutex_unlock(&w->lock);
-    }
+    uint64_t took = (uint64_t)(clock_mono_us() - t0);
+    pthread_mutex_lock(&w->lock);
+    if (rc == 0 && upto > w->flushed)
+        w->flushed = upto;
+    w->stats.sync_us_total += took;
+    w->stats.sync_hist[bucket_of(writer_commit_le_us, WRITER_COMMIT_BUCKETS, took)]++;
+    pthread_mutex_unlock(&w->lock);
     return rc;
 }
 

@@ -85,6 +85,13 @@ struct writer_stats {
     uint64_t commit_us_total;
     uint64_t batch_hist[WRITER_BATCH_BUCKETS];    /* batches per size bucket (not cumulative) */
     uint64_t commit_hist[WRITER_COMMIT_BUCKETS];  /* batches per commit time bucket */
+    /*
+     * The syncer's own flushes (same bounds as commits): while one lasts,
+     * no request is answered, so a slow disk shows here even when the
+     * writer sits idle.
+     */
+    uint64_t sync_us_total;
+    uint64_t sync_hist[WRITER_COMMIT_BUCKETS];
 };
 
 /*

@@ -98,6 +98,9 @@ like "$BATCHES" '^[1-9][0-9]*$' "writer batches counted"
 is "$(cond "$(m hookd_writer_batch_size_sum) >= $BATCHES")" 0 "at least one request per batch"
 is "$(m hookd_writer_commit_seconds_count)" "$BATCHES" "one commit time per batch"
 is "$(m 'hookd_writer_commit_seconds_bucket{le="+Inf"}')" "$BATCHES" "commit +Inf bucket is the count"
+SYNCS=$(m hookd_writer_sync_seconds_count)
+is "$(cond "${SYNCS:-0} >= 1 && ${SYNCS:-0} <= $BATCHES")" 0 "the syncer's own flushes timed ($SYNCS)"
+is "$(m 'hookd_writer_sync_seconds_bucket{le="+Inf"}')" "$SYNCS" "sync +Inf bucket is the count"
 LAZY=$(m hookd_writer_lazy_waits_total)
 is "$(cond "${LAZY:-0} >= 1 && ${LAZY:-0} <= $BATCHES")" 0 \
    "batches of outcomes waited for company ($LAZY of $BATCHES batches)"
