@@ -6,7 +6,7 @@
 command -v wrk >/dev/null || skip_all "wrk not installed (sh packaging/deps.sh)"
 [ -x "$HOOKD" ] || bail "no server binary '$HOOKD' (run make)"
 
-BENCH_DURATION=2s BENCH_CONNECTIONS=32 HOOKD=$HOOKD \
+BENCH_DURATION=2s BENCH_CONNECTIONS=32 BENCH_SLICES=2 BENCH_SLICE=1s HOOKD=$HOOKD \
     sh "$TOP/tests/bench/ingest.sh" >"$T/bench.out" 2>&1
 rc=$?
 is "$rc" 0 "ingest benchmark exits 0"
@@ -21,5 +21,8 @@ is "$(field lost)" 0 "no acknowledged message was lost"
 srps=$(field suspend_rps)
 ok "$(awk -v r="${srps:-0}" 'BEGIN { exit !(r > 0) }'; echo $?)" \
     "the suspending bare responder answered ($srps req/s)"
+pr=$(field paired_ratio)
+ok "$(awk -v r="${pr:-0}" 'BEGIN { exit !(r > 0) }'; echo $?)" \
+    "paired turns measured a ratio ($pr: $(field paired_hookd_rps) against $(field paired_bare_rps))"
 like "$(field stored)" '^[1-9][0-9]*$' "messages were stored"
 done_testing
