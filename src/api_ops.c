@@ -206,7 +206,7 @@ static int pause_apply(struct http_req *r, struct store_txn *t)
     json_object_set_new(rec, "paused", json_boolean(j->opt));
     rc = store_put_json(t, DB_ENDPOINTS, key, kl, rec);
     if (!rc) {
-        api_touch_settings(r, app, id);   /* the dispatcher reloads the settings: holds or releases */
+        api_touch_settings(r, app, id);   /* the dispatcher reloads: holds or releases */
         http_reply_json(r, 200, ep_row(&x, rec));
     }
     json_decref(rec);

@@ -781,15 +781,18 @@ static void load_endpoints(struct dispatch *d)
  * microseconds of a backlogged endpoint's slot are cheaper. New work
  * (commit notes) and finished jobs are handled at once.
  */
+static int few_freed_only(const struct dispatch *d)
+{
+    return !d->stopping && !d->nnotes && !d->finished && d->nfreed < FREED_BATCH;
+}
+
 static void coalesce(struct dispatch *d)
 {
     struct timespec until;
     pthread_mutex_lock(&d->lock);
-    if (!d->stopping && !d->nnotes && !d->finished && d->nfreed > 0
-        && d->nfreed < FREED_BATCH) {
+    if (d->nfreed > 0) {
         clock_deadline_us(CLOCK_REALTIME, FREED_WAIT_US, &until);
-        while (!d->stopping && !d->nnotes && !d->finished && d->nfreed < FREED_BATCH
-               && pthread_cond_timedwait(&d->wake, &d->lock, &until) == 0)
+        while (few_freed_only(d) && pthread_cond_timedwait(&d->wake, &d->lock, &until) == 0)
             ;
     }
     pthread_mutex_unlock(&d->lock);

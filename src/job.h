@@ -23,7 +23,6 @@
 #include "store.h"
 #include "writer.h"
 
-
 struct dispatch;
 struct netpolicy;
 

@@ -176,8 +176,14 @@ static struct intent *reverse(struct intent *l)
     return r;
 }
 
+/* The queue holds only lazy intents, short of a full batch, and no stop. */
+static int lazy_only(const struct writer *w)
+{
+    return !w->urgent && !w->stopping && w->queued < WRITER_LAZY_BATCH;
+}
+
 /*
- * Lock held, w->head only lazy intents: wait a little for more of them.
+ * Lock held: when the queue holds only lazy intents, wait a little for more.
  * Outcomes arrive one transfer at a time, and much of a commit's cost is
  * per commit, not per outcome: the copied root-to-leaf path of each table
  * it touches, the flushes, the hand-offs to the syncer and dispatcher.
@@ -188,11 +194,13 @@ static struct intent *reverse(struct intent *l)
  */
 static void linger(struct writer *w)
 {
+    if (!w->head || !lazy_only(w))
+        return;
     struct timespec until;
     clock_deadline_us(CLOCK_MONOTONIC, WRITER_LAZY_WAIT_US, &until);
     int rc = 0;
     w->lingering = 1;
-    while (!w->urgent && !w->stopping && w->queued < WRITER_LAZY_BATCH && rc == 0)
+    while (lazy_only(w) && rc == 0)
         rc = pthread_cond_timedwait(&w->wake, &w->lock, &until);
     w->lingering = 0;
     w->stats.lazy_waits++;
@@ -205,8 +213,7 @@ static struct intent *take_batch(struct writer *w)
     pthread_mutex_lock(&w->lock);
     while (!w->head && !w->stopping)
         pthread_cond_wait(&w->wake, &w->lock);
-    if (w->head && !w->urgent && !w->stopping && w->queued < WRITER_LAZY_BATCH)
-        linger(w);
+    linger(w);
     struct intent *batch = w->head;
     w->head = NULL;
     w->queued = 0;
