@@ -1,6 +1,12 @@
 /*
  * hmap.c - open addressing with linear probing and tombstones; the table
  * doubles at 70 % use (tombstones counted), which also purges tombstones.
+ *
+ * Each slot keeps its key's hash. The dispatcher's keys share long
+ * prefixes (an endpoint id, then a due time), so a probe that compared
+ * strings would read some forty equal bytes before it found the
+ * difference; comparing the hashes first settles nearly every probe
+ * that does not match in one instruction.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,34 +40,35 @@ void hmap_release(struct hmap *m)
     hmap_init(m);
 }
 
-static struct hmap_slot *find(const struct hmap *m, const char *key)
+static struct hmap_slot *find(const struct hmap *m, const char *key, uint64_t h)
 {
     if (!m->cap)
         return NULL;
-    for (size_t i = hash(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+    for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
         struct hmap_slot *s = &m->slots[i];
         if (!s->key)
             return NULL;
-        if (s->key != HMAP_TOMB && strcmp(s->key, key) == 0)
+        if (s->hash == h && s->key != HMAP_TOMB && strcmp(s->key, key) == 0)
             return s;
     }
 }
 
 void *hmap_get(const struct hmap *m, const char *key)
 {
-    struct hmap_slot *s = find(m, key);
+    struct hmap_slot *s = find(m, key, hash(key));
     return s ? s->val : NULL;
 }
 
-static void insert_fresh(struct hmap *m, char *key, void *val)
+static void insert_fresh(struct hmap *m, char *key, uint64_t h, void *val)
 {
-    size_t i = hash(key) & (m->cap - 1);
+    size_t i = h & (m->cap - 1);
     while (m->slots[i].key && m->slots[i].key != HMAP_TOMB)
         i = (i + 1) & (m->cap - 1);
     if (!m->slots[i].key)
         m->used++;
     m->slots[i].key = key;
     m->slots[i].val = val;
+    m->slots[i].hash = h;
     m->len++;
 }
 
@@ -73,13 +80,14 @@ static void grow(struct hmap *m)
     m->len = m->used = 0;
     for (size_t i = 0; i < old.cap; i++)
         if (old.slots[i].key && old.slots[i].key != HMAP_TOMB)
-            insert_fresh(m, old.slots[i].key, old.slots[i].val);
+            insert_fresh(m, old.slots[i].key, old.slots[i].hash, old.slots[i].val);
     free(old.slots);
 }
 
 void *hmap_put(struct hmap *m, const char *key, void *val)
 {
-    struct hmap_slot *s = find(m, key);
+    uint64_t h = hash(key);
+    struct hmap_slot *s = find(m, key, h);
     if (s) {
         void *prev = s->val;
         s->val = val;
@@ -87,13 +95,13 @@ void *hmap_put(struct hmap *m, const char *key, void *val)
     }
     if ((m->used + 1) * 10 >= m->cap * 7)
         grow(m);
-    insert_fresh(m, xstrdup(key), val);
+    insert_fresh(m, xstrdup(key), h, val);
     return NULL;
 }
 
 void *hmap_del(struct hmap *m, const char *key)
 {
-    struct hmap_slot *s = find(m, key);
+    struct hmap_slot *s = find(m, key, hash(key));
     if (!s)
         return NULL;
     void *v = s->val;

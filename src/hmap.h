@@ -8,10 +8,12 @@
 #define HOOKD_HMAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct hmap_slot {
     char *key;        /* NULL: empty; HMAP_TOMB: deleted */
     void *val;
+    uint64_t hash;    /* of key: most probes end on a mismatch here, not in strcmp */
 };
 
 struct hmap {
