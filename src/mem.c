@@ -214,13 +214,16 @@ void buf_add_jstr(struct buf *b, const void *s, size_t n)
 
 size_t str_copy(char *dst, size_t cap, const char *src, const char *src2)
 {
-    size_t n = 0;
     if (cap == 0)
         return 0;
-    for (const char *p = src; *p && n + 1 < cap; p++)
-        dst[n++] = *p;
-    for (const char *p = src2; p && *p && n + 1 < cap; p++)
-        dst[n++] = *p;
+    /* libc's strnlen and memmove read words, not bytes: ids are 30 bytes */
+    size_t n = strnlen(src, cap - 1);
+    memmove(dst, src, n);
+    if (src2) {
+        size_t m = strnlen(src2, cap - 1 - n);
+        memmove(dst + n, src2, m);
+        n += m;
+    }
     dst[n] = '\0';
     return n;
 }

@@ -4,7 +4,8 @@
  * compactly as exactly jscan's output; checked on hand-written cases and
  * on random texts, many of them mutated into invalid JSON. Also the
  * writing side: buf_add_jstr() always gives a JSON string jansson loads
- * back to the same text, with U+FFFD for bytes that are not UTF-8.
+ * back to the same text, with U+FFFD for bytes that are not UTF-8. And
+ * the hot paths' printf stand-ins, str_int() and str_copy().
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,9 +264,33 @@ static void test_int(void)
     buf_release(&b);
 }
 
+/* str_copy() cuts and terminates exactly as snprintf("%s%s") does. */
+static void test_copy(void)
+{
+    const char *a[] = { "", "a", "ep_2Qv8aaaaaaaaaaaaaaaaaaaaaaaa", "0123456789abcdef" };
+    const char *b[] = { NULL, "", "z", "/msg_2Qv8bbbbbbbbbbbbbbbbbbbbbbbbb" };
+    int same = 1;
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = 0; j < 4; j++)
+            for (size_t cap = 0; cap < 72 && same; cap++) {
+                char got[80], want[80];
+                memset(got, '#', sizeof(got));
+                size_t n = str_copy(got, cap, a[i], b[j]);
+                int wn = cap ? snprintf(want, cap, "%s%s", a[i], b[j] ? b[j] : "") : 0;
+                size_t wlen = cap ? ((size_t)wn < cap ? (size_t)wn : cap - 1) : 0;
+                /* and nothing written at or past dst[cap] */
+                same = n == wlen && (cap == 0 || strcmp(got, want) == 0) && got[cap] == '#';
+                if (!same)
+                    diag("str_copy('%s', '%s', %zu) gave %zu", a[i], b[j] ? b[j] : "(null)",
+                         cap, n);
+            }
+    ok(same, "str_copy cuts, terminates and counts as snprintf(\"%%s%%s\") does");
+}
+
 int main(void)
 {
     test_int();
+    test_copy();
     test_cases();
     test_word_scan();
     test_random();
