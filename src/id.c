@@ -184,6 +184,34 @@ void id_after(const char *id, const char *prev, char out[ID_MAX])
         memcpy(out, id, len + 1);
 }
 
+/* The 5 time bytes of an id for ms (id_raw_from_ms) as one number. */
+static int64_t tick_of(int64_t ms)
+{
+    uint8_t raw[ID_RAW_LEN], zero[15] = { 0 };
+    int64_t t = 0;
+    id_raw_from_ms(ms, zero, raw);
+    for (int i = 0; i < 5; i++)
+        t = t << 8 | raw[i];
+    return t;
+}
+
+void id_seq_next(struct id_seq *q, const char *prefix, int64_t ms, char out[ID_MAX])
+{
+    int64_t tick = tick_of(ms);
+    size_t n = strlen(q->last);
+    if (n > ID_B62_LEN && tick <= q->tick && strncmp(q->last, prefix, n - ID_B62_LEN) == 0
+        && b62_increment(q->last + n - ID_B62_LEN)) {
+        memcpy(out, q->last, n + 1);
+        return;
+    }
+    char fresh[ID_MAX];
+    id_new_at(prefix, ms, fresh);
+    id_after(fresh, q->last, out);
+    memcpy(q->last, out, strlen(out) + 1);
+    if (tick > q->tick)
+        q->tick = tick;
+}
+
 void id_bound(const char *prefix, int64_t ms, int hi, char out[ID_MAX])
 {
     uint8_t payload[15];

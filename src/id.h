@@ -43,6 +43,19 @@ void id_new(const char *prefix, char out[ID_MAX]);
  */
 void id_after(const char *id, const char *prev, char out[ID_MAX]);
 /*
+ * Ids that only grow, for one thread (the writer's attempt ids). Each is
+ * at least as late as the time it is made for; while times stay within
+ * the last id's tick (the 4 ms an id's time field resolves), the next is
+ * the last plus one: no random bytes, no 160-bit encoding. Zero it to
+ * start.
+ */
+struct id_seq {
+    char last[ID_MAX];
+    int64_t tick;     /* time field of last, as a number */
+};
+void id_seq_next(struct id_seq *q, const char *prefix, int64_t ms, char out[ID_MAX]);
+
+/*
  * The smallest (hi == 0) or largest (hi != 0) id of prefix for time ms:
  * payload all 0x00 or all 0xFF. Used as window bounds for before/after;
  * ms is clamped to the range an id can represent (2014 to 2150).

@@ -54,18 +54,15 @@ static void attempt_json(struct buf *o, const struct job *j, const char *id, int
 }
 
 /*
- * The id carries the attempt's start, or just after the last id handed
- * out when an attempt that started earlier finished later: ids only grow,
+ * The id carries the attempt's start, or follows the last id handed out
+ * when that one is as late (id_seq_next): ids only grow,
  * so the attempts and att_by_ep tables append (store_append), as does
  * att_by_msg while messages are delivered in order. That keeps their
  * pages full: half the pages to write and to keep.
  */
 static void attempt_id(struct outcome_opts *o, const struct job *j, char id[ID_MAX])
 {
-    char fresh[ID_MAX];
-    id_new_at("atmpt_", j->started_ms, fresh);
-    id_after(fresh, o->last_attempt_id, id);
-    memcpy(o->last_attempt_id, id, strlen(id) + 1);
+    id_seq_next(&o->attempt_ids, "atmpt_", j->started_ms, id);
 }
 
 static int put_attempt(struct outcome_opts *o, struct job *j, int ok, struct store_txn *t)

@@ -30,11 +30,11 @@ struct outcome_opts {
     int64_t disable_after_ms;      /* failing this long disables the endpoint; 0 = never */
     struct writer *writer;         /* for writer_touch */
     /*
-     * Writer thread only: the last attempt id handed out. Each new id is
-     * made greater (id_after), so the attempt tables append and fill their
-     * pages instead of splitting them in half.
+     * Writer thread only: attempt ids. Each new one is greater than the
+     * last, so the attempt tables append and fill their pages instead of
+     * splitting them in half.
      */
-    char last_attempt_id[ID_MAX];
+    struct id_seq attempt_ids;
 };
 
 /* Apply j's outcome in t. Writer thread only. */

@@ -206,9 +206,52 @@ static void test_after(void)
     is_str(out, "e_000000000000000000000000001", "past the largest value: the id itself, no wrap");
 }
 
+/* 1 when b decodes to a's raw value plus one. */
+static int next_of(const char *a, const char *b, size_t skip)
+{
+    uint8_t ra[ID_RAW_LEN], rb[ID_RAW_LEN];
+    if (id_decode(a + skip, ra) || id_decode(b + skip, rb))
+        return 0;
+    int k = ID_RAW_LEN - 1;
+    while (k >= 0 && ++ra[k] == 0)
+        k--;
+    return memcmp(ra, rb, sizeof(ra)) == 0;
+}
+
+static void test_seq(void)
+{
+    struct id_seq q = { 0 };
+    const int64_t times[] = { T, T + 1, T - 5, T + 3, T + 100, T + 50, T + 104, T + 5000 };
+    char prev[ID_MAX] = "", out[ID_MAX], lo[ID_MAX];
+    int grows = 1, late = 1;
+    for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+        id_seq_next(&q, "atmpt_", times[i], out);
+        id_bound("atmpt_", times[i], 0, lo);
+        grows &= strcmp(out, prev) > 0;
+        late &= strcmp(out, lo) >= 0;
+        memcpy(prev, out, sizeof(prev));
+    }
+    ok(grows, "id_seq: ids grow while times go back and forth");
+    ok(late, "id_seq: no id is earlier than the time it was made for");
+    int64_t ms = 0;
+    is_int(id_time_ms("atmpt_", out, &ms) == 0 ? ms : -1, (T + 5000) / 4 * 4,
+           "id_seq: a later tick gives a fresh id of that tick");
+    int steps = 1;
+    id_seq_next(&q, "atmpt_", T + 5001, prev);
+    for (int i = 0; i < 1000; i++) {
+        id_seq_next(&q, "atmpt_", T + 5001, out);
+        steps &= next_of(prev, out, 6);
+        memcpy(prev, out, sizeof(prev));
+    }
+    ok(steps, "id_seq: 1000 ids within one tick are the last plus one each");
+    id_seq_next(&q, "msg_", T + 5001, out);
+    ok(strncmp(out, "msg_", 4) == 0 && id_is("msg_", out), "id_seq: another prefix starts afresh");
+}
+
 int main(void)
 {
     test_after();
+    test_seq();
     test_vectors();
     test_round_trip();
     test_time();
