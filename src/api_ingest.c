@@ -26,6 +26,7 @@
 #include "err.h"
 #include "jscan.h"
 #include "mem.h"
+#include "msgrec.h"
 
 #define NAME_MAX_LEN 256      /* eventType, eventId */
 #define CHANNELS_MAX 5
@@ -238,29 +239,13 @@ out:
 
 /* --- the record and the answer --------------------------------------------- */
 
-/* Both texts open with the id, so the writer can replace it in place. */
-static const char id_open[] = "{\"id\":\"";
-#define ID_AT (sizeof(id_open) - 1)
-
-/* The fields both texts start with. Names need no JSON escaping. */
+/* The fields both texts start with (msgrec.h). */
 static void put_head(struct buf *o, const struct ingest *g)
 {
-    buf_adds(o, id_open);
-    buf_adds(o, g->msg_id);
-    buf_adds(o, "\",\"eventType\":\"");
-    buf_adds(o, g->type);
-    buf_adds(o, g->event_id[0] ? "\",\"eventId\":\"" : "\",\"eventId\":null,");
-    if (g->event_id[0]) {
-        buf_adds(o, g->event_id);
-        buf_adds(o, "\",");
-    }
-    buf_adds(o, g->nchannels ? "\"channels\":[" : "\"channels\":null");
-    for (size_t i = 0; i < g->nchannels; i++) {
-        buf_adds(o, i ? ",\"" : "\"");
-        buf_adds(o, g->channels[i]);
-        buf_addc(o, '"');
-    }
-    buf_adds(o, g->nchannels ? "],\"payload\":" : ",\"payload\":");
+    const char *channels[CHANNELS_MAX];
+    for (size_t i = 0; i < g->nchannels; i++)
+        channels[i] = g->channels[i];
+    msgrec_head(o, g->msg_id, g->type, g->event_id, channels, g->nchannels);
 }
 
 /* Record and MessageOut, in the key order json_dumps gave them before. */
@@ -271,15 +256,7 @@ static void build_texts(struct ingest *g, const struct body *b)
     buf_grow(&o, b->plen + 512);
     put_head(&o, g);
     buf_add(&o, b->payload, b->plen);
-    buf_adds(&o, ",\"retentionDays\":");
-    buf_add_int(&o, b->days > 0 ? b->days : RETENTION_DAYS);
-    buf_adds(&o, ",\"timestamp\":");
-    buf_add_int(&o, g->now);
-    if (b->raw) {
-        buf_adds(&o, ",\"raw\":");
-        buf_adds(&o, b->raw);
-    }
-    buf_addc(&o, '}');
+    msgrec_tail(&o, b->days > 0 ? b->days : RETENTION_DAYS, g->now, b->raw);
     g->rec = buf_detach(&o, &g->rec_len);
 
     buf_grow(&o, (b->with_content ? b->plen : 2) + 512);
@@ -331,8 +308,8 @@ static void order_id(struct api *a, struct ingest *g)
     id_after(g->msg_id, a->last_msg_id, id);
     if (strcmp(id, g->msg_id) != 0) {
         memcpy(g->msg_id, id, len);
-        memcpy(g->rec + ID_AT, id, len);
-        memcpy(g->resp + ID_AT, id, len);
+        memcpy(g->rec + MSGREC_ID_AT, id, len);
+        memcpy(g->resp + MSGREC_ID_AT, id, len);
     }
     memcpy(a->last_msg_id, id, len + 1);
 }

@@ -30,9 +30,9 @@
 #include "feed.h"
 #include "hmap.h"
 #include "job.h"
-#include "jscan.h"
 #include "log.h"
 #include "mem.h"
+#include "msgrec.h"
 #include "stats.h"
 #include "store.h"
 #include "thread.h"
@@ -511,40 +511,20 @@ static void refill(struct dispatch *d, struct ep_state *e, struct store_txn *t, 
 
 /* --- handing out jobs --- */
 
-/* The member of a jscan'd object named key, or NULL. */
-static const struct jscan_member *member(const char *text, const struct jscan_member *m, int n,
-                                         const char *key)
-{
-    size_t kl = strlen(key);
-    for (int i = 0; i < n; i++)
-        if (m[i].klen == kl && memcmp(text + m[i].key, key, kl) == 0)
-            return &m[i];
-    return NULL;
-}
-
 /*
- * Fast path: the stored record is compact jansson output, so when jscan
- * accepts it the payload's text can be sliced out as it is, without
- * building and dumping a tree for every delivery. -1: take the slow path
- * (non-ASCII text, a raw payload, an expired record...).
+ * Fast path: a record in ingest's layout (msgrec.h) gives its payload as
+ * a slice, without a byte of it read. -1: take the slow path (a raw
+ * payload, an expired record, an older layout...).
  */
 static int load_fast(struct job *j, const char *v, size_t n)
 {
-    struct jscan_member m[JSCAN_MAX_KEYS];
-    char *text = xmalloc(n + 1);
-    int k = jscan_object(v, n, JSCAN_MAX_DEPTH, text, m);
-    const struct jscan_member *p = k < 0 ? NULL : member(text, m, k, "payload");
-    const struct jscan_member *et = p ? member(text, m, k, "eventType") : NULL;
-    const struct jscan_member *ts = et ? member(text, m, k, "timestamp") : NULL;
-    if (!ts || member(text, m, k, "raw") || member(text, m, k, "expired") || et->vlen < 2) {
-        free(text);
+    struct msgrec_view mv;
+    if (msgrec_slice(v, n, &mv))
         return -1;
-    }
-    j->body = xstrndup(text + p->val, p->vlen);
-    j->body_len = p->vlen;
-    j->event_type = xstrndup(text + et->val + 1, et->vlen - 2);   /* a name: no escapes */
-    j->msg_ts_ms = strtoll(text + ts->val, NULL, 10);
-    free(text);
+    j->body = xstrndup(v + mv.payload, mv.payload_len);
+    j->body_len = mv.payload_len;
+    j->event_type = xstrndup(v + mv.type, mv.type_len);
+    j->msg_ts_ms = mv.ts_ms;
     return 0;
 }
 

@@ -1,0 +1,149 @@
+/*
+ * msgrec.c - the message record's layout (msgrec.h).
+ *
+ * The reader checks the head field by field and the tail backwards from
+ * the end. Both are short and fully known, so the payload is exactly what
+ * lies between them: no byte of it is read here.
+ */
+#include <string.h>
+
+#include "msgrec.h"
+
+void msgrec_head(struct buf *o, const char *msg_id, const char *type, const char *event_id,
+                 const char *const *channels, size_t nchannels)
+{
+    buf_adds(o, "{\"id\":\"");
+    buf_adds(o, msg_id);
+    buf_adds(o, "\",\"eventType\":\"");
+    buf_adds(o, type);
+    if (event_id && event_id[0]) {
+        buf_adds(o, "\",\"eventId\":\"");
+        buf_adds(o, event_id);
+        buf_adds(o, "\",");
+    } else {
+        buf_adds(o, "\",\"eventId\":null,");
+    }
+    buf_adds(o, nchannels ? "\"channels\":[" : "\"channels\":null");
+    for (size_t i = 0; i < nchannels; i++) {
+        buf_adds(o, i ? ",\"" : "\"");
+        buf_adds(o, channels[i]);
+        buf_addc(o, '"');
+    }
+    buf_adds(o, nchannels ? "],\"payload\":" : ",\"payload\":");
+}
+
+void msgrec_tail(struct buf *o, int64_t retention_days, int64_t ts_ms, const char *raw)
+{
+    buf_adds(o, ",\"retentionDays\":");
+    buf_add_int(o, retention_days);
+    buf_adds(o, ",\"timestamp\":");
+    buf_add_int(o, ts_ms);
+    if (raw) {
+        buf_adds(o, ",\"raw\":");
+        buf_adds(o, raw);
+    }
+    buf_addc(o, '}');
+}
+
+/* --- reading ----------------------------------------------------------------- */
+
+struct cur {
+    const char *base, *p, *end;
+};
+
+static int lit(struct cur *c, const char *s)
+{
+    size_t n = strlen(s);
+    if ((size_t)(c->end - c->p) < n || memcmp(c->p, s, n) != 0)
+        return -1;
+    c->p += n;
+    return 0;
+}
+
+static int name_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
+           || ch == '-' || ch == '_' || ch == '.';
+}
+
+/* "name": a non-empty run of name characters between quotes. */
+static int quoted_name(struct cur *c, size_t *at, size_t *len)
+{
+    if (lit(c, "\""))
+        return -1;
+    const char *start = c->p;
+    while (c->p < c->end && name_char(*c->p))
+        c->p++;
+    if (at)
+        *at = (size_t)(start - c->base);
+    if (len)
+        *len = (size_t)(c->p - start);
+    return c->p == start ? -1 : lit(c, "\"");
+}
+
+/* Up to and including "payload":; the view gets the eventType. */
+static int head(struct cur *c, struct msgrec_view *v)
+{
+    if (lit(c, "{\"id\":") || quoted_name(c, NULL, NULL) || lit(c, ",\"eventType\":")
+        || quoted_name(c, &v->type, &v->type_len) || lit(c, ",\"eventId\":"))
+        return -1;
+    if (lit(c, "null") && quoted_name(c, NULL, NULL))
+        return -1;
+    if (lit(c, ",\"channels\":"))
+        return -1;
+    if (lit(c, "null")) {
+        if (lit(c, "["))
+            return -1;
+        do {
+            if (quoted_name(c, NULL, NULL))
+                return -1;
+        } while (lit(c, ",") == 0);
+        if (lit(c, "]"))
+            return -1;
+    }
+    return lit(c, ",\"payload\":");
+}
+
+/* Backwards: the text s ends at *end; move *end before it. */
+static int lit_before(const char *from, const char **end, const char *s)
+{
+    size_t n = strlen(s);
+    if ((size_t)(*end - from) < n || memcmp(*end - n, s, n) != 0)
+        return -1;
+    *end -= n;
+    return 0;
+}
+
+/* Backwards: a non-negative integer of at most 18 digits ends at *end. */
+static int int_before(const char *from, const char **end, int64_t *out)
+{
+    const char *q = *end;
+    while (q > from && *end - q < 19 && q[-1] >= '0' && q[-1] <= '9')
+        q--;
+    if (q == *end || *end - q > 18)
+        return -1;
+    int64_t x = 0;
+    for (const char *d = q; d < *end; d++)
+        x = x * 10 + (*d - '0');
+    *out = x;
+    *end = q;
+    return 0;
+}
+
+int msgrec_slice(const char *rec, size_t n, struct msgrec_view *v)
+{
+    struct cur c = { rec, rec, rec + n };
+    int64_t days;
+    if (head(&c, v))
+        return -1;
+    const char *end = rec + n;
+    if (lit_before(c.p, &end, "}") || int_before(c.p, &end, &v->ts_ms)
+        || lit_before(c.p, &end, ",\"timestamp\":") || int_before(c.p, &end, &days)
+        || lit_before(c.p, &end, ",\"retentionDays\":"))
+        return -1;
+    if (end - c.p < 2 || *c.p != '{' || end[-1] != '}')
+        return -1;
+    v->payload = (size_t)(c.p - rec);
+    v->payload_len = (size_t)(end - c.p);
+    return 0;
+}
