@@ -22,7 +22,10 @@
  * flushing on its own; it flushes itself only when the writer goes idle
  * (or its batch writes nothing). That halves the flushes, which share the
  * disk with the writer's, at no cost in latency: the next commit's flush
- * ends about when a flush of our own, started now, would.
+ * ends about when a flush of our own, started now, would. Batches nobody
+ * waits for (lazy ones: delivery outcomes) also wait while the writer
+ * lingers for more of them, since a commit follows within
+ * WRITER_LAZY_WAIT_US.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -45,6 +48,7 @@ struct batch {
     size_t n;
     int committed;
     int reran;                /* a flat run failed: applied again, nested */
+    int lazy;                 /* every intent of it is lazy: nobody waits for done() */
     uint64_t need;            /* durable once writing commit need+1 is done, or a
                                  flush that began after commit need */
     char **notes;             /* writer_touch keys of a committed batch */
@@ -353,8 +357,11 @@ static void process(struct writer *w, struct intent *head)
 {
     struct batch *b = xcalloc(1, sizeof(*b));
     b->head = head;
-    for (struct intent *in = head; in; in = in->next)
+    b->lazy = 1;
+    for (struct intent *in = head; in; in = in->next) {
         b->n++;
+        b->lazy &= in->lazy != 0;
+    }
     b->st = xmalloc(b->n * sizeof(int));
     int64_t t0 = clock_mono_us();
     uint64_t txn0 = store_last_txnid(w->store);
@@ -419,11 +426,14 @@ static struct batch *sync_take(struct writer *w)
 /*
  * 1 when the batches up to need are durable without a flush of our own:
  * a later commit flushed, or waiting for the one under way is worth it.
+ * Batches nobody waits for (lazy) also wait for the commit the writer is
+ * lingering towards: it comes within WRITER_LAZY_WAIT_US, and on the
+ * delivery path that leaves one flush per batch instead of two.
  */
-static int covered(struct writer *w, uint64_t need)
+static int covered(struct writer *w, uint64_t need, int lazy)
 {
     pthread_mutex_lock(&w->lock);
-    while (w->commits <= need && w->flushed < need && w->busy)
+    while (w->commits <= need && w->flushed < need && (w->busy || (lazy && w->lingering)))
         pthread_cond_wait(&w->committed, &w->lock);
     int yes = w->commits > need || w->flushed >= need;
     if (yes)
@@ -456,13 +466,14 @@ static void *syncer_main(void *arg)
     struct writer *w = arg;
     struct batch *list;
     while ((list = sync_take(w))) {
-        int any = 0, rc = 0;
+        int any = 0, lazy = 1, rc = 0;
         uint64_t need = 0;
         for (struct batch *b = list; b; b = b->next) {
             any |= b->committed;
+            lazy &= b->lazy;
             need = b->need;   /* the last is the largest */
         }
-        if (any && !covered(w, need) && (rc = flush(w))) {
+        if (any && !covered(w, need, lazy) && (rc = flush(w))) {
             size_t n = 0;
             for (struct batch *b = list; b; b = b->next)
                 n += b->n;

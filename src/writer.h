@@ -55,7 +55,10 @@ struct intent {
      * outcome: its receiver has its answer, its slot is free). A batch
      * made only of lazy intents waits up to WRITER_LAZY_WAIT_US for more
      * to share its commit and flush; an intent that is not lazy, a full
-     * batch or writer_stop() ends the wait at once.
+     * batch or writer_stop() ends the wait at once. Its done() still waits
+     * for durability, but a batch of only lazy intents gets it from the
+     * next commit's flush when the writer is lingering towards one,
+     * rather than from a flush of the syncer's own.
      */
     int lazy;
     struct intent *next;     /* writer's queue link */

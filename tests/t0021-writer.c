@@ -229,6 +229,54 @@ static void test_lazy(struct store *s)
     writer_free(w);
 }
 
+static uint64_t syncer_flushes(const struct writer_stats *st)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < WRITER_COMMIT_BUCKETS; i++)
+        n += st->sync_hist[i];
+    return n;
+}
+
+/*
+ * A steady trickle of lazy intents, as outcomes arrive: each batch is
+ * made durable by the next commit's flush, which the writer is already
+ * lingering towards, not by a flush of the syncer's own.
+ */
+static void test_lazy_trickle(struct store *s)
+{
+    enum { N = 600 };
+    struct writer *w;
+    writer_new(&w, s, 0);
+    writer_start(w);
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+    int remaining = N;
+    struct item *items = calloc(N, sizeof(*items));
+    memset(last_seq, 0, sizeof(last_seq));
+    for (int i = 0; i < N; i++) {
+        items[i] = (struct item){ .in = { .apply = apply_item, .done = done_item, .flat = 1,
+                                          .lazy = 1 },
+                                  .round = 't', .seq = i + 1, .mu = &mu, .cv = &cv,
+                                  .remaining = &remaining };
+        writer_submit(w, &items[i].in);
+        struct timespec gap = { 0, 100 * 1000 };
+        nanosleep(&gap, NULL);
+    }
+    wait_done(&remaining, &mu, &cv);
+    struct writer_stats st;
+    writer_get_stats(w, &st);
+    int failed = 0;
+    for (int i = 0; i < N; i++)
+        failed += items[i].status != 0;
+    is_int(failed, 0, "a trickle of %d lazy intents: all applied", N);
+    ok(st.batches >= 4 && syncer_flushes(&st) * 2 < st.batches,
+       "their %llu batches took %llu flushes of the syncer's own: the next commit covers each",
+       (unsigned long long)st.batches, (unsigned long long)syncer_flushes(&st));
+    writer_stop(w);
+    writer_free(w);
+    free(items);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/hookd-t0021-XXXXXX";
@@ -239,6 +287,7 @@ int main(void)
     run_round(s, 'n');
     run_round(s, 'f');
     test_lazy(s);
+    test_lazy_trickle(s);
     store_close(s);
     char cmd[64];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
