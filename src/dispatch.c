@@ -77,7 +77,8 @@ struct dispatch {
     char **notes;
     size_t nnotes, capnotes;
     struct job *finished;
-    char **freed;                /* "app_id|ep_id" of ended transfers */
+    struct job **freed;          /* jobs whose transfer ended: each is still alive, since
+                                    its done() comes after this entry (worker.c) */
     size_t nfreed, capfreed;
     int stopping;
     int64_t connect_ms, timeout_ms;   /* dispatch_set_timeouts; taken by drain_inbox */
@@ -320,30 +321,24 @@ static void note_recorded(struct ep_state *e, int recorded)
 
 void dispatch_transfer_done(struct dispatch *d, struct job *j)
 {
-    char key[96];
-    str_copy(key, sizeof(key), j->app_id, j->ep_id);
     j->slot_freed = 1;
     pthread_mutex_lock(&d->lock);
     if (d->nfreed == d->capfreed) {
         d->capfreed = d->capfreed ? 2 * d->capfreed : 64;
-        d->freed = xrealloc(d->freed, d->capfreed * sizeof(char *));
+        d->freed = xrealloc(d->freed, d->capfreed * sizeof(*d->freed));
     }
-    d->freed[d->nfreed++] = xstrdup(key);
+    d->freed[d->nfreed++] = j;
     int wake = d->nfreed == 1 || d->nfreed == FREED_BATCH;   /* see coalesce */
     pthread_mutex_unlock(&d->lock);
     if (wake)
         pthread_cond_signal(&d->wake);
 }
 
-static void free_slots(struct dispatch *d, char **freed, size_t n)
+static void free_slots(struct job **freed, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        struct ep_state *e = hmap_get(&d->eps, freed[i]);
-        if (e) {
-            e->inflight--;
-            e->dirty = 1;
-        }
-        free(freed[i]);
+        freed[i]->ep->inflight--;
+        freed[i]->ep->dirty = 1;
     }
     free(freed);
 }
@@ -353,7 +348,8 @@ static void free_slots(struct dispatch *d, char **freed, size_t n)
 static void drain_inbox(struct dispatch *d)
 {
     pthread_mutex_lock(&d->lock);
-    char **notes = d->notes, **freed = d->freed;
+    char **notes = d->notes;
+    struct job **freed = d->freed;
     size_t n = d->nnotes, nfreed = d->nfreed;
     struct job *fin = d->finished;
     d->notes = NULL;
@@ -373,21 +369,18 @@ static void drain_inbox(struct dispatch *d)
         free(notes[i]);
     }
     free(notes);
-    free_slots(d, freed, nfreed);
+    free_slots(freed, nfreed);   /* before the finished jobs: some of them are these */
     for (struct job *j = fin, *next; j; j = next) {
         next = j->next;
-        char key[160], ekey[96];
+        char key[160];
         claim_key(j, key, sizeof(key));
         hmap_del(&d->claimed, key);
-        str_copy(ekey, sizeof(ekey), j->app_id, j->ep_id);
-        struct ep_state *e = hmap_get(&d->eps, ekey);
-        if (e) {
-            if (!j->slot_freed)   /* never reached a worker, or abandoned */
-                e->inflight--;
-            e->dirty = 1;
-            e->rescan |= j->unrecorded;   /* its due entry is still there, unclaimed now */
-            note_recorded(e, !j->unrecorded);
-        }
+        struct ep_state *e = j->ep;
+        if (!j->slot_freed)   /* never reached a worker, or abandoned */
+            e->inflight--;
+        e->dirty = 1;
+        e->rescan |= j->unrecorded;   /* its due entry is still there, unclaimed now */
+        note_recorded(e, !j->unrecorded);
         job_free(j);
     }
 }
@@ -427,6 +420,7 @@ static struct job *job_new(struct dispatch *d, struct ep_state *e, const struct 
 {
     struct job *j = xcalloc(1, sizeof(*j));
     j->owner = d;
+    j->ep = e;
     j->intent.apply = job_apply;
     j->intent.done = job_done;
     j->intent.flat = 1;   /* outcome_apply resets what it sets on the job */

@@ -24,11 +24,15 @@
 #include "writer.h"
 
 struct dispatch;
+struct ep_state;
 struct netpolicy;
 
 struct job {
     struct intent intent;          /* the outcome, for the writer */
     struct dispatch *owner;
+    struct ep_state *ep;           /* the owner's state of the endpoint: read and written
+                                      by the dispatcher thread only, which never frees it
+                                      while the dispatcher runs */
 
     /* what to deliver (set by the dispatcher) */
     char app_id[ID_MAX], ep_id[ID_MAX], msg_id[ID_MAX];
