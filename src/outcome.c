@@ -70,6 +70,8 @@ static int put_attempt(struct outcome_opts *o, struct job *j, int ok, struct sto
     char id[ID_MAX], key[2 * ID_MAX];
     attempt_id(o, j, id);
     struct buf rec = BUF_INIT;
+    /* one allocation for the usual record, not one per doubling from 64 bytes */
+    buf_grow(&rec, 512 + 2 * (j->response.len + (j->conf ? strlen(j->conf->url) : 0)));
     attempt_json(&rec, j, id, ok);
     int rc = store_append(t, DB_ATTEMPTS, id, strlen(id), rec.data, rec.len, 0);
     buf_release(&rec);
