@@ -70,7 +70,7 @@ struct job {
     struct curl_slist sig_nodes[6];
     char sig_text[2 * (20 + ID_MAX + 20 + 24 + 20 + EPCONF_MAX_KEYS * SIGN_ENTRY_MAX)];
     char curl_error[256];          /* CURLOPT_ERRORBUFFER, CURL_ERROR_SIZE (worker) */
-    void *easy;                    /* CURL handle (worker) */
+    void *easy;                    /* struct easy, the transfer's handle (worker.c) */
 
     int slot_freed;                /* dispatch_transfer_done was called */
     struct job *next, *prev;       /* queue links (owner's) */
