@@ -27,6 +27,8 @@ struct dispatch;
 struct ep_state;
 struct netpolicy;
 
+#define JOB_TYPE_MAX 257   /* an eventType name (256, the API's limit) and its NUL */
+
 struct job {
     struct intent intent;          /* the outcome, for the writer */
     struct dispatch *owner;
@@ -42,9 +44,8 @@ struct job {
     int trigger;                   /* triggerType: 0 scheduled, 1 manual */
     int retry;                     /* the due entry is a scheduled retry (trigger byte 2) */
     struct epconf *conf;           /* the endpoint's settings: a reference (epconf.h) */
-    char *event_type;
-    char *body;
-    size_t body_len;
+    char event_type[JOB_TYPE_MAX];
+    struct buf body;               /* the payload as sent */
     int64_t connect_timeout_ms, timeout_ms;
     int64_t msg_ts_ms;             /* message timestamp, for latency */
     int missing;                   /* message or endpoint gone: drop the due entry */
@@ -66,15 +67,21 @@ struct job {
                                       (1: 410 Gone, 2: failing for --disable-after) */
     size_t resp_cap;               /* response bytes to keep */
     const struct netpolicy *policy;
-    /* request headers (worker): the signature headers, in front of conf->tail */
-    struct curl_slist sig_nodes[6];
-    char sig_text[2 * (20 + ID_MAX + 20 + 24 + 20 + EPCONF_MAX_KEYS * SIGN_ENTRY_MAX)];
-    char curl_error[256];          /* CURLOPT_ERRORBUFFER, CURL_ERROR_SIZE (worker) */
     void *easy;                    /* struct easy, the transfer's handle (worker.c) */
 
     int slot_freed;                /* dispatch_transfer_done was called */
     struct job *next, *prev;       /* queue links (owner's) */
+
+    /*
+     * Scratch the worker writes before it reads. It stays last: a job the
+     * dispatcher reuses is zeroed up to here only (offsetof JOB_SCRATCH).
+     */
+    struct curl_slist sig_nodes[6];   /* the signature headers, in front of conf->tail */
+    char sig_text[2 * (20 + ID_MAX + 20 + 24 + 20 + EPCONF_MAX_KEYS * SIGN_ENTRY_MAX)];
+    char curl_error[256];          /* CURLOPT_ERRORBUFFER, CURL_ERROR_SIZE */
 };
+
+#define JOB_SCRATCH sig_nodes
 
 void job_free(struct job *j);
 

@@ -175,7 +175,7 @@ static void sign_all(const struct job *j, int64_t ts_ms,
         if (c->keys[i].expires_ms && c->keys[i].expires_ms <= ts_ms)
             continue;   /* a rotated key past its grace period */
         char entry[SIGN_ENTRY_MAX];
-        if (sign_entry_with(&c->keys[i].k, j->msg_id, ts_ms / 1000, j->body, j->body_len,
+        if (sign_entry_with(&c->keys[i].k, j->msg_id, ts_ms / 1000, j->body.data, j->body.len,
                             entry) != 0)
             continue;
         if (len)
@@ -325,8 +325,8 @@ static void start_job(struct worker *w, struct job *j)
     j->policy = w->o.policy;
     j->started_ms = clock_now_ms();
     easy_set_url(x, j->conf->url);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body_len);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body.data);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body.len);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, build_headers(w, j));
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)j->connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)j->timeout_ms);
