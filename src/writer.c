@@ -191,8 +191,8 @@ static int lazy_only(const struct writer *w)
  * Outcomes arrive one transfer at a time, and much of a commit's cost is
  * per commit, not per outcome: the copied root-to-leaf path of each table
  * it touches, the flushes, the hand-offs to the syncer and dispatcher.
- * On the delivery benchmark (12-15k outcomes/s) a 5 ms wait cut the CPU
- * per delivery by about 12 %. Nobody waits for a lazy intent: the
+ * On the delivery benchmark (13-16k outcomes/s) the wait cuts the CPU
+ * per delivery by about 15 % (writer.h). Nobody waits for a lazy intent: the
  * receiver has its answer and the endpoint its slot back, so the wait
  * delays only when the attempt shows in the API.
  */

@@ -244,7 +244,7 @@ static uint64_t syncer_flushes(const struct writer_stats *st)
  */
 static void test_lazy_trickle(struct store *s)
 {
-    enum { N = 600 };
+    enum { N = 1500 };   /* 100 us apart: several lazy waits long */
     struct writer *w;
     writer_new(&w, s, 0);
     writer_start(w);
