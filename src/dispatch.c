@@ -18,8 +18,8 @@
  * jobs round-robin, sleep until the next timer or note.
  */
 #include <limits.h>
-#include <stddef.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
