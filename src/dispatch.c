@@ -43,6 +43,7 @@
 #define BACKOFF_MAX_MS 30000
 #define FREED_BATCH 8            /* freed slots worth waking for at once (coalesce) */
 #define FREED_WAIT_US 300        /* ... or this long after the first */
+#define WORKER_RUN 16            /* consecutive jobs handed to one worker (send_one) */
 #define SPARE_JOBS 256           /* finished jobs kept for reuse (job_alloc) */
 #define SPARE_BUF (16 * 1024)    /* ... and the buffers of theirs they keep */
 
@@ -91,7 +92,7 @@ struct dispatch {
     /* dispatcher thread only */
     struct hmap eps;             /* "app_id|ep_id" -> struct ep_state */
     struct hmap claimed;         /* claim key -> struct job */
-    int next_worker;
+    unsigned next_worker;        /* jobs handed out: picks the worker */
     struct job *spare;           /* finished jobs to reuse, linked by next */
     size_t nspare;
 };
@@ -652,7 +653,8 @@ static void send_one(struct dispatch *d, struct ep_state *e, struct store_txn *t
         return;
     }
     fill_endpoint(d, e, j);
-    struct worker *w = d->o.workers[d->next_worker++ % d->o.nworkers];
+    /* runs of WORKER_RUN jobs: one wake-up of a sleeping worker per run, not per job */
+    struct worker *w = d->o.workers[(d->next_worker++ / WORKER_RUN) % d->o.nworkers];
     worker_submit(w, j);
 }
 
