@@ -42,7 +42,7 @@ struct ingest {
     char channels[CHANNELS_MAX][CHANNEL_MAX_LEN + 1];
     size_t nchannels;         /* 0: channels null */
     json_t *app_rec;          /* embedded application, or NULL */
-    char *rec, *resp;         /* stored record, MessageOut */
+    char *rec, *resp;         /* stored record, MessageOut: one block, rec first */
     size_t rec_len, resp_len;
 };
 
@@ -61,7 +61,6 @@ static void ingest_free(void *p)
     struct ingest *g = p;
     free(g->app);
     free(g->rec);
-    free(g->resp);
     json_decref(g->app_rec);
     free(g);
 }
@@ -248,18 +247,19 @@ static void put_head(struct buf *o, const struct ingest *g)
     msgrec_head(o, g->msg_id, g->type, g->event_id, channels, g->nchannels);
 }
 
-/* Record and MessageOut, in the key order json_dumps gave them before. */
+/*
+ * Record and MessageOut, in the key order json_dumps gave them before,
+ * one after the other in one allocation.
+ */
 static void build_texts(struct ingest *g, const struct body *b)
 {
     struct buf o = BUF_INIT;
     char ts[CLOCK_RFC3339_MAX];
-    buf_grow(&o, b->plen + 512);
+    buf_grow(&o, b->plen + (b->with_content ? b->plen : 2) + 1024);
     put_head(&o, g);
     buf_add(&o, b->payload, b->plen);
     msgrec_tail(&o, b->days > 0 ? b->days : RETENTION_DAYS, g->now, b->raw);
-    g->rec = buf_detach(&o, &g->rec_len);
-
-    buf_grow(&o, (b->with_content ? b->plen : 2) + 512);
+    g->rec_len = o.len;
     put_head(&o, g);
     if (b->with_content)
         buf_add(&o, b->payload, b->plen);
@@ -269,7 +269,9 @@ static void build_texts(struct ingest *g, const struct body *b)
     buf_adds(&o, ",\"timestamp\":\"");
     buf_adds(&o, ts);
     buf_adds(&o, "\"}");
-    g->resp = buf_detach(&o, &g->resp_len);
+    g->resp_len = o.len - g->rec_len;
+    g->rec = buf_detach(&o, NULL);
+    g->resp = g->rec + g->rec_len;
 }
 
 /* --- the writer's side ----------------------------------------------------- */
@@ -400,8 +402,8 @@ static int create_apply(struct http_req *r, struct store_txn *t)
     rc = store_append(t, DB_MESSAGES, key, kl, g->rec, g->rec_len, 1);
     if (!rc)
         rc = fan_out(r, t, app_id, g);
-    if (!rc) {   /* a copy: a rerun of the batch (api_submit_flat) renumbers g->resp */
-        http_reply(r, 202, xmemdup(g->resp, g->resp_len), g->resp_len);
+    if (!rc) {   /* g is the request's data: it outlives the answer */
+        http_reply_borrowed(r, 202, g->resp, g->resp_len);
         r->on_commit = api_count_ingest;
     }
     return rc;

@@ -63,10 +63,18 @@ struct http_detached {
 
 void http_reply(struct http_req *r, int status, char *body, size_t len)
 {
-    free(r->resp);
+    if (!r->resp_borrowed)
+        free(r->resp);
     r->status = status;
     r->resp = body;
     r->resp_len = len;
+    r->resp_borrowed = 0;
+}
+
+void http_reply_borrowed(struct http_req *r, int status, const char *body, size_t len)
+{
+    http_reply(r, status, (char *)body, len);
+    r->resp_borrowed = 1;
 }
 
 void http_reply_json(struct http_req *r, int status, json_t *j)
@@ -216,7 +224,8 @@ static void req_free(struct http_req *r)
     buf_release(&r->body);
     free(r->path);
     free(r->uri);
-    free(r->resp);
+    if (!r->resp_borrowed)
+        free(r->resp);
     free(r);
 }
 
@@ -272,9 +281,11 @@ static enum MHD_Result send_reply(struct http_req *r)
 {
     if (!r->status)
         http_error(r, 500, "internal_error", "no response was produced");
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(r->resp_len, r->resp, MHD_RESPMEM_MUST_FREE);
+    /* a borrowed body lives in r->data, which outlives the response (on_completed) */
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        r->resp_len, r->resp, r->resp_borrowed ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_FREE);
     r->resp = NULL;
+    r->resp_borrowed = 0;
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,

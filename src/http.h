@@ -45,8 +45,9 @@ struct http_req {
 
     /* the response, set by http_reply*() */
     int status;
-    char *resp;               /* heap, owned by the request */
+    char *resp;               /* heap, owned by the request unless resp_borrowed */
     size_t resp_len;
+    int resp_borrowed;        /* http_reply_borrowed(): resp is not freed with the request */
     const char *retry_after;  /* static string or NULL */
     const char *content_type; /* static string; NULL: application/json */
 
@@ -111,6 +112,12 @@ void http_stop(struct http_server *s);
  * r->content_type when the handler set it.
  */
 void http_reply(struct http_req *r, int status, char *body, size_t len);
+/*
+ * http_reply() without taking the body: it must stay valid until the
+ * request ends, as the request's data (http_submit) does. Saves a copy on
+ * the hot path.
+ */
+void http_reply_borrowed(struct http_req *r, int status, const char *body, size_t len);
 /* Answer with json (reference stolen) serialised compactly. */
 void http_reply_json(struct http_req *r, int status, json_t *j);
 /* HttpErrorOut: {"code": code, "detail": detail}. */
