@@ -28,7 +28,13 @@ struct route {
     int scope;        /* SCOPE_NONE: no token needed */
 };
 
+/*
+ * Matched in order, the first whose pattern and method fit. Ingest comes
+ * first: it is nearly every request under load, and no pattern before it
+ * could take its paths (a GET of the same path goes on to api_msg_list).
+ */
 static const struct route routes[] = {
+    { "POST", "/api/v1/app/*/msg", api_msg_create, SCOPE_INGEST },
     { "GET", "/api/v1/health", api_health, SCOPE_NONE },
     { "HEAD", "/api/v1/health", api_health, SCOPE_NONE },
     { "GET", "/api/v1/health/ping", api_health, SCOPE_NONE },
@@ -50,7 +56,6 @@ static const struct route routes[] = {
     { "GET", "/api/v1/app/*/endpoint/*/headers", api_ep_headers_get, SCOPE_ADMIN },
     { "PUT", "/api/v1/app/*/endpoint/*/headers", api_ep_headers_put, SCOPE_ADMIN },
     { "PATCH", "/api/v1/app/*/endpoint/*/headers", api_ep_headers_patch, SCOPE_ADMIN },
-    { "POST", "/api/v1/app/*/msg", api_msg_create, SCOPE_INGEST },
     { "GET", "/api/v1/app/*/msg", api_msg_list, SCOPE_ADMIN },
     { "GET", "/api/v1/app/*/msg/*", api_msg_get, SCOPE_ADMIN },
     { "GET", "/api/v1/app/*/attempt/endpoint/*", api_att_list_by_ep, SCOPE_ADMIN },
