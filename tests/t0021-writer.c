@@ -2,7 +2,8 @@
  * t0021-writer: group commit. Intents from several threads are applied in
  * arrival order per producer, many share one commit, and a failing intent
  * rolls back only itself: in nested transactions, and again with flat
- * intents, whose failing batches the writer rolls back and reruns.
+ * intents, whose failing batches the writer rolls back and reruns. Lazy
+ * batches share the next commit's flush; urgent ones get their own at once.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -277,6 +278,65 @@ static void test_lazy_trickle(struct store *s)
     free(items);
 }
 
+/*
+ * A batch with a request waiting is flushed by the syncer at once, not
+ * held for the next commit's flush: here the next batch's apply takes
+ * 300 ms, and the first batch's done() must come while it runs.
+ */
+static long long slow_end_us, urgent_done_us;
+static volatile int urgent_applied;
+
+static int apply_slow(struct intent *in, struct store_txn *t)
+{
+    struct timespec nap = { 0, 300 * 1000 * 1000 };
+    nanosleep(&nap, NULL);
+    int rc = apply_item(in, t);
+    slow_end_us = now_us();
+    return rc;
+}
+
+static int apply_urgent(struct intent *in, struct store_txn *t)
+{
+    urgent_applied = 1;
+    return apply_item(in, t);
+}
+
+static void done_urgent(struct intent *in, int status)
+{
+    urgent_done_us = now_us();
+    done_item(in, status);
+}
+
+static void test_urgent_flushed(struct store *s)
+{
+    struct writer *w;
+    writer_new(&w, s, 0);
+    writer_start(w);
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+    int remaining = 2;
+    memset(last_seq, 0, sizeof(last_seq));
+    struct item u = { .in = { .apply = apply_urgent, .done = done_urgent, .flat = 1 },
+                      .round = 'u', .seq = 1, .mu = &mu, .cv = &cv, .remaining = &remaining };
+    struct item slow = u;
+    slow.in.apply = apply_slow;
+    slow.in.done = done_item;
+    slow.seq = 2;
+    writer_submit(w, &u.in);
+    while (!urgent_applied) {
+        struct timespec gap = { 0, 100 * 1000 };
+        nanosleep(&gap, NULL);
+    }
+    writer_submit(w, &slow.in);   /* the next batch, after u's commit */
+    wait_done(&remaining, &mu, &cv);
+    is_int(u.status + slow.status, 0, "both batches applied");
+    ok(urgent_done_us < slow_end_us,
+       "the first batch was answered while the next one applied (%lld us before its end)",
+       slow_end_us - urgent_done_us);
+    writer_stop(w);
+    writer_free(w);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/hookd-t0021-XXXXXX";
@@ -288,6 +348,7 @@ int main(void)
     run_round(s, 'f');
     test_lazy(s);
     test_lazy_trickle(s);
+    test_urgent_flushed(s);
     store_close(s);
     char cmd[64];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
