@@ -28,6 +28,7 @@
 
 #include <lmdb.h>
 
+#include "clock.h"
 #include "err.h"
 #include "mem.h"
 #include "store.h"
@@ -53,6 +54,10 @@ struct store {
     MDB_dbi dbi[DB_COUNT];
     int64_t map_size;
     uint64_t settings_gen;    /* writer thread only (store_settings_gen) */
+    /* writer thread: store_room's last measure, less what commits since were granted */
+    int64_t room;
+    int64_t room_at_ms;       /* when it was measured; 0: never */
+    uint64_t room_measures;
 };
 
 struct store_txn {
@@ -61,7 +66,10 @@ struct store_txn {
     struct store_txn *parent;
     int settings_dirty;       /* wrote apps or endpoints */
     int room_known;           /* top-level write: room is set (store_room) */
+    int room_fresh;           /* ... measured in this transaction, not taken from the store */
     int64_t room;             /* bytes growth may still take before the reserve */
+    int64_t room_at_ms;       /* when room was measured */
+    int64_t granted;          /* by store_room() in this transaction */
 };
 
 struct store_cursor {
@@ -239,6 +247,10 @@ int store_nested(struct store_txn *parent, struct store_txn **out)
 int store_commit(struct store_txn *t)
 {
     int rc = map_err(mdb_txn_commit(t->txn));
+    if (rc == 0 && !t->parent && t->room_known) {   /* the room its grants left */
+        t->s->room = t->room;
+        t->s->room_at_ms = t->room_at_ms;
+    }
     txn_end(t, rc == 0);
     return rc;
 }
@@ -664,27 +676,63 @@ int64_t store_reserve(int64_t map_bytes)
 }
 
 /*
- * The room is measured once per top-level transaction (a batch), from
- * the last commit, and each grant is subtracted from it, so a batch of
- * many messages cannot jump the reserve by much; what the batch's other
- * intents write is not counted and comes out of the reserve.
+ * Each grant is subtracted from the room, so a batch of many messages
+ * cannot jump the reserve by much; what the batch's other intents write
+ * is not counted and comes out of the reserve. Measuring walks LMDB's
+ * whole free list, which grows by a record per commit while a reader
+ * holds an old snapshot (a backup, say), so a batch takes the room the
+ * last committed one left while that is fresh (ROOM_TTL_MS) and far from
+ * the reserve (ROOM_SLACK), and measures otherwise, or before it would
+ * refuse a grant. A second of outcomes and frees not counted in between
+ * moves the room by far less than the slack.
  */
+#define ROOM_TTL_MS 1000
+#define ROOM_SLACK (64LL << 20)
+
+static int measure_room(struct store_txn *t)
+{
+    struct store_info si;
+    int rc = store_info(t->s, &si);
+    if (rc)
+        return rc;
+    t->room = si.map_bytes - store_reserve(si.map_bytes) - (si.used_bytes - si.free_bytes)
+              - t->granted;
+    t->room_at_ms = clock_mono_ms();
+    t->room_fresh = 1;
+    t->s->room_measures++;
+    return 0;
+}
+
 int store_room(struct store_txn *t, size_t bytes)
 {
+    int rc = 0;
     while (t->parent)
         t = t->parent;
     if (!t->room_known) {
-        struct store_info si;
-        int rc = store_info(t->s, &si);
-        if (rc)
-            return rc;
-        t->room = si.map_bytes - store_reserve(si.map_bytes) - (si.used_bytes - si.free_bytes);
-        t->room_known = 1;
+        struct store *s = t->s;
+        if (s->room_at_ms && clock_mono_ms() - s->room_at_ms < ROOM_TTL_MS
+            && s->room >= ROOM_SLACK) {
+            t->room = s->room;
+            t->room_at_ms = s->room_at_ms;
+        } else {
+            rc = measure_room(t);
+        }
+        t->room_known = rc == 0;
     }
+    if (!rc && t->room < (int64_t)bytes && !t->room_fresh)
+        rc = measure_room(t);
+    if (rc)
+        return rc;
     if (t->room < (int64_t)bytes)
         return HOOKD_EFULL;
     t->room -= (int64_t)bytes;
+    t->granted += (int64_t)bytes;
     return 0;
+}
+
+uint64_t store_room_measures(struct store *s)
+{
+    return s->room_measures;
 }
 
 const char *store_db_name(enum store_db db)

@@ -257,6 +257,8 @@ int64_t store_reserve(int64_t map_bytes);
  * HOOKD_EFULL, and the caller answers 507 while outcomes keep going.
  */
 int store_room(struct store_txn *t, size_t bytes);
+/* Times store_room() walked the free list to measure the room (tests). Writer thread. */
+uint64_t store_room_measures(struct store *s);
 
 /* The database's name in the environment ("deliveries"); for reports. */
 const char *store_db_name(enum store_db db);

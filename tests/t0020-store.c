@@ -215,6 +215,46 @@ static int put_room(struct store *s, int i)
     return store_commit(t);
 }
 
+/*
+ * A store far from its reserve reuses the room the last batch left
+ * instead of walking the free list each batch: here the free list holds
+ * a record per commit, since a reader keeps an old snapshot open. Near
+ * the reserve, or before a refusal, the room is measured again.
+ */
+static void test_room_kept(void)
+{
+    static char kdir[] = "/tmp/hookd-t0020k-XXXXXX";
+    struct store *s;
+    struct store_txn *reader, *t;
+    if (!mkdtemp(kdir))
+        return;
+    is_int(store_open(&s, kdir, 512LL << 20, 0), 0, "a 512 MiB store opens");
+    is_int(put_room(s, 0), 0, "a first record");
+    is_int(store_read(s, &reader), 0, "a reader holds the snapshot");
+    uint64_t before = store_room_measures(s);
+    int i, rc = 0;
+    for (i = 1; i <= 300 && rc == 0; i++)
+        rc = put_room(s, i);
+    is_int(rc, 0, "300 batches granted");
+    uint64_t measures = store_room_measures(s) - before;
+    ok(measures <= 3, "the room was measured %llu times for them, not once per batch",
+       (unsigned long long)measures);
+    store_abort(reader);
+
+    is_int(store_write(s, &t), 0, "write txn");
+    before = store_room_measures(s);
+    int64_t big = 500LL << 20;   /* less than the map, more than it has outside the reserve */
+    is_int(store_room(t, (size_t)big), HOOKD_EFULL, "a grant past the room is refused");
+    ok(store_room_measures(s) - before == 1, "after measuring afresh");
+    is_int(store_room(t, 64 << 20), 0, "a smaller one is granted");
+    store_abort(t);
+    store_close(s);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", kdir);
+    if (system(cmd))
+        diag("cleanup failed");
+}
+
 /* The reserve: ingest stops short of a full map; what it leaves still takes writes. */
 static void test_room(void)
 {
@@ -283,6 +323,7 @@ int main(void)
     test_delivery_codec();
     test_schema();
     test_room();
+    test_room_kept();
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd))
