@@ -16,16 +16,14 @@
  * writer waits for neither the second flush nor the callbacks, and
  * nothing is acknowledged before it is durable.
  *
- * Under load the second flush is mostly not needed: the next commit's
- * data flush covers the meta page written before it. So while the writer
- * is busy with a next batch, the syncer waits for that commit instead of
- * flushing on its own; it flushes itself only when the writer goes idle
- * (or its batch writes nothing). That halves the flushes, which share the
- * disk with the writer's, at no cost in latency: the next commit's flush
- * ends about when a flush of our own, started now, would. Batches nobody
- * waits for (lazy ones: delivery outcomes) also wait while the writer
- * lingers for more of them, since a commit follows within
- * WRITER_LAZY_WAIT_US.
+ * The next commit's data flush also covers the meta page written before
+ * it. Batches nobody waits for (lazy ones: delivery outcomes) use that:
+ * while the writer is busy with a next batch, or lingers for more
+ * outcomes (a commit follows within WRITER_LAZY_WAIT_US), the syncer waits
+ * for that commit instead of flushing on its own, which halves the
+ * delivery path's flushes. A batch with a request waiting is flushed at
+ * once: the next commit's flush would come only after the next batch's
+ * apply, late by that much (covered()).
  */
 #include <pthread.h>
 #include <stdio.h>
