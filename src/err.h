@@ -19,6 +19,7 @@ enum {
     HOOKD_ESTORE,                   /* other storage engine failure */
     HOOKD_ESTOPPED,                 /* component is shutting down */
     HOOKD_ELIMIT,                   /* a configured limit was reached */
+    HOOKD_EBUSY,                    /* the data directory is another server's */
     HOOKD_ELAST
 };
 

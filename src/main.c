@@ -404,7 +404,16 @@ static int serve(int argc, char **argv)
     if (prepare_data_dir(cfg.data_dir))
         goto out_log;
     rc = store_open(&store, cfg.data_dir, cfg.map_size, 0);
-    if (rc) {
+    if (rc == HOOKD_EBUSY) {
+        char holder[40] = "";
+        long pid = store_lock_holder(cfg.data_dir);
+        if (pid > 0)
+            snprintf(holder, sizeof(holder), " (pid %ld)", pid);
+        fprintf(stderr, "hookd: cannot open the log in '%s': %s%s; "
+                "stop it first, or give this one another --data\n", cfg.data_dir,
+                hookd_strerror(rc), holder);
+        goto out_log;
+    } else if (rc) {
         fprintf(stderr, "hookd: cannot open the log in '%s': %s\n", cfg.data_dir,
                 hookd_strerror(rc));
         goto out_log;

@@ -12,6 +12,12 @@
  * Nested transactions give each intent of a group commit its own
  * all-or-nothing scope inside the batch.
  *
+ * One writable store per data directory (lock_dir): LMDB lets several
+ * processes write one environment, but two servers on it would each run
+ * a writer and a dispatcher over the same log and deliver everything
+ * twice. An flock, not a pid file alone, because the kernel drops it
+ * when its process dies, even by SIGKILL: a crash leaves no stale lock.
+ *
  * MDB_NOMEMINIT: LMDB would otherwise clear the unused end of every page
  * it allocates before writing it out (about a tenth of the writer's
  * time). The bytes left there come from the writer's own heap, which
@@ -23,7 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -58,6 +66,7 @@ struct store {
     int64_t room;
     int64_t room_at_ms;       /* when it was measured; 0: never */
     uint64_t room_measures;
+    int lock_fd;              /* writable: holds dir/hookd.lock; -1 otherwise */
 };
 
 struct store_txn {
@@ -135,14 +144,60 @@ static int open_dbs(struct store *s, int readonly)
     return map_err(mdb_txn_commit(txn));
 }
 
+static void lock_path(const char *dir, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/hookd.lock", dir);
+}
+
+/* Take dir's lock for this process, waiting out a holder that is exiting. */
+static int lock_dir(struct store *s, const char *dir)
+{
+    char path[4096];
+    lock_path(dir, path, sizeof(path));
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    int64_t until = clock_mono_us() + STORE_LOCK_WAIT_MS * 1000LL;
+    while (flock(fd, LOCK_EX | LOCK_NB)) {
+        int e = errno;
+        if (e != EWOULDBLOCK || clock_mono_us() >= until) {
+            close(fd);
+            return e == EWOULDBLOCK ? HOOKD_EBUSY : -e;
+        }
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    char pid[24];
+    int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    int wrote = ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)n, 0) == n;
+    (void)wrote;   /* the pid only names the holder in another server's error */
+    s->lock_fd = fd;
+    return 0;
+}
+
+long store_lock_holder(const char *dir)
+{
+    char path[4096], text[24] = "";
+    lock_path(dir, path, sizeof(path));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, text, sizeof(text) - 1);
+    close(fd);
+    return n > 0 ? strtol(text, NULL, 10) : 0;
+}
+
 int store_open(struct store **out, const char *dir, int64_t map_size, int readonly)
 {
     struct store *s = xcalloc(1, sizeof(*s));
     int rc;
+    s->lock_fd = -1;
     if (!readonly && mkdir(dir, 0700) && errno != EEXIST) {
         rc = -errno;
         goto free_store;
     }
+    if (!readonly && (rc = lock_dir(s, dir)))
+        goto free_store;
     rc = map_err(mdb_env_create(&s->env));
     if (rc)
         goto free_store;
@@ -164,6 +219,8 @@ int store_open(struct store **out, const char *dir, int64_t map_size, int readon
 close_env:
     mdb_env_close(s->env);
 free_store:
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
     free(s);
     return rc;
 }
@@ -173,6 +230,8 @@ void store_close(struct store *s)
     if (!s)
         return;
     mdb_env_close(s->env);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);   /* lets the next server in */
     free(s);
 }
 

@@ -92,9 +92,18 @@ struct store_kv {
  * Open (creating if needed) the environment in dir with the given map
  * size. A store written by another schema version gives HOOKD_ESCHEMA.
  * readonly opens an existing store without creating anything.
+ *
+ * A writable store is the only one on dir: it holds an exclusive lock on
+ * dir/hookd.lock until store_close, and an open while another process
+ * holds it waits up to STORE_LOCK_WAIT_MS (a server that is still exiting
+ * lets go), then gives HOOKD_EBUSY. Read-only opens (check, backup) take
+ * no lock and run beside the server.
  */
 int store_open(struct store **out, const char *dir, int64_t map_size, int readonly);
 void store_close(struct store *s);
+#define STORE_LOCK_WAIT_MS 2000
+/* The pid recorded by the holder of dir's lock, or 0 when none is known. */
+long store_lock_holder(const char *dir);
 
 /* Short read-only transaction for the calling thread. */
 int store_read(struct store *s, struct store_txn **out);
