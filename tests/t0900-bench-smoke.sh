@@ -25,4 +25,7 @@ pr=$(field paired_ratio)
 ok "$(awk -v r="${pr:-0}" 'BEGIN { exit !(r > 0) }'; echo $?)" \
     "paired turns measured a ratio ($pr: $(field paired_hookd_rps) against $(field paired_bare_rps))"
 like "$(field stored)" '^[1-9][0-9]*$' "messages were stored"
+hc=$(field hookd_cpu_us) bc=$(field bare_cpu_us)
+ok "$(awk -v h="${hc:-0}" -v b="${bc:-0}" 'BEGIN { exit !(h > 0 && b > 0 && h < 100000) }'; echo $?)" \
+    "CPU per request measured for hookd ($hc us) and bare ($bc us)"
 done_testing

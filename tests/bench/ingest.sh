@@ -43,6 +43,7 @@
 #          held=N bare_rps=N (the mean) bare_before_rps=N bare_after_rps=N ratio=R
 #          suspend_rps=N suspend_ratio=R
 #          paired_hookd_rps=N paired_bare_rps=N paired_ratio=R
+#          hookd_cpu_us=N bare_cpu_us=N suspend_cpu_us=N (CPU per request)
 #          live_msgs_per_sec=N live_deliveries_per_sec=N
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -138,6 +139,18 @@ count_via_api() {
     echo "$n"
 }
 
+# cpu_ticks PID: the CPU ticks (user + system) PID has used so far.
+HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# cpu_us PID TICKS0 REQUESTS: the server's CPU microseconds per request since
+# TICKS0. Steadier than its rate: the rate moves with whatever else the
+# machine runs, the CPU a request costs much less (docs/performance.md).
+cpu_us() {
+    awk -v a="$2" -v b="$(cpu_ticks "$1")" -v n="$3" -v hz="$HZ" \
+        'BEGIN { printf "%.0f", (n > 0 ? (b - a) * 1e6 / hz / n : 0) }'
+}
+
 # ge A B: A >= B for decimals.
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 
@@ -175,7 +188,9 @@ run_bare() {
     BARE_PID=$!
     wait_file "$W/bare.port" "$BARE_PID" || die "bare responder did not start"
     echo "bare:  same wrk run, http://127.0.0.1:$(cat "$W/bare.port") ${2:-}"
+    t0=$(cpu_ticks "$BARE_PID")
     run_wrk "http://127.0.0.1:$(cat "$W/bare.port")" "$W/wrk-$1bare.out" "$1"
+    eval "$1cpu_us=\$(cpu_us \"\$BARE_PID\" \"\$t0\" \"\$$1requests\")"
     kill -TERM "$BARE_PID"
     wait "$BARE_PID"
     BARE_PID=""
@@ -194,7 +209,9 @@ post /api/v1/app/bench/endpoint '{"url":"http://127.0.0.1:9/"}'
 EP=$(jq -r .id "$W/resp")
 post "/hookd/v1/app/bench/endpoint/$EP/pause" ''
 echo "hookd: wrk -c $CONNECTIONS -t $THREADS -d $DURATION, 1 KiB messages, $URL (endpoint paused)"
+t0=$(cpu_ticks "$HOOKD_PID")
 run_wrk "$URL" "$W/wrk-hookd.out" h_
+h_cpu_us=$(cpu_us "$HOOKD_PID" "$t0" "$h_requests")
 held=$(stat deliveriesHeld)
 if command -v mdb_stat >/dev/null; then
     stop_hookd
@@ -292,6 +309,10 @@ if [ -n "$b_rps" ]; then
     printf 'ratio   %8s   (hookd / bare --suspend: the share of the model'"'"'s ceiling hookd reaches)\n' \
         "$s_ratio"
 fi
+if [ -n "$b_rps" ]; then
+    printf 'cpu     hookd %s us/msg, bare %s us/req, bare --suspend %s us/req   (each server'"'"'s own)\n' \
+        "$h_cpu_us" "$b1_cpu_us" "$s_cpu_us"
+fi
 if [ -n "$p_ratio" ]; then
     printf 'pairs   %8s msg/s against bare %s req/s in %s turns of %s: ratio %s\n' \
         "$p_h_rps" "$p_b_rps" "$SLICES" "$SLICE" "$p_ratio"
@@ -334,6 +355,7 @@ echo "RESULT hookd_msgs_per_sec=$h_ok_rps p50_ms=$h_p50_ms p99_ms=$h_p99_ms acke
     "stored=$stored lost=$lost held=$held bare_rps=${b_rps:-0} bare_before_rps=${b1_rps:-0}" \
     "bare_after_rps=${b2_rps:-0} ratio=${ratio:-0} suspend_rps=${s_rps:-0}" \
     "suspend_ratio=${s_ratio:-0} paired_hookd_rps=${p_h_rps:-0} paired_bare_rps=${p_b_rps:-0}" \
-    "paired_ratio=${p_ratio:-0}" \
+    "paired_ratio=${p_ratio:-0} hookd_cpu_us=$h_cpu_us bare_cpu_us=${b1_cpu_us:-0}" \
+    "suspend_cpu_us=${s_cpu_us:-0}" \
     "live_msgs_per_sec=${l_ok_rps:-0} live_deliveries_per_sec=${l_del_rps:-0}"
 exit $status
