@@ -308,8 +308,6 @@ if [ -n "$b_rps" ]; then
         "$s_rps" "$s_p50_ms" "$s_p99_ms"
     printf 'ratio   %8s   (hookd / bare --suspend: the share of the model'"'"'s ceiling hookd reaches)\n' \
         "$s_ratio"
-fi
-if [ -n "$b_rps" ]; then
     printf 'cpu     hookd %s us/msg, bare %s us/req, bare --suspend %s us/req   (each server'"'"'s own)\n' \
         "$h_cpu_us" "$b1_cpu_us" "$s_cpu_us"
 fi
