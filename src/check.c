@@ -391,7 +391,7 @@ static int open_log(const char *dir, struct store **s, FILE *out, FILE *err)
         return 1;
     }
     if (rc) {
-        fprintf(err, "hookd: cannot open the log in '%s': %s\n", dir, hookd_strerror(rc));
+        fprintf(err, "hookd: cannot open the log in '%s': %s\n", dir, store_open_strerror(rc));
         return 2;
     }
     return 0;

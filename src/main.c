@@ -415,7 +415,7 @@ static int serve(int argc, char **argv)
         goto out_log;
     } else if (rc) {
         fprintf(stderr, "hookd: cannot open the log in '%s': %s\n", cfg.data_dir,
-                hookd_strerror(rc));
+                store_open_strerror(rc));
         goto out_log;
     }
     api.cfg = &cfg;

@@ -225,6 +225,13 @@ free_store:
     return rc;
 }
 
+const char *store_open_strerror(int rc)
+{
+    if (rc == HOOKD_ECORRUPT)
+        return "data.mdb is damaged or is not an LMDB file; restore the directory from a backup";
+    return hookd_strerror(rc);
+}
+
 void store_close(struct store *s)
 {
     if (!s)

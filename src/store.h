@@ -101,6 +101,11 @@ struct store_kv {
  */
 int store_open(struct store **out, const char *dir, int64_t map_size, int readonly);
 void store_close(struct store *s);
+/*
+ * What a failed store_open means, for a message: a file LMDB cannot read
+ * (damaged, or not a log at all) says so rather than naming a record.
+ */
+const char *store_open_strerror(int rc);
 #define STORE_LOCK_WAIT_MS 2000
 /* The pid recorded by the holder of dir's lock, or 0 when none is known. */
 long store_lock_holder(const char *dir);

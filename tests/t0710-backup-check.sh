@@ -150,6 +150,15 @@ like "$(cat "$T/err")" "no log to back up in '$T/nowhere'" "naming it"
 "$HOOKD" check --data "$T/nowhere" > /dev/null 2> "$T/err"
 is "$?" 2 "check on a missing directory exits 2"
 like "$(cat "$T/err")" "cannot open the log in '$T/nowhere'" "naming it"
+mkdir -m 700 "$T/garbage"
+head -c 65536 /dev/urandom > "$T/garbage/data.mdb"
+"$HOOKD" check --data "$T/garbage" > /dev/null 2> "$T/err"
+is "$?" 2 "check on a data.mdb of random bytes exits 2"
+like "$(cat "$T/err")" "data.mdb is damaged or is not an LMDB file" "saying what the file is not"
+"$HOOKD" serve --listen 127.0.0.1:0 --data "$T/garbage" > /dev/null 2> "$T/err"
+is "$?" 1 "serve on it exits 1"
+like "$(cat "$T/err")" "cannot open the log in '$T/garbage': data.mdb is damaged or is not an LMDB file" \
+    "with the same words"
 HOOKD_DATA=$T/pristine "$HOOKD" check > /dev/null 2>&1
 is "$?" 0 "check takes the data directory from HOOKD_DATA"
 
