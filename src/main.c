@@ -404,18 +404,14 @@ static int serve(int argc, char **argv)
     if (prepare_data_dir(cfg.data_dir))
         goto out_log;
     rc = store_open(&store, cfg.data_dir, cfg.map_size, 0);
-    if (rc == HOOKD_EBUSY) {
+    if (rc) {   /* another server's directory: name it, and say what to do */
         char holder[40] = "";
-        long pid = store_lock_holder(cfg.data_dir);
+        long pid = rc == HOOKD_EBUSY ? store_lock_holder(cfg.data_dir) : 0;
         if (pid > 0)
             snprintf(holder, sizeof(holder), " (pid %ld)", pid);
-        fprintf(stderr, "hookd: cannot open the log in '%s': %s%s; "
-                "stop it first, or give this one another --data\n", cfg.data_dir,
-                hookd_strerror(rc), holder);
-        goto out_log;
-    } else if (rc) {
-        fprintf(stderr, "hookd: cannot open the log in '%s': %s\n", cfg.data_dir,
-                store_open_strerror(rc));
+        fprintf(stderr, "hookd: cannot open the log in '%s': %s%s%s\n", cfg.data_dir,
+                store_open_strerror(rc), holder,
+                rc == HOOKD_EBUSY ? "; stop it first, or give this one another --data" : "");
         goto out_log;
     }
     api.cfg = &cfg;
