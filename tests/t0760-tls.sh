@@ -4,7 +4,9 @@
 # to that port gets no answer, and bad certificate or key files stop the
 # start with an error naming the file. Deliveries verify receivers'
 # certificates: a self-signed receiver fails with a certificate error in
-# the attempt until hookd trusts it with --ca-file.
+# the attempt until hookd trusts it with --ca-file. The console (in tmux,
+# when it is installed) refuses the self-signed listener with advice, and
+# reaches it with --ca-file.
 . "$(dirname "$0")/lib.sh"
 [ -x "$RECEIVER" ] || bail "no receiver '$RECEIVER' (run make build/tests/helpers/receiver)"
 
@@ -55,6 +57,48 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/srv.crt" "$URL/api/v1
 is "$code" 200 "hookd still serves HTTPS after the plain request"
 like "$(cat "$T/hookd.out")" 'listening on https://' "the start-up line says https"
 if grep -q "readable by every user" "$T/hookd.err"; then ok 1 "no warning for a 0600 key"; else ok 0 "no warning for a 0600 key"; fi
+
+# ---- the console against the TLS listener ----
+if command -v tmux >/dev/null 2>&1; then
+    TMUX_SOCK="hookd-t0760-$$"
+    tm() { LC_ALL=C.UTF-8 tmux -L "$TMUX_SOCK" -f /dev/null "$@"; }
+    trap 'tm kill-server 2>/dev/null; _cleanup' EXIT
+    # console NAME ARGS...: start the console in tmux window NAME; its
+    # stderr goes to $T/NAME.err and its exit code to $T/NAME.rc.
+    console() {
+        _w=$1
+        shift
+        tm new-window -d -n "$_w" "TERM=xterm-256color $HOOKD console --data $DATA $* \
+            2>$T/$_w.err; echo \$? > $T/$_w.rc; sleep 60"
+    }
+    exited() { [ -s "$T/$1.rc" ]; }
+    shows() { tm capture-pane -p -t "$1" | grep -Eq -- "$2"; }
+    tm new-session -d -s c -x 100 -y 30 "sleep 600"
+    console plain
+    wait_for 10 exited plain
+    is "$(cat "$T/plain.rc" 2>/dev/null)" 1 "console: without --ca-file, the self-signed listener stops it (exit 1)"
+    like "$(cat "$T/plain.err")" "certificate this machine does not trust.*pass --ca-file" \
+        "console: the error says the certificate is not trusted and what to pass"
+    console other --ca-file "$T/other.crt"
+    wait_for 10 exited other
+    is "$(cat "$T/other.rc" 2>/dev/null)" 1 "console: a CA file that did not sign the listener's certificate does not help"
+    console missing --ca-file "$T/nope.pem"
+    wait_for 10 exited missing
+    is "$(cat "$T/missing.rc" 2>/dev/null)" 1 "console: a missing --ca-file stops it"
+    like "$(cat "$T/missing.err")" "cannot read --ca-file '$T/nope.pem': No such file" \
+        "console: ... with an error naming the file"
+    console trusted --ca-file "$T/srv.crt"
+    wait_for 10 shows trusted "hookd [0-9.]+ +${URL#https://} .*updated"
+    ok $? "console: with --ca-file it shows the overview of the https server"
+    tm send-keys -t trusted q
+    wait_for 10 exited trusted
+    is "$(cat "$T/trusted.rc" 2>/dev/null)" 0 "console: q quits it with exit 0"
+    [ -s "$T/trusted.err" ] && diag "console stderr: $(cat "$T/trusted.err")"
+    tm kill-server 2>/dev/null
+else
+    for i in 1 2 3 4 5 6 7; do ok 0 "# SKIP tmux is not installed"; done
+fi
+
 hookd_stop TERM
 is "$HOOKD_RC" 0 "the TLS server stops cleanly"
 

@@ -28,6 +28,14 @@
 #define FEED_WAIT_S 20
 #define MAX_BODY (32u << 20)
 
+static char *ca_file;   /* ui_http_set_ca_file; NULL: the system's store */
+
+void ui_http_set_ca_file(const char *file)
+{
+    free(ca_file);
+    ca_file = file && file[0] ? xstrdup(file) : NULL;
+}
+
 struct req {
     struct req *next;
     long id;
@@ -111,12 +119,15 @@ static struct ui_resp *perform(CURL *c, const char *url, const char *token, cons
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+    if (ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
     set_request(c, &hdrs, token, method, body);
     CURLcode rc = curl_easy_perform(c);
     if (rc == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
     else
         snprintf(r->error, sizeof(r->error), "%s", err[0] ? err : curl_easy_strerror(rc));
+    r->tls_refused = rc == CURLE_PEER_FAILED_VERIFICATION;
     curl_slist_free_all(hdrs);
     if (!x.body.data)
         buf_adds(&x.body, "");

@@ -24,9 +24,18 @@ struct ui_resp {
     char *body;         /* NUL-terminated, never NULL */
     size_t len;
     char error[256];    /* transport error when status == 0 */
+    int tls_refused;    /* ... and it was the server's certificate, not trusted */
 };
 
 #define UI_TAG_FEED (-1)
+
+/*
+ * Trust the PEM certificates in file, instead of the system's store, for
+ * every https request from now on: a private CA, or a self-signed
+ * server's own certificate. NULL goes back to the system's store. Call
+ * before any request or thread starts (the setting is read unlocked).
+ */
+void ui_http_set_ca_file(const char *file);
 
 /* A handle for base url ("http://host:port") and bearer token (copied). */
 struct ui_http *ui_http_new(const char *url, const char *token);

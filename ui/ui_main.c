@@ -1,5 +1,6 @@
 /*
- * ui_main.c - `hookd console [--url URL] [--token TOKEN] [--data DIR]`:
+ * ui_main.c - `hookd console [--url URL] [--token TOKEN] [--data DIR]
+ * [--ca-file FILE]`:
  * find the server, check it answers and takes the token, take the
  * terminal, and run the loop.
  *
@@ -10,6 +11,7 @@
  * plainly on stderr with a non-zero exit; Ctrl-C, SIGTERM and SIGHUP only
  * set a flag, so every way out goes through ui_term_stop().
  */
+#include <errno.h>
 #include <getopt.h>
 #include <locale.h>
 #include <signal.h>
@@ -35,18 +37,21 @@ static void on_signal(int sig)
 }
 
 struct target {
-    char url[256], token[256], dir[1024];
+    char url[256], token[256], dir[1024], ca_file[1024];
     int from_dir;
 };
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: hookd console [--url URL] [--token TOKEN] [--data DIR]\n"
+    fprintf(out, "usage: hookd console [--url URL] [--token TOKEN] [--data DIR] "
+                 "[--ca-file FILE]\n"
                  "  --url URL      the server (default: DIR/listen, or $HOOKD_URL)\n"
                  "  --token TOKEN  the admin token (default: DIR/admin.token, or "
                  "$HOOKD_ADMIN_TOKEN)\n"
                  "  --data DIR     the server's data directory (default ./hookd-data, "
-                 "or $HOOKD_DATA)\n");
+                 "or $HOOKD_DATA)\n"
+                 "  --ca-file FILE trust these PEM certificates for an https server (a private\n"
+                 "                 CA, or the server's own self-signed certificate)\n");
 }
 
 static void set_url(struct target *t, const char *url)
@@ -61,8 +66,8 @@ static void set_url(struct target *t, const char *url)
 static int find_target(struct target *t, int argc, char **argv)
 {
     static const struct option opts[] = { { "url", 1, NULL, 'u' }, { "token", 1, NULL, 't' },
-                                          { "data", 1, NULL, 'd' }, { "help", 0, NULL, 'h' },
-                                          { NULL, 0, NULL, 0 } };
+                                          { "data", 1, NULL, 'd' }, { "ca-file", 1, NULL, 'c' },
+                                          { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 } };
     const char *url = getenv("HOOKD_URL"), *token = getenv("HOOKD_ADMIN_TOKEN");
     const char *dir = getenv("HOOKD_DATA");
     int c;
@@ -72,6 +77,7 @@ static int find_target(struct target *t, int argc, char **argv)
         if (c == 'u') url = optarg;
         else if (c == 't') token = optarg;
         else if (c == 'd') dir = optarg;
+        else if (c == 'c') snprintf(t->ca_file, sizeof(t->ca_file), "%s", optarg);
         else if (c == 'h') return 1;
         else {
             fprintf(stderr, "hookd: console: unknown option or missing value in '%s'\n",
@@ -102,9 +108,23 @@ static int check_server(const struct target *t)
                         "running with --data %s? or pass --url)\n", t->dir, t->dir);
         return 1;
     }
+    if (t->ca_file[0]) {
+        FILE *f = fopen(t->ca_file, "r");
+        if (!f) {
+            fprintf(stderr, "hookd: cannot read --ca-file '%s': %s\n", t->ca_file,
+                    strerror(errno));
+            return 1;
+        }
+        fclose(f);
+        ui_http_set_ca_file(t->ca_file);
+    }
     struct ui_resp *r = ui_http_request(t->url, "", "GET", "/api/v1/health", NULL, 5000);
     int bad = r->status == 0;
-    if (bad)
+    if (bad && r->tls_refused)
+        fprintf(stderr, "hookd: the server at '%s' has a certificate this machine does not "
+                        "trust: %s (pass --ca-file with its CA or its own certificate)\n",
+                t->url, r->error);
+    else if (bad)
         fprintf(stderr, "hookd: cannot reach the server at '%s': %s (is 'hookd serve' "
                         "running? pass --url or --data)\n", t->url, r->error);
     ui_resp_free(r);
@@ -203,5 +223,6 @@ int ui_console_main(int argc, char **argv)
         run(&a);
     ui_term_stop();
     ui_app_release(&a);
+    ui_http_set_ca_file(NULL);
     return stop_requested == SIGINT || !stop_requested ? 0 : 128 + stop_requested;
 }
