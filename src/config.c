@@ -125,7 +125,7 @@ static const struct opt_def options[] = {
     { "max-headers", OPT_INT, F(max_headers), "100", 1, 10000, NULL,
       "N", "most request headers accepted", 0 },
     { "max-url", OPT_INT, F(max_url), "8192", 64, 1048576, NULL,
-      "N", "longest request URL, bytes", 0 },
+      "N", "longest request URL with its query, bytes", 0 },
     { "max-connections", OPT_INT, F(max_connections), "4096", 1, 1000000, NULL,
       "N", "most open client connections", 0 },
     { "max-connections-per-ip", OPT_INT, F(max_connections_per_ip), "1024", 0, 1000000, NULL,

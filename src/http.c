@@ -405,11 +405,40 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     }
 }
 
-/* The request line has arrived; NULL leaves *con_cls for on_request. */
+/*
+ * libmicrohttpd keeps a 56-byte record in the connection's pool for each
+ * query argument. A few hundred short ones exhaust it, and 0.9.75 then
+ * neither answers nor closes: the client waits for the header deadline.
+ * So on_request_line counts them before libmicrohttpd parses them, and
+ * when there are too many, or the whole URI is over --max-url, it cuts
+ * the query off in place (the line is the connection's own buffer, cut
+ * only after the '?' libmicrohttpd has already found) and marks the
+ * request, which then gets a JSON 414 once its headers are in.
+ */
+#define HTTP_MAX_QUERY_ARGS 100
+/* *con_cls of a refused request until on_request has made it */
+static char uri_too_long, too_many_args;
+
+static int is_refused(const void *con_cls)
+{
+    return con_cls == &uri_too_long || con_cls == &too_many_args;
+}
+
 static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *c)
 {
+    const struct http_server *s = cls;
     conntimer_request_line(conn_timer(c));
-    return NULL;
+    char *q = strchr(uri, '?');
+    if (!q)
+        return NULL;
+    size_t args = 1;
+    for (const char *p = q + 1; *p; p++)
+        args += *p == '&';
+    void *refused = strlen(uri) > (size_t)s->o.max_url ? &uri_too_long
+                    : args > HTTP_MAX_QUERY_ARGS ? &too_many_args : NULL;
+    if (refused)
+        q[1] = '\0';
+    return refused;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -418,10 +447,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     struct http_server *s = cls;
     struct http_req *r = *con_cls;
-    if (!r) {
+    if (!r || is_refused(r)) {
         conntimer_headers_done(conn_timer(c));
+        void *refused = r;
         r = *con_cls = req_new(s, c, url, method);
-        if (check_limits(r, url))
+        if (refused == &uri_too_long)
+            http_errorf(r, 414, "uri_too_long", "request URI is longer than %d bytes",
+                        s->o.max_url);
+        else if (refused)
+            http_errorf(r, 414, "uri_too_long", "request has more than %d query arguments",
+                        HTTP_MAX_QUERY_ARGS);
+        if (refused || check_limits(r, url))
             r->too_large = 1;
         r->phase = PH_BODY;
         return MHD_YES;
@@ -456,7 +492,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     conntimer_request_done(conn_timer(c));
-    if (*con_cls)
+    if (*con_cls && !is_refused(*con_cls))
         req_free(*con_cls);
     *con_cls = NULL;
 }
