@@ -70,6 +70,7 @@ static const struct route routes[] = {
     { "PATCH", "/api/v1/event-type/*", api_et_patch, SCOPE_ADMIN },
     { "DELETE", "/api/v1/event-type/*", api_et_delete, SCOPE_ADMIN },
     { "GET", "/hookd/v1/stats", api_ops_stats, SCOPE_ADMIN },
+    { "GET", "/hookd/v1/stats/history", api_ops_history, SCOPE_ADMIN },
     { "GET", "/hookd/v1/endpoints", api_ops_endpoints, SCOPE_ADMIN },
     { "GET", "/hookd/v1/deliveries", api_ops_deliveries, SCOPE_ADMIN },
     { "POST", "/hookd/v1/deliveries/replay", api_ops_replay, SCOPE_ADMIN },

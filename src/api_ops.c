@@ -410,6 +410,40 @@ static int query_num(struct http_req *r, const char *name, double max, double df
     return -1;
 }
 
+static json_t *counts(const uint64_t *v, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(a, json_integer((json_int_t)v[i]));
+    return a;
+}
+
+/*
+ * GET /hookd/v1/stats/history?seconds=N: what each of the last N complete
+ * seconds counted (N up to five minutes, the default), oldest first, so
+ * that a dashboard opened now draws the last minutes at once instead of
+ * starting empty.
+ */
+void api_ops_history(struct api *a, struct http_req *r, char **p)
+{
+    uint64_t in[STATS_HISTORY_S] = { 0 }, ok[STATS_HISTORY_S] = { 0 },
+             fail[STATS_HISTORY_S] = { 0 };
+    double seconds;
+    if (query_num(r, "seconds", STATS_HISTORY_S, STATS_HISTORY_S, &seconds))
+        return;
+    int n = (int)seconds;
+    int64_t now = clock_now_ms();
+    if (a->stats)
+        stats_get_history(a->stats, now, n, in, ok, fail);
+    char until[CLOCK_RFC3339_MAX];
+    clock_format(now - now % 1000, until);
+    json_t *out = json_pack("{s:s, s:i, s:o, s:o, s:o}", "until", until, "seconds", n,
+                            "ingest", counts(in, n), "success", counts(ok, n),
+                            "failure", counts(fail, n));
+    http_reply_json(r, 200, out);
+    (void)p;
+}
+
 /*
  * GET /hookd/v1/feed?after=SEQ&wait=S&limit=N. A cursor beyond the newest
  * item (kept from before a restart) counts as the newest, so the caller

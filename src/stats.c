@@ -5,9 +5,9 @@
  * writer's syncer thread) must cost a few atomic adds, so the ring of per-second
  * slots is written without a lock: a slot carries the second it counts,
  * and only the first writer of a new second takes the mutex to clear the
- * slot before publishing the second with a release store. Sixty-four
- * slots cover the 60 s windows with room for a reader that is a little
- * behind. A sample for a second older than its slot (a thread whose clock
+ * slot before publishing the second with a release store. 320 slots
+ * cover the five minutes of history (and so the 60 s windows) with room
+ * for a reader that is a little behind. A sample for a second older than its slot (a thread whose clock
  * read lagged across a wrap) is left out of the ring but still counted
  * in the totals.
  *
@@ -24,7 +24,7 @@
 #include "mem.h"
 #include "stats.h"
 
-#define RING 64
+#define RING 320         /* > STATS_HISTORY_S */
 #define LAT_BUCKETS 160
 #define EP_SLOT_MS 10000         /* per-endpoint counts in 10 s steps */
 #define EP_SLOTS 30              /* 5 minutes */
@@ -308,6 +308,19 @@ void stats_get_rates(struct stats *s, int64_t now_ms, struct stats_rates *out)
         out->ingest[w] = (double)in / width[w];
         out->success[w] = (double)ok / width[w];
         out->failure[w] = (double)fail / width[w];
+    }
+}
+
+void stats_get_history(struct stats *s, int64_t now_ms, int n, uint64_t *ingest, uint64_t *ok,
+                       uint64_t *fail)
+{
+    int64_t cur = floor_div(now_ms, 1000);
+    n = n < 0 ? 0 : n > STATS_HISTORY_S ? STATS_HISTORY_S : n;
+    for (int i = 0; i < n; i++) {
+        const struct sec_slot *sl = slot_at(s, cur - n + i);
+        ingest[i] = sl ? get(&sl->ingest) : 0;
+        ok[i] = sl ? get(&sl->ok) : 0;
+        fail[i] = sl ? get(&sl->fail) : 0;
     }
 }
 

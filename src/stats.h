@@ -68,6 +68,16 @@ struct stats_rates {
 void stats_get_rates(struct stats *s, int64_t now_ms, struct stats_rates *out);
 
 /*
+ * What each of the last n complete seconds (before now's) counted, oldest
+ * first: messages ingested, attempts that succeeded and that failed. n is
+ * at most STATS_HISTORY_S; a second before the start, or one nothing
+ * happened in, is 0. The console's sparklines start from it.
+ */
+#define STATS_HISTORY_S 300
+void stats_get_history(struct stats *s, int64_t now_ms, int n, uint64_t *ingest, uint64_t *ok,
+                       uint64_t *fail);
+
+/*
  * Delivery latency of the successes of the last 60 s, in ms. Percentiles
  * come from log buckets a quarter octave wide (exact below 8 ms, within
  * about 12 % above) and never exceed max, which is exact. count 0: none.

@@ -1,7 +1,8 @@
 /*
  * t0060-stats - the statistics module: counters and status classes,
  * per-second rates over 1/10/60 s windows (complete seconds only, the ring
- * forgetting what is older than its 64 s), latency percentiles within a
+ * forgetting what is older than its 320 s), the five minutes of per-second
+ * history, latency percentiles within a
  * bucket's error, the cumulative histogram, per-endpoint 5-minute counts,
  * counting from several threads at once, and HTTP answers by route class.
  */
@@ -66,17 +67,51 @@ static void test_rates(void)
     stats_get_rates(s, AT(200, 0), &r);
     ok(r.ingest[STATS_1S] == 0 && r.ingest[STATS_60S] == 0, "two minutes later: all zero");
 
-    stats_attempt(s, "ep_a", 200, -1, AT(200, 0));   /* reuses the slot of second 8 */
-    stats_attempt(s, "ep_a", 500, -1, AT(200, 1));
-    stats_get_rates(s, AT(201, 0), &r);
+    stats_attempt(s, "ep_a", 200, -1, AT(328, 0));   /* reuses the slot of second 8 */
+    stats_attempt(s, "ep_a", 500, -1, AT(328, 1));
+    stats_get_rates(s, AT(329, 0), &r);
     ok(r.success[STATS_1S] == 1 && r.failure[STATS_1S] == 1 && r.ingest[STATS_1S] == 0,
        "a reused slot starts from zero");
-    stats_ingest(s, AT(200 - 64, 0), 5);   /* same slot, an older second: a late sample */
-    stats_get_rates(s, AT(201, 0), &r);
+    stats_ingest(s, AT(8, 0), 5);   /* same slot, an older second: a late sample */
+    stats_get_rates(s, AT(329, 0), &r);
     is_int((long long)r.ingest[STATS_1S], 0, "a late sample does not land in a newer second");
     struct stats_counters c;
     stats_get_counters(s, &c);
     is_int((long long)c.ingested, 6 * 60 + 60 + 5, "but it is still counted in the total");
+    stats_free(s);
+}
+
+static void test_history(void)
+{
+    struct stats *s;
+    uint64_t in[STATS_HISTORY_S], okc[STATS_HISTORY_S], fail[STATS_HISTORY_S];
+
+    stats_new(&s);
+    stats_ingest(s, AT(10, 0), 3);
+    stats_attempt(s, "ep_a", 204, -1, AT(11, 999));
+    stats_ingest(s, AT(12, 500), 7);
+    stats_attempt(s, "ep_a", 503, -1, AT(12, 0));
+    stats_ingest(s, AT(13, 0), 100);   /* the current second: not complete yet */
+    stats_get_history(s, AT(13, 500), 5, in, okc, fail);
+    ok(in[0] == 0 && in[1] == 0 && in[2] == 3 && in[3] == 0 && in[4] == 7,
+       "ingest per second, oldest first, the current one left out (%llu %llu %llu %llu %llu)",
+       (unsigned long long)in[0], (unsigned long long)in[1], (unsigned long long)in[2],
+       (unsigned long long)in[3], (unsigned long long)in[4]);
+    ok(okc[3] == 1 && okc[4] == 0 && fail[4] == 1 && fail[3] == 0,
+       "successes and failures in their own seconds");
+
+    stats_ingest(s, AT(100, 0), 9);
+    stats_get_history(s, AT(400, 0), 1000, in, okc, fail);
+    is_int((long long)in[0], 9, "five minutes later the oldest second kept is still there");
+    is_int((long long)in[STATS_HISTORY_S - 1], 0, "and the newest is empty");
+    stats_get_history(s, AT(401, 0), STATS_HISTORY_S, in, okc, fail);
+    uint64_t sum = 0;
+    for (int i = 0; i < STATS_HISTORY_S; i++)
+        sum += in[i] + okc[i] + fail[i];
+    is_int((long long)sum, 0, "a second later it is out of the window");
+    stats_ingest(s, AT(100 + 320, 0), 1);   /* reuses second 100's slot */
+    stats_get_history(s, AT(421, 0), STATS_HISTORY_S, in, okc, fail);
+    is_int((long long)in[STATS_HISTORY_S - 1], 1, "a reused slot counts only its new second");
     stats_free(s);
 }
 
@@ -227,6 +262,7 @@ int main(void)
 {
     test_counters();
     test_rates();
+    test_history();
     test_latency();
     test_hist();
     test_endpoints();

@@ -59,6 +59,23 @@ is "$(jqr '.latencyMs|(.count==5 and .p50>=0 and .p90>=.p50 and .p99>=.p90 and .
    true "latency percentiles after the successes, ordered"
 is "$(jqr '.rates.ingest["60s"] > 0 and .rates.failure["60s"] > 0')" true "60 s rates move"
 
+# --- stats history: the last complete seconds, oldest first ---------------
+sleep 1   # the seconds of the sends above are complete now
+api GET /hookd/v1/stats/history
+is "$STATUS" 200 "stats history answers 200"
+is "$(jqr '[.seconds, (.ingest|length), (.success|length), (.failure|length)]|@csv')" \
+   "300,300,300,300" "five minutes by default, one count a second for each kind"
+is "$(jqr '[(.ingest|add), (.success|add), (.failure|add)]|@csv')" \
+   "$(stat '[.messagesIngested, .attemptsSucceeded, .attemptsFailed]|@csv')" \
+   "the history adds up to the counters (everything happened within the five minutes)"
+like "$(jqr .until)" '^[0-9-]{10}T[0-9:]{8}\.000Z$' "until is the start of the current second"
+api GET '/hookd/v1/stats/history?seconds=3'
+is "$(jqr '[(.ingest|length), .seconds]|@csv')" "3,3" "seconds=3 gives three"
+api GET '/hookd/v1/stats/history?seconds=301'
+is "$STATUS:$(jqr '.detail[0].loc|join(".")')" "422:query.seconds" "seconds over 300 is 422"
+AUTH="Bearer tok" api GET /hookd/v1/stats/history
+is "$STATUS" 403 "an ingest token may not read the history"
+
 # --- the endpoints table --------------------------------------------------
 api GET /hookd/v1/endpoints
 is "$STATUS" 200 "endpoints answers 200"
