@@ -420,9 +420,9 @@ static json_t *counts(const uint64_t *v, int n)
 
 /*
  * GET /hookd/v1/stats/history?seconds=N: what each of the last N complete
- * seconds counted (N up to five minutes, the default), oldest first, so
- * that a dashboard opened now draws the last minutes at once instead of
- * starting empty.
+ * seconds counted (N up to five minutes, the default, and no further back
+ * than the start), oldest first, so that a dashboard opened now draws the
+ * last minutes at once instead of starting empty.
  */
 void api_ops_history(struct api *a, struct http_req *r, char **p)
 {
@@ -431,8 +431,9 @@ void api_ops_history(struct api *a, struct http_req *r, char **p)
     double seconds;
     if (query_num(r, "seconds", STATS_HISTORY_S, STATS_HISTORY_S, &seconds))
         return;
-    int n = (int)seconds;
     int64_t now = clock_now_ms();
+    int64_t up = now / 1000 - a->started_ms / 1000;   /* complete seconds since the start */
+    int n = (int)seconds < up ? (int)seconds : (int)up;
     if (a->stats)
         stats_get_history(a->stats, now, n, in, ok, fail);
     char until[CLOCK_RFC3339_MAX];

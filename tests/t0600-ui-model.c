@@ -179,6 +179,40 @@ static void test_rates(void)
     ok(r.ok.n == UI_HIST && r.ok.v[UI_HIST - 1] == UI_HIST + 9, "history is bounded, newest last");
 }
 
+static void test_history(void)
+{
+    struct ui_model m;
+    ui_model_init(&m, 1);
+    is_int(ui_model_history(&m, "{\"ingest\":[1,2],\"success\":[1]}"), -1,
+           "a history without every series is refused");
+    is_int(m.rates.ingest.n, 0, "... and changes nothing");
+    is_int(ui_model_history(&m, "{\"ingest\":[1,\"x\"],\"success\":[],\"failure\":[]}"), -1,
+           "a count that is not a number is refused");
+    /* two seconds sampled by the console itself, then the server's last five */
+    ui_rates_sample(&m.rates, 1000, 0, 0, 0);
+    ui_rates_sample(&m.rates, 3000, 20, 10, 0);
+    is_int(m.rates.ingest.n, 2, "the console sampled two seconds");
+    is_int(ui_model_history(&m, "{\"seconds\":5,\"ingest\":[5,6,7,8,9],"
+                                "\"success\":[1,2,3,4,5],\"failure\":[0,0,1,0,0]}"), 0,
+           "a history parses");
+    is_int(m.rates.ingest.n, 5, "the three older seconds go in front of the two sampled");
+    ok(m.rates.ingest.v[0] == 5 && m.rates.ingest.v[2] == 7 && m.rates.ingest.v[3] == 10
+       && m.rates.ingest.v[4] == 10, "oldest first, the console's own samples kept newest");
+    ok(m.rates.ok.v[1] == 2 && m.rates.fail.v[2] == 1 && m.rates.ok.n == 5 && m.rates.fail.n == 5,
+       "every series seeded alike");
+    struct ui_series full;
+    memset(&full, 0, sizeof(full));
+    for (int i = 0; i < UI_HIST - 1; i++)
+        ui_series_push(&full, 1);
+    double v[UI_HIST];
+    for (int i = 0; i < UI_HIST; i++)
+        v[i] = 100 + i;
+    ui_series_seed(&full, v, UI_HIST);
+    is_int(full.n, UI_HIST, "seeding never goes past the history's length");
+    ok(full.v[0] == 100 && full.v[1] == 1, "only the one older second fits in front");
+    ui_model_release(&m);
+}
+
 static const char *stats_json =
     "{\"version\":\"0.3.0\",\"uptimeS\":273120,\"messagesIngested\":1000,"
     "\"attemptsSucceeded\":990,\"attemptsFailed\":12,\"deliveriesFailedFinal\":3,"
@@ -373,6 +407,7 @@ int main(void)
     test_lines();
     test_sparkline();
     test_rates();
+    test_history();
     test_stats();
     test_endpoints();
     test_failed();

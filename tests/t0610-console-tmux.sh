@@ -70,6 +70,12 @@ ok $? "the overview counts five failed deliveries"
 wait_screen 5 '1 healthy +0 retrying +2 failing'
 ok $? "one healthy endpoint and two failing"
 like "$(cap)" 'Throughput.*last 5 min' "throughput section with sparklines"
+# the five messages and ten attempts came before the console started: only
+# the server's history (/hookd/v1/stats/history) can put them on the lines
+wait_screen 5 '^ +ingest .*[▂▃▄▅▆▇█]'
+ok $? "the ingest line shows the traffic from before the console started"
+wait_screen 5 '^ +failed .*[▂▃▄▅▆▇█]'
+ok $? "and so does the failed line"
 like "$(cap)" 'p50 [0-9.]+ ms .* p99 [0-9.]+ ms' "latency percentiles"
 like "$(cap | tail -n 1)" '1 Overview +2 Endpoints +3 Failed +4 Feed +\? Help +q Quit' "footer keys"
 # some traffic of varying rate for the sparklines: bursts, one a second

@@ -144,6 +144,8 @@ void ui_app_fetch(struct ui_app *a, int flags, int64_t now)
         ask(a, UI_RQ_STATS, "GET", "/hookd/v1/stats", NULL, now);
     if (!a->connected)
         return;   /* the stats poll finds out when the server is back */
+    if (!a->hist_done && due(a, UI_RQ_HIST, now, 5000))
+        ask(a, UI_RQ_HIST, "GET", "/hookd/v1/stats/history", NULL, now);
     if ((flags & UI_FETCH_EPS) || due(a, UI_RQ_EPS, now, 2000))
         ask(a, UI_RQ_EPS, "GET", "/hookd/v1/endpoints", NULL, now);
     int on_failed = a->screen == UI_SCR_FAILED;
@@ -282,6 +284,12 @@ int ui_app_on_resp(struct ui_app *a, struct ui_resp *r, int64_t now)
     case UI_RQ_FAILED: on_snapshot(a, r, &a->m.failed_res, ui_model_failed, now); break;
     case UI_RQ_MSG: on_snapshot(a, r, &d->msg_res, ui_model_detail_msg, now); break;
     case UI_RQ_ATT: on_snapshot(a, r, &d->att_res, ui_model_detail_attempts, now); break;
+    case UI_RQ_HIST:
+        /* once: a server without the call (404) or a body we cannot read is not asked again */
+        a->hist_done = r->status != 0;
+        if (r->status == 200)
+            ui_model_history(&a->m, r->body);
+        break;
     case UI_RQ_HDRS: {
         struct ui_res ignored = { 0 };
         on_snapshot(a, r, &ignored, ui_model_detail_headers, now);

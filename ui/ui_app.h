@@ -28,7 +28,7 @@ enum ui_sort { UI_SORT_FAILURE, UI_SORT_BACKLOG, UI_SORT_APP, UI_SORT_URL, UI_SO
 
 /* Requests by purpose; the latest id of each is remembered. */
 enum ui_rq { UI_RQ_STATS, UI_RQ_EPS, UI_RQ_FAILED, UI_RQ_MSG, UI_RQ_ATT, UI_RQ_HDRS,
-             UI_RQ_REPLAY, UI_RQ_EPACT, UI_RQ_N };
+             UI_RQ_HIST, UI_RQ_REPLAY, UI_RQ_EPACT, UI_RQ_N };
 
 /* What a key action needs next: a redraw, fresh data, or the end. */
 enum {
@@ -87,6 +87,7 @@ struct ui_app {
     int64_t note_until;
 
     int connected;
+    int hist_done;                       /* the server's rate history was asked for and came */
     int64_t down_since;
     char down_error[256];
     int auth_failed;

@@ -77,6 +77,50 @@ void ui_series_push(struct ui_series *s, double v)
     s->v[s->n++] = v;
 }
 
+void ui_series_seed(struct ui_series *s, const double *v, int n)
+{
+    int take = n - s->n;   /* the history's newest seconds are the ones s has */
+    if (take > UI_HIST - s->n)
+        take = UI_HIST - s->n;
+    if (take <= 0)
+        return;
+    memmove(s->v + take, s->v, (size_t)s->n * sizeof(double));
+    memcpy(s->v, v + (n - s->n - take), (size_t)take * sizeof(double));
+    s->n += take;
+}
+
+static int seed_from(struct ui_series *s, json_t *a)
+{
+    double v[UI_HIST];
+    size_t n = json_array_size(a);
+    if (!json_is_array(a) || n > UI_HIST)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        json_t *x = json_array_get(a, i);
+        if (!json_is_number(x))
+            return -1;
+        v[i] = json_number_value(x);
+    }
+    ui_series_seed(s, v, (int)n);
+    return 0;
+}
+
+int ui_model_history(struct ui_model *m, const char *body)
+{
+    json_t *o = json_loads(body, 0, NULL);
+    struct ui_series in = m->rates.ingest, ok = m->rates.ok, fail = m->rates.fail;
+    int rc = json_is_object(o) && seed_from(&in, json_object_get(o, "ingest")) == 0
+             && seed_from(&ok, json_object_get(o, "success")) == 0
+             && seed_from(&fail, json_object_get(o, "failure")) == 0 ? 0 : -1;
+    json_decref(o);
+    if (rc == 0) {   /* all three or none, so the lines stay aligned */
+        m->rates.ingest = in;
+        m->rates.ok = ok;
+        m->rates.fail = fail;
+    }
+    return rc;
+}
+
 static double per_s(double now, double before, double dt)
 {
     return now >= before ? (now - before) / dt : 0;   /* a restart resets counters */

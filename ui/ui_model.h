@@ -139,6 +139,17 @@ int ui_model_stats(struct ui_model *m, const char *body, int64_t now_ms);
 /* Add one rate sample from counters (exposed for tests). */
 void ui_rates_sample(struct ui_rates *r, int64_t now_ms, double in, double ok, double fail);
 void ui_series_push(struct ui_series *s, double v);
+/*
+ * Put the server's per-second history (v[0..n), oldest first, up to the
+ * last complete second) in front of what s sampled itself: the newest of
+ * it overlaps the seconds s already has, so as many are left out.
+ */
+void ui_series_seed(struct ui_series *s, const double *v, int n);
+/*
+ * Seed the rate series from a /hookd/v1/stats/history body. 0, or -1 if
+ * the body is not a history.
+ */
+int ui_model_history(struct ui_model *m, const char *body);
 
 /* Replace the endpoint list from a /hookd/v1/endpoints body. 0 or -1. */
 int ui_model_endpoints(struct ui_model *m, const char *body);
