@@ -433,7 +433,7 @@ void api_ops_history(struct api *a, struct http_req *r, char **p)
         return;
     int64_t now = clock_now_ms();
     int64_t up = now / 1000 - a->started_ms / 1000;   /* complete seconds since the start */
-    int n = (int)seconds < up ? (int)seconds : (int)up;
+    int n = (int)seconds < up ? (int)seconds : up > 0 ? (int)up : 0;
     if (a->stats)
         stats_get_history(a->stats, now, n, in, ok, fail);
     char until[CLOCK_RFC3339_MAX];

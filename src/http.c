@@ -417,11 +417,11 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
  */
 #define HTTP_MAX_QUERY_ARGS 100
 /* *con_cls of a refused request until on_request has made it */
-static char uri_too_long, too_many_args;
+static char refused_long, refused_args;
 
 static int is_refused(const void *con_cls)
 {
-    return con_cls == &uri_too_long || con_cls == &too_many_args;
+    return con_cls == &refused_long || con_cls == &refused_args;
 }
 
 static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *c)
@@ -434,8 +434,8 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
     size_t args = 1;
     for (const char *p = q + 1; *p; p++)
         args += *p == '&';
-    void *refused = strlen(uri) > (size_t)s->o.max_url ? &uri_too_long
-                    : args > HTTP_MAX_QUERY_ARGS ? &too_many_args : NULL;
+    void *refused = strlen(uri) > (size_t)s->o.max_url ? &refused_long
+                    : args > HTTP_MAX_QUERY_ARGS ? &refused_args : NULL;
     if (refused)
         q[1] = '\0';
     return refused;
@@ -451,7 +451,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         conntimer_headers_done(conn_timer(c));
         void *refused = r;
         r = *con_cls = req_new(s, c, url, method);
-        if (refused == &uri_too_long)
+        if (refused == &refused_long)
             http_errorf(r, 414, "uri_too_long", "request URI is longer than %d bytes",
                         s->o.max_url);
         else if (refused)

@@ -7,9 +7,9 @@
  * and only the first writer of a new second takes the mutex to clear the
  * slot before publishing the second with a release store. 320 slots
  * cover the five minutes of history (and so the 60 s windows) with room
- * for a reader that is a little behind. A sample for a second older than its slot (a thread whose clock
- * read lagged across a wrap) is left out of the ring but still counted
- * in the totals.
+ * for a reader that is a little behind. A sample for a second older than
+ * its slot (a thread whose clock read lagged across a wrap) is left out
+ * of the ring but still counted in the totals.
  *
  * Latency buckets are a quarter octave wide: exact up to 8 ms, then four
  * buckets per power of two up to 2^40 ms, so merging 60 slots on read is

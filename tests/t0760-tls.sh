@@ -87,6 +87,11 @@ if command -v tmux >/dev/null 2>&1; then
     is "$(cat "$T/missing.rc" 2>/dev/null)" 1 "console: a missing --ca-file stops it"
     like "$(cat "$T/missing.err")" "cannot read --ca-file '$T/nope.pem': No such file" \
         "console: ... with an error naming the file"
+    printf 'not a certificate\n' > "$T/notca.pem"
+    console junk --ca-file "$T/notca.pem"
+    wait_for 10 exited junk
+    is "$(cat "$T/junk.rc" 2>/dev/null)" 1 "console: a --ca-file of junk stops it"
+    like "$(cat "$T/junk.err")" "cannot use --ca-file '$T/notca.pem'" "console: ... naming the file"
     console trusted --ca-file "$T/srv.crt"
     wait_for 10 shows trusted "hookd [0-9.]+ +${URL#https://} .*updated"
     ok $? "console: with --ca-file it shows the overview of the https server"
@@ -96,7 +101,7 @@ if command -v tmux >/dev/null 2>&1; then
     [ -s "$T/trusted.err" ] && diag "console stderr: $(cat "$T/trusted.err")"
     tm kill-server 2>/dev/null
 else
-    for i in 1 2 3 4 5 6 7; do ok 0 "# SKIP tmux is not installed"; done
+    for i in 1 2 3 4 5 6 7 8 9; do ok 0 "# SKIP tmux is not installed"; done
 fi
 
 hookd_stop TERM

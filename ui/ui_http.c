@@ -127,7 +127,8 @@ static struct ui_resp *perform(CURL *c, const char *url, const char *token, cons
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
     else
         snprintf(r->error, sizeof(r->error), "%s", err[0] ? err : curl_easy_strerror(rc));
-    r->tls_refused = rc == CURLE_PEER_FAILED_VERIFICATION;
+    r->tls = rc == CURLE_PEER_FAILED_VERIFICATION ? UI_TLS_UNTRUSTED
+             : rc == CURLE_SSL_CACERT_BADFILE ? UI_TLS_BAD_CA_FILE : 0;
     curl_slist_free_all(hdrs);
     if (!x.body.data)
         buf_adds(&x.body, "");

@@ -24,8 +24,10 @@ struct ui_resp {
     char *body;         /* NUL-terminated, never NULL */
     size_t len;
     char error[256];    /* transport error when status == 0 */
-    int tls_refused;    /* ... and it was the server's certificate, not trusted */
+    int tls;            /* ... and TLS was why: UI_TLS_UNTRUSTED or UI_TLS_BAD_CA_FILE */
 };
+
+enum { UI_TLS_UNTRUSTED = 1, UI_TLS_BAD_CA_FILE = 2 };
 
 #define UI_TAG_FEED (-1)
 

@@ -120,7 +120,10 @@ static int check_server(const struct target *t)
     }
     struct ui_resp *r = ui_http_request(t->url, "", "GET", "/api/v1/health", NULL, 5000);
     int bad = r->status == 0;
-    if (bad && r->tls_refused)
+    if (bad && r->tls == UI_TLS_BAD_CA_FILE)
+        fprintf(stderr, "hookd: cannot use --ca-file '%s': %s (it must hold PEM "
+                        "certificates)\n", t->ca_file, r->error);
+    else if (bad && r->tls == UI_TLS_UNTRUSTED)
         fprintf(stderr, "hookd: the server at '%s' has a certificate this machine does not "
                         "trust: %s (pass --ca-file with its CA or its own certificate)\n",
                 t->url, r->error);
