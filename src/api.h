@@ -234,6 +234,7 @@ int api_health_del(struct store_txn *t, const char *ep_id);
  */
 struct api_gauges {
     int64_t pending, scheduled, held, failed;
+    int64_t messages;         /* message records in the log, payload or not */
     int64_t endpoints;
     void (*each)(void *arg, const char *ep_id, const struct store_health *h);
     void *arg;

@@ -20,6 +20,7 @@
 
 #include "api.h"
 #include "clock.h"
+#include "config.h"
 #include "dispatch.h"
 #include "err.h"
 #include "feed.h"
@@ -266,13 +267,15 @@ static int add_gauges(const struct store_kv *kv, void *arg)
 int api_gauges(struct api *a, struct api_gauges *g)
 {
     struct gauges x = { .g = g };
-    g->pending = g->scheduled = g->held = g->failed = g->endpoints = 0;
+    g->pending = g->scheduled = g->held = g->failed = g->endpoints = g->messages = 0;
     int rc = store_read(a->store, &x.t);
     if (rc)
         return rc;
     rc = store_scan(x.t, DB_ENDPOINTS, "", 0, NULL, 0, 0, add_gauges, &x);
     if (rc >= 0)
         rc = store_counter_get(x.t, "failed", &g->failed);
+    if (rc >= 0)
+        rc = store_entries(x.t, DB_MESSAGES, &g->messages);
     store_abort(x.t);
     return rc < 0 ? rc : 0;
 }
@@ -288,6 +291,7 @@ static int store_gauges(struct api *a, json_t *out)
     json_object_set_new(out, "deliveriesScheduled", json_integer(g.scheduled));
     json_object_set_new(out, "deliveriesHeld", json_integer(g.held));
     json_object_set_new(out, "deliveriesFailed", json_integer(g.failed));
+    json_object_set_new(out, "messagesStored", json_integer(g.messages));
     return 0;
 }
 
@@ -345,6 +349,8 @@ void api_ops_stats(struct api *a, struct http_req *r, char **p)
     json_object_set_new(out, "dbFreeBytes", json_integer(si.free_bytes));
     json_object_set_new(out, "mapBytes", json_integer(si.map_bytes));
     json_object_set_new(out, "readers", json_integer(si.readers));
+    json_object_set_new(out, "payloadRetentionS",
+                        json_integer(a->cfg ? a->cfg->payload_retention_ms / 1000 : 0));
     char *text = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(6));   /* 0.3, not 0.2999.. */
     json_decref(out);
     http_reply(r, 200, text ? text : xstrdup("{}"), text ? strlen(text) : 2);

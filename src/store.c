@@ -650,6 +650,14 @@ int store_health_add(struct store_txn *t, const char *ep_id, int backlog, int re
     return store_put(t, DB_EP_HEALTH, ep_id, kl, val, sizeof(val), 0);
 }
 
+int store_entries(struct store_txn *t, enum store_db db, int64_t *out)
+{
+    MDB_stat st;
+    int rc = mdb_stat(t->txn, t->s->dbi[db], &st);
+    *out = rc ? 0 : (int64_t)st.ms_entries;
+    return map_err(rc);
+}
+
 int store_counter_get(struct store_txn *t, const char *name, int64_t *out)
 {
     const void *v;

@@ -241,6 +241,9 @@ int store_health_decode(const void *p, size_t n, struct store_health *h);
  */
 int store_health_add(struct store_txn *t, const char *ep_id, int backlog, int retrying);
 
+/* How many records db holds, as of t (LMDB keeps the count: no scan). */
+int store_entries(struct store_txn *t, enum store_db db, int64_t *out);
+
 /* meta counters (u64 BE under name): add delta (clamped at 0) / read (0 when absent). */
 int store_counter_add(struct store_txn *t, const char *name, int64_t delta);
 int store_counter_get(struct store_txn *t, const char *name, int64_t *out);

@@ -32,12 +32,15 @@ api GET /hookd/v1/stats
 is "$STATUS" 200 "stats answers 200"
 is "$(jqr '[has("version","uptimeS","messagesIngested","attemptsSucceeded","attemptsFailed",
     "deliveriesFailedFinal","deliveriesPending","deliveriesScheduled","deliveriesHeld",
-    "deliveriesFailed","inflight","rates","latencyMs","dbBytes","mapBytes","readers")]|all')" \
+    "deliveriesFailed","inflight","rates","latencyMs","dbBytes","mapBytes","readers",
+    "messagesStored","payloadRetentionS")]|all')" \
    true "stats has every field of API.md 9"
 is "$(jqr '([.rates[]|has("1s","10s","60s")]|all) and (.rates|keys==["failure","ingest","success"])')" \
    true "rates for ingest, success and failure over 1 s, 10 s and 60 s"
 is "$(jqr '.latencyMs.p50')" null "no latency before any success"
 is "$(jqr '.messagesIngested')" 0 "nothing ingested yet"
+is "$(jqr '[.messagesStored, .payloadRetentionS]|@csv')" "0,7776000" \
+   "no message in the log; payloads are kept 90 days by default"
 like "$(jqr '.dbBytes')" '^[1-9][0-9]*$' "dbBytes is a positive number"
 is "$(jqr '(.mapBytes >= .dbBytes) and (.readers >= 0)')" true "mapBytes and readers"
 
@@ -51,6 +54,7 @@ wait_for 10 final_failed
 ok $? "five deliveries final-failed"
 api GET /hookd/v1/stats
 is "$(jqr '.messagesIngested >= 5')" true "messagesIngested counts the five"
+is "$(jqr '.messagesStored')" 5 "messagesStored counts the five in the log"
 is "$(jqr '[.attemptsSucceeded, .attemptsFailed, .deliveriesFailed]|@csv')" "5,10,5" \
    "5 successes, 10 failed attempts, 5 deliveries in state fail"
 is "$(jqr '[.deliveriesPending, .deliveriesScheduled, .deliveriesHeld, .inflight]|@csv')" \

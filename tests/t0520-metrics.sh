@@ -87,6 +87,7 @@ is "$(m 'hookd_deliveries{state="failed"}')" 12 "deliveries failed gauge"
 is "$(m 'hookd_deliveries{state="pending"}'),$(m 'hookd_deliveries{state="scheduled"}'),$(m 'hookd_deliveries{state="held"}'),$(m hookd_due_backlog),$(m hookd_inflight)" \
    "0,0,0,0,0" "nothing pending, scheduled, held, due or in flight"
 is "$(m 'hookd_http_requests_total{route="ingest",code="2xx"}')" 4 "ingest 2xx: the four messages"
+is "$(m hookd_messages_stored)" 4 "messages stored: the four in the log"
 is "$(m 'hookd_http_requests_total{route="ingest",code="4xx"}')" 1 "ingest 4xx: the bad token"
 is "$(m 'hookd_http_requests_total{route="unknown",code="4xx"}')" 1 "unknown 4xx: the 404"
 is "$(m 'hookd_http_requests_total{route="health",code="2xx"}')" 1 "health 2xx"

@@ -220,7 +220,8 @@ static const char *stats_json =
     "\"60s\":1},\"failure\":{\"1s\":0,\"10s\":6,\"60s\":0}},\"latencyMs\":{\"p50\":3.1,"
     "\"p90\":5.8,\"p99\":12.4,\"max\":98,\"count\":10},\"inflight\":212,\"deliveriesPending\":1033,"
     "\"deliveriesScheduled\":87,\"deliveriesHeld\":4512,\"deliveriesFailed\":23,"
-    "\"dbBytes\":1932735283,\"mapBytes\":68719476736,\"readers\":2}";
+    "\"dbBytes\":1932735283,\"mapBytes\":68719476736,\"readers\":2,"
+    "\"messagesStored\":12400000,\"payloadRetentionS\":2592000}";
 
 static void test_stats(void)
 {
@@ -232,6 +233,8 @@ static void test_stats(void)
     ok(m.stats.p50 == 3.1 && m.stats.p99 == 12.4 && m.stats.max == 98, "latency");
     ok(m.stats.inflight == 212 && m.stats.held == 4512 && m.stats.failed_now == 23, "gauges");
     ok(m.stats.map_bytes == 68719476736.0, "store size");
+    ok(m.stats.stored == 12400000 && m.stats.payload_ret_s == 2592000,
+       "messages in the log and payload retention");
     is_int(ui_model_stats(&m, "[1]", 2000), -1, "an array is no stats");
     is_int(ui_model_stats(&m, "{\"latencyMs\":{\"p50\":null}}", 3000), 0, "nulls parse");
     ok(m.stats.p50 == -1, "a null percentile is absent");

@@ -177,6 +177,8 @@ static void stats_parse(struct ui_stats *s, json_t *o)
     s->db_bytes = ui_json_num(o, -1, F("dbBytes", "store"));
     s->map_bytes = ui_json_num(o, -1, F("mapBytes", "store"));
     s->readers = ui_json_num(o, -1, F("readers", "store"));
+    s->stored = ui_json_num(o, -1, F("messagesStored", "store"));
+    s->payload_ret_s = ui_json_num(o, -1, F("payloadRetentionS", "store"));
 }
 
 int ui_model_stats(struct ui_model *m, const char *body, int64_t now_ms)

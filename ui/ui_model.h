@@ -39,6 +39,7 @@ struct ui_stats {
     double rate_ingest, rate_ok, rate_fail;                /* per s, -1: absent */
     double p50, p90, p99, max;                             /* ms, -1: absent */
     double db_bytes, map_bytes, readers;                   /* -1: absent */
+    double stored, payload_ret_s;      /* messages in the log; payloads kept (0: for good) */
 };
 
 /* Per-second rates derived from successive counter snapshots. */

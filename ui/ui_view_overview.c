@@ -126,18 +126,36 @@ static void endpoints_line(const struct ui_app *a, int y)
         uv_text(y + 1, a->cols - 22, 20, UI_S_DIM, "press 2 for the list", 1);
 }
 
+/* "   messages 12.4 M (payloads kept 30 d)", or "" from a server without the figures. */
+static void stored_text(const struct ui_stats *s, char *out, size_t n)
+{
+    char count[32], age[32], kept[64] = "";
+    out[0] = '\0';
+    if (s->stored < 0)
+        return;
+    ui_fmt_count(count, sizeof(count), s->stored);
+    if (s->payload_ret_s == 0) {
+        snprintf(kept, sizeof(kept), " (payloads kept for good)");
+    } else if (s->payload_ret_s > 0) {
+        ui_fmt_age(age, sizeof(age), (int64_t)(s->payload_ret_s * 1000));
+        snprintf(kept, sizeof(kept), " (payloads kept %s)", age);
+    }
+    snprintf(out, n, "   messages %s%s", count, kept);
+}
+
 static void store_line(const struct ui_app *a, int y, enum ui_style st)
 {
     const struct ui_stats *s = &a->m.stats;
-    char db[32], map[32], in[32], ok[32], t[300];
+    char db[32], map[32], in[32], ok[32], stored[96], t[300];
     ui_fmt_bytes(db, sizeof(db), s->db_bytes);
     ui_fmt_bytes(map, sizeof(map), s->map_bytes);
+    stored_text(s, stored, sizeof(stored));
     uv_rule(a, y, "Store and totals since start");
     if (s->map_bytes > 0)
-        snprintf(t, sizeof(t), "log %s of %s map (%.0f%%)   readers %.0f", db, map,
-                 100 * s->db_bytes / s->map_bytes, s->readers);
+        snprintf(t, sizeof(t), "log %s of %s map (%.0f%%)%s   readers %.0f", db, map,
+                 100 * s->db_bytes / s->map_bytes, stored, s->readers);
     else
-        snprintf(t, sizeof(t), "log %s", s->db_bytes >= 0 ? db : "-");
+        snprintf(t, sizeof(t), "log %s%s", s->db_bytes >= 0 ? db : "-", stored);
     uv_text(y + 1, 2, a->cols - 4, st, t, 0);
     ui_fmt_count(in, sizeof(in), s->ingested);
     ui_fmt_count(ok, sizeof(ok), s->succeeded);
