@@ -44,6 +44,7 @@ struct api {
     struct stats *stats;      /* counters (stats.h); ingest is counted here */
     struct feed *feed;        /* live feed of outcomes (feed.h) */
     struct dispatch *dispatch;/* for in-flight figures; may be NULL */
+    struct retention *retention; /* for the oldest payload; may be NULL */
 };
 
 #define API_MAX_PARAMS 4

@@ -26,6 +26,7 @@
 #include "feed.h"
 #include "mem.h"
 #include "outcome.h"
+#include "retention.h"
 #include "stats.h"
 
 #define FEED_LIMIT_DEFAULT 100
@@ -326,6 +327,19 @@ static void put_memory_figures(struct api *a, json_t *out, int64_t now)
                                             "max", "count", 0));
 }
 
+/* RFC 3339 time of the oldest message holding its payload, or null. */
+static json_t *oldest_payload(struct api *a)
+{
+    struct retention_stats rs = { 0 };
+    char ts[CLOCK_RFC3339_MAX];
+    if (a->retention)
+        retention_get_stats(a->retention, &rs);
+    if (!rs.oldest_payload_ms)
+        return json_null();
+    clock_format(rs.oldest_payload_ms, ts);
+    return json_string(ts);
+}
+
 void api_ops_stats(struct api *a, struct http_req *r, char **p)
 {
     int64_t now = clock_now_ms();
@@ -351,6 +365,7 @@ void api_ops_stats(struct api *a, struct http_req *r, char **p)
     json_object_set_new(out, "readers", json_integer(si.readers));
     json_object_set_new(out, "payloadRetentionS",
                         json_integer(a->cfg ? a->cfg->payload_retention_ms / 1000 : 0));
+    json_object_set_new(out, "oldestPayloadAt", oldest_payload(a));
     char *text = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(6));   /* 0.3, not 0.2999.. */
     json_decref(out);
     http_reply(r, 200, text ? text : xstrdup("{}"), text ? strlen(text) : 2);

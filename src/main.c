@@ -449,6 +449,7 @@ static int serve(int argc, char **argv)
                                  .payload_ms = cfg.payload_retention_ms,
                                  .attempt_ms = cfg.attempt_retention_ms };
     retention_new(&retention, &ro);
+    api.retention = retention;
     if ((rc = retention_start(retention))) {
         fprintf(stderr, "hookd: cannot start the retention pass: %s\n", hookd_strerror(rc));
         goto out_writer;

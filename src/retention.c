@@ -457,6 +457,66 @@ static int collect_payloads(struct retention *r, struct store_cursor *c, const c
     return 1;
 }
 
+/* --- the oldest payload ---------------------------------------------------------- */
+
+/* An expired record starts with the mark, so no parse is needed to tell. */
+static int expired(const struct store_kv *kv)
+{
+    size_t ml = sizeof(expired_mark) - 1;
+    return kv->vlen >= ml && memcmp(kv->val, expired_mark, ml) == 0;
+}
+
+/*
+ * Per app, the first message at or after its floor that is not expired,
+ * then on to the next app: a seek per app, and a few reads where the
+ * floor lags. The oldest of those, or 0. OLDEST_STEPS bounds the reads;
+ * past it the figure covers the apps seen so far.
+ */
+#define OLDEST_STEPS 200000
+
+static int64_t find_oldest(struct retention *r)
+{
+    struct store_txn *t;
+    struct store_cursor *c = NULL;
+    struct store_kv kv;
+    int64_t oldest = 0;
+    if (store_read(r->o.store, &t))
+        return 0;
+    int rc = store_cursor_open(t, DB_MESSAGES, &c);
+    if (!rc)
+        rc = store_cursor_first(c, &kv);
+    for (size_t steps = 0; rc == 0 && steps < OLDEST_STEPS; steps++) {
+        char app[ID_MAX], msg[ID_MAX];
+        int64_t ms;
+        if (split_key(&kv, app, msg) == 0) {
+            const char *floor = hmap_get(&r->floors, app);
+            if (floor && strcmp(msg, floor) < 0) {
+                rc = seek_in(c, app, floor, &kv);
+                continue;
+            }
+            if (!expired(&kv)) {
+                if (id_time_ms("msg_", msg, &ms) == 0 && (!oldest || ms < oldest))
+                    oldest = ms;
+                rc = seek_in(c, app, "\x7f", &kv);   /* after every id: the next app */
+                continue;
+            }
+        }
+        rc = store_cursor_next(c, &kv);
+    }
+    if (c)
+        store_cursor_close(c);
+    store_abort(t);
+    return oldest;
+}
+
+static void note_oldest(struct retention *r)
+{
+    int64_t ms = find_oldest(r);
+    pthread_mutex_lock(&r->lock);
+    r->stats.oldest_payload_ms = ms;
+    pthread_mutex_unlock(&r->lock);
+}
+
 /* --- the pass ------------------------------------------------------------------- */
 
 static int stopping(struct retention *r)
@@ -522,6 +582,7 @@ static void run_pass(struct retention *r)
         rc = run_kind(r, K_ATTEMPT, now);
     if (!rc)
         rc = run_kind(r, K_IDEM, now);
+    note_oldest(r);
     pthread_mutex_lock(&r->lock);
     r->stats.passes++;
     struct retention_stats after = r->stats;
@@ -555,6 +616,7 @@ static int wait_interval(struct retention *r)
 static void *retention_main(void *arg)
 {
     struct retention *r = arg;
+    note_oldest(r);   /* so the figure is there before the first pass */
     while (!wait_interval(r))
         run_pass(r);
     return NULL;

@@ -48,6 +48,12 @@ struct retention_stats {
     uint64_t payloads;        /* messages whose payload was removed */
     uint64_t attempts;        /* attempt records removed */
     uint64_t idempotency;     /* idempotency records removed */
+    /*
+     * Time of the oldest message that still holds its payload, as the
+     * last look found it (one at start, then one after each pass); 0 when
+     * no message holds one.
+     */
+    int64_t oldest_payload_ms;
 };
 
 /* The options are copied; store and writer are borrowed. */

@@ -221,7 +221,8 @@ static const char *stats_json =
     "\"p90\":5.8,\"p99\":12.4,\"max\":98,\"count\":10},\"inflight\":212,\"deliveriesPending\":1033,"
     "\"deliveriesScheduled\":87,\"deliveriesHeld\":4512,\"deliveriesFailed\":23,"
     "\"dbBytes\":1932735283,\"mapBytes\":68719476736,\"readers\":2,"
-    "\"messagesStored\":12400000,\"payloadRetentionS\":2592000}";
+    "\"messagesStored\":12400000,\"payloadRetentionS\":2592000,"
+    "\"oldestPayloadAt\":\"2026-10-30T00:00:00.000Z\"}";
 
 static void test_stats(void)
 {
@@ -235,6 +236,10 @@ static void test_stats(void)
     ok(m.stats.map_bytes == 68719476736.0, "store size");
     ok(m.stats.stored == 12400000 && m.stats.payload_ret_s == 2592000,
        "messages in the log and payload retention");
+    is_int(m.stats.oldest_payload_ms, 1793318400000LL, "the oldest payload's time");
+    is_int(ui_model_stats(&m, "{\"oldestPayloadAt\":null}", 2000), 0, "stats without figures");
+    ok(m.stats.oldest_payload_ms == 0 && m.stats.stored == -1,
+       "null or absent figures read as not said");
     is_int(ui_model_stats(&m, "[1]", 2000), -1, "an array is no stats");
     is_int(ui_model_stats(&m, "{\"latencyMs\":{\"p50\":null}}", 3000), 0, "nulls parse");
     ok(m.stats.p50 == -1, "a null percentile is absent");

@@ -32,7 +32,7 @@ save() { { printf '\n== %s ==\n\n' "$1"; cap; } >> "$SCREENS"; }
 count_lines() { cap | grep -Ec -- "$1"; }
 
 receiver_start
-hookd_start --allow-network 127.0.0.0/8 --retry-schedule 1s
+hookd_start --allow-network 127.0.0.0/8 --retry-schedule 1s --retention-interval 1s
 api POST /api/v1/app '{"name":"Acme","uid":"acme"}'
 api POST /api/v1/app '{"name":"Globex","uid":"globex"}'
 api POST /api/v1/app/acme/endpoint "{\"uid\":\"billing\",\"url\":\"$RURL/x/status/500\"}"
@@ -78,8 +78,8 @@ wait_for 5 risen ingest
 ok $? "the ingest line shows the traffic from before the console started"
 wait_for 5 risen failed
 ok $? "and so does the failed line"
-like "$(cap)" "log [0-9.]+ [KMG]iB of 4.0 GiB map \([0-9]+%\)   messages 5 \(payloads kept 90 d\)   readers" \
-    "the store line counts the five messages in the log and says how long payloads are kept"
+like "$(cap)" "log [0-9.]+ [KMG]iB of 4.0 GiB map \([0-9]+%\)   messages 5   oldest payload [0-9.]+ s \(kept 90 d\)   readers" \
+    "the store line: the five messages in the log, the oldest payload's age, how long payloads are kept"
 like "$(cap)" 'p50 [0-9.]+ ms .* p99 [0-9.]+ ms' "latency percentiles"
 like "$(cap | tail -n 1)" '1 Overview +2 Endpoints +3 Failed +4 Feed +\? Help +q Quit' "footer keys"
 # some traffic of varying rate for the sparklines: bursts, one a second

@@ -34,6 +34,16 @@ api POST /api/v1/app/shop/msg '{"eventType":"ok","payload":{"old":true}}' -H 'Id
 M_OLD=$(jqr .id)
 api GET "/api/v1/app/shop/msg/$M_OLD"
 is "$(jc .payload)" '{"old":true}' "before the period the payload is there"
+ms_of() { date -d "$1" +%s%3N; }
+T_OLD=$(ms_of "$(jqr .timestamp)")
+# oldest_ms: /hookd/v1/stats's oldestPayloadAt in ms (0 when null)
+oldest_ms() { api GET /hookd/v1/stats; _o=$(jqr .oldestPayloadAt); [ "$_o" = null ] && echo 0 || ms_of "$_o"; }
+seen_oldest() { [ "$(oldest_ms)" != 0 ]; }
+wait_for 5 seen_oldest
+ok $? "after a pass, stats names an oldest payload"
+O=$(oldest_ms)
+is "$(cond "$O >= $T_OLD - 4 && $O <= $T_OLD")" 0 \
+   "it is the old message's time, to the 4 ms of an id ($O, message $T_OLD)"
 api POST /api/v1/app/shop/msg '{"eventType":"ok","payload":{"old":true}}' -H 'Idempotency-Key: k1'
 is "$(jqr .id)" "$M_OLD" "within the TTL the idempotency key replays the first answer"
 api POST /api/v1/app/shop/msg '{"eventType":"bad","payload":{"retry":true}}'
@@ -63,6 +73,12 @@ all_removed() { [ "$(removed)" -ge 2502 ]; }
 wait_for 10 all_removed
 total=$(removed)
 is "$(cond "$total >= 2502")" 0 "the pass reports the old payloads it removed ($total)"
+moved_on() { [ "$(oldest_ms)" -gt $((T_OLD + 1000)) ]; }
+wait_for 5 moved_on
+ok $? "with the old payloads gone, the oldest payload is a newer message"
+NOW=$(date +%s%3N)
+O=$(oldest_ms)
+is "$(cond "$O >= $NOW - 12000")" 0 "no older than the 6 s period and a pass or two ($((NOW - O)) ms)"
 
 # ---- a new message keeps everything ----
 api POST /api/v1/app/shop/msg '{"eventType":"ok","payload":{"new":true}}' -H 'Idempotency-Key: k1'

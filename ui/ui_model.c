@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "mem.h"
 #include "ui_json.h"
 #include "ui_model.h"
@@ -179,6 +180,9 @@ static void stats_parse(struct ui_stats *s, json_t *o)
     s->readers = ui_json_num(o, -1, F("readers", "store"));
     s->stored = ui_json_num(o, -1, F("messagesStored", "store"));
     s->payload_ret_s = ui_json_num(o, -1, F("payloadRetentionS", "store"));
+    const char *oldest = json_string_value(ui_json_find(o, F("oldestPayloadAt", "store")));
+    if (!oldest || clock_parse(oldest, &s->oldest_payload_ms))
+        s->oldest_payload_ms = 0;
 }
 
 int ui_model_stats(struct ui_model *m, const char *body, int64_t now_ms)

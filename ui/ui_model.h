@@ -40,6 +40,7 @@ struct ui_stats {
     double p50, p90, p99, max;                             /* ms, -1: absent */
     double db_bytes, map_bytes, readers;                   /* -1: absent */
     double stored, payload_ret_s;      /* messages in the log; payloads kept (0: for good) */
+    int64_t oldest_payload_ms;         /* wall ms; 0: none or not said */
 };
 
 /* Per-second rates derived from successive counter snapshots. */

@@ -126,27 +126,37 @@ static void endpoints_line(const struct ui_app *a, int y)
         uv_text(y + 1, a->cols - 22, 20, UI_S_DIM, "press 2 for the list", 1);
 }
 
-/* "   messages 12.4 M (payloads kept 30 d)", or "" from a server without the figures. */
+/*
+ * "   messages 12.4 M   oldest payload 29 d (kept 30 d)", without the
+ * oldest when the server does not say, or "" from a server without the
+ * figures.
+ */
 static void stored_text(const struct ui_stats *s, char *out, size_t n)
 {
-    char count[32], age[32], kept[64] = "";
+    char count[32], age[32], kept[32] = "", oldest[64] = "";
     out[0] = '\0';
     if (s->stored < 0)
         return;
     ui_fmt_count(count, sizeof(count), s->stored);
-    if (s->payload_ret_s == 0) {
-        snprintf(kept, sizeof(kept), " (payloads kept for good)");
-    } else if (s->payload_ret_s > 0) {
-        ui_fmt_age(age, sizeof(age), (int64_t)(s->payload_ret_s * 1000));
-        snprintf(kept, sizeof(kept), " (payloads kept %s)", age);
+    if (s->payload_ret_s == 0)
+        snprintf(kept, sizeof(kept), "for good");
+    else if (s->payload_ret_s > 0)
+        ui_fmt_age(kept, sizeof(kept), (int64_t)(s->payload_ret_s * 1000));
+    if (s->oldest_payload_ms > 0) {
+        ui_fmt_age(age, sizeof(age), clock_now_ms() - s->oldest_payload_ms);
+        snprintf(oldest, sizeof(oldest), "   oldest payload %s", age);
     }
-    snprintf(out, n, "   messages %s%s", count, kept);
+    if (!kept[0])
+        snprintf(out, n, "   messages %s%s", count, oldest);
+    else
+        snprintf(out, n, "   messages %s%s (%skept %s)", count, oldest,
+                 oldest[0] ? "" : "payloads ", kept);
 }
 
 static void store_line(const struct ui_app *a, int y, enum ui_style st)
 {
     const struct ui_stats *s = &a->m.stats;
-    char db[32], map[32], in[32], ok[32], stored[96], t[300];
+    char db[32], map[32], in[32], ok[32], stored[160], t[300];
     ui_fmt_bytes(db, sizeof(db), s->db_bytes);
     ui_fmt_bytes(map, sizeof(map), s->map_bytes);
     stored_text(s, stored, sizeof(stored));
