@@ -469,8 +469,10 @@ static int expired(const struct store_kv *kv)
 /*
  * Per app, the first message at or after its floor that is not expired,
  * then on to the next app: a seek per app, and a few reads where the
- * floor lags. The oldest of those, or 0. OLDEST_STEPS bounds the reads;
- * past it the figure covers the apps seen so far.
+ * floor lags. The oldest of those, 0 when there is none, or -1 when
+ * OLDEST_STEPS reads did not reach the end: after a restart the floors
+ * are not known yet, and the expired prefix of a large log is long; the
+ * first payload sweep learns them.
  */
 #define OLDEST_STEPS 200000
 
@@ -481,7 +483,7 @@ static int64_t find_oldest(struct retention *r)
     struct store_kv kv;
     int64_t oldest = 0;
     if (store_read(r->o.store, &t))
-        return 0;
+        return -1;
     int rc = store_cursor_open(t, DB_MESSAGES, &c);
     if (!rc)
         rc = store_cursor_first(c, &kv);
@@ -506,12 +508,15 @@ static int64_t find_oldest(struct retention *r)
     if (c)
         store_cursor_close(c);
     store_abort(t);
-    return oldest;
+    return rc == HOOKD_ENOTFOUND ? oldest : -1;   /* rc 0: cut short by the budget */
 }
 
+/* Publish what find_oldest() found; a look cut short keeps the last figure. */
 static void note_oldest(struct retention *r)
 {
     int64_t ms = find_oldest(r);
+    if (ms < 0)
+        return;
     pthread_mutex_lock(&r->lock);
     r->stats.oldest_payload_ms = ms;
     pthread_mutex_unlock(&r->lock);
