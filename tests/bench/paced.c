@@ -57,6 +57,7 @@ struct xfer {
     long seq;
     int64_t start_us;
     struct xfer *next_free;
+    char err[CURL_ERROR_SIZE];
 };
 
 struct run {
@@ -112,7 +113,9 @@ static void start_one(struct run *r, int64_t now_us, int64_t sched_us)
         curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, r->hdrs);
         curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, discard);
         curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+        curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->err);
     }
+    x->err[0] = '\0';
     if (sched_us && now_us - sched_us > r->behind_us)
         r->behind_us = now_us - sched_us;
     free(x->body);
@@ -136,9 +139,12 @@ static void read_done(struct run *r)
         long code = 0;
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
         curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
-        if (m->data.result != CURLE_OK)
-            r->errors++;
-        else if (code >= 200 && code < 300)
+        if (m->data.result != CURLE_OK) {
+            if (r->errors++ < 3)   /* say what the first few were */
+                fprintf(stderr, "paced: request %ld failed after %.0f ms: %s\n", x->seq,
+                        (double)(clock_mono_us() - x->start_us) / 1e3,
+                        x->err[0] ? x->err : curl_easy_strerror(m->data.result));
+        } else if (code >= 200 && code < 300)
             r->ok++;
         else
             r->non2xx++;
