@@ -463,7 +463,6 @@ void api_ops_history(struct api *a, struct http_req *r, char **p)
                             "ingest", counts(in, n), "success", counts(ok, n),
                             "failure", counts(fail, n));
     http_reply_json(r, 200, out);
-    (void)p;
 }
 
 /*

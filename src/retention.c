@@ -109,6 +109,13 @@ struct retention {
 
 /* --- the writer's side ------------------------------------------------------- */
 
+/* An expired record starts with the mark, so no parse is needed to tell. */
+static int expired(const void *rec, size_t len)
+{
+    size_t ml = sizeof(expired_mark) - 1;
+    return len >= ml && memcmp(rec, expired_mark, ml) == 0;
+}
+
 static int apply_payload(struct store_txn *t, const struct item *it, size_t *changed)
 {
     const void *v;
@@ -116,8 +123,7 @@ static int apply_payload(struct store_txn *t, const struct item *it, size_t *cha
     int rc = store_get(t, DB_MESSAGES, it->key, it->klen, &v, &n);
     if (rc == HOOKD_ENOTFOUND)
         return 0;
-    size_t ml = sizeof(expired_mark) - 1;
-    if (rc || (n >= ml && memcmp(v, expired_mark, ml) == 0))
+    if (rc || expired(v, n))
         return rc;   /* expired already */
     rc = store_put(t, DB_MESSAGES, it->key, it->klen, it->rec, it->rlen, 0);
     *changed += rc == 0;
@@ -459,13 +465,6 @@ static int collect_payloads(struct retention *r, struct store_cursor *c, const c
 
 /* --- the oldest payload ---------------------------------------------------------- */
 
-/* An expired record starts with the mark, so no parse is needed to tell. */
-static int expired(const struct store_kv *kv)
-{
-    size_t ml = sizeof(expired_mark) - 1;
-    return kv->vlen >= ml && memcmp(kv->val, expired_mark, ml) == 0;
-}
-
 /*
  * Per app, the first message at or after its floor that is not expired,
  * then on to the next app: a seek per app, and a few reads where the
@@ -496,7 +495,7 @@ static int64_t find_oldest(struct retention *r)
                 rc = seek_in(c, app, floor, &kv);
                 continue;
             }
-            if (!expired(&kv)) {
+            if (!expired(kv.val, kv.vlen)) {
                 if (id_time_ms("msg_", msg, &ms) == 0 && (!oldest || ms < oldest))
                     oldest = ms;
                 rc = seek_in(c, app, "\x7f", &kv);   /* after every id: the next app */
