@@ -23,6 +23,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "mem.h"
+#include "proc.h"
 #include "stats.h"
 #include "writer.h"
 
@@ -193,6 +194,12 @@ static void put_counters(struct buf *b, struct api *a)
     head(b, "hookd_messages_ingested_total", "counter", "Messages acknowledged (202).");
     buf_addf(b, "hookd_messages_ingested_total %llu\n", (unsigned long long)c.ingested);
     put_attempts(b, &c);
+    head(b, "hookd_deliveries_postponed_total", "counter",
+         "Deliveries put off without an attempt: their outcome could not be written "
+         "(store_full), or no file descriptor was free for their socket (no_socket).");
+    for (int r = 0; r < STATS_PP_REASONS; r++)
+        buf_addf(b, "hookd_deliveries_postponed_total{reason=\"%s\"} %llu\n",
+                 stats_postpone_name[r], (unsigned long long)c.postponed[r]);
     put_http(b, a->stats);
     put_latency(b, a->stats);
     put_writer(b, a->writer);
@@ -227,6 +234,25 @@ static void put_store(struct buf *b, const struct store_info *si)
     gauge(b, "hookd_store_readers", "Read transaction slots of the log in use.", si->readers);
 }
 
+/* The process collector's standard names, so stock dashboards and alerts
+ * on descriptors and memory work unchanged; left out when /proc fails. */
+static void put_proc(struct buf *b)
+{
+    struct proc_sample p;
+    if (proc_sample(&p))
+        return;
+    head(b, "process_cpu_seconds_total", "counter", "User and system CPU time spent, in seconds.");
+    buf_addf(b, "process_cpu_seconds_total %.2f\n", p.cpu_seconds);
+    gauge(b, "process_open_fds", "Open file descriptors.", p.open_fds);
+    if (p.max_fds >= 0)
+        gauge(b, "process_max_fds", "The open-file limit (soft RLIMIT_NOFILE).", p.max_fds);
+    gauge(b, "process_resident_memory_bytes", "Resident memory in bytes.", p.rss_bytes);
+    gauge(b, "process_virtual_memory_bytes", "Virtual memory in bytes.", p.vsize_bytes);
+    gauge(b, "process_threads", "Threads of this process.", p.threads);
+    head(b, "process_start_time_seconds", "gauge", "Start time since the Unix epoch, in seconds.");
+    buf_addf(b, "process_start_time_seconds %.2f\n", p.start_time_s);
+}
+
 static void put_process(struct buf *b, struct api *a)
 {
     int64_t up = clock_now_ms() - a->started_ms;
@@ -234,6 +260,7 @@ static void put_process(struct buf *b, struct api *a)
     buf_adds(b, "hookd_uptime_seconds ");
     put_scaled(b, (uint64_t)(up > 0 ? up : 0), 3);
     buf_addc(b, '\n');
+    put_proc(b);
     head(b, "hookd_build_info", "gauge", "Always 1; the version is in its label.");
     buf_adds(b, "hookd_build_info{version=\"");
     put_label(b, HOOKD_VERSION);

@@ -26,6 +26,7 @@
 #include "feed.h"
 #include "mem.h"
 #include "outcome.h"
+#include "proc.h"
 #include "retention.h"
 #include "stats.h"
 
@@ -316,6 +317,10 @@ static void put_memory_figures(struct api *a, json_t *out, int64_t now)
     json_object_set_new(out, "attemptsSucceeded", json_integer((json_int_t)c.succeeded));
     json_object_set_new(out, "attemptsFailed", json_integer((json_int_t)c.failed));
     json_object_set_new(out, "deliveriesFailedFinal", json_integer((json_int_t)c.failed_final));
+    json_object_set_new(out, "deliveriesPostponed",
+                        json_pack("{s:I, s:I}", "storeFull",
+                                  (json_int_t)c.postponed[STATS_PP_STORE_FULL], "noSocket",
+                                  (json_int_t)c.postponed[STATS_PP_NO_SOCKET]));
     json_object_set_new(out, "rates", json_pack("{s:o, s:o, s:o}", "ingest", windows(rt.ingest),
                                                 "success", windows(rt.success), "failure",
                                                 windows(rt.failure)));
@@ -338,6 +343,17 @@ static json_t *oldest_payload(struct api *a)
         return json_null();
     clock_format(rs.oldest_payload_ms, ts);
     return json_string(ts);
+}
+
+/* Descriptors against their limit, memory and CPU: null when /proc fails. */
+static json_t *process_figures(void)
+{
+    struct proc_sample p;
+    if (proc_sample(&p))
+        return json_null();
+    return json_pack("{s:I, s:I, s:I, s:I, s:f}", "openFds", (json_int_t)p.open_fds, "maxFds",
+                     (json_int_t)p.max_fds, "rssBytes", (json_int_t)p.rss_bytes, "threads",
+                     (json_int_t)p.threads, "cpuSeconds", p.cpu_seconds);
 }
 
 void api_ops_stats(struct api *a, struct http_req *r, char **p)
@@ -366,6 +382,7 @@ void api_ops_stats(struct api *a, struct http_req *r, char **p)
     json_object_set_new(out, "payloadRetentionS",
                         json_integer(a->cfg ? a->cfg->payload_retention_ms / 1000 : 0));
     json_object_set_new(out, "oldestPayloadAt", oldest_payload(a));
+    json_object_set_new(out, "process", process_figures());
     char *text = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(6));   /* 0.3, not 0.2999.. */
     json_decref(out);
     http_reply(r, 200, text ? text : xstrdup("{}"), text ? strlen(text) : 2);

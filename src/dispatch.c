@@ -88,6 +88,8 @@ struct dispatch {
     int64_t connect_ms, timeout_ms;   /* dispatch_set_timeouts; taken by drain_inbox */
     struct dispatch_stats stats;
     struct hmap inflight;        /* ep_id -> (uintptr_t) in flight, only non-zero */
+    int64_t nosock_logged_ms;    /* log_no_socket's last line (monotonic) */
+    uint64_t nosock_unsaid;      /* deliveries it has not yet counted in a line */
 
     /* dispatcher thread only */
     struct hmap eps;             /* "app_id|ep_id" -> struct ep_state */
@@ -291,10 +293,39 @@ static void log_attempt(const struct job *j)
              "error", err, "next_attempt", next, NULL);
 }
 
-/* What an outcome's done() has to say: the attempt, a disabled endpoint, a failure. */
-static void log_outcome(const struct job *j, int status)
+/*
+ * A delivery that found no descriptor for its socket sent nothing, so it
+ * is put off like one whose outcome could not be written, with no
+ * attempt recorded. When descriptors run out, thousands can fail within
+ * a second: one line a second says how many.
+ */
+static void log_no_socket(struct dispatch *d, const struct job *j, int status)
 {
-    if (status == HOOKD_EFULL)
+    int64_t now = clock_mono_ms();
+    pthread_mutex_lock(&d->lock);
+    uint64_t n = ++d->nosock_unsaid;
+    int say = !d->nosock_logged_ms || now - d->nosock_logged_ms >= 1000;
+    if (say) {
+        d->nosock_logged_ms = now;
+        d->nosock_unsaid = 0;
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (!say)
+        return;
+    char count[24];
+    snprintf(count, sizeof(count), "%llu", (unsigned long long)n);
+    log_warn("deliveries postponed", "error", hookd_strerror(status), "count", count,
+             "endpoint", j->ep_id,
+             "detail", "no descriptor for a delivery's socket: nothing was sent, each is sent "
+             "again after a pause; raise the open-file limit (LimitNOFILE)", NULL);
+}
+
+/* What an outcome's done() has to say: the attempt, a disabled endpoint, a failure. */
+static void log_outcome(struct dispatch *d, const struct job *j, int status)
+{
+    if (j->no_socket && status == -j->no_socket)
+        log_no_socket(d, j, status);
+    else if (status == HOOKD_EFULL)
         log_error("store full", "message", j->msg_id, "endpoint", j->ep_id,
                   "detail", "attempt not recorded; it is sent again", NULL);
     else if (status && status != HOOKD_ESTOPPED)
@@ -319,7 +350,10 @@ static void job_done(struct intent *in, int status)
     struct job *j = (struct job *)in;
     struct dispatch *d = j->owner;
     j->unrecorded = status && status != HOOKD_ESTOPPED;
-    log_outcome(j, status);
+    log_outcome(d, j, status);
+    int nosock = j->no_socket && status == -j->no_socket;
+    if (d->o.stats && (nosock || status == HOOKD_EFULL))
+        stats_postponed(d->o.stats, nosock ? STATS_PP_NO_SOCKET : STATS_PP_STORE_FULL);
     if (!status && !j->missing && !j->expired)
         count_outcome(d, j);
     else if (!status && j->expired && j->final_fail && d->o.stats)
@@ -346,10 +380,13 @@ static struct ep_state *ep_get(struct dispatch *d, const char *key)
 }
 
 /*
- * An outcome that could not be written (a full store) leaves its due
- * entry in place, due now: without a pause the endpoint would be sent
- * the same deliveries again at once, in a loop. So it waits, 1 s doubling
- * to 30 s, until an outcome records again.
+ * An outcome that could not be written (a full store), or a delivery that
+ * found no socket, leaves its due entry in place, due now: without a
+ * pause the endpoint would be sent the same deliveries again at once, in
+ * a loop. So it waits, 1 s doubling to 30 s, until an outcome records
+ * again. The deliveries in flight when the first one failed tend to fail
+ * together, so failures during a pause do not double it again: a burst
+ * of a hundred costs one pause of 1 s, not one of 30.
  */
 static void note_recorded(struct ep_state *e, int recorded)
 {
@@ -357,6 +394,8 @@ static void note_recorded(struct ep_state *e, int recorded)
         e->backoff_ms = 0;
         return;
     }
+    if (e->backoff_until_ms > clock_now_ms())
+        return;
     e->backoff_ms = e->backoff_ms ? e->backoff_ms * 2 : BACKOFF_MIN_MS;
     if (e->backoff_ms > BACKOFF_MAX_MS)
         e->backoff_ms = BACKOFF_MAX_MS;

@@ -59,6 +59,7 @@ struct job {
     struct buf response;           /* truncated body, or the error text */
     char retry_after[64];
     int refused;                   /* SSRF policy said no */
+    int no_socket;                 /* errno: no descriptor (or memory) for a socket */
     int final_fail;                /* set by the outcome: this attempt final-failed the delivery */
     int unrecorded;                /* set by done(): the outcome could not be written */
     int attempt;                   /* set by the outcome: the delivery's attempt number */
@@ -67,6 +68,7 @@ struct job {
                                       (1: 410 Gone, 2: failing for --disable-after) */
     size_t resp_cap;               /* response bytes to keep */
     const struct netpolicy *policy;
+    int fd_ceiling;                /* the worker's (worker_opts) */
     void *easy;                    /* struct easy, the transfer's handle (worker.c) */
 
     int slot_freed;                /* dispatch_transfer_done was called */

@@ -35,6 +35,7 @@
 #include "mem.h"
 #include "netpolicy.h"
 #include "notify.h"
+#include "proc.h"
 #include "retention.h"
 #include "retry.h"
 #include "stats.h"
@@ -266,6 +267,45 @@ static int serve_load(struct config *c, int argc, char **argv)
     return 0;
 }
 
+/*
+ * Every client connection and every delivery is a socket, and shells
+ * often start programs with a soft limit of 1024 under a far higher hard
+ * one: take the whole hard limit, and say so when even that leaves little
+ * room for deliveries beside max-connections.
+ */
+#define NOFILE_SPARE 1024   /* deliveries, curl's kept connections, the log */
+#define NOFILE_OWN 64       /* the log, listeners, threads' wakeups and files */
+static int serve_nofile(const struct config *c)
+{
+    struct proc_nofile nf;
+    int rc = proc_raise_nofile(&nf);
+    char lim[24], before[24], conns[24];
+    snprintf(lim, sizeof(lim), "%lld", (long long)nf.limit);
+    snprintf(before, sizeof(before), "%lld", (long long)nf.before);
+    snprintf(conns, sizeof(conns), "%d", c->max_connections);
+    if (rc)
+        log_warn("cannot raise the open-file limit", "limit", lim, "error", hookd_strerror(rc),
+                 NULL);
+    else if (nf.limit != nf.before)
+        log_info("open-file limit raised", "limit", lim, "from", before, NULL);
+    if (nf.limit >= 0 && nf.limit < (int64_t)c->max_connections + NOFILE_SPARE)
+        log_warn("open-file limit is low", "limit", lim, "max_connections", conns,
+                 "detail", "client connections and deliveries share it; raise LimitNOFILE "
+                 "(or ulimit -Hn) or lower max-connections", NULL);
+    /*
+     * Deliveries' sockets stay below a ceiling, so that slow receivers
+     * holding thousands of them can never take the descriptors that
+     * ingest and health checks need: a client connection's worth for
+     * each of max-connections and hookd's own, or half the limit at most.
+     */
+    if (nf.limit < 0)
+        return 0;
+    int64_t keep = (int64_t)c->max_connections + NOFILE_OWN;
+    if (keep > nf.limit / 2)
+        keep = nf.limit / 2;
+    return (int)(nf.limit - keep);
+}
+
 /* The TLS files, read and checked before anything starts. 0 or -1 (said). */
 static int serve_tls(const struct config *c, struct tls_pair *tls)
 {
@@ -288,6 +328,7 @@ struct engine {
     struct dispatch *dispatch;
     struct stats *stats;         /* borrowed: where committed outcomes are counted */
     struct feed *feed;           /* borrowed: the live feed they are pushed to */
+    int fd_ceiling;              /* deliveries' sockets stay below it (serve_nofile) */
 };
 
 static int engine_start(struct engine *e, const struct config *c, struct store *s,
@@ -309,6 +350,7 @@ static int engine_start(struct engine *e, const struct config *c, struct store *
     struct worker_opts wo = { .writer = w, .policy = e->policy,
                               .max_response = (size_t)c->max_response,
                               .ca_file = c->ca_file,
+                              .fd_ceiling = e->fd_ceiling,
                               .svix_headers = strcmp(c->signature_headers, "svix") == 0 ? 1
                                               : strcmp(c->signature_headers, "both") == 0 ? 2 : 0 };
     for (int i = 0; i < e->nworkers; i++)
@@ -397,6 +439,7 @@ static int serve(int argc, char **argv)
         goto out_config;
     }
     block_signals(&sigs);
+    engine.fd_ceiling = serve_nofile(&cfg);
     if (serve_tls(&cfg, &tls)) {
         status = 2;
         goto out_log;

@@ -51,6 +51,7 @@ struct ep_recent {
 
 struct stats {
     _Atomic uint64_t ingested, succeeded, failed, failed_final;
+    _Atomic uint64_t postponed[STATS_PP_REASONS];
     _Atomic uint64_t by_class[STATS_CLASSES];
     _Atomic uint64_t hist[STATS_HIST_BUCKETS], hist_sum;
     _Atomic uint64_t http[STATS_ROUTES][STATS_NETWORK];
@@ -278,6 +279,13 @@ void stats_final_fail(struct stats *s)
     add(&s->failed_final, 1);
 }
 
+const char *const stats_postpone_name[STATS_PP_REASONS] = { "store_full", "no_socket" };
+
+void stats_postponed(struct stats *s, enum stats_postpone r)
+{
+    add(&s->postponed[r], 1);
+}
+
 /* --- reading --- */
 
 void stats_get_counters(struct stats *s, struct stats_counters *out)
@@ -286,6 +294,8 @@ void stats_get_counters(struct stats *s, struct stats_counters *out)
     out->succeeded = get(&s->succeeded);
     out->failed = get(&s->failed);
     out->failed_final = get(&s->failed_final);
+    for (int i = 0; i < STATS_PP_REASONS; i++)
+        out->postponed[i] = get(&s->postponed[i]);
     for (int i = 0; i < STATS_CLASSES; i++)
         out->by_class[i] = get(&s->by_class[i]);
 }

@@ -50,11 +50,19 @@ void stats_attempt(struct stats *s, const char *ep_id, int status_code, int64_t 
 /* A delivery was final-failed (retries exhausted) by a committed outcome. */
 void stats_final_fail(struct stats *s);
 
+/* Why a delivery was put off without an attempt: its outcome could not be
+ * written (a full store), or there was no descriptor for its socket. */
+enum stats_postpone { STATS_PP_STORE_FULL, STATS_PP_NO_SOCKET, STATS_PP_REASONS };
+extern const char *const stats_postpone_name[STATS_PP_REASONS];
+/* One delivery was put off for reason r; it is sent again later. */
+void stats_postponed(struct stats *s, enum stats_postpone r);
+
 struct stats_counters {
     uint64_t ingested;
     uint64_t succeeded;
     uint64_t failed;                  /* attempts that failed */
     uint64_t failed_final;            /* deliveries that final-failed */
+    uint64_t postponed[STATS_PP_REASONS]; /* deliveries put off without an attempt */
     uint64_t by_class[STATS_CLASSES]; /* attempts by status class */
 };
 void stats_get_counters(struct stats *s, struct stats_counters *out);

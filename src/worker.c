@@ -18,11 +18,13 @@
  * request itself on a fast loopback receiver.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -136,6 +138,12 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
     return len;
 }
 
+/* A socket() failure that is this process's or machine's, not the receiver's. */
+static int out_of_sockets(int e)
+{
+    return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
 /* SSRF check on the address curl is about to connect to. */
 static curl_socket_t on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 {
@@ -147,7 +155,17 @@ static curl_socket_t on_open_socket(void *arg, curlsocktype purpose, struct curl
         buf_addf(&j->response, "refused by the network policy: %s", why);
         return CURL_SOCKET_BAD;
     }
-    return socket(a->family, a->socktype, a->protocol);
+    curl_socket_t fd = socket(a->family, a->socktype, a->protocol);
+    /* the kernel hands out the lowest free number: one at the ceiling
+     * means all below it are taken, and the rest are kept for clients */
+    if (fd != CURL_SOCKET_BAD && j->fd_ceiling > 0 && fd >= j->fd_ceiling) {
+        close(fd);
+        fd = CURL_SOCKET_BAD;
+        errno = EMFILE;
+    }
+    if (fd == CURL_SOCKET_BAD && out_of_sockets(errno))
+        j->no_socket = errno;
+    return fd;
 }
 
 /* "name: value" as a header node in front of next, its text in j's buffer. */
@@ -323,6 +341,7 @@ static void start_job(struct worker *w, struct job *j)
     j->easy = x;
     j->resp_cap = w->o.max_response;
     j->policy = w->o.policy;
+    j->fd_ceiling = w->o.fd_ceiling;
     j->started_ms = clock_now_ms();
     easy_set_url(x, j->conf->url);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body.data);
@@ -380,6 +399,11 @@ static void finish_job(struct worker *w, CURL *e, CURLcode res)
     j->duration_ms = clock_now_ms() - j->started_ms;
     j->status_code = res == CURLE_OK ? (int)code : 0;
     dispatch_transfer_done(j->owner, j);   /* the endpoint's slot; the claim waits for the commit */
+    if (res != CURLE_OK && j->no_socket) {
+        /* nothing reached the receiver: no attempt, sent again after a pause */
+        j->intent.done(&j->intent, -j->no_socket);
+        return;
+    }
     if (res != CURLE_OK && !j->refused) {
         /* curl's detail names the cause ("SSL certificate problem: ...",
          * "Could not resolve host: ..."); its code's text is the fallback */

@@ -25,6 +25,7 @@ struct worker_opts {
     size_t max_response;       /* response bytes kept in the attempt record */
     int svix_headers;          /* 0 webhook-*, 1 svix-*, 2 both */
     const char *ca_file;       /* extra CA bundle (PEM) or NULL; borrowed, outlives the worker */
+    int fd_ceiling;            /* > 0: a delivery's socket must be a lower descriptor number */
 };
 
 int worker_new(struct worker **out, int id, const struct worker_opts *o);
