@@ -78,8 +78,9 @@ wait_for 5 risen ingest
 ok $? "the ingest line shows the traffic from before the console started"
 wait_for 5 risen failed
 ok $? "and so does the failed line"
-like "$(cap)" "log [0-9.]+ [KMG]iB of 4.0 GiB map \([0-9]+%\)   messages 5   oldest payload [0-9.]+ s \(kept 90 d\)   readers" \
+like "$(cap)" "log [0-9.]+ [KMG]iB of 4.0 GiB map \([0-9]+%\)   messages 5   oldest payload [0-9.]+ s \(kept 90 d\) *$" \
     "the store line: the five messages in the log, the oldest payload's age, how long payloads are kept"
+like "$(cap)" "attempts failed [0-9]+   readers [0-9]+" "the log's readers follow the totals"
 like "$(cap)" 'p50 [0-9.]+ ms .* p99 [0-9.]+ ms' "latency percentiles"
 like "$(cap | tail -n 1)" '1 Overview +2 Endpoints +3 Failed +4 Feed +\? Help +q Quit' "footer keys"
 # some traffic of varying rate for the sparklines: bursts, one a second
@@ -219,6 +220,8 @@ like "$(cap | tail -n 1)" 'q Quit' "the footer is on the last line"
 keys 1
 wait_screen 5 'Throughput'
 like "$(cap | tail -n 1)" 'q Quit' "the overview fits 80x24 too"
+like "$(cap)" "log [0-9.]+ [KMG]iB/4.0 GiB \([0-9]+%\)   messages [0-9]+   oldest [0-9.]+ s \(kept 90 d\) *$" \
+    "the store line takes its short form, whole"
 save "1 Overview at 80x24, after a resize"
 tm resize-window -t t -x 120 -y 40
 sleep 1

@@ -129,9 +129,9 @@ static void endpoints_line(const struct ui_app *a, int y)
 /*
  * "   messages 12.4 M   oldest payload 29 d (kept 30 d)", without the
  * oldest when the server does not say, or "" from a server without the
- * figures.
+ * figures; with short set, "oldest" stands for "oldest payload".
  */
-static void stored_text(const struct ui_stats *s, char *out, size_t n)
+static void stored_text(const struct ui_stats *s, int short_form, char *out, size_t n)
 {
     char count[32], age[32], kept[32] = "", oldest[64] = "";
     out[0] = '\0';
@@ -144,7 +144,7 @@ static void stored_text(const struct ui_stats *s, char *out, size_t n)
         ui_fmt_age(kept, sizeof(kept), (int64_t)(s->payload_ret_s * 1000));
     if (s->oldest_payload_ms > 0) {
         ui_fmt_age(age, sizeof(age), clock_now_ms() - s->oldest_payload_ms);
-        snprintf(oldest, sizeof(oldest), "   oldest payload %s", age);
+        snprintf(oldest, sizeof(oldest), "   oldest%s %s", short_form ? "" : " payload", age);
     }
     if (!kept[0])
         snprintf(out, n, "   messages %s%s", count, oldest);
@@ -153,25 +153,39 @@ static void stored_text(const struct ui_stats *s, char *out, size_t n)
                  oldest[0] ? "" : "payloads ", kept);
 }
 
+/* "log 1.8 GiB of 64.0 GiB map (2%)" and what is stored, in a shorter
+ * form where the long one would not fit in width columns. */
+static void log_text(const struct ui_stats *s, int width, char *out, size_t n)
+{
+    char db[32], map[32], stored[160];
+    ui_fmt_bytes(db, sizeof(db), s->db_bytes);
+    ui_fmt_bytes(map, sizeof(map), s->map_bytes);
+    for (int short_form = 0; short_form < 2; short_form++) {
+        stored_text(s, short_form, stored, sizeof(stored));
+        if (s->map_bytes > 0)
+            snprintf(out, n, short_form ? "log %s/%s (%.0f%%)%s" : "log %s of %s map (%.0f%%)%s",
+                     db, map, 100 * s->db_bytes / s->map_bytes, stored);
+        else
+            snprintf(out, n, "log %s%s", s->db_bytes >= 0 ? db : "-", stored);
+        if (ui_width(out) <= width)
+            return;
+    }
+}
+
 static void store_line(const struct ui_app *a, int y, enum ui_style st)
 {
     const struct ui_stats *s = &a->m.stats;
-    char db[32], map[32], in[32], ok[32], stored[160], t[300];
-    ui_fmt_bytes(db, sizeof(db), s->db_bytes);
-    ui_fmt_bytes(map, sizeof(map), s->map_bytes);
-    stored_text(s, stored, sizeof(stored));
+    char in[32], ok[32], failed[32], readers[32] = "", t[300];
     uv_rule(a, y, "Store and totals since start");
-    if (s->map_bytes > 0)
-        snprintf(t, sizeof(t), "log %s of %s map (%.0f%%)%s   readers %.0f", db, map,
-                 100 * s->db_bytes / s->map_bytes, stored, s->readers);
-    else
-        snprintf(t, sizeof(t), "log %s%s", s->db_bytes >= 0 ? db : "-", stored);
+    log_text(s, a->cols - 4, t, sizeof(t));
     uv_text(y + 1, 2, a->cols - 4, st, t, 0);
     ui_fmt_count(in, sizeof(in), s->ingested);
     ui_fmt_count(ok, sizeof(ok), s->succeeded);
-    ui_fmt_count(db, sizeof(db), s->failed);
-    snprintf(t, sizeof(t), "messages ingested %s   attempts ok %s   attempts failed %s", in, ok,
-             db);
+    ui_fmt_count(failed, sizeof(failed), s->failed);
+    if (s->map_bytes > 0)
+        snprintf(readers, sizeof(readers), "   readers %.0f", s->readers);
+    snprintf(t, sizeof(t), "messages ingested %s   attempts ok %s   attempts failed %s%s", in, ok,
+             failed, readers);
     uv_text(y + 2, 2, a->cols - 4, st, t, 0);
 }
 
