@@ -184,6 +184,12 @@ static void put_http(struct buf *b, struct stats *s)
         for (int c = 0; c < STATS_NETWORK; c++)
             buf_addf(b, "hookd_http_requests_total{route=\"%s\",code=\"%s\"} %llu\n",
                      stats_route_name[r], cls[c], (unsigned long long)n[r][c]);
+    struct stats_http_now now = { 0 };
+    if (s)
+        stats_get_http_now(s, &now);
+    gauge(b, "hookd_http_connections", "Client connections open.", now.connections);
+    gauge(b, "hookd_http_requests_waiting",
+          "Write requests handed to the log writer and not yet answered.", now.waiting);
 }
 
 static void put_counters(struct buf *b, struct api *a)

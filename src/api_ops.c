@@ -383,6 +383,12 @@ void api_ops_stats(struct api *a, struct http_req *r, char **p)
                         json_integer(a->cfg ? a->cfg->payload_retention_ms / 1000 : 0));
     json_object_set_new(out, "oldestPayloadAt", oldest_payload(a));
     json_object_set_new(out, "process", process_figures());
+    struct stats_http_now hn = { 0 };
+    if (a->stats)
+        stats_get_http_now(a->stats, &hn);
+    json_object_set_new(out, "http", json_pack("{s:I, s:I}", "connections",
+                                               (json_int_t)hn.connections, "waiting",
+                                               (json_int_t)hn.waiting));
     char *text = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(6));   /* 0.3, not 0.2999.. */
     json_decref(out);
     http_reply(r, 200, text ? text : xstrdup("{}"), text ? strlen(text) : 2);

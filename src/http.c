@@ -365,6 +365,16 @@ void http_resume(struct http_req *r)
     MHD_resume_connection(r->conn);
 }
 
+/* Count r in or out of the requests waiting for the log (stats_http_waiting). */
+static void set_waiting(struct http_req *r, int on)
+{
+    if (r->waiting == on)
+        return;
+    r->waiting = on;
+    if (r->srv->o.stats)
+        stats_http_waiting(r->srv->o.stats, on ? 1 : -1);
+}
+
 void http_submit(struct http_req *r, http_apply_fn apply, void *data, void (*data_free)(void *))
 {
     r->apply = apply;
@@ -375,6 +385,7 @@ void http_submit(struct http_req *r, http_apply_fn apply, void *data, void (*dat
     r->phase = PH_SUSPENDED;
     if (r->detached)
         return;
+    set_waiting(r, 1);
     MHD_suspend_connection(r->conn);
     if (writer_submit(r->srv->writer, &r->intent)) {
         http_error(r, 503, "shutting_down", "hookd is shutting down; retry shortly");
@@ -399,9 +410,13 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         *socket_context = ci ? conntimer_open(s->timer, ci->connect_fd) : NULL;
+        if (s->o.stats)
+            stats_http_conn(s->o.stats, 1);
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         conntimer_close(s->timer, *socket_context);   /* before libmicrohttpd closes the fd */
         *socket_context = NULL;
+        if (s->o.stats)
+            stats_http_conn(s->o.stats, -1);
     }
 }
 
@@ -483,8 +498,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_YES;
         return send_reply(r);
     }
-    if (r->phase == PH_SUSPENDED)
+    if (r->phase == PH_SUSPENDED) {
+        set_waiting(r, 0);
         return send_reply(r);
+    }
     return MHD_NO;
 }
 
@@ -492,8 +509,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     conntimer_request_done(conn_timer(c));
-    if (*con_cls && !is_refused(*con_cls))
+    if (*con_cls && !is_refused(*con_cls)) {
+        set_waiting(*con_cls, 0);   /* a connection closed before its answer */
         req_free(*con_cls);
+    }
     *con_cls = NULL;
 }
 

@@ -58,6 +58,7 @@ struct http_req {
     void (*data_free)(void *);
     int phase;                /* internal */
     int too_large;            /* internal */
+    int waiting;              /* internal: counted by stats_http_waiting */
     struct http_detached *detached;  /* internal: set by http_detached_new() */
 
     /* for the dispatcher's use (routing, auth, idempotency) */

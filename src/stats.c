@@ -55,6 +55,7 @@ struct stats {
     _Atomic uint64_t by_class[STATS_CLASSES];
     _Atomic uint64_t hist[STATS_HIST_BUCKETS], hist_sum;
     _Atomic uint64_t http[STATS_ROUTES][STATS_NETWORK];
+    _Atomic int64_t http_conns, http_waiting;
 
     pthread_mutex_t roll;        /* clears a slot for its new second */
     struct sec_slot ring[RING];
@@ -403,4 +404,20 @@ void stats_get_http(struct stats *s, uint64_t out[STATS_ROUTES][STATS_NETWORK])
     for (int r = 0; r < STATS_ROUTES; r++)
         for (int c = 0; c < STATS_NETWORK; c++)
             out[r][c] = get(&s->http[r][c]);
+}
+
+void stats_http_conn(struct stats *s, int delta)
+{
+    atomic_fetch_add_explicit(&s->http_conns, delta, memory_order_relaxed);
+}
+
+void stats_http_waiting(struct stats *s, int delta)
+{
+    atomic_fetch_add_explicit(&s->http_waiting, delta, memory_order_relaxed);
+}
+
+void stats_get_http_now(struct stats *s, struct stats_http_now *out)
+{
+    out->connections = atomic_load_explicit(&s->http_conns, memory_order_relaxed);
+    out->waiting = atomic_load_explicit(&s->http_waiting, memory_order_relaxed);
 }

@@ -121,6 +121,20 @@ void stats_http(struct stats *s, enum stats_route route, int status);
 void stats_get_http(struct stats *s, uint64_t out[STATS_ROUTES][STATS_NETWORK]);
 
 /*
+ * The listener's gauges: client connections open, and requests waiting
+ * for the log (handed to the writer, not yet answered). delta is +1 or
+ * -1. A waiting count that stays above zero while nothing is ingested
+ * means answers are stuck between the commit and the client.
+ */
+void stats_http_conn(struct stats *s, int delta);
+void stats_http_waiting(struct stats *s, int delta);
+struct stats_http_now {
+    int64_t connections;
+    int64_t waiting;
+};
+void stats_get_http_now(struct stats *s, struct stats_http_now *out);
+
+/*
  * Successes and failures of ep_id's attempts over the last 5 minutes (in
  * 10-second steps). Endpoints without an attempt for 5 minutes are
  * forgotten, so the table is bounded by the endpoints that are active.

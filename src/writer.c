@@ -223,7 +223,9 @@ static struct intent *take_batch(struct writer *w)
     w->busy = batch != NULL;
     pthread_mutex_unlock(&w->lock);
     if (batch && w->commit_delay_us > 0) {
-        struct timespec ts = { 0, (long)w->commit_delay_us * 1000 };
+        /* tv_nsec must stay below 1 s: at 1,000,000 us it would not sleep at all */
+        struct timespec ts = { (time_t)(w->commit_delay_us / 1000000),
+                               (long)(w->commit_delay_us % 1000000) * 1000 };
         nanosleep(&ts, NULL);
         pthread_mutex_lock(&w->lock);
         struct intent *more = w->head;
