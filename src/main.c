@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,11 +272,10 @@ static int serve_load(struct config *c, int argc, char **argv)
  * Every client connection and every delivery is a socket, and shells
  * often start programs with a soft limit of 1024 under a far higher hard
  * one: take the whole hard limit, and say so when even that leaves little
- * room for deliveries beside max-connections.
+ * room for deliveries beside max-connections. The limit now, -1: none.
  */
 #define NOFILE_SPARE 1024   /* deliveries, curl's kept connections, the log */
-#define NOFILE_OWN 64       /* the log, listeners, threads' wakeups and files */
-static int serve_nofile(const struct config *c)
+static int64_t serve_nofile(const struct config *c)
 {
     struct proc_nofile nf;
     int rc = proc_raise_nofile(&nf);
@@ -292,18 +292,24 @@ static int serve_nofile(const struct config *c)
         log_warn("open-file limit is low", "limit", lim, "max_connections", conns,
                  "detail", "client connections and deliveries share it; raise LimitNOFILE "
                  "(or ulimit -Hn) or lower max-connections", NULL);
-    /*
-     * Deliveries' sockets stay below a ceiling, so that slow receivers
-     * holding thousands of them can never take the descriptors that
-     * ingest and health checks need: a client connection's worth for
-     * each of max-connections and hookd's own, or half the limit at most.
-     */
-    if (nf.limit < 0)
+    return nf.limit;
+}
+
+/*
+ * Deliveries' sockets stay below this descriptor number, so that slow
+ * receivers holding thousands of them can never take the descriptors that
+ * ingest and health checks need: one for each of max-connections and
+ * hookd's own are kept back, half the limit at most. 0: no ceiling.
+ */
+#define NOFILE_OWN 64       /* the log, listeners, threads' wakeups and files */
+static int delivery_fd_ceiling(int64_t limit, int max_connections)
+{
+    if (limit < 0 || limit > INT_MAX)
         return 0;
-    int64_t keep = (int64_t)c->max_connections + NOFILE_OWN;
-    if (keep > nf.limit / 2)
-        keep = nf.limit / 2;
-    return (int)(nf.limit - keep);
+    int64_t keep = (int64_t)max_connections + NOFILE_OWN;
+    if (keep > limit / 2)
+        keep = limit / 2;
+    return (int)(limit - keep);
 }
 
 /* The TLS files, read and checked before anything starts. 0 or -1 (said). */
@@ -439,7 +445,7 @@ static int serve(int argc, char **argv)
         goto out_config;
     }
     block_signals(&sigs);
-    engine.fd_ceiling = serve_nofile(&cfg);
+    engine.fd_ceiling = delivery_fd_ceiling(serve_nofile(&cfg), cfg.max_connections);
     if (serve_tls(&cfg, &tls)) {
         status = 2;
         goto out_log;
