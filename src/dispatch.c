@@ -46,6 +46,7 @@
 #define WORKER_RUN 16            /* consecutive jobs handed to one worker (send_one) */
 #define SPARE_JOBS 256           /* finished jobs kept for reuse (job_alloc) */
 #define SPARE_BUF (16 * 1024)    /* ... and the buffers of theirs they keep */
+#define SHORT_MS 10000           /* sockets count as short this long after one lacked */
 
 struct ep_state {
     char app_id[ID_MAX], ep_id[ID_MAX];
@@ -92,6 +93,8 @@ struct dispatch {
     uint64_t nosock_unsaid;      /* deliveries it has not yet counted in a line */
 
     /* dispatcher thread only */
+    int64_t short_until_ms;      /* a delivery found no socket: share them (fair_share) */
+    int share;                   /* in flight per busy endpoint, while sockets are short */
     struct hmap eps;             /* "app_id|ep_id" -> struct ep_state */
     struct hmap claimed;         /* claim key -> struct job */
     unsigned next_worker;        /* jobs handed out: picks the worker */
@@ -463,6 +466,8 @@ static void drain_inbox(struct dispatch *d)
             e->inflight--;
         e->dirty = 1;
         e->rescan |= j->unrecorded;   /* its due entry is still there, unclaimed now */
+        if (j->unrecorded && j->no_socket)
+            d->short_until_ms = clock_now_ms() + SHORT_MS;
         note_recorded(e, !j->unrecorded);
         job_recycle(d, j);
     }
@@ -697,10 +702,37 @@ static void send_one(struct dispatch *d, struct ep_state *e, struct store_txn *t
     worker_submit(w, j);
 }
 
+/*
+ * While sockets are short, no endpoint starts a delivery above an equal
+ * share of those in flight among the endpoints with work. Otherwise the
+ * slow receivers, which hold most sockets and have the longest queues,
+ * take back each socket as it frees up, and an endpoint that answers at
+ * once waits behind them: promise 3 (DESIGN.md) would break on a machine
+ * with thousands of hanging receivers. The share is set once a round;
+ * 0 when sockets are not short.
+ */
+static void fair_share(struct dispatch *d, int64_t now)
+{
+    d->share = 0;
+    if (now >= d->short_until_ms)
+        return;
+    long inflight = 0, busy = 0;
+    const char *k;
+    void *v;
+    for (size_t i = 0; hmap_next(&d->eps, &i, &k, &v);) {
+        const struct ep_state *e = v;
+        inflight += e->inflight;
+        busy += e->inflight > 0 || e->qlen > 0;
+    }
+    /* + 1: an endpoint alone (or all at the share) may still grow, one a round */
+    d->share = busy ? (int)(inflight / busy) + 1 : 0;
+}
+
 /* Jobs claimed before a pause stay queued (and claimed) until the resume. */
 static int can_send(struct dispatch *d, struct ep_state *e, int64_t now)
 {
-    if (!e->qlen || e->inflight >= d->o.ep_concurrency || (e->held && !e->gone)
+    if (!e->qlen || e->inflight >= d->o.ep_concurrency || (d->share && e->inflight >= d->share)
+        || (e->held && !e->gone)
         || (!e->conf && !e->gone) || e->backoff_until_ms > now)
         return 0;
     return e->gone || take_token(e, now);
@@ -749,6 +781,7 @@ static int64_t round_once(struct dispatch *d)
         if (needs_refill(e, now))
             refill(d, e, t, now);
     }
+    fair_share(d, now);
     hand_out(d, t, now);
     store_abort(t);
     for (size_t i = 0; hmap_next(&d->eps, &i, &k, &v);) {

@@ -85,6 +85,41 @@ lines=$(grep -c 'deliveries postponed' "$T/hookd.err")
 is "$(cond "$lines >= 1 && $lines <= 60")" 0 "the log says so, a line a second at most ($lines)"
 like "$(grep -m1 'deliveries postponed' "$T/hookd.err")" 'error="[Tt]oo many open files"' \
    "naming the cause"
+
+# ---- sockets short: a slow receiver cannot keep a fast one waiting ----
+api POST /api/v1/app '{"name":"fair","uid":"fair"}'
+for t in hog fast; do api POST /api/v1/event-type "{\"name\":\"$t\",\"description\":\"$t\"}"; done
+api POST /api/v1/app/fair/endpoint "{\"url\":\"$RURL/hog/delay/1000\",\"filterTypes\":[\"hog\"]}"
+api POST /api/v1/app/fair/endpoint "{\"url\":\"$RURL/fast/ok\",\"filterTypes\":[\"fast\"]}"
+# send N TYPE: N messages of TYPE over one connection
+send() {
+    awk -v n="$1" -v u="$URL/api/v1/app/fair/msg" 'BEGIN { for (i = 0; i < n; i++) print "-o /dev/null " u }' \
+        > "$T/urls.$2"
+    # shellcheck disable=SC2046
+    curl -s -w '%{http_code}\n' -X POST -H "Authorization: Bearer $TOKEN" \
+        -H 'Content-Type: application/json' --data-binary "{\"eventType\":\"$2\",\"payload\":{}}" \
+        $(cat "$T/urls.$2") | grep -c '^202$'
+}
+arrived() { received "(.path|startswith(\"/$1/\"))"; }
+pp0=$(metric 'hookd_deliveries_postponed_total{reason="no_socket"}')
+is "$(send 150 hog)" 150 "150 messages for a receiver that holds each 1 s"
+short() { [ "$(metric 'hookd_deliveries_postponed_total{reason="no_socket"}')" -gt "$pp0" ]; }
+wait_for 10 short
+ok $? "its deliveries take every socket there is"
+T0=$(date +%s%3N)
+is "$(send 10 fast)" 10 "then 10 for a receiver that answers at once"
+all_fast() { [ "$(arrived fast)" -ge 10 ]; }
+wait_for 30 all_fast
+T1=$(date +%s%3N)
+ok $? "the fast receiver gets all 10"
+is "$(cond "$T1 - $T0 < 5000")" 0 "within a few seconds, not behind the slow backlog ($((T1 - T0)) ms)"
+slow_left=$((150 - $(arrived hog)))
+is "$(cond "$slow_left > 0")" 0 "while the slow receiver still waits for some of its own ($slow_left)"
+all_hog() { [ "$(arrived hog)" -ge 150 ]; }
+wait_for 60 all_hog
+ok $? "and then it gets all 150"
+api GET /hookd/v1/stats
+is "$(jqr .attemptsFailed)" 0 "still no failed attempt"
 hookd_stop
 is "$HOOKD_RC" 0 "the server stops cleanly"
 done_testing
