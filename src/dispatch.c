@@ -296,6 +296,12 @@ static void log_attempt(const struct job *j)
              "error", err, "next_attempt", next, NULL);
 }
 
+/* done()'s status says the delivery found no socket (worker.c). */
+static int no_socket(const struct job *j, int status)
+{
+    return j->no_socket && status == -j->no_socket;
+}
+
 /*
  * A delivery that found no descriptor for its socket sent nothing, so it
  * is put off like one whose outcome could not be written, with no
@@ -326,7 +332,7 @@ static void log_no_socket(struct dispatch *d, const struct job *j, int status)
 /* What an outcome's done() has to say: the attempt, a disabled endpoint, a failure. */
 static void log_outcome(struct dispatch *d, const struct job *j, int status)
 {
-    if (j->no_socket && status == -j->no_socket)
+    if (no_socket(j, status))
         log_no_socket(d, j, status);
     else if (status == HOOKD_EFULL)
         log_error("store full", "message", j->msg_id, "endpoint", j->ep_id,
@@ -354,9 +360,9 @@ static void job_done(struct intent *in, int status)
     struct dispatch *d = j->owner;
     j->unrecorded = status && status != HOOKD_ESTOPPED;
     log_outcome(d, j, status);
-    int nosock = j->no_socket && status == -j->no_socket;
-    if (d->o.stats && (nosock || status == HOOKD_EFULL))
-        stats_postponed(d->o.stats, nosock ? STATS_PP_NO_SOCKET : STATS_PP_STORE_FULL);
+    if (d->o.stats && (no_socket(j, status) || status == HOOKD_EFULL))
+        stats_postponed(d->o.stats,
+                        no_socket(j, status) ? STATS_PP_NO_SOCKET : STATS_PP_STORE_FULL);
     if (!status && !j->missing && !j->expired)
         count_outcome(d, j);
     else if (!status && j->expired && j->final_fail && d->o.stats)
