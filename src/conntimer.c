@@ -13,12 +13,25 @@
  * The socket is shut down under the list lock; close removes the entry
  * under the same lock before libmicrohttpd closes the socket, so the
  * descriptor shut down is always the connection's own.
+ *
+ * The same pass wakes connections whose request sits unread. Under heavy
+ * CPU starvation (sanitizer builds beside load tests) a few new
+ * connections were seen to hold a complete request for 30 s, answered
+ * only when the client gave up and closed: libmicrohttpd's edge-triggered
+ * epoll had missed their read event. A connection that has waited more
+ * than NUDGE_MS with bytes in its receive queue (FIONREAD) and no request
+ * line gets SO_RCVLOWAT set to 1, its default: the kernel then wakes its
+ * pollers as if data had just arrived, and libmicrohttpd reads it. Each
+ * connection is looked at once per NUDGE_MS at most, and only while it
+ * waits for a request, so idle keep-alive connections cost one ioctl a
+ * second each.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -29,12 +42,15 @@
 #include "thread.h"
 
 #define TICK_MS 250
+#define NUDGE_MS 1000        /* a request unread this long gets its connection woken */
 #define LOG_EVERY_MS 10000   /* at most one log line this often, with the count */
 
 struct conntimer_conn {
     struct conntimer *t;
     int fd;
     _Atomic int64_t deadline;      /* CLOCK_MONOTONIC ms; 0 none */
+    _Atomic int64_t waiting;       /* since when it waits for a request line; 0 not */
+    int64_t looked_ms;             /* timer thread only: its last FIONREAD */
     struct conntimer_conn *prev, *next;
 };
 
@@ -47,6 +63,9 @@ struct conntimer {
     pthread_t thread;
     int started;
     _Atomic uint64_t expired;
+    _Atomic uint64_t woken;        /* connections nudged with a request unread */
+    uint64_t woken_logged;         /* timer thread only: woken at the last log line */
+    int64_t woken_logged_ms;
     uint64_t logged;               /* timer thread only: expired at the last log line */
     int64_t logged_ms;
 };
@@ -72,7 +91,9 @@ struct conntimer_conn *conntimer_open(struct conntimer *t, int fd)
     struct conntimer_conn *c = xcalloc(1, sizeof(*c));
     c->t = t;
     c->fd = fd;
-    atomic_init(&c->deadline, clock_mono_ms() + t->idle_ms);
+    int64_t now = clock_mono_ms();
+    atomic_init(&c->deadline, now + t->idle_ms);
+    atomic_init(&c->waiting, now);
     pthread_mutex_lock(&t->lock);
     c->next = t->conns;
     if (t->conns)
@@ -86,6 +107,7 @@ void conntimer_request_line(struct conntimer_conn *c)
 {
     if (!c)
         return;
+    atomic_store_explicit(&c->waiting, 0, memory_order_relaxed);
     int64_t d = atomic_load_explicit(&c->deadline, memory_order_relaxed);
     int64_t h = clock_mono_ms() + c->t->header_ms;
     if (d == 0 || h < d)
@@ -100,9 +122,11 @@ void conntimer_headers_done(struct conntimer_conn *c)
 
 void conntimer_request_done(struct conntimer_conn *c)
 {
-    if (c)
-        atomic_store_explicit(&c->deadline, clock_mono_ms() + c->t->idle_ms,
-                              memory_order_relaxed);
+    if (!c)
+        return;
+    int64_t now = clock_mono_ms();
+    atomic_store_explicit(&c->waiting, now, memory_order_relaxed);
+    atomic_store_explicit(&c->deadline, now + c->t->idle_ms, memory_order_relaxed);
 }
 
 void conntimer_close(struct conntimer *t, struct conntimer_conn *c)
@@ -120,10 +144,25 @@ void conntimer_close(struct conntimer *t, struct conntimer_conn *c)
     free(c);
 }
 
-/* Shut down every connection past its deadline; called with the lock held. */
+/* Wake c when a request has sat unread in its socket for NUDGE_MS (see top). */
+static void nudge(struct conntimer *t, struct conntimer_conn *c, int64_t now)
+{
+    int64_t since = atomic_load_explicit(&c->waiting, memory_order_relaxed);
+    if (!since || now - since < NUDGE_MS || now - c->looked_ms < NUDGE_MS)
+        return;
+    c->looked_ms = now;
+    int unread = 0, one = 1;
+    if (ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0
+        && setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one)) == 0)
+        atomic_fetch_add(&t->woken, 1);
+}
+
+/* Shut down every connection past its deadline, wake those with a request
+ * unread; called with the lock held. */
 static void expire(struct conntimer *t, int64_t now)
 {
     for (struct conntimer_conn *c = t->conns; c; c = c->next) {
+        nudge(t, c, now);
         int64_t d = atomic_load_explicit(&c->deadline, memory_order_relaxed);
         if (d == 0 || d > now)
             continue;
@@ -138,6 +177,15 @@ static void expire(struct conntimer *t, int64_t now)
 /* One line now and then, not one per connection: an attack must not flood the log. */
 static void report(struct conntimer *t, int64_t now)
 {
+    uint64_t w = atomic_load(&t->woken);
+    if (w != t->woken_logged && now - t->woken_logged_ms >= LOG_EVERY_MS) {
+        char count[24];
+        snprintf(count, sizeof(count), "%llu", (unsigned long long)(w - t->woken_logged));
+        log_warn("client connections woken: a request sat unread", "count", count, "detail",
+                 "libmicrohttpd missed their read event; each was woken after 1 s", NULL);
+        t->woken_logged = w;
+        t->woken_logged_ms = now;
+    }
     uint64_t n = atomic_load(&t->expired);
     if (n == t->logged || now - t->logged_ms < LOG_EVERY_MS)
         return;
@@ -203,4 +251,9 @@ void conntimer_free(struct conntimer *t)
     pthread_cond_destroy(&t->wake);
     pthread_mutex_destroy(&t->lock);
     free(t);
+}
+
+uint64_t conntimer_woken(struct conntimer *t)
+{
+    return atomic_load(&t->woken);
 }

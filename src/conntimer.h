@@ -15,7 +15,9 @@
  *
  * A connection past its deadline is shut down (shutdown(2) on its socket)
  * by the timer's own thread; libmicrohttpd then sees the end of the stream
- * and closes it on its own thread, the one that owns it. Nothing runs
+ * and closes it on its own thread, the one that owns it. A connection
+ * that has waited over a second for its request while request bytes sit
+ * unread in its socket is woken instead (conntimer.c says why). Nothing runs
  * while a request is being answered, so bodies and suspended requests
  * (writes waiting for a commit, the feed's long poll) are untouched.
  *
@@ -53,5 +55,8 @@ void conntimer_headers_done(struct conntimer_conn *c);
 void conntimer_request_done(struct conntimer_conn *c);
 /* The connection is closing (before its socket is); frees c. NULL is a no-op. */
 void conntimer_close(struct conntimer *t, struct conntimer_conn *c);
+
+/* Connections woken so far because a request sat unread (any thread). */
+uint64_t conntimer_woken(struct conntimer *t);
 
 #endif
