@@ -112,6 +112,9 @@ api() {
 # jqr FILTER: run jq -r on the last response body.
 jqr() { printf '%s' "$BODY" | jq -r "$1" 2>/dev/null; }
 
+# metric 'NAME{LABELS}': that exact series in a fresh GET /metrics ("" if absent).
+metric() { api GET /metrics; printf '%s\n' "$BODY" | awk -v k="$1" '$1 == k { print $2 }'; }
+
 # receiver_start [ARGS...]: the test receiver (tests/helpers/receiver.c) on
 # a free loopback port, logging to $RLOG; sets RURL (http://127.0.0.1:PORT,
 # https:// when ARGS has --tls-cert).

@@ -11,7 +11,15 @@
 . "$(dirname "$0")/lib.sh"
 [ -x "$RECEIVER" ] || bail "no receiver '$RECEIVER' (run make build/tests/helpers/receiver)"
 receiver_start
-metric() { api GET /metrics; printf '%s\n' "$BODY" | awk -v m="$1" '$1 == m { print $2 }'; }
+# send APP N TYPE: N messages of TYPE over one connection; prints how many got 202.
+send() {
+    awk -v n="$2" -v u="$URL/api/v1/app/$1/msg" 'BEGIN { for (i = 0; i < n; i++) print "-o /dev/null " u }' \
+        > "$T/urls.$3"
+    # shellcheck disable=SC2046
+    curl -s -w '%{http_code}\n' -X POST -H "Authorization: Bearer $TOKEN" \
+        -H 'Content-Type: application/json' --data-binary "{\"eventType\":\"$3\",\"payload\":{}}" \
+        $(cat "$T/urls.$3") | grep -c '^202$'
+}
 
 # ---- a soft limit below the hard one is raised ----
 HARD=$(ulimit -H -n)
@@ -47,13 +55,7 @@ api POST /api/v1/app/fd/endpoint "{\"url\":\"$RURL/fd/delay/1500\"}"
 is "$STATUS" 201 "an endpoint that holds each request 1.5 s"
 
 N=120
-awk -v n="$N" -v u="$URL/api/v1/app/fd/msg" 'BEGIN { for (i = 0; i < n; i++) print "-o /dev/null " u }' \
-    > "$T/urls"
-# shellcheck disable=SC2046
-curl -s -w '%{http_code}\n' -X POST -H "Authorization: Bearer $TOKEN" \
-    -H 'Content-Type: application/json' --data-binary '{"eventType":"e","payload":{}}' \
-    $(cat "$T/urls") > "$T/codes"
-is "$(grep -c '^202$' "$T/codes")" "$N" "$N messages accepted over one connection"
+is "$(send fd "$N" e)" "$N" "$N messages accepted over one connection"
 
 # while every delivery socket is taken, new client connections still work
 sleep 0.5
@@ -91,23 +93,14 @@ api POST /api/v1/app '{"name":"fair","uid":"fair"}'
 for t in hog fast; do api POST /api/v1/event-type "{\"name\":\"$t\",\"description\":\"$t\"}"; done
 api POST /api/v1/app/fair/endpoint "{\"url\":\"$RURL/hog/delay/1000\",\"filterTypes\":[\"hog\"]}"
 api POST /api/v1/app/fair/endpoint "{\"url\":\"$RURL/fast/ok\",\"filterTypes\":[\"fast\"]}"
-# send N TYPE: N messages of TYPE over one connection
-send() {
-    awk -v n="$1" -v u="$URL/api/v1/app/fair/msg" 'BEGIN { for (i = 0; i < n; i++) print "-o /dev/null " u }' \
-        > "$T/urls.$2"
-    # shellcheck disable=SC2046
-    curl -s -w '%{http_code}\n' -X POST -H "Authorization: Bearer $TOKEN" \
-        -H 'Content-Type: application/json' --data-binary "{\"eventType\":\"$2\",\"payload\":{}}" \
-        $(cat "$T/urls.$2") | grep -c '^202$'
-}
 arrived() { received "(.path|startswith(\"/$1/\"))"; }
 pp0=$(metric 'hookd_deliveries_postponed_total{reason="no_socket"}')
-is "$(send 150 hog)" 150 "150 messages for a receiver that holds each 1 s"
+is "$(send fair 150 hog)" 150 "150 messages for a receiver that holds each 1 s"
 short() { [ "$(metric 'hookd_deliveries_postponed_total{reason="no_socket"}')" -gt "$pp0" ]; }
 wait_for 10 short
 ok $? "its deliveries take every socket there is"
 T0=$(date +%s%3N)
-is "$(send 10 fast)" 10 "then 10 for a receiver that answers at once"
+is "$(send fair 10 fast)" 10 "then 10 for a receiver that answers at once"
 all_fast() { [ "$(arrived fast)" -ge 10 ]; }
 wait_for 30 all_fast
 T1=$(date +%s%3N)

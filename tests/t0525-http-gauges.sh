@@ -9,16 +9,14 @@ SLOW=$TOP/build/tests/helpers/slowloris
 [ -x "$SLOW" ] || bail "no helper '$SLOW' (make test builds it)"
 hookd_start --commit-delay-us 1000000
 
-# m NAME: that series in a fresh scrape
-m() { api GET /metrics; printf '%s\n' "$BODY" | awk -v k="$1" '$1 == k { print $2 }'; }
 
 api POST /api/v1/app '{"name":"g","uid":"g"}'
-is "$(m hookd_http_connections)" 1 "one connection: the scrape's own"
-is "$(m hookd_http_requests_waiting)" 0 "no request waits"
+is "$(metric hookd_http_connections)" 1 "one connection: the scrape's own"
+is "$(metric hookd_http_requests_waiting)" 0 "no request waits"
 
 "$SLOW" --connect "${URL#http://}" --count 5 --mode idle --seconds 5 > "$T/slow.out" &
 SLOW_PID=$!
-five() { [ "$(m hookd_http_connections)" = 6 ]; }
+five() { [ "$(metric hookd_http_connections)" = 6 ]; }
 wait_for 3 five
 ok $? "five idle connections more: 6"
 
@@ -31,7 +29,7 @@ for i in 1 2 3; do
 done
 seen=0 n=0
 while [ $n -lt 20 ]; do
-    w=$(m hookd_http_requests_waiting)
+    w=$(metric hookd_http_requests_waiting)
     [ "$w" -gt "$seen" ] && seen=$w
     [ "$seen" = 3 ] && break
     n=$((n + 1))
@@ -41,14 +39,14 @@ api GET /hookd/v1/stats
 held=$(jqr .http.waiting)
 wait "$P1" "$P2" "$P3"
 is "$(cat "$T/code.1" "$T/code.2" "$T/code.3" | tr -d '\n')" 202202202 "then all three are answered"
-is "$(m hookd_http_requests_waiting)" 0 "and none waits any more"
+is "$(metric hookd_http_requests_waiting)" 0 "and none waits any more"
 api GET /hookd/v1/stats
 is "$(jqr .http.waiting)" 0 "stats: none waits"
 like "$held" '^[0-3]$' "stats said how many waited meanwhile ($held)"
 is "$(jqr .http.connections)" 6 "stats: the connections, the idle five included"
 kill "$SLOW_PID" 2>/dev/null
 wait "$SLOW_PID" 2>/dev/null
-gone() { [ "$(m hookd_http_connections)" = 1 ]; }
+gone() { [ "$(metric hookd_http_connections)" = 1 ]; }
 wait_for 5 gone
 ok $? "the five closed: 1 again"
 hookd_stop
