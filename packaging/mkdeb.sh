@@ -44,6 +44,8 @@ gzip -9n < "$TOP/docs/hookd.1" > "$ROOT/usr/share/man/man1/hookd.1.gz"
 chmod 0644 "$ROOT/usr/share/man/man1/hookd.1.gz"
 install -D -m 0644 "$TOP/packaging/hookd.service" "$ROOT/lib/systemd/system/hookd.service"
 install -D -m 0644 "$TOP/packaging/hookd.conf" "$ROOT/etc/hookd/hookd.conf"
+install -D -m 0644 "$TOP/packaging/grafana-dashboard.json" \
+    "$ROOT/usr/share/hookd/grafana-dashboard.json"
 for f in packaging/copyright README.md docs/operations.md; do
     install -D -m 0644 "$TOP/$f" "$ROOT/usr/share/doc/hookd/$(basename "$f")"
 done

@@ -33,10 +33,10 @@ mode_of() { awk -v p="./$1" '$6 == p { print $1, $2 }' "$T/contents"; }
 is "$(mode_of usr/bin/hookd)" "-rwxr-xr-x root/root" "usr/bin/hookd 0755 root"
 for f in usr/share/man/man1/hookd.1.gz lib/systemd/system/hookd.service etc/hookd/hookd.conf \
          usr/share/doc/hookd/copyright usr/share/doc/hookd/README.md \
-         usr/share/doc/hookd/operations.md; do
+         usr/share/doc/hookd/operations.md usr/share/hookd/grafana-dashboard.json; do
     is "$(mode_of "$f")" "-rw-r--r-- root/root" "$f 0644 root"
 done
-is "$(grep -c '^-' "$T/contents")" 7 "no other files"
+is "$(grep -c '^-' "$T/contents")" 8 "no other files"
 is "$(awk '$2 != "root/root"' "$T/contents" | wc -l | tr -d ' ')" 0 "everything owned by root"
 
 dpkg-deb -x "$DEB" "$T/root"
