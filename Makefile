@@ -9,7 +9,7 @@ DESTDIR ?=
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CPPFLAGS_ALL = -D_GNU_SOURCE -DHOOKD_VERSION='"$(VERSION)"' -Isrc -Iui -Ivendor
 CFLAGS_ALL = -std=c11 $(OPTFLAGS) $(SANFLAGS) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS)
-LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
+LDFLAGS_ALL = $(SANFLAGS) $(HARDEN_LDFLAGS) $(LDFLAGS)
 
 SRV_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
 UI_SRC := $(wildcard ui/*.c)

@@ -16,7 +16,7 @@ libmicrohttpd-dev
 libjansson-dev
 libncurses-dev
 perl curl jq wrk tmux procps iproute2 openssl
-dpkg-dev man-db groff-base systemd
+dpkg-dev man-db groff-base systemd lintian
 prometheus
 nodejs npm"
 

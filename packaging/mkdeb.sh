@@ -18,7 +18,7 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 VERSION=$(cat "$TOP/VERSION")
 ARCH=$(dpkg --print-architecture)
-MAINTAINER=${MAINTAINER:-hookd maintainers <hookd@localhost>}
+MAINTAINER=${MAINTAINER:-hookd maintainers <maintainers@hookd.invalid>}
 DEB=$OUT/hookd_${VERSION}_${ARCH}.deb
 WORK=$OUT/deb
 ROOT=$WORK/debian/hookd   # where dpkg-shlibdeps expects a package's files
@@ -49,6 +49,14 @@ install -D -m 0644 "$TOP/packaging/grafana-dashboard.json" \
 for f in packaging/copyright README.md docs/operations.md; do
     install -D -m 0644 "$TOP/$f" "$ROOT/usr/share/doc/hookd/$(basename "$f")"
 done
+# A native package's changelog: the version and the last commit's time.
+{
+    printf 'hookd (%s) unstable; urgency=medium\n\n' "$VERSION"
+    printf '  * Release %s. The history is in the source repository.\n\n' "$VERSION"
+    printf ' -- %s  %s\n' "$MAINTAINER" "$(date -u -R -d "@$SOURCE_DATE_EPOCH")"
+} | gzip -9n > "$ROOT/usr/share/doc/hookd/changelog.gz"
+chmod 0644 "$ROOT/usr/share/doc/hookd/changelog.gz"
+install -D -m 0644 "$TOP/packaging/lintian-overrides" "$ROOT/usr/share/lintian/overrides/hookd"
 
 # ---- Depends: from the libraries the binary links ----
 shlib_depends() {
@@ -96,7 +104,9 @@ echo /etc/hookd/hookd.conf > "$ROOT/DEBIAN/conffiles"
 for s in postinst prerm postrm; do
     install -m 0755 "$TOP/packaging/debian/$s" "$ROOT/DEBIAN/$s"
 done
-chmod 0644 "$ROOT/DEBIAN/control" "$ROOT/DEBIAN/conffiles"
+(cd "$ROOT" && find . -path ./DEBIAN -prune -o -type f -print | sed 's,^\./,,' | LC_ALL=C sort |
+    xargs md5sum) > "$ROOT/DEBIAN/md5sums"
+chmod 0644 "$ROOT/DEBIAN/control" "$ROOT/DEBIAN/conffiles" "$ROOT/DEBIAN/md5sums"
 find "$ROOT" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
 dpkg-deb --root-owner-group -Zxz --build "$ROOT" "$DEB" >/dev/null

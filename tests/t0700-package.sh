@@ -33,11 +33,22 @@ mode_of() { awk -v p="./$1" '$6 == p { print $1, $2 }' "$T/contents"; }
 is "$(mode_of usr/bin/hookd)" "-rwxr-xr-x root/root" "usr/bin/hookd 0755 root"
 for f in usr/share/man/man1/hookd.1.gz lib/systemd/system/hookd.service etc/hookd/hookd.conf \
          usr/share/doc/hookd/copyright usr/share/doc/hookd/README.md \
-         usr/share/doc/hookd/operations.md usr/share/hookd/grafana-dashboard.json; do
+         usr/share/doc/hookd/operations.md usr/share/hookd/grafana-dashboard.json \
+         usr/share/doc/hookd/changelog.gz usr/share/lintian/overrides/hookd; do
     is "$(mode_of "$f")" "-rw-r--r-- root/root" "$f 0644 root"
 done
-is "$(grep -c '^-' "$T/contents")" 8 "no other files"
+is "$(grep -c '^-' "$T/contents")" 10 "no other files"
 is "$(awk '$2 != "root/root"' "$T/contents" | wc -l | tr -d ' ')" 0 "everything owned by root"
+
+# ---- lintian: clean at the pedantic level, overrides carry their reasons ----
+if command -v lintian >/dev/null 2>&1; then
+    lintian --pedantic -I "$DEB" >"$T/lintian" 2>"$T/lintian.err"
+    tags=$(grep -E '^[EWIPX]: ' "$T/lintian")
+    is "$tags" "" "lintian --pedantic reports nothing"
+    [ -z "$tags" ] || diag "$tags"
+else
+    ok 1 "lintian --pedantic reports nothing (no lintian: packaging/deps.sh installs it)"
+fi
 
 dpkg-deb -x "$DEB" "$T/root"
 dpkg-deb -e "$DEB" "$T/ctrl"
@@ -64,6 +75,12 @@ for lib in $(readelf -d "$TOP/hookd" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p'); do
     like "$DEPENDS" "(^|, )$pkg( |,|\$)" "Depends has $pkg (for $lib)"
 done
 is "$(cat "$T/ctrl/conffiles")" /etc/hookd/hookd.conf "hookd.conf is a conffile"
+is "$(cd "$R" && md5sum -c --quiet "$T/ctrl/md5sums" 2>&1; echo $?)" 0 "md5sums match every file"
+is "$(wc -l < "$T/ctrl/md5sums" | tr -d ' ')" "$(grep -c '^-' "$T/contents" | tr -d ' ')" "md5sums lists every file"
+like "$(zcat "$R/usr/share/doc/hookd/changelog.gz" | head -n 1)" "^hookd \\($VERSION\\) unstable; urgency=medium\$" \
+     "the changelog names the version"
+like "$(grep '^License:' "$R/usr/share/doc/hookd/copyright" | head -n 1)" '^License: Apache-2.0$' \
+     "the copyright file says Apache-2.0"
 for s in postinst prerm postrm; do
     if [ -x "$T/ctrl/$s" ] && sh -n "$T/ctrl/$s"; then ok 0 "$s executable, valid sh"; else ok 1 "$s executable, valid sh"; fi
 done
@@ -71,19 +88,21 @@ done
 # ---- maintainer scripts, against stubs ----
 S=$T/stubs
 mkdir -p "$S"
-for c in adduser install dpkg-statoverride systemctl rm chown chmod useradd groupadd; do
+for c in adduser install dpkg-statoverride systemctl rm chown chmod useradd groupadd deb-systemd-invoke; do
     printf '#!/bin/sh\necho "%s $*" >> "%s/calls"\n' "$c" "$T" > "$S/$c"
 done
 # getent: the user and group exist only when STUB_EXISTS=1.
 printf '#!/bin/sh\n[ "${STUB_EXISTS:-0}" = 1 ] && echo "hookd:x:999:999::/var/lib/hookd:/usr/sbin/nologin"\n[ "${STUB_EXISTS:-0}" = 1 ]\n' > "$S/getent"
 printf '#!/bin/sh\necho "dpkg-statoverride $*" >> "%s/calls"\n[ "$1" != --list ]\n' "$T" > "$S/dpkg-statoverride"
+# deb-systemd-helper: the unit was enabled before only when STUB_ENABLED=1.
+printf '#!/bin/sh\necho "deb-systemd-helper $*" >> "%s/calls"\n[ "$2" != was-enabled ] || [ "${STUB_ENABLED:-0}" = 1 ]\n' "$T" > "$S/deb-systemd-helper"
 chmod +x "$S"/*
 # run SCRIPT ARGS...: the script with only the stubs on PATH; sets CALLS.
 run() {
     : > "$T/calls"
     _s=$1
     shift
-    env -i PATH="$S" STUB_EXISTS="${STUB_EXISTS:-0}" /bin/sh "$T/ctrl/$_s" "$@" >"$T/script.out" 2>&1
+    env -i PATH="$S" STUB_EXISTS="${STUB_EXISTS:-0}" STUB_ENABLED="${STUB_ENABLED:-0}" /bin/sh "$T/ctrl/$_s" "$@" >"$T/script.out" 2>&1
     RC=$?
     CALLS=$(cat "$T/calls")
 }
@@ -99,16 +118,26 @@ else
 fi
 like "$CALLS" 'dpkg-statoverride --update --add root hookd 0640 /etc/hookd/hookd.conf' \
     "postinst makes hookd.conf root:hookd 0640"
-if printf '%s\n' "$CALLS" | grep -Eq 'systemctl .*(start|enable|restart)'; then
-    ok 1 "postinst starts nothing on a first install"
+if printf '%s\n' "$CALLS" | grep -Eq '^(systemctl .*(start|enable|restart)|deb-systemd-invoke .*start|deb-systemd-helper enable)'; then
+    ok 1 "postinst starts and enables nothing on a first install"
 else
-    ok 0 "postinst starts nothing on a first install"
+    ok 0 "postinst starts and enables nothing on a first install"
 fi
+like "$CALLS" '^deb-systemd-helper update-state hookd.service$' \
+    "postinst records the unit's state through deb-systemd-helper (for purge)"
+if cat "$T/ctrl/postinst" "$T/ctrl/prerm" "$T/ctrl/postrm" | grep -v '^ *echo ' |
+        grep -Eq '^[^#]*systemctl +(start|stop|restart|try-restart|enable|disable)'; then
+    ok 1 "maintainer scripts start and stop units only through deb-systemd-invoke"
+else
+    ok 0 "maintainer scripts start and stop units only through deb-systemd-invoke"
+fi
+STUB_ENABLED=1 run postinst configure
+like "$CALLS" '^deb-systemd-helper enable hookd.service$' "a unit the administrator had enabled stays enabled"
 
 STUB_EXISTS=1 run postinst configure 0.0.1
 is "$RC" 0 "postinst configure (upgrade) exits 0"
 if printf '%s\n' "$CALLS" | grep -q '^adduser'; then ok 1 "an existing user is kept"; else ok 0 "an existing user is kept"; fi
-if printf '%s\n' "$CALLS" | grep -Eq 'systemctl .*( start| enable| restart)'; then
+if printf '%s\n' "$CALLS" | grep -Eq '(systemctl|deb-systemd-invoke) .*( start| enable| restart)'; then
     ok 1 "postinst upgrade at most try-restarts"
 else
     ok 0 "postinst upgrade at most try-restarts"
@@ -122,6 +151,7 @@ if printf '%s\n' "$CALLS" | grep -q '^rm .*/var/lib/hookd'; then ok 1 "remove ke
 run postrm purge
 is "$RC" 0 "postrm purge exits 0"
 like "$CALLS" '^rm -rf /var/lib/hookd' "purge deletes /var/lib/hookd"
+like "$CALLS" '^deb-systemd-helper purge hookd.service$' "purge forgets the unit's enablement"
 is "$(wc -c < "$T/script.out" | tr -d ' ')" 0 "purge asks and prints nothing"
 
 # ---- the unit ----
