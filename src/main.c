@@ -43,6 +43,7 @@
 #include "store.h"
 #include "swap.h"
 #include "tls.h"
+#include "ctl.h"
 #include "ui.h"
 #include "version.h"
 #include "worker.h"
@@ -60,6 +61,8 @@ static void usage(FILE *out)
                  "       hookd check [--data DIR] verify the log (exit 1 on a violation)\n"
                  "       hookd console [--url URL] [--token TOKEN] [--data DIR]\n"
                  "                                watch deliveries, review and replay failures\n"
+                 "       hookd ctl COMMAND [ARGS]  list apps, endpoints and failures; replay, pause,\n"
+                 "                                resume, enable, disable (see hookd ctl --help)\n"
                  "       hookd version            print the versions of hookd and its libraries\n");
 }
 
@@ -666,6 +669,8 @@ int main(int argc, char **argv)
         return cmd_check(argc - 2, argv + 2);
     if (strcmp(cmd, "console") == 0)
         return ui_console_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "ctl") == 0)
+        return ctl_main(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         version_print(stdout);
         return 0;

@@ -26,6 +26,7 @@
 #include "ui_app.h"
 #include "ui_http.h"
 #include "ui_keys.h"
+#include "ui_target.h"
 #include "ui_term.h"
 #include "ui_views.h"
 
@@ -35,11 +36,6 @@ static void on_signal(int sig)
 {
     stop_requested = sig;
 }
-
-struct target {
-    char url[256], token[256], dir[1024], ca_file[1024];
-    int from_dir;
-};
 
 static void usage(FILE *out)
 {
@@ -54,22 +50,13 @@ static void usage(FILE *out)
                  "                 CA, or the server's own self-signed certificate)\n");
 }
 
-static void set_url(struct target *t, const char *url)
-{
-    snprintf(t->url, sizeof(t->url), "%s%s", strstr(url, "://") ? "" : "http://", url);
-    size_t n = strlen(t->url);
-    while (n > 8 && t->url[n - 1] == '/')
-        t->url[--n] = '\0';
-}
-
 /* Flags, then the environment, then the data directory. 0, 1 (help) or 2. */
-static int find_target(struct target *t, int argc, char **argv)
+static int find_target(struct ui_target *t, int argc, char **argv)
 {
     static const struct option opts[] = { { "url", 1, NULL, 'u' }, { "token", 1, NULL, 't' },
                                           { "data", 1, NULL, 'd' }, { "ca-file", 1, NULL, 'c' },
                                           { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 } };
-    const char *url = getenv("HOOKD_URL"), *token = getenv("HOOKD_ADMIN_TOKEN");
-    const char *dir = getenv("HOOKD_DATA");
+    const char *url = NULL, *token = NULL, *dir = NULL, *ca = NULL;
     int c;
     optind = 1;
     opterr = 0;
@@ -77,7 +64,7 @@ static int find_target(struct target *t, int argc, char **argv)
         if (c == 'u') url = optarg;
         else if (c == 't') token = optarg;
         else if (c == 'd') dir = optarg;
-        else if (c == 'c') snprintf(t->ca_file, sizeof(t->ca_file), "%s", optarg);
+        else if (c == 'c') ca = optarg;
         else if (c == 'h') return 1;
         else {
             fprintf(stderr, "hookd: console: unknown option or missing value in '%s'\n",
@@ -85,76 +72,8 @@ static int find_target(struct target *t, int argc, char **argv)
             return 2;
         }
     }
-    snprintf(t->dir, sizeof(t->dir), "%s", dir && dir[0] ? dir : "./hookd-data");
-    char line[256];
-    if (url && url[0]) {
-        set_url(t, url);
-    } else if (ui_read_dir_line(t->dir, "listen", line, sizeof(line)) == 0) {
-        set_url(t, line);
-        t->from_dir = 1;
-    }
-    if (token && token[0])
-        snprintf(t->token, sizeof(t->token), "%s", token);
-    else
-        ui_read_dir_line(t->dir, "admin.token", t->token, sizeof(t->token));
+    ui_target_resolve(t, url, token, dir, ca);
     return 0;
-}
-
-/* Is the server there, and does it take the token? 0, or 1 with a message. */
-static int check_server(const struct target *t)
-{
-    if (!t->url[0]) {
-        fprintf(stderr, "hookd: no server address: '%s/listen' is missing (is 'hookd serve' "
-                        "running with --data %s? or pass --url)\n", t->dir, t->dir);
-        return 1;
-    }
-    if (t->ca_file[0]) {
-        FILE *f = fopen(t->ca_file, "r");
-        if (!f) {
-            fprintf(stderr, "hookd: cannot read --ca-file '%s': %s\n", t->ca_file,
-                    strerror(errno));
-            return 1;
-        }
-        fclose(f);
-        ui_http_set_ca_file(t->ca_file);
-    }
-    struct ui_resp *r = ui_http_request(t->url, "", "GET", "/api/v1/health", NULL, 5000);
-    int bad = r->status == 0;
-    if (bad && r->tls == UI_TLS_BAD_CA_FILE)
-        fprintf(stderr, "hookd: cannot use --ca-file '%s': %s (it must hold PEM "
-                        "certificates)\n", t->ca_file, r->error);
-    else if (bad && r->tls == UI_TLS_UNTRUSTED)
-        fprintf(stderr, "hookd: the server at '%s' has a certificate this machine does not "
-                        "trust: %s (pass --ca-file with its CA or its own certificate)\n",
-                t->url, r->error);
-    else if (bad)
-        fprintf(stderr, "hookd: cannot reach the server at '%s': %s (is 'hookd serve' "
-                        "running? pass --url or --data)\n", t->url, r->error);
-    ui_resp_free(r);
-    if (bad)
-        return 1;
-    if (!t->token[0]) {
-        fprintf(stderr, "hookd: no admin token: '%s/admin.token' is missing (pass --token or "
-                        "set HOOKD_ADMIN_TOKEN)\n", t->dir);
-        return 1;
-    }
-    r = ui_http_request(t->url, t->token, "GET", "/hookd/v1/stats", NULL, 5000);
-    if (r->status == 404) {   /* an older server: check the token on the core API */
-        ui_resp_free(r);
-        r = ui_http_request(t->url, t->token, "GET", "/api/v1/app?limit=1", NULL, 5000);
-    }
-    bad = 1;
-    if (r->status == 0)
-        fprintf(stderr, "hookd: the server at '%s' did not answer: %s\n", t->url, r->error);
-    else if (r->status == 401 || r->status == 403)
-        fprintf(stderr, "hookd: the server at '%s' refused the admin token (check --token, "
-                        "HOOKD_ADMIN_TOKEN or '%s/admin.token')\n", t->url, t->dir);
-    else if (r->status >= 500)
-        fprintf(stderr, "hookd: the server at '%s' answered HTTP %ld\n", t->url, r->status);
-    else
-        bad = 0;
-    ui_resp_free(r);
-    return bad;
 }
 
 static void catch_signals(void)
@@ -195,7 +114,7 @@ static void run(struct ui_app *a)
 
 int ui_console_main(int argc, char **argv)
 {
-    struct target t = { 0 };
+    struct ui_target t;
     int rc = find_target(&t, argc, argv);
     if (rc) {
         usage(rc == 1 ? stdout : stderr);
@@ -205,7 +124,7 @@ int ui_console_main(int argc, char **argv)
         fprintf(stderr, "hookd: the console needs a terminal\n");
         return 2;
     }
-    if (check_server(&t))
+    if (ui_target_check(&t))
         return 1;
     setlocale(LC_ALL, "");
     char err[256];

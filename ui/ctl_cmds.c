@@ -1,0 +1,375 @@
+/*
+ * ctl_cmds.c - the commands of `hookd ctl`, one function each, in the
+ * table at the end (which also gives `hookd ctl --help` its lines).
+ *
+ * Each command is one or a few calls of the public API: what it can do,
+ * a script can do with curl, and the server applies the same checks.
+ * Lists follow the API's iterators to the end (or to --limit rows).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "ctl_int.h"
+
+#define PAGE 250
+
+/*
+ * Every row of a paginated list from path (which has a '?'), up to max
+ * rows (0: all) into one array (owned by the caller). CTL_OK or an error.
+ */
+static int fetch_all(struct ctl *c, const char *what, const char *path, long max, json_t **out)
+{
+    json_t *all = json_array();
+    char *iter = NULL;
+    int rc = CTL_OK;
+    for (;;) {
+        struct buf b;
+        buf_init(&b);
+        long want = max ? max - (long)json_array_size(all) : PAGE;
+        buf_addf(&b, "%s&limit=%ld", path, want < PAGE ? want : PAGE);
+        ctl_add_query(&b, "iterator", iter);
+        json_t *page = NULL;
+        rc = ctl_request(c, what, "GET", b.data, NULL, &page);
+        buf_release(&b);
+        if (rc)
+            break;
+        json_array_extend(all, json_object_get(page, "data"));
+        const char *next = json_string_value(json_object_get(page, "iterator"));
+        int done = json_is_true(json_object_get(page, "done")) || !next
+                   || (max && (long)json_array_size(all) >= max);
+        free(iter);
+        iter = next ? xstrdup(next) : NULL;
+        json_decref(page);
+        if (done)
+            break;
+    }
+    free(iter);
+    if (rc)
+        json_decref(all);
+    else
+        *out = all;
+    return rc;
+}
+
+/* "/PREFIX/app/APP/endpoint/EP" plus suffix, the ids escaped. */
+static char *ep_path(const char *prefix, const char *app, const char *ep, const char *suffix)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_addf(&b, "%s/app/", prefix);
+    ctl_add_escaped(&b, app);
+    buf_adds(&b, "/endpoint/");
+    ctl_add_escaped(&b, ep);
+    buf_adds(&b, suffix);
+    return buf_detach(&b, NULL);
+}
+
+/* An empty list says so on stderr, so stdout stays a table (or nothing). */
+static int none(json_t *rows, const char *what)
+{
+    if (json_array_size(rows))
+        return 0;
+    fprintf(stderr, "no %s\n", what);
+    return 1;
+}
+
+static int cmd_status(struct ctl *c)
+{
+    json_t *s = NULL;
+    int rc = ctl_request(c, "stats", "GET", "/hookd/v1/stats", NULL, &s);
+    if (rc)
+        return rc;
+    if (c->json) {
+        ctl_print_json(s);
+    } else {
+        json_int_t up = json_integer_value(json_object_get(s, "uptimeS"));
+        printf("hookd %s at %s, up %lld s\n", ctl_str(s, "version"), c->target.url,
+               (long long)up);
+        static const char *const rows[][2] = {
+            { "messagesIngested", "messages ingested" }, { "attemptsSucceeded", "attempts succeeded" },
+            { "attemptsFailed", "attempts failed" }, { "deliveriesPending", "deliveries pending" },
+            { "deliveriesScheduled", "deliveries waiting for a retry" },
+            { "deliveriesHeld", "deliveries held" }, { "deliveriesFailed", "deliveries failed" },
+            { "inflight", "deliveries in flight" }, { "messagesStored", "messages stored" },
+            { "dbBytes", "store bytes" }, { "mapBytes", "store map bytes" },
+        };
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+            json_t *v = json_object_get(s, rows[i][0]);
+            if (json_is_integer(v))
+                printf("  %-31s %lld\n", rows[i][1], (long long)json_integer_value(v));
+        }
+    }
+    json_decref(s);
+    return CTL_OK;
+}
+
+static int cmd_apps(struct ctl *c)
+{
+    json_t *rows = NULL;
+    int rc = fetch_all(c, "applications", "/api/v1/app?order=ascending", c->limit, &rows);
+    if (rc)
+        return rc;
+    if (c->json) {
+        ctl_print_json(rows);
+    } else if (!none(rows, "applications")) {
+        struct ctl_table t;
+        ctl_table_init(&t, 4, "ID", "UID", "NAME", "CREATED");
+        size_t i;
+        json_t *a;
+        json_array_foreach(rows, i, a)
+            ctl_table_row(&t, ctl_str(a, "id"), ctl_str(a, "uid"), ctl_str(a, "name"),
+                          ctl_str(a, "createdAt"));
+        ctl_table_print(&t);
+        ctl_table_release(&t);
+    }
+    json_decref(rows);
+    return CTL_OK;
+}
+
+/* One word for an endpoint's health: what an operator acts on first. */
+static const char *ep_state(json_t *e)
+{
+    if (json_is_true(json_object_get(e, "disabled")))
+        return "disabled";
+    if (json_is_true(json_object_get(e, "paused")))
+        return "paused";
+    if (json_integer_value(json_object_get(e, "consecutiveFailures")) > 0)
+        return "failing";
+    return "ok";
+}
+
+/* Does row e belong to --app (an id or a uid)? */
+static int of_app(const struct ctl *c, json_t *e)
+{
+    return !c->app || strcmp(ctl_str(e, "appId"), c->app) == 0
+           || strcmp(ctl_str(e, "appUid"), c->app) == 0;
+}
+
+static void endpoint_row(struct ctl_table *t, json_t *e)
+{
+    char backlog[24], fails[24], last[24];
+    snprintf(backlog, sizeof(backlog), "%lld",
+             (long long)json_integer_value(json_object_get(e, "backlog")));
+    snprintf(fails, sizeof(fails), "%lld/%lld",
+             (long long)json_integer_value(json_object_get(e, "failures5m")),
+             (long long)(json_integer_value(json_object_get(e, "failures5m"))
+                         + json_integer_value(json_object_get(e, "successes5m"))));
+    json_int_t code = json_integer_value(json_object_get(e, "lastStatusCode"));
+    if (code > 0)
+        snprintf(last, sizeof(last), "%lld", (long long)code);
+    else
+        snprintf(last, sizeof(last), "%s", json_is_string(json_object_get(e, "lastError"))
+                                               ? "error" : "-");
+    const char *app = ctl_str(e, "appUid");
+    ctl_table_row(t, strcmp(app, "-") ? app : ctl_str(e, "appId"), ctl_str(e, "endpointId"),
+                  ep_state(e), backlog, fails, last, ctl_str(e, "url"));
+}
+
+/* --app names an application that exists (else a 404 and CTL_NOT_FOUND). */
+static int app_exists(struct ctl *c)
+{
+    if (!c->app)
+        return CTL_OK;
+    struct buf b;
+    buf_init(&b);
+    buf_adds(&b, "/api/v1/app/");
+    ctl_add_escaped(&b, c->app);
+    json_t *a = NULL;
+    int rc = ctl_request(c, "application", "GET", b.data, NULL, &a);
+    buf_release(&b);
+    json_decref(a);
+    return rc;
+}
+
+static int cmd_endpoints(struct ctl *c)
+{
+    json_t *rows = NULL, *kept;
+    int rc = app_exists(c);
+    if (!rc)
+        rc = fetch_all(c, "endpoints", "/hookd/v1/endpoints?", 0, &rows);
+    if (rc)
+        return rc;
+    kept = json_array();
+    if (rc) {
+        json_decref(kept);
+        return rc;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(rows, i, e)
+        if (of_app(c, e))
+            json_array_append(kept, e);
+    if (c->json) {
+        ctl_print_json(kept);
+    } else if (!none(kept, "endpoints")) {
+        struct ctl_table t;
+        ctl_table_init(&t, 7, "APP", "ENDPOINT", "STATE", "BACKLOG", "FAILED/5M", "LAST",
+                       "URL");
+        json_array_foreach(kept, i, e)
+            endpoint_row(&t, e);
+        ctl_table_print(&t);
+        ctl_table_release(&t);
+    }
+    json_decref(rows);
+    json_decref(kept);
+    return CTL_OK;
+}
+
+/* The shared filters of failed and replay as query arguments or a JSON object. */
+static int filters(struct ctl *c, struct buf *q, json_t *f)
+{
+    char since[32] = "", until[32] = "";
+    if ((c->since && ctl_time_arg("since", c->since, since))
+        || (c->until && ctl_time_arg("until", c->until, until)))
+        return CTL_USAGE;
+    const char *names[] = { "app_id", "endpoint_id", "event_type", "status", "after", "before" };
+    const char *vals[] = { c->app, c->endpoint, c->event_type, c->status,
+                           since[0] ? since : NULL, until[0] ? until : NULL };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (q)
+            ctl_add_query(q, names[i], vals[i]);
+        if (f && vals[i])
+            json_object_set_new(f, names[i], json_string(vals[i]));
+    }
+    return 0;
+}
+
+static int cmd_failed(struct ctl *c)
+{
+    struct buf q;
+    buf_init(&q);
+    buf_adds(&q, "/hookd/v1/deliveries?status=fail");
+    int rc = filters(c, &q, NULL);
+    json_t *rows = NULL;
+    if (!rc)
+        rc = app_exists(c);
+    if (!rc)
+        rc = fetch_all(c, "failed deliveries", q.data, c->limit ? c->limit : 100, &rows);
+    buf_release(&q);
+    if (rc)
+        return rc;
+    if (c->json) {
+        ctl_print_json(rows);
+    } else if (!none(rows, "failed deliveries")) {
+        struct ctl_table t;
+        ctl_table_init(&t, 7, "MESSAGE", "ENDPOINT", "EVENT", "TRIES", "CODE", "UPDATED",
+                       "ERROR");
+        size_t i;
+        json_t *d;
+        json_array_foreach(rows, i, d) {
+            char tries[24], code[24];
+            snprintf(tries, sizeof(tries), "%lld",
+                     (long long)json_integer_value(json_object_get(d, "attempts")));
+            json_int_t sc = json_integer_value(json_object_get(d, "lastStatusCode"));
+            snprintf(code, sizeof(code), sc > 0 ? "%lld" : "-", (long long)sc);
+            ctl_table_row(&t, ctl_str(d, "msgId"), ctl_str(d, "endpointId"),
+                          ctl_str(d, "eventType"), tries, code, ctl_str(d, "updatedAt"),
+                          ctl_str(d, "lastError"));
+        }
+        ctl_table_print(&t);
+        ctl_table_release(&t);
+    }
+    json_decref(rows);
+    return CTL_OK;
+}
+
+/* What a replay did or would do, from the server's answer. */
+static void print_replay(const struct ctl *c, json_t *r)
+{
+    json_t *by = json_object_get(r, "byStatus");
+    json_t *n = json_object_get(r, c->dry_run ? "wouldQueue" : "queued");
+    if (!json_is_integer(n))
+        n = json_object_get(r, "queued");
+    json_int_t count = json_integer_value(n);
+    printf("%s %lld deliver%s\n", c->dry_run ? "would replay" : "replayed", (long long)count,
+           count == 1 ? "y" : "ies");
+    const char *k;
+    json_t *v;
+    json_object_foreach(by, k, v)
+        printf("  %-10s %lld\n", k, (long long)json_integer_value(v));
+}
+
+static int cmd_replay(struct ctl *c)
+{
+    json_t *f = json_object(), *body = json_object(), *r = NULL;
+    int rc = filters(c, NULL, f);
+    json_object_set_new(body, "filter", f);
+    if (c->dry_run)
+        json_object_set_new(body, "dryRun", json_true());
+    if (!rc)
+        rc = ctl_request(c, "replay", "POST", "/hookd/v1/deliveries/replay", body, &r);
+    json_decref(body);
+    if (rc)
+        return rc;
+    if (c->json)
+        ctl_print_json(r);
+    else
+        print_replay(c, r);
+    json_decref(r);
+    return CTL_OK;
+}
+
+/* pause, resume, enable, disable: one call, then what it did. */
+static int endpoint_action(struct ctl *c, const char *verb, const char *done, const char *method,
+                           char *path, json_t *body)
+{
+    json_t *r = NULL;
+    int rc = ctl_request(c, verb, method, path, body, &r);
+    free(path);
+    json_decref(body);
+    if (rc)
+        return rc;
+    if (c->json)
+        ctl_print_json(r);
+    else
+        printf("endpoint '%s' of '%s' %s\n", c->args[1], c->args[0], done);
+    json_decref(r);
+    return CTL_OK;
+}
+
+static int cmd_pause(struct ctl *c)
+{
+    return endpoint_action(c, "pause", "paused: its deliveries are held", "POST",
+                           ep_path("/hookd/v1", c->args[0], c->args[1], "/pause"), NULL);
+}
+
+static int cmd_resume(struct ctl *c)
+{
+    return endpoint_action(c, "resume", "resumed: its held deliveries are released", "POST",
+                           ep_path("/hookd/v1", c->args[0], c->args[1], "/resume"), NULL);
+}
+
+static int cmd_enable(struct ctl *c)
+{
+    return endpoint_action(c, "enable", "enabled", "PATCH",
+                           ep_path("/api/v1", c->args[0], c->args[1], ""),
+                           json_pack("{s:b}", "disabled", 0));
+}
+
+static int cmd_disable(struct ctl *c)
+{
+    return endpoint_action(c, "disable", "disabled", "PATCH",
+                           ep_path("/api/v1", c->args[0], c->args[1], ""),
+                           json_pack("{s:b}", "disabled", 1));
+}
+
+#define FILTER_OPTS "[--app APP] [--endpoint EP] [--event-type T] [--since WHEN] [--until WHEN]"
+
+const struct ctl_cmd ctl_cmds[] = {
+    { "status", cmd_status, 0, 0, "", "the server's counters and gauges" },
+    { "apps", cmd_apps, 0, 0, "[--limit N]", "list applications, oldest first" },
+    { "endpoints", cmd_endpoints, 0, 0, "[--app APP]",
+      "list endpoints with their state (ok, failing, paused, disabled) and backlog" },
+    { "failed", cmd_failed, 0, 0, FILTER_OPTS " [--limit N]",
+      "failed deliveries, newest first (100 unless --limit)" },
+    { "replay", cmd_replay, 0, 0, FILTER_OPTS " [--status S] [--dry-run]",
+      "send matching deliveries again (failed ones unless --status); --dry-run counts them" },
+    { "pause", cmd_pause, 2, 2, "APP ENDPOINT", "hold an endpoint's deliveries" },
+    { "resume", cmd_resume, 2, 2, "APP ENDPOINT", "release a paused endpoint's deliveries" },
+    { "enable", cmd_enable, 2, 2, "APP ENDPOINT", "enable a disabled endpoint" },
+    { "disable", cmd_disable, 2, 2, "APP ENDPOINT",
+      "disable an endpoint (it gets no new messages; see replay-missing)" },
+    { NULL, NULL, 0, 0, NULL, NULL }
+};
