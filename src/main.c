@@ -43,6 +43,7 @@
 #include "store.h"
 #include "swap.h"
 #include "tls.h"
+#include "confcheck.h"
 #include "ctl.h"
 #include "ui.h"
 #include "version.h"
@@ -59,6 +60,8 @@ static void usage(FILE *out)
                  "       hookd backup DIR [--data DIR]\n"
                  "                                copy the log while the server runs\n"
                  "       hookd check [--data DIR] verify the log (exit 1 on a violation)\n"
+                 "       hookd check-config [serve options]\n"
+                 "                                validate the configuration, start nothing\n"
                  "       hookd console [--url URL] [--token TOKEN] [--data DIR]\n"
                  "                                watch deliveries, review and replay failures\n"
                  "       hookd ctl COMMAND [ARGS]  list apps, endpoints and failures; replay, pause,\n"
@@ -538,7 +541,13 @@ static int serve(int argc, char **argv)
     const char *scheme = tls.cert_pem ? "https://" : "";
     snprintf(line, sizeof(line), "%s%s\n", scheme, bound);
     write_file(cfg.data_dir, "listen", line, 0644);
-    log_info("listening", "addr", bound, "data", cfg.data_dir, "version", HOOKD_VERSION, NULL);
+    char workers[16];
+    snprintf(workers, sizeof(workers), "%d", engine.nworkers);
+    log_info("listening", "addr", bound, "data", cfg.data_dir, "version", HOOKD_VERSION,
+             "config", cfg.config_file && cfg.config_file[0] ? cfg.config_file : "(none)",
+             "workers", workers,
+             "allow_network", cfg.allow_network[0] ? cfg.allow_network : "(none)",
+             "retry_schedule", cfg.retry_schedule, "tls", tls.cert_pem ? "on" : "off", NULL);
     if ((rc = notify_send("READY=1")))
         log_warn("cannot tell the service manager hookd is ready", "error", hookd_strerror(rc), NULL);
     printf("hookd %s listening on %s://%s (data in %s)\n", HOOKD_VERSION,
@@ -653,6 +662,42 @@ static int cmd_check(int argc, char **argv)
     return rc < 0 ? 0 : rc;
 }
 
+/*
+ * hookd check-config [serve options], and hookd serve --check-config:
+ * load the configuration as serve would, check what only this machine
+ * can tell (confcheck.h), start nothing. 0 usable, 2 not.
+ */
+static int cmd_check_config(int argc, char **argv)
+{
+    struct config c;
+    const char *extra;
+    config_init(&c);
+    int rc = tool_load(&c, argc, argv, &extra);
+    if (rc == 0 && extra) {
+        fprintf(stderr, "hookd: unexpected argument '%s' (hookd check-config [serve options])\n",
+                extra);
+        rc = 2;
+    }
+    if (rc == 0)
+        rc = confcheck_run(&c, stdout, stderr);
+    config_release(&c);
+    return rc < 0 ? 0 : rc;
+}
+
+/* serve's argv without --check-config; 1 when it was there. */
+static int take_check_flag(int *argc, char **argv)
+{
+    int found = 0, n = 0;
+    for (int i = 0; i < *argc; i++) {
+        if (strcmp(argv[i], "--check-config") == 0)
+            found = 1;
+        else
+            argv[n++] = argv[i];
+    }
+    *argc = n;
+    return found;
+}
+
 int main(int argc, char **argv)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -661,8 +706,14 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "serve") == 0)
-        return serve(argc - 2, argv + 2);
+    if (strcmp(cmd, "serve") == 0) {
+        int n = argc - 2;
+        if (take_check_flag(&n, argv + 2))
+            return cmd_check_config(n, argv + 2);
+        return serve(n, argv + 2);
+    }
+    if (strcmp(cmd, "check-config") == 0)
+        return cmd_check_config(argc - 2, argv + 2);
     if (strcmp(cmd, "backup") == 0)
         return cmd_backup(argc - 2, argv + 2);
     if (strcmp(cmd, "check") == 0)
