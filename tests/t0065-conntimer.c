@@ -79,7 +79,7 @@ int main(void)
     struct conntimer *t;
     struct conn unread, quiet, started;
     log_open("error", "logfmt", NULL);   /* the timer's "woken" line is expected here */
-    conntimer_new(&t, 30000, 10000);
+    conntimer_new(&t, 30000, 10000, 30000);
     ok(conntimer_start(t) == 0, "the timer starts");
     ok(conn_open(t, &unread) == 0 && conn_open(t, &quiet) == 0 && conn_open(t, &started) == 0,
        "three loopback connections in edge-triggered epoll sets");
