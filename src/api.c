@@ -7,6 +7,11 @@
  * a parameter). A path that matches some pattern but not with this method
  * is a 405; no match at all is a 404; both carry the JSON error body the
  * official SDK needs (API.md 2.6).
+ *
+ * Routing, the stop and the token need only the headers, so they run in
+ * api_admit(), which http.c calls before reading a body: a refused request
+ * never gets to send one. api_dispatch() then has the body and runs the
+ * idempotency check and the handler.
  */
 #include <stdlib.h>
 #include <string.h>

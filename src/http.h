@@ -109,8 +109,9 @@ struct http_opts {
 };
 
 /*
- * Start listening. dispatch(ctx, req) is called for every complete
- * request; writes go to w. The bound address (with the real port when
+ * Start listening. o->admit(ctx, req), when set, is called for every
+ * request once its headers are in, and dispatch(ctx, req) for every
+ * complete request it did not refuse; writes go to w. The bound address (with the real port when
  * PORT was 0) is written to bound (cap bytes). With o->tls_cert, the
  * listener speaks only HTTPS (libmicrohttpd's GnuTLS); the PEM strings
  * are read at start and may be freed after http_stop().
