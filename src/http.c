@@ -619,11 +619,13 @@ static enum MHD_Result first_call(struct http_server *s, struct http_req *r, con
     else if (r->refused == REFUSED_ARGS)
         http_errorf(r, 414, "uri_too_long", "request has more than %d query arguments",
                     HTTP_MAX_QUERY_ARGS);
-    if (check_framing(r, version, &body)) {
+    if (check_framing(r, version, &body))
         framing = 1;
-    } else if (!r->status && !check_limits(r, url) && s->o.admit) {
+    else if (!r->status && body && (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD")))
+        /* health needs no token: its body would be the one a stranger could send */
+        http_errorf(r, 413, "payload_too_large", "a %s request takes no body", r->method);
+    else if (!r->status && !check_limits(r, url) && s->o.admit)
         s->o.admit(s->ctx, r);
-    }
     r->phase = PH_BODY;
     if (r->status && (body || framing))
         return send_reply(r);

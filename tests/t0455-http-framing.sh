@@ -5,7 +5,8 @@
 #     the server's memory stays put and health answers meanwhile.
 #  2. A 413, 401, 404 or 405 with a body announced comes before any of it
 #     is sent, without "100 Continue", and the connection is closed; a
-#     body-less 404 keeps its connection.
+#     body-less 404 keeps its connection. GET and HEAD take no body (health
+#     needs no token, so its body is the one anybody could send).
 #  3. Bodies have a deadline of their own (--body-timeout).
 #  4. Framing a front proxy could read differently (RFC 9112 6.3): 400 and
 #     closed, and nothing after it runs as a second request.
@@ -82,6 +83,9 @@ refuse() {   # refuse STATUS METHOD PATH [AUTH LINE]
 refuse 401 POST /api/v1/app/l/msg
 refuse 404 POST /api/v1/nothing "Authorization: Bearer $TOKEN"
 refuse 405 PUT /api/v1/app "Authorization: Bearer $TOKEN"
+hdrs hb "GET /api/v1/health HTTP/1.1" "Host: x" "Content-Length: 100000"
+raw hb
+is "$(status_of hb) $(closed hb)" "413 1" "a body on GET /api/v1/health (no token needed) is refused, closed"
 hdrs ka "GET /api/v1/nothing HTTP/1.1" "Host: x" "Authorization: Bearer $TOKEN"
 raw ka 500
 is "$(status_of ka) $(closed ka)" "404 0" "a 404 without a body keeps its connection"
