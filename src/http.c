@@ -245,17 +245,16 @@ static int path_decode(const char *raw, struct buf *out, const char **bad, size_
     return 0;
 }
 
-/* r->path from the path as sent (r->raw_path), or from libmicrohttpd's url. */
+/*
+ * r->path from the path as sent (r->raw_path), or from libmicrohttpd's url
+ * when that is the same (no '%' was sent, so nothing was decoded).
+ */
 static void req_set_path(struct http_req *r, const char *url)
 {
-    if (!r->raw_path) {
-        r->path = normalise_path(url);
-        return;
-    }
     struct buf d = BUF_INIT;
     const char *bad = NULL;
     size_t badlen = 0;
-    if (path_decode(r->raw_path, &d, &bad, &badlen) == 0) {
+    if (path_decode(r->raw_path ? r->raw_path : url, &d, &bad, &badlen) == 0) {
         r->path = normalise_path(d.data);
     } else {
         r->path = normalise_path(url);
@@ -571,9 +570,9 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
  * only after the '?' libmicrohttpd has already found) and marks the
  * request, which then gets a JSON 414 once its headers are in.
  *
- * It also keeps the path as sent: libmicrohttpd hands on_request a path
- * already decoded, where "a%2Fb" has become two segments and "a%00b" has
- * lost its end (req_set_path).
+ * It also keeps the path as sent when it has escapes: libmicrohttpd hands
+ * on_request a path already decoded, where "a%2Fb" has become two
+ * segments and "a%00b" has lost its end (req_set_path).
  */
 #define HTTP_MAX_QUERY_ARGS 100
 enum { REFUSED_NONE, REFUSED_LONG, REFUSED_ARGS };
@@ -595,8 +594,9 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
     }
     if (r->refused && q)
         q[1] = '\0';
-    if (r->refused != REFUSED_LONG)
-        r->raw_path = xstrndup(uri, q ? (size_t)(q - uri) : len);
+    size_t plen = q ? (size_t)(q - uri) : len;
+    if (r->refused != REFUSED_LONG && memchr(uri, '%', plen))
+        r->raw_path = xstrndup(uri, plen);
     return r;
 }
 
