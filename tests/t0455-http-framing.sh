@@ -12,6 +12,8 @@
 #     closed, and nothing after it runs as a second request.
 #  5. Escapes that decode to '/' or a control byte in a path segment: 400.
 #  6. SIGUSR1 and SIGUSR2 are logged and ignored.
+#  7. Slow bodies that take every connection hold them only until the body
+#     deadline.
 . "$(dirname "$0")/lib.sh"
 RAW=$TOP/build/tests/helpers/rawhttp
 SLOW=$TOP/build/tests/helpers/slowloris
@@ -188,4 +190,20 @@ is "$STATUS" 200 "  and serving"
 like "$(grep -c 'signal ignored' "$T/hookd.err")" '^[2-9]' "  and each is logged as ignored"
 hookd_stop TERM
 is "$HOOKD_RC" 0 "SIGTERM still stops it cleanly"
+
+# ---- 7. slow bodies that fill the server free it at the body deadline ----
+rm -rf "$T/data"
+hookd_start --max-connections 8 --max-connections-per-ip 0 --body-timeout 2s
+HP=${URL#http://}
+api POST /api/v1/app '{"name":"l","uid":"l"}'
+"$SLOW" --connect "$HP" --count 8 --mode body --token "$TOKEN" --seconds 5 > "$T/fill.out" &
+A=$!
+sleep 1
+h1=$(curl -s -o /dev/null -m 0.5 -w '%{http_code}' "$URL/api/v1/health")
+wait $A
+h2=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$URL/api/v1/health")
+diag "fill: $(cat "$T/fill.out")"
+is "$h1" 000 "8 trickled bodies fill an 8-connection server"
+is "$(val "$T/fill.out" cut) $h2" "8 200" \
+    "until the 2 s body deadline cuts them (not the 10 s header or 30 s idle ones)"
 done_testing
