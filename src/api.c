@@ -7,6 +7,11 @@
  * a parameter). A path that matches some pattern but not with this method
  * is a 405; no match at all is a 404; both carry the JSON error body the
  * official SDK needs (API.md 2.6).
+ *
+ * Routing, the stop and the token need only the headers, so they run in
+ * api_admit(), which http.c calls before reading a body: a refused request
+ * never gets to send one. api_dispatch() then has the body and runs the
+ * idempotency check and the handler.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -265,13 +270,6 @@ static enum stats_route route_class(const struct route *rt)
     return STATS_R_MANAGEMENT;
 }
 
-static const struct route *find_route(struct http_req *r, char **params, int *mismatch)
-{
-    int i = api_route_match(r->method, r->path, params);
-    *mismatch = i == API_BAD_METHOD;
-    return i >= 0 ? &routes[i] : NULL;
-}
-
 void api_stop_writes(struct api *a)
 {
     atomic_store(&a->stopping, 1);
@@ -284,45 +282,60 @@ static int refused_while_stopping(const struct route *rt)
            || (strcmp(rt->method, "GET") != 0 && strcmp(rt->method, "HEAD") != 0);
 }
 
-void api_dispatch(void *ctx, struct http_req *r)
+void api_admit(void *ctx, struct http_req *r)
 {
     struct api *a = ctx;
     char *params[API_MAX_PARAMS] = { 0 };
-    int mismatch;
-    const struct route *rt = find_route(r, params, &mismatch);
-    if (!rt) {
-        route_not_found(r, mismatch);
+    int i = api_route_match(r->method, r->path, params);
+    if (i < 0) {
+        route_not_found(r, i == API_BAD_METHOD);
         return;
     }
+    const struct route *rt = &routes[i];
     r->route_class = route_class(rt);
+    memcpy(r->params, params, sizeof(params));
     if (atomic_load_explicit(&a->stopping, memory_order_relaxed) && refused_while_stopping(rt)) {
         http_error(r, 503, "shutting_down", "hookd is shutting down; retry shortly");
         r->retry_after = "5";
-        goto out;
+        return;
     }
     r->scope = token_scope(a, r);
     if (rt->scope != SCOPE_NONE && r->scope == SCOPE_NONE) {
         http_error(r, 401, "authentication_failed", "missing or invalid bearer token");
-        goto out;
+        return;
     }
     if (rt->scope == SCOPE_ADMIN && r->scope != SCOPE_ADMIN) {
         http_error(r, 403, "insufficient_access", "this token's scope does not allow this route");
-        goto out;
+        return;
+    }
+    r->route = (void *)rt;
+}
+
+void api_dispatch(void *ctx, struct http_req *r)
+{
+    struct api *a = ctx;
+    if (!r->route) {
+        api_admit(a, r);
+        if (!r->route)
+            return;
+    }
+    const struct route *rt = r->route;
+    /* a stop that began while the body was arriving */
+    if (atomic_load_explicit(&a->stopping, memory_order_relaxed) && refused_while_stopping(rt)) {
+        http_error(r, 503, "shutting_down", "hookd is shutting down; retry shortly");
+        r->retry_after = "5";
+        return;
     }
     const char *key = strcmp(r->method, "POST") == 0 ? http_header(r, "idempotency-key") : NULL;
-    r->route = (void *)rt;
     if (key && *key) {
         idem_hash(r, key);
         struct store_txn *t = api_read(a, r);
         if (!t)
-            goto out;
+            return;
         int replayed = idem_replay(r, t);
         store_abort(t);
         if (replayed)
-            goto out;
+            return;
     }
-    rt->fn(a, r, params);
-out:
-    for (int k = 0; k < API_MAX_PARAMS; k++)
-        free(params[k]);
+    rt->fn(a, r, r->params);
 }

@@ -47,10 +47,20 @@ struct api {
     struct retention *retention; /* for the oldest payload; may be NULL */
 };
 
-#define API_MAX_PARAMS 4
+#define API_MAX_PARAMS HTTP_MAX_PARAMS
 typedef void (*api_handler)(struct api *a, struct http_req *r, char **params);
 
-/* The http_dispatch_fn for http_start(); ctx is a struct api. */
+/*
+ * The http_admit_fn for http_start(), run before the body is read: the
+ * route (404, 405), the stop (503) and the token (401, 403). On success
+ * it sets r->route, r->params and r->scope; otherwise it answers.
+ */
+void api_admit(void *ctx, struct http_req *r);
+/*
+ * The http_dispatch_fn for http_start(); ctx is a struct api. Runs
+ * api_admit() first when the request has not been admitted (requests
+ * without a connection, http_detached_new).
+ */
 void api_dispatch(void *ctx, struct http_req *r);
 
 /*

@@ -134,6 +134,8 @@ static const struct opt_def options[] = {
       "DURATION", "close a client connection idle or without a request this long", 0 },
     { "header-timeout", OPT_DURATION, F(header_timeout_ms), "10s", SEC, HOUR, NULL,
       "DURATION", "close a connection whose request headers take longer to arrive", 0 },
+    { "body-timeout", OPT_DURATION, F(body_timeout_ms), "30s", SEC, HOUR, NULL,
+      "DURATION", "close a connection whose request body takes longer to arrive", 0 },
     { "map-size", OPT_SIZE, F(map_size), "4GiB", MIB, 16 * TIB, NULL,
       "SIZE", "largest size the store may grow to", 0 },
     { "idempotency-ttl", OPT_DURATION, F(idempotency_ttl_ms), "12h",

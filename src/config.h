@@ -45,6 +45,7 @@ struct config {
     int max_connections_per_ip;     /* per client address; 0 = none */
     int64_t idle_timeout_ms;        /* idle connection, or waiting for the next request */
     int64_t header_timeout_ms;      /* request line to the end of the headers */
+    int64_t body_timeout_ms;        /* end of the headers to the end of the body */
     int64_t map_size;       /* LMDB map size, bytes */
     int64_t idempotency_ttl_ms;
     int64_t payload_retention_ms;   /* caps a message's retentionDays; 0 = keep payloads */

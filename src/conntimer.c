@@ -1,5 +1,5 @@
 /*
- * conntimer.c - waiting and header deadlines for client connections (see
+ * conntimer.c - waiting, header and body deadlines for client connections (see
  * conntimer.h for why libmicrohttpd needs them).
  *
  * Each connection carries one deadline, an atomic monotonic time in ms (0:
@@ -55,7 +55,7 @@ struct conntimer_conn {
 };
 
 struct conntimer {
-    int64_t idle_ms, header_ms;
+    int64_t idle_ms, header_ms, body_ms;
     pthread_mutex_t lock;          /* guards conns, stopping */
     pthread_cond_t wake;
     struct conntimer_conn *conns;
@@ -70,12 +70,13 @@ struct conntimer {
     int64_t logged_ms;
 };
 
-int conntimer_new(struct conntimer **out, int64_t idle_ms, int64_t header_ms)
+int conntimer_new(struct conntimer **out, int64_t idle_ms, int64_t header_ms, int64_t body_ms)
 {
     struct conntimer *t = xcalloc(1, sizeof(*t));
     pthread_condattr_t ca;
     t->idle_ms = idle_ms;
     t->header_ms = header_ms;
+    t->body_ms = body_ms;
     pthread_mutex_init(&t->lock, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -115,6 +116,13 @@ void conntimer_request_line(struct conntimer_conn *c)
 }
 
 void conntimer_headers_done(struct conntimer_conn *c)
+{
+    if (c)
+        atomic_store_explicit(&c->deadline, clock_mono_ms() + c->t->body_ms,
+                              memory_order_relaxed);
+}
+
+void conntimer_body_done(struct conntimer_conn *c)
 {
     if (c)
         atomic_store_explicit(&c->deadline, 0, memory_order_relaxed);
@@ -194,8 +202,8 @@ static void report(struct conntimer *t, int64_t now)
     snprintf(total, sizeof(total), "%llu", (unsigned long long)n);
     log_warn("client connections closed: no complete request in time", "count", count,
              "total", total, "detail",
-             "headers slower than --header-timeout or no request within --idle-timeout",
-             NULL);
+             "headers slower than --header-timeout, a body slower than --body-timeout, "
+             "or no request within --idle-timeout", NULL);
     t->logged = n;
     t->logged_ms = now;
 }

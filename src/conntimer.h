@@ -11,15 +11,19 @@
  *   - waiting: from accept (or the end of the previous response) until a
  *     request's headers are complete, at most idle_ms;
  *   - headers: from the request line until the end of the headers, at most
- *     header_ms.
+ *     header_ms;
+ *   - body: from the end of the headers until the whole body is in, at most
+ *     body_ms (a request without a body ends this at once).
  *
  * A connection past its deadline is shut down (shutdown(2) on its socket)
  * by the timer's own thread; libmicrohttpd then sees the end of the stream
  * and closes it on its own thread, the one that owns it. A connection
  * that has waited over a second for its request while request bytes sit
  * unread in its socket is woken instead (conntimer.c says why). Nothing runs
- * while a request is being answered, so bodies and suspended requests
- * (writes waiting for a commit, the feed's long poll) are untouched.
+ * while a request is being answered, so suspended requests (writes
+ * waiting for a commit, the feed's long poll) are untouched; a request
+ * refused from its headers keeps its body deadline until its answer is
+ * out, so a client that never reads it cannot hold the connection.
  *
  * Threads: conntimer_open/close take the timer's lock (once per
  * connection); the per-request calls are lock-free and must come from the
@@ -37,7 +41,7 @@ struct conntimer;
 struct conntimer_conn;
 
 /* A timer with these limits (ms, > 0); the caller owns *out. */
-int conntimer_new(struct conntimer **out, int64_t idle_ms, int64_t header_ms);
+int conntimer_new(struct conntimer **out, int64_t idle_ms, int64_t header_ms, int64_t body_ms);
 /* Start the thread that enforces deadlines; 0 or -errno. */
 int conntimer_start(struct conntimer *t);
 /* Stop that thread; connections may still open and close afterwards. */
@@ -49,8 +53,10 @@ void conntimer_free(struct conntimer *t);
 struct conntimer_conn *conntimer_open(struct conntimer *t, int fd);
 /* Its request line has arrived: the headers must follow within header_ms. */
 void conntimer_request_line(struct conntimer_conn *c);
-/* The request's headers are complete: no deadline while it is served. */
+/* The request's headers are complete: its body must follow within body_ms. */
 void conntimer_headers_done(struct conntimer_conn *c);
+/* The request's body is complete: no deadline while it is served. */
+void conntimer_body_done(struct conntimer_conn *c);
 /* The answer is sent: waiting for the next request again. */
 void conntimer_request_done(struct conntimer_conn *c);
 /* The connection is closing (before its socket is); frees c. NULL is a no-op. */

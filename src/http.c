@@ -4,9 +4,10 @@
  * libmicrohttpd calls the access handler several times per request: once
  * with the headers, once per body chunk, once with no data when the body
  * is complete, and again after a suspended connection is resumed. The
- * request's phase field says which of those we are in. Limits are checked
- * on the first call, before any body is read, so an oversized request
- * costs nothing but its headers.
+ * request's phase field says which of those we are in. Limits, framing
+ * and admit() (route, method, token) are checked on the first call,
+ * before any body is read, so a refused request costs nothing but its
+ * headers, and the body then has a deadline of its own (conntimer.h).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <ctype.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -33,7 +35,7 @@
 #include "stats.h"
 #include "store.h"
 
-enum { PH_HEADERS, PH_BODY, PH_SUSPENDED, PH_DONE };
+enum { PH_LINE, PH_BODY, PH_SUSPENDED, PH_DONE };
 
 struct http_server {
     struct MHD_Daemon *d;
@@ -201,20 +203,88 @@ static enum MHD_Result count_hdr(void *cls, enum MHD_ValueKind kind, const char 
     return MHD_YES;
 }
 
-static struct http_req *req_new(struct http_server *s, struct MHD_Connection *c,
-                                const char *url, const char *method)
+static unsigned hexval(char h)
+{
+    return isdigit((unsigned char)h) ? (unsigned)(h - '0')
+                                     : (unsigned)(tolower((unsigned char)h) - 'a' + 10);
+}
+
+/*
+ * The path as libmicrohttpd would decode it, but segment by segment from
+ * the bytes sent: a segment whose escapes decode to '/' ("a%2Fb" would
+ * become two segments and route elsewhere) or to a control byte ("%00"
+ * would cut the path short) is refused, and *bad points at it (its length
+ * in *badlen). Malformed escapes stay as they are, as libmicrohttpd
+ * leaves them. The result is not yet normalised.
+ */
+static int path_decode(const char *raw, struct buf *out, const char **bad, size_t *badlen)
+{
+    const char *seg = raw;
+    for (const char *p = raw; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '/') {
+            buf_addc(out, '/');
+            seg = p + 1;
+            continue;
+        }
+        if (c == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])) {
+            c = (unsigned char)(hexval(p[1]) << 4 | hexval(p[2]));
+            p += 2;
+            if (c == '/')
+                c = 0;   /* refused below, like a control byte */
+        }
+        if (c < 0x20 || c == 0x7f) {
+            *bad = seg;
+            *badlen = strcspn(seg, "/");
+            return -1;
+        }
+        buf_addc(out, (char)c);
+    }
+    if (!out->data)
+        buf_add(out, "", 0);
+    return 0;
+}
+
+/*
+ * r->path from the path as sent (r->raw_path), or from libmicrohttpd's url
+ * when that is the same (no '%' was sent, so nothing was decoded).
+ */
+static void req_set_path(struct http_req *r, const char *url)
+{
+    struct buf d = BUF_INIT;
+    const char *bad = NULL;
+    size_t badlen = 0;
+    if (path_decode(r->raw_path ? r->raw_path : url, &d, &bad, &badlen) == 0) {
+        r->path = normalise_path(d.data);
+    } else {
+        r->path = normalise_path(url);
+        http_errorf(r, 400, "invalid_path",
+                    "path segment '%.*s' decodes to '/' or a control character; ids, uids "
+                    "and names never contain them", (int)(badlen > 80 ? 80 : badlen), bad);
+    }
+    buf_release(&d);
+}
+
+/* A request is made when its request line arrives (on_request_line). */
+static struct http_req *req_alloc(struct http_server *s)
 {
     struct http_req *r = xcalloc(1, sizeof(*r));
     r->srv = s;
+    r->started_us = clock_mono_us();
+    return r;
+}
+
+/* ... and completed once libmicrohttpd has parsed its headers. */
+static void req_fill(struct http_req *r, struct MHD_Connection *c, const char *url,
+                     const char *method)
+{
     r->conn = c;
     r->method = method;
-    r->path = normalise_path(url);
+    req_set_path(r, url);
     struct buf u = BUF_INIT;
     buf_adds(&u, r->path);
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &u);
     r->uri = buf_detach(&u, NULL);
-    r->started_us = clock_mono_us();
-    return r;
 }
 
 static void req_free(struct http_req *r)
@@ -222,8 +292,11 @@ static void req_free(struct http_req *r)
     if (r->data_free && r->data)
         r->data_free(r->data);
     buf_release(&r->body);
+    free(r->raw_path);
     free(r->path);
     free(r->uri);
+    for (int k = 0; k < HTTP_MAX_PARAMS; k++)
+        free(r->params[k]);
     if (!r->resp_borrowed)
         free(r->resp);
     free(r);
@@ -324,6 +397,73 @@ static int check_limits(struct http_req *r, const char *url)
                     (long long)o->max_body);
         return -1;
     }
+    return 0;
+}
+
+/*
+ * The framing headers, tallied for check_framing. libmicrohttpd 0.9.75
+ * frames a body by the first Transfer-Encoding header, else by the first
+ * Content-Length, and ignores the others; a proxy in front may pick
+ * another one, and the rest of the body would then run as a second
+ * request (smuggling).
+ */
+struct framing {
+    int n_cl, n_te;
+    const char *cl, *te;
+    const char *bad_name;     /* a header name that is not an RFC 9110 token */
+};
+
+static int is_tchar(unsigned char c)
+{
+    return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static enum MHD_Result tally_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct framing *f = cls;
+    for (const char *k = key; *k && !f->bad_name; k++)
+        if (!is_tchar((unsigned char)*k))
+            f->bad_name = key;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        f->n_cl++;
+        f->cl = value;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->n_te++;
+        f->te = value;
+    }
+    return MHD_YES;
+}
+
+/*
+ * First call: a body framed one way only (RFC 9112 6.3), else 400. Sets
+ * *body when the request announces one. libmicrohttpd itself has already
+ * answered a first Content-Length that is not plain digits (its HTML 400).
+ */
+static int check_framing(struct http_req *r, const char *version, int *body)
+{
+    struct framing f = { 0 };
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, tally_framing, &f);
+    const char *why = NULL;
+    if (f.bad_name)
+        why = "a header name has a character a name cannot have (whitespace before the colon?)";
+    else if (f.n_cl > 1)
+        why = "more than one Content-Length header; send exactly one";
+    else if (f.n_te > 1)
+        why = "more than one Transfer-Encoding header; send one, 'chunked'";
+    else if (f.n_cl && f.n_te)
+        why = "both Content-Length and Transfer-Encoding; send one of them";
+    else if (f.te && strcasecmp(f.te, "chunked") != 0)
+        why = "Transfer-Encoding other than 'chunked'; only 'chunked' is supported";
+    else if (f.te && version && strcmp(version, MHD_HTTP_VERSION_1_0) == 0)
+        why = "Transfer-Encoding in an HTTP/1.0 request";
+    else if (f.cl && (!*f.cl || f.cl[strspn(f.cl, "0123456789")]))
+        why = "Content-Length is not a decimal number";
+    if (why) {
+        http_errorf(r, 400, "bad_framing", "request framing is ambiguous: %s", why);
+        return -1;
+    }
+    *body = f.te || (f.cl && strtoll(f.cl, NULL, 10) > 0);
     return 0;
 }
 
@@ -429,31 +569,67 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
  * the query off in place (the line is the connection's own buffer, cut
  * only after the '?' libmicrohttpd has already found) and marks the
  * request, which then gets a JSON 414 once its headers are in.
+ *
+ * It also keeps the path as sent when it has escapes: libmicrohttpd hands
+ * on_request a path already decoded, where "a%2Fb" has become two
+ * segments and "a%00b" has lost its end (req_set_path).
  */
 #define HTTP_MAX_QUERY_ARGS 100
-/* *con_cls of a refused request until on_request has made it */
-static char refused_long, refused_args;
-
-static int is_refused(const void *con_cls)
-{
-    return con_cls == &refused_long || con_cls == &refused_args;
-}
+enum { REFUSED_NONE, REFUSED_LONG, REFUSED_ARGS };
 
 static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *c)
 {
-    const struct http_server *s = cls;
+    struct http_server *s = cls;
     conntimer_request_line(conn_timer(c));
+    struct http_req *r = req_alloc(s);
     char *q = strchr(uri, '?');
-    if (!q)
-        return NULL;
-    size_t args = 1;
-    for (const char *p = q + 1; *p; p++)
-        args += *p == '&';
-    void *refused = strlen(uri) > (size_t)s->o.max_url ? &refused_long
-                    : args > HTTP_MAX_QUERY_ARGS ? &refused_args : NULL;
-    if (refused)
+    size_t len = strlen(uri), args = 1;
+    if (len > (size_t)s->o.max_url) {
+        r->refused = REFUSED_LONG;
+    } else if (q) {
+        for (const char *p = q + 1; *p; p++)
+            args += *p == '&';
+        if (args > HTTP_MAX_QUERY_ARGS)
+            r->refused = REFUSED_ARGS;
+    }
+    if (r->refused && q)
         q[1] = '\0';
-    return refused;
+    size_t plen = q ? (size_t)(q - uri) : len;
+    if (r->refused != REFUSED_LONG && memchr(uri, '%', plen))
+        r->raw_path = xstrndup(uri, plen);
+    return r;
+}
+
+/*
+ * First call, the headers complete and no byte of the body read: every
+ * check that needs only the headers, then admit(). A refusal of a request
+ * announcing a body is sent now: libmicrohttpd then sends no "100
+ * Continue", reads none of the body and closes the connection after the
+ * answer. A refusal of a request without a body waits for the last call,
+ * which follows at once, so that its connection stays open.
+ */
+static enum MHD_Result first_call(struct http_server *s, struct http_req *r, const char *url,
+                                  const char *version)
+{
+    int body = 0, framing = 0;
+    conntimer_headers_done(conn_timer(r->conn));
+    if (r->refused == REFUSED_LONG)
+        http_errorf(r, 414, "uri_too_long", "request URI is longer than %d bytes",
+                    s->o.max_url);
+    else if (r->refused == REFUSED_ARGS)
+        http_errorf(r, 414, "uri_too_long", "request has more than %d query arguments",
+                    HTTP_MAX_QUERY_ARGS);
+    if (check_framing(r, version, &body))
+        framing = 1;
+    else if (!r->status && body && (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD")))
+        /* health needs no token: its body would be the one a stranger could send */
+        http_errorf(r, 413, "payload_too_large", "a %s request takes no body", r->method);
+    else if (!r->status && !check_limits(r, url) && s->o.admit)
+        s->o.admit(s->ctx, r);
+    r->phase = PH_BODY;
+    if (r->status && (body || framing))
+        return send_reply(r);
+    return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -462,34 +638,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     struct http_server *s = cls;
     struct http_req *r = *con_cls;
-    if (!r || is_refused(r)) {
-        conntimer_headers_done(conn_timer(c));
-        void *refused = r;
-        r = *con_cls = req_new(s, c, url, method);
-        if (refused == &refused_long)
-            http_errorf(r, 414, "uri_too_long", "request URI is longer than %d bytes",
-                        s->o.max_url);
-        else if (refused)
-            http_errorf(r, 414, "uri_too_long", "request has more than %d query arguments",
-                        HTTP_MAX_QUERY_ARGS);
-        if (refused || check_limits(r, url))
-            r->too_large = 1;
-        r->phase = PH_BODY;
-        return MHD_YES;
+    if (!r)
+        r = *con_cls = req_alloc(s);
+    if (r->phase == PH_LINE) {
+        req_fill(r, c, url, method);
+        return first_call(s, r, url, version);
     }
     if (r->phase == PH_BODY && *upload_size) {
-        if (!r->too_large && r->body.len + *upload_size > (size_t)s->o.max_body) {
-            r->too_large = 1;
+        /* a refused request (a chunked body over the limit) reads on, keeping nothing */
+        if (!r->status && r->body.len + *upload_size > (size_t)s->o.max_body) {
             http_errorf(r, 413, "payload_too_large", "request body is larger than %lld bytes",
                         (long long)s->o.max_body);
+            buf_release(&r->body);
         }
-        if (!r->too_large)
+        if (!r->status)
             buf_add(&r->body, upload, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
     if (r->phase == PH_BODY) {
-        if (r->too_large)
+        conntimer_body_done(conn_timer(c));
+        if (r->status)
             return send_reply(r);
         if (!r->body.data)
             buf_add(&r->body, "", 0);
@@ -509,7 +678,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     conntimer_request_done(conn_timer(c));
-    if (*con_cls && !is_refused(*con_cls)) {
+    if (*con_cls) {
         set_waiting(*con_cls, 0);   /* a connection closed before its answer */
         req_free(*con_cls);
     }
@@ -659,8 +828,9 @@ int http_start(struct http_server **out, const struct http_opts *o, struct write
      * the conntimer adds deadlines that bytes do not move */
     int64_t idle_ms = o->idle_timeout_ms > 0 ? o->idle_timeout_ms : 30000;
     int64_t header_ms = o->header_timeout_ms > 0 ? o->header_timeout_ms : 10000;
+    int64_t body_ms = o->body_timeout_ms > 0 ? o->body_timeout_ms : 30000;
     unsigned idle_s = (unsigned)((idle_ms + 999) / 1000);
-    conntimer_new(&s->timer, idle_ms, header_ms);
+    conntimer_new(&s->timer, idle_ms, header_ms, body_ms);
     pthread_mutex_init(&s->log_lock, NULL);
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
                             MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,

@@ -3,16 +3,24 @@
  * and the suspend/resume handshake with the log writer.
  *
  * A request flows: MHD parses headers -> limits are checked (URL length,
- * header count, body size) -> the body is collected -> dispatch() is
- * called once with the complete request. dispatch either answers at once
+ * header count, declared body size), the framing (Content-Length,
+ * Transfer-Encoding) and the path's escapes -> admit() decides what it
+ * can from the headers alone (route, method, token) -> only then is the
+ * body collected, within its own deadline -> dispatch() is called once
+ * with the complete request. dispatch either answers at once
  * (http_reply*) or hands a write to the writer with http_submit(), which
  * suspends the connection; the writer runs the apply function inside its
  * batch transaction, commits, and resumes the connection, and the stored
  * response goes out. An HTTP thread therefore never waits for a commit.
  *
- * Threads: dispatch() runs on any of libmicrohttpd's threads; the apply
- * function passed to http_submit() runs on the writer thread. A request
- * is touched by one thread at a time (suspension hands it over).
+ * A request refused from its headers while it announces a body is
+ * answered at once, before any byte of the body is read (and without a
+ * "100 Continue"), and its connection is closed; one without a body is
+ * answered the same way but keeps its connection.
+ *
+ * Threads: admit() and dispatch() run on any of libmicrohttpd's threads;
+ * the apply function passed to http_submit() runs on the writer thread. A
+ * request is touched by one thread at a time (suspension hands it over).
  */
 #ifndef HOOKD_HTTP_H
 #define HOOKD_HTTP_H
@@ -33,6 +41,14 @@ struct store_txn;
 /* Runs on the writer thread inside a nested transaction (see writer.h). */
 typedef int (*http_apply_fn)(struct http_req *req, struct store_txn *txn);
 typedef void (*http_dispatch_fn)(void *ctx, struct http_req *req);
+/*
+ * Called once the headers are in, before the body: refuse the request by
+ * answering it (http_error), or leave req->status 0 to have the body read
+ * and dispatch() called. The body (req->body) is empty here.
+ */
+typedef void (*http_admit_fn)(void *ctx, struct http_req *req);
+
+#define HTTP_MAX_PARAMS 4
 
 struct http_req {
     struct http_server *srv;
@@ -57,12 +73,14 @@ struct http_req {
     void *data;               /* handler state, freed with data_free */
     void (*data_free)(void *);
     int phase;                /* internal */
-    int too_large;            /* internal */
+    char *raw_path;           /* internal: the path as sent, before decoding */
+    int refused;              /* internal: why on_request_line refused it */
     int waiting;              /* internal: counted by stats_http_waiting */
     struct http_detached *detached;  /* internal: set by http_detached_new() */
 
     /* for the dispatcher's use (routing, auth, idempotency) */
-    void *route;
+    void *route;              /* set by admit once the route and token passed */
+    char *params[HTTP_MAX_PARAMS];  /* its "*" segments (heap, freed with the request) */
     int route_class;          /* enum stats_route, for counting the answer (0: unknown) */
     int scope;
     http_apply_fn inner;      /* the handler's apply, wrapped by the dispatcher */
@@ -79,6 +97,7 @@ struct http_opts {
     int max_connections_per_ip;   /* 0: no limit */
     int64_t idle_timeout_ms;  /* idle, or waiting for a request's headers (conntimer.h) */
     int64_t header_timeout_ms;/* request line to the end of the headers */
+    int64_t body_timeout_ms;  /* end of the headers to the end of the body */
     int64_t max_body;
     int max_headers;
     int max_url;
@@ -86,11 +105,13 @@ struct http_opts {
     int log_requests;         /* one info line per answered request (http_set_log_requests) */
     const char *tls_cert;     /* PEM certificate chain, or NULL for plain HTTP */
     const char *tls_key;      /* PEM private key of tls_cert */
+    http_admit_fn admit;      /* the header-time check (may be NULL); ctx as dispatch's */
 };
 
 /*
- * Start listening. dispatch(ctx, req) is called for every complete
- * request; writes go to w. The bound address (with the real port when
+ * Start listening. o->admit(ctx, req), when set, is called for every
+ * request once its headers are in, and dispatch(ctx, req) for every
+ * complete request it did not refuse; writes go to w. The bound address (with the real port when
  * PORT was 0) is written to bound (cap bytes). With o->tls_cert, the
  * listener speaks only HTTPS (libmicrohttpd's GnuTLS); the PEM strings
  * are read at start and may be freed after http_stop().

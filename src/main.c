@@ -156,13 +156,20 @@ static int ncpu(void)
     return n > 0 ? (int)n : 1;
 }
 
-/* Block the signals we handle in every thread (threads inherit the mask). */
+/*
+ * Block the signals we handle in every thread (threads inherit the mask).
+ * SIGUSR1 and SIGUSR2 mean nothing to hookd, but their default action
+ * ends the process without a word: they are taken too, and logged as
+ * ignored. SIGPIPE (a client gone mid-answer) is ignored outright.
+ */
 static void block_signals(sigset_t *set)
 {
     sigemptyset(set);
     sigaddset(set, SIGINT);
     sigaddset(set, SIGTERM);
     sigaddset(set, SIGHUP);
+    sigaddset(set, SIGUSR1);
+    sigaddset(set, SIGUSR2);
     pthread_sigmask(SIG_BLOCK, set, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
@@ -219,6 +226,11 @@ static void wait_for_stop(const sigset_t *set, struct reload *rl)
             continue;
         if (sig == SIGHUP) {
             reload(rl);
+            continue;
+        }
+        if (sig == SIGUSR1 || sig == SIGUSR2) {
+            log_warn("signal ignored", "signal", sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2",
+                     "detail", "hookd stops on SIGTERM or SIGINT and reloads on SIGHUP", NULL);
             continue;
         }
         log_info("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
@@ -517,6 +529,7 @@ static int serve(int argc, char **argv)
         .max_connections_per_ip = cfg.max_connections_per_ip,
         .idle_timeout_ms = cfg.idle_timeout_ms,
         .header_timeout_ms = cfg.header_timeout_ms,
+        .body_timeout_ms = cfg.body_timeout_ms,
         .max_body = cfg.max_body,
         .max_headers = cfg.max_headers,
         .max_url = cfg.max_url,
@@ -524,6 +537,7 @@ static int serve(int argc, char **argv)
         .log_requests = cfg.log_requests,
         .tls_cert = tls.cert_pem,
         .tls_key = tls.key_pem,
+        .admit = api_admit,
     };
     char bound[128];
     rc = http_start(&http, &ho, writer, api_dispatch, &api, bound, sizeof(bound));

@@ -73,13 +73,39 @@ static void conn_close(struct conntimer *t, struct conn *c)
     close(c->cl);
 }
 
+/*
+ * The body deadline: a body still arriving body_ms after its headers has
+ * its socket shut down (the client reads the end of the stream); one that
+ * is complete is not.
+ */
+static void body_deadline(void)
+{
+    struct conntimer *t;
+    struct conn slow, done;
+    char b;
+    conntimer_new(&t, 30000, 10000, 500);
+    ok(conntimer_start(t) == 0 && conn_open(t, &slow) == 0 && conn_open(t, &done) == 0,
+       "a timer with a 500 ms body deadline, two connections");
+    conntimer_request_line(slow.tc);
+    conntimer_headers_done(slow.tc);
+    conntimer_request_line(done.tc);
+    conntimer_headers_done(done.tc);
+    conntimer_body_done(done.tc);
+    usleep(1000 * 1000);
+    ok(recv(slow.cl, &b, 1, MSG_DONTWAIT) == 0, "a body not complete in time is cut");
+    ok(recv(done.cl, &b, 1, MSG_DONTWAIT) < 0, "a complete one is left alone");
+    conn_close(t, &slow);
+    conn_close(t, &done);
+    conntimer_free(t);
+}
+
 int main(void)
 {
     static const char req[] = "POST /api/v1/app/a/msg HTTP/1.1\r\nHost: x\r\n\r\n";
     struct conntimer *t;
     struct conn unread, quiet, started;
     log_open("error", "logfmt", NULL);   /* the timer's "woken" line is expected here */
-    conntimer_new(&t, 30000, 10000);
+    conntimer_new(&t, 30000, 10000, 30000);
     ok(conntimer_start(t) == 0, "the timer starts");
     ok(conn_open(t, &unread) == 0 && conn_open(t, &quiet) == 0 && conn_open(t, &started) == 0,
        "three loopback connections in edge-triggered epoll sets");
@@ -109,5 +135,6 @@ int main(void)
     conn_close(t, &started);
     conntimer_stop(t);
     conntimer_free(t);
+    body_deadline();
     return done_testing();
 }
