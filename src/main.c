@@ -161,6 +161,7 @@ static void block_signals(sigset_t *set)
     sigaddset(set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);   /* a file-size limit: the write fails (EFBIG), the server lives */
 }
 
 /* What SIGHUP re-reads (the same sources as at start) and whom it tells. */

@@ -28,6 +28,7 @@
  * file that the file does not already contain.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +71,12 @@ struct store {
     int64_t room;
     int64_t room_at_ms;       /* when it was measured; 0: never */
     uint64_t room_measures;
-    int lock_fd;              /* writable: holds dir/hookd.lock; -1 otherwise */
+    int lock_fd;              /* writable: holds dir's flock; -1 otherwise */
+    /* store_health: any thread reads, the writer's thread and the syncer write */
+    _Atomic int64_t fail_ms;  /* a commit or sync failed then, none succeeded since; 0: none */
+    _Atomic int fail_rc;      /* ... with this error */
+    _Atomic int64_t refused;  /* bytes store_room last refused, none granted since; 0: none */
+    _Atomic int64_t probe_ms; /* when store_health last asked for a probe write */
 };
 
 struct store_txn {
@@ -426,9 +432,24 @@ static void txn_end(struct store_txn *t, int committed)
     free(t);
 }
 
+/* A write that reached the disk, or one that did not: store_health reports the latter. */
+static void note_write(struct store *s, int rc)
+{
+    if (rc == 0) {
+        atomic_store(&s->fail_ms, 0);
+        return;
+    }
+    atomic_store(&s->fail_rc, rc);
+    int64_t none = 0;
+    atomic_compare_exchange_strong(&s->fail_ms, &none, clock_now_ms());
+}
+
 int store_sync(struct store *s)
 {
-    return map_err(mdb_env_sync(s->env, 1));
+    int rc = map_err(mdb_env_sync(s->env, 1));
+    if (rc)
+        note_write(s, rc);
+    return rc;
 }
 
 uint64_t store_last_txnid(struct store *s)
@@ -460,6 +481,8 @@ int store_nested(struct store_txn *parent, struct store_txn **out)
 int store_commit(struct store_txn *t)
 {
     int rc = map_err(mdb_txn_commit(t->txn));
+    if (!t->parent)
+        note_write(t->s, rc);
     if (rc == 0 && !t->parent && t->room_known) {   /* the room its grants left */
         t->s->room = t->room;
         t->s->room_at_ms = t->room_at_ms;
@@ -944,10 +967,47 @@ int store_room(struct store_txn *t, size_t bytes)
         rc = measure_room(t);
     if (rc)
         return rc;
-    if (t->room < (int64_t)bytes)
+    if (t->room < (int64_t)bytes) {
+        atomic_store(&t->s->refused, (int64_t)bytes);
         return HOOKD_EFULL;
+    }
+    if (atomic_load(&t->s->refused))
+        atomic_store(&t->s->refused, 0);
     t->room -= (int64_t)bytes;
     t->granted += (int64_t)bytes;
+    return 0;
+}
+
+#define PROBE_EVERY_MS 1000
+
+/* The room outside the reserve now, from a fresh measure. */
+static int room_now(struct store *s, int64_t *room)
+{
+    struct store_info si;
+    int rc = store_info(s, &si);
+    if (!rc)
+        *room = si.map_bytes - store_reserve(si.map_bytes) - (si.used_bytes - si.free_bytes);
+    return rc;
+}
+
+int store_health(struct store *s, char *why, size_t cap, int *probe)
+{
+    int64_t since = atomic_load(&s->fail_ms), refused = atomic_load(&s->refused), room;
+    *probe = 0;
+    if (since) {
+        int64_t now = clock_now_ms(), last = atomic_load(&s->probe_ms);
+        if (now - last >= PROBE_EVERY_MS && atomic_compare_exchange_strong(&s->probe_ms, &last, now))
+            *probe = 1;
+        int rc = atomic_load(&s->fail_rc);
+        snprintf(why, cap, "writes to the store fail (%s) since %lld ms ago", hookd_strerror(rc),
+                 (long long)(now - since));
+        return rc ? rc : HOOKD_ESTORE;
+    }
+    if (refused && room_now(s, &room) == 0 && room < refused) {
+        snprintf(why, cap, "the store is full: new messages are refused (507) until retention "
+                 "frees space or --map-size grows");
+        return HOOKD_EFULL;
+    }
     return 0;
 }
 

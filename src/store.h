@@ -11,6 +11,7 @@
  * are big-endian so that byte order is numeric order.
  *
  *   meta         "schema"                         u32 BE version
+ *                "probe"                          u64 BE ms: the health check's test write
  *                "failed"                         u64 BE: deliveries rows in state fail
  *                                                 (store_counter_add, kept by outcome.c)
  *   apps         app_id                           JSON app record
@@ -296,6 +297,17 @@ int64_t store_reserve(int64_t map_bytes);
  * HOOKD_EFULL, and the caller answers 507 while outcomes keep going.
  */
 int store_room(struct store_txn *t, size_t bytes);
+/*
+ * Can the store take writes? 0 when it can; else an error code and why
+ * (a sentence for the health check): a top-level commit or a sync failed
+ * (a full disk, an I/O error) and none has succeeded since, or
+ * store_room refused a write and a fresh measure still finds less room
+ * than it asked for. While commits fail, *probe is set at most once a
+ * second: the caller then submits a small write (meta "probe"), so that
+ * the store is found healthy again once the disk takes writes even when
+ * nothing else writes. Any thread.
+ */
+int store_health(struct store *s, char *why, size_t cap, int *probe);
 /* Times store_room() walked the free list to measure the room (tests). Writer thread. */
 uint64_t store_room_measures(struct store *s);
 
