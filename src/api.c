@@ -201,12 +201,29 @@ static int idem_save(struct api *a, struct http_req *r, struct store_txn *t)
     return rc;
 }
 
+/*
+ * Management writes (apps, endpoints, event types, metadata, resend,
+ * replay) stop short of the store's reserve as ingest does (store_room),
+ * so they cannot eat the pages kept for delivery outcomes: 507 instead.
+ * Deletes are let through (they free pages, and LMDB needs some to do it);
+ * flat intents are ingest, which measures its own record.
+ */
+static int mgmt_room(struct http_req *r, struct store_txn *t)
+{
+    if (r->intent.flat || strcmp(r->method, "DELETE") == 0)
+        return 0;
+    return store_room(t, 2 * r->body.len + 4096);
+}
+
 static int idem_apply(struct http_req *r, struct store_txn *t)
 {
     struct api *a = http_ctx(r);
     if (r->has_idem && idem_replay(r, t))
         return 0;
-    int rc = r->inner(r, t);
+    int rc = mgmt_room(r, t);
+    if (rc)
+        return rc;
+    rc = r->inner(r, t);
     if (rc == 0 && r->has_idem && r->status >= 200 && r->status < 300)
         rc = idem_save(a, r, t);
     return rc;

@@ -202,7 +202,8 @@ static void put_counters(struct buf *b, struct api *a)
     put_attempts(b, &c);
     head(b, "hookd_deliveries_postponed_total", "counter",
          "Deliveries put off without an attempt: their outcome could not be written "
-         "(store_full), or no file descriptor was free for their socket (no_socket).");
+         "(store_full: no room; store_error: the commit failed, a full disk say), or no file "
+         "descriptor was free for their socket (no_socket).");
     for (int r = 0; r < STATS_PP_REASONS; r++)
         buf_addf(b, "hookd_deliveries_postponed_total{reason=\"%s\"} %llu\n",
                  stats_postpone_name[r], (unsigned long long)c.postponed[r]);

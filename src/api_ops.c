@@ -318,9 +318,10 @@ static void put_memory_figures(struct api *a, json_t *out, int64_t now)
     json_object_set_new(out, "attemptsFailed", json_integer((json_int_t)c.failed));
     json_object_set_new(out, "deliveriesFailedFinal", json_integer((json_int_t)c.failed_final));
     json_object_set_new(out, "deliveriesPostponed",
-                        json_pack("{s:I, s:I}", "storeFull",
+                        json_pack("{s:I, s:I, s:I}", "storeFull",
                                   (json_int_t)c.postponed[STATS_PP_STORE_FULL], "noSocket",
-                                  (json_int_t)c.postponed[STATS_PP_NO_SOCKET]));
+                                  (json_int_t)c.postponed[STATS_PP_NO_SOCKET], "storeError",
+                                  (json_int_t)c.postponed[STATS_PP_STORE_ERROR]));
     json_object_set_new(out, "rates", json_pack("{s:o, s:o, s:o}", "ingest", windows(rt.ingest),
                                                 "success", windows(rt.success), "failure",
                                                 windows(rt.failure)));

@@ -116,8 +116,9 @@ int backup_run(const char *src, const char *dst, FILE *out, FILE *err)
     }
     rc = store_backup(src, dst);
     if (rc) {
+        char why[640];
         fprintf(err, "hookd: cannot back up the log in '%s' to '%s': %s\n", src, dst,
-                hookd_strerror(rc));
+                store_open_why(src, rc, why, sizeof(why)));
         goto undo;
     }
     snprintf(path, sizeof(path), "%s/data.mdb", dst);

@@ -13,6 +13,15 @@
  * the dispatcher drops its due entries but the deliveries rows stay, so a
  * pending row whose endpoint is gone is counted as an orphan, not as a
  * violation.
+ *
+ * Repair (check_run with repair set) mends only what the attempt indexes
+ * can lose without losing anything else: an attempt record that cannot be
+ * decoded goes, an index entry whose attempt is missing, unreadable or of
+ * another owner goes, and a readable attempt missing an index entry gets
+ * it back. The fixes are collected during the read-only check and written
+ * in one write transaction after it; the check then runs again and its
+ * result is the exit status. Every other violation is left for an
+ * operator (the data it concerns is not derivable from the rest).
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -26,6 +35,7 @@
 #include "err.h"
 #include "hmap.h"
 #include "id.h"
+#include "mem.h"
 #include "store.h"
 
 #define SHOW_MAX 20      /* violations printed; the rest are only counted */
@@ -58,9 +68,19 @@ static const char *const check_names[CK_COUNT] = {
     [CK_READ] = "databases readable",
 };
 
+/* One repair: put key -> val into db, or delete key when val is NULL. */
+struct fix {
+    enum store_db db;
+    void *key, *val;
+    size_t klen, vlen;
+};
+
 struct check {
     struct store_txn *t;
     FILE *out;
+    int repair;                    /* collect fixes */
+    struct fix *fixes;
+    size_t nfix, capfix;
     struct hmap due;               /* msg_id ep_id of every due entry */
     long long rows[DB_COUNT];
     long long checked[CK_COUNT];
@@ -82,6 +102,32 @@ static void violation(struct check *c, enum check_id ck, const char *fmt, ...)
     vfprintf(c->out, fmt, ap);
     fputc('\n', c->out);
     va_end(ap);
+}
+
+static void add_fix(struct check *c, enum store_db db, const void *key, size_t klen,
+                    const void *val, size_t vlen)
+{
+    if (!c->repair)
+        return;
+    if (c->nfix == c->capfix) {
+        c->capfix = c->capfix ? 2 * c->capfix : 64;
+        c->fixes = xrealloc(c->fixes, c->capfix * sizeof(*c->fixes));
+    }
+    struct fix *f = &c->fixes[c->nfix++];
+    f->db = db;
+    f->key = xmemdup(key, klen);
+    f->klen = klen;
+    f->val = val ? xmemdup(val, vlen) : NULL;
+    f->vlen = vlen;
+}
+
+/* The index entry a|b -> want, put back. */
+static void fix_index(struct check *c, enum store_db db, const char *a, const char *b,
+                      const char *want)
+{
+    char key[2 * ID_MAX];
+    size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", a, b);
+    add_fix(c, db, key, kl, want, strlen(want));
 }
 
 /* A key as printable text: bytes outside ASCII graphics as \xNN. */
@@ -230,18 +276,25 @@ static int attempt_row(const struct store_kv *kv, void *arg)
     char id[ID_MAX], text[TEXT_MAX];
     c->rows[DB_ATTEMPTS]++;
     c->checked[CK_ATTEMPT_INDEX]++;
-    json_t *rec = json_loadb(kv->val, kv->vlen, 0, NULL);
+    json_t *rec = json_loadb(kv->val, kv->vlen, STORE_JSON_FLAGS, NULL);
     const char *msg = str_of(rec, "msgId"), *ep = str_of(rec, "endpointId");
-    if (!msg || !ep || take_id(kv->key, kv->klen, id)) {
+    char m[ID_MAX], e[ID_MAX];
+    if (!msg || !ep || take_id(kv->key, kv->klen, id) || take_id(msg, strlen(msg), m)
+        || take_id(ep, strlen(ep), e)) {
         violation(c, CK_ATTEMPT_INDEX, "attempts '%s': record cannot be decoded",
                   key_text(kv->key, kv->klen, text));
+        add_fix(c, DB_ATTEMPTS, kv->key, kv->klen, NULL, 0);
     } else {
-        if (!index_holds(c, DB_ATT_BY_EP, ep, id, msg))
+        if (!index_holds(c, DB_ATT_BY_EP, ep, id, msg)) {
             violation(c, CK_ATTEMPT_INDEX, "attempts '%s': att_by_ep '%s|%s' -> '%s' not found",
                       id, ep, id, msg);
-        if (!index_holds(c, DB_ATT_BY_MSG, msg, id, ep))
+            fix_index(c, DB_ATT_BY_EP, ep, id, msg);
+        }
+        if (!index_holds(c, DB_ATT_BY_MSG, msg, id, ep)) {
             violation(c, CK_ATTEMPT_INDEX, "attempts '%s': att_by_msg '%s|%s' -> '%s' not found",
                       id, msg, id, ep);
+            fix_index(c, DB_ATT_BY_MSG, msg, id, ep);
+        }
     }
     json_decref(rec);
     return 0;
@@ -269,18 +322,24 @@ static int index_row(const struct store_kv *kv, void *arg)
         || take_id(kv->val, kv->vlen, val)) {
         violation(c, CK_INDEX_ATTEMPT, "%s '%s': malformed entry", name,
                   key_text(kv->key, kv->klen, text));
+        add_fix(c, x->db, kv->key, kv->klen, NULL, 0);
         return 0;
     }
-    if (store_get_json(c->t, DB_ATTEMPTS, att, strlen(att), &rec)) {
-        violation(c, CK_INDEX_ATTEMPT, "%s '%s|%s': attempt '%s' not found", name, owner, att,
-                  att);
+    int rc = store_get_json(c->t, DB_ATTEMPTS, att, strlen(att), &rec);
+    if (rc) {
+        violation(c, CK_INDEX_ATTEMPT, "%s '%s|%s': attempt '%s' %s", name, owner, att, att,
+                  rc == HOOKD_ENOTFOUND ? "not found" : "cannot be decoded");
+        add_fix(c, x->db, kv->key, kv->klen, NULL, 0);
         return 0;
     }
     const char *o = str_of(rec, x->owner_field), *v = str_of(rec, x->value_field);
-    if (!o || !v || strcmp(o, owner) || strcmp(v, val))
+    if (!o || !v || strcmp(o, owner) || strcmp(v, val)) {
         violation(c, CK_INDEX_ATTEMPT, "%s '%s|%s' -> '%s': attempt '%s' has %s '%s', %s '%s'",
                   name, owner, att, val, att, x->owner_field, o ? o : "", x->value_field,
                   v ? v : "");
+        if (!o || strcmp(o, owner))   /* same owner: the attempt's own row puts it right */
+            add_fix(c, x->db, kv->key, kv->klen, NULL, 0);
+    }
     json_decref(rec);
     return 0;
 }
@@ -374,7 +433,7 @@ static void report(const struct check *c)
 }
 
 /* A store of another schema is a violation; an unreadable one is not a log. */
-static int open_log(const char *dir, struct store **s, FILE *out, FILE *err)
+static int open_log(const char *dir, int repair, struct store **s, FILE *out, FILE *err)
 {
     char path[4096];
     struct stat st;
@@ -384,38 +443,110 @@ static int open_log(const char *dir, struct store **s, FILE *out, FILE *err)
                 stat(dir, &st) ? "no such directory" : "no data.mdb there (not a data directory?)");
         return 2;
     }
-    int rc = store_open(s, dir, 0, 1);   /* map size 0: the environment's own */
+    int rc = store_open(s, dir, 0, !repair);   /* map size 0: the environment's own */
     if (rc == HOOKD_ESCHEMA) {
         fprintf(out, "violation: %s: '%s' holds no hookd log of schema %d\n"
                 "result: 1 violations\n", check_names[CK_SCHEMA], dir, STORE_SCHEMA);
         return 1;
     }
+    if (rc == HOOKD_EBUSY) {
+        long pid = store_lock_holder(dir);
+        fprintf(err, "hookd: cannot repair the log in '%s': a server is using it", dir);
+        if (pid > 0)
+            fprintf(err, " (pid %ld)", pid);
+        fprintf(err, "; stop it first (hookd check without --repair runs beside it)\n");
+        return 2;
+    }
     if (rc) {
-        fprintf(err, "hookd: cannot open the log in '%s': %s\n", dir, store_open_strerror(rc));
+        char why[640];
+        fprintf(err, "hookd: cannot open the log in '%s': %s\n", dir,
+                store_open_why(dir, rc, why, sizeof(why)));
         return 2;
     }
     return 0;
 }
 
-int check_run(const char *dir, FILE *out, FILE *err)
+/* One pass over the log: 0 clean, 1 violations, 2 unreadable (said). */
+static int check_pass(struct check *c, struct store *s, const char *dir, FILE *err)
 {
-    struct check c = { .out = out };
-    struct store *s;
-    int rc = open_log(dir, &s, out, err);
-    if (rc)
-        return rc;
-    rc = store_read(s, &c.t);
+    int rc = store_read(s, &c->t);
     if (rc) {
         fprintf(err, "hookd: cannot read the log in '%s': %s\n", dir, hookd_strerror(rc));
-        store_close(s);
         return 2;
     }
-    fprintf(out, "checking the log in '%s'\n", dir);
-    hmap_init(&c.due);
-    run_checks(&c);
-    report(&c);
-    hmap_release(&c.due);
-    store_abort(c.t);
+    fprintf(c->out, "checking the log in '%s'\n", dir);
+    hmap_init(&c->due);
+    run_checks(c);
+    report(c);
+    hmap_release(&c->due);
+    store_abort(c->t);
+    c->t = NULL;
+    return c->total ? 1 : 0;
+}
+
+static void fixes_free(struct check *c)
+{
+    for (size_t i = 0; i < c->nfix; i++) {
+        free(c->fixes[i].key);
+        free(c->fixes[i].val);
+    }
+    free(c->fixes);
+    c->fixes = NULL;
+    c->nfix = c->capfix = 0;
+}
+
+/* Write the collected fixes in one transaction and make them durable. */
+static int apply_fixes(struct check *c, struct store *s)
+{
+    struct store_txn *t;
+    size_t puts = 0, dels = 0;
+    int rc = store_write(s, &t);
+    for (size_t i = 0; !rc && i < c->nfix; i++) {
+        const struct fix *f = &c->fixes[i];
+        if (f->val) {
+            rc = store_put(t, f->db, f->key, f->klen, f->val, f->vlen, 0);
+            puts += rc == 0;
+        } else {
+            rc = store_del(t, f->db, f->key, f->klen);
+            rc = rc == HOOKD_ENOTFOUND ? 0 : rc;
+            dels++;
+        }
+    }
+    if (rc) {
+        store_abort(t);
+        return rc;
+    }
+    rc = store_commit(t);
+    if (!rc)
+        rc = store_sync(s);
+    if (!rc)
+        fprintf(c->out, "repaired: %zu entries removed, %zu index entries restored\n", dels,
+                puts);
+    return rc;
+}
+
+int check_run(const char *dir, int repair, FILE *out, FILE *err)
+{
+    struct check c = { .out = out, .repair = repair };
+    struct store *s;
+    int rc = open_log(dir, repair, &s, out, err);
+    if (rc)
+        return rc;
+    rc = check_pass(&c, s, dir, err);
+    if (rc == 1 && repair && c.nfix) {
+        int wrc = apply_fixes(&c, s);
+        fixes_free(&c);
+        if (wrc) {
+            fprintf(err, "hookd: cannot repair the log in '%s': %s\n", dir, hookd_strerror(wrc));
+            store_close(s);
+            return 2;
+        }
+        struct check again = { .out = out };
+        rc = check_pass(&again, s, dir, err);
+    } else if (rc == 1 && repair) {
+        fprintf(out, "repaired: nothing (these violations are not repaired by hookd check)\n");
+    }
+    fixes_free(&c);
     store_close(s);
-    return c.total ? 1 : 0;
+    return rc;
 }

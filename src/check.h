@@ -18,8 +18,16 @@
  * check in one read transaction and print the row counts per database,
  * the counts per check and the first violations to out. Returns the exit
  * status: 0 clean, 1 at least one violation, 2 when the log cannot be
- * opened (the reason is printed to err). Main thread; never writes.
+ * opened (the reason is printed to err). Main thread; never writes
+ * unless repair is set.
+ *
+ * repair: open the log for writing (so no server may hold it: the open
+ * fails with a message naming its pid), remove attempt records that cannot
+ * be decoded and index entries that name no readable attempt of their
+ * owner, restore the index entries of readable attempts, then check again
+ * and return that second result. Other violations are reported, not
+ * changed.
  */
-int check_run(const char *dir, FILE *out, FILE *err);
+int check_run(const char *dir, int repair, FILE *out, FILE *err);
 
 #endif

@@ -91,6 +91,8 @@ struct dispatch {
     struct hmap inflight;        /* ep_id -> (uintptr_t) in flight, only non-zero */
     int64_t nosock_logged_ms;    /* log_no_socket's last line (monotonic) */
     uint64_t nosock_unsaid;      /* deliveries it has not yet counted in a line */
+    int64_t unrec_logged_ms;     /* log_unrecorded's last line (monotonic) */
+    uint64_t unrec_unsaid;       /* outcomes it has not yet counted in a line */
 
     /* dispatcher thread only */
     int64_t short_until_ms;      /* a delivery found no socket: share them (fair_share) */
@@ -329,17 +331,40 @@ static void log_no_socket(struct dispatch *d, const struct job *j, int status)
              "again after a pause; raise the open-file limit (LimitNOFILE)", NULL);
 }
 
+/*
+ * An outcome the store did not take (full, or a failing disk): the
+ * delivery stays due and its endpoint pauses (note_recorded), so it is
+ * sent again later, not in a loop. When the store fails, every delivery
+ * fails with it: one line a second says how many.
+ */
+static void log_unrecorded(struct dispatch *d, const struct job *j, int status)
+{
+    int64_t now = clock_mono_ms();
+    pthread_mutex_lock(&d->lock);
+    uint64_t n = ++d->unrec_unsaid;
+    int say = !d->unrec_logged_ms || now - d->unrec_logged_ms >= 1000;
+    if (say) {
+        d->unrec_logged_ms = now;
+        d->unrec_unsaid = 0;
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (!say)
+        return;
+    char count[24];
+    snprintf(count, sizeof(count), "%llu", (unsigned long long)n);
+    log_error(status == HOOKD_EFULL ? "store full" : "outcome not recorded", "error",
+              hookd_strerror(status), "count", count, "message", j->msg_id, "endpoint", j->ep_id,
+              "detail", "attempt not recorded: each such delivery is sent again after a pause "
+              "of 1 s doubling to 30 s", NULL);
+}
+
 /* What an outcome's done() has to say: the attempt, a disabled endpoint, a failure. */
 static void log_outcome(struct dispatch *d, const struct job *j, int status)
 {
     if (no_socket(j, status))
         log_no_socket(d, j, status);
-    else if (status == HOOKD_EFULL)
-        log_error("store full", "message", j->msg_id, "endpoint", j->ep_id,
-                  "detail", "attempt not recorded; it is sent again", NULL);
     else if (status && status != HOOKD_ESTOPPED)
-        log_error("outcome not recorded", "message", j->msg_id, "endpoint", j->ep_id,
-                  "error", hookd_strerror(status), NULL);
+        log_unrecorded(d, j, status);
     if (status)
         return;
     if (j->expired && j->final_fail)
@@ -360,9 +385,10 @@ static void job_done(struct intent *in, int status)
     struct dispatch *d = j->owner;
     j->unrecorded = status && status != HOOKD_ESTOPPED;
     log_outcome(d, j, status);
-    if (d->o.stats && (no_socket(j, status) || status == HOOKD_EFULL))
-        stats_postponed(d->o.stats,
-                        no_socket(j, status) ? STATS_PP_NO_SOCKET : STATS_PP_STORE_FULL);
+    if (d->o.stats && j->unrecorded)
+        stats_postponed(d->o.stats, no_socket(j, status) ? STATS_PP_NO_SOCKET
+                                    : status == HOOKD_EFULL ? STATS_PP_STORE_FULL
+                                                            : STATS_PP_STORE_ERROR);
     if (!status && !j->missing && !j->expired)
         count_outcome(d, j);
     else if (!status && j->expired && j->final_fail && d->o.stats)

@@ -3,7 +3,7 @@
  *
  *   hookd serve [options]     the server (hookd serve --help)
  *   hookd backup DIR [--data DIR]   hot copy of a data directory
- *   hookd check [--data DIR]        verify the log's invariants
+ *   hookd check [--repair] [--data DIR]   verify (and mend) the log's invariants
  *   hookd version
  *
  * serve reads as the order of things: configure, log, open the store,
@@ -59,7 +59,9 @@ static void usage(FILE *out)
     fprintf(out, "usage: hookd serve [options]    run the server (see hookd serve --help)\n"
                  "       hookd backup DIR [--data DIR]\n"
                  "                                copy the log while the server runs\n"
-                 "       hookd check [--data DIR] verify the log (exit 1 on a violation)\n"
+                 "       hookd check [--repair] [--data DIR]\n"
+                 "                                verify the log (exit 1 on a violation); --repair\n"
+                 "                                (server stopped) mends the attempt indexes\n"
                  "       hookd check-config [serve options]\n"
                  "                                validate the configuration, start nothing\n"
                  "       hookd console [--url URL] [--token TOKEN] [--data DIR]\n"
@@ -172,6 +174,7 @@ static void block_signals(sigset_t *set)
     sigaddset(set, SIGUSR2);
     pthread_sigmask(SIG_BLOCK, set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);   /* a file-size limit: the write fails (EFBIG), the server lives */
 }
 
 /* What SIGHUP re-reads (the same sources as at start) and whom it tells. */
@@ -472,12 +475,12 @@ static int serve(int argc, char **argv)
         goto out_log;
     rc = store_open(&store, cfg.data_dir, cfg.map_size, 0);
     if (rc) {   /* another server's directory: name it, and say what to do */
-        char holder[40] = "";
+        char holder[40] = "", why[640];
         long pid = rc == HOOKD_EBUSY ? store_lock_holder(cfg.data_dir) : 0;
         if (pid > 0)
             snprintf(holder, sizeof(holder), " (pid %ld)", pid);
         fprintf(stderr, "hookd: cannot open the log in '%s': %s%s%s\n", cfg.data_dir,
-                store_open_strerror(rc), holder,
+                store_open_why(cfg.data_dir, rc, why, sizeof(why)), holder,
                 rc == HOOKD_EBUSY ? "; stop it first, or give this one another --data" : "");
         goto out_log;
     }
@@ -660,19 +663,30 @@ static int cmd_backup(int argc, char **argv)
     return rc < 0 ? 0 : rc;
 }
 
+/* --repair is check's own flag (it takes no value), so it is taken out before tool_load. */
 static int cmd_check(int argc, char **argv)
 {
     struct config c;
     const char *extra;
+    char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
+    int n = 0, repair = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--repair") == 0)
+            repair = 1;
+        else
+            rest[n++] = argv[i];
+    }
     config_init(&c);
-    int rc = tool_load(&c, argc, argv, &extra);
+    int rc = tool_load(&c, n, rest, &extra);
     if (rc == 0 && extra) {
-        fprintf(stderr, "hookd: unexpected argument '%s' (hookd check [--data DIR])\n", extra);
+        fprintf(stderr, "hookd: unexpected argument '%s' (hookd check [--repair] [--data DIR])\n",
+                extra);
         rc = 2;
     }
     if (rc == 0)
-        rc = check_run(c.data_dir, stdout, stderr);
+        rc = check_run(c.data_dir, repair, stdout, stderr);
     config_release(&c);
+    free(rest);
     return rc < 0 ? 0 : rc;
 }
 

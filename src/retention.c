@@ -312,7 +312,7 @@ static int collect_attempts(struct retention *r, struct store_cursor *c, int64_t
         if (kv.klen > KEY_MAX)
             continue;
         struct item *it = add_item(r, &kv);
-        json_t *rec = json_loadb(kv.val, kv.vlen, 0, NULL);
+        json_t *rec = json_loadb(kv.val, kv.vlen, STORE_JSON_FLAGS, NULL);
         copy_id(it->msg, json_string_value(json_object_get(rec, "msgId")));
         copy_id(it->ep, json_string_value(json_object_get(rec, "endpointId")));
         json_decref(rec);
@@ -382,7 +382,7 @@ static void floor_set(struct retention *r, const char *app, const char *msg)
 static void examine(struct retention *r, const struct store_kv *kv, const char *app,
                     const char *msg, const char *old_hi, int64_t now)
 {
-    json_t *rec = json_loadb(kv->val, kv->vlen, 0, NULL);
+    json_t *rec = json_loadb(kv->val, kv->vlen, STORE_JSON_FLAGS, NULL);
     if (!rec)
         return;   /* not ours to judge: hookd check reports unreadable records */
     if (payload_gone(rec)) {

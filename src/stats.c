@@ -280,7 +280,8 @@ void stats_final_fail(struct stats *s)
     add(&s->failed_final, 1);
 }
 
-const char *const stats_postpone_name[STATS_PP_REASONS] = { "store_full", "no_socket" };
+const char *const stats_postpone_name[STATS_PP_REASONS] = { "store_full", "no_socket",
+                                                                 "store_error" };
 
 void stats_postponed(struct stats *s, enum stats_postpone r)
 {

@@ -52,7 +52,8 @@ void stats_final_fail(struct stats *s);
 
 /* Why a delivery was put off without an attempt: its outcome could not be
  * written (a full store), or there was no descriptor for its socket. */
-enum stats_postpone { STATS_PP_STORE_FULL, STATS_PP_NO_SOCKET, STATS_PP_REASONS };
+enum stats_postpone { STATS_PP_STORE_FULL, STATS_PP_NO_SOCKET, STATS_PP_STORE_ERROR,
+                     STATS_PP_REASONS };
 extern const char *const stats_postpone_name[STATS_PP_REASONS];
 /* One delivery was put off for reason r; it is sent again later. */
 void stats_postponed(struct stats *s, enum stats_postpone r);

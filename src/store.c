@@ -17,6 +17,9 @@
  * a writer and a dispatcher over the same log and deliver everything
  * twice. An flock, not a pid file alone, because the kernel drops it
  * when its process dies, even by SIGKILL: a crash leaves no stale lock.
+ * It is taken on the directory, not on a file in it, so that removing a
+ * file cannot let a second server in (flock and LMDB's own fcntl locks
+ * on lock.mdb are independent of each other on Linux).
  *
  * MDB_NOMEMINIT: LMDB would otherwise clear the unused end of every page
  * it allocates before writing it out (about a tenth of the writer's
@@ -25,12 +28,14 @@
  * file that the file does not already contain.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,7 +71,12 @@ struct store {
     int64_t room;
     int64_t room_at_ms;       /* when it was measured; 0: never */
     uint64_t room_measures;
-    int lock_fd;              /* writable: holds dir/hookd.lock; -1 otherwise */
+    int lock_fd;              /* writable: holds dir's flock; -1 otherwise */
+    /* store_health: any thread reads, the writer's thread and the syncer write */
+    _Atomic int64_t fail_ms;  /* a commit or sync failed then, none succeeded since; 0: none */
+    _Atomic int fail_rc;      /* ... with this error */
+    _Atomic int64_t refused;  /* bytes store_room last refused, none granted since; 0: none */
+    _Atomic int64_t probe_ms; /* when store_health last asked for a probe write */
 };
 
 struct store_txn {
@@ -149,12 +159,29 @@ static void lock_path(const char *dir, char *path, size_t cap)
     snprintf(path, cap, "%s/hookd.lock", dir);
 }
 
-/* Take dir's lock for this process, waiting out a holder that is exiting. */
+/* The holder's pid, for another server's error; the lock does not depend on it. */
+static void note_pid(const char *dir)
+{
+    char path[4096], pid[24];
+    lock_path(dir, path, sizeof(path));
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    ssize_t wrote = write(fd, pid, (size_t)n);
+    (void)wrote;
+    close(fd);
+}
+
+/*
+ * Take dir's lock for this process, waiting out a holder that is exiting.
+ * The lock is on the directory itself: a file in it could be removed and
+ * created again while its holder runs, and then a second server would lock
+ * the new file; the directory cannot go while the log is in it.
+ */
 static int lock_dir(struct store *s, const char *dir)
 {
-    char path[4096];
-    lock_path(dir, path, sizeof(path));
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     int64_t until = clock_mono_us() + STORE_LOCK_WAIT_MS * 1000LL;
@@ -167,17 +194,37 @@ static int lock_dir(struct store *s, const char *dir)
         struct timespec ts = { 0, 20 * 1000 * 1000 };
         nanosleep(&ts, NULL);
     }
-    char pid[24];
-    int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-    int wrote = ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)n, 0) == n;
-    (void)wrote;   /* the pid only names the holder in another server's error */
+    note_pid(dir);
     s->lock_fd = fd;
     return 0;
+}
+
+/* The pid /proc/locks gives for an flock on dir's inode; 0 when none. */
+static long lock_holder_proc(const char *dir)
+{
+    struct stat st;
+    char line[256], kind[16];
+    long pid, found = 0;
+    unsigned maj, min;
+    unsigned long ino;
+    FILE *f = stat(dir, &st) ? NULL : fopen("/proc/locks", "re");
+    if (!f)
+        return 0;
+    while (!found && fgets(line, sizeof(line), f))
+        if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%lu", kind, &pid, &maj, &min, &ino) == 5
+            && strcmp(kind, "FLOCK") == 0 && maj == major(st.st_dev) && min == minor(st.st_dev)
+            && ino == st.st_ino)
+            found = pid;
+    fclose(f);
+    return found;
 }
 
 long store_lock_holder(const char *dir)
 {
     char path[4096], text[24] = "";
+    long pid = lock_holder_proc(dir);
+    if (pid > 0)
+        return pid;
     lock_path(dir, path, sizeof(path));
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -185,6 +232,102 @@ long store_lock_holder(const char *dir)
     ssize_t n = read(fd, text, sizeof(text) - 1);
     close(fd);
     return n > 0 ? strtol(text, NULL, 10) : 0;
+}
+
+/*
+ * LMDB's two meta pages, read with plain pread before the file is mapped:
+ * a map over a file shorter than the pages its meta names dies of SIGBUS
+ * on the first touch past the end, and LMDB takes an empty file for a new
+ * environment. The layout is LMDB's own (mdb.c, MDB_page and MDB_meta on
+ * a 64-bit build): a 16-byte page header, then magic, version, address,
+ * map size, the free and main databases' descriptors (the free one's
+ * first word holds the page size), the last page number and the txnid.
+ */
+#define META_MAGIC 0xBEEFC0DEu
+#define META_OFF 16
+#define META_LEN 136
+#define META_PSIZE (24)
+#define META_LAST_PG (120)
+#define META_TXNID (128)
+
+struct meta {
+    uint32_t psize;
+    uint64_t last_pg, txnid;
+};
+
+static int meta_read(int fd, off_t at, struct meta *m)
+{
+    uint8_t b[META_OFF + META_LEN];
+    uint32_t magic, version, psize;
+    if (pread(fd, b, sizeof(b), at) != (ssize_t)sizeof(b))
+        return -1;
+    memcpy(&magic, b + META_OFF, 4);
+    memcpy(&version, b + META_OFF + 4, 4);
+    memcpy(&psize, b + META_OFF + META_PSIZE, 4);
+    memcpy(&m->last_pg, b + META_OFF + META_LAST_PG, 8);
+    memcpy(&m->txnid, b + META_OFF + META_TXNID, 8);
+    m->psize = psize;
+    if (magic != META_MAGIC || version != 1 || psize < 512 || psize > 65536
+        || (psize & (psize - 1)))
+        return -1;
+    return 0;
+}
+
+/*
+ * One look at the file: 0 fine, 1 damaged or caught mid-write (look
+ * again), 2 empty, or a negated errno.
+ */
+static int verify_once(int fd, const char *path, char *why, size_t cap)
+{
+    struct meta m0, m1;
+    struct stat st;
+    if (fstat(fd, &st))
+        return -errno;
+    if (st.st_size == 0) {
+        snprintf(why, cap, "'%s' is empty (0 bytes): the log it held is gone; restore the data "
+                 "directory from a backup (or, if it never held a log, remove the file)", path);
+        return 2;
+    }
+    if (meta_read(fd, 0, &m0) || meta_read(fd, m0.psize, &m1) || m0.psize != m1.psize) {
+        snprintf(why, cap, "'%s' (%lld bytes) is not an LMDB file or its header is damaged; "
+                 "restore the data directory from a backup", path, (long long)st.st_size);
+        return 1;
+    }
+    const struct meta *m = m1.txnid > m0.txnid ? &m1 : &m0;
+    off_t need = (off_t)(m->last_pg + 1) * m->psize;
+    if (fstat(fd, &st))   /* after the metas: the pages they name were written before them */
+        return -errno;
+    if (st.st_size < need) {
+        snprintf(why, cap, "'%s' is %lld bytes but its log needs %lld (%lld bytes short): the "
+                 "file was truncated; restore the data directory from a backup", path,
+                 (long long)st.st_size, (long long)need, (long long)(need - st.st_size));
+        return 1;
+    }
+    return 0;
+}
+
+int store_verify_file(const char *dir, char *why, size_t cap)
+{
+    char path[4096];
+    if (sizeof(size_t) != 8)
+        return 0;   /* the layout above is a 64-bit build's */
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -errno;
+    int rc = 1;
+    /* a live server may be writing a meta page as it is read: a few looks */
+    for (int i = 0; i < 5 && rc == 1; i++) {
+        if (i) {
+            struct timespec ts = { 0, 20 * 1000 * 1000 };
+            nanosleep(&ts, NULL);
+        }
+        rc = verify_once(fd, path, why, cap);
+    }
+    close(fd);
+    if (rc < 0)
+        snprintf(why, cap, "cannot read '%s': %s", path, strerror(-rc));
+    return rc > 0 ? HOOKD_ECORRUPT : rc;
 }
 
 int store_open(struct store **out, const char *dir, int64_t map_size, int readonly)
@@ -197,6 +340,9 @@ int store_open(struct store **out, const char *dir, int64_t map_size, int readon
         goto free_store;
     }
     if (!readonly && (rc = lock_dir(s, dir)))
+        goto free_store;
+    char why[512];
+    if ((rc = store_verify_file(dir, why, sizeof(why))))
         goto free_store;
     rc = map_err(mdb_env_create(&s->env));
     if (rc)
@@ -230,6 +376,13 @@ const char *store_open_strerror(int rc)
     if (rc == HOOKD_ECORRUPT)
         return "data.mdb is damaged or is not an LMDB file; restore the directory from a backup";
     return hookd_strerror(rc);
+}
+
+const char *store_open_why(const char *dir, int rc, char *buf, size_t cap)
+{
+    if (rc == HOOKD_ECORRUPT && store_verify_file(dir, buf, cap) != 0)
+        return buf;
+    return store_open_strerror(rc);
 }
 
 void store_close(struct store *s)
@@ -279,9 +432,24 @@ static void txn_end(struct store_txn *t, int committed)
     free(t);
 }
 
+/* A write that reached the disk, or one that did not: store_health reports the latter. */
+static void note_write(struct store *s, int rc)
+{
+    if (rc == 0) {
+        atomic_store(&s->fail_ms, 0);
+        return;
+    }
+    atomic_store(&s->fail_rc, rc);
+    int64_t none = 0;
+    atomic_compare_exchange_strong(&s->fail_ms, &none, clock_now_ms());
+}
+
 int store_sync(struct store *s)
 {
-    return map_err(mdb_env_sync(s->env, 1));
+    int rc = map_err(mdb_env_sync(s->env, 1));
+    if (rc)
+        note_write(s, rc);
+    return rc;
 }
 
 uint64_t store_last_txnid(struct store *s)
@@ -313,6 +481,8 @@ int store_nested(struct store_txn *parent, struct store_txn **out)
 int store_commit(struct store_txn *t)
 {
     int rc = map_err(mdb_txn_commit(t->txn));
+    if (!t->parent)
+        note_write(t->s, rc);
     if (rc == 0 && !t->parent && t->room_known) {   /* the room its grants left */
         t->s->room = t->room;
         t->s->room_at_ms = t->room_at_ms;
@@ -375,7 +545,7 @@ int store_get_json(struct store_txn *t, enum store_db db, const void *key, size_
     int rc = store_get(t, db, key, klen, &v, &vlen);
     if (rc)
         return rc;
-    json_t *j = json_loadb(v, vlen, 0, NULL);
+    json_t *j = json_loadb(v, vlen, STORE_JSON_FLAGS, NULL);
     if (!j)
         return HOOKD_ECORRUPT;
     *out = j;
@@ -797,10 +967,47 @@ int store_room(struct store_txn *t, size_t bytes)
         rc = measure_room(t);
     if (rc)
         return rc;
-    if (t->room < (int64_t)bytes)
+    if (t->room < (int64_t)bytes) {
+        atomic_store(&t->s->refused, (int64_t)bytes);
         return HOOKD_EFULL;
+    }
+    if (atomic_load(&t->s->refused))
+        atomic_store(&t->s->refused, 0);
     t->room -= (int64_t)bytes;
     t->granted += (int64_t)bytes;
+    return 0;
+}
+
+#define PROBE_EVERY_MS 1000
+
+/* The room outside the reserve now, from a fresh measure. */
+static int room_now(struct store *s, int64_t *room)
+{
+    struct store_info si;
+    int rc = store_info(s, &si);
+    if (!rc)
+        *room = si.map_bytes - store_reserve(si.map_bytes) - (si.used_bytes - si.free_bytes);
+    return rc;
+}
+
+int store_health(struct store *s, char *why, size_t cap, int *probe)
+{
+    int64_t since = atomic_load(&s->fail_ms), refused = atomic_load(&s->refused), room;
+    *probe = 0;
+    if (since) {
+        int64_t now = clock_now_ms(), last = atomic_load(&s->probe_ms);
+        if (now - last >= PROBE_EVERY_MS && atomic_compare_exchange_strong(&s->probe_ms, &last, now))
+            *probe = 1;
+        int rc = atomic_load(&s->fail_rc);
+        snprintf(why, cap, "writes to the store fail (%s) since %lld ms ago", hookd_strerror(rc),
+                 (long long)(now - since));
+        return rc ? rc : HOOKD_ESTORE;
+    }
+    if (refused && room_now(s, &room) == 0 && room < refused) {
+        snprintf(why, cap, "the store is full: new messages are refused (507) until retention "
+                 "frees space or --map-size grows");
+        return HOOKD_EFULL;
+    }
     return 0;
 }
 

@@ -11,6 +11,7 @@
  * are big-endian so that byte order is numeric order.
  *
  *   meta         "schema"                         u32 BE version
+ *                "probe"                          u64 BE ms: the health check's test write
  *                "failed"                         u64 BE: deliveries rows in state fail
  *                                                 (store_counter_add, kept by outcome.c)
  *   apps         app_id                           JSON app record
@@ -93,8 +94,9 @@ struct store_kv {
  * size. A store written by another schema version gives HOOKD_ESCHEMA.
  * readonly opens an existing store without creating anything.
  *
- * A writable store is the only one on dir: it holds an exclusive lock on
- * dir/hookd.lock until store_close, and an open while another process
+ * A writable store is the only one on dir: it holds an exclusive flock on
+ * the directory itself until store_close (and writes its pid to
+ * dir/hookd.lock, which only names it), and an open while another process
  * holds it waits up to STORE_LOCK_WAIT_MS (a server that is still exiting
  * lets go), then gives HOOKD_EBUSY. Read-only opens (check, backup) take
  * no lock and run beside the server.
@@ -106,8 +108,23 @@ void store_close(struct store *s);
  * (damaged, or not a log at all) says so rather than naming a record.
  */
 const char *store_open_strerror(int rc);
+/*
+ * The same for a failed store_open of dir, naming the file and what is
+ * wrong with it when store_verify_file can tell (buf holds the text).
+ */
+const char *store_open_why(const char *dir, int rc, char *buf, size_t cap);
 #define STORE_LOCK_WAIT_MS 2000
-/* The pid recorded by the holder of dir's lock, or 0 when none is known. */
+/*
+ * Is dir/data.mdb whole enough to map? Reads LMDB's two meta pages with
+ * plain reads (no map): HOOKD_ECORRUPT with why set to a message naming
+ * the file, when it is empty, not an LMDB file, or shorter than the
+ * pages its meta says the log uses (a map over it would die of SIGBUS);
+ * 0 when it is fine or absent; a negated errno (why set) when it cannot
+ * be read. store_open runs it first and fails the same way; commands
+ * call it themselves to print why. Any thread.
+ */
+int store_verify_file(const char *dir, char *why, size_t cap);
+/* The pid holding dir's lock (from /proc/locks, else dir/hookd.lock), or 0 when none is known. */
 long store_lock_holder(const char *dir);
 
 /* Short read-only transaction for the calling thread. */
@@ -157,7 +174,13 @@ int store_append(struct store_txn *t, enum store_db db, const void *key, size_t 
 /* HOOKD_ENOTFOUND when absent. */
 int store_del(struct store_txn *t, enum store_db db, const void *key, size_t klen);
 
-/* JSON record helpers: the caller owns *out (json_decref). */
+/*
+ * JSON record helpers: the caller owns *out (json_decref). Strings may
+ * hold NUL (stored as \u0000, read with JSON_ALLOW_NUL): an attempt's
+ * response is whatever bytes the receiver sent; read such a string with
+ * json_string_length, not strlen. Read records with STORE_JSON_FLAGS.
+ */
+#define STORE_JSON_FLAGS JSON_ALLOW_NUL
 int store_get_json(struct store_txn *t, enum store_db db, const void *key, size_t klen,
                    json_t **out);
 int store_put_json(struct store_txn *t, enum store_db db, const void *key, size_t klen,
@@ -274,6 +297,17 @@ int64_t store_reserve(int64_t map_bytes);
  * HOOKD_EFULL, and the caller answers 507 while outcomes keep going.
  */
 int store_room(struct store_txn *t, size_t bytes);
+/*
+ * Can the store take writes? 0 when it can; else an error code and why
+ * (a sentence for the health check): a top-level commit or a sync failed
+ * (a full disk, an I/O error) and none has succeeded since, or
+ * store_room refused a write and a fresh measure still finds less room
+ * than it asked for. While commits fail, *probe is set at most once a
+ * second: the caller then submits a small write (meta "probe"), so that
+ * the store is found healthy again once the disk takes writes even when
+ * nothing else writes. Any thread.
+ */
+int store_health(struct store *s, char *why, size_t cap, int *probe);
 /* Times store_room() walked the free list to measure the room (tests). Writer thread. */
 uint64_t store_room_measures(struct store *s);
 

@@ -154,10 +154,11 @@ mkdir -m 700 "$T/garbage"
 head -c 65536 /dev/urandom > "$T/garbage/data.mdb"
 "$HOOKD" check --data "$T/garbage" > /dev/null 2> "$T/err"
 is "$?" 2 "check on a data.mdb of random bytes exits 2"
-like "$(cat "$T/err")" "data.mdb is damaged or is not an LMDB file" "saying what the file is not"
+like "$(cat "$T/err")" "'$T/garbage/data.mdb' \\([0-9]+ bytes\\) is not an LMDB file or its header is damaged; restore" \
+    "saying which file, what it is not and what to do"
 "$HOOKD" serve --listen 127.0.0.1:0 --data "$T/garbage" > /dev/null 2> "$T/err"
 is "$?" 1 "serve on it exits 1"
-like "$(cat "$T/err")" "cannot open the log in '$T/garbage': data.mdb is damaged or is not an LMDB file" \
+like "$(cat "$T/err")" "cannot open the log in '$T/garbage': '$T/garbage/data.mdb' \\([0-9]+ bytes\\) is not an LMDB file" \
     "with the same words"
 HOOKD_DATA=$T/pristine "$HOOKD" check > /dev/null 2>&1
 is "$?" 0 "check takes the data directory from HOOKD_DATA"

@@ -3,7 +3,9 @@
 # directory a running server holds gives up within a few seconds with an
 # error that names the holder's pid, and touches nothing there: the first
 # server goes on answering and its listen file still names it. Read-only
-# tools (check, backup) run beside it. The lock dies with its process: a
+# tools (check, backup) run beside it. Removing hookd.lock (which only
+# names the holder) lets no second server in: the lock is on the data
+# directory itself (issue 6). The lock dies with its process: a
 # server started right after a kill -9 of the holder comes up on the same
 # directory with everything the first one acknowledged.
 . "$(dirname "$0")/lib.sh"
@@ -32,6 +34,30 @@ like "$(cat "$T/second.err")" "in use by another hookd \\(pid $FIRST_PID\\)" \
     "its error names the server holding the directory"
 is "$(cat "$T/second.out")" "" "it prints no address of its own"
 like "$(cat "$DATA/listen")" "${FIRST_URL#http://}" "the listen file still names the first server"
+
+# second SERVER-NAME: start a server on $DATA; sets SECOND_RC (999: still running after 10 s)
+second() {
+    "$HOOKD" serve --listen 127.0.0.1:0 --data "$DATA" --log-level warn \
+        >"$T/$1.out" 2>"$T/$1.err" &
+    _pid=$!
+    _i=0
+    while kill -0 "$_pid" 2>/dev/null && [ $_i -lt 200 ]; do _i=$((_i + 1)); sleep 0.05; done
+    if kill -0 "$_pid" 2>/dev/null; then
+        kill -9 "$_pid"
+        wait "$_pid" 2>/dev/null
+        SECOND_RC=999
+    else
+        wait "$_pid"
+        SECOND_RC=$?
+    fi
+}
+rm -f "$DATA/hookd.lock"
+second third
+ok "$(cond "$SECOND_RC != 0 && $SECOND_RC != 999")" \
+    "after rm hookd.lock a second server still gives up (status $SECOND_RC)"
+like "$(cat "$T/third.err")" "in use by another hookd \\(pid $FIRST_PID\\)" \
+    "its error still names the holder's pid"
+is "$(cat "$T/third.out")" "" "and it printed no address of its own"
 
 api POST /api/v1/app/locked/msg '{"eventType":"t.one","payload":{"n":1}}'
 is "$STATUS" 202 "the first server still takes messages"

@@ -274,7 +274,8 @@ static void attempt_parse(struct ui_attempt *a, json_t *o, int utf8)
 int ui_model_detail_attempts(struct ui_model *m, const char *body)
 {
     struct ui_detail *d = &m->detail;
-    json_t *root = json_loads(body, 0, NULL), *list = ui_json_list(root);
+    /* a response may hold NUL (API.md 4.4): \u0000 in the JSON */
+    json_t *root = json_loads(body, JSON_ALLOW_NUL, NULL), *list = ui_json_list(root);
     if (!list) {
         json_decref(root);
         return -1;

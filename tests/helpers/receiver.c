@@ -27,6 +27,9 @@
  *   slowbody/MS         200, the body trickled out over MS ms
  *   redirect/N          answer N (300-399) with "Location:
  *                       http://HOST/redirect-landed", HOST from the Host header
+ *   hexbody             200 whose body is the bytes written in hex in the
+ *                       request body's top-level string "hex" (any byte
+ *                       value: what a receiver may answer, NUL included)
  *   echo                the answer's body repeats the request: its headers,
  *                       webhook-id, signature and body, as in the log
  *                       (with any answer)
@@ -112,6 +115,7 @@ struct spec {
     bool hang;
     bool reset;
     bool echo;
+    bool hexbody;
     bool redirect;
 };
 
@@ -342,6 +346,10 @@ static int spec_apply(struct spec *s, char **seg, int n)
 
     if (!strcmp(k, "echo")) {
         s->echo = true;
+        return 1;
+    }
+    if (!strcmp(k, "hexbody")) {
+        s->hexbody = true;
         return 1;
     }
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
@@ -667,6 +675,24 @@ static ssize_t slow_reader(void *cls, uint64_t pos, char *out, size_t max)
     return 1;
 }
 
+/* The bytes of the request body's "hex" string; an empty body when it has none. */
+static struct MHD_Response *hex_response(const struct req *r)
+{
+    json_t *j = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, NULL);
+    const char *hex = json_string_value(json_object_get(j, "hex"));
+    size_t n = hex ? strlen(hex) / 2 : 0;
+    unsigned char *out = xcalloc(n + 1, 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = 0;
+        sscanf(hex + 2 * i, "%2x", &v);
+        out[i] = (unsigned char)v;
+    }
+    json_decref(j);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(n, out, MHD_RESPMEM_MUST_COPY);
+    free(out);
+    return resp;
+}
+
 static struct MHD_Response *make_response(struct req *r)
 {
     static const char fail[] = "{\"ok\":false}";
@@ -676,6 +702,8 @@ static struct MHD_Response *make_response(struct req *r)
     if (r->spec.slow_ms >= 0)
         return MHD_create_response_from_callback(sizeof(SLOW_BODY) - 1, 1024, slow_reader, r,
                                                  NULL);
+    if (r->spec.hexbody)
+        return hex_response(r);
     if (r->spec.echo) {
         struct buf b = BUF_INIT;
         buf_adds(&b, "{\"echo\":true");
