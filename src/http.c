@@ -327,7 +327,19 @@ static void client_addr(struct http_req *r, char *out, size_t cap)
  * the Authorization header, which is never logged) and the client's own
  * svix-req-id, cut short, come from the request.
  */
-static void log_request(struct http_req *r)
+/*
+ * The console polls a handful of reads every second or two; at info they
+ * would drown the operator's own calls, so its reads go to debug. Its
+ * writes (replay, pause) and everything else stay at info.
+ */
+static enum log_level request_level(struct http_req *r)
+{
+    const char *ua = http_header(r, MHD_HTTP_HEADER_USER_AGENT);
+    int read = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
+    return read && ua && strncmp(ua, "hookd-console/", 14) == 0 ? LOG_DEBUG : LOG_INFO;
+}
+
+static void log_request(struct http_req *r, enum log_level level)
 {
     struct http_server *s = r->srv;
     char status[8], dur[24], id[72], addr[INET6_ADDRSTRLEN + 10];
@@ -340,7 +352,7 @@ static void log_request(struct http_req *r)
     snprintf(status, sizeof(status), "%d", r->status);
     snprintf(dur, sizeof(dur), "%lld", (long long)(clock_mono_us() - r->started_us));
     client_addr(r, addr, sizeof(addr));
-    log_info("request", "method", r->method, "route", stats_route_name[r->route_class],
+    log_kv(level, "request", "method", r->method, "route", stats_route_name[r->route_class],
              "path", r->path, "status", status, "duration_us", dur, "request_id", id,
              "remote", addr, NULL);
 }
@@ -368,9 +380,11 @@ static enum MHD_Result send_reply(struct http_req *r)
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
     if (r->srv->o.stats)
         stats_http(r->srv->o.stats, (enum stats_route)r->route_class, r->status);
-    if (atomic_load_explicit(&r->srv->log_requests, memory_order_relaxed)
-        && log_enabled(LOG_INFO))
-        log_request(r);
+    if (atomic_load_explicit(&r->srv->log_requests, memory_order_relaxed)) {
+        enum log_level level = request_level(r);
+        if (log_enabled(level))
+            log_request(r, level);
+    }
     MHD_destroy_response(resp);
     r->phase = PH_DONE;
     return ret;

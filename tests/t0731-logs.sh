@@ -74,6 +74,17 @@ api GET /api/v1/app
 is "$(lines "$LOG" '.msg == "configuration reloaded"')" 1 "after SIGHUP the log goes to a new file"
 is "$(lines "$LOG" '.msg == "request" and .path == "/api/v1/app" and .method == "GET"')" 1 \
    "request lines follow it there"
+# the console's polling (its reads, known by its User-Agent) is logged at
+# debug; its writes and everyone else's reads stay at info
+CONSOLE_UA="User-Agent: hookd-console/0.1.0"
+api GET /hookd/v1/stats '' -H "$CONSOLE_UA"
+api POST /hookd/v1/app/shop/endpoint/good/pause '' -H "$CONSOLE_UA"
+api POST /hookd/v1/app/shop/endpoint/good/resume '' -H "$CONSOLE_UA"
+api GET /hookd/v1/stats
+is "$(lines "$LOG" '.msg == "request" and .path == "/hookd/v1/stats"')" 1 \
+   "at info, the console's reads are not logged (only the other client's)"
+is "$(lines "$LOG" '.msg == "request" and .level == "info" and (.path|endswith("/pause") or endswith("/resume"))')" 2 \
+   "the console's writes are logged at info"
 ROTATED=$(wc -l < "$LOG.1")
 conf warn "$INGEST" 1s 15s
 hup
@@ -92,6 +103,9 @@ wait_for 10 grep -q "\"delivered\".*$G" "$LOG"
 ok $? "at debug, a successful delivery is logged"
 is "$(lines "$LOG" ".msg == \"delivered\" and .message == \"$G\" and .endpoint == \"$GOOD\" and .status == \"200\"")" 1 \
    "the success line has the ids and status"
+api GET /hookd/v1/endpoints '' -H "$CONSOLE_UA"
+is "$(lines "$LOG" '.msg == "request" and .level == "debug" and .path == "/hookd/v1/endpoints"')" 1 \
+   "at debug, the console's reads are logged, at debug"
 conf debug "$INGEST" 1s 15s 'log-requests = false'
 hup
 N0=$(lines "$LOG" '.msg == "request"')

@@ -160,6 +160,7 @@ int ctl_main(int argc, char **argv)
         usage(stdout);
         rc = CTL_OK;
     } else if (rc == 0 && (rc = prepare(&c, &k)) == 0) {
+        ui_http_set_agent(UI_AGENT_CTL);
         ui_target_resolve(&c.target, url, token, dir, ca);
         rc = ui_target_check(&c.target) ? CTL_NO_SERVER : k->run(&c);
     }

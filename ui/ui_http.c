@@ -30,6 +30,14 @@
 
 static char *ca_file;   /* ui_http_set_ca_file; NULL: the system's store */
 
+/* ui_http_set_agent; the server logs the console's polling at debug by it */
+static const char *agent = "hookd-client/" HOOKD_VERSION;
+
+void ui_http_set_agent(const char *ua)
+{
+    agent = ua;
+}
+
 void ui_http_set_ca_file(const char *file)
 {
     free(ca_file);
@@ -119,6 +127,7 @@ static struct ui_resp *perform(CURL *c, const char *url, const char *token, cons
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, agent);
     if (ca_file)
         curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
     set_request(c, &hdrs, token, method, body);

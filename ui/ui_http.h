@@ -39,6 +39,16 @@ enum { UI_TLS_UNTRUSTED = 1, UI_TLS_BAD_CA_FILE = 2 };
  */
 void ui_http_set_ca_file(const char *file);
 
+/*
+ * The User-Agent of every request from now on: a static string such as
+ * UI_AGENT_CONSOLE (the server logs the console's reads at debug level,
+ * knowing it by this). Call before any request or thread starts.
+ */
+void ui_http_set_agent(const char *ua);
+
+#define UI_AGENT_CONSOLE "hookd-console/" HOOKD_VERSION
+#define UI_AGENT_CTL "hookd-ctl/" HOOKD_VERSION
+
 /* A handle for base url ("http://host:port") and bearer token (copied). */
 struct ui_http *ui_http_new(const char *url, const char *token);
 /* Stops the threads (aborting transfers in progress) and frees. */

@@ -124,6 +124,7 @@ int ui_console_main(int argc, char **argv)
         fprintf(stderr, "hookd: the console needs a terminal\n");
         return 2;
     }
+    ui_http_set_agent(UI_AGENT_CONSOLE);
     if (ui_target_check(&t))
         return 1;
     setlocale(LC_ALL, "");
