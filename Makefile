@@ -42,7 +42,7 @@ FUZZ_CFLAGS = -std=c11 -O1 -g $(FUZZ_SAN) $(filter-out -Werror,$(WARN)) $(CPPFLA
               -Itests/fuzz $(CFLAGS_SERVER)
 FUZZ_OBJ := $(SRV_SRC:%.c=build/fuzz/clang/%.o)
 
-.PHONY: all run test bench fuzz crash soak install deb clean deps distclean check-config
+.PHONY: all run receiver test bench fuzz crash soak install deb clean deps distclean check-config
 
 all: check-config hookd
 
@@ -117,9 +117,19 @@ build/fuzz/clang/libhookd.a: $(FUZZ_OBJ)
 build/fuzz/clang/fuzz-%: build/fuzz/clang/tests/fuzz/fuzz-%.o build/fuzz/clang/tests/fuzz/harness.o build/fuzz/clang/libhookd.a
 	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDFLAGS) $(LIBS_SERVER)
 
+# make run ARGS='--allow-network 127.0.0.0/8': ARGS go to hookd serve.
 run: config.mk
 	@$(MAKE) --no-print-directory all
-	./hookd serve
+	./hookd serve $(ARGS)
+
+# A receiver to try deliveries with (the README's tour): prints each
+# webhook it gets as one JSON line (headers, body, signature) and answers
+# 200; a path such as /status/500 or /delay/2000 makes it misbehave.
+RECEIVER_PORT ?= 9000
+receiver: config.mk
+	@$(MAKE) --no-print-directory build/tests/helpers/receiver
+	@echo "receiver: http://127.0.0.1:$(RECEIVER_PORT)/ prints each webhook below (Ctrl-C stops it)" >&2
+	@build/tests/helpers/receiver --listen 127.0.0.1:$(RECEIVER_PORT) --log /dev/stdout
 
 test: config.mk
 	@$(MAKE) --no-print-directory all $(TEST_BIN) $(HELPER_BIN) $(BENCH_BIN) $(REPLAY_BIN)
