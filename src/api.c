@@ -152,18 +152,37 @@ static int token_scope(struct api *a, struct http_req *r)
     return scope;
 }
 
+/*
+ * The key's hash (the store key: token, key, URI) and the request's
+ * (method, URI, body), which is saved with the answer so that the key
+ * reused for another request is told apart from a retry.
+ */
 static void idem_hash(struct http_req *r, const char *key)
 {
+    const mbedtls_md_info_t *sha = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
     const char *auth = http_header(r, "Authorization");
     struct buf b = BUF_INIT;
     buf_addf(&b, "%s\n%s\n%s", auth ? auth : "", key, r->uri);
-    mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), (const unsigned char *)b.data,
-               b.len, r->idem_hash);
+    mbedtls_md(sha, (const unsigned char *)b.data, b.len, r->idem_hash);
+    buf_reset(&b);
+    buf_addf(&b, "%s\n%s\n", r->method, r->uri);
+    buf_add(&b, r->body.data ? r->body.data : "", r->body.len);
+    mbedtls_md(sha, (const unsigned char *)b.data, b.len, r->idem_req);
     buf_release(&b);
     r->has_idem = 1;
 }
 
-/* A saved answer for this request's idempotency hash: 1 replayed, 0 none. */
+/*
+ * Saved answers: expiry (8 bytes, ms, big-endian), status (2), then the
+ * request hash (32) when the status has IDEM_HAS_REQ set (answers saved
+ * before requests were hashed lack it), then the body.
+ */
+#define IDEM_HAS_REQ 0x8000
+
+/*
+ * A saved answer for this request's idempotency hash: 1 replayed (or,
+ * the key having served another request, answered 422), 0 none.
+ */
 static int idem_replay(struct http_req *r, struct store_txn *t)
 {
     const void *v;
@@ -177,20 +196,34 @@ static int idem_replay(struct http_req *r, struct store_txn *t)
     if (exp < clock_now_ms())
         return 0;
     int status = p[8] << 8 | p[9];
-    http_reply(r, status, xmemdup(p + 10, n - 10), n - 10);
+    size_t at = 10;
+    if (status & IDEM_HAS_REQ) {
+        if (n < 42)
+            return 0;
+        if (memcmp(p + 10, r->idem_req, 32) != 0) {
+            http_error(r, 422, "idempotency_key_reused",
+                       "this idempotency-key was already used for a different request "
+                       "(another body or method); use a new key for a new request");
+            return 1;
+        }
+        status &= ~IDEM_HAS_REQ;
+        at = 42;
+    }
+    http_reply(r, status, xmemdup(p + at, n - at), n - at);
     return 1;
 }
 
 static int idem_save(struct api *a, struct http_req *r, struct store_txn *t)
 {
-    size_t n = 10 + r->resp_len;
+    size_t n = 42 + r->resp_len;
     uint8_t *v = xmalloc(n);
     uint64_t exp = (uint64_t)(clock_now_ms() + a->cfg->idempotency_ttl_ms);
     for (int i = 7; i >= 0; i--, exp >>= 8)
         v[i] = (uint8_t)exp;
-    v[8] = (uint8_t)(r->status >> 8);
+    v[8] = (uint8_t)((r->status | IDEM_HAS_REQ) >> 8);
     v[9] = (uint8_t)r->status;
-    memcpy(v + 10, r->resp, r->resp_len);
+    memcpy(v + 10, r->idem_req, 32);
+    memcpy(v + 42, r->resp, r->resp_len);
     int rc = store_put(t, DB_IDEMPOTENCY, r->idem_hash, 32, v, n, 0);
     free(v);
     return rc;
