@@ -79,7 +79,7 @@ static const struct route routes[] = {
     { "POST", "/hookd/v1/app/*/endpoint/*/resume", api_ops_resume, SCOPE_ADMIN },
     { "GET", "/hookd/v1/app/*/endpoint/*/timeouts", api_ep_timeouts_get, SCOPE_ADMIN },
     { "PUT", "/hookd/v1/app/*/endpoint/*/timeouts", api_ep_timeouts_put, SCOPE_ADMIN },
-    { "GET", "/metrics", api_metrics, SCOPE_ADMIN },
+    { "GET", "/metrics", api_metrics, SCOPE_METRICS },
 };
 
 #define MAX_SEGS 12
@@ -149,6 +149,9 @@ static int token_scope(struct api *a, struct http_req *r)
     for (char **t = swap_get(&a->ingest_tokens); t && *t; t++)
         if (token_eq(tok, *t) && scope == SCOPE_NONE)
             scope = SCOPE_INGEST;
+    for (char **t = swap_get(&a->metrics_tokens); t && *t; t++)
+        if (token_eq(tok, *t) && scope == SCOPE_NONE)
+            scope = SCOPE_METRICS;
     return scope;
 }
 
@@ -305,6 +308,18 @@ static const struct route *find_route(struct http_req *r, char **params, int *mi
     return i >= 0 ? &routes[i] : NULL;
 }
 
+void api_dispatch_metrics(void *ctx, struct http_req *r)
+{
+    r->route_class = STATS_R_METRICS;
+    if (strcmp(r->path, "/metrics") != 0)
+        http_errorf(r, 404, "not_found", "no route for '%s' (this listener serves /metrics only)",
+                    r->path);
+    else if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+        route_not_found(r, 1);
+    else
+        api_metrics(ctx, r, NULL);
+}
+
 void api_stop_writes(struct api *a)
 {
     atomic_store(&a->stopping, 1);
@@ -338,7 +353,7 @@ void api_dispatch(void *ctx, struct http_req *r)
         http_error(r, 401, "authentication_failed", "missing or invalid bearer token");
         goto out;
     }
-    if (rt->scope == SCOPE_ADMIN && r->scope != SCOPE_ADMIN) {
+    if (rt->scope != SCOPE_NONE && r->scope != SCOPE_ADMIN && r->scope != rt->scope) {
         http_error(r, 403, "insufficient_access", "this token's scope does not allow this route");
         goto out;
     }

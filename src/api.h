@@ -29,7 +29,12 @@ struct dispatch;
 struct feed;
 struct stats;
 
-enum api_scope { SCOPE_NONE = 0, SCOPE_INGEST = 1, SCOPE_ADMIN = 2 };
+/*
+ * What a token may do: admin everything; ingest only create messages (in
+ * applications that exist); metrics only read GET /metrics. A route
+ * names the one non-admin scope it also admits (SCOPE_NONE: no token).
+ */
+enum api_scope { SCOPE_NONE = 0, SCOPE_INGEST = 1, SCOPE_ADMIN = 2, SCOPE_METRICS = 3 };
 
 struct api {
     const struct config *cfg;
@@ -37,6 +42,7 @@ struct api {
     struct writer *writer;
     const char *admin_token;
     struct swap ingest_tokens;/* char **, NULL-terminated; SIGHUP may replace it */
+    struct swap metrics_tokens;/* the same, for GET /metrics only */
     atomic_int stopping;      /* api_stop_writes: writes and health answer 503 */
     int64_t started_ms;
     struct epcache *fanout;   /* writer thread only: endpoint filters (epcache.h) */
@@ -52,6 +58,12 @@ typedef void (*api_handler)(struct api *a, struct http_req *r, char **params);
 
 /* The http_dispatch_fn for http_start(); ctx is a struct api. */
 void api_dispatch(void *ctx, struct http_req *r);
+/*
+ * The http_dispatch_fn of the metrics-listen listener: GET (and HEAD)
+ * /metrics without a token, 404 for every other path, 405 for other
+ * methods. It never writes, so the listener can face a scraper's network.
+ */
+void api_dispatch_metrics(void *ctx, struct http_req *r);
 
 /*
  * The first step of a stop (any thread): from now on every route that

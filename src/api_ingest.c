@@ -45,6 +45,7 @@ struct ingest {
     char channels[CHANNELS_MAX][CHANNEL_MAX_LEN + 1];
     size_t nchannels;         /* 0: channels null */
     json_t *app_rec;          /* embedded application, or NULL */
+    int app_refused;          /* an embedded application the token may not create */
     char *rec, *resp;         /* stored record, MessageOut: one block, rec first */
     size_t rec_len, resp_len;
 };
@@ -251,7 +252,9 @@ static int body_slow(struct api *a, struct http_req *r, struct ingest *g, struct
     if (b->with_content < 0 || slow_fields(r, in, g, b))
         goto out;
     app = json_object_get(in, "application");
-    if (json_is_object(app) && !(g->app_rec = api_app_new_rec(r, app, g->now)))
+    if (json_is_object(app) && r->scope != SCOPE_ADMIN)
+        g->app_refused = 1;   /* creating one is an admin's write (API.md 2) */
+    else if (json_is_object(app) && !(g->app_rec = api_app_new_rec(r, app, g->now)))
         goto out;
     slow_payload(r, in, b, &sp);
     rc = 0;
@@ -382,6 +385,11 @@ static int resolve_app(struct http_req *r, struct store_txn *t, struct ingest *g
     int rc = api_find_app(t, g->app, app_id);
     if (rc != HOOKD_ENOTFOUND)
         return rc;
+    if (g->app_refused) {
+        http_errorf(r, 404, "not_found", "application '%s' not found; an ingest token cannot "
+                    "create applications (create it with the admin token first)", g->app);
+        return rc;
+    }
     if (!g->app_rec) {
         api_not_found(r, "application");
         return rc;
