@@ -570,8 +570,10 @@ static int update_apply(struct http_req *r, struct store_txn *t)
     if (rc)
         return rc;
     /* a PUT names its endpoint by uid unless the path is an id: a body
-     * without uid keeps that uid, or the next PUT would create a twin */
-    if (mode == EP_PUT && !json_object_get(j->in, "uid") && !id_is("ep_", j->p[1]))
+     * without uid (absent or null) keeps that uid, or the next PUT would
+     * create a twin */
+    if (mode == EP_PUT && !json_is_string(json_object_get(j->in, "uid"))
+        && !id_is("ep_", j->p[1]))
         json_object_set_new(j->in, "uid", json_string(j->p[1]));
     rc = api_find_endpoint(t, app, j->p[1], id);
     if (rc == HOOKD_ENOTFOUND && mode == EP_PUT)

@@ -31,6 +31,11 @@ for i in 1 2 3; do
     is "$(jqr .uid)" billing "PUT $i: uid is the path's"
 done
 is "$(count_all /api/v1/app)" 1 "three identical PUTs leave one application"
+for i in 1 2; do
+    api PUT /api/v1/app/billing '{"name":"Billing","uid":null}'
+    is "$(jqr .uid)" billing "PUT with uid null $i keeps the path's uid (SDKs send null for unset)"
+done
+is "$(count_all /api/v1/app)" 1 "and leaves one application"
 
 # 20 concurrent identical PUTs of a new uid
 par_put /api/v1/app/par '{"name":"Par"}'
@@ -51,6 +56,10 @@ for i in 1 2 3; do
     is "$(jqr .uid)" main "endpoint PUT $i: uid is the path's"
 done
 is "$(count_all $E)" 1 "three identical endpoint PUTs leave one endpoint"
+api PUT $E/main '{"url":"http://127.0.0.1:9/hook","uid":null}'
+api PUT $E/main '{"url":"http://127.0.0.1:9/hook","uid":null}'
+is "$(jqr .uid)" main "endpoint PUTs with uid null keep the path's uid"
+is "$(count_all $E)" 1 "and leave one endpoint"
 par_put $E/side '{"url":"http://127.0.0.1:9/x"}'
 is "$(count_uid $E side)" 1 "20 concurrent endpoint PUTs leave one endpoint with uid side"
 is "$(count_all $E)" 2 "and no endpoint without a uid"
