@@ -84,7 +84,7 @@ static const struct route routes[] = {
     { "POST", "/hookd/v1/app/*/endpoint/*/resume", api_ops_resume, SCOPE_ADMIN },
     { "GET", "/hookd/v1/app/*/endpoint/*/timeouts", api_ep_timeouts_get, SCOPE_ADMIN },
     { "PUT", "/hookd/v1/app/*/endpoint/*/timeouts", api_ep_timeouts_put, SCOPE_ADMIN },
-    { "GET", "/metrics", api_metrics, SCOPE_ADMIN },
+    { "GET", "/metrics", api_metrics, SCOPE_METRICS },
 };
 
 #define MAX_SEGS 12
@@ -154,21 +154,43 @@ static int token_scope(struct api *a, struct http_req *r)
     for (char **t = swap_get(&a->ingest_tokens); t && *t; t++)
         if (token_eq(tok, *t) && scope == SCOPE_NONE)
             scope = SCOPE_INGEST;
+    for (char **t = swap_get(&a->metrics_tokens); t && *t; t++)
+        if (token_eq(tok, *t) && scope == SCOPE_NONE)
+            scope = SCOPE_METRICS;
     return scope;
 }
 
+/*
+ * The key's hash (the store key: token, key, URI) and the request's
+ * (method, URI, body), which is saved with the answer so that the key
+ * reused for another request is told apart from a retry.
+ */
 static void idem_hash(struct http_req *r, const char *key)
 {
+    const mbedtls_md_info_t *sha = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
     const char *auth = http_header(r, "Authorization");
     struct buf b = BUF_INIT;
     buf_addf(&b, "%s\n%s\n%s", auth ? auth : "", key, r->uri);
-    mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), (const unsigned char *)b.data,
-               b.len, r->idem_hash);
+    mbedtls_md(sha, (const unsigned char *)b.data, b.len, r->idem_hash);
+    buf_reset(&b);
+    buf_addf(&b, "%s\n%s\n", r->method, r->uri);
+    buf_add(&b, r->body.data ? r->body.data : "", r->body.len);
+    mbedtls_md(sha, (const unsigned char *)b.data, b.len, r->idem_req);
     buf_release(&b);
     r->has_idem = 1;
 }
 
-/* A saved answer for this request's idempotency hash: 1 replayed, 0 none. */
+/*
+ * Saved answers: expiry (8 bytes, ms, big-endian), status (2), then the
+ * request hash (32) when the status has IDEM_HAS_REQ set (answers saved
+ * before requests were hashed lack it), then the body.
+ */
+#define IDEM_HAS_REQ 0x8000
+
+/*
+ * A saved answer for this request's idempotency hash: 1 replayed (or,
+ * the key having served another request, answered 422), 0 none.
+ */
 static int idem_replay(struct http_req *r, struct store_txn *t)
 {
     const void *v;
@@ -182,20 +204,34 @@ static int idem_replay(struct http_req *r, struct store_txn *t)
     if (exp < clock_now_ms())
         return 0;
     int status = p[8] << 8 | p[9];
-    http_reply(r, status, xmemdup(p + 10, n - 10), n - 10);
+    size_t at = 10;
+    if (status & IDEM_HAS_REQ) {
+        if (n < 42)
+            return 0;
+        if (memcmp(p + 10, r->idem_req, 32) != 0) {
+            http_error(r, 422, "idempotency_key_reused",
+                       "this idempotency-key was already used for a different request "
+                       "(another body or method); use a new key for a new request");
+            return 1;
+        }
+        status &= ~IDEM_HAS_REQ;
+        at = 42;
+    }
+    http_reply(r, status, xmemdup(p + at, n - at), n - at);
     return 1;
 }
 
 static int idem_save(struct api *a, struct http_req *r, struct store_txn *t)
 {
-    size_t n = 10 + r->resp_len;
+    size_t n = 42 + r->resp_len;
     uint8_t *v = xmalloc(n);
     uint64_t exp = (uint64_t)(clock_now_ms() + a->cfg->idempotency_ttl_ms);
     for (int i = 7; i >= 0; i--, exp >>= 8)
         v[i] = (uint8_t)exp;
-    v[8] = (uint8_t)(r->status >> 8);
+    v[8] = (uint8_t)((r->status | IDEM_HAS_REQ) >> 8);
     v[9] = (uint8_t)r->status;
-    memcpy(v + 10, r->resp, r->resp_len);
+    memcpy(v + 10, r->idem_req, 32);
+    memcpy(v + 42, r->resp, r->resp_len);
     int rc = store_put(t, DB_IDEMPOTENCY, r->idem_hash, 32, v, n, 0);
     free(v);
     return rc;
@@ -287,6 +323,18 @@ static enum stats_route route_class(const struct route *rt)
     return STATS_R_MANAGEMENT;
 }
 
+void api_dispatch_metrics(void *ctx, struct http_req *r)
+{
+    r->route_class = STATS_R_METRICS;
+    if (strcmp(r->path, "/metrics") != 0)
+        http_errorf(r, 404, "not_found", "no route for '%s' (this listener serves /metrics only)",
+                    r->path);
+    else if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+        route_not_found(r, 1);
+    else
+        api_metrics(ctx, r, NULL);
+}
+
 void api_stop_writes(struct api *a)
 {
     atomic_store(&a->stopping, 1);
@@ -321,7 +369,7 @@ void api_admit(void *ctx, struct http_req *r)
         http_error(r, 401, "authentication_failed", "missing or invalid bearer token");
         return;
     }
-    if (rt->scope == SCOPE_ADMIN && r->scope != SCOPE_ADMIN) {
+    if (rt->scope != SCOPE_NONE && r->scope != SCOPE_ADMIN && r->scope != rt->scope) {
         http_error(r, 403, "insufficient_access", "this token's scope does not allow this route");
         return;
     }

@@ -29,7 +29,12 @@ struct dispatch;
 struct feed;
 struct stats;
 
-enum api_scope { SCOPE_NONE = 0, SCOPE_INGEST = 1, SCOPE_ADMIN = 2 };
+/*
+ * What a token may do: admin everything; ingest only create messages (in
+ * applications that exist); metrics only read GET /metrics. A route
+ * names the one non-admin scope it also admits (SCOPE_NONE: no token).
+ */
+enum api_scope { SCOPE_NONE = 0, SCOPE_INGEST = 1, SCOPE_ADMIN = 2, SCOPE_METRICS = 3 };
 
 struct api {
     const struct config *cfg;
@@ -37,6 +42,7 @@ struct api {
     struct writer *writer;
     const char *admin_token;
     struct swap ingest_tokens;/* char **, NULL-terminated; SIGHUP may replace it */
+    struct swap metrics_tokens;/* the same, for GET /metrics only */
     atomic_int stopping;      /* api_stop_writes: writes and health answer 503 */
     int64_t started_ms;
     struct epcache *fanout;   /* writer thread only: endpoint filters (epcache.h) */
@@ -62,6 +68,12 @@ void api_admit(void *ctx, struct http_req *r);
  * without a connection, http_detached_new).
  */
 void api_dispatch(void *ctx, struct http_req *r);
+/*
+ * The http_dispatch_fn of the metrics-listen listener: GET (and HEAD)
+ * /metrics without a token, 404 for every other path, 405 for other
+ * methods. It never writes, so the listener can face a scraper's network.
+ */
+void api_dispatch_metrics(void *ctx, struct http_req *r);
 
 /*
  * The first step of a stop (any thread): from now on every route that
@@ -104,6 +116,8 @@ struct store_txn *api_read(struct api *a, struct http_req *r);
  * An empty body gives an empty object when empty_ok.
  */
 json_t *api_body(struct api *a, struct http_req *r, int empty_ok);
+/* api_body of the text s[0..n) in place of the request body. */
+json_t *api_body_text(struct api *a, struct http_req *r, const char *s, size_t n, int empty_ok);
 
 /*
  * Field validators. Each returns 0 when the field is valid (absent counts
@@ -138,6 +152,15 @@ int api_find_endpoint(struct store_txn *t, const char *app_id, const char *id_or
                       char out[ID_MAX]);
 int api_find_msg(struct store_txn *t, const char *app_id, const char *id_or_uid,
                  char out[ID_MAX]);
+/*
+ * A message record, read the one way every reader must (msgrec_parse:
+ * the payload as sent stays out of jansson). v gets where the payload's
+ * text is, valid while t is; may be NULL. 0, HOOKD_ENOTFOUND, or
+ * HOOKD_ECORRUPT.
+ */
+struct msgrec_view;
+int api_msg_rec(struct store_txn *t, const char *app_id, const char *msg_id, json_t **rec,
+                struct msgrec_view *v);
 /* Reply 404 with a detail naming the entity. */
 void api_not_found(struct http_req *r, const char *what);
 /* Reply 500 for an unexpected store error (logged). */
@@ -188,6 +211,7 @@ struct api_page {
      * is then not done and continues after the last key examined.
      */
     size_t max_scan;
+    struct api_splice *splice;   /* rows hold payload placeholders (api_msg_out), or NULL */
 };
 void api_list(struct http_req *r, struct store_txn *t, const struct api_page *p);
 
@@ -255,8 +279,26 @@ int api_gauges(struct api *a, struct api_gauges *g);
 /* http_req.on_commit of message create: count the ingested message. */
 void api_count_ingest(struct http_req *r);
 
-/* MessageOut of a stored message record (payload {} unless with_content). */
-json_t *api_msg_out(json_t *rec, int with_content);
+/*
+ * Payloads kept as text (msgrec_parse) go out as they were sent, which a
+ * jansson tree cannot hold: MessageOut carries a placeholder string for
+ * each, and api_splice_reply() prints the answer with every placeholder
+ * replaced by its text. Placeholders start with a control byte that no
+ * other field of a MessageOut or a list envelope can hold (ids, names,
+ * times). One per request; HTTP thread.
+ */
+struct api_splice {
+    json_t *texts;            /* array of the payload texts, placeholder n -> texts[n] */
+};
+#define API_SPLICE_INIT { NULL }
+/* Answer status with j (reference stolen) spliced; releases s. */
+void api_splice_reply(struct http_req *r, int status, json_t *j, struct api_splice *s);
+
+/*
+ * MessageOut of a stored message record (payload {} unless with_content),
+ * its payload text, when it has one, as a placeholder of sp.
+ */
+json_t *api_msg_out(json_t *rec, int with_content, struct api_splice *sp);
 
 /*
  * PUT and PATCH of a record: decode the body, run check() against an

@@ -192,10 +192,13 @@ static int update_apply(struct http_req *r, struct store_txn *t)
     int patch = j->opt;
     json_t *rec;
     char id[ID_MAX];
+    /* a PUT names its object by uid unless the path is an id: a body
+     * without uid (absent or null) keeps that uid, or the next PUT would
+     * create a twin */
+    if (!patch && !json_is_string(json_object_get(j->in, "uid")) && !id_is("app_", j->p[0]))
+        json_object_set_new(j->in, "uid", json_string(j->p[0]));
     int rc = api_find_app(t, j->p[0], id);
     if (rc == HOOKD_ENOTFOUND && !patch) {
-        if (!json_object_get(j->in, "uid") && !id_is("app_", j->p[0]))
-            json_object_set_new(j->in, "uid", json_string(j->p[0]));
         if (!(j->rec = api_app_new_rec(r, j->in, j->now)))
             return HOOKD_EINVAL;
         rc = api_app_store(r, t, j->rec, NULL);

@@ -128,7 +128,7 @@ int api_resendable(struct store_txn *t, const char *app, const char *msg, const 
     *why = "endpoint";
     if (!rc) {
         *why = "message";
-        rc = get_rec(t, DB_MESSAGES, app, msg, &m);
+        rc = api_msg_rec(t, app, msg, &m, NULL);
     }
     if (!rc && json_is_true(json_object_get(e, "disabled"))) {
         *why = "endpoint_disabled";
@@ -154,6 +154,7 @@ struct att_filter {
     const char *channel;
     json_t *types;           /* event_types; empty: any */
     int with_content, with_msg;
+    struct api_splice sp;    /* the msg payloads (api_msg_out) */
 };
 
 /* Integer query parameter in [min, max] and a multiple of step; -1 when absent. */
@@ -197,11 +198,11 @@ static int msg_filter(struct att_filter *f, const char *msg_id, json_t *out)
     json_t *m;
     if (!filtered && !f->with_msg)
         return 1;
-    if (!msg_id || get_rec(f->t, DB_MESSAGES, f->app_id, msg_id, &m))
+    if (!msg_id || api_msg_rec(f->t, f->app_id, msg_id, &m, NULL))
         return !filtered;
     int keep = api_msg_matches(f->types, f->channel, m);
     if (keep && f->with_msg)
-        json_object_set_new(out, "msg", api_msg_out(m, f->with_content));
+        json_object_set_new(out, "msg", api_msg_out(m, f->with_content, &f->sp));
     json_decref(m);
     return keep;
 }
@@ -250,11 +251,12 @@ static void att_list(struct api *a, struct http_req *r, char **p, int by_msg)
         f.plen = strlen(owner);
         struct api_page pg = { .db = by_msg ? DB_ATT_BY_MSG : DB_ATT_BY_EP, .prefix = owner,
                                .descending = 1, .lo_id = lo, .hi_id = has_hi ? hi : NULL,
-                               .row = att_row, .arg = &f };
+                               .row = att_row, .arg = &f, .splice = &f.sp };
         api_list(r, f.t, &pg);
     }
 out:
     store_abort(f.t);
+    json_decref(f.sp.texts);   /* api_list answered without splicing (an error) */
     json_decref(f.types);
 }
 
@@ -417,7 +419,7 @@ static int scan_one(const struct store_kv *kv, void *arg)
 static int sendable(struct store_txn *t, const char *app, const char *msg)
 {
     json_t *m;
-    if (get_rec(t, DB_MESSAGES, app, msg, &m))
+    if (api_msg_rec(t, app, msg, &m, NULL))
         return 0;
     int ok = !payload_expired(m);
     json_decref(m);

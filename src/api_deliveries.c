@@ -200,9 +200,7 @@ static void *ep_state(struct dscan *s, const char *app, const char *ep)
 
 static int load_msg(struct dscan *s, struct drow *w)
 {
-    char key[2 * ID_MAX];
-    size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", w->d.app_id, w->msg);
-    return w->msg_rec || store_get_json(s->t, DB_MESSAGES, key, kl, &w->msg_rec) == 0;
+    return w->msg_rec || api_msg_rec(s->t, w->d.app_id, w->msg, &w->msg_rec, NULL) == 0;
 }
 
 static int split_key(const struct store_kv *kv, struct drow *w)

@@ -24,10 +24,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <curl/curl.h>
 #include <mbedtls/base64.h>
 
 #include "api.h"
 #include "clock.h"
+#include "epconf.h"
 #include "err.h"
 #include "mem.h"
 #include "netpolicy.h"
@@ -95,8 +97,29 @@ static void field_error(struct http_req *r, const char *name, const char *msg)
     http_verror(r, loc, "value_error", msg);
 }
 
-/* http or https, an authority with a host, no spaces or control bytes, and
- * no non-canonical spelling of an IPv4 address as the host. */
+/*
+ * Parse url as delivery will (worker.c's easy_set_url: curl's URL API
+ * with the same flags), so a URL curl cannot use is refused here rather
+ * than failing every attempt later.
+ */
+static int url_parses(struct http_req *r, const char *url)
+{
+    CURLU *u = curl_url();
+    CURLUcode rc = u ? curl_url_set(u, CURLUPART_URL, url,
+                                    CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME)
+                     : CURLUE_OUT_OF_MEMORY;
+    curl_url_cleanup(u);
+    if (rc == CURLUE_OK)
+        return 0;
+    char msg[160];
+    snprintf(msg, sizeof(msg), "url cannot be used for delivery: %s", curl_url_strerror(rc));
+    field_error(r, "url", msg);
+    return -1;
+}
+
+/* http or https, an authority with a host, no spaces or control bytes, a
+ * URL curl's parser takes, and no non-canonical spelling of an IPv4
+ * address as the host. */
 static int url_check(struct http_req *r, const char *url)
 {
     if (!url)
@@ -124,6 +147,8 @@ static int url_check(struct http_req *r, const char *url)
         field_error(r, "url", "url must name a host");
         return -1;
     }
+    if (url_parses(r, url))
+        return -1;
     /* "http://2130706433/" is 127.0.0.1 to curl: refuse such spellings
      * here, so the operator hears why at once (the worker refuses them too) */
     char why[256];
@@ -268,6 +293,8 @@ static const char *header_problem(const char *name, json_t *v, int allow_null)
     if (!*name || strspn(name, "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                "abcdefghijklmnopqrstuvwxyz") != strlen(name))
         return "is not a valid header name";
+    if (epconf_header_reserved(name))
+        return "is set by hookd on every delivery and cannot be set on an endpoint";
     if (in_list(forbidden_headers, name))
         return "cannot be set on an endpoint";
     for (const char *const *p = forbidden_prefixes; *p; p++)
@@ -296,7 +323,7 @@ static int headers_check(struct http_req *r, json_t *h, int allow_null)
     json_object_foreach(h, k, v) {
         const char *why = header_problem(k, v, allow_null);
         if (why) {
-            char msg[160];
+            char msg[200];
             snprintf(msg, sizeof(msg), "header '%.64s' %s", k, why);
             field_error(r, "headers", msg);
             return -1;
@@ -521,8 +548,6 @@ void api_ep_get(struct api *a, struct http_req *r, char **p)
 static int put_create(struct http_req *r, struct store_txn *t, struct api_job *j,
                       const char *app)
 {
-    if (!json_object_get(j->in, "uid") && !id_is("ep_", j->p[1]))
-        json_object_set_new(j->in, "uid", json_string(j->p[1]));
     if (!(j->rec = ep_new_rec(r, j->in, j->now, EP_PUT)))
         return HOOKD_EINVAL;
     json_object_set_new(j->rec, "appId", json_string(app));
@@ -544,6 +569,12 @@ static int update_apply(struct http_req *r, struct store_txn *t)
     int rc = find_app(r, t, j->p[0], app);
     if (rc)
         return rc;
+    /* a PUT names its endpoint by uid unless the path is an id: a body
+     * without uid (absent or null) keeps that uid, or the next PUT would
+     * create a twin */
+    if (mode == EP_PUT && !json_is_string(json_object_get(j->in, "uid"))
+        && !id_is("ep_", j->p[1]))
+        json_object_set_new(j->in, "uid", json_string(j->p[1]));
     rc = api_find_endpoint(t, app, j->p[1], id);
     if (rc == HOOKD_ENOTFOUND && mode == EP_PUT)
         return put_create(r, t, j, app);

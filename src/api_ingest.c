@@ -4,17 +4,20 @@
  *
  * The HTTP thread does everything that does not need the write
  * transaction: it validates the body, picks the id and builds the stored
- * record and the 202 answer as text. Both embed the payload as jansson
- * prints it compactly. The JSON fast path (jscan.h) yields that text for
- * most bodies without building a tree; jansson's path (api_body and the
- * field validators) takes every other body and words every error. The
- * record and the answer are then put together from the same pieces, so
- * nothing is serialised twice.
+ * record and the 202 answer as text. Both embed the payload as the
+ * producer wrote it: the raw text of the "payload" value, validated but
+ * never reprinted, so 19.99 stays 19.99 and the receiver's signature
+ * covers the producer's bytes. The JSON fast path (jscan.h) takes most
+ * bodies without building a tree; jansson's path (api_body and the field
+ * validators) takes every other body and words every error, the
+ * payload's numbers masked (jscan_mask) since jansson cannot hold them
+ * all. The record and the answer are then put together from the same
+ * pieces, so nothing is serialised twice.
  *
  * The writer's apply resolves the application, claims the eventId, puts
  * the record and fans out (one deliveries row and one due entry per
  * matching endpoint) with the filters of the writer's endpoint cache.
- * The record layout is described in api_msg.c, which reads it back.
+ * The record layout is described in msgrec.h.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -42,14 +45,15 @@ struct ingest {
     char channels[CHANNELS_MAX][CHANNEL_MAX_LEN + 1];
     size_t nchannels;         /* 0: channels null */
     json_t *app_rec;          /* embedded application, or NULL */
+    int app_refused;          /* an embedded application the token may not create */
     char *rec, *resp;         /* stored record, MessageOut: one block, rec first */
     size_t rec_len, resp_len;
 };
 
 /* What the record and the answer need besides struct ingest. */
 struct body {
-    char *text;               /* owns the text payload points into */
-    const char *payload;      /* compact JSON */
+    char *text;               /* the masked body jansson read (slow path), or NULL */
+    const char *payload;      /* the payload's text as sent; points into the request body */
     size_t plen;
     char *raw;                /* rawPayload as a JSON string, or NULL */
     int64_t days;             /* payloadRetentionPeriod, -1 when absent */
@@ -125,29 +129,30 @@ static int key_is(const char *text, const struct jscan_member *m, const char *na
 }
 
 /* One top-level member; -1 for anything the validators would have to judge. */
-static int fast_member(struct ingest *g, struct body *b, const struct jscan_member *m)
+static int fast_member(struct ingest *g, struct body *b, const char *text,
+                       const struct jscan_member *m)
 {
-    const char *v = b->text + m->val;
+    const char *v = text + m->val;
     size_t n = m->vlen;
-    if (key_is(b->text, m, "eventType"))
+    if (key_is(text, m, "eventType"))
         return take_name(v, n, NAME_MAX_LEN, g->type);
-    if (key_is(b->text, m, "eventId")) {
+    if (key_is(text, m, "eventId")) {
         if (is_null(v, n))
             return 0;
         if (take_name(v, n, NAME_MAX_LEN, g->event_id))
             return -1;
         return strncmp(g->event_id, "msg_", 4) == 0 ? -1 : 0;
     }
-    if (key_is(b->text, m, "channels"))
+    if (key_is(text, m, "channels"))
         return take_channels(v, n, g);
-    if (key_is(b->text, m, "payloadRetentionPeriod"))
+    if (key_is(text, m, "payloadRetentionPeriod"))
         return take_days(v, n, &b->days);
-    if (key_is(b->text, m, "payload")) {
+    if (key_is(text, m, "payload")) {
         b->payload = v;
         b->plen = n;
         return v[0] == '{' ? 0 : -1;
     }
-    if (key_is(b->text, m, "application") || key_is(b->text, m, "transformationsParams"))
+    if (key_is(text, m, "application") || key_is(text, m, "transformationsParams"))
         return -1;
     return 0;    /* fields the API ignores */
 }
@@ -156,14 +161,13 @@ static int fast_member(struct ingest *g, struct body *b, const struct jscan_memb
 static int body_fast(struct api *a, struct http_req *r, struct ingest *g, struct body *b)
 {
     struct jscan_member m[JSCAN_MAX_KEYS];
-    b->text = xmalloc(r->body.len + 1);
-    int nm = jscan_object(r->body.data, r->body.len, a->cfg->max_json_depth, b->text, m);
+    const char *text = r->body.data ? r->body.data : "";
+    int nm = jscan_object(text, r->body.len, a->cfg->max_json_depth, m);
     for (int i = 0; i < nm; i++)
-        if (fast_member(g, b, &m[i]))
+        if (fast_member(g, b, text, &m[i]))
             nm = -1;
     if (nm >= 0 && g->type[0] && b->payload)
         return 0;
-    free(b->text);
     *b = (struct body){ .days = -1 };
     g->type[0] = g->event_id[0] = '\0';
     g->nchannels = 0;
@@ -214,10 +218,33 @@ static int slow_fields(struct http_req *r, json_t *in, struct ingest *g, struct 
     return 0;
 }
 
+/*
+ * The payload's text as sent. Its key written with escapes is not found
+ * by the mask, whose numbers then reached jansson unmasked: that payload
+ * alone is jansson's compact print.
+ */
+static void slow_payload(struct http_req *r, json_t *in, struct body *b,
+                         const struct jscan_span *sp)
+{
+    if (sp->found) {
+        b->payload = r->body.data + sp->at;
+        b->plen = sp->len;
+        return;
+    }
+    free(b->text);
+    b->text = json_dumps(json_object_get(in, "payload"), JSON_COMPACT);
+    b->payload = b->text;
+    b->plen = strlen(b->text);
+}
+
 /* Decode with jansson; answers 422 itself and returns -1. */
 static int body_slow(struct api *a, struct http_req *r, struct ingest *g, struct body *b)
 {
-    json_t *in = api_body(a, r, 0), *app;
+    struct jscan_span sp;
+    const char *text = r->body.data ? r->body.data : "";
+    b->text = xmalloc(r->body.len + 1);
+    jscan_mask(text, r->body.len, 0, b->text, &sp);
+    json_t *in = api_body_text(a, r, b->text, r->body.len, 0), *app;
     int rc = -1;
     if (!in)
         return -1;
@@ -225,11 +252,11 @@ static int body_slow(struct api *a, struct http_req *r, struct ingest *g, struct
     if (b->with_content < 0 || slow_fields(r, in, g, b))
         goto out;
     app = json_object_get(in, "application");
-    if (json_is_object(app) && !(g->app_rec = api_app_new_rec(r, app, g->now)))
+    if (json_is_object(app) && r->scope != SCOPE_ADMIN)
+        g->app_refused = 1;   /* creating one is an admin's write (API.md 2) */
+    else if (json_is_object(app) && !(g->app_rec = api_app_new_rec(r, app, g->now)))
         goto out;
-    b->text = json_dumps(json_object_get(in, "payload"), JSON_COMPACT);
-    b->payload = b->text;
-    b->plen = strlen(b->text);
+    slow_payload(r, in, b, &sp);
     rc = 0;
 out:
     json_decref(in);
@@ -358,6 +385,11 @@ static int resolve_app(struct http_req *r, struct store_txn *t, struct ingest *g
     int rc = api_find_app(t, g->app, app_id);
     if (rc != HOOKD_ENOTFOUND)
         return rc;
+    if (g->app_refused) {
+        http_errorf(r, 404, "not_found", "application '%s' not found; an ingest token cannot "
+                    "create applications (create it with the admin token first)", g->app);
+        return rc;
+    }
     if (!g->app_rec) {
         api_not_found(r, "application");
         return rc;

@@ -188,7 +188,10 @@ void api_list(struct http_req *r, struct store_txn *t, const struct api_page *p)
         json_t *out = json_pack("{s:o, s:b}", "data", c.rows, "done", done);
         c.rows = NULL;
         set_iterators(out, &c, backwards);
-        http_reply_json(r, 200, out);
+        if (p->splice)
+            api_splice_reply(r, 200, out, p->splice);
+        else
+            http_reply_json(r, 200, out);
     }
     json_decref(c.rows);
     for (int i = 0; i < c.n; i++)

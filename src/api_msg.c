@@ -2,13 +2,14 @@
  * api_msg.c - messages (API.md 4.3): get and list; ingest, the hot path,
  * has a file of its own (api_ingest.c).
  *
- * Record (messages database, key app_id|msg_id, JSON): id, eventType,
- * eventId (string|null), channels (array|null), payload (object),
- * raw (string, transformationsParams.rawPayload, optional),
- * retentionDays (int), timestamp (ms). Once the payload outlived its
- * retention (retention.c), the record keeps id, eventType, eventId,
- * channels, retentionDays and timestamp, loses payload and raw, and opens
- * with "expired": true; it is shown with payload {"expired":true}.
+ * Record (messages database, key app_id|msg_id, JSON; msgrec.h): id,
+ * eventType, eventId (string|null), channels (array|null), payload
+ * (object, the producer's text byte for byte), retentionDays (int),
+ * timestamp (ms), raw (string, transformationsParams.rawPayload,
+ * optional). Once the payload outlived its retention (retention.c), the
+ * record keeps id, eventType, eventId, channels, retentionDays and
+ * timestamp, loses payload and raw, and opens with "expired": true; it
+ * is shown with payload {"expired":true}.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,48 @@
 #include "clock.h"
 #include "err.h"
 #include "mem.h"
+#include "msgrec.h"
 
-json_t *api_msg_out(json_t *rec, int with_content)
+#define MARK "\x01payload:"
+#define MARK_OUT "\"\\u0001payload:"     /* how jansson prints MARK's start */
+
+static json_t *placeholder(struct api_splice *sp, json_t *text)
+{
+    char mark[40];
+    if (!sp->texts)
+        sp->texts = json_array();
+    snprintf(mark, sizeof(mark), MARK "%zu", json_array_size(sp->texts));
+    json_array_append(sp->texts, text);
+    return json_string(mark);
+}
+
+void api_splice_reply(struct http_req *r, int status, json_t *j, struct api_splice *sp)
+{
+    char *s = json_dumps(j, JSON_COMPACT), *p = s, *m;
+    json_decref(j);
+    struct buf b = BUF_INIT;
+    size_t ml = strlen(MARK_OUT);
+    while (s && sp->texts && (m = strstr(p, MARK_OUT))) {
+        char *end;
+        unsigned long i = strtoul(m + ml, &end, 10);
+        json_t *t = json_array_get(sp->texts, i);
+        buf_add(&b, p, (size_t)(m - p));
+        if (t && *end == '"')
+            buf_add(&b, json_string_value(t), json_string_length(t));
+        else   /* not one of ours: cannot happen, but keep the text valid */
+            buf_adds(&b, "{}");
+        p = *end == '"' ? end + 1 : end;
+    }
+    buf_adds(&b, p ? p : "{}");
+    free(s);
+    json_decref(sp->texts);
+    sp->texts = NULL;
+    r->content_type = NULL;
+    size_t len = b.len;
+    http_reply(r, status, buf_detach(&b, NULL), len);
+}
+
+json_t *api_msg_out(json_t *rec, int with_content, struct api_splice *sp)
 {
     json_t *o = json_object();
     json_object_set(o, "id", json_object_get(rec, "id"));
@@ -30,8 +71,12 @@ json_t *api_msg_out(json_t *rec, int with_content)
     json_t *payload = json_object_get(rec, "payload");
     if (with_content && (!payload || json_is_true(json_object_get(rec, "expired"))))
         json_object_set_new(o, "payload", json_pack("{s:b}", "expired", 1));
+    else if (!with_content)
+        json_object_set_new(o, "payload", json_object());
+    else if (json_is_string(payload))   /* the text as sent (msgrec_parse) */
+        json_object_set_new(o, "payload", placeholder(sp, payload));
     else
-        json_object_set_new(o, "payload", with_content ? json_incref(payload) : json_object());
+        json_object_set_new(o, "payload", json_incref(payload));
     api_set_time(o, "timestamp", rec, "timestamp");
     return o;
 }
@@ -39,14 +84,12 @@ json_t *api_msg_out(json_t *rec, int with_content)
 /* Load the message named by id or eventId in app; answers 404 itself. */
 static int load_msg(struct http_req *r, struct store_txn *t, char **p, json_t **rec)
 {
-    char app_id[ID_MAX], msg_id[ID_MAX], key[2 * ID_MAX];
+    char app_id[ID_MAX], msg_id[ID_MAX];
     int rc = api_find_app(t, p[0], app_id);
     if (rc == 0)
         rc = api_find_msg(t, app_id, p[1], msg_id);
-    if (rc == 0) {
-        size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", app_id, msg_id);
-        rc = store_get_json(t, DB_MESSAGES, key, kl, rec);
-    }
+    if (rc == 0)
+        rc = api_msg_rec(t, app_id, msg_id, rec, NULL);
     if (rc == HOOKD_ENOTFOUND)
         api_not_found(r, "message");
     else if (rc)
@@ -62,7 +105,8 @@ void api_msg_get(struct api *a, struct http_req *r, char **p)
     if (with_content < 0 || !(t = api_read(a, r)))
         return;
     if (load_msg(r, t, p, &rec) == 0) {
-        http_reply_json(r, 200, api_msg_out(rec, with_content));
+        struct api_splice sp = API_SPLICE_INIT;
+        api_splice_reply(r, 200, api_msg_out(rec, with_content, &sp), &sp);
         json_decref(rec);
     }
     store_abort(t);
@@ -72,16 +116,17 @@ struct list_filter {
     int with_content;
     const char *channel;
     json_t *types;           /* array of names or NULL */
+    struct api_splice sp;
 };
 
 static json_t *list_row(const struct store_kv *kv, void *arg)
 {
     struct list_filter *f = arg;
-    json_t *rec = json_loadb(kv->val, kv->vlen, 0, NULL), *out = NULL;
+    json_t *rec = msgrec_parse(kv->val, kv->vlen, NULL), *out = NULL;
     if (!rec)
         return NULL;
     if (api_msg_matches(f->types, f->channel, rec))
-        out = api_msg_out(rec, f->with_content);
+        out = api_msg_out(rec, f->with_content, &f->sp);
     json_decref(rec);
     return out;
 }
@@ -107,7 +152,8 @@ static int msg_window(struct http_req *r, char lo[ID_MAX], char hi[ID_MAX], int 
 
 void api_msg_list(struct api *a, struct http_req *r, char **p)
 {
-    struct list_filter f = { api_qbool(r, "with_content", 1), http_query(r, "channel"), NULL };
+    struct list_filter f = { api_qbool(r, "with_content", 1), http_query(r, "channel"), NULL,
+                             API_SPLICE_INIT };
     char app_id[ID_MAX], lo[ID_MAX], hi[ID_MAX];
     int has_hi;
     if (f.with_content < 0 || msg_window(r, lo, hi, &has_hi))
@@ -124,8 +170,9 @@ void api_msg_list(struct api *a, struct http_req *r, char **p)
     f.types = api_query_types(r);
     struct api_page pg = { .db = DB_MESSAGES, .prefix = app_id, .descending = 1,
                            .lo_id = lo, .hi_id = has_hi ? hi : NULL,
-                           .row = list_row, .arg = &f };
+                           .row = list_row, .arg = &f, .splice = &f.sp };
     api_list(r, t, &pg);
+    json_decref(f.sp.texts);   /* api_list answered without splicing (an error) */
     json_decref(f.types);
     store_abort(t);
 }

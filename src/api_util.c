@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "msgrec.h"
 #include "clock.h"
 #include "config.h"
 #include "err.h"
@@ -65,8 +66,11 @@ static int json_depth(const char *s, size_t n)
 
 json_t *api_body(struct api *a, struct http_req *r, int empty_ok)
 {
-    size_t n = r->body.len;
-    const char *s = r->body.data ? r->body.data : "";
+    return api_body_text(a, r, r->body.data ? r->body.data : "", r->body.len, empty_ok);
+}
+
+json_t *api_body_text(struct api *a, struct http_req *r, const char *s, size_t n, int empty_ok)
+{
     while (n && isspace((unsigned char)s[n - 1]))
         n--;
     if (n == 0 && empty_ok)
@@ -330,6 +334,20 @@ static int find_child(struct store_txn *t, enum store_db db, char kind, const ch
         return rc;
     }
     return find_uid(t, kind, parent, x, out);
+}
+
+int api_msg_rec(struct store_txn *t, const char *app_id, const char *msg_id, json_t **rec,
+                struct msgrec_view *v)
+{
+    char key[2 * ID_MAX];
+    size_t kl = str_copy(key, sizeof(key), app_id, msg_id);
+    const void *val;
+    size_t n;
+    int rc = store_get(t, DB_MESSAGES, key, kl, &val, &n);
+    if (rc)
+        return rc;
+    *rec = msgrec_parse(val, n, v);
+    return *rec ? 0 : HOOKD_ECORRUPT;
 }
 
 int api_find_app(struct store_txn *t, const char *x, char out[ID_MAX])

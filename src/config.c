@@ -76,6 +76,7 @@ struct opt_def {
 };
 
 static int check_listen(const char *v, char *why, size_t whylen);
+static int check_listen_opt(const char *v, char *why, size_t whylen);
 static int check_networks(const char *v, char *why, size_t whylen);
 static int check_schedule(const char *v, char *why, size_t whylen);
 static int check_sig_headers(const char *v, char *why, size_t whylen);
@@ -117,6 +118,11 @@ static const struct opt_def options[] = {
       "admin token; empty = read or create DIR/admin.token", OPT_SECRET },
     { "ingest-tokens", OPT_STRING, F(ingest_tokens), "", 0, 0, NULL,
       "TOKEN[,TOKEN]", "tokens that may only send events",
+      OPT_SECRET | OPT_RELOAD },
+    { "metrics-listen", OPT_STRING, F(metrics_listen), "", 0, 0, check_listen_opt,
+      "ADDR:PORT", "also serve GET /metrics here, without a token; empty = off", 0 },
+    { "metrics-tokens", OPT_STRING, F(metrics_tokens), "", 0, 0, NULL,
+      "TOKEN[,TOKEN]", "tokens that may only read GET /metrics",
       OPT_SECRET | OPT_RELOAD },
     { "max-body", OPT_SIZE, F(max_body), "1MiB", 1, GIB, NULL,
       "SIZE", "largest request body", 0 },
@@ -342,6 +348,12 @@ static int parse_port(const char *p, char *why, size_t whylen)
         return HOOKD_EINVAL;
     }
     return 0;
+}
+
+/* An address as for listen, or empty (off). */
+static int check_listen_opt(const char *v, char *why, size_t whylen)
+{
+    return v[0] ? check_listen(v, why, whylen) : 0;
 }
 
 static int check_listen(const char *v, char *why, size_t whylen)

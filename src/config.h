@@ -37,6 +37,8 @@ struct config {
     int log_requests;       /* one info line per HTTP request */
     char *admin_token;      /* "" = read or create DIR/admin.token */
     char *ingest_tokens;    /* comma-separated ingest-scope tokens */
+    char *metrics_tokens;   /* comma-separated metrics-scope tokens (GET /metrics only) */
+    char *metrics_listen;   /* "" = off; else a second listener serving /metrics, no token */
     int64_t max_body;       /* request body limit, bytes */
     int max_json_depth;     /* JSON nesting limit */
     int max_headers;        /* request header count limit */

@@ -633,7 +633,7 @@ static void refill(struct dispatch *d, struct ep_state *e, struct store_txn *t, 
 static int load_fast(struct job *j, const char *v, size_t n)
 {
     struct msgrec_view mv;
-    if (msgrec_slice(v, n, &mv))
+    if (msgrec_slice(v, n, &mv) || mv.raw_len)
         return -1;
     buf_add(&j->body, v + mv.payload, mv.payload_len);
     size_t tl = mv.type_len < sizeof(j->event_type) ? mv.type_len : sizeof(j->event_type) - 1;
@@ -643,9 +643,10 @@ static int load_fast(struct job *j, const char *v, size_t n)
     return 0;
 }
 
+/* The payload, when it is sent rather than raw, is one jansson printed (msgrec.h). */
 static int load_slow(struct job *j, const char *v, size_t n)
 {
-    json_t *m = json_loadb(v, n, 0, NULL);
+    json_t *m = msgrec_parse(v, n, NULL);
     if (!m)
         return HOOKD_ECORRUPT;
     if (!json_object_get(m, "payload") || json_is_true(json_object_get(m, "expired"))) {

@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "epconf.h"
 #include "mem.h"
@@ -17,6 +18,20 @@ static struct curl_slist fixed[] = {
     { (char *)"user-agent: hookd/" HOOKD_VERSION, &fixed[2] },
     { (char *)"Expect:", NULL },
 };
+
+static const char *const reserved[] = {
+    "webhook-id", "webhook-timestamp", "webhook-signature", "svix-id", "svix-timestamp",
+    "svix-signature", "host", "content-length", "transfer-encoding", "content-type",
+    "connection", "expect", NULL
+};
+
+int epconf_header_reserved(const char *name)
+{
+    for (const char *const *p = reserved; *p; p++)
+        if (strcasecmp(*p, name) == 0)
+            return 1;
+    return 0;
+}
 
 static void add_key(struct epconf *c, json_t *secret, int64_t expires_ms)
 {
@@ -29,14 +44,19 @@ static void add_key(struct epconf *c, json_t *secret, int64_t expires_ms)
     c->nkeys++;
 }
 
+/* Reserved names an older build stored are left out, not sent twice. */
 static void add_headers(struct epconf *c, json_t *obj)
 {
-    size_t n = json_object_size(obj), k = 0;
+    size_t n = 0, k = 0;
     const char *name;
     json_t *v;
+    json_object_foreach(obj, name, v)
+        n += !epconf_header_reserved(name);
     c->headers = xcalloc(n + 1, sizeof(char *));
     c->nodes = xcalloc(n ? n : 1, sizeof(struct curl_slist));
     json_object_foreach(obj, name, v) {
+        if (epconf_header_reserved(name))
+            continue;
         struct buf b = BUF_INIT;
         buf_adds(&b, name);
         buf_add(&b, ": ", 2);

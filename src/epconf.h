@@ -50,6 +50,18 @@ struct epconf {
     int64_t timeout_ms;         /* server's --connect-timeout, --request-timeout */
 };
 
+/*
+ * Is name (any case) a header hookd writes itself on every delivery, or
+ * one that would change the request's framing or target? The signature
+ * families (webhook-id/-timestamp/-signature and their svix-*
+ * spellings), host, content-length, transfer-encoding, content-type,
+ * connection and expect: a second copy of any of them gives the receiver
+ * two ids, two signatures or an ambiguous request. The API refuses them
+ * on every route that sets headers; epconf_from leaves them out of
+ * records written before it did. Pure; any thread.
+ */
+int epconf_header_reserved(const char *name);
+
 /* From an endpoint record (its url, secret, oldSecrets and headers). */
 struct epconf *epconf_from(json_t *ep);
 struct epconf *epconf_ref(struct epconf *c);

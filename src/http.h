@@ -87,6 +87,7 @@ struct http_req {
     /* from done(), once the write is durable and the answer is 2xx (counting) */
     void (*on_commit)(struct http_req *r);
     uint8_t idem_hash[32];
+    uint8_t idem_req[32];     /* SHA-256 of method, URI and body: what the key was used for */
     int has_idem;
 };
 

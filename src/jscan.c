@@ -1,11 +1,11 @@
 /*
- * jscan.c - recursive descent over the fast-path subset of JSON (jscan.h).
+ * jscan.c - recursive descent over the fast-path subset of JSON, and the
+ * number mask (jscan.h).
  *
- * Every token of the subset prints in jansson exactly as it was written,
- * so the compact text is the input with whitespace dropped: the scanner
- * copies tokens to the output as it checks them. Whatever falls outside
- * the subset, valid JSON or not, ends the scan with -1; deciding which of
- * the two it was is jansson's job on the slow path.
+ * The scanner only reads: members are offsets into the caller's text, so
+ * the payload a producer sent is kept byte for byte. Whatever falls
+ * outside the subset, valid JSON or not, ends the scan with -1; deciding
+ * which of the two it was is jansson's job on the slow path.
  */
 #include <stdint.h>
 #include <string.h>
@@ -14,7 +14,7 @@
 
 struct scan {
     const char *p, *end;
-    char *base, *o;           /* output start and cursor */
+    const char *base;         /* the text's start: offsets are from here */
     int depth, max_depth;
 };
 
@@ -29,12 +29,12 @@ static void skip_ws(struct scan *s)
         s->p++;
 }
 
-/* Copy one expected byte; -1 when the input has another. */
+/* Take one expected byte; -1 when the input has another. */
 static int expect(struct scan *s, char c)
 {
     if (peek(s) != c)
         return -1;
-    *s->o++ = *s->p++;
+    s->p++;
     return 0;
 }
 
@@ -74,54 +74,70 @@ static void skip_plain(struct scan *s)
         s->p++;
 }
 
-/* Escapes that jansson decodes and prints back the same; none in keys. */
+/* Escapes whose meaning needs no checking; none in keys (duplicates compare bytes). */
 static int scan_string(struct scan *s, int is_key)
 {
-    *s->o++ = *s->p++;
+    s->p++;
     for (;;) {
-        const char *run = s->p;
         skip_plain(s);
-        memcpy(s->o, run, (size_t)(s->p - run));   /* long runs: one copy */
-        s->o += s->p - run;
         if (s->p == s->end)
             return -1;
-        char c = *s->o++ = *s->p++;
+        char c = *s->p++;
         if (c == '"')
             return 0;
         if (c != '\\')
             return -1;    /* control bytes are errors, UTF-8 needs checking */
-        if (is_key || s->p == s->end || !*s->p || !strchr("\"\\bfnrt", *s->p))
+        if (is_key || s->p == s->end || !*s->p || !strchr("\"\\/bfnrt", *s->p))
             return -1;
-        *s->o++ = *s->p++;
+        s->p++;
     }
 }
 
-/* Integers only: jansson reprints reals (%.17g) and turns -0 into 0. */
+static const char *digits(const char *p, const char *end)
+{
+    while (p < end && *p >= '0' && *p <= '9')
+        p++;
+    return p;
+}
+
+size_t jscan_number_len(const char *p, const char *end)
+{
+    const char *q = p;
+    if (q < end && *q == '-')
+        q++;
+    if (q == end || *q < '0' || *q > '9')
+        return 0;
+    q = *q == '0' ? q + 1 : digits(q, end);
+    if (q < end && *q == '.') {
+        const char *f = digits(q + 1, end);
+        if (f == q + 1)
+            return 0;
+        q = f;
+    }
+    if (q < end && (*q == 'e' || *q == 'E')) {
+        const char *e = q + 1;
+        if (e < end && (*e == '+' || *e == '-'))
+            e++;
+        const char *x = digits(e, end);
+        if (x == e)
+            return 0;
+        q = x;
+    }
+    return (size_t)(q - p);
+}
+
+/* Any number the grammar allows: it is kept as written, never reprinted. */
 static int scan_number(struct scan *s)
 {
-    const char *start = s->p;
-    if (*s->p == '-')
-        s->p++;
-    const char *digits = s->p;
-    while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
-        s->p++;
-    size_t nd = (size_t)(s->p - digits);
-    if (nd == 0 || nd > 18 || (digits[0] == '0' && (nd > 1 || digits > start)))
-        return -1;
-    int c = peek(s);
-    if (c == '.' || c == 'e' || c == 'E')
-        return -1;
-    memcpy(s->o, start, (size_t)(s->p - start));
-    s->o += s->p - start;
-    return 0;
+    size_t n = jscan_number_len(s->p, s->end);
+    s->p += n;
+    return n ? 0 : -1;
 }
 
 static int scan_literal(struct scan *s, const char *lit, size_t len)
 {
     if ((size_t)(s->end - s->p) < len || memcmp(s->p, lit, len) != 0)
         return -1;
-    memcpy(s->o, lit, len);
-    s->o += len;
     s->p += len;
     return 0;
 }
@@ -160,7 +176,7 @@ static int enter(struct scan *s)
 {
     if (++s->depth > s->max_depth)
         return -1;
-    *s->o++ = *s->p++;
+    s->p++;
     skip_ws(s);
     return 0;
 }
@@ -200,21 +216,21 @@ static int scan_object(struct scan *s, struct jscan_member *top)
     while (more == 1) {
         if (peek(s) != '"' || nk == JSCAN_MAX_KEYS)
             return -1;
-        size_t at = (size_t)(s->o - s->base) + 1;
+        size_t at = (size_t)(s->p - s->base) + 1;
         if (scan_string(s, 1))
             return -1;
         k[nk].key = at;
-        k[nk].klen = (size_t)(s->o - s->base) - 1 - at;
+        k[nk].klen = (size_t)(s->p - s->base) - 1 - at;
         if (is_dup(s, k, nk, at, k[nk].klen))
             return -1;
         skip_ws(s);
         if (expect(s, ':'))
             return -1;
         skip_ws(s);
-        k[nk].val = (size_t)(s->o - s->base);
+        k[nk].val = (size_t)(s->p - s->base);
         if (scan_value(s))
             return -1;
-        k[nk].vlen = (size_t)(s->o - s->base) - k[nk].val;
+        k[nk].vlen = (size_t)(s->p - s->base) - k[nk].val;
         nk++;
         more = next_element(s, '}');
     }
@@ -222,9 +238,9 @@ static int scan_object(struct scan *s, struct jscan_member *top)
     return more < 0 ? -1 : nk;
 }
 
-int jscan_object(const char *text, size_t n, int max_depth, char *out, struct jscan_member *m)
+int jscan_object(const char *text, size_t n, int max_depth, struct jscan_member *m)
 {
-    struct scan s = { text, text + n, out, out, 0,
+    struct scan s = { text, text + n, text, 0,
                       max_depth < JSCAN_MAX_DEPTH ? max_depth : JSCAN_MAX_DEPTH };
     skip_ws(&s);
     if (peek(&s) != '{')
@@ -233,6 +249,104 @@ int jscan_object(const char *text, size_t n, int max_depth, char *out, struct js
     skip_ws(&s);
     if (nm < 0 || s.p != s.end)
         return -1;
-    *s.o = '\0';
     return nm;
+}
+
+/* --- the mask ------------------------------------------------------------------ */
+
+struct mask {
+    const char *s, *p, *end;
+    char *o;
+    int depth;
+    int want_key;             /* depth 1, where a key comes next */
+    int in_payload;           /* between the payload value's start and its end */
+    struct jscan_span *payload;
+};
+
+static int is_ws(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* A string, copied as it is; a depth-1 key "payload" starts the payload value. */
+static void mask_string(struct mask *m)
+{
+    const char *start = m->p++;
+    while (m->p < m->end && *m->p != '"')
+        m->p += *m->p == '\\' && m->p + 1 < m->end ? 2 : 1;
+    if (m->p < m->end)
+        m->p++;
+    size_t len = (size_t)(m->p - start);
+    memcpy(m->o, start, len);
+    m->o += len;
+    if (!m->want_key)
+        return;
+    m->want_key = 0;
+    if (len != 9 || memcmp(start, "\"payload\"", 9) != 0 || m->payload->found)
+        return;
+    const char *q = m->p;
+    while (q < m->end && is_ws(*q))
+        q++;
+    if (q == m->end || *q != ':')
+        return;
+    for (q++; q < m->end && is_ws(*q); q++)
+        ;
+    m->payload->found = 1;
+    m->payload->at = (size_t)(q - m->s);
+    m->in_payload = 1;
+}
+
+/* The run of number bytes at p: blanked when it is one valid number. */
+static void mask_number(struct mask *m, int all)
+{
+    const char *start = m->p;
+    while (m->p < m->end && strchr("0123456789+-.eE", *m->p) && *m->p)
+        m->p++;
+    size_t len = (size_t)(m->p - start);
+    if ((all || m->in_payload) && jscan_number_len(start, m->p) == len) {
+        *m->o = '0';
+        memset(m->o + 1, ' ', len - 1);
+    } else {
+        memcpy(m->o, start, len);
+    }
+    m->o += len;
+}
+
+/* The payload value ends before the ',' or '}' that closes it at depth 1. */
+static void payload_end(struct mask *m)
+{
+    const char *q = m->p;
+    while (q > m->s + m->payload->at && is_ws(q[-1]))
+        q--;
+    m->payload->len = (size_t)(q - m->s) - m->payload->at;
+    m->in_payload = 0;
+}
+
+void jscan_mask(const char *s, size_t n, int all, char *out, struct jscan_span *payload)
+{
+    struct mask m = { s, s, s + n, out, 0, 0, 0, payload };
+    *payload = (struct jscan_span){ 0 };
+    while (m.p < m.end) {
+        char c = *m.p;
+        if (c == '"') {
+            mask_string(&m);
+            continue;
+        }
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            mask_number(&m, all);
+            continue;
+        }
+        if (m.depth == 1 && (c == ',' || c == '}') && m.in_payload)
+            payload_end(&m);
+        if (c == '{' || c == '[')
+            m.depth++;
+        else if (c == '}' || c == ']')
+            m.depth--;
+        if ((c == '{' || c == ',') && m.depth == 1)
+            m.want_key = 1;
+        *m.o++ = *m.p++;
+    }
+    if (m.in_payload)
+        payload_end(&m);
+    *m.o = '\0';
 }

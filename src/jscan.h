@@ -1,20 +1,28 @@
 /*
- * jscan.h - a fast path past jansson for JSON that needs no rewriting.
+ * jscan.h - ingest's JSON scanners: a fast path past jansson, and the
+ * mask that lets jansson check a body whose numbers it cannot hold.
  *
- * Ingest must keep a message's payload as jansson prints it (the stored
- * record and the 202 answer carry json_dumps(payload, JSON_COMPACT)), but
- * building and dumping a jansson tree costs more than everything else a
- * message needs. Most payloads are plain ASCII JSON whose compact form is
- * simply the text without its insignificant whitespace; jscan_object()
- * recognises those and copies them out in one pass.
+ * Ingest keeps a message's payload as the bytes the producer sent (the
+ * raw text of the "payload" value, whitespace and number spellings
+ * included), so nothing here rewrites JSON: both scanners report where
+ * things are in the caller's text.
  *
- * It says yes only when jansson (json_loadb with JSON_REJECT_DUPLICATES)
- * would accept the text and print it back byte for byte the same: strings
- * of printable ASCII with no escapes but \" \\ \b \f \n \r \t, keys with
- * no escapes at all, integers of at most 18 digits other than -0, no
- * reals, at most JSCAN_MAX_KEYS keys per object, nesting up to max_depth.
- * Anything else is "slow": the caller takes jansson's path, which also
- * words every error, so this module never has to.
+ * jscan_object() recognises most bodies in one pass without building a
+ * tree. It says yes only to text that is one RFC 8259 JSON object with
+ * no duplicate keys in any object, in a subset: strings of printable
+ * ASCII with no escapes but \" \\ \/ \b \f \n \r \t, keys with no
+ * escapes at all, at most JSCAN_MAX_KEYS keys per object, nesting up to
+ * max_depth. Numbers of any size and spelling the grammar allows are in
+ * the subset. Anything else is "slow": the caller takes jansson's path,
+ * which also words every error, so this module never has to.
+ *
+ * jansson cannot hold every number JSON allows (1e400, integers beyond
+ * 64 bits); jscan_mask() copies a text with the numbers of its
+ * top-level "payload" value (or every number) blanked to 0 and spaces,
+ * same length, so jansson can check everything else (structure,
+ * strings, UTF-8, duplicate keys) while the number grammar is checked
+ * here. A number that breaks the grammar is copied as it is, for
+ * jansson to refuse.
  *
  * Pure functions; any thread.
  */
@@ -26,20 +34,36 @@
 #define JSCAN_MAX_KEYS 32
 #define JSCAN_MAX_DEPTH 64
 
-/* One member of the top-level object, as offsets into the output text. */
+/* One member of the top-level object, as offsets into the scanned text. */
 struct jscan_member {
     size_t key, klen;     /* the key without its quotes */
-    size_t val, vlen;     /* the value's compact text */
+    size_t val, vlen;     /* the value's text as written, without surrounding whitespace */
 };
 
 /*
- * Check that s[0..n) is one JSON object on the fast path (see above) and
- * write its compact text to out, which must have room for n + 1 bytes
- * (the compact text is never longer; it is NUL-terminated). Its members
- * are reported in m (room for JSCAN_MAX_KEYS). Returns the number of
- * members, or -1 when the text is not on the fast path; out and m are then
- * unspecified.
+ * Check that s[0..n) is one JSON object on the fast path (see above).
+ * Its members are reported in m (room for JSCAN_MAX_KEYS). Returns the
+ * number of members, or -1 when the text is not on the fast path (m is
+ * then unspecified).
  */
-int jscan_object(const char *s, size_t n, int max_depth, char *out, struct jscan_member *m);
+int jscan_object(const char *s, size_t n, int max_depth, struct jscan_member *m);
+
+/* Where the top-level "payload" value is in the text (found 0: no such key). */
+struct jscan_span {
+    size_t at, len;
+    int found;
+};
+
+/*
+ * Copy s[0..n) to out (room for n + 1 bytes; NUL-terminated) with every
+ * number that keeps to the grammar replaced by "0" and spaces: all of
+ * them when all, else only those inside the top-level "payload" value.
+ * payload gets that value's place in s (its key written without
+ * escapes); meaningful only when the text is valid JSON.
+ */
+void jscan_mask(const char *s, size_t n, int all, char *out, struct jscan_span *payload);
+
+/* Length of the JSON number at p (RFC 8259 grammar), 0 when none starts there. */
+size_t jscan_number_len(const char *p, const char *end);
 
 #endif

@@ -442,7 +442,46 @@ static void reload_apply(struct reload *rl, const struct config *fresh)
                           fresh->request_timeout_ms);
     if (strcmp(fresh->ingest_tokens, rl->cfg->ingest_tokens) != 0)
         swap_set(&rl->api->ingest_tokens, split_tokens(fresh->ingest_tokens));
+    if (strcmp(fresh->metrics_tokens, rl->cfg->metrics_tokens) != 0)
+        swap_set(&rl->api->metrics_tokens, split_tokens(fresh->metrics_tokens));
     http_set_log_requests(rl->http, fresh->log_requests);
+}
+
+/*
+ * The metrics-listen listener: plain HTTP, one thread, a handful of
+ * connections; GET /metrics without a token (api_dispatch_metrics). Its
+ * address is written to DATA/metrics-listen, as the main one's to
+ * DATA/listen.
+ */
+static int start_metrics_listener(const struct config *cfg, struct api *api,
+                                  struct writer *writer, struct http_server **out)
+{
+    struct http_opts mo = {
+        .listen = cfg->metrics_listen,
+        .threads = 1,
+        .max_connections = 16,
+        .max_connections_per_ip = 0,
+        .idle_timeout_ms = cfg->idle_timeout_ms,
+        .header_timeout_ms = cfg->header_timeout_ms,
+        .body_timeout_ms = cfg->body_timeout_ms,
+        .max_body = 4096,
+        .max_headers = cfg->max_headers,
+        .max_url = cfg->max_url,
+        .stats = api->stats,
+        .log_requests = cfg->log_requests,
+    };
+    char bound[128], line[160];
+    int rc = http_start(out, &mo, writer, api_dispatch_metrics, api, bound, sizeof(bound));
+    if (rc) {
+        *out = NULL;
+        fprintf(stderr, "hookd: cannot listen for metrics on '%s': %s\n", cfg->metrics_listen,
+                hookd_strerror(rc));
+        return rc;
+    }
+    snprintf(line, sizeof(line), "%s\n", bound);
+    write_file(cfg->data_dir, "metrics-listen", line, 0644);
+    log_info("serving metrics without a token", "addr", bound, NULL);
+    return 0;
 }
 
 static int serve(int argc, char **argv)
@@ -450,7 +489,7 @@ static int serve(int argc, char **argv)
     struct config cfg;
     struct store *store = NULL;
     struct writer *writer = NULL;
-    struct http_server *http = NULL;
+    struct http_server *http = NULL, *mhttp = NULL;
     struct api api = { 0 };
     struct engine engine = { 0 };
     struct retention *retention = NULL;
@@ -492,6 +531,7 @@ static int serve(int argc, char **argv)
     engine.stats = api.stats;
     engine.feed = api.feed;
     swap_init(&api.ingest_tokens, split_tokens(cfg.ingest_tokens));
+    swap_init(&api.metrics_tokens, split_tokens(cfg.metrics_tokens));
     token = admin_token(&cfg, &created);
     if (!token) {
         fprintf(stderr, "hookd: cannot write '%s/admin.token': %s\n", cfg.data_dir,
@@ -553,6 +593,8 @@ static int serve(int argc, char **argv)
             fprintf(stderr, "hookd: cannot listen on '%s': %s\n", cfg.listen, hookd_strerror(rc));
         goto out_writer;
     }
+    if (cfg.metrics_listen[0] && start_metrics_listener(&cfg, &api, writer, &mhttp))
+        goto out_writer;
     char line[160];
     /* host:port for plain HTTP, as before; a URL when a client must know to use TLS */
     const char *scheme = tls.cert_pem ? "https://" : "";
@@ -594,9 +636,13 @@ out_writer:
     retention_stop(retention);   /* its last batch needs the writer */
     if (http)
         http_quiesce(http);   /* no new connections while the writer drains */
+    if (mhttp)
+        http_quiesce(mhttp);
     writer_stop(writer);   /* applies what is queued and resumes every request */
     feed_stop(api.feed);   /* answers the long polls still waiting */
     http_stop(http);
+    if (mhttp)
+        http_stop(mhttp);
     writer_free(writer);
     retention_free(retention);
     epcache_free(api.fanout);
@@ -606,6 +652,7 @@ out_store:
     stats_free(api.stats);
     free(token);
     swap_release(&api.ingest_tokens, free_tokens);
+    swap_release(&api.metrics_tokens, free_tokens);
     store_close(store);
     if (status == 0)
         log_info("stopped", NULL);

@@ -130,6 +130,44 @@ static int int_before(const char *from, const char **end, int64_t *out)
     return 0;
 }
 
+/*
+ * Backwards: a JSON string ends at *end (its closing quote at end[-1]).
+ * Inside it every quote is escaped, so its opening quote is the first
+ * one, going back, preceded by an even number of backslashes.
+ */
+static int string_before(const char *from, const char **end)
+{
+    const char *q = *end - 1;
+    if (q <= from || *q != '"')
+        return -1;
+    while (--q >= from) {
+        if (*q != '"')
+            continue;
+        const char *b = q;
+        while (b > from && b[-1] == '\\')
+            b--;
+        if ((q - b) % 2 == 0) {
+            *end = q;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Backwards: an optional ,"raw":"…" before the closing brace. */
+static int raw_before(const char *from, const char **end, struct msgrec_view *v)
+{
+    const char *e = *end, *s = e;
+    v->raw = v->raw_len = 0;
+    if (e - from < 2 || e[-1] != '"' || string_before(from, &s)
+        || lit_before(from, &s, ",\"raw\":"))
+        return 0;
+    v->raw = (size_t)(s - from) + 7;   /* strlen(",\"raw\":") */
+    v->raw_len = (size_t)(e - s) - 7;
+    *end = s;
+    return 0;
+}
+
 int msgrec_slice(const char *rec, size_t n, struct msgrec_view *v)
 {
     struct cur c = { rec, rec, rec + n };
@@ -137,7 +175,11 @@ int msgrec_slice(const char *rec, size_t n, struct msgrec_view *v)
     if (head(&c, v))
         return -1;
     const char *end = rec + n;
-    if (lit_before(c.p, &end, "}") || int_before(c.p, &end, &v->ts_ms)
+    if (lit_before(c.p, &end, "}") || raw_before(c.p, &end, v))
+        return -1;
+    if (v->raw_len)
+        v->raw += (size_t)(c.p - rec);
+    if (int_before(c.p, &end, &v->ts_ms)
         || lit_before(c.p, &end, ",\"timestamp\":") || int_before(c.p, &end, &days)
         || lit_before(c.p, &end, ",\"retentionDays\":"))
         return -1;
@@ -146,4 +188,26 @@ int msgrec_slice(const char *rec, size_t n, struct msgrec_view *v)
     v->payload = (size_t)(c.p - rec);
     v->payload_len = (size_t)(end - c.p);
     return 0;
+}
+
+json_t *msgrec_parse(const char *rec, size_t n, struct msgrec_view *v)
+{
+    struct msgrec_view local;
+    if (!v)
+        v = &local;
+    if (msgrec_slice(rec, n, v)) {
+        *v = (struct msgrec_view){ 0 };
+        return json_loadb(rec, n, 0, NULL);
+    }
+    size_t after = v->payload + v->payload_len;
+    struct buf b = BUF_INIT;
+    buf_grow(&b, n - v->payload_len + 3);
+    buf_add(&b, rec, v->payload);
+    buf_adds(&b, "{}");
+    buf_add(&b, rec + after, n - after);
+    json_t *j = json_loadb(b.data, b.len, 0, NULL);
+    buf_release(&b);
+    if (j)   /* jscan or jansson checked it as JSON, so it is UTF-8 */
+        json_object_set_new(j, "payload", json_stringn_nocheck(rec + v->payload, v->payload_len));
+    return j;
 }

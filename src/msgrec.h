@@ -8,12 +8,16 @@
  *    "payload":{…},"retentionDays":D,"timestamp":MS[,"raw":"…"]}
  *
  * Names (T, E, C) are restricted to [A-Za-z0-9._-] by the API, so they
- * need no escaping and hold no quote. The dispatcher reads a record for
- * every delivery; knowing the layout, it takes the payload as the bytes
- * between the head and the fixed tail instead of scanning a kilobyte of
- * JSON to find where the payload ends. Any record in another shape
- * (a raw payload, an expired one, one written by an older build) is not
- * recognised, and the reader parses it instead.
+ * need no escaping and hold no quote. The payload is the text the
+ * producer sent, byte for byte (jscan.h): numbers such as 1e400 or a
+ * 30-digit integer that jansson cannot hold are kept as written. So
+ * readers never give a record to jansson whole: msgrec_slice() finds the
+ * payload as the bytes between the head and the fixed tail (the
+ * dispatcher reads a record for every delivery without a byte of the
+ * payload read), and msgrec_parse() gives jansson the rest. Records in
+ * another shape (expired ones, those written by an older build) are not
+ * recognised and are parsed whole; their payloads were written by
+ * jansson.
  *
  * Pure functions on caller-owned memory; any thread.
  */
@@ -22,6 +26,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 #include "mem.h"
 
@@ -40,10 +46,22 @@ void msgrec_tail(struct buf *o, int64_t retention_days, int64_t ts_ms, const cha
 struct msgrec_view {
     size_t payload, payload_len;
     size_t type, type_len;     /* the eventType name, without quotes */
+    size_t raw, raw_len;       /* "raw" as a JSON string with its quotes; len 0: none */
     int64_t ts_ms;
 };
 
-/* 0 when rec is in the layout above without "raw"; -1 for anything else. */
+/* 0 when rec is in the layout above; -1 for anything else. */
 int msgrec_slice(const char *rec, size_t n, struct msgrec_view *v);
+
+/*
+ * The record as a jansson object (caller decrefs), or NULL when it cannot
+ * be read. A record in the layout above is parsed without its payload,
+ * and "payload" then holds the payload's text as a JSON string (a stored
+ * payload is always an object, so a string can only be this text), also
+ * at rec[v->payload .. +v->payload_len). Any other record is parsed
+ * whole, v->payload_len is then 0 and its payload (when it has one) is
+ * an object. v may be NULL.
+ */
+json_t *msgrec_parse(const char *rec, size_t n, struct msgrec_view *v);
 
 #endif

@@ -46,6 +46,7 @@
 #include "id.h"
 #include "log.h"
 #include "mem.h"
+#include "msgrec.h"
 #include "retention.h"
 #include "store.h"
 #include "thread.h"
@@ -382,7 +383,7 @@ static void floor_set(struct retention *r, const char *app, const char *msg)
 static void examine(struct retention *r, const struct store_kv *kv, const char *app,
                     const char *msg, const char *old_hi, int64_t now)
 {
-    json_t *rec = json_loadb(kv->val, kv->vlen, STORE_JSON_FLAGS, NULL);
+    json_t *rec = msgrec_parse(kv->val, kv->vlen, NULL);   /* the payload is dropped anyway */
     if (!rec)
         return;   /* not ours to judge: hookd check reports unreadable records */
     if (payload_gone(rec)) {

@@ -83,7 +83,7 @@ int main(void)
     const char *const ch[] = { "project.1", "eu-west", "a_b" };
     size_t n;
     int all = 1;
-    plan(7);
+    plan(8);
 
     for (size_t i = 0; i < sizeof(tricky) / sizeof(tricky[0]); i++)
         for (size_t nch = 0; nch <= 3; nch++) {
@@ -106,9 +106,32 @@ int main(void)
     }
     ok(all, "2000 random records slice as jansson reads them");
 
-    char *rec = record("{\"a\":1}", "t", NULL, ch, 0, 30, 5, "\"raw text}\"", &n);
+    /* raw strings whose quotes and backslashes could fool a backwards scan */
+    static const char *const raws[] = { "\"raw text}\"", "\"\"", "\"a\\\"b\"", "\"\\\\\"",
+                                        "\"x\\\\\\\"\\\"raw\\\":\\\"\"" };
     struct msgrec_view v;
-    is_int(msgrec_slice(rec, n, &v), -1, "a raw payload is left to the parser");
+    all = 1;
+    const char *tricky_payload = "{\"a\":\",\\\"raw\\\":\\\"\"}";
+    for (size_t i = 0; i < sizeof(raws) / sizeof(raws[0]); i++) {
+        char *rec = record(tricky_payload, "t", NULL, ch, 0, 30, 5, raws[i], &n);
+        all &= msgrec_slice(rec, n, &v) == 0 && v.raw_len == strlen(raws[i])
+               && memcmp(rec + v.raw, raws[i], v.raw_len) == 0 && v.ts_ms == 5
+               && v.payload_len == strlen(tricky_payload)
+               && memcmp(rec + v.payload, tricky_payload, v.payload_len) == 0;
+        free(rec);
+    }
+    ok(all, "a raw payload is found, and the payload before it");
+
+    /* numbers jansson cannot hold stay out of its way, and come back as written */
+    char *rec = record("{\"x\":1e400,\"y\":123456789012345678901234567890}", "t", NULL, ch, 1, 30,
+                       5, "\"r\"", &n);
+    json_t *pj = msgrec_parse(rec, n, &v);
+    ok(pj && json_is_string(json_object_get(pj, "payload"))
+       && strcmp(json_string_value(json_object_get(pj, "payload")),
+                 "{\"x\":1e400,\"y\":123456789012345678901234567890}") == 0
+       && strcmp(json_string_value(json_object_get(pj, "raw")), "r") == 0,
+       "msgrec_parse keeps the payload's text and reads the rest");
+    json_decref(pj);
     free(rec);
 
     const char *expired = "{\"expired\":true,\"id\":\"msg_x\",\"eventType\":\"t\"}";

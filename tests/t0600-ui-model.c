@@ -347,6 +347,12 @@ static void test_detail(void)
     is_int((long long)m.detail.npayload, 4, "payload pretty-printed on four lines");
     is_str(m.detail.payload[1], "  \"a\": 1,", "indented");
     ok(strcasestr(m.detail.payload[2], "\\u001b") != NULL, "control characters stay JSON-escaped");
+    is_int(ui_model_detail_msg(&m, "{\"id\":\"msg_a\",\"eventType\":\"big\","
+                                   "\"payload\":{\"x\":1e400,\"n\":19.99},\"timestamp\":"
+                                   "\"2026-01-01T00:00:00.000Z\"}"), 0,
+           "a payload number jansson cannot hold still opens");
+    is_str(m.detail.payload[0], "{\"x\":1e400,\"n\":19.99}", "shown as sent");
+    is_str(m.detail.event_type, "big", "with its event type");
     is_int(ui_model_detail_attempts(&m, "{\"data\":[{\"id\":\"atmpt_2\",\"url\":\"http://x\","
                                         "\"response\":\"\\u001b[2J\",\"responseStatusCode\":0,"
                                         "\"responseDurationMs\":15000,\"status\":2,"

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "jscan.h"
 #include "mem.h"
 #include "ui_fmt.h"
 #include "ui_json.h"
@@ -238,6 +239,14 @@ int ui_model_detail_msg(struct ui_model *m, const char *body)
 {
     struct ui_detail *d = &m->detail;
     json_t *o = json_loads(body, 0, NULL);
+    struct jscan_span sp = { 0 };
+    if (!o) {   /* a payload number jansson cannot hold (1e400): shown as sent */
+        size_t n = strlen(body);
+        char *masked = xmalloc(n + 1);
+        jscan_mask(body, n, 0, masked, &sp);
+        o = json_loads(masked, 0, NULL);
+        free(masked);
+    }
     if (!json_is_object(o)) {
         json_decref(o);
         return -1;
@@ -248,8 +257,9 @@ int ui_model_detail_msg(struct ui_model *m, const char *body)
     d->event_id = ui_json_esc(o, "eventId", m->utf8);
     d->ts = ui_json_time(o, "timestamp");
     json_t *p = json_object_get(o, "payload");
-    char *text = p ? json_dumps(p, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY)
-                   : NULL;
+    char *text = sp.found ? xstrndup(body + sp.at, sp.len)
+                 : p ? json_dumps(p, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY)
+                 : NULL;
     ui_lines_free(d->payload);
     d->payload = ui_lines(text ? text : "(no payload)", strlen(text ? text : "(no payload)"),
                           m->utf8, &d->npayload);

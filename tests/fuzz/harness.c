@@ -24,6 +24,7 @@
 #include "err.h"
 #include "harness.h"
 #include "http.h"
+#include "jscan.h"
 #include "mem.h"
 #include "store.h"
 #include "writer.h"
@@ -107,8 +108,13 @@ static int run(struct api *a, const char *method, const char *url, const char *h
     if (status == 500)
         fz_fail("%s %s: 500 for client input: %.*s", method, r->uri, (int)r->resp_len, r->resp);
     if (r->resp_len) {
+        /* payloads go out as sent, numbers jansson cannot hold included (jscan.h) */
         json_error_t e;
-        json_t *j = json_loadb(r->resp, r->resp_len, 0, &e);
+        char *masked = xmalloc(r->resp_len + 1);
+        struct jscan_span sp;
+        jscan_mask(r->resp, r->resp_len, 1, masked, &sp);
+        json_t *j = json_loadb(masked, r->resp_len, 0, &e);
+        free(masked);
         if (!j)
             fz_fail("%s %s: answer %d is not JSON (%s): %.*s", method, r->uri, status, e.text,
                     (int)r->resp_len, r->resp);
