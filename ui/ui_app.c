@@ -261,6 +261,45 @@ static void on_action(struct ui_app *a, struct ui_resp *r, enum ui_rq rq, int64_
     (void)now;
 }
 
+/* "would send 18: 2 failed, 16 already succeeded" from a replay's dry run. */
+static void dry_counts(char *out, size_t n, const char *body)
+{
+    static const char *const names[][2] = {
+        { "fail", "failed" }, { "success", "already succeeded" }, { "pending", "pending" },
+        { "sending", "retrying" }, { "held", "held" },
+    };
+    json_t *o = json_loads(body, 0, NULL), *by = json_object_get(o, "byStatus");
+    long long total = json_integer_value(json_object_get(o, "wouldQueue"));
+    long long skipped = json_integer_value(json_object_get(o, "skipped"));
+    size_t len = (size_t)snprintf(out, n, total ? "the server would send %lld:" :
+                                  "the server would send nothing", total);
+    const char *sep = " ";
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && len < n; i++) {
+        long long c = json_integer_value(json_object_get(by, names[i][0]));
+        if (c) {
+            len += (size_t)snprintf(out + len, n - len, "%s%lld %s", sep, c, names[i][1]);
+            sep = ", ";
+        }
+    }
+    if (skipped && len < n)
+        snprintf(out + len, n - len, "; %lld cannot be sent", skipped);
+    json_decref(o);
+}
+
+static void on_dry(struct ui_app *a, struct ui_resp *r)
+{
+    if (a->modal != UI_MODAL_CONFIRM || a->confirm == UI_CF_DISABLE)
+        return;
+    if (r->status == 200) {
+        dry_counts(a->confirm_counts, sizeof(a->confirm_counts), r->body);
+        return;
+    }
+    char *detail = ui_model_error_detail(r->body);
+    snprintf(a->confirm_counts, sizeof(a->confirm_counts), "the server could not count them: %.200s",
+             r->status == 0 ? r->error : detail ? detail : "server error");
+    free(detail);
+}
+
 int ui_app_on_resp(struct ui_app *a, struct ui_resp *r, int64_t now)
 {
     ui_app_remember(a);
@@ -276,6 +315,11 @@ int ui_app_on_resp(struct ui_app *a, struct ui_resp *r, int64_t now)
     }
     if (rq >= UI_RQ_N || r->id != a->want[rq])
         return 0;   /* superseded */
+    if (rq == UI_RQ_DRY) {
+        a->want[rq] = 0;
+        on_dry(a, r);
+        return UI_DRAW;
+    }
     a->want[rq] = 0;
     struct ui_detail *d = &a->m.detail;
     switch (rq) {

@@ -28,7 +28,7 @@ enum ui_sort { UI_SORT_FAILURE, UI_SORT_BACKLOG, UI_SORT_APP, UI_SORT_URL, UI_SO
 
 /* Requests by purpose; the latest id of each is remembered. */
 enum ui_rq { UI_RQ_STATS, UI_RQ_EPS, UI_RQ_FAILED, UI_RQ_MSG, UI_RQ_ATT, UI_RQ_HDRS,
-             UI_RQ_HIST, UI_RQ_REPLAY, UI_RQ_EPACT, UI_RQ_N };
+             UI_RQ_HIST, UI_RQ_REPLAY, UI_RQ_EPACT, UI_RQ_DRY, UI_RQ_N };
 
 /* What a key action needs next: a redraw, fresh data, or the end. */
 enum {
@@ -76,6 +76,7 @@ struct ui_app {
 
     enum ui_confirm confirm;
     char confirm_text[512];
+    char confirm_counts[256];            /* a replay's dry run: what the server would send */
     char confirm_ep[128];                /* UI_CF_DISABLE: which endpoint */
     int confirm_automark;                /* r marked the cursor row: unmark on "no" */
     char prompt[256];
@@ -129,6 +130,11 @@ void ui_app_note(struct ui_app *a, int bad, const char *fmt, ...)
 int ui_app_replay_marked(struct ui_app *a);
 int ui_app_replay_filtered(struct ui_app *a);
 int ui_app_replay_detail(struct ui_app *a);
+/*
+ * Ask the server for a dry run of the replay the open confirmation is
+ * about; its answer fills confirm_counts ("16 already succeeded").
+ */
+int ui_app_replay_count(struct ui_app *a);
 int ui_app_pause_toggle(struct ui_app *a, const struct ui_endpoint *e);
 int ui_app_enable(struct ui_app *a, const struct ui_endpoint *e, int enable);
 int ui_app_open_detail(struct ui_app *a, const char *app_id, const char *msg_id,
