@@ -295,9 +295,14 @@ static json_t *row_out(struct dscan *s, const struct drow *w)
                           w->d.app_id, "endpointId", w->ep, "eventType",
                           type ? type : json_null(), "status", state_names[w->status],
                           "attempts", w->d.attempts);
-    json_object_set_new(o, "lastStatusCode",
-                        w->d.attempts ? json_integer(w->d.last_code) : json_null());
-    json_object_set_new(o, "lastError", pair_last_error(s->t, w));
+    if (w->d.state == DSTATE_FAIL && w->d.last_code == STORE_CODE_ENDPOINT_DELETED) {
+        json_object_set_new(o, "lastStatusCode", json_null());
+        json_object_set_new(o, "lastError", json_string("endpoint deleted"));
+    } else {
+        json_object_set_new(o, "lastStatusCode",
+                            w->d.attempts ? json_integer(w->d.last_code) : json_null());
+        json_object_set_new(o, "lastError", pair_last_error(s->t, w));
+    }
     if (waiting && w->d.next_ms > 0) {
         char next[CLOCK_RFC3339_MAX];
         clock_format(w->d.next_ms, next);
