@@ -74,6 +74,7 @@ static const struct route routes[] = {
     { "GET", "/hookd/v1/endpoints", api_ops_endpoints, SCOPE_ADMIN },
     { "GET", "/hookd/v1/deliveries", api_ops_deliveries, SCOPE_ADMIN },
     { "POST", "/hookd/v1/deliveries/replay", api_ops_replay, SCOPE_ADMIN },
+    { "POST", "/hookd/v1/deliveries/release", api_ops_release, SCOPE_ADMIN },
     { "GET", "/hookd/v1/feed", api_ops_feed, SCOPE_ADMIN },
     { "POST", "/hookd/v1/app/*/endpoint/*/pause", api_ops_pause, SCOPE_ADMIN },
     { "POST", "/hookd/v1/app/*/endpoint/*/resume", api_ops_resume, SCOPE_ADMIN },

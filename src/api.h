@@ -279,7 +279,7 @@ H(api_msg_create); H(api_msg_list); H(api_msg_get);
 H(api_att_list_by_ep); H(api_att_list_by_msg); H(api_att_get); H(api_att_resend);
 H(api_ep_recover);
 H(api_ops_stats); H(api_ops_history); H(api_ops_endpoints); H(api_ops_deliveries); H(api_ops_replay);
-H(api_ops_feed); H(api_ops_pause); H(api_ops_resume);
+H(api_ops_feed); H(api_ops_pause); H(api_ops_resume); H(api_ops_release);
 H(api_metrics);
 #undef H
 

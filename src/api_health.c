@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "dispatch.h"
 #include "mem.h"
 
 void api_health(struct api *a, struct http_req *r, char **p)
@@ -21,6 +22,9 @@ void api_health(struct api *a, struct http_req *r, char **p)
         return;
     }
     store_abort(t);
-    http_reply_json(r, 200, json_pack("{s:{s:s}, s:{s:s}, s:{s:s}}", "database", "status", "ok",
-                                      "queue", "status", "ok", "cache", "status", "ok"));
+    /* held deliveries (--hold-deliveries) are not a failure: still 200, but said */
+    int held = a->dispatch && dispatch_held(a->dispatch);
+    http_reply_json(r, 200, json_pack("{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}", "database",
+                                      "status", "ok", "queue", "status", "ok", "cache", "status",
+                                      "ok", "deliveries", "status", held ? "held" : "ok"));
 }

@@ -24,6 +24,7 @@
 #include "dispatch.h"
 #include "err.h"
 #include "feed.h"
+#include "log.h"
 #include "mem.h"
 #include "outcome.h"
 #include "proc.h"
@@ -234,6 +235,22 @@ void api_ops_resume(struct api *a, struct http_req *r, char **p)
     submit_pause(r, p, 0);
 }
 
+/*
+ * POST /hookd/v1/deliveries/release: lift the hold of --hold-deliveries
+ * (dispatch.h). Nothing to write: the hold lives in the dispatcher only,
+ * so a restart with the flag holds again, and one without it does not.
+ */
+void api_ops_release(struct api *a, struct http_req *r, char **p)
+{
+    int was = a->dispatch && dispatch_held(a->dispatch);
+    if (was) {
+        dispatch_release(a->dispatch);
+        log_warn("deliveries released", "detail", "the hold of --hold-deliveries is lifted",
+                 NULL);
+    }
+    http_reply_json(r, 200, json_pack("{s:b, s:b}", "deliveryHold", 0, "released", was));
+}
+
 /* --- stats --- */
 
 struct gauges {
@@ -367,6 +384,8 @@ void api_ops_stats(struct api *a, struct http_req *r, char **p)
     if (a->dispatch)
         dispatch_get_stats(a->dispatch, &ds);
     json_object_set_new(out, "inflight", json_integer(ds.inflight));
+    json_object_set_new(out, "deliveryHold",
+                        json_boolean(a->dispatch && dispatch_held(a->dispatch)));
     int rc = store_gauges(a, out);
     if (!rc)
         rc = store_info(a->store, &si);

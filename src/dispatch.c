@@ -86,6 +86,7 @@ struct dispatch {
                                     its done() comes after this entry (worker.c) */
     size_t nfreed, capfreed;
     int stopping;
+    int hold;                    /* dispatch_release: nothing is claimed while set */
     int64_t connect_ms, timeout_ms;   /* dispatch_set_timeouts; taken by drain_inbox */
     struct dispatch_stats stats;
     struct hmap inflight;        /* ep_id -> (uintptr_t) in flight, only non-zero */
@@ -938,7 +939,8 @@ static void *dispatch_main(void *arg)
     while (!stopping(d)) {
         coalesce(d);
         drain_inbox(d);
-        int64_t next = round_once(d);
+        /* held: the notes keep marking endpoints dirty, for the first round after */
+        int64_t next = dispatch_held(d) ? clock_now_ms() + 1000 : round_once(d);
         update_stats(d);
         sleep_until(d, next);
     }
@@ -951,6 +953,7 @@ int dispatch_new(struct dispatch **out, const struct dispatch_opts *o)
     d->o = *o;
     if (d->o.ep_concurrency < 1)
         d->o.ep_concurrency = 1;
+    d->hold = d->o.hold;
     d->connect_ms = d->o.connect_timeout_ms;
     d->timeout_ms = d->o.timeout_ms;
     pthread_mutex_init(&d->lock, NULL);
@@ -1022,6 +1025,22 @@ void dispatch_set_timeouts(struct dispatch *d, int64_t connect_timeout_ms, int64
 void dispatch_set_schedule(struct dispatch *d, struct retry_schedule *s)
 {
     swap_set(&d->o.outcome.schedule, s);
+}
+
+void dispatch_release(struct dispatch *d)
+{
+    pthread_mutex_lock(&d->lock);
+    d->hold = 0;
+    pthread_mutex_unlock(&d->lock);
+    pthread_cond_signal(&d->wake);
+}
+
+int dispatch_held(struct dispatch *d)
+{
+    pthread_mutex_lock(&d->lock);
+    int h = d->hold;
+    pthread_mutex_unlock(&d->lock);
+    return h;
 }
 
 void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out)

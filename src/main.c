@@ -374,6 +374,7 @@ static int engine_start(struct engine *e, const struct config *c, struct store *
     dopts.outcome.writer = w;
     dopts.stats = e->stats;
     dopts.feed = e->feed;
+    dopts.hold = c->hold_deliveries;
     dispatch_new(&e->dispatch, &dopts);
     writer_on_commit(w, dispatch_on_commit, e->dispatch);
     return dispatch_start(e->dispatch);
@@ -485,6 +486,10 @@ static int serve(int argc, char **argv)
     if (engine_start(&engine, &cfg, store, writer))
         goto out_writer;
     api.dispatch = engine.dispatch;
+    if (cfg.hold_deliveries)
+        log_warn("deliveries held", "detail",
+                 "--hold-deliveries: nothing is sent until POST /hookd/v1/deliveries/release",
+                 NULL);
     if ((rc = feed_start(api.feed))) {
         fprintf(stderr, "hookd: cannot start the feed: %s\n", hookd_strerror(rc));
         goto out_writer;

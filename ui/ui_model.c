@@ -178,6 +178,7 @@ static void stats_parse(struct ui_stats *s, json_t *o)
     s->db_bytes = ui_json_num(o, -1, F("dbBytes", "store"));
     s->map_bytes = ui_json_num(o, -1, F("mapBytes", "store"));
     s->readers = ui_json_num(o, -1, F("readers", "store"));
+    s->hold = json_is_true(ui_json_find(o, UI_NAMES("deliveryHold")));
     s->stored = ui_json_num(o, -1, F("messagesStored", "store"));
     s->payload_ret_s = ui_json_num(o, -1, F("payloadRetentionS", "store"));
     const char *oldest = json_string_value(ui_json_find(o, F("oldestPayloadAt", "store")));

@@ -41,6 +41,7 @@ struct ui_stats {
     double db_bytes, map_bytes, readers;                   /* -1: absent */
     double stored, payload_ret_s;      /* messages in the log; payloads kept (0: for good) */
     int64_t oldest_payload_ms;         /* wall ms; 0: none or not said */
+    int hold;                          /* every delivery held (serve --hold-deliveries) */
 };
 
 /* Per-second rates derived from successive counter snapshots. */

@@ -78,9 +78,14 @@ static void freshness(const struct ui_app *a, const struct ui_res *res, char *ou
 
 void uv_title(const struct ui_app *a, const char *left, const struct ui_res *res)
 {
-    char right[128];
+    char right[160], fresh[128];
     enum ui_style st;
-    freshness(a, res, right, sizeof(right), &st);
+    freshness(a, res, fresh, sizeof(fresh), &st);
+    /* a server started with --hold-deliveries sends nothing: say so on every screen */
+    int hold = a->connected && a->m.stats.hold;
+    snprintf(right, sizeof(right), "%s%s", hold ? "DELIVERIES HELD   " : "", fresh);
+    if (hold && st != UI_S_FAIL)
+        st = UI_S_WARN;
     int rw = ui_width(right) + 1;
     uv_text(0, 1, a->cols - rw - 4, UI_S_TITLE, left, 0);
     uv_text(0, a->cols - rw, rw, st, right, 0);
