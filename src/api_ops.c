@@ -26,6 +26,7 @@
 #include "feed.h"
 #include "log.h"
 #include "mem.h"
+#include "missing.h"
 #include "outcome.h"
 #include "proc.h"
 #include "retention.h"
@@ -142,6 +143,30 @@ static void put_health(json_t *o, struct store_txn *t, const char *ep_id)
     json_object_set_new(o, "lastAttemptAt", time_or_null(h.last_attempt_ms));
 }
 
+/*
+ * A disabled endpoint is not subscribed: what arrived since it was
+ * disabled has no delivery for it. Count those messages (missing.h) for
+ * the operator, up to MISSED_SCAN of them examined (missedCapped then
+ * says the count is a floor); replay-missing sends them.
+ */
+#define MISSED_SCAN 20000
+static void put_missed(json_t *o, struct store_txn *t, json_t *rec, const char *app,
+                       const char *id)
+{
+    json_t *at = json_object_get(rec, "disabledAt");
+    struct missing_walk w;
+    if (!json_is_true(json_object_get(rec, "disabled")) || !json_is_integer(at)) {
+        json_object_set_new(o, "missed", json_null());
+        json_object_set_new(o, "missedCapped", json_false());
+        return;
+    }
+    missing_walk_init(&w, app, id, json_integer_value(at), -1);
+    int rc = missing_walk_step(&w, t, rec, MISSED_SCAN, NULL, NULL);
+    json_object_set_new(o, "missed", rc < 0 ? json_null()
+                                            : json_integer((json_int_t)w.counts[MISSING_FOUND]));
+    json_object_set_new(o, "missedCapped", json_boolean(rc == 0));
+}
+
 /* One row of GET /hookd/v1/endpoints from an endpoint record. */
 static json_t *ep_row(struct ep_rows *x, json_t *rec)
 {
@@ -163,6 +188,8 @@ static json_t *ep_row(struct ep_rows *x, json_t *rec)
     json_object_set_new(o, "successes5m", json_integer((json_int_t)ok));
     json_object_set_new(o, "failures5m", json_integer((json_int_t)fail));
     put_health(o, x->t, id);
+    api_disabled_out(o, rec);
+    put_missed(o, x->t, rec, app, id);
     return o;
 }
 

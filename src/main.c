@@ -38,6 +38,7 @@
 #include "notify.h"
 #include "proc.h"
 #include "retention.h"
+#include "task.h"
 #include "retry.h"
 #include "stats.h"
 #include "store.h"
@@ -434,6 +435,7 @@ static int serve(int argc, char **argv)
     struct api api = { 0 };
     struct engine engine = { 0 };
     struct retention *retention = NULL;
+    struct tasks *tasks = NULL;
     struct tls_pair tls = { 0 };
     sigset_t sigs;
     char *token = NULL;
@@ -508,6 +510,12 @@ static int serve(int argc, char **argv)
         fprintf(stderr, "hookd: cannot start the retention pass: %s\n", hookd_strerror(rc));
         goto out_writer;
     }
+    tasks_new(&tasks, store, writer);
+    api.tasks = tasks;
+    if ((rc = tasks_start(tasks))) {
+        fprintf(stderr, "hookd: cannot start the background tasks: %s\n", hookd_strerror(rc));
+        goto out_writer;
+    }
 
     struct http_opts ho = {
         .listen = cfg.listen,
@@ -568,11 +576,13 @@ static int serve(int argc, char **argv)
 out_writer:
     engine_stop(&engine, cfg.shutdown_timeout_ms);
     retention_stop(retention);   /* its last batch needs the writer */
+    tasks_stop(tasks);           /* so may its step under way */
     if (http)
         http_quiesce(http);   /* no new connections while the writer drains */
     writer_stop(writer);   /* applies what is queued and resumes every request */
     feed_stop(api.feed);   /* answers the long polls still waiting */
     http_stop(http);
+    tasks_free(tasks);   /* no request asks for them any more */
     writer_free(writer);
     retention_free(retention);
     epcache_free(api.fanout);

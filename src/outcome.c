@@ -204,8 +204,13 @@ static int disable_endpoint(const struct outcome_opts *o, struct job *j, struct 
     int rc = store_get_json(t, DB_ENDPOINTS, key, kl, &ep);
     if (rc)
         return rc == HOOKD_ENOTFOUND ? 0 : rc;
-    if (!json_is_true(json_object_get(ep, "disabled")))
+    if (!json_is_true(json_object_get(ep, "disabled"))) {
         j->disabled = j->status_code == 410 ? 1 : 2;
+        /* when and why, for the operator (API.md 9) and replay-missing's since */
+        json_object_set_new(ep, "disabledAt", json_integer(now));
+        json_object_set_new(ep, "disabledReason",
+                            json_string(j->disabled == 1 ? "http_410" : "failures"));
+    }
     json_object_set_new(ep, "disabled", json_true());
     json_object_set_new(ep, "updatedAt", json_integer(now));
     rc = store_put_json(t, DB_ENDPOINTS, key, kl, ep);
