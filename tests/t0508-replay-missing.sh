@@ -108,14 +108,57 @@ seq $N | xargs -P 8 -I@@ curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" 
     -H 'Content-Type: application/json' --data-binary '{"eventType":"b","payload":{"n":@@}}' \
     "$URL/api/v1/app/big/msg"
 is "$(row "$EP_G" .missed)" $N "it missed the $N sent since"
-api PATCH /api/v1/app/big/endpoint/g "{\"disabled\":false,\"url\":\"$RURL/big/ok\"}"
-api POST /api/v1/app/big/endpoint/g/replay-missing "{\"since\":\"$GSINCE\"}"
-T5=$(jqr .id)
-wait_for 30 finished "$T5"
+# the console shows why and how many, and M replays them (they wait while it is disabled)
+TSK=""
+if command -v tmux >/dev/null 2>&1; then
+    TMUX_SOCK="hookd-t0508-$$"
+    tm() { LC_ALL=C.UTF-8 tmux -L "$TMUX_SOCK" -f /dev/null "$@"; }
+    trap 'tm kill-server 2>/dev/null; _cleanup' EXIT
+    cap() { tm capture-pane -p -t t; }
+    wait_screen() {
+        _d=$(( $(date +%s) + $1 ))
+        until cap | grep -Eq -- "$2"; do
+            [ "$(date +%s)" -ge "$_d" ] && { diag "screen did not show '$2':"; cap | sed 's/^/#   /'; return 1; }
+            sleep 0.1
+        done
+    }
+    keys() { tm send-keys -t t "$@"; sleep 0.2; }
+    tm new-session -d -s t -x 120 -y 30 \
+        "env -i PATH=\"$PATH\" HOME=\"$T\" TERM=xterm-256color LANG=C.UTF-8 $HOOKD console --data $DATA"
+    wait_screen 10 'updated'
+    keys 2
+    keys /
+    tm send-keys -t t -l 'app=big'
+    keys Enter
+    wait_screen 10 "^ *off +big "
+    wait_screen 10 "disabled: by a 410 Gone [0-9.]+ [a-z]+ ago; $N missed \\(not held; M replays\\)"
+    ok $? "the console's endpoints list: off by a 410, $N missed"
+    keys M
+    wait_screen 5 "Send 127.0.0.1:[0-9]+/gone/status/410 the $N messages it missed while disabled"
+    ok $? "M asks first, saying how many"
+    keys y
+    wait_screen 10 'replay of the missed messages started \(task qtask_'
+    ok $? "y starts the replay"
+    TSK=$(cap | grep -o 'qtask_[0-9A-Za-z]*' | head -n 1)
+    keys q
+else
+    api POST /api/v1/app/big/endpoint/g/replay-missing "{\"since\":\"$GSINCE\"}"
+    TSK=$(jqr .id)
+    ok 0 "# SKIP tmux is not installed"
+    ok 0 "# SKIP tmux is not installed"
+    ok 0 "# SKIP tmux is not installed"
+fi
+wait_for 30 finished "$TSK"
 ok $? "the big replay finishes"
-is "$(jqr '[.data.queued, .data.alreadyDelivered]|@csv')" "$N,1" \
-   "all $N queued (over several batches); the first message had its delivery"
+is "$(jqr .data.queued)" "$N" "all $N queued (over several batches)"
+sleep 0.5
+is "$(received '(.path=="/gone/status/410")')" 1 "they wait while the endpoint is disabled"
+api PATCH /api/v1/app/big/endpoint/g "{\"disabled\":false,\"url\":\"$RURL/big/ok\"}"
 wait_received '(.path=="/big/ok")' $N 30
-ok $? "the receiver gets all $N"
+ok $? "enabled, the receiver gets all $N"
+api POST /api/v1/app/big/endpoint/g/replay-missing "{\"since\":\"$GSINCE\"}"
+T6=$(jqr .id)
+wait_for 30 finished "$T6"
+is "$(jqr '[.data.queued, .data.alreadyDelivered]|@csv')" "0,$((N + 1))" "a second replay finds nothing missing"
 
 done_testing

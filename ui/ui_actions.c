@@ -459,6 +459,18 @@ int ui_app_enable(struct ui_app *a, const struct ui_endpoint *e, int enable)
     return UI_DRAW;
 }
 
+int ui_app_replay_missing(struct ui_app *a, const struct ui_endpoint *e)
+{
+    struct buf b = BUF_INIT;
+    char since[CLOCK_RFC3339_MAX];
+    clock_format(e->disabled_at, since);
+    ep_path(&b, "/api/v1/app/", e, "/replay-missing");
+    submit_json(a, UI_RQ_MISSING, "POST", b.data, json_pack("{s:s}", "since", since));
+    ui_app_note(a, 0, "asking for what %s missed", e->url);
+    buf_release(&b);
+    return UI_DRAW;
+}
+
 int ui_app_open_detail(struct ui_app *a, const char *app_id, const char *msg_id,
                        const char *ep_id)
 {

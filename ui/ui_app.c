@@ -247,6 +247,13 @@ static void on_action(struct ui_app *a, struct ui_resp *r, enum ui_rq rq, int64_
                     detail ? "; " : "", detail ? detail : "");
         json_decref(o);
         a->asked[UI_RQ_FAILED] = a->asked[UI_RQ_ATT] = 0;
+    } else if (good && rq == UI_RQ_MISSING) {
+        json_t *o = json_loads(r->body, 0, NULL);
+        const char *id = json_string_value(json_object_get(o, "id"));
+        ui_app_note(a, 0, "replay of the missed messages started (task %s); they are sent once "
+                    "the endpoint is enabled", id ? id : "?");
+        json_decref(o);
+        a->asked[UI_RQ_EPS] = 0;
     } else if (good) {
         a->asked[UI_RQ_EPS] = 0;
     } else {
@@ -309,7 +316,7 @@ int ui_app_on_resp(struct ui_app *a, struct ui_resp *r, int64_t now)
         return UI_DRAW;
     }
     enum ui_rq rq = (enum ui_rq)r->tag;
-    if (rq == UI_RQ_REPLAY || rq == UI_RQ_EPACT) {
+    if (rq == UI_RQ_REPLAY || rq == UI_RQ_EPACT || rq == UI_RQ_MISSING) {
         on_action(a, r, rq, now);
         return UI_DRAW;
     }

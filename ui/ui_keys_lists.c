@@ -188,6 +188,10 @@ int ui_keys_confirm(struct ui_app *a, int key)
         const struct ui_endpoint *e = ui_model_endpoint(&a->m, a->confirm_ep);
         return e ? ui_app_enable(a, e, 0) : UI_DRAW;
     }
+    case UI_CF_MISSING: {
+        const struct ui_endpoint *e = ui_model_endpoint(&a->m, a->confirm_ep);
+        return e ? ui_app_replay_missing(a, e) : UI_DRAW;
+    }
     }
     return UI_DRAW;
 }

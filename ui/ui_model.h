@@ -62,6 +62,10 @@ struct ui_endpoint {
     char *app_id, *app_uid, *id;   /* raw */
     char *url, *last_error;        /* escaped */
     int disabled, paused;
+    char *disabled_reason;         /* raw: operator, http_410, failures; "" unknown */
+    int64_t disabled_at;           /* wall ms, 0: not disabled or not said */
+    double missed;                 /* messages missed while disabled, -1: not said */
+    int missed_capped;             /* missed is a floor */
     double backlog, inflight, ok5m, fail5m, consecutive;
     long last_status;
     int64_t last_at;               /* wall ms, 0: never */
