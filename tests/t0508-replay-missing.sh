@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 [ -x "$RECEIVER" ] || bail "no receiver '$RECEIVER' (run make build/tests/helpers/receiver)"
 receiver_start
-hookd_start --allow-network 127.0.0.0/8 --retry-schedule 1s
+hookd_start --allow-network 127.0.0.0/8 --retry-schedule 1s,1s --disable-after 1s
 
 api POST /api/v1/event-type '{"name":"a","description":"a"}'
 api POST /api/v1/event-type '{"name":"b","description":"b"}'
@@ -108,6 +108,15 @@ seq $N | xargs -P 8 -I@@ curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" 
     -H 'Content-Type: application/json' --data-binary '{"eventType":"b","payload":{"n":@@}}' \
     "$URL/api/v1/app/big/msg"
 is "$(row "$EP_G" .missed)" $N "it missed the $N sent since"
+# failing for --disable-after disables too, and says so
+api POST /api/v1/app '{"name":"f","uid":"f"}'
+api POST /api/v1/app/f/endpoint "{\"uid\":\"flaky\",\"url\":\"$RURL/flaky/status/500\"}"
+EP_F=$(jqr .id)
+api POST /api/v1/app/f/msg '{"eventType":"a","payload":{"last":1}}'
+disabled_failing() { [ "$(row "$EP_F" .disabledReason)" = failures ]; }
+wait_for 15 disabled_failing
+ok $? "failing for --disable-after disables the endpoint, disabledReason failures"
+
 # the console shows why and how many, and M replays them (they wait while it is disabled)
 TSK=""
 if command -v tmux >/dev/null 2>&1; then
