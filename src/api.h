@@ -2,8 +2,9 @@
  * api.h - the HTTP API: routing, authentication, idempotency and the
  * helpers the resource handlers share (body decoding, field validation,
  * id/uid lookup, pagination). The handlers live in api_app.c,
- * api_endpoint.c, api_evtype.c, api_msg.c, api_attempt.c and api_health.c;
- * hookd's operations API (/hookd/v1, API.md 9) in api_ops.c and
+ * api_endpoint.c, api_evtype.c, api_msg.c, api_attempt.c, api_health.c
+ * and api_task.c (background tasks and endpoint replay-missing, API.md
+ * 4.7); hookd's operations API (/hookd/v1, API.md 9) in api_ops.c and
  * api_deliveries.c; GET /metrics in api_metrics.c.
  *
  * Threads: api_dispatch() and every handler run on libmicrohttpd's threads

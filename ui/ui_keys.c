@@ -258,7 +258,8 @@ static const struct ui_binding table[] = {
       "pause (hold deliveries) or resume the endpoint" },
     { S(ENDPOINTS), 'e', 0, act_enable, "e", "Enable/disable", 1,
       "enable, or disable after a confirmation" },
-    { S(ENDPOINTS), 'M', 0, act_missing, "M", "Replay missed", 1,
+    /* not in the footer (room): a disabled endpoint's row says "M replays" */
+    { S(ENDPOINTS), 'M', 0, act_missing, "M", "Replay missed", 0,
       "send a disabled endpoint what it missed, after a confirmation" },
     { S(ENDPOINTS), 's', 0, act_sort, "s", "Sort", 1,
       "sort by health, backlog, app, url, last attempt" },
