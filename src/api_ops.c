@@ -109,6 +109,7 @@ struct ep_rows {
     int64_t now;
     char app_id[ID_MAX];      /* the app whose uid is in app_uid (rows come grouped by app) */
     json_t *app_uid;
+    size_t missed_budget;     /* messages put_missed may still examine for this request */
 };
 
 static json_t *app_uid_of(struct ep_rows *x, const char *app_id)
@@ -146,22 +147,29 @@ static void put_health(json_t *o, struct store_txn *t, const char *ep_id)
 /*
  * A disabled endpoint is not subscribed: what arrived since it was
  * disabled has no delivery for it. Count those messages (missing.h) for
- * the operator, up to MISSED_SCAN of them examined (missedCapped then
- * says the count is a floor); replay-missing sends them.
+ * the operator, up to MISSED_SCAN of them examined per endpoint and
+ * MISSED_BUDGET per request, on this HTTP thread (missedCapped then says
+ * the count is a floor); replay-missing sends them.
  */
 #define MISSED_SCAN 20000
-static void put_missed(json_t *o, struct store_txn *t, json_t *rec, const char *app,
+#define MISSED_BUDGET 100000
+static void put_missed(struct ep_rows *x, json_t *o, json_t *rec, const char *app,
                        const char *id)
 {
     json_t *at = json_object_get(rec, "disabledAt");
     struct missing_walk w;
-    if (!json_is_true(json_object_get(rec, "disabled")) || !json_is_integer(at)) {
+    size_t scan = x->missed_budget < MISSED_SCAN ? x->missed_budget : MISSED_SCAN;
+    if (!json_is_true(json_object_get(rec, "disabled")) || !json_is_integer(at) || !scan) {
         json_object_set_new(o, "missed", json_null());
-        json_object_set_new(o, "missedCapped", json_false());
+        json_object_set_new(o, "missedCapped", json_boolean(json_is_integer(at) && !scan));
         return;
     }
     missing_walk_init(&w, app, id, json_integer_value(at), -1);
-    int rc = missing_walk_step(&w, t, rec, MISSED_SCAN, NULL, NULL);
+    int rc = missing_walk_step(&w, x->t, rec, scan, NULL, NULL);
+    uint64_t seen = 0;
+    for (int i = 0; i < MISSING_NCLASSES; i++)
+        seen += w.counts[i];
+    x->missed_budget -= seen < x->missed_budget ? seen : x->missed_budget;
     json_object_set_new(o, "missed", rc < 0 ? json_null()
                                             : json_integer((json_int_t)w.counts[MISSING_FOUND]));
     json_object_set_new(o, "missedCapped", json_boolean(rc == 0));
@@ -189,7 +197,7 @@ static json_t *ep_row(struct ep_rows *x, json_t *rec)
     json_object_set_new(o, "failures5m", json_integer((json_int_t)fail));
     put_health(o, x->t, id);
     api_disabled_out(o, rec);
-    put_missed(o, x->t, rec, app, id);
+    put_missed(x, o, rec, app, id);
     return o;
 }
 
@@ -204,7 +212,8 @@ static json_t *ep_list_row(const struct store_kv *kv, void *arg)
 /* Across all applications, in key order (app id, then endpoint id). */
 void api_ops_endpoints(struct api *a, struct http_req *r, char **p)
 {
-    struct ep_rows x = { .a = a, .now = clock_now_ms(), .app_uid = json_null() };
+    struct ep_rows x = { .a = a, .now = clock_now_ms(), .app_uid = json_null(),
+                        .missed_budget = MISSED_BUDGET };
     if (!(x.t = api_read(a, r)))
         return;
     struct api_page pg = { .db = DB_ENDPOINTS, .prefix = "", .row = ep_list_row, .arg = &x };
@@ -218,6 +227,7 @@ void api_ops_endpoints(struct api *a, struct http_req *r, char **p)
 static int pause_apply(struct http_req *r, struct store_txn *t)
 {
     struct api_job *j = r->data;
+    /* no missed count here: the writer does not walk messages (missed is null) */
     struct ep_rows x = { .a = http_ctx(r), .t = t, .now = j->now, .app_uid = json_null() };
     char app[ID_MAX], id[ID_MAX], key[2 * ID_MAX];
     json_t *rec = NULL;
