@@ -120,13 +120,17 @@ static json_t *rm_report(void *arg, int status)
     return o;
 }
 
-/* ReplayIn: since (required), until (default: no end). -1 after a 422. */
-static int rm_window(struct http_req *r, json_t *in, int64_t *since, int64_t *until)
+/*
+ * ReplayIn: since (required), until (default: now, so that a replay
+ * started while messages keep arriving has an end). -1 after a 422.
+ */
+static int rm_window(struct http_req *r, json_t *in, int64_t now, int64_t *since,
+                     int64_t *until)
 {
     const char *s, *u;
     if (api_str(r, in, "since", 1, 1, 64, &s) || api_str(r, in, "until", 0, 1, 64, &u))
         return -1;
-    *until = -1;
+    *until = now + 1;
     if (clock_parse(s, since)) {
         http_verror(r, "body.since", "value_error.datetime", "since must be an RFC 3339 date-time");
         return -1;
@@ -135,7 +139,7 @@ static int rm_window(struct http_req *r, json_t *in, int64_t *since, int64_t *un
         http_verror(r, "body.until", "value_error.datetime", "until must be an RFC 3339 date-time");
         return -1;
     }
-    if (*until >= 0 && *until <= *since) {
+    if (*until <= *since) {
         http_verror(r, "body.until", "value_error", "until must be later than since");
         return -1;
     }
@@ -172,7 +176,7 @@ void api_ep_replay_missing(struct api *a, struct http_req *r, char **p)
     json_t *in = api_body(a, r, 0);
     if (!in)
         return;
-    int rc = rm_window(r, in, &since, &until);
+    int rc = rm_window(r, in, now, &since, &until);
     json_decref(in);
     if (rc || rm_endpoint(a, r, p, app, ep))
         return;
