@@ -4,10 +4,13 @@
  * It keeps one state per endpoint and reads each endpoint's backlog from
  * the log's due index in bounded slices (so a million-delivery backlog
  * for a dead endpoint costs a cursor, not memory). It starts a delivery
- * only when the endpoint is enabled and not paused, under its concurrency
- * cap and its throttleRate, rotating between endpoints one delivery at a
- * time so a busy endpoint cannot starve a quiet one. It never touches the
- * network.
+ * only when the endpoint is enabled and not paused and the server does
+ * not hold every delivery (dispatch_release), under its concurrency cap
+ * and its throttleRate, rotating between endpoints one delivery at a
+ * time so a busy endpoint cannot starve a quiet one. The due entries of a
+ * deleted endpoint, also those a restart finds, are drained without a
+ * send: each waiting delivery ends as failed, "endpoint deleted"
+ * (outcome.c). It never touches the network.
  *
  * Threads: the dispatcher runs its own thread. dispatch_on_commit (the
  * writer's commit hook) and the jobs' done callbacks run on the writer
