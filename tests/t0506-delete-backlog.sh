@@ -2,7 +2,7 @@
 # t0506: deleting an endpoint or an application with a backlog ends its
 # waiting deliveries (issue 6): they turn failed with lastError
 # "endpoint deleted" instead of staying pending for good, so the list,
-# the gauges and a replay agree; also when a stop cut the ending short
+# the gauges and a replay agree; also when a stop came before the ending
 # and the server starts again.
 . "$(dirname "$0")/lib.sh"
 [ -x "$RECEIVER" ] || bail "no receiver '$RECEIVER' (run make build/tests/helpers/receiver)"
@@ -56,10 +56,14 @@ is "$(jqr '[.deliveriesHeld, .deliveriesPending, .deliveriesFailed]|@csv')" "40,
 api POST /hookd/v1/deliveries/replay "{\"filter\":{\"endpoint_id\":\"$EP1\"},\"dryRun\":true}"
 is "$(jqr '[.wouldQueue, .skipped]|@csv')" "0,$N" "a replay would skip them all (the endpoint is gone)"
 
-# the app goes, and the server stops before e3's entries end: the next
-# start ends them
+# the app goes while the server holds every delivery (so nothing ends
+# yet), then it is killed: the next start finds e3's entries and ends them
+hookd_stop TERM
+hookd_start --allow-network 127.0.0.0/8 --hold-deliveries
 api DELETE /api/v1/app/b
 is "$STATUS" 204 "app b deleted with its endpoint's backlog"
+sleep 0.5
+is "$(count fail "$EP3")" 0 "held: e3's entries have not ended yet"
 hookd_stop KILL
 hookd_start --allow-network 127.0.0.0/8
 ended3() { [ "$(count fail "$EP3")" = 40 ]; }
