@@ -34,6 +34,7 @@ struct replay_missing {
     char batch[RM_BATCH][ID_MAX];
     size_t n;
     uint64_t queued, step_queued;
+    int64_t now;              /* the step's time for the due entries, decided before the writer */
     int64_t since_ms, until_ms;
     int gone;                 /* the endpoint was deleted under the task */
 };
@@ -58,7 +59,6 @@ static int rm_apply(struct store_txn *t, void *arg)
 {
     struct replay_missing *g = arg;
     const char *app = g->w.app, *ep = g->w.ep;
-    int64_t now = clock_now_ms();
     int rc = 0;
     g->step_queued = 0;
     if (!rec_exists(t, DB_ENDPOINTS, app, ep))
@@ -66,7 +66,7 @@ static int rm_apply(struct store_txn *t, void *arg)
     for (size_t i = 0; !rc && i < g->n; i++) {
         if (missing_still(t, g->batch[i], ep) != 1 || !rec_exists(t, DB_MESSAGES, app, g->batch[i]))
             continue;
-        rc = api_queue_manual(t, app, ep, g->batch[i], now);
+        rc = api_queue_manual(t, app, ep, g->batch[i], g->now);
         g->step_queued += rc == 0;
     }
     if (!rc && g->step_queued)
@@ -94,6 +94,7 @@ static int rm_step(const struct task_env *env, void *arg)
     g->gone = rc == HOOKD_ENOTFOUND;
     if (rc < 0 || !g->n)
         return rc;
+    g->now = clock_now_ms();
     int wrc = task_write(env, rm_apply, g);
     if (wrc)
         return wrc < 0 ? wrc : HOOKD_EINVAL;
