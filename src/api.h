@@ -2,8 +2,9 @@
  * api.h - the HTTP API: routing, authentication, idempotency and the
  * helpers the resource handlers share (body decoding, field validation,
  * id/uid lookup, pagination). The handlers live in api_app.c,
- * api_endpoint.c, api_evtype.c, api_msg.c, api_attempt.c and api_health.c;
- * hookd's operations API (/hookd/v1, API.md 9) in api_ops.c and
+ * api_endpoint.c, api_evtype.c, api_msg.c, api_attempt.c, api_health.c
+ * and api_task.c (background tasks and endpoint replay-missing, API.md
+ * 4.7); hookd's operations API (/hookd/v1, API.md 9) in api_ops.c and
  * api_deliveries.c; GET /metrics in api_metrics.c.
  *
  * Threads: api_dispatch() and every handler run on libmicrohttpd's threads
@@ -51,6 +52,7 @@ struct api {
     struct feed *feed;        /* live feed of outcomes (feed.h) */
     struct dispatch *dispatch;/* for in-flight figures; may be NULL */
     struct retention *retention; /* for the oldest payload; may be NULL */
+    struct tasks *tasks;      /* background tasks (task.h); may be NULL */
 };
 
 #define API_MAX_PARAMS HTTP_MAX_PARAMS
@@ -253,6 +255,13 @@ int api_queue_manual(struct store_txn *t, const char *app, const char *ep, const
 int api_resendable(struct store_txn *t, const char *app, const char *msg, const char *ep,
                    const char **why);
 
+/*
+ * disabledAt (RFC 3339) and disabledReason ("operator", "http_410" or
+ * "failures") of an endpoint record into out; both null when it is
+ * enabled (or was disabled by a build that did not record them).
+ */
+void api_disabled_out(json_t *out, json_t *rec);
+
 /* lastError of attempt att_id (len bytes): a string when it failed, else JSON null. */
 json_t *api_attempt_error(struct store_txn *t, const char *att_id, size_t len);
 
@@ -329,9 +338,9 @@ H(api_et_create); H(api_et_list); H(api_et_get); H(api_et_put); H(api_et_patch);
 H(api_et_delete);
 H(api_msg_create); H(api_msg_list); H(api_msg_get);
 H(api_att_list_by_ep); H(api_att_list_by_msg); H(api_att_get); H(api_att_resend);
-H(api_ep_recover);
+H(api_ep_recover); H(api_ep_replay_missing); H(api_task_get); H(api_task_list);
 H(api_ops_stats); H(api_ops_history); H(api_ops_endpoints); H(api_ops_deliveries); H(api_ops_replay);
-H(api_ops_feed); H(api_ops_pause); H(api_ops_resume);
+H(api_ops_feed); H(api_ops_pause); H(api_ops_resume); H(api_ops_release);
 H(api_metrics);
 #undef H
 

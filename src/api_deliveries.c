@@ -12,7 +12,12 @@
  * most LIST_SCAN_MAX of them and then continues on the next page.
  *
  * Replay queues one manual attempt per delivery exactly as resend does
- * (api_queue_manual). Like recover, it splits its work: matching and the
+ * (api_queue_manual). Its body is checked key by key: a misspelt filter
+ * key (appId for app_id) would otherwise widen a replay to every app, so
+ * an unknown key is 422, and a filter without status replays failed
+ * deliveries only (re-sending successes is asked for, never a default).
+ * dryRun answers what would be queued, counted by status, and queues
+ * nothing; the console shows those counts in its confirmation. Like recover, it splits its work: matching and the
  * resend checks (endpoint enabled, payload kept) run on the HTTP thread
  * in a read transaction; the writer's apply only confirms that message
  * and endpoint still exist and queues, so a bulk replay costs the one
@@ -39,6 +44,7 @@
 
 struct dfilter {
     int status;               /* -1 any, else a DSTATE_* (DSTATE_HELD for "held") */
+    int status_given;         /* the request named a status */
     char app_id[ID_MAX];      /* "" any */
     char ep_id[ID_MAX];       /* "" any */
     const char *event_type;   /* NULL any; borrowed from the query or body */
@@ -91,6 +97,7 @@ static int parse_status(struct fsrc *s, struct dfilter *f)
         return -1;
     if (!v)
         return 0;
+    f->status_given = 1;
     for (int i = 0; i < NSTATES; i++)
         if (state_names[i] && strcmp(v, state_names[i]) == 0)
             f->status = i;
@@ -286,9 +293,14 @@ static json_t *row_out(struct dscan *s, const struct drow *w)
                           w->d.app_id, "endpointId", w->ep, "eventType",
                           type ? type : json_null(), "status", state_names[w->status],
                           "attempts", w->d.attempts);
-    json_object_set_new(o, "lastStatusCode",
-                        w->d.attempts ? json_integer(w->d.last_code) : json_null());
-    json_object_set_new(o, "lastError", pair_last_error(s->t, w));
+    if (w->d.state == DSTATE_FAIL && w->d.last_code == STORE_CODE_ENDPOINT_DELETED) {
+        json_object_set_new(o, "lastStatusCode", json_null());
+        json_object_set_new(o, "lastError", json_string("endpoint deleted"));
+    } else {
+        json_object_set_new(o, "lastStatusCode",
+                            w->d.attempts ? json_integer(w->d.last_code) : json_null());
+        json_object_set_new(o, "lastError", pair_last_error(s->t, w));
+    }
     if (waiting && w->d.next_ms > 0) {
         char next[CLOCK_RFC3339_MAX];
         clock_format(w->d.next_ms, next);
@@ -331,6 +343,7 @@ void api_ops_deliveries(struct api *a, struct http_req *r, char **p)
 
 struct target {
     char app[ID_MAX], msg[ID_MAX], ep[ID_MAX];
+    int status;               /* as the list shows it (state_names) */
 };
 
 struct replay {
@@ -339,6 +352,7 @@ struct replay {
     size_t skipped;           /* gone, endpoint disabled or payload expired */
     int capped;               /* more than REPLAY_MAX matched */
     int scan_cut;             /* the filter scan stopped at REPLAY_SCAN_MAX rows */
+    int dry;                  /* dryRun: count, queue nothing */
     int64_t now;
 };
 
@@ -351,7 +365,7 @@ static void replay_free(void *p)
 
 /* Keep the pair if it can be sent again (the resend checks); 1 when the list is full. */
 static int replay_add(struct replay *g, struct store_txn *t, const char *app, const char *msg,
-                      const char *ep)
+                      const char *ep, int status)
 {
     const char *why;
     if (g->n == REPLAY_MAX) {
@@ -370,6 +384,7 @@ static int replay_add(struct replay *g, struct store_txn *t, const char *app, co
     snprintf(x->app, sizeof(x->app), "%s", app);
     snprintf(x->msg, sizeof(x->msg), "%s", msg);
     snprintf(x->ep, sizeof(x->ep), "%s", ep);
+    x->status = status;
     return 0;
 }
 
@@ -385,7 +400,7 @@ static int replay_row(const struct store_kv *kv, void *arg)
     struct drow w;
     int stop = 0;
     if (row_match(&x->s, kv, &w, 0))
-        stop = replay_add(x->g, x->s.t, w.d.app_id, w.msg, w.ep);
+        stop = replay_add(x->g, x->s.t, w.d.app_id, w.msg, w.ep, w.status);
     json_decref(w.msg_rec);
     if (!stop && ++x->seen >= REPLAY_SCAN_MAX)
         x->g->scan_cut = stop = 1;
@@ -400,6 +415,8 @@ static int replay_by_filter(struct http_req *r, struct store_txn *t, json_t *fob
     struct replay_scan x = { .g = g };
     if (parse_filter(&src, t, &f))
         return -1;
+    if (!f.status_given)
+        f.status = DSTATE_FAIL;
     scan_init(&x.s, t, &f);
     int rc = store_scan(t, DB_DELIVERIES, f.lo, strlen(f.lo), f.has_hi ? f.hi : NULL,
                         f.has_hi ? strlen(f.hi) : 0, 0, replay_row, &x);
@@ -413,8 +430,12 @@ static int replay_by_filter(struct http_req *r, struct store_txn *t, json_t *fob
 static int replay_by_list(struct http_req *r, struct store_txn *t, json_t *list,
                           struct replay *g)
 {
+    static const struct dfilter any = { .status = -1 };
+    struct dscan s;
     size_t i;
     json_t *it;
+    int rc = 0;
+    scan_init(&s, t, &any);
     json_array_foreach(list, i, it) {
         const char *msg = json_string_value(json_object_get(it, "msgId"));
         const char *ep = json_string_value(json_object_get(it, "endpointId"));
@@ -425,16 +446,23 @@ static int replay_by_list(struct http_req *r, struct store_txn *t, json_t *list,
         if (!msg || !ep) {
             snprintf(loc, sizeof(loc), "body.deliveries.%zu", i);
             http_verror(r, loc, "value_error", "each item needs msgId and endpointId strings");
-            return -1;
+            rc = -1;
+            break;
         }
         size_t kl = (size_t)snprintf(key, sizeof(key), "%s%s", msg, ep);
         if (kl >= sizeof(key) || store_get(t, DB_DELIVERIES, key, kl, &v, &n)
-            || store_delivery_decode(v, n, &d))
+            || store_delivery_decode(v, n, &d)) {
             g->skipped++;
-        else if (replay_add(g, t, d.app_id, msg, ep))
+            continue;
+        }
+        int st = d.state;
+        if ((st == DSTATE_PENDING || st == DSTATE_SENDING) && ep_state(&s, d.app_id, ep) == EP_HELD)
+            st = DSTATE_HELD;
+        if (replay_add(g, t, d.app_id, msg, ep, st))
             break;
     }
-    return 0;
+    hmap_release(&s.eps);
+    return rc;
 }
 
 static int exists(struct store_txn *t, enum store_db db, const char *a, const char *b)
@@ -466,6 +494,25 @@ static json_t *replay_out(const struct replay *g, size_t queued)
     return o;
 }
 
+/* dryRun: what would be queued, by status, without touching the writer. */
+static json_t *replay_dry_out(const struct replay *g)
+{
+    json_int_t by[NSTATES] = { 0 };
+    json_t *counts = json_object();
+    for (size_t i = 0; i < g->n; i++)
+        by[g->v[i].status]++;
+    for (int i = 0; i < NSTATES; i++)
+        if (state_names[i] && by[i])
+            json_object_set_new(counts, state_names[i], json_integer(by[i]));
+    json_t *o = replay_out(g, g->n);
+    json_object_del(o, "queued");
+    json_object_set_new(o, "dryRun", json_true());
+    json_object_set_new(o, "wouldQueue", json_integer((json_int_t)g->n));
+    json_object_set_new(o, "byStatus", counts);
+    json_object_set_new(o, "skipped", json_integer((json_int_t)g->skipped));
+    return o;
+}
+
 /* Writer: queue what still exists; the checks of the HTTP thread stand. */
 static int replay_apply(struct http_req *r, struct store_txn *t)
 {
@@ -487,11 +534,51 @@ static int replay_apply(struct http_req *r, struct store_txn *t)
     return rc;
 }
 
+/* 422 naming the first key of o that is not in names (NULL-terminated); -1 then. */
+static int known_keys(struct http_req *r, json_t *o, const char *where,
+                      const char *const *names)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v) {
+        size_t i = 0;
+        while (names[i] && strcmp(names[i], k) != 0)
+            i++;
+        if (names[i])
+            continue;
+        char loc[160], msg[256];
+        struct buf b = BUF_INIT;
+        for (i = 0; names[i]; i++)
+            buf_addf(&b, "%s%s", i ? ", " : "", names[i]);
+        snprintf(loc, sizeof(loc), "%s.%s", where, k);
+        snprintf(msg, sizeof(msg), "unknown key '%.64s' (known: %s)", k, b.data);
+        buf_release(&b);
+        http_verror(r, loc, "value_error.unknown_key", msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int replay_keys(struct http_req *r, json_t *in, struct replay *g)
+{
+    static const char *const top[] = { "deliveries", "filter", "dryRun", NULL };
+    static const char *const filt[] = { "status", "app_id", "endpoint_id", "event_type",
+                                        "after", "before", NULL };
+    json_t *fobj = json_object_get(in, "filter");
+    if (known_keys(r, in, "body", top)
+        || (json_is_object(fobj) && known_keys(r, fobj, "body.filter", filt))
+        || api_bool(r, in, "dryRun", &g->dry, NULL))
+        return -1;
+    return 0;
+}
+
 /* Collect the targets on this thread; -1 after answering. */
 static int replay_collect(struct api *a, struct http_req *r, json_t *in, struct replay *g)
 {
     json_t *list = json_object_get(in, "deliveries"), *fobj = json_object_get(in, "filter");
     struct store_txn *t;
+    if (replay_keys(r, in, g))
+        return -1;
     if (!json_is_array(list) && !json_is_object(fobj)) {
         http_verror(r, "body", "value_error",
                     "give either deliveries (an array of {msgId, endpointId}) or filter "
@@ -515,7 +602,9 @@ void api_ops_replay(struct api *a, struct http_req *r, char **p)
     g->now = clock_now_ms();
     int rc = replay_collect(a, r, in, g);
     json_decref(in);
-    if (rc) {
+    if (!rc && g->dry)
+        http_reply_json(r, 200, replay_dry_out(g));
+    if (rc || g->dry) {
         replay_free(g);
         return;
     }

@@ -86,6 +86,7 @@ static json_t *ep_out(json_t *rec)
     json_object_set_new(o, "metadata", md ? json_incref(md) : json_object());
     api_set_time(o, "createdAt", rec, "createdAt");
     api_set_time(o, "updatedAt", rec, "updatedAt");
+    api_disabled_out(o, rec);
     return o;
 }
 
@@ -382,6 +383,25 @@ static size_t ep_key(json_t *rec, char key[2 * ID_MAX])
     return n > 0 && n < 2 * ID_MAX ? (size_t)n : 0;
 }
 
+/*
+ * When and why the endpoint was disabled (API.md 9): a record that turns
+ * disabled here, through the API, was disabled by an operator, at its
+ * updatedAt (the request's time, decided before the writer); one disabled
+ * already keeps what it says (outcome.c writes http_410 and failures).
+ */
+static void disabled_note(json_t *rec)
+{
+    if (!json_is_true(json_object_get(rec, "disabled"))) {
+        json_object_del(rec, "disabledAt");
+        json_object_del(rec, "disabledReason");
+        return;
+    }
+    if (json_object_get(rec, "disabledAt"))
+        return;
+    json_object_set(rec, "disabledAt", json_object_get(rec, "updatedAt"));
+    json_object_set_new(rec, "disabledReason", json_string("operator"));
+}
+
 /* Write rec (and its uid binding, replacing old_uid's) in the writer. */
 static int ep_store(struct http_req *r, struct store_txn *t, json_t *rec, const char *old_uid)
 {
@@ -398,6 +418,7 @@ static int ep_store(struct http_req *r, struct store_txn *t, json_t *rec, const 
             return rc;
         }
     }
+    disabled_note(rec);
     if (!rc)
         rc = store_put_json(t, DB_ENDPOINTS, key, klen, rec);
     if (!rc)

@@ -225,6 +225,10 @@ static void put_gauges(struct buf *b, struct api *a, const struct api_gauges *g)
     buf_addf(b, "hookd_deliveries{state=\"held\"} %lld\n", (long long)g->held);
     buf_addf(b, "hookd_deliveries{state=\"failed\"} %lld\n", (long long)g->failed);
     gauge(b, "hookd_inflight", "Deliveries being sent right now.", ds.inflight);
+    gauge(b, "hookd_delivery_hold",
+          "1 while every delivery is held (--hold-deliveries, until POST "
+          "/hookd/v1/deliveries/release), else 0.",
+          a->dispatch && dispatch_held(a->dispatch));
     gauge(b, "hookd_messages_stored", "Message records in the log, with or without their payload.",
           (long long)g->messages);
     gauge(b, "hookd_due_backlog", "Due entries: deliveries waiting for an attempt.",

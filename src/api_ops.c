@@ -24,7 +24,9 @@
 #include "dispatch.h"
 #include "err.h"
 #include "feed.h"
+#include "log.h"
 #include "mem.h"
+#include "missing.h"
 #include "outcome.h"
 #include "proc.h"
 #include "retention.h"
@@ -107,6 +109,7 @@ struct ep_rows {
     int64_t now;
     char app_id[ID_MAX];      /* the app whose uid is in app_uid (rows come grouped by app) */
     json_t *app_uid;
+    size_t missed_budget;     /* messages put_missed may still examine for this request */
 };
 
 static json_t *app_uid_of(struct ep_rows *x, const char *app_id)
@@ -141,6 +144,37 @@ static void put_health(json_t *o, struct store_txn *t, const char *ep_id)
     json_object_set_new(o, "lastAttemptAt", time_or_null(h.last_attempt_ms));
 }
 
+/*
+ * A disabled endpoint is not subscribed: what arrived since it was
+ * disabled has no delivery for it. Count those messages (missing.h) for
+ * the operator, up to MISSED_SCAN of them examined per endpoint and
+ * MISSED_BUDGET per request, on this HTTP thread (missedCapped then says
+ * the count is a floor); replay-missing sends them.
+ */
+#define MISSED_SCAN 20000
+#define MISSED_BUDGET 100000
+static void put_missed(struct ep_rows *x, json_t *o, json_t *rec, const char *app,
+                       const char *id)
+{
+    json_t *at = json_object_get(rec, "disabledAt");
+    struct missing_walk w;
+    size_t scan = x->missed_budget < MISSED_SCAN ? x->missed_budget : MISSED_SCAN;
+    if (!json_is_true(json_object_get(rec, "disabled")) || !json_is_integer(at) || !scan) {
+        json_object_set_new(o, "missed", json_null());
+        json_object_set_new(o, "missedCapped", json_boolean(json_is_integer(at) && !scan));
+        return;
+    }
+    missing_walk_init(&w, app, id, json_integer_value(at), -1);
+    int rc = missing_walk_step(&w, x->t, rec, scan, NULL, NULL);
+    uint64_t seen = 0;
+    for (int i = 0; i < MISSING_NCLASSES; i++)
+        seen += w.counts[i];
+    x->missed_budget -= seen < x->missed_budget ? seen : x->missed_budget;
+    json_object_set_new(o, "missed", rc < 0 ? json_null()
+                                            : json_integer((json_int_t)w.counts[MISSING_FOUND]));
+    json_object_set_new(o, "missedCapped", json_boolean(rc == 0));
+}
+
 /* One row of GET /hookd/v1/endpoints from an endpoint record. */
 static json_t *ep_row(struct ep_rows *x, json_t *rec)
 {
@@ -162,6 +196,8 @@ static json_t *ep_row(struct ep_rows *x, json_t *rec)
     json_object_set_new(o, "successes5m", json_integer((json_int_t)ok));
     json_object_set_new(o, "failures5m", json_integer((json_int_t)fail));
     put_health(o, x->t, id);
+    api_disabled_out(o, rec);
+    put_missed(x, o, rec, app, id);
     return o;
 }
 
@@ -176,7 +212,8 @@ static json_t *ep_list_row(const struct store_kv *kv, void *arg)
 /* Across all applications, in key order (app id, then endpoint id). */
 void api_ops_endpoints(struct api *a, struct http_req *r, char **p)
 {
-    struct ep_rows x = { .a = a, .now = clock_now_ms(), .app_uid = json_null() };
+    struct ep_rows x = { .a = a, .now = clock_now_ms(), .app_uid = json_null(),
+                        .missed_budget = MISSED_BUDGET };
     if (!(x.t = api_read(a, r)))
         return;
     struct api_page pg = { .db = DB_ENDPOINTS, .prefix = "", .row = ep_list_row, .arg = &x };
@@ -190,6 +227,7 @@ void api_ops_endpoints(struct api *a, struct http_req *r, char **p)
 static int pause_apply(struct http_req *r, struct store_txn *t)
 {
     struct api_job *j = r->data;
+    /* no missed count here: the writer does not walk messages (missed is null) */
     struct ep_rows x = { .a = http_ctx(r), .t = t, .now = j->now, .app_uid = json_null() };
     char app[ID_MAX], id[ID_MAX], key[2 * ID_MAX];
     json_t *rec = NULL;
@@ -232,6 +270,22 @@ void api_ops_pause(struct api *a, struct http_req *r, char **p)
 void api_ops_resume(struct api *a, struct http_req *r, char **p)
 {
     submit_pause(r, p, 0);
+}
+
+/*
+ * POST /hookd/v1/deliveries/release: lift the hold of --hold-deliveries
+ * (dispatch.h). Nothing to write: the hold lives in the dispatcher only,
+ * so a restart with the flag holds again, and one without it does not.
+ */
+void api_ops_release(struct api *a, struct http_req *r, char **p)
+{
+    int was = a->dispatch && dispatch_held(a->dispatch);
+    if (was) {
+        dispatch_release(a->dispatch);
+        log_warn("deliveries released", "detail", "the hold of --hold-deliveries is lifted",
+                 NULL);
+    }
+    http_reply_json(r, 200, json_pack("{s:b, s:b}", "deliveryHold", 0, "released", was));
 }
 
 /* --- stats --- */
@@ -368,6 +422,8 @@ void api_ops_stats(struct api *a, struct http_req *r, char **p)
     if (a->dispatch)
         dispatch_get_stats(a->dispatch, &ds);
     json_object_set_new(out, "inflight", json_integer(ds.inflight));
+    json_object_set_new(out, "deliveryHold",
+                        json_boolean(a->dispatch && dispatch_held(a->dispatch)));
     int rc = store_gauges(a, out);
     if (!rc)
         rc = store_info(a->store, &si);

@@ -491,3 +491,16 @@ int api_msg_matches(json_t *types, const char *channel, json_t *msg_rec)
     return (!json_array_size(types) || (type && has_string(types, type)))
            && (!channel || (json_is_array(ch) && has_string(ch, channel)));
 }
+
+void api_disabled_out(json_t *out, json_t *rec)
+{
+    json_t *at = json_object_get(rec, "disabledAt");
+    json_t *why = json_object_get(rec, "disabledReason");
+    int on = json_is_true(json_object_get(rec, "disabled"));
+    if (on && json_is_integer(at))
+        api_set_time(out, "disabledAt", rec, "disabledAt");
+    else
+        json_object_set_new(out, "disabledAt", json_null());
+    json_object_set_new(out, "disabledReason",
+                        on && json_is_string(why) ? json_incref(why) : json_null());
+}

@@ -162,6 +162,9 @@ static const struct opt_def options[] = {
       "N", "deliveries in flight per endpoint at most", 0 },
     { "max-response", OPT_SIZE, F(max_response), "20000", 0, 16 * MIB, NULL,
       "SIZE", "receiver response bytes kept in an attempt record", 0 },
+    { "hold-deliveries", OPT_BOOL, F(hold_deliveries), "false", 0, 1, NULL, "BOOL",
+      "start with every delivery held: nothing is sent until POST /hookd/v1/deliveries/release "
+      "(restore drills on a copy of the log)", 0 },
     { "disable-after", OPT_DURATION, F(disable_after_ms), "5d", 0, 365 * DAY, NULL,
       "DURATION", "disable an endpoint failing this long (0 = never)", 0 },
     { "signature-headers", OPT_STRING, F(signature_headers), "webhook", 0, 0,
@@ -869,6 +872,11 @@ static int parse_flags(int argc, char **argv, struct flag *flags, int *help,
             seterr(err, errlen, "unknown option '%.*s' (see hookd serve --help)",
                    eq ? (int)(eq - arg) : (int)strlen(arg), arg);
             return HOOKD_EINVAL;
+        }
+        if (!eq && o->type == OPT_BOOL && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)) {
+            flags[n].opt = o;   /* a bare boolean flag: --hold-deliveries */
+            flags[n++].value = "true";
+            continue;
         }
         if (!eq && i + 1 >= argc) {
             seterr(err, errlen, "option '--%s' needs a value (%s)",

@@ -86,6 +86,7 @@ struct dispatch {
                                     its done() comes after this entry (worker.c) */
     size_t nfreed, capfreed;
     int stopping;
+    int hold;                    /* dispatch_release: nothing is claimed while set */
     int64_t connect_ms, timeout_ms;   /* dispatch_set_timeouts; taken by drain_inbox */
     struct dispatch_stats stats;
     struct hmap inflight;        /* ep_id -> (uintptr_t) in flight, only non-zero */
@@ -391,7 +392,7 @@ static void job_done(struct intent *in, int status)
                                                             : STATS_PP_STORE_ERROR);
     if (!status && !j->missing && !j->expired)
         count_outcome(d, j);
-    else if (!status && j->expired && j->final_fail && d->o.stats)
+    else if (!status && (j->expired || j->ep_gone) && j->final_fail && d->o.stats)
         stats_final_fail(d->o.stats);
     pthread_mutex_lock(&d->lock);
     j->next = d->finished;
@@ -554,7 +555,7 @@ static struct job *job_new(struct dispatch *d, struct ep_state *e, const struct 
     int trigger = kv->vlen == STORE_DUE_VAL_LEN ? ((const uint8_t *)kv->val)[31] : 0;
     j->trigger = trigger == TRIGGER_MANUAL;
     j->retry = trigger == TRIGGER_RETRY;
-    j->missing = e->gone;
+    j->missing = j->ep_gone = e->gone;
     return j;
 }
 
@@ -722,6 +723,7 @@ static void send_one(struct dispatch *d, struct ep_state *e, struct store_txn *t
     struct job *j = dequeue(e);
     e->inflight++;
     j->missing |= e->gone;   /* deleted after the claim: it has no url any more */
+    j->ep_gone |= e->gone;
     if (!j->missing && load_message(j, t) != 0)
         j->missing = 1;
     if (j->missing || j->expired) {   /* nothing to send: only the outcome's bookkeeping */
@@ -878,6 +880,39 @@ static int stopping(struct dispatch *d)
     return s;
 }
 
+/*
+ * Endpoints deleted with a backlog that a stop cut short of draining: the
+ * due index still holds their entries. One seek per endpoint with
+ * entries (the range of each is skipped whole); each one found gets a
+ * state, loads as gone, and its entries end as failed ("endpoint
+ * deleted") in the usual windows, so no restart leaves them pending.
+ */
+static void load_orphans(struct dispatch *d, struct store_txn *t)
+{
+    struct store_cursor *c;
+    struct store_kv kv;
+    if (store_cursor_open(t, DB_DUE, &c))
+        return;
+    int rc = store_cursor_first(c, &kv);
+    while (rc == 0) {
+        char ep[ID_MAX], msg[ID_MAX], key[2 * ID_MAX];
+        uint8_t next[ID_MAX + 1];
+        int64_t ms;
+        const void *v;
+        size_t n, el;
+        if (store_due_parse(kv.key, kv.klen, ep, &ms, msg) || kv.vlen != STORE_DUE_VAL_LEN)
+            break;
+        size_t kl = (size_t)snprintf(key, sizeof(key), "%.31s%s", (const char *)kv.val, ep);
+        if (store_get(t, DB_ENDPOINTS, key, kl, &v, &n) == HOOKD_ENOTFOUND)
+            ep_get(d, key);
+        el = strlen(ep);
+        memcpy(next, ep, el);
+        next[el] = 0xff;   /* past every time of this endpoint */
+        rc = store_cursor_seek(c, next, el + 1, &kv);
+    }
+    store_cursor_close(c);
+}
+
 /* Every endpoint in the log gets a state at start-up: the due index
  * may hold work from before a restart. */
 static void load_endpoints(struct dispatch *d)
@@ -895,6 +930,7 @@ static void load_endpoints(struct dispatch *d)
         }
         store_cursor_close(c);
     }
+    load_orphans(d, t);
     store_abort(t);
 }
 
@@ -930,7 +966,8 @@ static void *dispatch_main(void *arg)
     while (!stopping(d)) {
         coalesce(d);
         drain_inbox(d);
-        int64_t next = round_once(d);
+        /* held: the notes keep marking endpoints dirty, for the first round after */
+        int64_t next = dispatch_held(d) ? clock_now_ms() + 1000 : round_once(d);
         update_stats(d);
         sleep_until(d, next);
     }
@@ -943,6 +980,7 @@ int dispatch_new(struct dispatch **out, const struct dispatch_opts *o)
     d->o = *o;
     if (d->o.ep_concurrency < 1)
         d->o.ep_concurrency = 1;
+    d->hold = d->o.hold;
     d->connect_ms = d->o.connect_timeout_ms;
     d->timeout_ms = d->o.timeout_ms;
     pthread_mutex_init(&d->lock, NULL);
@@ -1014,6 +1052,22 @@ void dispatch_set_timeouts(struct dispatch *d, int64_t connect_timeout_ms, int64
 void dispatch_set_schedule(struct dispatch *d, struct retry_schedule *s)
 {
     swap_set(&d->o.outcome.schedule, s);
+}
+
+void dispatch_release(struct dispatch *d)
+{
+    pthread_mutex_lock(&d->lock);
+    d->hold = 0;
+    pthread_mutex_unlock(&d->lock);
+    pthread_cond_signal(&d->wake);
+}
+
+int dispatch_held(struct dispatch *d)
+{
+    pthread_mutex_lock(&d->lock);
+    int h = d->hold;
+    pthread_mutex_unlock(&d->lock);
+    return h;
 }
 
 void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out)

@@ -4,10 +4,13 @@
  * It keeps one state per endpoint and reads each endpoint's backlog from
  * the log's due index in bounded slices (so a million-delivery backlog
  * for a dead endpoint costs a cursor, not memory). It starts a delivery
- * only when the endpoint is enabled and not paused, under its concurrency
- * cap and its throttleRate, rotating between endpoints one delivery at a
- * time so a busy endpoint cannot starve a quiet one. It never touches the
- * network.
+ * only when the endpoint is enabled and not paused and the server does
+ * not hold every delivery (dispatch_release), under its concurrency cap
+ * and its throttleRate, rotating between endpoints one delivery at a
+ * time so a busy endpoint cannot starve a quiet one. The due entries of a
+ * deleted endpoint, also those a restart finds, are drained without a
+ * send: each waiting delivery ends as failed, "endpoint deleted"
+ * (outcome.c). It never touches the network.
  *
  * Threads: the dispatcher runs its own thread. dispatch_on_commit (the
  * writer's commit hook) and the jobs' done callbacks run on the writer
@@ -40,6 +43,7 @@ struct dispatch_opts {
     struct outcome_opts outcome; /* its schedule is taken: dispatch_free releases it */
     struct stats *stats;         /* committed outcomes are counted here (may be NULL) */
     struct feed *feed;           /* and pushed to the live feed (may be NULL) */
+    int hold;                    /* start with every delivery held (dispatch_release) */
 };
 
 struct dispatch_stats {
@@ -74,6 +78,17 @@ void dispatch_set_timeouts(struct dispatch *d, int64_t connect_timeout_ms, int64
 void dispatch_set_schedule(struct dispatch *d, struct retry_schedule *s);
 
 void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out);
+
+/*
+ * The hold of hookd serve --hold-deliveries (a restore drill on a copy
+ * of the log must not send what the original already sent): while held,
+ * the dispatcher claims nothing, so no delivery is attempted and nothing
+ * in the log changes on its account; new messages are accepted and
+ * wait. dispatch_release lifts it for good (the next round starts the
+ * work); dispatch_held says whether it is on. Any thread.
+ */
+void dispatch_release(struct dispatch *d);
+int dispatch_held(struct dispatch *d);
 /*
  * Deliveries of ep_id handed to workers whose outcome is not yet
  * committed, as of the dispatcher's last round. Any thread.

@@ -49,6 +49,8 @@ struct job {
     int64_t connect_timeout_ms, timeout_ms;
     int64_t msg_ts_ms;             /* message timestamp, for latency */
     int missing;                   /* message or endpoint gone: drop the due entry */
+    int ep_gone;                   /* the endpoint was deleted: end a waiting delivery as
+                                      failed, "endpoint deleted" (outcome.c) */
     int expired;                   /* the message's payload expired: end the delivery as
                                       failed, without an attempt (outcome.c) */
 

@@ -38,6 +38,7 @@
 #include "notify.h"
 #include "proc.h"
 #include "retention.h"
+#include "task.h"
 #include "retry.h"
 #include "stats.h"
 #include "store.h"
@@ -395,6 +396,7 @@ static int engine_start(struct engine *e, const struct config *c, struct store *
     dopts.outcome.writer = w;
     dopts.stats = e->stats;
     dopts.feed = e->feed;
+    dopts.hold = c->hold_deliveries;
     dispatch_new(&e->dispatch, &dopts);
     writer_on_commit(w, dispatch_on_commit, e->dispatch);
     return dispatch_start(e->dispatch);
@@ -493,6 +495,7 @@ static int serve(int argc, char **argv)
     struct api api = { 0 };
     struct engine engine = { 0 };
     struct retention *retention = NULL;
+    struct tasks *tasks = NULL;
     struct tls_pair tls = { 0 };
     sigset_t sigs;
     char *token = NULL;
@@ -546,6 +549,10 @@ static int serve(int argc, char **argv)
     if (engine_start(&engine, &cfg, store, writer))
         goto out_writer;
     api.dispatch = engine.dispatch;
+    if (cfg.hold_deliveries)
+        log_warn("deliveries held", "detail",
+                 "--hold-deliveries: nothing is sent until POST /hookd/v1/deliveries/release",
+                 NULL);
     if ((rc = feed_start(api.feed))) {
         fprintf(stderr, "hookd: cannot start the feed: %s\n", hookd_strerror(rc));
         goto out_writer;
@@ -562,6 +569,12 @@ static int serve(int argc, char **argv)
     api.retention = retention;
     if ((rc = retention_start(retention))) {
         fprintf(stderr, "hookd: cannot start the retention pass: %s\n", hookd_strerror(rc));
+        goto out_writer;
+    }
+    tasks_new(&tasks, store, writer);
+    api.tasks = tasks;
+    if ((rc = tasks_start(tasks))) {
+        fprintf(stderr, "hookd: cannot start the background tasks: %s\n", hookd_strerror(rc));
         goto out_writer;
     }
 
@@ -634,6 +647,7 @@ static int serve(int argc, char **argv)
 out_writer:
     engine_stop(&engine, cfg.shutdown_timeout_ms);
     retention_stop(retention);   /* its last batch needs the writer */
+    tasks_stop(tasks);           /* so may its step under way */
     if (http)
         http_quiesce(http);   /* no new connections while the writer drains */
     if (mhttp)
@@ -643,6 +657,7 @@ out_writer:
     http_stop(http);
     if (mhttp)
         http_stop(mhttp);
+    tasks_free(tasks);   /* no request asks for them any more */
     writer_free(writer);
     retention_free(retention);
     epcache_free(api.fanout);

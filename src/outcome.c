@@ -160,11 +160,14 @@ static int update_delivery(const struct outcome_opts *o, struct job *j, int ok,
 }
 
 /*
- * The message's payload expired before this attempt (retention.c): there
- * is nothing to send, so a pending or sending delivery ends as failed,
- * without an attempt record. Any other state stays.
+ * Nothing can be sent: the message's payload expired before this attempt
+ * (retention.c), or the endpoint was deleted. A pending or sending
+ * delivery ends as failed, without an attempt record; code, when not 0,
+ * replaces its last status code to say why (STORE_CODE_*). Any other
+ * state stays.
  */
-static int end_expired(struct job *j, struct store_txn *t, const struct backlog_delta *dl)
+static int end_delivery(struct job *j, struct store_txn *t, const struct backlog_delta *dl,
+                        uint16_t code)
 {
     char key[2 * ID_MAX];
     size_t kl = str_copy(key, sizeof(key), j->msg_id, j->ep_id);
@@ -179,6 +182,8 @@ static int end_expired(struct job *j, struct store_txn *t, const struct backlog_
         d.state = DSTATE_FAIL;
         d.next_ms = 0;
         d.updated_ms = clock_now_ms();
+        if (code)
+            d.last_code = code;
         store_delivery_encode(&d, val);
         rc = count_failed(j, t, before, d.state);
         if (!rc)
@@ -199,8 +204,13 @@ static int disable_endpoint(const struct outcome_opts *o, struct job *j, struct 
     int rc = store_get_json(t, DB_ENDPOINTS, key, kl, &ep);
     if (rc)
         return rc == HOOKD_ENOTFOUND ? 0 : rc;
-    if (!json_is_true(json_object_get(ep, "disabled")))
+    if (!json_is_true(json_object_get(ep, "disabled"))) {
         j->disabled = j->status_code == 410 ? 1 : 2;
+        /* when and why, for the operator (API.md 9) and replay-missing's since */
+        json_object_set_new(ep, "disabledAt", json_integer(now));
+        json_object_set_new(ep, "disabledReason",
+                            json_string(j->disabled == 1 ? "http_410" : "failures"));
+    }
     json_object_set_new(ep, "disabled", json_true());
     json_object_set_new(ep, "updatedAt", json_integer(now));
     rc = store_put_json(t, DB_ENDPOINTS, key, kl, ep);
@@ -249,8 +259,10 @@ int outcome_apply(struct outcome_opts *o, struct job *j, struct store_txn *t)
         rc = 0;
     j->final_fail = j->disabled = j->attempt = 0;
     j->next_ms = 0;
+    if (!rc && j->ep_gone)
+        return consumed ? end_delivery(j, t, &dl, STORE_CODE_ENDPOINT_DELETED) : 0;
     if (!rc && j->expired)
-        return consumed ? end_expired(j, t, &dl) : 0;
+        return consumed ? end_delivery(j, t, &dl, 0) : 0;
     if (rc || j->missing)
         return rc || !consumed ? rc : store_health_add(t, j->ep_id, dl.backlog, dl.retrying);
     int ok = j->status_code >= 200 && j->status_code < 300;

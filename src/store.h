@@ -228,6 +228,12 @@ struct store_delivery {
     char app_id[32];
 };
 
+/*
+ * last_code of a delivery that ended as failed because its endpoint was
+ * deleted while it waited (outcome.c): no HTTP status is below 100.
+ */
+#define STORE_CODE_ENDPOINT_DELETED 1
+
 #define STORE_DELIVERY_LEN 53
 void store_delivery_encode(const struct store_delivery *d, uint8_t out[STORE_DELIVERY_LEN]);
 int store_delivery_decode(const void *p, size_t n, struct store_delivery *d);

@@ -141,6 +141,8 @@ is "$STATUS" 200 "the endpoint now points at a path that succeeds"
 keys r
 wait_screen 5 'Replay 2 marked deliveries to 127.0.0.1:[0-9]+/x/'
 ok $? "r asks first, saying how many and where"
+wait_screen 5 'the server would send 2: 2 failed'
+ok $? "and what the server's dry run counts, by status"
 like "$(cap)" 'y Yes +n No' "with the answers"
 save "3 Failed deliveries: filtered, two marked, confirming the replay"
 keys y
@@ -158,6 +160,12 @@ ok $? "R asks to replay the one still failing"
 keys y
 wait_for 10 got_ok 3
 ok $? "all three rows show 'ok 200'"
+keys r
+wait_screen 5 'the server would send 1: 1 already succeeded'
+ok $? "r on a row that succeeded: the confirmation says it would be sent again"
+keys n
+wait_screen 5 'nothing was replayed or changed'
+ok $? "n sends nothing"
 save "3 Failed deliveries after the replays"
 is "$(failed_count '&app_id=acme')" 0 "the API has no failed acme delivery left"
 is "$(failed_count)" 2 "globex's two are untouched"

@@ -303,28 +303,39 @@ static void submit_json(struct ui_app *a, enum ui_rq rq, const char *method, con
     json_decref(body);
 }
 
-static void add_delivery(json_t *list, struct ui_delivery *d)
+/* commit: the replay is being sent (mark the row queued), else only counted. */
+static void add_delivery(json_t *list, struct ui_delivery *d, int commit)
 {
     json_array_append_new(list, json_pack("{s:s, s:s}", "msgId", d->msg_id,
                                           "endpointId", d->ep_id));
+    if (!commit)
+        return;
     d->track = UI_T_QUEUED;
     d->track_status = 0;
     d->marked = 0;
 }
 
-int ui_app_replay_marked(struct ui_app *a)
+static json_t *marked_body(struct ui_app *a, int commit)
 {
     json_t *list = json_array();
     for (size_t i = 0; i < a->m.nfailed; i++)
         if (a->m.failed[i].marked)
-            add_delivery(list, &a->m.failed[i]);
+            add_delivery(list, &a->m.failed[i], commit);
     if (!json_array_size(list)) {
         json_decref(list);
+        return NULL;
+    }
+    return json_pack("{s:o}", "deliveries", list);
+}
+
+int ui_app_replay_marked(struct ui_app *a)
+{
+    json_t *body = marked_body(a, 1);
+    if (!body) {
         ui_app_note(a, 1, "no rows are marked (space marks a row)");
         return UI_DRAW;
     }
-    submit_json(a, UI_RQ_REPLAY, "POST", "/hookd/v1/deliveries/replay",
-                json_pack("{s:o}", "deliveries", list));
+    submit_json(a, UI_RQ_REPLAY, "POST", "/hookd/v1/deliveries/replay", body);
     return UI_DRAW;
 }
 
@@ -356,20 +367,31 @@ int ui_app_filter_on_server(const struct ui_app *a)
            && !strpbrk(f->type, "*?[") && !strpbrk(f->app, "*?[");
 }
 
-int ui_app_replay_filtered(struct ui_app *a)
+static json_t *filtered_body(struct ui_app *a, int commit)
 {
     json_t *list = json_array();
     for (size_t i = 0; i < a->nfailed_vis; i++) {
         struct ui_delivery *d = &a->m.failed[a->failed_vis[i]];
         if (d->track != UI_T_OK)
-            add_delivery(list, d);
+            add_delivery(list, d, commit);
     }
-    int by_filter = !a->m.failed_done && ui_app_filter_on_server(a);
-    json_t *body = !by_filter ? json_pack("{s:o}", "deliveries", list)
-                                    : (json_decref(list), json_pack("{s:o}", "filter",
-                                                                    filter_json(a)));
-    submit_json(a, UI_RQ_REPLAY, "POST", "/hookd/v1/deliveries/replay", body);
+    if (a->m.failed_done || !ui_app_filter_on_server(a))
+        return json_pack("{s:o}", "deliveries", list);
+    json_decref(list);
+    return json_pack("{s:o}", "filter", filter_json(a));
+}
+
+int ui_app_replay_filtered(struct ui_app *a)
+{
+    submit_json(a, UI_RQ_REPLAY, "POST", "/hookd/v1/deliveries/replay", filtered_body(a, 1));
     return UI_DRAW;
+}
+
+static json_t *detail_body(const struct ui_app *a)
+{
+    const struct ui_detail *d = &a->m.detail;
+    return json_pack("{s:[{s:s, s:s}]}", "deliveries", "msgId", d->msg_id, "endpointId",
+                     d->ep_id);
 }
 
 int ui_app_replay_detail(struct ui_app *a)
@@ -380,10 +402,30 @@ int ui_app_replay_detail(struct ui_app *a)
     struct ui_delivery *row = ui_model_find_failed(&a->m, d->msg_id, d->ep_id);
     if (row)
         row->track = UI_T_QUEUED;
-    submit_json(a, UI_RQ_REPLAY, "POST", "/hookd/v1/deliveries/replay",
-                json_pack("{s:[{s:s, s:s}]}", "deliveries", "msgId", d->msg_id,
-                          "endpointId", d->ep_id));
+    submit_json(a, UI_RQ_REPLAY, "POST", "/hookd/v1/deliveries/replay", detail_body(a));
     ui_app_note(a, 0, "replaying %s", d->msg_id);
+    return UI_DRAW;
+}
+
+int ui_app_replay_count(struct ui_app *a)
+{
+    json_t *body = NULL;
+    switch (a->confirm) {
+    case UI_CF_REPLAY_MARKED: body = marked_body(a, 0); break;
+    case UI_CF_REPLAY_FILTER: body = filtered_body(a, 0); break;
+    case UI_CF_REPLAY_ONE: body = a->m.detail.msg_id ? detail_body(a) : NULL; break;
+    default: break;
+    }
+    a->confirm_counts[0] = '\0';
+    if (!body)
+        return UI_DRAW;
+    snprintf(a->confirm_counts, sizeof(a->confirm_counts), "asking the server what it would send...");
+    json_object_set_new(body, "dryRun", json_true());
+    char *text = json_dumps(body, JSON_COMPACT);
+    a->want[UI_RQ_DRY] = ui_http_submit(a->http, (int)UI_RQ_DRY, "POST",
+                                        "/hookd/v1/deliveries/replay", text);
+    free(text);
+    json_decref(body);
     return UI_DRAW;
 }
 
@@ -413,6 +455,18 @@ int ui_app_enable(struct ui_app *a, const struct ui_endpoint *e, int enable)
     ep_path(&b, "/api/v1/app/", e, "");
     submit_json(a, UI_RQ_EPACT, "PATCH", b.data, json_pack("{s:b}", "disabled", !enable));
     ui_app_note(a, 0, "%s %s", enable ? "enabling" : "disabling", e->url);
+    buf_release(&b);
+    return UI_DRAW;
+}
+
+int ui_app_replay_missing(struct ui_app *a, const struct ui_endpoint *e)
+{
+    struct buf b = BUF_INIT;
+    char since[CLOCK_RFC3339_MAX];
+    clock_format(e->disabled_at, since);
+    ep_path(&b, "/api/v1/app/", e, "/replay-missing");
+    submit_json(a, UI_RQ_MISSING, "POST", b.data, json_pack("{s:s}", "since", since));
+    ui_app_note(a, 0, "asking for what %s missed", e->url);
     buf_release(&b);
     return UI_DRAW;
 }

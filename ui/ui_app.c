@@ -247,6 +247,13 @@ static void on_action(struct ui_app *a, struct ui_resp *r, enum ui_rq rq, int64_
                     detail ? "; " : "", detail ? detail : "");
         json_decref(o);
         a->asked[UI_RQ_FAILED] = a->asked[UI_RQ_ATT] = 0;
+    } else if (good && rq == UI_RQ_MISSING) {
+        json_t *o = json_loads(r->body, 0, NULL);
+        const char *id = json_string_value(json_object_get(o, "id"));
+        ui_app_note(a, 0, "replay of the missed messages started (task %s); they are sent once "
+                    "the endpoint is enabled", id ? id : "?");
+        json_decref(o);
+        a->asked[UI_RQ_EPS] = 0;
     } else if (good) {
         a->asked[UI_RQ_EPS] = 0;
     } else {
@@ -261,6 +268,45 @@ static void on_action(struct ui_app *a, struct ui_resp *r, enum ui_rq rq, int64_
     (void)now;
 }
 
+/* "would send 18: 2 failed, 16 already succeeded" from a replay's dry run. */
+static void dry_counts(char *out, size_t n, const char *body)
+{
+    static const char *const names[][2] = {
+        { "fail", "failed" }, { "success", "already succeeded" }, { "pending", "pending" },
+        { "sending", "retrying" }, { "held", "held" },
+    };
+    json_t *o = json_loads(body, 0, NULL), *by = json_object_get(o, "byStatus");
+    long long total = json_integer_value(json_object_get(o, "wouldQueue"));
+    long long skipped = json_integer_value(json_object_get(o, "skipped"));
+    size_t len = (size_t)snprintf(out, n, total ? "the server would send %lld:" :
+                                  "the server would send nothing", total);
+    const char *sep = " ";
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && len < n; i++) {
+        long long c = json_integer_value(json_object_get(by, names[i][0]));
+        if (c) {
+            len += (size_t)snprintf(out + len, n - len, "%s%lld %s", sep, c, names[i][1]);
+            sep = ", ";
+        }
+    }
+    if (skipped && len < n)
+        snprintf(out + len, n - len, "; %lld cannot be sent", skipped);
+    json_decref(o);
+}
+
+static void on_dry(struct ui_app *a, struct ui_resp *r)
+{
+    if (a->modal != UI_MODAL_CONFIRM || a->confirm == UI_CF_DISABLE)
+        return;
+    if (r->status == 200) {
+        dry_counts(a->confirm_counts, sizeof(a->confirm_counts), r->body);
+        return;
+    }
+    char *detail = ui_model_error_detail(r->body);
+    snprintf(a->confirm_counts, sizeof(a->confirm_counts), "the server could not count them: %.200s",
+             r->status == 0 ? r->error : detail ? detail : "server error");
+    free(detail);
+}
+
 int ui_app_on_resp(struct ui_app *a, struct ui_resp *r, int64_t now)
 {
     ui_app_remember(a);
@@ -270,12 +316,17 @@ int ui_app_on_resp(struct ui_app *a, struct ui_resp *r, int64_t now)
         return UI_DRAW;
     }
     enum ui_rq rq = (enum ui_rq)r->tag;
-    if (rq == UI_RQ_REPLAY || rq == UI_RQ_EPACT) {
+    if (rq == UI_RQ_REPLAY || rq == UI_RQ_EPACT || rq == UI_RQ_MISSING) {
         on_action(a, r, rq, now);
         return UI_DRAW;
     }
     if (rq >= UI_RQ_N || r->id != a->want[rq])
         return 0;   /* superseded */
+    if (rq == UI_RQ_DRY) {
+        a->want[rq] = 0;
+        on_dry(a, r);
+        return UI_DRAW;
+    }
     a->want[rq] = 0;
     struct ui_detail *d = &a->m.detail;
     switch (rq) {

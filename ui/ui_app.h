@@ -22,13 +22,14 @@ struct ui_resp;
 enum ui_screen { UI_SCR_OVERVIEW, UI_SCR_ENDPOINTS, UI_SCR_FAILED, UI_SCR_FEED, UI_SCR_DETAIL,
                  UI_SCR_N };
 enum ui_modal { UI_MODAL_NONE, UI_MODAL_HELP, UI_MODAL_CONFIRM, UI_MODAL_PROMPT };
-enum ui_confirm { UI_CF_REPLAY_MARKED, UI_CF_REPLAY_FILTER, UI_CF_REPLAY_ONE, UI_CF_DISABLE };
+enum ui_confirm { UI_CF_REPLAY_MARKED, UI_CF_REPLAY_FILTER, UI_CF_REPLAY_ONE, UI_CF_DISABLE,
+                  UI_CF_MISSING };
 enum ui_sort { UI_SORT_FAILURE, UI_SORT_BACKLOG, UI_SORT_APP, UI_SORT_URL, UI_SORT_LAST,
                UI_SORT_N };
 
 /* Requests by purpose; the latest id of each is remembered. */
 enum ui_rq { UI_RQ_STATS, UI_RQ_EPS, UI_RQ_FAILED, UI_RQ_MSG, UI_RQ_ATT, UI_RQ_HDRS,
-             UI_RQ_HIST, UI_RQ_REPLAY, UI_RQ_EPACT, UI_RQ_N };
+             UI_RQ_HIST, UI_RQ_REPLAY, UI_RQ_EPACT, UI_RQ_DRY, UI_RQ_MISSING, UI_RQ_N };
 
 /* What a key action needs next: a redraw, fresh data, or the end. */
 enum {
@@ -76,7 +77,8 @@ struct ui_app {
 
     enum ui_confirm confirm;
     char confirm_text[512];
-    char confirm_ep[128];                /* UI_CF_DISABLE: which endpoint */
+    char confirm_counts[256];            /* a replay's dry run: what the server would send */
+    char confirm_ep[128];                /* UI_CF_DISABLE, UI_CF_MISSING: which endpoint */
     int confirm_automark;                /* r marked the cursor row: unmark on "no" */
     char prompt[256];
     size_t prompt_len;
@@ -129,8 +131,15 @@ void ui_app_note(struct ui_app *a, int bad, const char *fmt, ...)
 int ui_app_replay_marked(struct ui_app *a);
 int ui_app_replay_filtered(struct ui_app *a);
 int ui_app_replay_detail(struct ui_app *a);
+/*
+ * Ask the server for a dry run of the replay the open confirmation is
+ * about; its answer fills confirm_counts ("16 already succeeded").
+ */
+int ui_app_replay_count(struct ui_app *a);
 int ui_app_pause_toggle(struct ui_app *a, const struct ui_endpoint *e);
 int ui_app_enable(struct ui_app *a, const struct ui_endpoint *e, int enable);
+/* Send a disabled endpoint what it missed since it was disabled (replay-missing). */
+int ui_app_replay_missing(struct ui_app *a, const struct ui_endpoint *e);
 int ui_app_open_detail(struct ui_app *a, const char *app_id, const char *msg_id,
                        const char *ep_id);
 /* Apply the prompt text as the filter of prompt_screen. */

@@ -192,10 +192,34 @@ static int act_enable(struct ui_app *a)
     if (e->disabled)
         return ui_app_enable(a, e, 1);
     a->confirm = UI_CF_DISABLE;
+    a->confirm_counts[0] = '\0';
     snprintf(a->confirm_ep, sizeof(a->confirm_ep), "%s", e->id);
     snprintf(a->confirm_text, sizeof(a->confirm_text),
-             "Disable %s? Its deliveries are held until it is enabled again.",
+             "Disable %s? New messages then skip it (not held: M replays them); p pauses "
+             "to hold them instead.",
              short_url(e->url));
+    a->modal = UI_MODAL_CONFIRM;
+    return UI_DRAW;
+}
+
+/* M: send a disabled endpoint the messages it missed, after a confirmation. */
+static int act_missing(struct ui_app *a)
+{
+    const struct ui_endpoint *e = cur_ep(a);
+    if (!e)
+        return 0;
+    if (!e->disabled || !e->disabled_at) {
+        ui_app_note(a, 1, "%s", e->disabled ? "the server does not say since when it is disabled"
+                                            : "only a disabled endpoint misses messages");
+        return UI_DRAW;
+    }
+    a->confirm = UI_CF_MISSING;
+    a->confirm_counts[0] = '\0';
+    snprintf(a->confirm_ep, sizeof(a->confirm_ep), "%s", e->id);
+    snprintf(a->confirm_text, sizeof(a->confirm_text),
+             "Send %s the %s%.0f messages it missed while disabled? They wait until you enable "
+             "it (e).", short_url(e->url), e->missed_capped ? "over " : "",
+             e->missed < 0 ? 0 : e->missed);
     a->modal = UI_MODAL_CONFIRM;
     return UI_DRAW;
 }
@@ -234,6 +258,9 @@ static const struct ui_binding table[] = {
       "pause (hold deliveries) or resume the endpoint" },
     { S(ENDPOINTS), 'e', 0, act_enable, "e", "Enable/disable", 1,
       "enable, or disable after a confirmation" },
+    /* not in the footer (room): a disabled endpoint's row says "M replays" */
+    { S(ENDPOINTS), 'M', 0, act_missing, "M", "Replay missed", 0,
+      "send a disabled endpoint what it missed, after a confirmation" },
     { S(ENDPOINTS), 's', 0, act_sort, "s", "Sort", 1,
       "sort by health, backlog, app, url, last attempt" },
     { S(FEED), ' ', 0, ui_act_feed_pause, "space", "Pause", 1, "pause or follow the feed" },

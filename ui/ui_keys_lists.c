@@ -4,7 +4,9 @@
  *
  * Nothing is replayed without a confirmation that says how many
  * deliveries and, when they share one, to which endpoint: a stray R on a
- * filtered list of thousands must not be one keystroke from a flood.
+ * filtered list of thousands must not be one keystroke from a flood. The
+ * confirmation also asks the server for a dry run of the same request and
+ * shows its counts by status, so "16 already succeeded" is seen first.
  */
 #include <stdio.h>
 #include <string.h>
@@ -73,7 +75,7 @@ static int ask(struct ui_app *a, enum ui_confirm kind, size_t n, const char *wha
     snprintf(a->confirm_text, sizeof(a->confirm_text), "Replay %zu %s deliver%s%s%s?", n, what,
              n == 1 ? "y" : "ies", dest ? " to " : "", dest ? dest : "");
     a->modal = UI_MODAL_CONFIRM;
-    return UI_DRAW;
+    return ui_app_replay_count(a);
 }
 
 int ui_act_replay(struct ui_app *a)
@@ -106,7 +108,7 @@ int ui_act_replay_all(struct ui_app *a)
         snprintf(a->confirm_text, sizeof(a->confirm_text),
                  "Replay ALL deliveries matching the filter (more than the %zu shown)?", n);
         a->modal = UI_MODAL_CONFIRM;
-        return UI_DRAW;
+        return ui_app_replay_count(a);
     }
     return ask(a, UI_CF_REPLAY_FILTER, n, "filtered", common_dest(a, 0));
 }
@@ -185,6 +187,10 @@ int ui_keys_confirm(struct ui_app *a, int key)
     case UI_CF_DISABLE: {
         const struct ui_endpoint *e = ui_model_endpoint(&a->m, a->confirm_ep);
         return e ? ui_app_enable(a, e, 0) : UI_DRAW;
+    }
+    case UI_CF_MISSING: {
+        const struct ui_endpoint *e = ui_model_endpoint(&a->m, a->confirm_ep);
+        return e ? ui_app_replay_missing(a, e) : UI_DRAW;
     }
     }
     return UI_DRAW;

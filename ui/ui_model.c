@@ -36,6 +36,7 @@ static void endpoints_free(struct ui_endpoint *e, size_t n)
         free(e[i].id);
         free(e[i].url);
         free(e[i].last_error);
+        free(e[i].disabled_reason);
     }
     free(e);
 }
@@ -178,6 +179,7 @@ static void stats_parse(struct ui_stats *s, json_t *o)
     s->db_bytes = ui_json_num(o, -1, F("dbBytes", "store"));
     s->map_bytes = ui_json_num(o, -1, F("mapBytes", "store"));
     s->readers = ui_json_num(o, -1, F("readers", "store"));
+    s->hold = json_is_true(ui_json_find(o, UI_NAMES("deliveryHold")));
     s->stored = ui_json_num(o, -1, F("messagesStored", "store"));
     s->payload_ret_s = ui_json_num(o, -1, F("payloadRetentionS", "store"));
     const char *oldest = json_string_value(ui_json_find(o, F("oldestPayloadAt", "store")));
@@ -209,6 +211,11 @@ static void endpoint_parse(struct ui_endpoint *e, json_t *o, int utf8)
     e->last_error = ui_json_esc(o, "lastError", utf8);
     e->disabled = ui_json_bool(o, "disabled");
     e->paused = ui_json_bool(o, "paused");
+    e->disabled_reason = ui_json_dup(o, "disabledReason");
+    e->disabled_at = ui_json_time(o, "disabledAt");
+    e->missed = json_is_number(json_object_get(o, "missed")) ? ui_json_num(o, -1, UI_NAMES("missed"))
+                                                             : -1;
+    e->missed_capped = ui_json_bool(o, "missedCapped");
     e->backlog = ui_json_num(o, 0, UI_NAMES("backlog"));
     e->inflight = ui_json_num(o, 0, UI_NAMES("inflight"));
     e->ok5m = ui_json_num(o, 0, UI_NAMES("successes5m", "success5m", "succeeded5m", "ok5m",

@@ -41,6 +41,7 @@ struct ui_stats {
     double db_bytes, map_bytes, readers;                   /* -1: absent */
     double stored, payload_ret_s;      /* messages in the log; payloads kept (0: for good) */
     int64_t oldest_payload_ms;         /* wall ms; 0: none or not said */
+    int hold;                          /* every delivery held (serve --hold-deliveries) */
 };
 
 /* Per-second rates derived from successive counter snapshots. */
@@ -61,6 +62,10 @@ struct ui_endpoint {
     char *app_id, *app_uid, *id;   /* raw */
     char *url, *last_error;        /* escaped */
     int disabled, paused;
+    char *disabled_reason;         /* raw: operator, http_410, failures; "" unknown */
+    int64_t disabled_at;           /* wall ms, 0: not disabled or not said */
+    double missed;                 /* messages missed while disabled, -1: not said */
+    int missed_capped;             /* missed is a floor */
     double backlog, inflight, ok5m, fail5m, consecutive;
     long last_status;
     int64_t last_at;               /* wall ms, 0: never */

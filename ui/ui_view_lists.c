@@ -72,6 +72,25 @@ static void cursor_error(const struct ui_app *a, const char *label, const char *
 
 /* --- endpoints --- */
 
+/* "by the operator 2 min ago; 5 messages missed (M replays them)", for a disabled endpoint. */
+static void disabled_text(const struct ui_endpoint *e, char *out, size_t n)
+{
+    const char *r = e->disabled_reason;
+    const char *why = !r || !r[0] ? "disabled" : strcmp(r, "operator") == 0 ? "by the operator"
+                      : strcmp(r, "http_410") == 0 ? "by a 410 Gone"
+                      : strcmp(r, "failures") == 0 ? "after failing too long" : r;
+    char age[32] = "";
+    size_t len;
+    if (e->disabled_at)
+        ui_fmt_age(age, sizeof(age), clock_now_ms() - e->disabled_at);
+    len = (size_t)snprintf(out, n, "off %s%s%s", why, age[0] ? " " : "", age);
+    if (age[0] && len < n)
+        len += (size_t)snprintf(out + len, n - len, " ago");
+    if (e->missed >= 0 && len < n)
+        snprintf(out + len, n - len, "; %s%.0f missed (not held; M replays)",
+                 e->missed_capped ? "over " : "", e->missed);
+}
+
 static void ep_cells(const struct ui_app *a, const struct ui_endpoint *e, char cells[][160],
                      enum ui_style *st)
 {
@@ -88,6 +107,8 @@ static void ep_cells(const struct ui_app *a, const struct ui_endpoint *e, char c
     snprintf(when, sizeof(when), e->last_status > 0 ? "%ld" : "-", e->last_status);
     snprintf(cells[6], 160, e->last_at ? "%s %s ago" : "-", when, age);
     snprintf(cells[7], 160, "%s", e->last_error);
+    if (e->disabled)
+        disabled_text(e, cells[7], 160);
     for (int i = 0; i < 8; i++)
         st[i] = i == 0 ? uv_health_style(h) : UI_S_NORMAL;
     st[3] = pct >= 0 && pct < 95 ? UI_S_WARN : UI_S_NORMAL;
@@ -119,8 +140,13 @@ void uv_endpoints(const struct ui_app *a)
         const struct ui_endpoint *e = &a->m.eps[a->ep_vis[top + i]];
         ep_cells(a, e, cells, st);
         row(a, 2 + i, c, n, xs, cells, st, top + i == a->ep_cur.cur);
-        if (top + i == a->ep_cur.cur)
+        if (top + i == a->ep_cur.cur && e->disabled) {
+            char off[200];
+            disabled_text(e, off, sizeof(off));
+            cursor_error(a, "disabled", off + 4);
+        } else if (top + i == a->ep_cur.cur) {
             cursor_error(a, "last error", e->last_error);
+        }
     }
 }
 

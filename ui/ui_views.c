@@ -78,9 +78,14 @@ static void freshness(const struct ui_app *a, const struct ui_res *res, char *ou
 
 void uv_title(const struct ui_app *a, const char *left, const struct ui_res *res)
 {
-    char right[128];
+    char right[160], fresh[128];
     enum ui_style st;
-    freshness(a, res, right, sizeof(right), &st);
+    freshness(a, res, fresh, sizeof(fresh), &st);
+    /* a server started with --hold-deliveries sends nothing: say so on every screen */
+    int hold = a->connected && a->m.stats.hold;
+    snprintf(right, sizeof(right), "%s%s", hold ? "DELIVERIES HELD   " : "", fresh);
+    if (hold && st != UI_S_FAIL)
+        st = UI_S_WARN;
     int rw = ui_width(right) + 1;
     uv_text(0, 1, a->cols - rw - 4, UI_S_TITLE, left, 0);
     uv_text(0, a->cols - rw, rw, st, right, 0);
@@ -213,31 +218,39 @@ static void note_line(const struct ui_app *a)
     buf_release(&b);
 }
 
-/* The question in a box, wrapped onto two lines when it is long. */
+/*
+ * The question in a box, wrapped onto two lines when it is long, and under
+ * it what the server's dry run counted, when it was asked.
+ */
 static void confirm_box(const struct ui_app *a)
 {
-    const char *keys = "y Yes   n No", *q = a->confirm_text;
-    int w = a->cols - 8 < 90 ? a->cols - 8 : 90, tw = ui_width(q), h = 5;
+    const char *keys = "y Yes   n No", *q = a->confirm_text, *c = a->confirm_counts;
+    int counts = c[0] && a->confirm != UI_CF_DISABLE;
+    int w = a->cols - 8 < 90 ? a->cols - 8 : 90, tw = ui_width(q), h = 5 + counts;
     size_t cut = strlen(q);
+    if (counts && ui_width(c) > tw)
+        tw = ui_width(c);
     if (tw > w - 4) {
-        cut = ui_prefix(q, w - 4);
-        while (cut > 0 && q[cut] != ' ')
+        cut = ui_width(q) > w - 4 ? ui_prefix(q, w - 4) : cut;
+        while (cut > 0 && q[cut] && q[cut] != ' ')
             cut--;
-        h = 6;
+        h += q[cut] != '\0';
     } else if (tw + 6 > 40) {
         w = tw + 6;
     } else {
         w = 40;
     }
-    int x = (a->cols - w) / 2, y = (a->rows - h) / 2;
+    int x = (a->cols - w) / 2, y = (a->rows - h) / 2, line = y + 1;
     for (int i = 0; i < h; i++)
         ui_term_fill(y + i, x, w, UI_S_NORMAL);
     ui_term_box(y, x, h, w, UI_S_WARN);
     char first[512];
     snprintf(first, sizeof(first), "%.*s", (int)cut, q);
-    uv_text(y + 1, x + 2, w - 4, UI_S_BOLD, first, 0);
-    if (h == 6)
-        uv_text(y + 2, x + 2, w - 4, UI_S_BOLD, q + cut + (q[cut] == ' '), 0);
+    uv_text(line++, x + 2, w - 4, UI_S_BOLD, first, 0);
+    if (q[cut])
+        uv_text(line++, x + 2, w - 4, UI_S_BOLD, q + cut + (q[cut] == ' '), 0);
+    if (counts)
+        uv_text(line, x + 2, w - 4, UI_S_WARN, c, 0);
     uv_text(y + h - 2, x + (w - ui_width(keys)) / 2, ui_width(keys), UI_S_KEY, keys, 0);
 }
 
