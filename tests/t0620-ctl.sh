@@ -66,6 +66,14 @@ is "$RC:$ERR" "0:no failed deliveries" "failed: an empty window says so on stder
 
 # --- replay ----------------------------------------------------------------
 before=$(received '.path == "/bad/status/500"')
+ctl replay --app shop --dry-run
+is "$RC" 0 "replay --dry-run: exit 0"
+is "$(printf '%s\n' "$OUT" | head -n 1)" "would replay 3 deliveries" "replay --dry-run: says how many"
+like "$(printf '%s\n' "$OUT" | grep ' fail ')" '^ +fail +3$' "and counts them by status"
+sleep 0.5
+is "$(received '.path == "/bad/status/500"')" "$before" "a dry run sends nothing"
+ctl replay --app shop --endpoint bad --status success --dry-run
+is "$(printf '%s\n' "$OUT" | head -n 1)" "would replay 0 deliveries" "--status picks other deliveries"
 ctl replay --app shop --endpoint bad
 is "$RC" 0 "replay: exit 0"
 is "$OUT" "replayed 3 deliveries" "replay: says how many"
@@ -90,6 +98,9 @@ is "$RC:$(jqr .disabled)" "0:false" "enable: the endpoint is enabled again"
 ctl pause shop nosuch
 is "$RC" 4 "pause of a missing endpoint: exit 4"
 
+ctl release
+is "$RC:$OUT" "0:nothing was held" "release when nothing is held"
+
 # --- usage -----------------------------------------------------------------
 ctl frobnicate
 is "$RC" 2 "an unknown command: exit 2"
@@ -103,6 +114,6 @@ ctl pause shop
 is "$RC" 2 "a missing argument: exit 2"
 "$HOOKD" ctl --help > "$T/help"
 is "$?" 0 "--help: exit 0"
-is "$(grep -c -E '^  (status|apps|endpoints|failed|replay|pause|resume|enable|disable)( |$)' "$T/help")" 9 \
+is "$(grep -c -E '^  (status|apps|endpoints|failed|replay|pause|resume|enable|disable|release)( |$)' "$T/help")" 10 \
    "--help lists every command"
 done_testing

@@ -280,28 +280,22 @@ static void table_add(struct ctl_table *t, const char *cell)
     t->cells[t->rows * (size_t)t->cols + t->cur] = s;
 }
 
-static void table_vrow(struct ctl_table *t, va_list ap)
-{
-    for (t->cur = 0; t->cur < t->cols; t->cur++)
-        table_add(t, va_arg(ap, const char *));
-    t->rows++;
-}
-
-void ctl_table_init(struct ctl_table *t, int cols, ...)
+void ctl_table_init(struct ctl_table *t, int cols, const char *const *head)
 {
     memset(t, 0, sizeof(*t));
     t->cols = cols;
-    va_list ap;
-    va_start(ap, cols);
-    table_vrow(t, ap);
-    va_end(ap);
+    for (t->cur = 0; t->cur < cols; t->cur++)
+        table_add(t, head[t->cur]);
+    t->rows++;
 }
 
 void ctl_table_row(struct ctl_table *t, ...)
 {
     va_list ap;
     va_start(ap, t);
-    table_vrow(t, ap);
+    for (t->cur = 0; t->cur < t->cols; t->cur++)
+        table_add(t, va_arg(ap, const char *));
+    t->rows++;
     va_end(ap);
 }
 

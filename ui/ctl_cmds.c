@@ -105,27 +105,46 @@ static int cmd_status(struct ctl *c)
     return CTL_OK;
 }
 
-static int cmd_apps(struct ctl *c)
+/* One list's table: what it lists, its header, how an API object becomes a row. */
+struct listing {
+    const char *what;   /* "applications": said on stderr when there are none */
+    int cols;
+    const char *head[8];
+    void (*row)(struct ctl_table *t, json_t *o);
+};
+
+/* rows as JSON (--json) or as the listing's table; takes rows. */
+static int show(const struct ctl *c, json_t *rows, const struct listing *l)
 {
-    json_t *rows = NULL;
-    int rc = fetch_all(c, "applications", "/api/v1/app?order=ascending", c->limit, &rows);
-    if (rc)
-        return rc;
     if (c->json) {
         ctl_print_json(rows);
-    } else if (!none(rows, "applications")) {
+    } else if (!none(rows, l->what)) {
         struct ctl_table t;
-        ctl_table_init(&t, 4, "ID", "UID", "NAME", "CREATED");
         size_t i;
-        json_t *a;
-        json_array_foreach(rows, i, a)
-            ctl_table_row(&t, ctl_str(a, "id"), ctl_str(a, "uid"), ctl_str(a, "name"),
-                          ctl_str(a, "createdAt"));
+        json_t *o;
+        ctl_table_init(&t, l->cols, l->head);
+        json_array_foreach(rows, i, o)
+            l->row(&t, o);
         ctl_table_print(&t);
         ctl_table_release(&t);
     }
     json_decref(rows);
     return CTL_OK;
+}
+
+static void app_row(struct ctl_table *t, json_t *a)
+{
+    ctl_table_row(t, ctl_str(a, "id"), ctl_str(a, "uid"), ctl_str(a, "name"),
+                  ctl_str(a, "createdAt"));
+}
+
+static int cmd_apps(struct ctl *c)
+{
+    static const struct listing apps = { "applications", 4, { "ID", "UID", "NAME", "CREATED" },
+                                         app_row };
+    json_t *rows = NULL;
+    int rc = fetch_all(c, "applications", "/api/v1/app?order=ascending", c->limit, &rows);
+    return rc ? rc : show(c, rows, &apps);
 }
 
 /* One word for an endpoint's health: what an operator acts on first. */
@@ -185,36 +204,23 @@ static int app_exists(struct ctl *c)
 
 static int cmd_endpoints(struct ctl *c)
 {
-    json_t *rows = NULL, *kept;
+    static const struct listing eps = {
+        "endpoints", 7, { "APP", "ENDPOINT", "STATE", "BACKLOG", "FAILED/5M", "LAST", "URL" },
+        endpoint_row
+    };
+    json_t *rows = NULL;
     int rc = app_exists(c);
     if (!rc)
         rc = fetch_all(c, "endpoints", "/hookd/v1/endpoints?", 0, &rows);
     if (rc)
         return rc;
-    kept = json_array();
-    if (rc) {
-        json_decref(kept);
-        return rc;
-    }
+    json_t *kept = json_array(), *e;
     size_t i;
-    json_t *e;
     json_array_foreach(rows, i, e)
         if (of_app(c, e))
             json_array_append(kept, e);
-    if (c->json) {
-        ctl_print_json(kept);
-    } else if (!none(kept, "endpoints")) {
-        struct ctl_table t;
-        ctl_table_init(&t, 7, "APP", "ENDPOINT", "STATE", "BACKLOG", "FAILED/5M", "LAST",
-                       "URL");
-        json_array_foreach(kept, i, e)
-            endpoint_row(&t, e);
-        ctl_table_print(&t);
-        ctl_table_release(&t);
-    }
     json_decref(rows);
-    json_decref(kept);
-    return CTL_OK;
+    return show(c, kept, &eps);
 }
 
 /* The shared filters of failed and replay as query arguments or a JSON object. */
@@ -236,8 +242,23 @@ static int filters(struct ctl *c, struct buf *q, json_t *f)
     return 0;
 }
 
+static void failed_row(struct ctl_table *t, json_t *d)
+{
+    char tries[24], code[24];
+    snprintf(tries, sizeof(tries), "%lld",
+             (long long)json_integer_value(json_object_get(d, "attempts")));
+    json_int_t sc = json_integer_value(json_object_get(d, "lastStatusCode"));
+    snprintf(code, sizeof(code), sc > 0 ? "%lld" : "-", (long long)sc);
+    ctl_table_row(t, ctl_str(d, "msgId"), ctl_str(d, "endpointId"), ctl_str(d, "eventType"),
+                  tries, code, ctl_str(d, "updatedAt"), ctl_str(d, "lastError"));
+}
+
 static int cmd_failed(struct ctl *c)
 {
+    static const struct listing failed = {
+        "failed deliveries", 7,
+        { "MESSAGE", "ENDPOINT", "EVENT", "TRIES", "CODE", "UPDATED", "ERROR" }, failed_row
+    };
     struct buf q;
     buf_init(&q);
     buf_adds(&q, "/hookd/v1/deliveries?status=fail");
@@ -248,31 +269,7 @@ static int cmd_failed(struct ctl *c)
     if (!rc)
         rc = fetch_all(c, "failed deliveries", q.data, c->limit ? c->limit : 100, &rows);
     buf_release(&q);
-    if (rc)
-        return rc;
-    if (c->json) {
-        ctl_print_json(rows);
-    } else if (!none(rows, "failed deliveries")) {
-        struct ctl_table t;
-        ctl_table_init(&t, 7, "MESSAGE", "ENDPOINT", "EVENT", "TRIES", "CODE", "UPDATED",
-                       "ERROR");
-        size_t i;
-        json_t *d;
-        json_array_foreach(rows, i, d) {
-            char tries[24], code[24];
-            snprintf(tries, sizeof(tries), "%lld",
-                     (long long)json_integer_value(json_object_get(d, "attempts")));
-            json_int_t sc = json_integer_value(json_object_get(d, "lastStatusCode"));
-            snprintf(code, sizeof(code), sc > 0 ? "%lld" : "-", (long long)sc);
-            ctl_table_row(&t, ctl_str(d, "msgId"), ctl_str(d, "endpointId"),
-                          ctl_str(d, "eventType"), tries, code, ctl_str(d, "updatedAt"),
-                          ctl_str(d, "lastError"));
-        }
-        ctl_table_print(&t);
-        ctl_table_release(&t);
-    }
-    json_decref(rows);
-    return CTL_OK;
+    return rc ? rc : show(c, rows, &failed);
 }
 
 /* What a replay did or would do, from the server's answer. */
@@ -355,6 +352,23 @@ static int cmd_disable(struct ctl *c)
                            json_pack("{s:b}", "disabled", 1));
 }
 
+/* Lift serve --hold-deliveries once a restored store has been checked. */
+static int cmd_release(struct ctl *c)
+{
+    json_t *r = NULL;
+    int rc = ctl_request(c, "release", "POST", "/hookd/v1/deliveries/release", NULL, &r);
+    if (rc)
+        return rc;
+    if (c->json)
+        ctl_print_json(r);
+    else if (json_is_true(json_object_get(r, "released")))
+        printf("deliveries released: hookd sends again\n");
+    else
+        printf("nothing was held\n");
+    json_decref(r);
+    return CTL_OK;
+}
+
 #define FILTER_OPTS "[--app APP] [--endpoint EP] [--event-type T] [--since WHEN] [--until WHEN]"
 
 const struct ctl_cmd ctl_cmds[] = {
@@ -371,5 +385,7 @@ const struct ctl_cmd ctl_cmds[] = {
     { "enable", cmd_enable, 2, 2, "APP ENDPOINT", "enable a disabled endpoint" },
     { "disable", cmd_disable, 2, 2, "APP ENDPOINT",
       "disable an endpoint (it gets no new messages; see replay-missing)" },
+    { "release", cmd_release, 0, 0, "",
+      "send again after serve --hold-deliveries (a restore drill checked)" },
     { NULL, NULL, 0, 0, NULL, NULL }
 };

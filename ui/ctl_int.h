@@ -66,7 +66,7 @@ struct ctl_table {
     size_t rows, alloc;
     char **cells;   /* rows * cols, row 0 the header */
 };
-void ctl_table_init(struct ctl_table *t, int cols, ...);   /* the header's cols strings */
+void ctl_table_init(struct ctl_table *t, int cols, const char *const *head);  /* cols names */
 void ctl_table_row(struct ctl_table *t, ...);              /* cols strings, NULL shown as "-" */
 void ctl_table_print(const struct ctl_table *t);
 void ctl_table_release(struct ctl_table *t);
