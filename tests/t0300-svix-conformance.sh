@@ -6,6 +6,8 @@
 # on stdout itself except skip_all / Bail out! lines from tests/lib.sh.
 # node_modules is installed with `npm ci` from the committed lockfile when it
 # is missing; a failed install (e.g. offline) is a bail-out, never a skip.
+# Node 18 (Debian 12's nodejs) has no Web Crypto global, which the client
+# needs; conformance.mjs sets it from node:crypto before loading the client.
 . "$(dirname "$0")/lib.sh"
 
 command -v node >/dev/null 2>&1 || skip_all "node is not installed (packaging/deps.sh installs it)"
