@@ -126,7 +126,7 @@ run: config.mk
 test: config.mk
 	@sh packaging/deps.sh --test
 	@$(MAKE) --no-print-directory all $(TEST_BIN) $(HELPER_BIN) $(BENCH_BIN) $(REPLAY_BIN)
-	prove -j2 --timer --exec tests/run-one $(TEST_BIN) $(sort $(wildcard tests/t[0-9]*.sh))
+	prove -j2 --timer --directives --exec tests/run-one $(TEST_BIN) $(sort $(wildcard tests/t[0-9]*.sh))
 
 fuzz: config.mk
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
