@@ -171,6 +171,10 @@ fresh() {
     trap 'stop_root; unmount_root' EXIT
     trap 'exit 130' INT TERM HUP
     tar -C "$ROOT" --numeric-owner -xf "$BASE"
+    # debootstrap writes no /etc/hosts; Debian's installer writes this one
+    [ -e "$ROOT/etc/hosts" ] || printf '%s\t%s\n' 127.0.0.1 localhost 127.0.1.1 "$(hostname)" \
+        ::1 'localhost ip6-localhost ip6-loopback' ff02::1 ip6-allnodes ff02::2 ip6-allrouters \
+        >"$ROOT/etc/hosts"
     # The machine's own network set-up comes along: its resolver, and the CA
     # certificates added to it locally (a TLS-inspecting proxy's, say: npm
     # reaches its registry through it), which Debian's ca-certificates takes
@@ -243,4 +247,4 @@ fi
 if [ "${FRESH_IN_NS:-}" != 1 ]; then
     FRESH_IN_NS=1 exec unshare --mount --propagation private sh "$0" "$@"
 fi
-fresh
+fresh; exit   # on one line: sh reads a script as it runs, and it may be edited meanwhile
