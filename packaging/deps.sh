@@ -77,20 +77,27 @@ fi
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >/dev/null
+updated=no
+update() { $SUDO apt-get update -qq >/dev/null; updated=yes; }
+
 if [ -n "$missing" ]; then
     echo "deps.sh: installing: $missing" >&2
+    update
     $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
 # promtool alone: Debian's prometheus package, downloaded (apt checks it
-# against the archive's signature) and unpacked in build/tools, never
-# installed, so no server runs.
+# against the archive's signature; no root needed) and unpacked in
+# build/tools, never installed, so no server runs.
+fetch_promtool() {
+    rm -f "$dl"/prometheus_*.deb
+    (cd "$dl" && apt-get download prometheus) >"$dl/log" 2>&1
+}
 if [ "$need_promtool" = yes ]; then
     echo "deps.sh: unpacking promtool from Debian's prometheus package into $TOOLS/bin" >&2
     dl=$(mktemp -d "${TMPDIR:-/tmp}/hookd-deps.XXXXXX")
     trap 'rm -rf "$dl"' EXIT
-    if ! (cd "$dl" && apt-get download prometheus) >"$dl/log" 2>&1; then
+    if ! fetch_promtool && { [ "$updated" = yes ] || ! update || ! fetch_promtool; }; then
         cat "$dl/log" >&2
         echo "deps.sh: cannot download Debian's prometheus package (for promtool)" >&2
         exit 1
