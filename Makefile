@@ -1,5 +1,7 @@
 # hookd - see README.md. `make run` and `make test` are all a newcomer needs:
-# both install missing Debian packages (packaging/deps.sh) and configure.
+# both install missing Debian packages and configure: `make run` what
+# building and running need (packaging/deps.sh), `make test` and the other
+# test targets also what the tests need (packaging/deps.sh --test).
 
 -include config.mk
 
@@ -42,7 +44,7 @@ FUZZ_CFLAGS = -std=c11 -O1 -g $(FUZZ_SAN) $(filter-out -Werror,$(WARN)) $(CPPFLA
               -Itests/fuzz $(CFLAGS_SERVER)
 FUZZ_OBJ := $(SRV_SRC:%.c=build/fuzz/clang/%.o)
 
-.PHONY: all run receiver test bench fuzz crash soak install deb clean deps distclean check-config
+.PHONY: all run receiver test bench fuzz crash soak fresh install deb clean deps distclean check-config
 
 all: check-config hookd
 
@@ -132,8 +134,9 @@ receiver: config.mk
 	@build/tests/helpers/receiver --listen 127.0.0.1:$(RECEIVER_PORT) --log /dev/stdout
 
 test: config.mk
+	@sh packaging/deps.sh --test
 	@$(MAKE) --no-print-directory all $(TEST_BIN) $(HELPER_BIN) $(BENCH_BIN) $(REPLAY_BIN)
-	prove -j2 --timer --exec tests/run-one $(TEST_BIN) $(sort $(wildcard tests/t[0-9]*.sh))
+	prove -j2 --timer --directives --exec tests/run-one $(TEST_BIN) $(sort $(wildcard tests/t[0-9]*.sh))
 
 fuzz: config.mk
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
@@ -144,10 +147,12 @@ fuzz: config.mk
 # runs a 3-cycle version (t0740-crash-short.sh).
 CRASH_CYCLES ?= 20
 crash: config.mk
+	@sh packaging/deps.sh --test
 	@$(MAKE) --no-print-directory all $(HELPER_BIN)
 	CRASH_CYCLES=$(CRASH_CYCLES) sh tests/crash/campaign.sh
 
 bench: config.mk
+	@sh packaging/deps.sh --test
 	@$(MAKE) --no-print-directory all $(HELPER_BIN) $(BENCH_BIN)
 	sh tests/bench/run.sh
 
@@ -156,8 +161,16 @@ bench: config.mk
 # Not part of make test or CI.
 SOAK_MINUTES ?= 30
 soak: config.mk
+	@sh packaging/deps.sh --test
 	@$(MAKE) --no-print-directory all $(HELPER_BIN) $(BENCH_BIN)
 	SOAK_MINUTES=$(SOAK_MINUTES) sh tests/soak/soak.sh
+
+# The README's two commands on a fresh Debian 12 (tests/fresh/fresh.sh):
+# a debootstrap minbase root with git and make, a clone of HEAD in it,
+# make run until it answers, then make test. Needs root and the network;
+# 10 to 40 minutes. Not part of make test or CI.
+fresh:
+	sh tests/fresh/fresh.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -131,6 +131,25 @@ static char *admin_token(const struct config *c, int *created)
     return xstrdup(tok);
 }
 
+/*
+ * The start-up line about the admin token. A new token is shown only to a
+ * person at a terminal: under a service manager stdout is the journal,
+ * which more people and tools can read than the 0600 file, and a token
+ * there outlives its rotation. Elsewhere the line says where the file is.
+ */
+static void print_token_line(const struct config *c, const char *token, int created)
+{
+    if (c->admin_token[0])
+        printf("admin token: from the configuration (admin-token)\n");
+    else if (created && isatty(STDOUT_FILENO))
+        printf("admin token (also in %s/admin.token): %s\n", c->data_dir, token);
+    else if (created)
+        printf("admin token written to %s/admin.token\n", c->data_dir);
+    else
+        printf("admin token: see %s/admin.token\n", c->data_dir);
+    fflush(stdout);
+}
+
 static char **split_tokens(const char *list)
 {
     size_t n = 1;
@@ -624,11 +643,7 @@ static int serve(int argc, char **argv)
         log_warn("cannot tell the service manager hookd is ready", "error", hookd_strerror(rc), NULL);
     printf("hookd %s listening on %s://%s (data in %s)\n", HOOKD_VERSION,
            tls.cert_pem ? "https" : "http", bound, cfg.data_dir);
-    if (created)
-        printf("admin token (also in %s/admin.token): %s\n", cfg.data_dir, token);
-    else
-        printf("admin token: see %s/admin.token\n", cfg.data_dir);
-    fflush(stdout);
+    print_token_line(&cfg, token, created);
 
     struct reload rl = { argc, argv, &cfg, &api, &engine, http };
     wait_for_stop(&sigs, &rl);

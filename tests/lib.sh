@@ -13,6 +13,8 @@
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 HOOKD=${HOOKD:-$TOP/hookd}
+# Tools packaging/deps.sh --test unpacked rather than installed (promtool).
+PATH=$TOP/build/tools/bin:$PATH
 T=$(mktemp -d "${TMPDIR:-/tmp}/hookd-test.XXXXXX")
 _n=0
 _fail=0

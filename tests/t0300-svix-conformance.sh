@@ -6,15 +6,17 @@
 # on stdout itself except skip_all / Bail out! lines from tests/lib.sh.
 # node_modules is installed with `npm ci` from the committed lockfile when it
 # is missing; a failed install (e.g. offline) is a bail-out, never a skip.
+# Node 18 (Debian 12's nodejs) has no Web Crypto global, which the client
+# needs; conformance.mjs sets it from node:crypto before loading the client.
 . "$(dirname "$0")/lib.sh"
 
-command -v node >/dev/null 2>&1 || skip_all "node is not installed (packaging/deps.sh installs it)"
+command -v node >/dev/null 2>&1 || skip_all "node is not installed (sh packaging/deps.sh --test installs it)"
 major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
 [ "${major:-0}" -ge 18 ] 2>/dev/null || skip_all "node >= 18 is needed, found $(node --version 2>&1)"
 
 SVIX=$TOP/tests/svix
 if [ ! -f "$SVIX/node_modules/svix/package.json" ]; then
-    command -v npm >/dev/null 2>&1 || bail "npm is not installed: run packaging/deps.sh"
+    command -v npm >/dev/null 2>&1 || bail "npm is not installed: run sh packaging/deps.sh --test"
     if ! (cd "$SVIX" && npm ci --silent --no-audit --no-fund) >&2; then
         bail "npm ci in tests/svix failed (offline? no registry access?): cannot install the svix client"
     fi

@@ -23,7 +23,7 @@ promcheck() {
         _err=$(promtool check metrics < "$T/metrics" 2>&1)
         is "$?:$_err" "0:" "$1"
     else
-        ok 0 "# SKIP $1: no promtool (packaging/deps.sh installs Debian's prometheus)"
+        ok 0 "# SKIP $1: no promtool (sh packaging/deps.sh --test unpacks it from Debian's prometheus)"
     fi
 }
 

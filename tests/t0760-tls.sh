@@ -32,7 +32,7 @@ mkcert() {
 mkcert srv
 case $? in
 0) ;;
-2) skip_all "neither openssl nor certtool is installed (packaging/deps.sh installs openssl)" ;;
+2) skip_all "neither openssl nor certtool is installed (sh packaging/deps.sh --test installs openssl)" ;;
 *) cat "$T/mkcert.err" >&2; bail "cannot make a test certificate" ;;
 esac
 mkcert other || bail "cannot make a second certificate"

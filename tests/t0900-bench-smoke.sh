@@ -3,7 +3,7 @@
 # connections must finish, acknowledge messages and lose none of them.
 # Throughput targets are not asserted here (they only warn in `make bench`).
 . "$(dirname "$0")/lib.sh"
-command -v wrk >/dev/null || skip_all "wrk not installed (sh packaging/deps.sh)"
+command -v wrk >/dev/null || skip_all "wrk not installed (sh packaging/deps.sh --test)"
 [ -x "$HOOKD" ] || bail "no server binary '$HOOKD' (run make)"
 
 BENCH_DURATION=2s BENCH_CONNECTIONS=32 BENCH_SLICES=2 BENCH_SLICE=1s HOOKD=$HOOKD \

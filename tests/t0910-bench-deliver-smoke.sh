@@ -7,7 +7,7 @@
 for b in "$HOOKD" "$RECEIVER" "$TOP/build/bench/paced" "$TOP/build/bench/curlblast"; do
     [ -x "$b" ] || bail "no binary '$b' (make test builds it)"
 done
-command -v jq >/dev/null || skip_all "jq not installed (sh packaging/deps.sh)"
+command -v jq >/dev/null || skip_all "jq not installed (sh packaging/deps.sh --test)"
 plan 13
 
 # run NAME VAR=VALUE...: run tests/bench/NAME.sh with the settings; sets RESULT.

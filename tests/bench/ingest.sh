@@ -79,7 +79,7 @@ die() {
     exit 1
 }
 
-command -v wrk >/dev/null || die "'wrk' not found (sh packaging/deps.sh installs it)"
+command -v wrk >/dev/null || die "'wrk' not found (sh packaging/deps.sh --test installs it)"
 [ -x "$HOOKD" ] || die "no server binary '$HOOKD' (run make)"
 
 # wait_file FILE PID: wait until FILE is non-empty while PID lives.

@@ -15,6 +15,13 @@
 
 import { createRequire } from "node:module";
 import { isDeepStrictEqual, inspect } from "node:util";
+import { webcrypto } from "node:crypto";
+
+// The client draws its automatic idempotency keys with crypto.randomUUID()
+// from the Web Crypto global, which Node has only from 19 on; Debian 12's
+// nodejs is 18. Give it node:crypto's implementation of the same interface,
+// before the client is loaded, and only where the global is missing.
+if (globalThis.crypto === undefined) globalThis.crypto = webcrypto;
 
 const require = createRequire(import.meta.url);
 const { Svix, ApiException } = require("svix");
