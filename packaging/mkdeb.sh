@@ -46,8 +46,13 @@ install -D -m 0644 "$TOP/packaging/hookd.service" "$ROOT/lib/systemd/system/hook
 install -D -m 0644 "$TOP/packaging/hookd.conf" "$ROOT/etc/hookd/hookd.conf"
 install -D -m 0644 "$TOP/packaging/grafana-dashboard.json" \
     "$ROOT/usr/share/hookd/grafana-dashboard.json"
-for f in packaging/copyright README.md docs/operations.md; do
+# The README and the documents it links to, in the same layout (docs/...),
+# so its links and those between the documents work where they are installed.
+for f in packaging/copyright README.md; do
     install -D -m 0644 "$TOP/$f" "$ROOT/usr/share/doc/hookd/$(basename "$f")"
+done
+for f in API.md DESIGN.md operations.md security.md performance.md console-screens.txt; do
+    install -D -m 0644 "$TOP/docs/$f" "$ROOT/usr/share/doc/hookd/docs/$f"
 done
 # A native package's changelog: the version and the last commit's time.
 {

@@ -33,11 +33,14 @@ mode_of() { awk -v p="./$1" '$6 == p { print $1, $2 }' "$T/contents"; }
 is "$(mode_of usr/bin/hookd)" "-rwxr-xr-x root/root" "usr/bin/hookd 0755 root"
 for f in usr/share/man/man1/hookd.1.gz lib/systemd/system/hookd.service etc/hookd/hookd.conf \
          usr/share/doc/hookd/copyright usr/share/doc/hookd/README.md \
-         usr/share/doc/hookd/operations.md usr/share/hookd/grafana-dashboard.json \
+         usr/share/doc/hookd/docs/operations.md usr/share/doc/hookd/docs/API.md \
+         usr/share/doc/hookd/docs/DESIGN.md usr/share/doc/hookd/docs/security.md \
+         usr/share/doc/hookd/docs/performance.md usr/share/doc/hookd/docs/console-screens.txt \
+         usr/share/hookd/grafana-dashboard.json \
          usr/share/doc/hookd/changelog.gz usr/share/lintian/overrides/hookd; do
     is "$(mode_of "$f")" "-rw-r--r-- root/root" "$f 0644 root"
 done
-is "$(grep -c '^-' "$T/contents")" 10 "no other files"
+is "$(grep -c '^-' "$T/contents")" 15 "no other files"
 is "$(awk '$2 != "root/root"' "$T/contents" | wc -l | tr -d ' ')" 0 "everything owned by root"
 
 # ---- lintian: clean at the pedantic level, overrides carry their reasons ----
@@ -53,6 +56,19 @@ fi
 dpkg-deb -x "$DEB" "$T/root"
 dpkg-deb -e "$DEB" "$T/ctrl"
 R=$T/root
+# every document the README names under docs/ (but the man page, installed as
+# such) is installed at that path beside it, so its links work
+D=$R/usr/share/doc/hookd
+missing=""
+for f in $(grep -o 'docs/[A-Za-z-]*\.\(md\|txt\)' "$TOP/README.md" | sort -u); do
+    [ -f "$D/$f" ] || missing="$missing $f"
+done
+is "$missing" "" "the documents the README links to are installed beside it"
+missing=""
+for f in $(grep -oh '[A-Za-z]*\.md' "$D"/docs/*.md | sort -u); do
+    [ ! -f "$TOP/docs/$f" ] || [ -f "$D/docs/$f" ] || missing="$missing $f"
+done
+is "$missing" "" "the documents the installed documents name are installed beside them"
 is "$("$R/usr/bin/hookd" version | head -n 1)" "hookd $VERSION" "the packaged binary runs and has the version"
 if gzip -dc "$R/usr/share/man/man1/hookd.1.gz" | cmp -s - "$TOP/docs/hookd.1"; then ok 0 "man page is docs/hookd.1"; else ok 1 "man page is docs/hookd.1"; fi
 if cmp -s "$R/etc/hookd/hookd.conf" "$TOP/packaging/hookd.conf"; then ok 0 "config is packaging/hookd.conf"; else ok 1 "config is packaging/hookd.conf"; fi
