@@ -11,7 +11,10 @@
 # machine), a clone of the committed HEAD of this tree in /root/hookd, then
 #   1. make run, in the background, until 127.0.0.1:8071 answers
 #      /api/v1/health; then hookd gets SIGTERM;
-#   2. make test, whose prove summary ends the output.
+#   2. make test, whose prove summary ends the output;
+#   3. make deb there, then the package installed with apt in a second
+#      fresh root, `hookd version` and `hookd check-config` on the
+#      installed configuration, apt remove and apt purge, each checked.
 # Both run as root, with /proc, /sys, /dev, /dev/pts and a tmpfs /tmp
 # mounted; everything runs in a mount namespace of its own (unshare), so
 # the mounts are unmounted on exit and cannot outlive this script even if
@@ -225,8 +228,59 @@ fresh() {
         say "make test failed with $rc (root kept in $RUN; log $DIR/test.log)"
         exit 1
     fi
+    package_drill
     rm -rf --one-file-system "$RUN"
-    say "both commands passed on a fresh Debian 12"
+    say "both commands passed on a fresh Debian 12, and the package installs, checks and purges"
+}
+
+# check WHAT CMD...: run CMD in the root; say WHAT, or die with its output.
+check() {
+    _what=$1
+    shift
+    if _out=$(in_root "$@" 2>&1); then
+        say "package: $_what"
+    else
+        printf '%s\n' "$_out" | tail -n 20 >&2
+        die "package: $_what FAILED (root kept in $RUN)"
+    fi
+}
+
+# package_drill: the .deb that make deb builds in the first root, installed
+# with apt in a second, untouched one (no build tools), checked and removed
+# the way an administrator would.
+package_drill() {
+    say "make deb (in the first root)"
+    mount_root
+    rc=0
+    in_root sh -c 'cd /root/hookd && exec make -s deb' >"$DIR/deb.log" 2>&1 || rc=$?
+    stop_root
+    unmount_root
+    [ "$rc" = 0 ] || { tail -n 20 "$DIR/deb.log" >&2; die "make deb failed (root kept in $RUN)"; }
+    deb=$(tail -n 1 "$DIR/deb.log")
+    ROOT=$RUN/pkgroot
+    mkdir "$ROOT"
+    tar -C "$ROOT" --numeric-owner -xf "$BASE"
+    cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+    cp "$RUN/root$deb" "$ROOT/tmp.deb"
+    mount_root
+    mv "$ROOT/tmp.deb" "$ROOT/tmp/$(basename "$deb")"
+    deb=/tmp/$(basename "$deb")
+    say "package: installing $(basename "$deb") in a second fresh root"
+    check "apt installs it with its dependencies" sh -c \
+        "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $deb"
+    check "hookd version runs" sh -c 'hookd version | head -n 1 | grep -q "^hookd "'
+    check "the hookd user can check the installed configuration" \
+        runuser -u hookd -- hookd check-config --config /etc/hookd/hookd.conf
+    check "the man page renders" sh -c 'man -l /usr/share/man/man1/hookd.1.gz >/dev/null 2>&1 ||
+        zcat /usr/share/man/man1/hookd.1.gz | head -n 1 | grep -q .'
+    check "remove keeps the configuration and the data directory" sh -c \
+        'apt-get remove -y -qq hookd >/dev/null && [ -f /etc/hookd/hookd.conf ] &&
+         [ -d /var/lib/hookd ] && ! command -v hookd'
+    check "purge leaves nothing of hookd but its system user" sh -c \
+        'apt-get purge -y -qq hookd >/dev/null && [ ! -e /etc/hookd ] && [ ! -e /var/lib/hookd ] &&
+         ! dpkg -s hookd >/dev/null 2>&1 && [ -z "$(dpkg -S hookd 2>/dev/null | grep -v "^diversion")" ]'
+    stop_root
+    unmount_root
 }
 
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot, mount): run it as root or with sudo"
