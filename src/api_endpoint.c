@@ -33,6 +33,7 @@
 #include "err.h"
 #include "mem.h"
 #include "netpolicy.h"
+#include "opwh.h"
 
 enum ep_mode { EP_CREATE, EP_PUT, EP_PATCH };
 
@@ -426,6 +427,47 @@ static int ep_store(struct http_req *r, struct store_txn *t, json_t *rec, const 
     return rc;
 }
 
+/* Is rec an endpoint of the operator's reserved application (opwh.h)? */
+static int is_opwh(struct store_txn *t, json_t *rec)
+{
+    char op[ID_MAX];
+    const char *app = str_of(rec, "appId");
+    return app && opwh_app_id(t, op) == 0 && strcmp(op, app) == 0;
+}
+
+/* An operational endpoint filters on the operational events only. */
+static int opwh_types(struct http_req *r, const char *tkey, json_t *types)
+{
+    json_t *x;
+    size_t i;
+    json_array_foreach(types, i, x) {
+        if (!opwh_is_event(json_string_value(x))) {
+            char msg[320];
+            snprintf(msg, sizeof(msg), "'%s' is not an operational event type (API.md 4.8)",
+                     json_string_value(x));
+            field_error(r, tkey, msg);
+            return HOOKD_EINVAL;
+        }
+    }
+    return 0;
+}
+
+/*
+ * The operator's event about endpoint rec (opwh.h), in the transaction
+ * of the change it reports, so one is sent exactly when the other holds.
+ */
+static int ep_event(struct http_req *r, struct store_txn *t, const char *type, json_t *rec,
+                    int64_t now)
+{
+    struct api *a = http_ctx(r);
+    json_t *extra = strcmp(type, "endpoint.disabled") == 0
+                    ? json_pack("{s:n, s:s}", "failSince", "trigger", "manual") : NULL;
+    int rc = opwh_endpoint_event(t, a->writer, type, str_of(rec, "appId"), str_of(rec, "id"),
+                                 extra, now);
+    json_decref(extra);
+    return rc;
+}
+
 /*
  * In the writer: every name of the type filter the body set must be an
  * event type that exists and is not archived. 0, or an error after a 422.
@@ -437,6 +479,8 @@ static int types_exist(struct http_req *r, struct store_txn *t, json_t *in, json
     size_t i;
     if (!tkey || !json_is_array(types))
         return 0;
+    if (is_opwh(t, rec))
+        return opwh_types(r, tkey, types);
     json_array_foreach(types, i, x) {
         const char *name = json_string_value(x);
         json_t *et;
@@ -461,8 +505,8 @@ static int types_exist(struct http_req *r, struct store_txn *t, json_t *in, json
 static int find_app(struct http_req *r, struct store_txn *t, const char *x, char app[ID_MAX])
 {
     int rc = api_find_app(t, x, app);
-    if (rc == HOOKD_ENOTFOUND)
-        api_not_found(r, "application");
+    if (rc == HOOKD_ENOTFOUND)   /* the operator's app is made with its first endpoint */
+        api_not_found(r, strcmp(x, OPWH_APP_UID) == 0 ? "endpoint" : "application");
     else if (rc)
         api_store_error(r, rc);
     return rc;
@@ -497,13 +541,16 @@ static int create_apply(struct http_req *r, struct store_txn *t)
 {
     struct api_job *j = r->data;
     char app[ID_MAX];
-    int rc = find_app(r, t, j->p[0], app);
-    if (!rc)
-        rc = types_exist(r, t, j->in, j->rec);
+    int rc = strcmp(j->p[0], OPWH_APP_UID) == 0 ? opwh_app_ensure(t, j->now, app)
+             : find_app(r, t, j->p[0], app);
     if (rc)
         return rc;
     json_object_set_new(j->rec, "appId", json_string(app));
-    rc = ep_store(r, t, j->rec, NULL);
+    rc = types_exist(r, t, j->in, j->rec);
+    if (!rc)
+        rc = ep_store(r, t, j->rec, NULL);
+    if (!rc)
+        rc = ep_event(r, t, "endpoint.created", j->rec, j->now);
     if (!rc)
         http_reply_json(r, 201, ep_out(j->rec));
     return rc;
@@ -576,7 +623,23 @@ static int put_create(struct http_req *r, struct store_txn *t, struct api_job *j
     if (!rc)
         rc = ep_store(r, t, j->rec, NULL);
     if (!rc)
+        rc = ep_event(r, t, "endpoint.created", j->rec, j->now);
+    if (!rc)
         http_reply_json(r, 201, ep_out(j->rec));
+    return rc;
+}
+
+/*
+ * endpoint.updated, and endpoint.disabled (Svix's trigger "manual") or
+ * endpoint.enabled when the update turned the endpoint off or on.
+ */
+static int update_events(struct http_req *r, struct store_txn *t, json_t *rec, int was_off,
+                         int64_t now)
+{
+    int off = json_is_true(json_object_get(rec, "disabled"));
+    int rc = ep_event(r, t, "endpoint.updated", rec, now);
+    if (!rc && off != was_off)
+        rc = ep_event(r, t, off ? "endpoint.disabled" : "endpoint.enabled", rec, now);
     return rc;
 }
 
@@ -607,12 +670,15 @@ static int update_apply(struct http_req *r, struct store_txn *t)
         return rc;
     }
     char *old_uid = str_of(rec, "uid") ? xstrdup(str_of(rec, "uid")) : NULL;
+    int was_off = json_is_true(json_object_get(rec, "disabled"));
     rc = ep_fields(r, j->in, rec, mode) ? HOOKD_EINVAL : 0;
     json_object_set_new(rec, "updatedAt", json_integer(j->now));
     if (!rc)
         rc = types_exist(r, t, j->in, rec);
     if (!rc)
         rc = ep_store(r, t, rec, old_uid);
+    if (!rc)
+        rc = update_events(r, t, rec, was_off, j->now);
     if (!rc)
         http_reply_json(r, 200, ep_out(rec));
     free(old_uid);
@@ -648,6 +714,18 @@ void api_ep_patch(struct api *a, struct http_req *r, char **p)
     submit_update(a, r, p, EP_PATCH);
 }
 
+/* endpoint.deleted, with the uid the record had (opwh reads it from the store). */
+static int deleted_event(struct http_req *r, struct store_txn *t, json_t *rec, int64_t now)
+{
+    struct api *a = http_ctx(r);
+    json_t *uid = json_object_get(rec, "uid");
+    json_t *extra = json_pack("{s:O}", "endpointUid", uid ? uid : json_null());
+    int rc = opwh_endpoint_event(t, a->writer, "endpoint.deleted", str_of(rec, "appId"),
+                                 str_of(rec, "id"), extra, now);
+    json_decref(extra);
+    return rc;
+}
+
 static int delete_apply(struct http_req *r, struct store_txn *t)
 {
     struct api_job *j = r->data;
@@ -664,6 +742,8 @@ static int delete_apply(struct http_req *r, struct store_txn *t)
         rc = klen ? store_del(t, DB_ENDPOINTS, key, klen) : HOOKD_ECORRUPT;
     if (!rc)
         rc = api_health_del(t, str_of(rec, "id"));
+    if (!rc)   /* the uid was read before the delete: the event still names it */
+        rc = deleted_event(r, t, rec, j->now);
     if (!rc)
         api_touch_settings(r, str_of(rec, "appId"), str_of(rec, "id"));
     json_decref(rec);
@@ -821,6 +901,8 @@ static int edit_apply(struct http_req *r, struct store_txn *t)
         rc = klen ? store_put_json(t, DB_ENDPOINTS, key, klen, rec) : HOOKD_ECORRUPT;
     if (!rc)
         api_touch_settings(r, str_of(rec, "appId"), str_of(rec, "id"));
+    if (!rc && j->opt == EDIT_ROTATE)   /* as Svix: a new secret is an update */
+        rc = ep_event(r, t, "endpoint.updated", rec, j->now);
     if (!rc && j->opt == EDIT_TIMEOUTS)
         http_reply_json(r, 200, timeouts_view(rec));
     else if (!rc)
