@@ -18,6 +18,11 @@
  * filterTypes in 1.x); both are read, the record keeps eventTypes, and both
  * are written out. Whether the named event types exist is checked in the
  * writer's transaction, like uid uniqueness, so the answer cannot be stale.
+ *
+ * Every create, update, delete, disable, enable and secret rotation also
+ * writes the operator's event in the same transaction (opwh.h, API.md
+ * 4.8). The operator's own endpoints are endpoints of the reserved
+ * application: its filters name operational events, not event types.
  */
 #include <stdint.h>
 #include <stdlib.h>
