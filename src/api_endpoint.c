@@ -96,6 +96,25 @@ static json_t *ep_out(json_t *rec)
     return o;
 }
 
+/*
+ * What the operator's endpoints answer (API.md 4.8): Svix's
+ * OperationalWebhookEndpointOut, EndpointOut without what it lacks.
+ */
+static json_t *op_out(json_t *rec)
+{
+    json_t *o = ep_out(rec);
+    json_object_del(o, "version");
+    json_object_del(o, "channels");
+    json_object_del(o, "eventTypes");
+    return o;
+}
+
+/* ep_out, or op_out when the path names the operator's application. */
+static json_t *out_for(const char *app, json_t *rec)
+{
+    return app && strcmp(app, OPWH_APP_UID) == 0 ? op_out(rec) : ep_out(rec);
+}
+
 /* 422 with loc ["body", name]. */
 static void field_error(struct http_req *r, const char *name, const char *msg)
 {
@@ -557,7 +576,7 @@ static int create_apply(struct http_req *r, struct store_txn *t)
     if (!rc)
         rc = ep_event(r, t, "endpoint.created", j->rec, j->now);
     if (!rc)
-        http_reply_json(r, 201, ep_out(j->rec));
+        http_reply_json(r, 201, out_for(j->p[0], j->rec));
     return rc;
 }
 
@@ -574,12 +593,13 @@ void api_ep_create(struct api *a, struct http_req *r, char **p)
     api_submit(r, create_apply, j, api_job_free);
 }
 
+/* arg: the path's application, for out_for. */
 static json_t *list_row(const struct store_kv *kv, void *arg)
 {
     json_t *rec = json_loadb(kv->val, kv->vlen, 0, NULL);
     if (!rec)
         return NULL;
-    json_t *o = ep_out(rec);
+    json_t *o = out_for(arg, rec);
     json_decref(rec);
     return o;
 }
@@ -592,7 +612,7 @@ void api_ep_list(struct api *a, struct http_req *r, char **p)
         return;
     if (find_app(r, t, p[0], app) == 0) {
         struct api_page pg = { .db = DB_ENDPOINTS, .prefix = app, .descending = 1,
-                               .row = list_row };
+                               .row = list_row, .arg = p[0] };
         api_list(r, t, &pg);
     }
     store_abort(t);
@@ -614,7 +634,7 @@ static void ep_read(struct api *a, struct http_req *r, char **p, json_t *(*view)
 
 void api_ep_get(struct api *a, struct http_req *r, char **p)
 {
-    ep_read(a, r, p, ep_out);
+    ep_read(a, r, p, strcmp(p[0], OPWH_APP_UID) == 0 ? op_out : ep_out);
 }
 
 /* PUT on a missing endpoint: create it, the path naming its uid. */
@@ -630,7 +650,7 @@ static int put_create(struct http_req *r, struct store_txn *t, struct api_job *j
     if (!rc)
         rc = ep_event(r, t, "endpoint.created", j->rec, j->now);
     if (!rc)
-        http_reply_json(r, 201, ep_out(j->rec));
+        http_reply_json(r, 201, out_for(j->p[0], j->rec));
     return rc;
 }
 
@@ -685,7 +705,7 @@ static int update_apply(struct http_req *r, struct store_txn *t)
     if (!rc)
         rc = update_events(r, t, rec, was_off, j->now);
     if (!rc)
-        http_reply_json(r, 200, ep_out(rec));
+        http_reply_json(r, 200, out_for(j->p[0], rec));
     free(old_uid);
     json_decref(rec);
     return rc;

@@ -33,10 +33,12 @@ OPEP=$(jqr .id)
 is "$(jqr '[.url,.uid,.description,.metadata.team,.rateLimit,.disabled]|@csv')" \
    "\"$RURL/ops\",\"ops\",\"pager\",\"sre\",50,false" "with url, uid, description, metadata, rateLimit, disabled"
 like "$(jqr .createdAt)$(jqr .updatedAt)" '^20.*Z20.*Z$' "and its times"
+is "$(jqr '[has("version"), has("channels"), has("eventTypes")]|any')" false \
+   "and not EndpointOut's fields that OperationalWebhookEndpointOut lacks"
 api GET $OW
 is "$(jqr '[.data[].id]|join(",")')" "$OPEP" "the list holds it"
 api GET $OW/ops
-is "$STATUS:$(jqr .id)" "200:$OPEP" "get by uid"
+is "$STATUS:$(jqr .id):$(jqr 'has("channels")')" "200:$OPEP:false" "get by uid"
 api GET "$OW/$OPEP/secret"
 is "$STATUS:$(jqr .key)" "200:$SEC" "get secret"
 api PUT $OW/ops "{\"url\":\"$RURL/ops\",\"description\":\"pager 2\",\"filterTypes\":null}"
