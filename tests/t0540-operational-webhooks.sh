@@ -160,11 +160,30 @@ is "$STATUS" 201 "an endpoint created while deliveries are held"
 EPL=$(jqr .id)
 hookd_stop KILL
 # shellcheck disable=SC2086
-hookd_start $ARGS
+hookd_start $ARGS --disable-after 1s
 wait_ev '$b.type=="endpoint.created" and $b.data.endpointId=="'"$EPL"'"' 1
 ok $? "its endpoint.created arrives after kill -9 and a restart"
 
-# 7. the type filter of an operator's endpoint applies
+# 7. failing for disable-after: endpoint.disabled, failSince the first failure
+api POST /api/v1/app '{"name":"slow","uid":"slow"}'
+api POST /api/v1/app/slow/endpoint "{\"uid\":\"down\",\"url\":\"$RURL/slow/status/503\"}"
+EPD=$(jqr .id)
+api POST /api/v1/app/slow/msg '{"eventType":"a","payload":{"n":1}}'
+M1=$(jqr .id)
+wait_received ".path==\"/slow/status/503\"" 1
+ok $? "the first attempt failed"
+FIRST=$(jq -s '[.[]|select(.path=="/slow/status/503")|.t]|min|floor' "$RLOG")
+sleep 1.2
+api POST /api/v1/app/slow/msg '{"eventType":"a","payload":{"n":2}}'
+wait_ev '$b.type=="endpoint.disabled" and $b.data.endpointId=="'"$EPD"'"' 1
+ok $? "an endpoint failing for disable-after sends endpoint.disabled"
+D=$(ev '$b.type=="endpoint.disabled" and $b.data.endpointId=="'"$EPD"'"' | jq -c .b.data)
+is "$(printf '%s' "$D" | jq -r .trigger)" automatic "with trigger automatic"
+FS=$(printf '%s' "$D" | jq -r '.failSince|sub("\\.[0-9]+Z$";"Z")|fromdate')
+ok "$(cond "$FS * 1000 <= $FIRST + 1000 && $FS * 1000 >= $FIRST - 1000")" \
+   "failSince is the first failure ($FS vs $FIRST ms)"
+
+# 8. the type filter of an operator's endpoint applies
 api PUT $OW/ops "{\"url\":\"$RURL/ops\",\"filterTypes\":[\"endpoint.deleted\"]}"
 is "$STATUS:$(jqr '.filterTypes|join(",")')" "200:endpoint.deleted" "filterTypes set"
 api POST /api/v1/app/shop/endpoint "{\"uid\":\"filtered\",\"url\":\"$RURL/cust/ok\"}"
