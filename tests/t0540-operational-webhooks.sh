@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2016 # jq filters name $b in single quotes on purpose
 # t0540: operational webhooks (API.md 4.8). The operator's endpoints are
 # managed through /api/v1/operational-webhook/endpoint as the Svix client
 # manages them; every Svix event arrives there signed with the endpoint's
@@ -169,7 +170,6 @@ api POST /api/v1/app '{"name":"slow","uid":"slow"}'
 api POST /api/v1/app/slow/endpoint "{\"uid\":\"down\",\"url\":\"$RURL/slow/status/503\"}"
 EPD=$(jqr .id)
 api POST /api/v1/app/slow/msg '{"eventType":"a","payload":{"n":1}}'
-M1=$(jqr .id)
 wait_received ".path==\"/slow/status/503\"" 1
 ok $? "the first attempt failed"
 FIRST=$(jq -s '[.[]|select(.path=="/slow/status/503")|.t]|min|floor' "$RLOG")
