@@ -89,6 +89,19 @@ static const struct route routes[] = {
     { "GET", "/hookd/v1/app/*/endpoint/*/timeouts", api_ep_timeouts_get, SCOPE_ADMIN },
     { "PUT", "/hookd/v1/app/*/endpoint/*/timeouts", api_ep_timeouts_put, SCOPE_ADMIN },
     { "GET", "/metrics", api_metrics, SCOPE_METRICS },
+    /* operational webhooks: the operator's endpoints (api_opwh.c, API.md 4.8) */
+    { "GET", "/api/v1/operational-webhook/endpoint", api_opwh_list, SCOPE_ADMIN },
+    { "POST", "/api/v1/operational-webhook/endpoint", api_opwh_create, SCOPE_ADMIN },
+    { "GET", "/api/v1/operational-webhook/endpoint/*", api_opwh_get, SCOPE_ADMIN },
+    { "PUT", "/api/v1/operational-webhook/endpoint/*", api_opwh_put, SCOPE_ADMIN },
+    { "DELETE", "/api/v1/operational-webhook/endpoint/*", api_opwh_delete, SCOPE_ADMIN },
+    { "GET", "/api/v1/operational-webhook/endpoint/*/secret", api_opwh_secret_get, SCOPE_ADMIN },
+    { "POST", "/api/v1/operational-webhook/endpoint/*/secret/rotate", api_opwh_secret_rotate,
+      SCOPE_ADMIN },
+    { "GET", "/api/v1/operational-webhook/endpoint/*/headers", api_opwh_headers_get,
+      SCOPE_ADMIN },
+    { "PUT", "/api/v1/operational-webhook/endpoint/*/headers", api_opwh_headers_put,
+      SCOPE_ADMIN },
 };
 
 #define MAX_SEGS 12

@@ -4,7 +4,7 @@
  * id/uid lookup, pagination). The handlers live in api_app.c,
  * api_endpoint.c, api_evtype.c, api_msg.c, api_attempt.c, api_health.c
  * and api_task.c (background tasks and endpoint replay-missing, API.md
- * 4.7); hookd's operations API (/hookd/v1, API.md 9) in api_ops.c and
+ * 4.7), api_opwh.c (operational webhooks' endpoints, API.md 4.8); hookd's operations API (/hookd/v1, API.md 9) in api_ops.c and
  * api_deliveries.c; GET /metrics in api_metrics.c.
  *
  * Threads: api_dispatch() and every handler run on libmicrohttpd's threads
@@ -342,6 +342,10 @@ H(api_ep_recover); H(api_ep_replay_missing); H(api_task_get); H(api_task_list);
 H(api_ops_stats); H(api_ops_history); H(api_ops_endpoints); H(api_ops_deliveries); H(api_ops_replay);
 H(api_ops_feed); H(api_ops_pause); H(api_ops_resume); H(api_ops_release);
 H(api_metrics);
+/* operational webhooks (api_opwh.c, API.md 4.8) */
+H(api_opwh_list); H(api_opwh_create); H(api_opwh_get); H(api_opwh_put); H(api_opwh_delete);
+H(api_opwh_secret_get); H(api_opwh_secret_rotate); H(api_opwh_headers_get);
+H(api_opwh_headers_put);
 #undef H
 
 #endif

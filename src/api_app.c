@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "err.h"
 #include "mem.h"
+#include "opwh.h"
 
 json_t *api_app_out(json_t *rec)
 {
@@ -48,6 +49,11 @@ static int app_fields(struct http_req *r, json_t *in, json_t *rec, int patch)
         return -1;
     if (api_metadata(r, in, "metadata", &md))
         return -1;
+    if (uid && strcmp(uid, OPWH_APP_UID) == 0) {
+        http_verror(r, "body.uid", "value_error", "uid '" OPWH_APP_UID "' is reserved for the "
+                    "operational webhooks' application (API.md 4.8)");
+        return -1;
+    }
     for (const char *p = name; p && *p; p++)
         if ((unsigned char)*p <= 0x08) {
             http_verror(r, "body.name", "value_error", "must not contain control bytes 0x00-0x08");
@@ -143,7 +149,9 @@ static json_t *list_row(const struct store_kv *kv, void *arg)
     json_t *rec = json_loadb(kv->val, kv->vlen, 0, NULL);
     if (!rec)
         return NULL;
-    json_t *o = api_app_out(rec);
+    /* the operator's own application is listed by its routes (API.md 4.8) */
+    const char *uid = rec_uid(rec);
+    json_t *o = uid && strcmp(uid, OPWH_APP_UID) == 0 ? NULL : api_app_out(rec);
     json_decref(rec);
     return o;
 }

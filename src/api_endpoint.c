@@ -18,6 +18,11 @@
  * filterTypes in 1.x); both are read, the record keeps eventTypes, and both
  * are written out. Whether the named event types exist is checked in the
  * writer's transaction, like uid uniqueness, so the answer cannot be stale.
+ *
+ * Every create, update, delete, disable, enable and secret rotation also
+ * writes the operator's event in the same transaction (opwh.h, API.md
+ * 4.8). The operator's own endpoints are endpoints of the reserved
+ * application: its filters name operational events, not event types.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,6 +38,7 @@
 #include "err.h"
 #include "mem.h"
 #include "netpolicy.h"
+#include "opwh.h"
 
 enum ep_mode { EP_CREATE, EP_PUT, EP_PATCH };
 
@@ -88,6 +94,25 @@ static json_t *ep_out(json_t *rec)
     api_set_time(o, "updatedAt", rec, "updatedAt");
     api_disabled_out(o, rec);
     return o;
+}
+
+/*
+ * What the operator's endpoints answer (API.md 4.8): Svix's
+ * OperationalWebhookEndpointOut, EndpointOut without what it lacks.
+ */
+static json_t *op_out(json_t *rec)
+{
+    json_t *o = ep_out(rec);
+    json_object_del(o, "version");
+    json_object_del(o, "channels");
+    json_object_del(o, "eventTypes");
+    return o;
+}
+
+/* ep_out, or op_out when the path names the operator's application. */
+static json_t *out_for(const char *app, json_t *rec)
+{
+    return app && strcmp(app, OPWH_APP_UID) == 0 ? op_out(rec) : ep_out(rec);
 }
 
 /* 422 with loc ["body", name]. */
@@ -426,6 +451,47 @@ static int ep_store(struct http_req *r, struct store_txn *t, json_t *rec, const 
     return rc;
 }
 
+/* Is rec an endpoint of the operator's reserved application (opwh.h)? */
+static int is_opwh(struct store_txn *t, json_t *rec)
+{
+    char op[ID_MAX];
+    const char *app = str_of(rec, "appId");
+    return app && opwh_app_id(t, op) == 0 && strcmp(op, app) == 0;
+}
+
+/* An operational endpoint filters on the operational events only. */
+static int opwh_types(struct http_req *r, const char *tkey, json_t *types)
+{
+    json_t *x;
+    size_t i;
+    json_array_foreach(types, i, x) {
+        if (!opwh_is_event(json_string_value(x))) {
+            char msg[320];
+            snprintf(msg, sizeof(msg), "'%s' is not an operational event type (API.md 4.8)",
+                     json_string_value(x));
+            field_error(r, tkey, msg);
+            return HOOKD_EINVAL;
+        }
+    }
+    return 0;
+}
+
+/*
+ * The operator's event about endpoint rec (opwh.h), in the transaction
+ * of the change it reports, so one is sent exactly when the other holds.
+ */
+static int ep_event(struct http_req *r, struct store_txn *t, const char *type, json_t *rec,
+                    int64_t now)
+{
+    struct api *a = http_ctx(r);
+    json_t *extra = strcmp(type, "endpoint.disabled") == 0
+                    ? json_pack("{s:n, s:s}", "failSince", "trigger", "manual") : NULL;
+    int rc = opwh_endpoint_event(t, a->writer, type, str_of(rec, "appId"), str_of(rec, "id"),
+                                 extra, now);
+    json_decref(extra);
+    return rc;
+}
+
 /*
  * In the writer: every name of the type filter the body set must be an
  * event type that exists and is not archived. 0, or an error after a 422.
@@ -437,6 +503,8 @@ static int types_exist(struct http_req *r, struct store_txn *t, json_t *in, json
     size_t i;
     if (!tkey || !json_is_array(types))
         return 0;
+    if (is_opwh(t, rec))
+        return opwh_types(r, tkey, types);
     json_array_foreach(types, i, x) {
         const char *name = json_string_value(x);
         json_t *et;
@@ -461,8 +529,8 @@ static int types_exist(struct http_req *r, struct store_txn *t, json_t *in, json
 static int find_app(struct http_req *r, struct store_txn *t, const char *x, char app[ID_MAX])
 {
     int rc = api_find_app(t, x, app);
-    if (rc == HOOKD_ENOTFOUND)
-        api_not_found(r, "application");
+    if (rc == HOOKD_ENOTFOUND)   /* the operator's app is made with its first endpoint */
+        api_not_found(r, strcmp(x, OPWH_APP_UID) == 0 ? "endpoint" : "application");
     else if (rc)
         api_store_error(r, rc);
     return rc;
@@ -497,15 +565,18 @@ static int create_apply(struct http_req *r, struct store_txn *t)
 {
     struct api_job *j = r->data;
     char app[ID_MAX];
-    int rc = find_app(r, t, j->p[0], app);
-    if (!rc)
-        rc = types_exist(r, t, j->in, j->rec);
+    int rc = strcmp(j->p[0], OPWH_APP_UID) == 0 ? opwh_app_ensure(t, j->now, app)
+             : find_app(r, t, j->p[0], app);
     if (rc)
         return rc;
     json_object_set_new(j->rec, "appId", json_string(app));
-    rc = ep_store(r, t, j->rec, NULL);
+    rc = types_exist(r, t, j->in, j->rec);
     if (!rc)
-        http_reply_json(r, 201, ep_out(j->rec));
+        rc = ep_store(r, t, j->rec, NULL);
+    if (!rc)
+        rc = ep_event(r, t, "endpoint.created", j->rec, j->now);
+    if (!rc)
+        http_reply_json(r, 201, out_for(j->p[0], j->rec));
     return rc;
 }
 
@@ -522,12 +593,13 @@ void api_ep_create(struct api *a, struct http_req *r, char **p)
     api_submit(r, create_apply, j, api_job_free);
 }
 
+/* arg: the path's application, for out_for. */
 static json_t *list_row(const struct store_kv *kv, void *arg)
 {
     json_t *rec = json_loadb(kv->val, kv->vlen, 0, NULL);
     if (!rec)
         return NULL;
-    json_t *o = ep_out(rec);
+    json_t *o = out_for(arg, rec);
     json_decref(rec);
     return o;
 }
@@ -540,7 +612,7 @@ void api_ep_list(struct api *a, struct http_req *r, char **p)
         return;
     if (find_app(r, t, p[0], app) == 0) {
         struct api_page pg = { .db = DB_ENDPOINTS, .prefix = app, .descending = 1,
-                               .row = list_row };
+                               .row = list_row, .arg = p[0] };
         api_list(r, t, &pg);
     }
     store_abort(t);
@@ -562,7 +634,7 @@ static void ep_read(struct api *a, struct http_req *r, char **p, json_t *(*view)
 
 void api_ep_get(struct api *a, struct http_req *r, char **p)
 {
-    ep_read(a, r, p, ep_out);
+    ep_read(a, r, p, strcmp(p[0], OPWH_APP_UID) == 0 ? op_out : ep_out);
 }
 
 /* PUT on a missing endpoint: create it, the path naming its uid. */
@@ -576,7 +648,23 @@ static int put_create(struct http_req *r, struct store_txn *t, struct api_job *j
     if (!rc)
         rc = ep_store(r, t, j->rec, NULL);
     if (!rc)
-        http_reply_json(r, 201, ep_out(j->rec));
+        rc = ep_event(r, t, "endpoint.created", j->rec, j->now);
+    if (!rc)
+        http_reply_json(r, 201, out_for(j->p[0], j->rec));
+    return rc;
+}
+
+/*
+ * endpoint.updated, and endpoint.disabled (Svix's trigger "manual") or
+ * endpoint.enabled when the update turned the endpoint off or on.
+ */
+static int update_events(struct http_req *r, struct store_txn *t, json_t *rec, int was_off,
+                         int64_t now)
+{
+    int off = json_is_true(json_object_get(rec, "disabled"));
+    int rc = ep_event(r, t, "endpoint.updated", rec, now);
+    if (!rc && off != was_off)
+        rc = ep_event(r, t, off ? "endpoint.disabled" : "endpoint.enabled", rec, now);
     return rc;
 }
 
@@ -607,6 +695,7 @@ static int update_apply(struct http_req *r, struct store_txn *t)
         return rc;
     }
     char *old_uid = str_of(rec, "uid") ? xstrdup(str_of(rec, "uid")) : NULL;
+    int was_off = json_is_true(json_object_get(rec, "disabled"));
     rc = ep_fields(r, j->in, rec, mode) ? HOOKD_EINVAL : 0;
     json_object_set_new(rec, "updatedAt", json_integer(j->now));
     if (!rc)
@@ -614,7 +703,9 @@ static int update_apply(struct http_req *r, struct store_txn *t)
     if (!rc)
         rc = ep_store(r, t, rec, old_uid);
     if (!rc)
-        http_reply_json(r, 200, ep_out(rec));
+        rc = update_events(r, t, rec, was_off, j->now);
+    if (!rc)
+        http_reply_json(r, 200, out_for(j->p[0], rec));
     free(old_uid);
     json_decref(rec);
     return rc;
@@ -648,6 +739,18 @@ void api_ep_patch(struct api *a, struct http_req *r, char **p)
     submit_update(a, r, p, EP_PATCH);
 }
 
+/* endpoint.deleted, with the uid the record had (opwh reads it from the store). */
+static int deleted_event(struct http_req *r, struct store_txn *t, json_t *rec, int64_t now)
+{
+    struct api *a = http_ctx(r);
+    json_t *uid = json_object_get(rec, "uid");
+    json_t *extra = json_pack("{s:O}", "endpointUid", uid ? uid : json_null());
+    int rc = opwh_endpoint_event(t, a->writer, "endpoint.deleted", str_of(rec, "appId"),
+                                 str_of(rec, "id"), extra, now);
+    json_decref(extra);
+    return rc;
+}
+
 static int delete_apply(struct http_req *r, struct store_txn *t)
 {
     struct api_job *j = r->data;
@@ -664,6 +767,8 @@ static int delete_apply(struct http_req *r, struct store_txn *t)
         rc = klen ? store_del(t, DB_ENDPOINTS, key, klen) : HOOKD_ECORRUPT;
     if (!rc)
         rc = api_health_del(t, str_of(rec, "id"));
+    if (!rc)   /* the uid was read before the delete: the event still names it */
+        rc = deleted_event(r, t, rec, j->now);
     if (!rc)
         api_touch_settings(r, str_of(rec, "appId"), str_of(rec, "id"));
     json_decref(rec);
@@ -821,6 +926,8 @@ static int edit_apply(struct http_req *r, struct store_txn *t)
         rc = klen ? store_put_json(t, DB_ENDPOINTS, key, klen, rec) : HOOKD_ECORRUPT;
     if (!rc)
         api_touch_settings(r, str_of(rec, "appId"), str_of(rec, "id"));
+    if (!rc && j->opt == EDIT_ROTATE)   /* as Svix: a new secret is an update */
+        rc = ep_event(r, t, "endpoint.updated", rec, j->now);
     if (!rc && j->opt == EDIT_TIMEOUTS)
         http_reply_json(r, 200, timeouts_view(rec));
     else if (!rc)

@@ -19,6 +19,7 @@
 #include "err.h"
 #include "job.h"
 #include "mem.h"
+#include "opwh.h"
 #include "outcome.h"
 #include "store.h"
 #include "writer.h"
@@ -65,9 +66,10 @@ static void attempt_id(struct outcome_opts *o, const struct job *j, char id[ID_M
     id_seq_next(&o->attempt_ids, "atmpt_", j->started_ms, id);
 }
 
-static int put_attempt(struct outcome_opts *o, struct job *j, int ok, struct store_txn *t)
+static int put_attempt(struct outcome_opts *o, struct job *j, int ok, struct store_txn *t,
+                       char id[ID_MAX])
 {
-    char id[ID_MAX], key[2 * ID_MAX];
+    char key[2 * ID_MAX];
     attempt_id(o, j, id);
     struct buf rec = BUF_INIT;
     /* one allocation for the usual record, not one per doubling from 64 bytes */
@@ -118,7 +120,8 @@ static int count_failed(struct job *j, struct store_txn *t, int before, int afte
 
 /* Next state of the delivery row after this attempt. */
 static int update_delivery(const struct outcome_opts *o, struct job *j, int ok,
-                           struct store_txn *t, int64_t now, struct backlog_delta *dl)
+                           struct store_txn *t, int64_t now, struct backlog_delta *dl,
+                           int *was)
 {
     char key[2 * ID_MAX];
     size_t kl = str_copy(key, sizeof(key), j->msg_id, j->ep_id);
@@ -127,7 +130,7 @@ static int update_delivery(const struct outcome_opts *o, struct job *j, int ok,
     size_t n;
     if (store_get(t, DB_DELIVERIES, key, kl, &v, &n) == 0)
         store_delivery_decode(v, n, &d);
-    int before = d.state;
+    int before = *was = d.state;
     memcpy(d.app_id, j->app_id, sizeof(d.app_id) - 1);
     d.app_id[sizeof(d.app_id) - 1] = '\0';
     d.attempts++;
@@ -194,9 +197,21 @@ static int end_delivery(struct job *j, struct store_txn *t, const struct backlog
     return rc ? rc : store_health_add(t, j->ep_id, dl->backlog, dl->retrying);
 }
 
+/* endpoint.disabled for the operator (opwh.h), Svix's trigger "automatic". */
+static int disabled_event(const struct outcome_opts *o, const struct job *j,
+                          struct store_txn *t, int64_t since, int64_t now)
+{
+    json_t *extra = json_pack("{s:o, s:s}", "failSince", opwh_time(since ? since : now),
+                              "trigger", "automatic");
+    int rc = opwh_endpoint_event(t, o->writer, "endpoint.disabled", j->app_id, j->ep_id, extra,
+                                 now);
+    json_decref(extra);
+    return rc;
+}
+
 /* Sets j->disabled (reason) when the endpoint was enabled until now. */
 static int disable_endpoint(const struct outcome_opts *o, struct job *j, struct store_txn *t,
-                            int64_t now)
+                            int64_t since, int64_t now)
 {
     char key[2 * ID_MAX];
     size_t kl = str_copy(key, sizeof(key), j->app_id, j->ep_id);
@@ -216,7 +231,7 @@ static int disable_endpoint(const struct outcome_opts *o, struct job *j, struct 
     rc = store_put_json(t, DB_ENDPOINTS, key, kl, ep);
     json_decref(ep);
     writer_touch(o->writer, j->app_id, j->ep_id, WRITER_NOTE_SETTINGS);
-    return rc;
+    return rc || !j->disabled ? rc : disabled_event(o, j, t, since, now);
 }
 
 static uint32_t add_count(uint32_t v, int d)
@@ -246,8 +261,30 @@ static int update_health(const struct outcome_opts *o, struct job *j, int ok,
     int too_long = !ok && o->disable_after_ms > 0
                    && now - h.failing_since_ms >= o->disable_after_ms;
     if (!rc && (j->status_code == 410 || too_long))
-        rc = disable_endpoint(o, j, t, now);
+        rc = disable_endpoint(o, j, t, h.failing_since_ms, now);
     return rc;
+}
+
+/*
+ * The operator's event for this attempt, when it changed the delivery's
+ * state as Svix counts it (opwh.h): retries exhausted, the 4th failure
+ * with a retry to come, or a success after at least that many failures.
+ * Every other attempt returns before reading anything.
+ */
+static int attempt_event(const struct outcome_opts *o, const struct job *j, int ok, int was,
+                         struct store_txn *t, const char *att, int64_t now)
+{
+    const char *type = NULL;
+    if (ok && j->attempt > OPWH_FAILING_AFTER && was != DSTATE_SUCCESS)
+        type = "message.attempt.recovered";
+    else if (!ok && j->final_fail && j->trigger != TRIGGER_MANUAL)
+        type = "message.attempt.exhausted";
+    else if (!ok && j->next_ms && j->attempt == OPWH_FAILING_AFTER)
+        type = "message.attempt.failing";
+    if (!type)
+        return 0;
+    struct opwh_attempt last = { att, j->status_code, j->started_ms };
+    return opwh_attempt_event(t, o->writer, type, j->app_id, j->ep_id, j->msg_id, &last, now);
 }
 
 int outcome_apply(struct outcome_opts *o, struct job *j, struct store_txn *t)
@@ -267,11 +304,15 @@ int outcome_apply(struct outcome_opts *o, struct job *j, struct store_txn *t)
         return rc || !consumed ? rc : store_health_add(t, j->ep_id, dl.backlog, dl.retrying);
     int ok = j->status_code >= 200 && j->status_code < 300;
     int64_t now = clock_now_ms();
-    rc = put_attempt(o, j, ok, t);
+    char att[ID_MAX];
+    int was = DSTATE_PENDING;
+    rc = put_attempt(o, j, ok, t, att);
     if (!rc)
-        rc = update_delivery(o, j, ok, t, now, &dl);
+        rc = update_delivery(o, j, ok, t, now, &dl, &was);
     if (!rc)
         rc = update_health(o, j, ok, t, now, &dl);
+    if (!rc)
+        rc = attempt_event(o, j, ok, was, t, att, now);
     return rc;
 }
 

@@ -6,7 +6,8 @@
  * the attempt came from, the next due entry when a retry is scheduled,
  * the endpoint's health row (with its backlog counts), the meta "failed"
  * counter when the delivery enters or leaves state fail, and on 410 Gone or a long enough run of
- * failures the endpoint's disabled flag. A delivery whose message lost its
+ * failures the endpoint's disabled flag, and the operator's event when the
+ * attempt changed a state Svix reports (opwh.h). A delivery whose message lost its
  * payload to retention (job->expired) gets no attempt: the due entry goes
  * and the row ends in state fail. All in the nested transaction of
  * one intent, so an outcome is recorded whole or not at all.
