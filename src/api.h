@@ -3,8 +3,8 @@
  * helpers the resource handlers share (body decoding, field validation,
  * id/uid lookup, pagination). The handlers live in api_app.c,
  * api_endpoint.c, api_evtype.c, api_msg.c, api_attempt.c, api_health.c
- * and api_task.c (background tasks and endpoint replay-missing, API.md
- * 4.7); hookd's operations API (/hookd/v1, API.md 9) in api_ops.c and
+ * api_task.c (background tasks and endpoint replay-missing, API.md
+ * 4.7) and api_token.c (application tokens, API.md 4.8); hookd's operations API (/hookd/v1, API.md 9) in api_ops.c and
  * api_deliveries.c; GET /metrics in api_metrics.c.
  *
  * Threads: api_dispatch() and every handler run on libmicrohttpd's threads
@@ -32,10 +32,14 @@ struct stats;
 
 /*
  * What a token may do: admin everything; ingest only create messages (in
- * applications that exist); metrics only read GET /metrics. A route
- * names the one non-admin scope it also admits (SCOPE_NONE: no token).
+ * applications that exist); metrics only read GET /metrics; app (an
+ * application token, apptoken.h) the routes of its application that a
+ * table of its own in api.c grants. A route names the one non-admin
+ * scope it also admits (SCOPE_NONE: no token); SCOPE_APP on a route
+ * (logout) admits application tokens only, not even the admin token.
  */
-enum api_scope { SCOPE_NONE = 0, SCOPE_INGEST = 1, SCOPE_ADMIN = 2, SCOPE_METRICS = 3 };
+enum api_scope { SCOPE_NONE = 0, SCOPE_INGEST = 1, SCOPE_ADMIN = 2, SCOPE_METRICS = 3,
+                 SCOPE_APP = 4 /* an application token (apptoken.h), admitted by api.c */ };
 
 struct api {
     const struct config *cfg;
@@ -342,6 +346,7 @@ H(api_ep_recover); H(api_ep_replay_missing); H(api_task_get); H(api_task_list);
 H(api_ops_stats); H(api_ops_history); H(api_ops_endpoints); H(api_ops_deliveries); H(api_ops_replay);
 H(api_ops_feed); H(api_ops_pause); H(api_ops_resume); H(api_ops_release);
 H(api_metrics);
+H(api_auth_portal_access); H(api_auth_logout); H(api_ops_tokens); H(api_ops_token_revoke);
 #undef H
 
 #endif
