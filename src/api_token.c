@@ -221,7 +221,19 @@ void api_ops_token_revoke(struct api *a, struct http_req *r, char **p)
 struct list_arg {
     char app_id[ID_MAX];      /* "" for every application */
     int64_t now;
+    struct store_txn *t;      /* for each row's application uid */
 };
+
+/* The application's uid, for people (a new reference; null when it has none or is gone). */
+static json_t *app_uid(struct store_txn *t, const char *app_id)
+{
+    json_t *rec, *uid = NULL;
+    if (app_id && store_get_json(t, DB_APPS, app_id, strlen(app_id), &rec) == 0) {
+        uid = json_incref(json_object_get(rec, "uid"));
+        json_decref(rec);
+    }
+    return uid ? uid : json_null();
+}
 
 /* A "tid|" record as the list shows it: never the hash, never the token. */
 static json_t *token_row(const struct store_kv *kv, void *arg)
@@ -244,6 +256,7 @@ static json_t *token_row(const struct store_kv *kv, void *arg)
                           json_object_get(rec, "prefix"), "readOnly", c == APPTOK_VIEW,
                           "capabilities", caps, "expired", exp <= la->now);
     json_t *sid = json_object_get(rec, "sessionId"), *ff = json_object_get(rec, "featureFlags");
+    json_object_set_new(o, "appUid", app_uid(la->t, app));
     json_object_set_new(o, "sessionId", sid ? json_incref(sid) : json_null());
     json_object_set_new(o, "featureFlags", ff ? json_incref(ff) : json_array());
     api_set_time(o, "createdAt", rec, "createdAt");
@@ -258,6 +271,7 @@ void api_ops_tokens(struct api *a, struct http_req *r, char **p)
     struct store_txn *t = api_read(a, r);
     if (!t)
         return;
+    la.t = t;
     const char *app = http_query(r, "app_id");
     if (app && *app && api_find_app(t, app, la.app_id)) {
         api_not_found(r, "application");

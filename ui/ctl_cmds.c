@@ -381,7 +381,9 @@ static int cmd_tokens(struct ctl *c)
             const char *access = json_is_true(json_object_get(k, "readOnly")) ? "read-only"
                                  : json_array_size(json_object_get(k, "capabilities")) == 6
                                  ? "full" : "limited";
-            ctl_table_row(&t, ctl_str(k, "id"), ctl_str(k, "appId"), prefix, access,
+            const char *app = ctl_str(k, "appUid");
+            ctl_table_row(&t, ctl_str(k, "id"), strcmp(app, "-") ? app : ctl_str(k, "appId"),
+                          prefix, access,
                           ctl_str(k, "createdAt"),
                           json_is_true(json_object_get(k, "expired")) ? "expired"
                                                                       : ctl_str(k, "expiresAt"));
