@@ -7,7 +7,7 @@
 # the token's hash. An expired token leaves the log with a retention pass.
 . "$(dirname "$0")/lib.sh"
 
-hookd_start --retention-interval 1s --portal-url 'https://portal.example/#key={token}'
+hookd_start --portal-url 'https://portal.example/#key={token}'
 ADMIN=$TOKEN
 api POST /api/v1/app '{"name":"Acme","uid":"acme"}'
 is "$STATUS" 201 "setup: app acme"
@@ -153,15 +153,18 @@ sleep 1.2
 as "$SHORT" GET /api/v1/app/acme
 is "$STATUS" 401 "then it has expired: 401"
 is "$(jqr .detail)" "this application token has expired" "and says so"
-gone() { api GET /hookd/v1/tokens; [ "$(jqr "[.data[] | select(.id == \"$SHORT_ID\")] | length")" = 0 ]; }
-wait_for 10 gone
-ok $? "a retention pass removes it from the log"
+api GET /hookd/v1/tokens
+is "$(jqr "[.data[] | select(.id == \"$SHORT_ID\")][0].expired")" true "the list shows it expired"
 api GET /api/v1/app/acme
 is "$STATUS" 200 "the admin token is untouched"
 
-# --- portal-url unset -----------------------------------------------------
+# --- a retention pass removes it; portal-url unset ------------------------
 hookd_stop
-hookd_start
+hookd_start --retention-interval 1s
+gone() { api GET /hookd/v1/tokens; [ "$(jqr "[.data[] | select(.id == \"$SHORT_ID\")] | length")" = 0 ]; }
+wait_for 10 gone
+ok $? "a retention pass removes the expired token from the log"
+is "$(jqr '.data | length')" 3 "and only that one"
 api POST /api/v1/auth/app-portal-access/acme '{}'
 is "$STATUS:$(jqr .url)" "200:" "without portal-url the url is empty"
 "$HOOKD" serve --check-config --portal-url 'https://portal.example/' >/dev/null 2>"$T/cc.err"
