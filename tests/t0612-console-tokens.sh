@@ -63,8 +63,9 @@ ok $? "a again: back to acme's"
 # the newest first: the full token is on top; move to the read-only one
 keys Down
 keys x
-wait_screen 5 "Revoke $RO_ID\? .*y Yes +n No"
+wait_screen 5 "Revoke $RO_ID\? It is refused from then on"
 ok $? "x asks before revoking the selected token"
+like "$(cap)" "y Yes +n No" "with the keys to answer"
 keys n
 wait_screen 5 'x Revoke'
 ok $? "n keeps it"
@@ -88,6 +89,18 @@ keys '?'
 wait_screen 5 't +the application.s tokens'
 ok $? "the help lists t"
 keys q
+
+# at 80 columns every column that matters still shows
+tm resize-window -t t -x 80 -y 24
+keys 2
+keys t
+wait_screen 5 'Application tokens of acme \(1\)'
+ok $? "80x24: the dialog opens"
+like "$(cap)" "$FULL_ID +appsk_.{4}\.\.\. +full +in " "80x24: id, token, access and expiry"
+keys a
+wait_screen 5 "$GLOBEX_ID +globex +appsk_"
+ok $? "80x24, every application: the application instead of the expiry"
+keys Escape
 keys q
 wait_screen 5 '^t0612\$ *$'
 ok $? "quits to the prompt"
