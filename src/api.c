@@ -93,6 +93,7 @@ static const struct route routes[] = {
     /* application tokens (API.md 4.8): made and listed with the admin token */
     { "POST", "/api/v1/auth/app-portal-access/*", api_auth_portal_access, SCOPE_ADMIN },
     { "POST", "/api/v1/auth/logout", api_auth_logout, SCOPE_APP },
+    { "POST", "/api/v1/auth/app/*/expire-all", api_auth_expire_all, SCOPE_ADMIN },
     { "GET", "/hookd/v1/tokens", api_ops_tokens, SCOPE_ADMIN },
     { "DELETE", "/hookd/v1/tokens/*", api_ops_token_revoke, SCOPE_ADMIN },
 };

@@ -346,7 +346,7 @@ H(api_ep_recover); H(api_ep_replay_missing); H(api_task_get); H(api_task_list);
 H(api_ops_stats); H(api_ops_history); H(api_ops_endpoints); H(api_ops_deliveries); H(api_ops_replay);
 H(api_ops_feed); H(api_ops_pause); H(api_ops_resume); H(api_ops_release);
 H(api_metrics);
-H(api_auth_portal_access); H(api_auth_logout); H(api_ops_tokens); H(api_ops_token_revoke);
+H(api_auth_portal_access); H(api_auth_logout); H(api_auth_expire_all); H(api_ops_tokens); H(api_ops_token_revoke);
 #undef H
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * api_token.c - application tokens (API.md 4.8): Svix's app-portal-access
- * and logout, and hookd's list and revoke for operators.
+ * api_token.c - application tokens (API.md 4.8): Svix's app-portal-access,
+ * logout and expire-all, and hookd's list and revoke for operators.
  *
  * The handler decides everything (the token, its id, hash, expiry and
  * capabilities) before the writer sees the intent; the apply only finds
@@ -216,6 +216,115 @@ void api_ops_token_revoke(struct api *a, struct http_req *r, char **p)
     struct revoke *v = xcalloc(1, sizeof(*v));
     v->id = xstrdup(p[0]);
     api_submit(r, revoke_apply, v, revoke_free);
+}
+
+/* expire-all: the tokens of one application (of some sessions), now or soon. */
+struct expire_all {
+    char *app;
+    json_t *sessions;         /* array of strings, or NULL for every session */
+    int64_t until;            /* new expiry (ms); <= now: removed */
+    int64_t now;
+};
+
+static void expire_all_free(void *p)
+{
+    struct expire_all *e = p;
+    free(e->app);
+    json_decref(e->sessions);
+    free(e);
+}
+
+static int in_sessions(json_t *sessions, json_t *rec)
+{
+    const char *sid = json_string_value(json_object_get(rec, "sessionId"));
+    size_t i;
+    json_t *x;
+    if (!sessions)
+        return 1;
+    json_array_foreach(sessions, i, x)
+        if (sid && strcmp(sid, json_string_value(x)) == 0)
+            return 1;
+    return 0;
+}
+
+/* The ids of app_id's tokens that e selects (a new array). */
+static json_t *expire_ids(struct store_txn *t, const char *app_id, const struct expire_all *e)
+{
+    json_t *ids = json_array();
+    struct store_cursor *c;
+    struct store_kv kv;
+    size_t pl = strlen(APPTOKEN_ID_PREFIX);
+    if (store_cursor_open(t, DB_META, &c))
+        return ids;
+    int rc = store_cursor_seek(c, APPTOKEN_ID_PREFIX, pl, &kv);
+    for (; rc == 0 && kv.klen > pl && memcmp(kv.key, APPTOKEN_ID_PREFIX, pl) == 0;
+         rc = store_cursor_next(c, &kv)) {
+        json_t *rec = json_loadb(kv.val, kv.vlen, 0, NULL);
+        const char *app = json_string_value(json_object_get(rec, "appId"));
+        if (app && strcmp(app, app_id) == 0 && in_sessions(e->sessions, rec))
+            json_array_append(ids, json_object_get(rec, "id"));
+        json_decref(rec);
+    }
+    store_cursor_close(c);
+    return ids;
+}
+
+static int expire_all_apply(struct http_req *r, struct store_txn *t)
+{
+    struct expire_all *e = r->data;
+    char app_id[ID_MAX];
+    int rc = api_find_app(t, e->app, app_id);
+    if (rc) {
+        if (rc == HOOKD_ENOTFOUND)
+            api_not_found(r, "application");
+        return rc;
+    }
+    json_t *ids = expire_ids(t, app_id, e), *id;
+    size_t i;
+    json_array_foreach(ids, i, id) {
+        const char *s = json_string_value(id);
+        rc = e->until <= e->now ? apptoken_del_id(t, s) : apptoken_expire(t, s, e->until);
+        if (rc && rc != HOOKD_ENOTFOUND)
+            break;
+        rc = 0;
+    }
+    json_decref(ids);
+    if (!rc)
+        http_reply(r, 204, xstrdup(""), 0);
+    return rc;
+}
+
+void api_auth_expire_all(struct api *a, struct http_req *r, char **p)
+{
+    json_t *in = api_body(a, r, 1), *sessions = json_object_get(in, "sessionIds"), *x;
+    int64_t expiry;
+    int has;
+    size_t i;
+    if (!in)
+        return;
+    if (api_int(r, in, "expiry", 0, EXPIRY_MAX_S, &expiry, &has)) {
+        json_decref(in);
+        return;
+    }
+    json_array_foreach(sessions, i, x) {
+        if (!json_is_string(x)) {
+            http_verror(r, "body.sessionIds", "type_error.str", "must be an array of strings");
+            json_decref(in);
+            return;
+        }
+    }
+    if (sessions && !json_is_null(sessions) && !json_is_array(sessions)) {
+        http_verror(r, "body.sessionIds", "type_error.list", "must be an array of strings");
+        json_decref(in);
+        return;
+    }
+    struct expire_all *e = xcalloc(1, sizeof(*e));
+    e->app = xstrdup(p[0]);
+    e->sessions = json_is_array(sessions) ? json_incref(sessions) : NULL;
+    e->now = clock_now_ms();
+    e->until = e->now + (has && expiry > 0 ? expiry * 1000 : 0);
+    json_decref(in);
+    api_submit(r, expire_all_apply, e, expire_all_free);
 }
 
 struct list_arg {

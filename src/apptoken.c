@@ -164,6 +164,34 @@ int apptoken_del_id(struct store_txn *t, const char *id)
     return rc;
 }
 
+int apptoken_expire(struct store_txn *t, const char *id, int64_t until_ms)
+{
+    char ikey[64];
+    uint8_t h[32];
+    struct apptoken tk;
+    json_t *rec;
+    if (strlen(id) != ID_LEN)
+        return HOOKD_ENOTFOUND;
+    size_t kl = id_key(id, ikey, sizeof(ikey));
+    int rc = store_get_json(t, DB_META, ikey, kl, &rec);
+    if (rc)
+        return rc;
+    rc = unhex(json_string_value(json_object_get(rec, "hash")), h, sizeof(h));
+    if (!rc)
+        rc = apptoken_find(t, h, &tk);
+    if (!rc && tk.expires_ms > until_ms) {
+        uint8_t key[APPTOKEN_KEY_LEN];
+        tk.expires_ms = until_ms;
+        json_object_set_new(rec, "expiresAt", json_integer(until_ms));
+        key_of(h, key);
+        rc = store_del(t, DB_META, key, sizeof(key));
+        if (!rc)
+            rc = apptoken_put(t, h, &tk, rec);
+    }
+    json_decref(rec);
+    return rc;
+}
+
 const char *apptoken_cap_name(unsigned bit)
 {
     for (size_t i = 0; i < sizeof(cap_names) / sizeof(cap_names[0]); i++)

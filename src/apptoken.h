@@ -77,6 +77,12 @@ int apptoken_del_hash(struct store_txn *t, const uint8_t h[32]);
 /* Writer: remove the token with this id (both keys). 0 or HOOKD_ENOTFOUND. */
 int apptoken_del_id(struct store_txn *t, const char *id);
 
+/*
+ * Writer: make the token with this id expire at until_ms unless it
+ * expires sooner (both keys). 0 or HOOKD_ENOTFOUND.
+ */
+int apptoken_expire(struct store_txn *t, const char *id, int64_t until_ms);
+
 /* The Svix name of one capability bit ("ViewBase"), or NULL. */
 const char *apptoken_cap_name(unsigned bit);
 /* The bit of a Svix capability name, 0 when unknown. */

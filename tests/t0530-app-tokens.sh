@@ -171,4 +171,37 @@ is "$STATUS:$(jqr .url)" "200:" "without portal-url the url is empty"
 is "$?" 2 "a portal-url without {token} is refused"
 like "$(cat "$T/cc.err")" "portal-url.*\\{token\\}" "naming the option"
 
+# --- expire-all -----------------------------------------------------------
+api POST /api/v1/auth/app-portal-access/acme '{"sessionId":"s1"}'
+S1=$(jqr .token)
+api POST /api/v1/auth/app-portal-access/acme '{"sessionId":"s2"}'
+S2=$(jqr .token)
+api POST /api/v1/auth/app-portal-access/newco '{}'
+NEWCO=$(jqr .token)
+api POST /api/v1/auth/app/acme/expire-all '{"sessionIds":["s1"]}'
+is "$STATUS" 204 "expire-all of session s1: 204"
+as "$S1" GET /api/v1/app/acme
+is "$STATUS" 401 "s1's token is refused"
+as "$S2" GET /api/v1/app/acme
+is "$STATUS" 200 "s2's still works"
+api POST /api/v1/auth/app/acme/expire-all '{"expiry":3600}'
+is "$STATUS" 204 "expire-all in an hour: 204"
+as "$S2" GET /api/v1/app/acme
+is "$STATUS" 200 "the tokens work until then"
+api GET /hookd/v1/tokens?app_id=acme
+soon=$(date -u -d '+61 min' +%Y-%m-%dT%H:%M)
+is "$(jqr "[.data[] | select(.expiresAt > \"$soon\")] | length")" 0 "and every acme token now expires within the hour"
+api POST /api/v1/auth/app/acme/expire-all
+is "$STATUS" 204 "expire-all now: 204"
+as "$S2" GET /api/v1/app/acme
+is "$STATUS" 401 "acme's tokens are refused"
+api GET /hookd/v1/tokens?app_id=acme
+is "$(jqr '.data | length')" 0 "and gone from the list"
+as "$NEWCO" GET /api/v1/app/newco
+is "$STATUS" 200 "another application's token is untouched"
+api POST /api/v1/auth/app/nosuch/expire-all
+is "$STATUS" 404 "expire-all of a missing application: 404"
+as "$NEWCO" POST /api/v1/auth/app/newco/expire-all
+is "$STATUS" 403 "an application token cannot call expire-all"
+
 done_testing
