@@ -11,7 +11,10 @@
  * Routing, the stop and the token need only the headers, so they run in
  * api_admit(), which http.c calls before reading a body: a refused request
  * never gets to send one. api_dispatch() then has the body and runs the
- * idempotency check and the handler.
+ * idempotency check and the handler. The configured tokens (admin,
+ * ingest, metrics) are checked without the store; only a bearer shaped
+ * like an application token (apptoken.h) costs one read, and the table
+ * app_grants says which routes such a token may call.
  */
 #include <stdlib.h>
 #include <string.h>
