@@ -11,7 +11,10 @@
  * Routing, the stop and the token need only the headers, so they run in
  * api_admit(), which http.c calls before reading a body: a refused request
  * never gets to send one. api_dispatch() then has the body and runs the
- * idempotency check and the handler.
+ * idempotency check and the handler. The configured tokens (admin,
+ * ingest, metrics) are checked without the store; only a bearer shaped
+ * like an application token (apptoken.h) costs one read, and the table
+ * app_grants says which routes such a token may call.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,7 @@
 #include <mbedtls/md.h>
 
 #include "api.h"
+#include "apptoken.h"
 #include "clock.h"
 #include "config.h"
 #include "err.h"
@@ -102,6 +106,50 @@ static const struct route routes[] = {
       SCOPE_ADMIN },
     { "PUT", "/api/v1/operational-webhook/endpoint/*/headers", api_opwh_headers_put,
       SCOPE_ADMIN },
+    /* application tokens (API.md 4.9): made and listed with the admin token */
+    { "POST", "/api/v1/auth/app-portal-access/*", api_auth_portal_access, SCOPE_ADMIN },
+    { "POST", "/api/v1/auth/logout", api_auth_logout, SCOPE_APP },
+    { "POST", "/api/v1/auth/app/*/expire-all", api_auth_expire_all, SCOPE_ADMIN },
+    { "GET", "/hookd/v1/tokens", api_ops_tokens, SCOPE_ADMIN },
+    { "DELETE", "/hookd/v1/tokens/*", api_ops_token_revoke, SCOPE_ADMIN },
+};
+
+/*
+ * What an application token may call (API.md 4.9), as Svix's app portal
+ * may: the routes of one application, each needing any one of caps. A
+ * route not listed here (a new one included) refuses application tokens.
+ */
+struct app_grant {
+    api_handler fn;
+    unsigned caps;
+};
+
+#define SECRET_CAPS (APPTOK_VIEW_SECRET | APPTOK_MANAGE_SECRET | APPTOK_MANAGE_ENDPOINT)
+
+static const struct app_grant app_grants[] = {
+    { api_app_get, APPTOK_VIEW },
+    { api_ep_list, APPTOK_VIEW },
+    { api_ep_get, APPTOK_VIEW },
+    { api_ep_headers_get, APPTOK_VIEW },
+    { api_msg_list, APPTOK_VIEW },
+    { api_msg_get, APPTOK_VIEW },
+    { api_att_list_by_ep, APPTOK_VIEW },
+    { api_att_list_by_msg, APPTOK_VIEW },
+    { api_att_get, APPTOK_VIEW },
+    { api_et_list, APPTOK_VIEW },
+    { api_et_get, APPTOK_VIEW },
+    { api_auth_logout, APPTOK_VIEW },
+    { api_ep_secret_get, SECRET_CAPS },
+    { api_ep_secret_rotate, APPTOK_MANAGE_SECRET | APPTOK_MANAGE_ENDPOINT },
+    { api_ep_create, APPTOK_MANAGE_ENDPOINT },
+    { api_ep_put, APPTOK_MANAGE_ENDPOINT },
+    { api_ep_patch, APPTOK_MANAGE_ENDPOINT },
+    { api_ep_delete, APPTOK_MANAGE_ENDPOINT },
+    { api_ep_headers_put, APPTOK_MANAGE_ENDPOINT },
+    { api_ep_headers_patch, APPTOK_MANAGE_ENDPOINT },
+    { api_att_resend, APPTOK_CREATE_ATTEMPTS },
+    { api_ep_recover, APPTOK_CREATE_ATTEMPTS },
+    { api_ep_replay_missing, APPTOK_CREATE_ATTEMPTS },
 };
 
 #define MAX_SEGS 12
@@ -157,14 +205,23 @@ static int token_eq(const char *a, const char *b)
     return diff == 0 && lb > 0;
 }
 
-static int token_scope(struct api *a, struct http_req *r)
+/* The bearer token of the request, or NULL. */
+static const char *bearer(struct http_req *r)
 {
     const char *h = http_header(r, "Authorization");
     if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    return h;
+}
+
+/* The scope of a configured token; no store read, so ingest stays cheap. */
+static int token_scope(struct api *a, const char *tok)
+{
+    if (!tok)
         return SCOPE_NONE;
-    const char *tok = h + 7;
-    while (*tok == ' ')
-        tok++;
     int scope = SCOPE_NONE;
     if (token_eq(tok, a->admin_token))
         scope = SCOPE_ADMIN;
@@ -175,6 +232,60 @@ static int token_scope(struct api *a, struct http_req *r)
         if (token_eq(tok, *t) && scope == SCOPE_NONE)
             scope = SCOPE_METRICS;
     return scope;
+}
+
+static unsigned app_grant(const struct route *rt)
+{
+    for (size_t i = 0; i < sizeof(app_grants) / sizeof(app_grants[0]); i++)
+        if (app_grants[i].fn == rt->fn)
+            return app_grants[i].caps;
+    return 0;
+}
+
+/* Is the route's first parameter an application (id or uid)? */
+static int names_app(const struct route *rt)
+{
+    return strncmp(rt->pattern, "/api/v1/app/*", 13) == 0;
+}
+
+/*
+ * The admission of an application token (apptoken.h), one store read: a
+ * token not stored or past its expiry is 401; a route it may not call,
+ * or not with its capabilities, 403; another application 404, as Svix
+ * answers it (the holder learns nothing of other applications). 0 when
+ * admitted (r->scope SCOPE_APP), -1 when answered.
+ */
+static int app_admit(struct api *a, struct http_req *r, const struct route *rt, const char *tok)
+{
+    uint8_t h[32];
+    struct apptoken tk;
+    char app[ID_MAX];
+    unsigned need = app_grant(rt);
+    struct store_txn *t = api_read(a, r);
+    if (!t)
+        return -1;
+    apptoken_hash(tok, h);
+    int rc = apptoken_find(t, h, &tk), admitted = 0;
+    if (rc)
+        http_error(r, 401, "authentication_failed", "missing or invalid bearer token");
+    else if (tk.expires_ms <= clock_now_ms())
+        http_error(r, 401, "authentication_failed", "this application token has expired");
+    else if (!need)
+        http_error(r, 403, "insufficient_access",
+                   "an application token may not call this route (it needs the admin token)");
+    else if (!(tk.caps & need))
+        http_error(r, 403, "insufficient_access", tk.caps == APPTOK_VIEW
+                   ? "this application token is read-only"
+                   : "this application token lacks the capability this route needs");
+    else if (names_app(rt) && (api_find_app(t, r->params[0], app) || strcmp(app, tk.app_id)))
+        api_not_found(r, "application");
+    else
+        admitted = 1;
+    store_abort(t);
+    if (!admitted)
+        return -1;
+    r->scope = SCOPE_APP;
+    return 0;
 }
 
 /*
@@ -381,9 +492,21 @@ void api_admit(void *ctx, struct http_req *r)
         r->retry_after = "5";
         return;
     }
-    r->scope = token_scope(a, r);
+    const char *tok = bearer(r);
+    r->scope = token_scope(a, tok);
+    if (rt->scope != SCOPE_NONE && r->scope == SCOPE_NONE && tok && apptoken_shaped(tok)) {
+        if (app_admit(a, r, rt, tok) == 0)
+            r->route = (void *)rt;
+        return;
+    }
     if (rt->scope != SCOPE_NONE && r->scope == SCOPE_NONE) {
         http_error(r, 401, "authentication_failed", "missing or invalid bearer token");
+        return;
+    }
+    if (rt->scope == SCOPE_APP) {   /* logout: an application token ends itself only */
+        http_error(r, 403, "insufficient_access",
+                   "only an application token may call this route (logout ends the token it is "
+                   "called with)");
         return;
     }
     if (rt->scope != SCOPE_NONE && r->scope != SCOPE_ADMIN && r->scope != rt->scope) {

@@ -3,8 +3,10 @@
  * helpers the resource handlers share (body decoding, field validation,
  * id/uid lookup, pagination). The handlers live in api_app.c,
  * api_endpoint.c, api_evtype.c, api_msg.c, api_attempt.c, api_health.c
- * and api_task.c (background tasks and endpoint replay-missing, API.md
- * 4.7), api_opwh.c (operational webhooks' endpoints, API.md 4.8); hookd's operations API (/hookd/v1, API.md 9) in api_ops.c and
+ * api_task.c (background tasks and endpoint replay-missing, API.md
+ * 4.7), api_opwh.c (operational webhooks' endpoints, API.md 4.8) and
+ * api_token.c (application tokens, API.md 4.9); hookd's operations API
+ * (/hookd/v1, API.md 9) in api_ops.c and
  * api_deliveries.c; GET /metrics in api_metrics.c.
  *
  * Threads: api_dispatch() and every handler run on libmicrohttpd's threads
@@ -32,10 +34,14 @@ struct stats;
 
 /*
  * What a token may do: admin everything; ingest only create messages (in
- * applications that exist); metrics only read GET /metrics. A route
- * names the one non-admin scope it also admits (SCOPE_NONE: no token).
+ * applications that exist); metrics only read GET /metrics; app (an
+ * application token, apptoken.h) the routes of its application that a
+ * table of its own in api.c grants. A route names the one non-admin
+ * scope it also admits (SCOPE_NONE: no token); SCOPE_APP on a route
+ * (logout) admits application tokens only, not even the admin token.
  */
-enum api_scope { SCOPE_NONE = 0, SCOPE_INGEST = 1, SCOPE_ADMIN = 2, SCOPE_METRICS = 3 };
+enum api_scope { SCOPE_NONE = 0, SCOPE_INGEST = 1, SCOPE_ADMIN = 2, SCOPE_METRICS = 3,
+                 SCOPE_APP = 4 /* an application token (apptoken.h), admitted by api.c */ };
 
 struct api {
     const struct config *cfg;
@@ -346,6 +352,7 @@ H(api_metrics);
 H(api_opwh_list); H(api_opwh_create); H(api_opwh_get); H(api_opwh_put); H(api_opwh_delete);
 H(api_opwh_secret_get); H(api_opwh_secret_rotate); H(api_opwh_headers_get);
 H(api_opwh_headers_put);
+H(api_auth_portal_access); H(api_auth_logout); H(api_auth_expire_all); H(api_ops_tokens); H(api_ops_token_revoke);
 #undef H
 
 #endif

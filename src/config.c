@@ -83,6 +83,7 @@ static int check_sig_headers(const char *v, char *why, size_t whylen);
 static int check_level(const char *v, char *why, size_t whylen);
 static int check_format(const char *v, char *why, size_t whylen);
 static int check_nonempty(const char *v, char *why, size_t whylen);
+static int check_portal_url(const char *v, char *why, size_t whylen);
 
 #define F(field) offsetof(struct config, field)
 
@@ -119,6 +120,8 @@ static const struct opt_def options[] = {
     { "ingest-tokens", OPT_STRING, F(ingest_tokens), "", 0, 0, NULL,
       "TOKEN[,TOKEN]", "tokens that may only send events",
       OPT_SECRET | OPT_RELOAD },
+    { "portal-url", OPT_STRING, F(portal_url), "", 0, 0, check_portal_url, "URL",
+      "app-portal-access answers this URL, {token} replaced by the new token; empty = \"\"", 0 },
     { "metrics-listen", OPT_STRING, F(metrics_listen), "", 0, 0, check_listen_opt,
       "ADDR:PORT", "also serve GET /metrics here, without a token; empty = off", 0 },
     { "metrics-tokens", OPT_STRING, F(metrics_tokens), "", 0, 0, NULL,
@@ -501,6 +504,22 @@ static int check_nonempty(const char *v, char *why, size_t whylen)
         return 0;
     snprintf(why, whylen, "must not be empty");
     return HOOKD_EINVAL;
+}
+
+/* A link to hand a customer: http(s), with the token's place marked. */
+static int check_portal_url(const char *v, char *why, size_t whylen)
+{
+    if (!*v)
+        return 0;
+    if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) {
+        snprintf(why, whylen, "must start with https:// or http://");
+        return HOOKD_EINVAL;
+    }
+    if (!strstr(v, "{token}")) {
+        snprintf(why, whylen, "must contain '{token}', where the new token goes");
+        return HOOKD_EINVAL;
+    }
+    return 0;
 }
 
 /* ---- setting one option ---- */

@@ -38,6 +38,7 @@ struct config {
     char *admin_token;      /* "" = read or create DIR/admin.token */
     char *ingest_tokens;    /* comma-separated ingest-scope tokens */
     char *metrics_tokens;   /* comma-separated metrics-scope tokens (GET /metrics only) */
+    char *portal_url;       /* app-portal-access "url": template with {token}; "" = none */
     char *metrics_listen;   /* "" = off; else a second listener serving /metrics, no token */
     int64_t max_body;       /* request body limit, bytes */
     int max_json_depth;     /* JSON nesting limit */

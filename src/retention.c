@@ -13,7 +13,8 @@
  * Attempts are keyed by time-ordered ids, so the old ones are one range
  * at the start of the database. Idempotency keys are hashes: each pass
  * reads every record's 8-byte expiry (cheap; their number is bounded by
- * the TTL).
+ * the TTL). Application tokens (apptoken.h) are read the same way, from
+ * their range of the meta database.
  *
  * Payloads are the costly part: messages are keyed app_id|msg_id, each
  * app's oldest first, but a message keeps its payload for its own
@@ -40,6 +41,7 @@
 
 #include <jansson.h>
 
+#include "apptoken.h"
 #include "clock.h"
 #include "err.h"
 #include "hmap.h"
@@ -59,7 +61,7 @@
 #define DEFAULT_DAYS 90         /* a message record without retentionDays */
 #define KEY_MAX 64              /* longest key handled: app_id|msg_id is 62 */
 
-enum kind { K_PAYLOAD, K_ATTEMPT, K_IDEM, K_COUNT };
+enum kind { K_PAYLOAD, K_ATTEMPT, K_IDEM, K_TOKEN, K_COUNT };
 
 static const char expired_mark[] = "{\"expired\":true";
 
@@ -179,6 +181,19 @@ static int apply_idem(struct store_txn *t, const struct item *it, int64_t now, s
     return rc;
 }
 
+/* An application token past its expiry: both its keys (apptoken.h). */
+static int apply_token(struct store_txn *t, const struct item *it, int64_t now, size_t *changed)
+{
+    struct apptoken tk;
+    const uint8_t *h = it->key + 4;
+    int rc = apptoken_find(t, h, &tk);
+    if (rc == HOOKD_ENOTFOUND || (!rc && tk.expires_ms > now))
+        return 0;
+    rc = apptoken_del_hash(t, h);
+    *changed += rc == 0;
+    return rc == HOOKD_ENOTFOUND ? 0 : rc;
+}
+
 static int batch_apply(struct intent *in, struct store_txn *t)
 {
     struct batch *b = (struct batch *)in;
@@ -188,6 +203,7 @@ static int batch_apply(struct intent *in, struct store_txn *t)
         const struct item *it = &b->items[i];
         rc = b->kind == K_PAYLOAD ? apply_payload(t, it, &b->changed)
              : b->kind == K_ATTEMPT ? apply_attempt(t, it, &b->changed)
+             : b->kind == K_TOKEN ? apply_token(t, it, b->now, &b->changed)
              : apply_idem(t, it, b->now, &b->changed);
     }
     return rc;
@@ -210,6 +226,8 @@ static void count(struct retention *r, enum kind k, size_t n)
         r->stats.payloads += n;
     else if (k == K_ATTEMPT)
         r->stats.attempts += n;
+    else if (k == K_TOKEN)
+        r->stats.tokens += n;
     else
         r->stats.idempotency += n;
     pthread_mutex_unlock(&r->lock);
@@ -332,6 +350,28 @@ static int collect_idem(struct retention *r, struct store_cursor *c, int64_t now
             return 0;
         pos_after(&r->pos[K_IDEM], &kv);
         if (kv.klen <= KEY_MAX && kv.vlen >= 8 && be64(kv.val) < now)
+            add_item(r, &kv);
+    }
+    return rc == HOOKD_ENOTFOUND ? 1 : rc;
+}
+
+/* Application tokens: the "tok|" keys of meta, each with its expiry first. */
+static int collect_tokens(struct retention *r, struct store_cursor *c, int64_t now)
+{
+    struct store_kv kv;
+    struct pos *p = &r->pos[K_TOKEN];
+    if (!p->len) {
+        p->len = 4;
+        memcpy(p->key, APPTOKEN_KEY_PREFIX, 4);
+    }
+    int rc = pos_seek(c, p, &kv);
+    for (; rc == 0; rc = store_cursor_next(c, &kv)) {
+        if (kv.klen < 4 || memcmp(kv.key, APPTOKEN_KEY_PREFIX, 4) != 0)
+            return 1;
+        if (r->b->n == RETENTION_BATCH)
+            return 0;
+        pos_after(p, &kv);
+        if (kv.klen == APPTOKEN_KEY_LEN && kv.vlen >= 8 && be64(kv.val) <= now)
             add_item(r, &kv);
     }
     return rc == HOOKD_ENOTFOUND ? 1 : rc;
@@ -535,7 +575,8 @@ static int stopping(struct retention *r)
 /* One slice in a read transaction of its own: 0 more, > 0 done, < 0 error. */
 static int collect(struct retention *r, enum kind k, int64_t now)
 {
-    static const enum store_db dbs[K_COUNT] = { DB_MESSAGES, DB_ATTEMPTS, DB_IDEMPOTENCY };
+    static const enum store_db dbs[K_COUNT] = { DB_MESSAGES, DB_ATTEMPTS, DB_IDEMPOTENCY,
+                                                DB_META };
     struct store_txn *t;
     struct store_cursor *c = NULL;
     int rc = store_read(r->o.store, &t);
@@ -549,7 +590,8 @@ static int collect(struct retention *r, enum kind k, int64_t now)
         id_bound("msg_", now - band, 0, band_hi);
         rc = collect_payloads(r, c, old_hi, band_hi, now);
     } else if (!rc) {
-        rc = k == K_ATTEMPT ? collect_attempts(r, c, now) : collect_idem(r, c, now);
+        rc = k == K_ATTEMPT ? collect_attempts(r, c, now)
+             : k == K_TOKEN ? collect_tokens(r, c, now) : collect_idem(r, c, now);
     }
     if (c)
         store_cursor_close(c);
@@ -587,6 +629,8 @@ static void run_pass(struct retention *r)
         rc = run_kind(r, K_ATTEMPT, now);
     if (!rc)
         rc = run_kind(r, K_IDEM, now);
+    if (!rc)
+        rc = run_kind(r, K_TOKEN, now);
     note_oldest(r);
     pthread_mutex_lock(&r->lock);
     r->stats.passes++;
@@ -595,14 +639,16 @@ static void run_pass(struct retention *r)
     if (rc && rc != HOOKD_ESTOPPED)
         log_warn("retention pass stopped early", "error", hookd_strerror(rc), NULL);
     if (after.payloads == before.payloads && after.attempts == before.attempts
-        && after.idempotency == before.idempotency)
+        && after.idempotency == before.idempotency && after.tokens == before.tokens)
         return;
-    char p[24], a[24], i[24], ms[24];
+    char p[24], a[24], i[24], tk[24], ms[24];
     snprintf(p, sizeof(p), "%llu", (unsigned long long)(after.payloads - before.payloads));
     snprintf(a, sizeof(a), "%llu", (unsigned long long)(after.attempts - before.attempts));
     snprintf(i, sizeof(i), "%llu", (unsigned long long)(after.idempotency - before.idempotency));
+    snprintf(tk, sizeof(tk), "%llu", (unsigned long long)(after.tokens - before.tokens));
     snprintf(ms, sizeof(ms), "%lld", (long long)(clock_mono_ms() - t0));
-    log_info("retention pass", "payloads", p, "attempts", a, "idempotency", i, "ms", ms, NULL);
+    log_info("retention pass", "payloads", p, "attempts", a, "idempotency", i, "tokens", tk,
+             "ms", ms, NULL);
 }
 
 /* Sleep one interval; 1 when asked to stop. */

@@ -13,7 +13,8 @@
  *     without an attempt (outcome.c);
  *   - deletes attempts older than attempt-retention (0 = keep) with their
  *     att_by_ep and att_by_msg entries;
- *   - deletes idempotency records past their expiry.
+ *   - deletes idempotency records past their expiry;
+ *   - deletes application tokens past their expiry (apptoken.h).
  * The work reaches the log as writer intents of at most RETENTION_BATCH
  * records each, one at a time, so no intent holds the writer for long
  * and ingest waits behind at most one of them.
@@ -48,6 +49,7 @@ struct retention_stats {
     uint64_t payloads;        /* messages whose payload was removed */
     uint64_t attempts;        /* attempt records removed */
     uint64_t idempotency;     /* idempotency records removed */
+    uint64_t tokens;          /* expired application tokens removed (apptoken.h) */
     /*
      * Time of the oldest message that still holds its payload, as the
      * last look found it (one at start, then one after each pass); 0 when

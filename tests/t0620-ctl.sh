@@ -101,6 +101,35 @@ is "$RC" 4 "pause of a missing endpoint: exit 4"
 ctl release
 is "$RC:$OUT" "0:nothing was held" "release when nothing is held"
 
+# --- application tokens ----------------------------------------------------
+ctl token-create shop --expiry 1h --read-only
+is "$RC" 0 "token-create: exit 0"
+APPTOK=$OUT
+like "$APPTOK" '^appsk_[0-9A-Za-z]{27}$' "token-create: the token alone on stdout"
+like "$ERR" "^token tok_[0-9A-Za-z]+ for 'shop' \(read-only\), expires " "its id on stderr"
+TOKID=$(printf '%s' "$ERR" | sed -n 's/^token \(tok_[0-9A-Za-z]*\) .*/\1/p')
+is "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $APPTOK" \
+      "$URL/api/v1/app/shop/endpoint")" 200 "the token reads its application"
+ctl token-create nosuchapp
+is "$RC" 4 "token-create for a missing application: exit 4"
+ctl token-create shop --expiry soon
+is "$RC" 2 "token-create with a bad --expiry: exit 2"
+ctl tokens --app shop
+is "$RC" 0 "tokens: exit 0"
+is "$(printf '%s\n' "$OUT" | head -n 1 | tr -s ' ')" "ID APP TOKEN ACCESS CREATED EXPIRES" "tokens: a header"
+like "$(printf '%s\n' "$OUT" | grep "$TOKID")" " $(printf '%.10s' "$APPTOK")\.\.\. +read-only " \
+     "tokens: the row shows the token's first characters and read-only"
+case $OUT in *"$APPTOK"*) ok 1 "tokens: never the whole token" ;;
+                       *) ok 0 "tokens: never the whole token" ;; esac
+ctl tokens --json
+is "$(printf '%s' "$OUT" | jq -r '.[0].id')" "$TOKID" "tokens --json: the API's rows"
+ctl token-revoke "$TOKID"
+is "$RC:$OUT" "0:token '$TOKID' revoked" "token-revoke: exit 0, says so"
+is "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $APPTOK" \
+      "$URL/api/v1/app/shop/endpoint")" 401 "the revoked token is refused"
+ctl token-revoke "$TOKID"
+is "$RC" 4 "token-revoke of an unknown id: exit 4"
+
 # --- usage -----------------------------------------------------------------
 ctl frobnicate
 is "$RC" 2 "an unknown command: exit 2"
@@ -114,6 +143,6 @@ ctl pause shop
 is "$RC" 2 "a missing argument: exit 2"
 "$HOOKD" ctl --help > "$T/help"
 is "$?" 0 "--help: exit 0"
-is "$(grep -c -E '^  (status|apps|endpoints|failed|replay|pause|resume|enable|disable|release)( |$)' "$T/help")" 10 \
+is "$(grep -c -E '^  (status|apps|endpoints|failed|replay|pause|resume|enable|disable|release|tokens|token-create|token-revoke)( |$)' "$T/help")" 13 \
    "--help lists every command"
 done_testing

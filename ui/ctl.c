@@ -20,7 +20,7 @@
 #include "ui_http.h"
 
 enum { O_URL = 256, O_TOKEN, O_DATA, O_CA, O_JSON, O_APP, O_EP, O_EVT, O_STATUS, O_SINCE,
-       O_UNTIL, O_LIMIT, O_DRY, O_HELP };
+       O_UNTIL, O_LIMIT, O_DRY, O_HELP, O_EXPIRY, O_RO };
 
 static const struct option opts[] = {
     { "url", 1, NULL, O_URL },           { "token", 1, NULL, O_TOKEN },
@@ -30,6 +30,7 @@ static const struct option opts[] = {
     { "status", 1, NULL, O_STATUS },     { "since", 1, NULL, O_SINCE },
     { "until", 1, NULL, O_UNTIL },       { "limit", 1, NULL, O_LIMIT },
     { "dry-run", 0, NULL, O_DRY },       { "help", 0, NULL, O_HELP },
+    { "expiry", 1, NULL, O_EXPIRY },     { "read-only", 0, NULL, O_RO },
     { NULL, 0, NULL, 0 }
 };
 
@@ -44,7 +45,7 @@ static void usage(FILE *out)
                  "APP and ENDPOINT are ids or uids. --since and --until take a duration back\n"
                  "from now (90s, 15m, 2h, 7d) or an RFC 3339 time.\n"
                  "Exit status: 0 done, 1 the server refused the request, 2 usage,\n"
-                 "3 no server or a refused token, 4 no such application or endpoint.\n");
+                 "3 no server or a refused token, 4 no such application, endpoint or token.\n");
 }
 
 /* Which options a command takes, by the letters of its usage line. */
@@ -90,6 +91,8 @@ static int parse(struct ctl *c, int argc, char **argv, const char **url, const c
         case O_UNTIL: c->until = optarg; break;
         case O_LIMIT: if (parse_limit(c, optarg)) return CTL_USAGE; break;
         case O_DRY: c->dry_run = 1; break;
+        case O_EXPIRY: c->expiry = optarg; break;
+        case O_RO: c->read_only = 1; break;
         case O_HELP: return -1;
         default:
             fprintf(stderr, "hookd: ctl: unknown option or missing value in '%s'\n",
@@ -104,9 +107,11 @@ static int parse(struct ctl *c, int argc, char **argv, const char **url, const c
 static int check_options(const struct ctl *c, const struct ctl_cmd *k)
 {
     static const char *const names[] = { "app", "endpoint", "event-type", "status",
-                                         "since", "until", "limit", "dry-run" };
+                                         "since", "until", "limit", "dry-run", "expiry",
+                                         "read-only" };
     const void *set[] = { c->app, c->endpoint, c->event_type, c->status, c->since, c->until,
-                          c->limit ? "" : NULL, c->dry_run ? "" : NULL };
+                          c->limit ? "" : NULL, c->dry_run ? "" : NULL, c->expiry,
+                          c->read_only ? "" : NULL };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (set[i] && !takes(k, names[i])) {
             fprintf(stderr, "hookd: ctl: '%s' does not take --%s (usage: hookd ctl %s %s)\n",

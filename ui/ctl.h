@@ -8,7 +8,7 @@
  *   1  the server refused or failed the request (its error is printed)
  *   2  usage: unknown command, option or value
  *   3  no server: unreachable, no address, no token or a refused token
- *   4  not found: no such application or endpoint
+ *   4  not found: no such application, endpoint or token
  *
  * Single-threaded: one blocking request at a time (ui_http_request).
  * The internals shared by ctl.c and ctl_cmds.c are in ctl_int.h.

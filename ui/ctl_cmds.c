@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "ctl.h"
 #include "ctl_int.h"
 
@@ -369,6 +370,90 @@ static int cmd_release(struct ctl *c)
     return CTL_OK;
 }
 
+static void token_row(struct ctl_table *t, json_t *k)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "%s...", ctl_str(k, "prefix"));
+    const char *access = json_is_true(json_object_get(k, "readOnly")) ? "read-only"
+                         : json_array_size(json_object_get(k, "capabilities")) == 6 ? "full"
+                         : "limited";
+    const char *app = ctl_str(k, "appUid");
+    ctl_table_row(t, ctl_str(k, "id"), strcmp(app, "-") ? app : ctl_str(k, "appId"), prefix,
+                  access, ctl_str(k, "createdAt"),
+                  json_is_true(json_object_get(k, "expired")) ? "expired"
+                                                              : ctl_str(k, "expiresAt"));
+}
+
+/* Application tokens (API.md 4.9): list, make, revoke. */
+static int cmd_tokens(struct ctl *c)
+{
+    static const struct listing tokens = {
+        "application tokens", 6, { "ID", "APP", "TOKEN", "ACCESS", "CREATED", "EXPIRES" },
+        token_row
+    };
+    struct buf q;
+    buf_init(&q);
+    buf_adds(&q, "/hookd/v1/tokens?");
+    ctl_add_query(&q, "app_id", c->app);
+    json_t *rows = NULL;
+    int rc = fetch_all(c, "tokens", q.data, c->limit, &rows);
+    buf_release(&q);
+    return rc ? rc : show(c, rows, &tokens);
+}
+
+static int cmd_token_create(struct ctl *c)
+{
+    json_t *body = json_object(), *r = NULL;
+    if (c->expiry) {
+        int64_t ms;
+        if (clock_parse_duration(c->expiry, &ms) || ms < 1000 || ms % 1000) {
+            fprintf(stderr, "hookd: ctl: --expiry '%s' must be whole seconds, 1s to 7d "
+                            "(90s, 15m, 2h, 7d)\n", c->expiry);
+            json_decref(body);
+            return CTL_USAGE;
+        }
+        json_object_set_new(body, "expiry", json_integer(ms / 1000));
+    }
+    if (c->read_only)
+        json_object_set_new(body, "readOnly", json_true());
+    struct buf b;
+    buf_init(&b);
+    buf_adds(&b, "/api/v1/auth/app-portal-access/");
+    ctl_add_escaped(&b, c->args[0]);
+    int rc = ctl_request(c, "token", "POST", b.data, body, &r);
+    buf_release(&b);
+    json_decref(body);
+    if (rc)
+        return rc;
+    if (c->json) {
+        ctl_print_json(r);
+    } else {
+        printf("%s\n", ctl_str(r, "token"));
+        fprintf(stderr, "token %s for '%s'%s, expires %s%s%s\n"
+                        "shown once: hookd keeps only its hash\n", ctl_str(r, "id"), c->args[0],
+                c->read_only ? " (read-only)" : "", ctl_str(r, "expiresAt"),
+                *json_string_value(json_object_get(r, "url")) ? "\nportal: " : "",
+                *json_string_value(json_object_get(r, "url")) ? ctl_str(r, "url") : "");
+    }
+    json_decref(r);
+    return CTL_OK;
+}
+
+static int cmd_token_revoke(struct ctl *c)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_adds(&b, "/hookd/v1/tokens/");
+    ctl_add_escaped(&b, c->args[0]);
+    json_t *r = NULL;
+    int rc = ctl_request(c, "token", "DELETE", b.data, NULL, &r);
+    buf_release(&b);
+    json_decref(r);
+    if (!rc)
+        printf("token '%s' revoked\n", c->args[0]);
+    return rc;
+}
+
 #define FILTER_OPTS "[--app APP] [--endpoint EP] [--event-type T] [--since WHEN] [--until WHEN]"
 
 const struct ctl_cmd ctl_cmds[] = {
@@ -387,5 +472,10 @@ const struct ctl_cmd ctl_cmds[] = {
       "disable an endpoint (it gets no new messages; see replay-missing)" },
     { "release", cmd_release, 0, 0, "",
       "send again after serve --hold-deliveries (a restore drill checked)" },
+    { "tokens", cmd_tokens, 0, 0, "[--app APP] [--limit N]",
+      "application tokens, newest first (never the token itself)" },
+    { "token-create", cmd_token_create, 1, 1, "APP [--expiry 7d] [--read-only]",
+      "make a token for one application; prints it once (stdout), its id on stderr" },
+    { "token-revoke", cmd_token_revoke, 1, 1, "ID", "revoke an application token by its id" },
     { NULL, NULL, 0, 0, NULL, NULL }
 };

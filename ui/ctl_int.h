@@ -18,6 +18,8 @@ struct ctl {
     const char *app, *endpoint, *event_type, *status;   /* filters, NULL if not given */
     const char *since, *until; /* durations ("2h") or RFC 3339 times */
     long limit;                /* --limit, 0: the command's default */
+    const char *expiry;        /* --expiry: a token's life ("1h"), NULL if not given */
+    int read_only;             /* --read-only */
     char **args;               /* positional arguments after the command */
     int nargs;
 };

@@ -22,6 +22,7 @@
 #include "ui_app.h"
 #include "ui_fmt.h"
 #include "ui_http.h"
+#include "ui_tokens.h"
 
 #define STALE_REQ_MS 10000   /* an answer this late is given up on */
 
@@ -157,6 +158,7 @@ void ui_app_fetch(struct ui_app *a, int flags, int64_t now)
     }
     if ((flags & UI_FETCH_DETAIL) || a->screen == UI_SCR_DETAIL)
         fetch_detail(a, (flags & UI_FETCH_DETAIL) != 0, now);
+    ui_tokens_fetch(a, (flags & UI_FETCH_TOKENS) != 0, now);
 }
 
 int ui_read_dir_line(const char *dir, const char *name, char *out, size_t n)
@@ -316,6 +318,8 @@ int ui_app_on_resp(struct ui_app *a, struct ui_resp *r, int64_t now)
         return UI_DRAW;
     }
     enum ui_rq rq = (enum ui_rq)r->tag;
+    if (rq == UI_RQ_TOKENS || rq == UI_RQ_TOKREV)
+        return ui_tokens_on_resp(a, r, now);
     if (rq == UI_RQ_REPLAY || rq == UI_RQ_EPACT || rq == UI_RQ_MISSING) {
         on_action(a, r, rq, now);
         return UI_DRAW;

@@ -21,7 +21,8 @@ struct ui_resp;
 
 enum ui_screen { UI_SCR_OVERVIEW, UI_SCR_ENDPOINTS, UI_SCR_FAILED, UI_SCR_FEED, UI_SCR_DETAIL,
                  UI_SCR_N };
-enum ui_modal { UI_MODAL_NONE, UI_MODAL_HELP, UI_MODAL_CONFIRM, UI_MODAL_PROMPT };
+enum ui_modal { UI_MODAL_NONE, UI_MODAL_HELP, UI_MODAL_CONFIRM, UI_MODAL_PROMPT,
+                UI_MODAL_TOKENS /* application tokens (ui_tokens.h) */ };
 enum ui_confirm { UI_CF_REPLAY_MARKED, UI_CF_REPLAY_FILTER, UI_CF_REPLAY_ONE, UI_CF_DISABLE,
                   UI_CF_MISSING };
 enum ui_sort { UI_SORT_FAILURE, UI_SORT_BACKLOG, UI_SORT_APP, UI_SORT_URL, UI_SORT_LAST,
@@ -29,7 +30,8 @@ enum ui_sort { UI_SORT_FAILURE, UI_SORT_BACKLOG, UI_SORT_APP, UI_SORT_URL, UI_SO
 
 /* Requests by purpose; the latest id of each is remembered. */
 enum ui_rq { UI_RQ_STATS, UI_RQ_EPS, UI_RQ_FAILED, UI_RQ_MSG, UI_RQ_ATT, UI_RQ_HDRS,
-             UI_RQ_HIST, UI_RQ_REPLAY, UI_RQ_EPACT, UI_RQ_DRY, UI_RQ_MISSING, UI_RQ_N };
+             UI_RQ_HIST, UI_RQ_REPLAY, UI_RQ_EPACT, UI_RQ_DRY, UI_RQ_MISSING,
+             UI_RQ_TOKENS, UI_RQ_TOKREV, UI_RQ_N };
 
 /* What a key action needs next: a redraw, fresh data, or the end. */
 enum {
@@ -39,6 +41,7 @@ enum {
     UI_FETCH_FAILED = 1 << 3,
     UI_FETCH_DETAIL = 1 << 4,
     UI_QUIT = 1 << 5,
+    UI_FETCH_TOKENS = 1 << 6,
 };
 
 /* A list filter as typed after '/': "app=acme ep=billing type=invoice.* since=1h". */
@@ -83,6 +86,13 @@ struct ui_app {
     char prompt[256];
     size_t prompt_len;
     int prompt_screen;                   /* whose filter the prompt edits */
+
+    /* the tokens dialog (ui_tokens.h) */
+    struct ui_cursor tok_cur;
+    char tok_app[64];                    /* whose tokens: an app id, "" for all */
+    char tok_home[64];                   /* the application it was opened for */
+    int tok_confirm;                     /* "revoke?" is up */
+    char tok_revoking[64];
 
     char note[256];                      /* a passing message in the footer */
     int note_bad;

@@ -16,6 +16,7 @@
 #include "ui_keys.h"
 #include "ui_keys_int.h"
 #include "ui_term.h"
+#include "ui_tokens.h"
 
 /* --- moving --- */
 
@@ -243,6 +244,14 @@ static int act_ep_deliveries(struct ui_app *a)
     return ui_app_apply_filter(a);
 }
 
+/* t: the application tokens of the endpoint's application (ui_tokens.h) */
+static int act_tokens(struct ui_app *a)
+{
+    const struct ui_endpoint *e = cur_ep(a);
+    snprintf(a->tok_home, sizeof(a->tok_home), "%s", e ? e->app_id : "");
+    return ui_tokens_open(a, a->tok_home);
+}
+
 /* --- the table --- */
 
 #define S(x) UI_ON(UI_SCR_##x)
@@ -261,6 +270,8 @@ static const struct ui_binding table[] = {
     /* not in the footer (room): a disabled endpoint's row says "M replays" */
     { S(ENDPOINTS), 'M', 0, act_missing, "M", "Replay missed", 0,
       "send a disabled endpoint what it missed, after a confirmation" },
+    { S(ENDPOINTS), 't', 0, act_tokens, "t", "Tokens", 0,
+      "the application's tokens: list them, revoke one (x)" },
     { S(ENDPOINTS), 's', 0, act_sort, "s", "Sort", 1,
       "sort by health, backlog, app, url, last attempt" },
     { S(FEED), ' ', 0, ui_act_feed_pause, "space", "Pause", 1, "pause or follow the feed" },
@@ -321,6 +332,8 @@ int ui_keys_handle(struct ui_app *a, int key)
         return ui_keys_confirm(a, key);
     case UI_MODAL_PROMPT:
         return ui_keys_prompt(a, key);
+    case UI_MODAL_TOKENS:
+        return ui_tokens_key(a, key);
     default:
         break;
     }

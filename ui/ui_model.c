@@ -19,6 +19,7 @@
 #include "mem.h"
 #include "ui_json.h"
 #include "ui_model.h"
+#include "ui_tokens.h"
 
 void ui_model_init(struct ui_model *m, int utf8)
 {
@@ -49,6 +50,7 @@ void ui_model_release(struct ui_model *m)
     ui_model_feed_clear(m);
     free(m->feed);
     ui_detail_release(&m->detail);
+    ui_model_tokens_release(m);
     memset(m, 0, sizeof(*m));
 }
 

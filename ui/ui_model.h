@@ -113,6 +113,16 @@ struct ui_detail {
     struct ui_res msg_res, att_res;
 };
 
+/* An application token as GET /hookd/v1/tokens lists it (ui_tokens.c). */
+struct ui_token {
+    char *id, *app_id;             /* raw */
+    char *app_uid;                 /* escaped; "" when the application has none */
+    char *prefix;                  /* escaped: the token's first characters */
+    char *access;                  /* "full", "limited" or "read-only" */
+    int expired;
+    int64_t created_at, expires_at;   /* wall ms */
+};
+
 struct ui_model {
     int utf8;                          /* the terminal takes UTF-8 */
     struct ui_res stats_res, ep_res, failed_res, feed_res;
@@ -127,6 +137,9 @@ struct ui_model {
     size_t feed_head, nfeed;           /* oldest at feed_head */
     int64_t feed_seq;
     struct ui_detail detail;
+    struct ui_token *tokens;           /* the tokens dialog's list */
+    size_t ntokens;
+    struct ui_res tokens_res;
 };
 
 void ui_model_init(struct ui_model *m, int utf8);

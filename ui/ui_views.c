@@ -309,5 +309,7 @@ void ui_views_draw(const struct ui_app *a)
         confirm_box(a);
     else if (a->modal == UI_MODAL_HELP)
         help_box(a);
+    else if (a->modal == UI_MODAL_TOKENS)
+        uv_tokens_box(a);
     ui_term_flush();
 }

@@ -34,5 +34,7 @@ void uv_endpoints(const struct ui_app *a);
 void uv_failed(const struct ui_app *a);
 void uv_feed(const struct ui_app *a);
 void uv_detail(const struct ui_app *a);
+/* The application tokens dialog (ui_view_tokens.c). */
+void uv_tokens_box(const struct ui_app *a);
 
 #endif
