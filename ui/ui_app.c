@@ -244,8 +244,14 @@ static void on_action(struct ui_app *a, struct ui_resp *r, enum ui_rq rq, int64_
         const char *detail = json_string_value(json_object_get(o, "detail"));
         long long n = json_integer_value(json_object_get(o, "queued"));
         size_t skipped = ui_model_replay_answer(&a->m, r->body);
-        ui_app_note(a, skipped > 0, "replay queued for %lld deliver%s%s%s", n, n == 1 ? "y" : "ies",
-                    detail ? "; " : "", detail ? detail : "");
+        json_t *first = json_array_get(json_object_get(o, "skippedDeliveries"), 0);
+        if (skipped)
+            ui_app_note(a, 1, "replay queued for %lld deliver%s; %zu not sent: %s", n,
+                        n == 1 ? "y" : "ies", skipped,
+                        ui_skip_words(json_string_value(json_object_get(first, "reason"))));
+        else
+            ui_app_note(a, 0, "replay queued for %lld deliver%s%s%s", n, n == 1 ? "y" : "ies",
+                        detail ? "; " : "", detail ? detail : "");
         json_decref(o);
         a->asked[UI_RQ_FAILED] = a->asked[UI_RQ_ATT] = 0;
     } else if (good && rq == UI_RQ_MISSING) {

@@ -285,7 +285,7 @@ static const struct ui_binding table[] = {
       "back to the list (also Backspace)", 0 },
     { S(DETAIL), UI_KEY_LEFT, 'h', act_back, "Left/h", "Back", 0, "back to the list", 0 },
     { S(FAILED), UI_KEY_ESC, UI_KEY_BACKSPACE, act_drill_back, "Esc", "Back", 3,
-      "back to the endpoints, your filter restored (also Backspace, 1-4)", 1 },
+      "back to the endpoints, your filter restored (also 1-4)", 1 },
     { S(ENDPOINTS) | S(FAILED) | S(FEED), '/', 0, act_filter, "/", "Filter", 3,
       "filter the list (see below)", 0 },
     { S(FAILED), 'c', 0, ui_act_clear_filter, "c", "Clear filter", 0,

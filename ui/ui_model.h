@@ -196,6 +196,8 @@ struct ui_delivery *ui_model_find_failed(struct ui_model *m, const char *msg_id,
  * the number of rows marked.
  */
 size_t ui_model_replay_answer(struct ui_model *m, const char *body);
+/* The server's reason for a skipped replay in words: "endpoint disabled". */
+const char *ui_skip_words(const char *why);
 
 /*
  * Append the items of a /hookd/v1/feed body to the ring and update the

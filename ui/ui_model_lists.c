@@ -119,6 +119,19 @@ int ui_model_failed(struct ui_model *m, const char *body)
     return 0;
 }
 
+const char *ui_skip_words(const char *why)
+{
+    static const char *const words[][2] = {
+        { "endpoint_disabled", "endpoint disabled" }, { "missing_payload", "payload expired" },
+        { "endpoint", "endpoint gone" }, { "message", "message gone" },
+        { "delivery", "no such delivery" }, { "gone", "deleted meanwhile" },
+    };
+    for (size_t i = 0; why && i < sizeof(words) / sizeof(words[0]); i++)
+        if (strcmp(why, words[i][0]) == 0)
+            return words[i][1];
+    return why && why[0] ? why : "gone, disabled or expired";
+}
+
 size_t ui_model_replay_answer(struct ui_model *m, const char *body)
 {
     json_t *o = json_loads(body, 0, NULL), *list = json_object_get(o, "skippedDeliveries");

@@ -245,8 +245,9 @@ void uv_failed(const struct ui_app *a)
 {
     failed_title(a);
     int wide = a->cols >= 100;
-    struct col c[] = { { "", 1, 0, 0, 0 }, { "WHEN", 8, 0, 0, 0 }, { "APP", wide ? 10 : 8, 0, 0, 0 },
-                       { "EVENT TYPE", wide ? 15 : 12, 0, 0, 0 }, { "MESSAGE", wide ? 4 : 2, 0, 1, 0 },
+    struct col c[] = { { "", 1, 0, 0, 0 }, { "WHEN", 8, 0, 0, 0 },
+                       { "APP", wide ? 10 : 8, 0, 0, 0 }, { "EVENT TYPE", wide ? 15 : 12, 0, 0, 0 },
+                       { "MESSAGE", wide ? 4 : 2, 0, 1, 0 },
                        { "ENDPOINT", 5, 0, 1, 1 }, { "TRIES", 5, 1, 0, 0 },
                        { "LAST", wide ? 12 : 10, 0, 0, 0 } };
     int xs[MAXCOLS], rows = ui_app_list_rows(a);
@@ -265,8 +266,7 @@ void uv_failed(const struct ui_app *a)
         failed_cells(a, d, cells, st);
         row(a, 2 + i, c, 8, xs, cells, st, top + i == a->failed_cur.cur);
         if (top + i == a->failed_cur.cur && d->track == UI_T_SKIPPED)
-            cursor_error(a, "not sent: the server skipped it",
-                         d->track_why[0] ? d->track_why : "gone, disabled or expired");
+            cursor_error(a, "not sent: the server skipped it", ui_skip_words(d->track_why));
         else if (top + i == a->failed_cur.cur)
             cursor_error(a, d->msg_id, d->last_error);
     }

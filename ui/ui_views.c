@@ -275,28 +275,32 @@ static void confirm_box(const struct ui_app *a)
 /* What the words on each screen mean (the help's second part). */
 static const char *const *screen_words(enum ui_screen s)
 {
+    /* each line fits the help box at 80 columns (72 columns of text) */
     static const char *const overview[] = {
-        "latency: message to 2xx of scheduled attempts; replays are not timed",
-        "held: deliveries of paused or disabled endpoints   failed (final): no retry left",
-        "endpoints: retrying = a retry is scheduled; with errors = failures in 5 min, none due",
+        "latency: message to 2xx, scheduled attempts only; replays are not timed",
+        "held: deliveries of paused or disabled endpoints",
+        "failed (final): no retry left; press 3 to review them",
+        "retrying: a retry is scheduled; with errors: failed in 5 min, none due",
         NULL };
     static const char *const endpoints[] = {
         "ok       delivering; no failure in the last 5 min",
         "errors   attempts failed in the last 5 min; no retry is scheduled",
         "retry    deliveries wait for a scheduled retry",
-        "FAIL     failing now: 3 failures in a row, or most attempts of the last 5 min",
-        "off      disabled: new messages skip it    paused: deliveries held until resumed",
+        "FAIL     3 failures in a row, or most attempts of the last 5 min",
+        "off      disabled: new messages skip it (M sends what it missed)",
+        "paused   deliveries held until resumed (p)",
         NULL };
     static const char *const failed[] = {
-        "LAST     FAIL 503: the last answer   replaying: sent again, no outcome yet",
-        "         ok 200 / FAIL 500: how the replay went   not sent: the server skipped it",
+        "LAST     FAIL 503: the last answer; replaying: sent, no outcome yet",
+        "         ok 200 or FAIL 500: how the replay went",
+        "         not sent: the server skipped it (why: on the bottom line)",
         "TRIES    every attempt, scheduled and manual (replays)",
         NULL };
     static const char *const feed[] = {
-        "STATE    ok or FAIL: the attempt's outcome   TRIG manual: a replay or resend",
+        "STATE    ok or FAIL: the attempt's outcome; TRIG manual: a replay",
         NULL };
     static const char *const detail[] = {
-        "TRIGGER  scheduled (first try and retries) or manual (replay, resend; never retried)",
+        "TRIGGER  scheduled (first try, retries) or manual (replay, resend)",
         NULL };
     switch (s) {
     case UI_SCR_OVERVIEW: return overview;
@@ -312,11 +316,11 @@ static size_t help_lines(const struct ui_app *a, const char **text, const char *
                          enum ui_style *st, size_t max)
 {
     static const char *const tail[] = {
-        "Moving: Up/k Down/j  PgUp/C-b PgDn/C-f  Home/g End/G (detail: attempts)",
-        "Everywhere: 1-4 screens  Tab/S-Tab next/previous  C-l redraw  ? or F1 help  q quit",
-        "Filters (/): app=UID|ID  ep=ID|part-of-URL  type=NAME|GLOB  since=30m|2h|7d",
-        "  list: status=fail|pending|sending|held|success|any   feed: ok fail code>=500",
-        "  other words match what the row shows: ids, app, URL, event type, error",
+        "Moving: Up/k Down/j  PgUp/C-b PgDn/C-f  Home/g End/G",
+        "Everywhere: 1-4 screens  Tab/S-Tab  C-l redraw  ? or F1 help  q quit",
+        "Filters (/): app=UID|ID  ep=ID|part-of-URL  type=NAME|GLOB  since=2h",
+        "  status=fail|pending|sending|held|success|any  feed: ok fail code>=500",
+        "  other words match what a row shows: ids, app, URL, event type, error",
     };
     size_t n, k = 0;
     const struct ui_binding *t = ui_keys_table(&n);
