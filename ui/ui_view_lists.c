@@ -178,9 +178,13 @@ static void last_cell(const struct ui_delivery *d, char *out, enum ui_style *st)
         *st = UI_S_OK;
     } else if (d->track == UI_T_FAIL) {
         snprintf(out, 160, "FAIL %ld", d->track_status);
+    } else if (strcmp(d->status, "success") == 0) {
+        snprintf(out, 160, d->last_status > 0 ? "ok %ld" : "ok", d->last_status);
+        *st = UI_S_OK;
     } else if (strcmp(d->status, "fail") != 0) {
-        snprintf(out, 160, "%s", d->status);
-        *st = strcmp(d->status, "success") == 0 ? UI_S_OK : UI_S_WARN;
+        /* the list's "sending" is a delivery whose retry is scheduled */
+        snprintf(out, 160, "%s", strcmp(d->status, "sending") == 0 ? "retrying" : d->status);
+        *st = UI_S_WARN;
     } else if (d->last_status > 0) {
         snprintf(out, 160, "FAIL %ld", d->last_status);
     } else {

@@ -295,6 +295,7 @@ static const char *const *screen_words(enum ui_screen s)
         "         ok 200 or FAIL 500: how the replay went",
         "         not sent: the server skipped it (why: on the bottom line)",
         "TRIES    every attempt, scheduled and manual (replays)",
+        "drill-down: pending (not tried yet), retrying, held (paused), ok 200",
         NULL };
     static const char *const feed[] = {
         "STATE    ok or FAIL: the attempt's outcome; TRIG manual: a replay",
