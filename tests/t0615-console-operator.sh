@@ -202,4 +202,9 @@ keys Escape
 wait_screen 5 'Endpoints \(3\)'
 ok $? "and Esc leaves it"
 keys q
+sleep 1
+is "$(count_lines 'Sanitizer|runtime error')" 0 "the console quits without a sanitizer report"
+hookd_stop
+is "$HOOKD_RC" 0 "the server stops cleanly"
+is "$(grep -Ec 'Sanitizer|runtime error' "$T/hookd.err")" 0 "without a sanitizer report"
 done_testing
