@@ -97,6 +97,15 @@ keys Enter
 wait_screen 5 'Deliveries to 127\.0\.0\.1:[0-9]+/x/headers/2/status/500 \(2\) +Esc: back'
 ok $? "Enter on an endpoint shows its deliveries, titled as such"
 like "$(cap | tail -n 1)" 'Esc Back' "the footer shows the way out"
+keys '?'
+wait_screen 5 'Esc +back to the endpoints, your filter restored'
+ok $? "and so does the help"
+keys x
+keys Enter
+wait_screen 5 'Response of attempt #2'
+keys Escape
+wait_screen 5 'Deliveries to 127'
+ok $? "Esc from a delivery's detail comes back to the drill-down"
 keys Escape
 wait_screen 5 'Endpoints \(1\)'
 ok $? "Esc goes back to the endpoints"
@@ -184,6 +193,7 @@ is "$(count_lines '127\.0\.0\.1\.\. ')" 0 "no endpoint reads as just '127.0.0.1.
 keys '?'
 wait_screen 5 'not sent: the server skipped it'
 ok $? "the help fits its words at 80x24"
+is "$(count_lines 'back to the endpoints')" 0 "outside a drill-down the help does not offer Esc"
 like "$(cap)" 'press any key to close' "and its last line"
 keys x
 keys 2

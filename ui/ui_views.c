@@ -327,7 +327,7 @@ static size_t help_lines(const struct ui_app *a, const char **text, const char *
     const struct ui_binding *t = ui_keys_table(&n);
     for (size_t i = 0; i < n && k < max; i++) {
         if (!(t[i].screens & UI_ON(a->screen)) || t[i].screens == UI_ON_ALL
-            || (t[i].screens & UI_ON_LISTS) == UI_ON_LISTS)
+            || (t[i].screens & UI_ON_LISTS) == UI_ON_LISTS || (t[i].drill_only && !a->drill))
             continue;
         key[k] = t[i].name;
         st[k] = UI_S_NORMAL;
