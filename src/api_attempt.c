@@ -97,6 +97,10 @@ static json_t *attempt_out(json_t *rec, int with_content)
     json_int_t st = json_integer_value(json_object_get(rec, "status"));
     json_object_set_new(o, "statusText", json_string(status_text(st)));
     api_set_time(o, "timestamp", rec, "timestamp");
+    /* hookd's addition (API.md 4.4): what the receiver answered besides its body */
+    json_t *hdrs = json_object_get(rec, "responseHeaders");
+    json_object_set_new(o, "responseHeaders", with_content && json_is_array(hdrs)
+                                              ? json_incref(hdrs) : json_array());
     return o;
 }
 

@@ -354,12 +354,26 @@ struct replay {
     int scan_cut;             /* the filter scan stopped at REPLAY_SCAN_MAX rows */
     int dry;                  /* dryRun: count, queue nothing */
     int64_t now;
+    json_t *skipped_list;     /* the first SKIPPED_LIST_MAX skipped, for the console */
 };
+
+/* The console marks the rows it replayed; these it can mark as not sent. */
+#define SKIPPED_LIST_MAX 250
+
+static void replay_skip(struct replay *g, const char *msg, const char *ep, const char *why)
+{
+    if (!g->skipped_list)
+        g->skipped_list = json_array();
+    if (json_array_size(g->skipped_list) < SKIPPED_LIST_MAX)
+        json_array_append_new(g->skipped_list, json_pack("{s:s, s:s, s:s}", "msgId", msg,
+                                                         "endpointId", ep, "reason", why));
+}
 
 static void replay_free(void *p)
 {
     struct replay *g = p;
     free(g->v);
+    json_decref(g->skipped_list);
     free(g);
 }
 
@@ -374,6 +388,7 @@ static int replay_add(struct replay *g, struct store_txn *t, const char *app, co
     }
     if (api_resendable(t, app, msg, ep, &why)) {
         g->skipped++;
+        replay_skip(g, msg, ep, why);
         return 0;
     }
     if (g->n == g->cap) {
@@ -453,6 +468,7 @@ static int replay_by_list(struct http_req *r, struct store_txn *t, json_t *list,
         if (kl >= sizeof(key) || store_get(t, DB_DELIVERIES, key, kl, &v, &n)
             || store_delivery_decode(v, n, &d)) {
             g->skipped++;
+            replay_skip(g, msg, ep, "delivery");
             continue;
         }
         int st = d.state;
@@ -491,6 +507,8 @@ static json_t *replay_out(const struct replay *g, size_t queued)
     if (b.len)
         json_object_set_new(o, "detail", json_string(b.data));
     buf_release(&b);
+    if (g->skipped_list)
+        json_object_set(o, "skippedDeliveries", g->skipped_list);
     return o;
 }
 
@@ -521,8 +539,10 @@ static int replay_apply(struct http_req *r, struct store_txn *t)
     int rc = 0;
     for (size_t i = 0; !rc && i < g->n; i++) {
         struct target *x = &g->v[i];
-        if (!exists(t, DB_ENDPOINTS, x->app, x->ep) || !exists(t, DB_MESSAGES, x->app, x->msg))
+        if (!exists(t, DB_ENDPOINTS, x->app, x->ep) || !exists(t, DB_MESSAGES, x->app, x->msg)) {
+            replay_skip(g, x->msg, x->ep, "gone");
             continue;
+        }
         rc = api_queue_manual(t, x->app, x->ep, x->msg, g->now);
         if (!rc) {
             api_touch(r, x->app, x->ep);

@@ -138,6 +138,7 @@ static void put_health(json_t *o, struct store_txn *t, const char *ep_id)
         store_health_decode(v, n, &h);
     json_object_set_new(o, "backlog", json_integer(h.backlog));
     json_object_set_new(o, "consecutiveFailures", json_integer(h.consecutive_failures));
+    json_object_set_new(o, "retrying", json_integer(h.retrying));   /* retries scheduled */
     json_object_set_new(o, "lastStatusCode",
                         h.last_attempt_ms ? json_integer(h.last_code) : json_null());
     json_object_set_new(o, "lastError", h.last_attempt_ms ? ep_last_error(t, ep_id) : json_null());

@@ -27,6 +27,8 @@ struct dispatch;
 struct ep_state;
 struct netpolicy;
 
+#define JOB_HDRS_MAX 32     /* response headers recorded per attempt ... */
+#define JOB_HDRS_BYTES 4096 /* ... in this many bytes of names and values in all */
 #define JOB_TYPE_MAX 257   /* an eventType name (256, the API's limit) and its NUL */
 
 struct job {
@@ -60,6 +62,8 @@ struct job {
     int status_code;               /* 0: no HTTP response */
     struct buf response;           /* truncated body, or the error text */
     char retry_after[64];
+    size_t resp_hdrs_len;          /* bytes of resp_hdrs in use (zeroed with the job) */
+    int resp_hdrs_n;               /* response headers kept, at most JOB_HDRS_MAX */
     int refused;                   /* SSRF policy said no */
     int no_socket;                 /* errno: no descriptor (or memory) for a socket */
     int final_fail;                /* set by the outcome: this attempt final-failed the delivery */
@@ -83,6 +87,9 @@ struct job {
     struct curl_slist sig_nodes[6];   /* the signature headers, in front of conf->tail */
     char sig_text[2 * (20 + ID_MAX + 20 + 24 + 20 + EPCONF_MAX_KEYS * SIGN_ENTRY_MAX)];
     char curl_error[256];          /* CURLOPT_ERRORBUFFER, CURL_ERROR_SIZE */
+    /* the receiver's response headers as "name\0value\0" pairs, names in
+     * lower case, sensitive values redacted (worker.c); read up to resp_hdrs_len */
+    char resp_hdrs[JOB_HDRS_BYTES];
 };
 
 #define JOB_SCRATCH sig_nodes

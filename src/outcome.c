@@ -4,7 +4,8 @@
  *
  * Attempt record (attempts database, JSON): id, msgId, endpointId, appId,
  * url, response, responseStatusCode, responseDurationMs, status (0 ok,
- * 2 failed), triggerType, timestamp (ms).
+ * 2 failed), triggerType, timestamp (ms), and responseHeaders ([name,
+ * value] pairs, bounded and redacted by the worker) when there were any.
  *
  * The counts the operations API reads without scanning (store.h) move
  * here too: the consumed due entry leaves the endpoint's backlog (and its
@@ -23,6 +24,25 @@
 #include "outcome.h"
 #include "store.h"
 #include "writer.h"
+
+/* ,"responseHeaders":[["name","value"],...] from the worker's pairs. */
+static void headers_json(struct buf *o, const struct job *j)
+{
+    if (!j->resp_hdrs_n)
+        return;
+    buf_adds(o, ",\"responseHeaders\":[");
+    const char *p = j->resp_hdrs, *end = j->resp_hdrs + j->resp_hdrs_len;
+    for (int i = 0; i < j->resp_hdrs_n && p < end; i++) {
+        size_t nl = strlen(p), vl = strlen(p + nl + 1);
+        buf_adds(o, i ? ",[\"" : "[\"");
+        buf_add_jstr(o, p, nl);
+        buf_adds(o, "\",\"");
+        buf_add_jstr(o, p + nl + 1, vl);
+        buf_adds(o, "\"]");
+        p += nl + vl + 2;
+    }
+    buf_addc(o, ']');
+}
 
 /*
  * The record is written straight as text: building it with jansson cost
@@ -51,6 +71,7 @@ static void attempt_json(struct buf *o, const struct job *j, const char *id, int
     buf_add_int(o, j->trigger);
     buf_adds(o, ",\"timestamp\":");
     buf_add_int(o, j->started_ms);
+    headers_json(o, j);
     buf_addc(o, '}');
 }
 
@@ -73,7 +94,8 @@ static int put_attempt(struct outcome_opts *o, struct job *j, int ok, struct sto
     attempt_id(o, j, id);
     struct buf rec = BUF_INIT;
     /* one allocation for the usual record, not one per doubling from 64 bytes */
-    buf_grow(&rec, 512 + 2 * (j->response.len + (j->conf ? strlen(j->conf->url) : 0)));
+    buf_grow(&rec, 512 + 2 * (j->response.len + j->resp_hdrs_len
+                               + (j->conf ? strlen(j->conf->url) : 0)));
     attempt_json(&rec, j, id, ok);
     int rc = store_append(t, DB_ATTEMPTS, id, strlen(id), rec.data, rec.len, 0);
     buf_release(&rec);

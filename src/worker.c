@@ -122,6 +122,60 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
     return len;   /* read and drop the rest: memory stays bounded */
 }
 
+/* Header names whose values are credentials: recorded as "(redacted)". */
+static int sensitive_header(const char *name)
+{
+    static const char *const names[] = { "authorization", "proxy-authorization", "cookie",
+                                         "set-cookie", "set-cookie2", "x-api-key" };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(name, names[i]) == 0)
+            return 1;
+    return strstr(name, "token") || strstr(name, "secret") || strstr(name, "password");
+}
+
+/*
+ * Keep one response header line for the attempt record, bounded
+ * (JOB_HDRS_MAX, JOB_HDRS_BYTES): what a receiver answered is often why
+ * it failed (a proxy's server header, a rate limit's x-ratelimit-*).
+ * A status line starts over: only the final response's headers count.
+ */
+static void keep_header(struct job *j, const char *p, size_t len)
+{
+    while (len && (p[len - 1] == '\r' || p[len - 1] == '\n'))
+        len--;
+    if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+        j->resp_hdrs_len = 0;
+        j->resp_hdrs_n = 0;
+        return;
+    }
+    const char *colon = memchr(p, ':', len);
+    if (!colon || colon == p || j->resp_hdrs_n >= JOB_HDRS_MAX)
+        return;
+    size_t nl = (size_t)(colon - p), k = nl + 1;
+    while (k < len && (p[k] == ' ' || p[k] == '\t'))
+        k++;
+    char name[128];
+    if (nl >= sizeof(name))
+        return;
+    for (size_t i = 0; i < nl; i++)
+        name[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+    name[nl] = '\0';
+    const char *v = p + k;
+    size_t vl = len - k;
+    if (sensitive_header(name)) {
+        v = "(redacted)";
+        vl = strlen(v);
+    }
+    if (j->resp_hdrs_len + nl + vl + 2 > sizeof(j->resp_hdrs))
+        return;   /* over the byte budget: this one is not kept */
+    char *out = j->resp_hdrs + j->resp_hdrs_len;
+    memcpy(out, name, nl + 1);
+    memcpy(out + nl + 1, v, vl);
+    out[nl + 1 + vl] = '\0';
+    j->resp_hdrs_len += nl + vl + 2;
+    j->resp_hdrs_n++;
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
 {
     struct job *j = arg;
@@ -135,6 +189,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
             v--;
         snprintf(j->retry_after, sizeof(j->retry_after), "%.*s", (int)v, p + k);
     }
+    keep_header(j, p, len);
     return len;
 }
 

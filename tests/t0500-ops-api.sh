@@ -90,7 +90,7 @@ api GET /hookd/v1/endpoints
 is "$STATUS" 200 "endpoints answers 200"
 is "$(jqr '.data|length')" 2 "one row per endpoint"
 is "$(jqr '.data[0]|keys|join(",")')" \
-   "appId,appUid,backlog,consecutiveFailures,disabled,disabledAt,disabledReason,endpointId,failures5m,inflight,lastAttemptAt,lastError,lastStatusCode,missed,missedCapped,paused,successes5m,url" \
+   "appId,appUid,backlog,consecutiveFailures,disabled,disabledAt,disabledReason,endpointId,failures5m,inflight,lastAttemptAt,lastError,lastStatusCode,missed,missedCapped,paused,retrying,successes5m,url" \
    "a row has exactly the fields of API.md 9"
 row() { jqr ".data[]|select(.endpointId==\"$1\")|$2"; }
 is "$(row "$EP_BAD" '[.appId,.appUid,.url]|@csv')" "\"$APP\",\"shop\",\"$RURL/bad/status/500\"" \
@@ -203,7 +203,7 @@ done
 api POST /hookd/v1/app/shop/endpoint/good/pause
 is "$STATUS" 200 "pause answers 200"
 is "$(jqr '[.endpointId,.paused,.disabled]|@csv')" "\"$EP_OK\",true,false" "with the endpoint's row, paused"
-is "$(jqr 'keys|length')" 18 "the row of /hookd/v1/endpoints"
+is "$(jqr 'keys|length')" 19 "the row of /hookd/v1/endpoints"
 BEFORE=$(received '(.path=="/good/ok")')
 for i in 11 12 13; do send "$i"; eval "M$i=\$(jqr .id)"; done
 sleep 1.5

@@ -259,21 +259,31 @@ static const char *eps_json =
     "{\"appId\":\"app_1\",\"appUid\":\"acme\",\"endpointId\":\"ep_3\",\"url\":\"https://y\","
     "\"successes5m\":93,\"failures5m\":7,\"consecutiveFailures\":0},"
     "{\"appId\":\"app_1\",\"appUid\":\"acme\",\"endpointId\":\"ep_4\",\"url\":\"https://z\","
-    "\"paused\":true}],\"done\":true}";
+    "\"paused\":true},"
+    "{\"appId\":\"app_1\",\"appUid\":\"acme\",\"endpointId\":\"ep_5\",\"url\":\"https://w\","
+    "\"successes5m\":9,\"failures5m\":1,\"consecutiveFailures\":1,\"retrying\":1},"
+    "{\"appId\":\"app_1\",\"appUid\":\"acme\",\"endpointId\":\"ep_6\",\"url\":\"https://v\","
+    "\"successes5m\":9,\"failures5m\":1,\"consecutiveFailures\":1,\"retrying\":0}],"
+    "\"done\":true}";
 
 static void test_endpoints(void)
 {
     struct ui_model m;
     ui_model_init(&m, 1);
     is_int(ui_model_endpoints(&m, eps_json), 0, "endpoints parse");
-    is_int((long long)m.neps, 4, "four rows");
+    is_int((long long)m.neps, 6, "six rows");
     const struct ui_endpoint *e = ui_model_endpoint(&m, "ep_1");
     ok(e && e->backlog == 311 && e->last_status == 503 && e->last_at > 0, "fields");
     is_str(e ? e->last_error : "", "server \\x1B error", "the error is escaped");
     ok(ui_endpoint_ok_pct(e) == 12.0, "success rate over 5 min");
     is_int(ui_endpoint_health(e), UI_H_FAIL, "failing");
     is_int(ui_endpoint_health(ui_model_endpoint(&m, "ep_2")), UI_H_OFF, "disabled");
-    is_int(ui_endpoint_health(ui_model_endpoint(&m, "ep_3")), UI_H_RETRY, "degraded");
+    is_int(ui_endpoint_health(ui_model_endpoint(&m, "ep_3")), UI_H_ERRORS,
+           "failures in the last 5 min, none in a row: errors, not retry");
+    is_int(ui_endpoint_health(ui_model_endpoint(&m, "ep_5")), UI_H_RETRY,
+           "a retry scheduled: retry");
+    is_int(ui_endpoint_health(ui_model_endpoint(&m, "ep_6")), UI_H_ERRORS,
+           "the last attempt failed but no retry is scheduled: errors");
     is_int(ui_endpoint_health(ui_model_endpoint(&m, "ep_4")), UI_H_PAUSED, "paused");
     ok(ui_endpoint_ok_pct(ui_model_endpoint(&m, "ep_2")) < 0, "no attempts, no rate");
     is_str(ui_model_app_label(&m, "app_1"), "acme", "apps are named by uid");
@@ -310,11 +320,24 @@ static void test_failed(void)
                               "\"ep_1\",\"statusCode\":500,\"ok\":false,\"error\":\"\\u0007\"}]}");
     is_int(n, 2, "two feed items");
     ok(m.failed[0].track == UI_T_OK && m.failed[0].track_status == 200, "the replay landed");
+    is_int(m.failed[0].attempts, 5, "and its tries count the manual attempt");
     is_int(m.failed[2].track, UI_T_NONE, "an unreplayed failure stays as it was");
     is_int((long long)m.feed_seq, 7, "feed cursor");
     const struct ui_feed_item *it = ui_model_feed_at(&m, 1);
     is_str(it->error, "\\x07", "feed errors are escaped");
     ok(ui_model_feed_at(&m, 0)->manual, "manual trigger");
+    m.failed[1].track = UI_T_QUEUED;
+    m.failed[2].track = UI_T_QUEUED;
+    is_int((long long)ui_model_replay_answer(&m, "{\"queued\":1,\"skippedDeliveries\":[{"
+                                             "\"msgId\":\"msg_c\",\"endpointId\":\"ep_1\","
+                                             "\"reason\":\"endpoint_disabled\"}]}"), 1,
+           "a replay's answer names the row it skipped");
+    ok(m.failed[2].track == UI_T_SKIPPED && !strcmp(m.failed[2].track_why, "endpoint_disabled"),
+       "which is not sent, with the reason");
+    is_int(m.failed[1].track, UI_T_QUEUED, "the queued one waits for its outcome");
+    is_int((long long)ui_model_replay_answer(&m, "{\"queued\":0}"), 1,
+           "an answer that queued nothing ...");
+    is_int(m.failed[1].track, UI_T_SKIPPED, "... leaves no row replaying");
     ui_model_failed_clear(&m);
     is_int((long long)m.nfailed, 0, "cleared");
     is_int(ui_model_failed(&m, "not json"), -1, "garbage is refused");
@@ -405,9 +428,29 @@ static void test_filters(void)
     ok(!ui_filter_delivery(&f, &m, &m.failed[0]), "another type does not");
     ui_filter_parse(&f, "app=globex", 0, err, sizeof(err));
     ok(!ui_filter_delivery(&f, &m, &m.failed[0]), "another app does not");
+    ui_filter_parse(&f, "acme", 0, err, sizeof(err));
+    ok(ui_filter_delivery(&f, &m, &m.failed[0]), "free text matches the app shown");
+    ui_filter_parse(&f, "billing", 0, err, sizeof(err));
+    ok(ui_filter_delivery(&f, &m, &m.failed[0]), "and the endpoint's URL");
+    ui_filter_parse(&f, "umbrella", 0, err, sizeof(err));
+    ok(!ui_filter_delivery(&f, &m, &m.failed[0]), "but not what the row does not show");
     ui_model_release(&m);
     ok(ui_glob("invoice.*", "invoice.paid") && !ui_glob("invoice", "invoice.paid"),
        "glob and exact");
+}
+
+static void test_fit_mid(void)
+{
+    struct buf b = BUF_INIT;
+    ui_fit_mid(&b, "127.0.0.1:41234/x/status/500", 14);
+    is_str(b.data, "127...atus/500", "a long URL is cut in the middle, its end kept");
+    buf_reset(&b);
+    ui_fit_mid(&b, "127.0.0.1:41234/y/status/503", 14);
+    is_str(b.data, "127...atus/503", "so two URLs on one host stay apart");
+    buf_reset(&b);
+    ui_fit_mid(&b, "short", 8);
+    is_str(b.data, "short   ", "a short one is padded");
+    buf_release(&b);
 }
 
 int main(void)
@@ -429,5 +472,6 @@ int main(void)
     test_detail();
     test_res();
     test_filters();
+    test_fit_mid();
     return done_testing();
 }

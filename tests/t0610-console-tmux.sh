@@ -67,7 +67,7 @@ wait_screen 10 'hookd [0-9.]+ .*updated'
 ok $? "the console starts and shows the overview"
 wait_screen 5 'failed \(final\) +5'
 ok $? "the overview counts five failed deliveries"
-wait_screen 5 '1 healthy +0 retrying +2 failing'
+wait_screen 5 '1 healthy +0 with errors +0 retrying +2 failing'
 ok $? "one healthy endpoint and two failing"
 like "$(cap)" 'Throughput.*last 5 min' "throughput section with sparklines"
 # the five messages and ten attempts came before the console started: only
@@ -104,7 +104,7 @@ wait_screen 5 'Endpoints \(4\)'
 ok $? "key 2 shows the endpoints"
 is "$(count_lines '^ FAIL ')" 2 "the two failing ones marked FAIL, first"
 is "$(count_lines '^ ok ')" 2 "the healthy ones ok"
-like "$(cap)" ' 127.0.0.1:[0-9]+/x/stat' "with their URLs"
+like "$(cap)" ' 127\.0\.0[.0-9:]*\.\.[0-9]*/x/status/500 ' "with their URLs, cut in the middle"
 save "2 Endpoints"
 ep_paused() {
     api GET /hookd/v1/endpoints
@@ -210,7 +210,7 @@ wait_screen 5 'Live feed \(PAUSED'
 ok $? "space pauses the feed"
 keys Space
 keys '?'
-wait_screen 5 'Keys on this screen'
+wait_screen 5 'Keys and words on this screen'
 ok $? "? shows the help"
 save "Help on the live feed"
 keys x

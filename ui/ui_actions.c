@@ -126,6 +126,15 @@ static int match_ep(const struct ui_filter *f, const struct ui_model *m, const c
     return !ui_model_endpoint(m, f->ep) && e && has(e->url, f->ep);
 }
 
+/* Free text against what a row shows besides ids: the app's name and the endpoint's URL. */
+static int shown_match(const struct ui_filter *f, const struct ui_model *m, const char *app_id,
+                       const char *ep_id)
+{
+    const struct ui_endpoint *e = ui_model_endpoint(m, ep_id);
+    return has(app_id, f->text) || has(ui_model_app_label(m, app_id), f->text)
+           || has(ep_id, f->text) || (e && has(e->url, f->text));
+}
+
 int ui_filter_delivery(const struct ui_filter *f, const struct ui_model *m,
                        const struct ui_delivery *d)
 {
@@ -134,7 +143,7 @@ int ui_filter_delivery(const struct ui_filter *f, const struct ui_model *m,
     if (f->type[0] && !ui_glob(f->type, d->event_type))
         return 0;
     return !f->text[0] || has(d->msg_id, f->text) || has(d->event_type, f->text)
-           || has(d->last_error, f->text);
+           || has(d->last_error, f->text) || shown_match(f, m, d->app_id, d->ep_id);
 }
 
 int ui_filter_feed(const struct ui_filter *f, const struct ui_model *m,
@@ -148,15 +157,15 @@ int ui_filter_feed(const struct ui_filter *f, const struct ui_model *m,
         || (f->since_ms && it->ts < clock_now_ms() - f->since_ms))
         return 0;
     return !f->text[0] || has(it->msg_id, f->text) || has(it->event_type, f->text)
-           || has(it->error, f->text);
+           || has(it->error, f->text) || shown_match(f, m, it->app_id, it->ep_id);
 }
 
 /* --- visible rows --- */
 
 static int health_rank(const struct ui_endpoint *e)
 {
-    static const int rank[] = { [UI_H_OK] = 0, [UI_H_RETRY] = 2, [UI_H_FAIL] = 4,
-                                [UI_H_OFF] = 3, [UI_H_PAUSED] = 1 };
+    static const int rank[] = { [UI_H_OK] = 0, [UI_H_ERRORS] = 1, [UI_H_PAUSED] = 2,
+                                [UI_H_RETRY] = 3, [UI_H_OFF] = 4, [UI_H_FAIL] = 5 };
     return rank[ui_endpoint_health(e)];
 }
 
@@ -444,7 +453,9 @@ int ui_app_pause_toggle(struct ui_app *a, const struct ui_endpoint *e)
     struct buf b = BUF_INIT;
     ep_path(&b, "/hookd/v1/app/", e, e->paused ? "/resume" : "/pause");
     submit_json(a, UI_RQ_EPACT, "POST", b.data, NULL);
-    ui_app_note(a, 0, "%s %s", e->paused ? "resuming" : "pausing", e->url);
+    ui_app_note(a, 0, "%s %s ...", e->paused ? "resuming" : "pausing", e->url);
+    snprintf(a->act_done, sizeof(a->act_done), e->paused ? "resumed %s: deliveries flow again"
+             : "paused %s: its deliveries are held until you resume it (p)", e->url);
     buf_release(&b);
     return UI_DRAW;
 }
@@ -454,7 +465,9 @@ int ui_app_enable(struct ui_app *a, const struct ui_endpoint *e, int enable)
     struct buf b = BUF_INIT;
     ep_path(&b, "/api/v1/app/", e, "");
     submit_json(a, UI_RQ_EPACT, "PATCH", b.data, json_pack("{s:b}", "disabled", !enable));
-    ui_app_note(a, 0, "%s %s", enable ? "enabling" : "disabling", e->url);
+    ui_app_note(a, 0, "%s %s ...", enable ? "enabling" : "disabling", e->url);
+    snprintf(a->act_done, sizeof(a->act_done), enable ? "enabled %s"
+             : "disabled %s: new messages skip it (M sends what it missed)", e->url);
     buf_release(&b);
     return UI_DRAW;
 }
@@ -484,14 +497,44 @@ int ui_app_open_detail(struct ui_app *a, const char *app_id, const char *msg_id,
     return UI_DRAW | UI_FETCH_DETAIL;
 }
 
+/* Make f (with its text) the failed list's filter and load the list again. */
+static void set_failed_filter(struct ui_app *a, const struct ui_filter *f, const char *text)
+{
+    a->failed_filter = *f;
+    if (!a->failed_filter.status[0])
+        snprintf(a->failed_filter.status, sizeof(a->failed_filter.status), "fail");
+    snprintf(a->failed_filter_text, sizeof(a->failed_filter_text), "%s", text);
+    ui_model_failed_clear(&a->m);
+    a->nfailed_vis = 0;
+    a->m.failed_res.state = UI_RES_NONE;
+    a->m.failed_res.fetched_ms = 0;
+    a->failed_cur.cur = a->failed_cur.top = 0;
+}
+
+void ui_app_check_prompt(struct ui_app *a)
+{
+    struct ui_filter f;
+    char err[200];
+    if (!a->prompt_error[0])
+        return;
+    if (ui_filter_parse(&f, a->prompt, clock_now_ms(), err, sizeof(err)) == 0)
+        a->prompt_error[0] = '\0';
+    else
+        snprintf(a->prompt_error, sizeof(a->prompt_error), "%s", err);
+}
+
 int ui_app_apply_filter(struct ui_app *a)
 {
     struct ui_filter f;
     char err[200];
     if (ui_filter_parse(&f, a->prompt, clock_now_ms(), err, sizeof(err))) {
-        ui_app_note(a, 1, "%s", err);
+        /* the prompt stays open: the reason goes beside it, where the operator looks */
+        snprintf(a->prompt_error, sizeof(a->prompt_error), "%s", err);
         return UI_DRAW;
     }
+    a->prompt_error[0] = '\0';
+    if (a->note_bad)
+        a->note[0] = '\0';   /* an old complaint must not outlive its cause */
     a->modal = UI_MODAL_NONE;
     ui_app_remember(a);
     if (a->prompt_screen == UI_SCR_ENDPOINTS) {
@@ -501,15 +544,36 @@ int ui_app_apply_filter(struct ui_app *a)
         a->feed_filter = f;
         snprintf(a->feed_filter_text, sizeof(a->feed_filter_text), "%s", a->prompt);
     } else {
-        if (!f.status[0])
-            snprintf(f.status, sizeof(f.status), "fail");
-        a->failed_filter = f;
-        snprintf(a->failed_filter_text, sizeof(a->failed_filter_text), "%s", a->prompt);
-        ui_model_failed_clear(&a->m);
-        a->nfailed_vis = 0;
-        a->m.failed_res.state = UI_RES_NONE;
-        a->failed_cur.cur = a->failed_cur.top = 0;
+        set_failed_filter(a, &f, a->prompt);
     }
     ui_app_refilter(a);
     return UI_DRAW | (a->prompt_screen == UI_SCR_FAILED ? UI_FETCH_FAILED : 0);
+}
+
+int ui_app_drill(struct ui_app *a, const struct ui_endpoint *e)
+{
+    if (!a->drill) {
+        a->saved_filter = a->failed_filter;
+        snprintf(a->saved_filter_text, sizeof(a->saved_filter_text), "%s",
+                 a->failed_filter_text);
+        a->drill_back = a->screen;
+    }
+    a->drill = 1;
+    snprintf(a->drill_ep, sizeof(a->drill_ep), "%s", e->id);
+    snprintf(a->prompt, sizeof(a->prompt), "ep=%s status=any", e->id);
+    a->prompt_len = strlen(a->prompt);
+    a->prompt_screen = UI_SCR_FAILED;
+    a->screen = UI_SCR_FAILED;
+    return ui_app_apply_filter(a);
+}
+
+int ui_app_drill_leave(struct ui_app *a)
+{
+    if (!a->drill)
+        return 0;
+    a->drill = 0;
+    ui_app_remember(a);
+    set_failed_filter(a, &a->saved_filter, a->saved_filter_text);
+    ui_app_refilter(a);
+    return UI_DRAW | UI_FETCH_FAILED;
 }

@@ -245,8 +245,15 @@ static void on_action(struct ui_app *a, struct ui_resp *r, enum ui_rq rq, int64_
         json_t *o = json_loads(r->body, 0, NULL);
         const char *detail = json_string_value(json_object_get(o, "detail"));
         long long n = json_integer_value(json_object_get(o, "queued"));
-        ui_app_note(a, 0, "replay queued for %lld deliver%s%s%s", n, n == 1 ? "y" : "ies",
-                    detail ? "; " : "", detail ? detail : "");
+        size_t skipped = ui_model_replay_answer(&a->m, r->body);
+        json_t *first = json_array_get(json_object_get(o, "skippedDeliveries"), 0);
+        if (skipped)
+            ui_app_note(a, 1, "replay queued for %lld deliver%s; %zu not sent: %s", n,
+                        n == 1 ? "y" : "ies", skipped,
+                        ui_skip_words(json_string_value(json_object_get(first, "reason"))));
+        else
+            ui_app_note(a, 0, "replay queued for %lld deliver%s%s%s", n, n == 1 ? "y" : "ies",
+                        detail ? "; " : "", detail ? detail : "");
         json_decref(o);
         a->asked[UI_RQ_FAILED] = a->asked[UI_RQ_ATT] = 0;
     } else if (good && rq == UI_RQ_MISSING) {
@@ -258,6 +265,9 @@ static void on_action(struct ui_app *a, struct ui_resp *r, enum ui_rq rq, int64_
         a->asked[UI_RQ_EPS] = 0;
     } else if (good) {
         a->asked[UI_RQ_EPS] = 0;
+        if (a->act_done[0])
+            ui_app_note(a, 0, "%s", a->act_done);
+        a->act_done[0] = '\0';
     } else {
         char *detail = ui_model_error_detail(r->body);
         ui_app_note(a, 1, "%s failed: %s", rq == UI_RQ_REPLAY ? "replay" : "the change",

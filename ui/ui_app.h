@@ -86,6 +86,19 @@ struct ui_app {
     char prompt[256];
     size_t prompt_len;
     int prompt_screen;                   /* whose filter the prompt edits */
+    char prompt_error[200];              /* why the prompt's filter was refused; "" once fixed */
+
+    /*
+     * A drill-down: Enter on an endpoint shows its deliveries on the
+     * failed screen. The operator's own filter waits in saved_* and comes
+     * back when Esc (to drill_back) or a screen key leaves.
+     */
+    int drill;
+    enum ui_screen drill_back;
+    char drill_ep[128];
+    char saved_filter_text[256];
+    struct ui_filter saved_filter;
+    char act_done[300];                  /* the note once an endpoint action succeeded */
 
     /* the tokens dialog (ui_tokens.h) */
     struct ui_cursor tok_cur;
@@ -152,8 +165,15 @@ int ui_app_enable(struct ui_app *a, const struct ui_endpoint *e, int enable);
 int ui_app_replay_missing(struct ui_app *a, const struct ui_endpoint *e);
 int ui_app_open_detail(struct ui_app *a, const char *app_id, const char *msg_id,
                        const char *ep_id);
-/* Apply the prompt text as the filter of prompt_screen. */
+/* Apply the prompt text as the filter of prompt_screen; a bad one stays
+ * in the prompt with the reason in prompt_error. */
 int ui_app_apply_filter(struct ui_app *a);
+/* Check the prompt text as it is typed: clears prompt_error once it parses. */
+void ui_app_check_prompt(struct ui_app *a);
+/* Show endpoint e's deliveries (any status) on the failed screen. */
+int ui_app_drill(struct ui_app *a, const struct ui_endpoint *e);
+/* Leave a drill-down: the operator's filter back, nothing else changed. */
+int ui_app_drill_leave(struct ui_app *a);
 
 /* Rows a list on the current screen may show (for paging). */
 int ui_app_list_rows(const struct ui_app *a);

@@ -128,6 +128,14 @@ static void add_attempts(struct ui_doc *d, const struct ui_app *a, int width)
             add(d, UI_DOC_TEXT, UI_S_DIM, b.data);
         }
         ui_lines_free(lines);
+        buf_reset(&b);
+        buf_addf(&b, "Response headers of attempt #%zu", dt->natt - (size_t)a->detail_att);
+        add(d, UI_DOC_RULE, UI_S_SECTION, b.data);
+        if (t->nheaders)
+            add_lines(d, t->headers, t->nheaders, width);
+        else
+            add(d, UI_DOC_TEXT, UI_S_DIM, t->status_code ? "  none recorded (an older server)"
+                                                         : "  none: no response came");
     }
     buf_release(&b);
 }

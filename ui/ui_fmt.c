@@ -277,6 +277,31 @@ void ui_fit(struct buf *out, const char *s, int width, int right)
     pad(out, width - dots - used);
 }
 
+void ui_fit_mid(struct buf *out, const char *s, int width)
+{
+    int w = ui_width(s);
+    if (width < 8 || w <= width) {
+        ui_fit(out, s, width, 0);
+        return;
+    }
+    /* the head names the host, the tail (the longer part) tells the rows apart */
+    int head = (width - 2) / 3, used;
+    size_t k = prefix_fitting(s, head, &used);
+    buf_add(out, s, k);
+    buf_adds(out, "..");
+    int room = width - 2 - used, rest = w;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s), i = 0;
+    while (i < len && rest > room) {
+        unsigned cp;
+        size_t n = utf8_decode(p + i, len - i, &cp);
+        rest -= n ? cp_width(cp) : 1;
+        i += n ? n : 1;
+    }
+    buf_adds(out, s + i);
+    pad(out, room - rest);
+}
+
 char **ui_lines(const char *s, size_t len, int utf8, size_t *count)
 {
     size_t n = 1, k = 0;

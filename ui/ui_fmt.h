@@ -54,6 +54,12 @@ size_t ui_prefix(const char *s, int width);
  */
 void ui_fit(struct buf *out, const char *s, int width, int right);
 
+/*
+ * Like ui_fit (left-aligned), but a string too long is cut in the middle:
+ * "127.0..1/x/status/500", so URLs that share a host stay apart.
+ */
+void ui_fit_mid(struct buf *out, const char *s, int width);
+
 /* Split text into lines (\n, \r\n), expand tabs, escape each line.
  * Returns a NULL-terminated array of heap strings; free with ui_lines_free. */
 char **ui_lines(const char *s, size_t len, int utf8, size_t *count);

@@ -122,20 +122,35 @@ static int go(struct ui_app *a, enum ui_screen s)
            | (s == UI_SCR_ENDPOINTS ? UI_FETCH_EPS : 0);
 }
 
-static int act_s1(struct ui_app *a) { return go(a, UI_SCR_OVERVIEW); }
-static int act_s2(struct ui_app *a) { return go(a, UI_SCR_ENDPOINTS); }
-static int act_s3(struct ui_app *a) { return go(a, UI_SCR_FAILED); }
-static int act_s4(struct ui_app *a) { return go(a, UI_SCR_FEED); }
+/* A screen key: a drill-down ends there, with the operator's filter back. */
+static int go_screen(struct ui_app *a, enum ui_screen s)
+{
+    return ui_app_drill_leave(a) | go(a, s);
+}
+
+static int act_s1(struct ui_app *a) { return go_screen(a, UI_SCR_OVERVIEW); }
+static int act_s2(struct ui_app *a) { return go_screen(a, UI_SCR_ENDPOINTS); }
+static int act_s3(struct ui_app *a) { return go_screen(a, UI_SCR_FAILED); }
+static int act_s4(struct ui_app *a) { return go_screen(a, UI_SCR_FEED); }
 
 static int act_next(struct ui_app *a)
 {
-    return go(a, a->screen >= UI_SCR_FEED ? UI_SCR_OVERVIEW : a->screen + 1);
+    return go_screen(a, a->screen >= UI_SCR_FEED ? UI_SCR_OVERVIEW : a->screen + 1);
 }
 
 static int act_prev(struct ui_app *a)
 {
-    return go(a, a->screen == UI_SCR_OVERVIEW || a->screen == UI_SCR_DETAIL ? UI_SCR_FEED
-                                                                             : a->screen - 1);
+    return go_screen(a, a->screen == UI_SCR_OVERVIEW || a->screen == UI_SCR_DETAIL
+                        ? UI_SCR_FEED : a->screen - 1);
+}
+
+/* Esc on the failed list: out of a drill-down, back where it started. */
+static int act_drill_back(struct ui_app *a)
+{
+    if (!a->drill)
+        return 0;
+    enum ui_screen back = a->drill_back;
+    return ui_app_drill_leave(a) | go(a, back);
 }
 
 static int act_back(struct ui_app *a)
@@ -160,6 +175,7 @@ static int act_filter(struct ui_app *a)
     snprintf(a->prompt, sizeof(a->prompt), "%s", cur);
     a->prompt_len = strlen(a->prompt);
     a->prompt_screen = a->screen;
+    a->prompt_error[0] = '\0';
     a->modal = UI_MODAL_PROMPT;
     return UI_DRAW;
 }
@@ -238,10 +254,7 @@ static int act_ep_deliveries(struct ui_app *a)
     const struct ui_endpoint *e = cur_ep(a);
     if (!e)
         return 0;
-    snprintf(a->prompt, sizeof(a->prompt), "ep=%s status=any", e->id);
-    a->prompt_screen = UI_SCR_FAILED;
-    a->screen = UI_SCR_FAILED;
-    return ui_app_apply_filter(a);
+    return ui_app_drill(a, e);
 }
 
 /* t: the application tokens of the endpoint's application (ui_tokens.h) */
@@ -257,57 +270,61 @@ static int act_tokens(struct ui_app *a)
 #define S(x) UI_ON(UI_SCR_##x)
 
 static const struct ui_binding table[] = {
-    { S(FAILED), ' ', 0, ui_act_mark, "space", "Mark", 1, "mark or unmark the row" },
-    { S(FAILED), 'a', 0, ui_act_mark_all, "a", "Mark all", 1, "mark all rows shown (again: none)" },
-    { S(FAILED), 'r', 0, ui_act_replay, "r", "Replay", 1,
-      "replay the marked rows (none marked: this row)" },
-    { S(FAILED), 'R', 0, ui_act_replay_all, "R", "Replay all", 1,
-      "replay every delivery the filter shows" },
-    { S(ENDPOINTS), 'p', 0, act_pause, "p", "Pause/resume", 1,
-      "pause (hold deliveries) or resume the endpoint" },
-    { S(ENDPOINTS), 'e', 0, act_enable, "e", "Enable/disable", 1,
-      "enable, or disable after a confirmation" },
+    { S(FAILED), ' ', 0, ui_act_mark, "space", "Mark", 2, "mark or unmark the row", 0 },
+    { S(FAILED), 'a', 0, ui_act_mark_all, "a", "Mark all", 1,
+      "mark all rows shown (again: none)", 0 },
+    { S(FAILED), 'r', 0, ui_act_replay, "r", "Replay", 3,
+      "replay the marked rows (none marked: this row)", 0 },
+    { S(FAILED), 'R', 0, ui_act_replay_all, "R", "Replay all", 2,
+      "replay every delivery the filter shows", 0 },
+    { S(ENDPOINTS), 'p', 0, act_pause, "p", "Pause/resume", 3,
+      "pause (hold deliveries) or resume the endpoint", 0 },
+    { S(ENDPOINTS), 'e', 0, act_enable, "e", "Enable/disable", 2,
+      "enable, or disable after a confirmation", 0 },
     /* not in the footer (room): a disabled endpoint's row says "M replays" */
     { S(ENDPOINTS), 'M', 0, act_missing, "M", "Replay missed", 0,
-      "send a disabled endpoint what it missed, after a confirmation" },
+      "send a disabled endpoint what it missed, after a confirmation", 0 },
     { S(ENDPOINTS), 't', 0, act_tokens, "t", "Tokens", 0,
-      "the application's tokens: list them, revoke one (x)" },
+      "the application's tokens: list them, revoke one (x)", 0 },
     { S(ENDPOINTS), 's', 0, act_sort, "s", "Sort", 1,
-      "sort by health, backlog, app, url, last attempt" },
-    { S(FEED), ' ', 0, ui_act_feed_pause, "space", "Pause", 1, "pause or follow the feed" },
-    { S(DETAIL), 'r', 0, ui_act_detail_replay, "r", "Replay", 1, "replay this delivery" },
-    { S(DETAIL), UI_KEY_ENTER, 0, ui_act_full, "Enter", "Full response", 1,
-      "show the whole response, or its head" },
-    { S(DETAIL), UI_KEY_ESC, UI_KEY_BACKSPACE, act_back, "Esc", "Back", 1,
-      "back to the list (also Backspace)" },
-    { S(DETAIL), UI_KEY_LEFT, 'h', act_back, "Left/h", "Back", 0, "back to the list" },
-    { S(ENDPOINTS) | S(FAILED) | S(FEED), '/', 0, act_filter, "/", "Filter", 1,
-      "filter the list (see below)" },
+      "sort by health, backlog, app, url, last attempt", 0 },
+    { S(FEED), ' ', 0, ui_act_feed_pause, "space", "Pause", 3, "pause or follow the feed", 0 },
+    { S(DETAIL), 'r', 0, ui_act_detail_replay, "r", "Replay", 3, "replay this delivery", 0 },
+    { S(DETAIL), UI_KEY_ENTER, 0, ui_act_full, "Enter", "Full response", 2,
+      "show the whole response, or its head", 0 },
+    { S(DETAIL), UI_KEY_ESC, UI_KEY_BACKSPACE, act_back, "Esc", "Back", 3,
+      "back to the list (also Backspace)", 0 },
+    { S(DETAIL), UI_KEY_LEFT, 'h', act_back, "Left/h", "Back", 0, "back to the list", 0 },
+    { S(FAILED), UI_KEY_ESC, UI_KEY_BACKSPACE, act_drill_back, "Esc", "Back", 3,
+      "back to the endpoints, your filter restored (also 1-4)", 1 },
+    { S(ENDPOINTS) | S(FAILED) | S(FEED), '/', 0, act_filter, "/", "Filter", 3,
+      "filter the list (see below)", 0 },
     { S(FAILED), 'c', 0, ui_act_clear_filter, "c", "Clear filter", 0,
-      "clear the filter and the replay states" },
-    { S(FEED), 'c', 0, ui_act_feed_clear, "c", "Clear", 1, "clear the feed" },
-    { S(ENDPOINTS), UI_KEY_ENTER, 0, act_ep_deliveries, "Enter", "Deliveries", 1,
-      "this endpoint's deliveries" },
-    { S(FAILED) | S(FEED), UI_KEY_ENTER, 0, ui_act_open, "Enter", "Detail", 1,
-      "payload, headers and attempts of the delivery" },
-    { UI_ON_LISTS, UI_KEY_UP, 'k', act_up, "Up/k", "Up", 0, "previous row (detail: attempt)" },
+      "clear the filter and the replay states", 0 },
+    { S(FEED), 'c', 0, ui_act_feed_clear, "c", "Clear", 2, "clear the feed", 0 },
+    { S(ENDPOINTS), UI_KEY_ENTER, 0, act_ep_deliveries, "Enter", "Deliveries", 3,
+      "this endpoint's deliveries, any status (Esc comes back)", 0 },
+    { S(FAILED) | S(FEED), UI_KEY_ENTER, 0, ui_act_open, "Enter", "Detail", 3,
+      "payload, attempts, response headers and body of the delivery", 0 },
+    { UI_ON_LISTS, UI_KEY_UP, 'k', act_up, "Up/k", "Up", 0,
+      "previous row (detail: attempt)", 0 },
     { UI_ON_LISTS, UI_KEY_DOWN, 'j', act_down, "Down/j", "Down", 0,
-      "next row (detail: attempt)" },
+      "next row (detail: attempt)", 0 },
     { UI_ON_LISTS, UI_KEY_PGUP, UI_CTRL('b'), act_pgup, "PgUp", "Page up", 0,
-      "a page up (also C-b)" },
+      "a page up (also C-b)", 0 },
     { UI_ON_LISTS, UI_KEY_PGDN, UI_CTRL('f'), act_pgdn, "PgDn", "Page down", 0,
-      "a page down (also C-f)" },
-    { UI_ON_LISTS, UI_KEY_HOME, 'g', act_home, "Home/g", "First", 0, "first row" },
-    { UI_ON_LISTS, UI_KEY_END, 'G', act_end, "End/G", "Last", 0, "last row" },
-    { UI_ON_ALL, '1', 0, act_s1, "1", "Overview", 0, "overview" },
-    { UI_ON_ALL, '2', 0, act_s2, "2", "Endpoints", 0, "endpoints" },
-    { UI_ON_ALL, '3', 0, act_s3, "3", "Failed", 0, "failed deliveries" },
-    { UI_ON_ALL, '4', 0, act_s4, "4", "Feed", 0, "live feed" },
-    { UI_ON_ALL, UI_KEY_TAB, 0, act_next, "Tab", "Next", 0, "next screen" },
-    { UI_ON_ALL, UI_KEY_BTAB, 0, act_prev, "S-Tab", "Previous", 0, "previous screen" },
-    { UI_ON_ALL, UI_CTRL('l'), 0, act_redraw, "C-l", "Redraw", 0, "redraw the screen" },
-    { UI_ON_ALL, '?', UI_KEY_F1, act_help, "?", "Help", 0, "this help (also F1)" },
-    { UI_ON_ALL, 'q', 0, act_quit, "q", "Quit", 0, "quit" },
+      "a page down (also C-f)", 0 },
+    { UI_ON_LISTS, UI_KEY_HOME, 'g', act_home, "Home/g", "First", 0, "first row", 0 },
+    { UI_ON_LISTS, UI_KEY_END, 'G', act_end, "End/G", "Last", 0, "last row", 0 },
+    { UI_ON_ALL, '1', 0, act_s1, "1", "Overview", 0, "overview", 0 },
+    { UI_ON_ALL, '2', 0, act_s2, "2", "Endpoints", 0, "endpoints", 0 },
+    { UI_ON_ALL, '3', 0, act_s3, "3", "Failed", 0, "failed deliveries", 0 },
+    { UI_ON_ALL, '4', 0, act_s4, "4", "Feed", 0, "live feed", 0 },
+    { UI_ON_ALL, UI_KEY_TAB, 0, act_next, "Tab", "Next", 0, "next screen", 0 },
+    { UI_ON_ALL, UI_KEY_BTAB, 0, act_prev, "S-Tab", "Previous", 0, "previous screen", 0 },
+    { UI_ON_ALL, UI_CTRL('l'), 0, act_redraw, "C-l", "Redraw", 0, "redraw the screen", 0 },
+    { UI_ON_ALL, '?', UI_KEY_F1, act_help, "?", "Help", 0, "this help (also F1)", 0 },
+    { UI_ON_ALL, 'q', 0, act_quit, "q", "Quit", 0, "quit", 0 },
 };
 
 #undef S
@@ -339,6 +356,8 @@ int ui_keys_handle(struct ui_app *a, int key)
     }
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
         const struct ui_binding *b = &table[i];
+        if (b->drill_only && !a->drill)
+            continue;
         if ((b->screens & UI_ON(a->screen)) && (key == b->key || (b->key2 && key == b->key2)))
             return b->fn(a);
     }

@@ -21,8 +21,10 @@ struct ui_binding {
     int (*fn)(struct ui_app *a);
     const char *name;          /* the key as shown: "space", "PgDn" */
     const char *label;         /* what it does, in a word or two (footer) */
-    int footer;                /* shown in the footer */
+    int footer;                /* shown in the footer: 3 kept longest when narrow, 1 dropped
+                                  first; 0 not shown (the help lists it) */
     const char *help;          /* the longer line of the help screen */
+    int drill_only;            /* only in a drill-down (Enter on an endpoint) */
 };
 
 /* The table, in help order; *n gets its length. */

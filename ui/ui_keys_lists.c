@@ -115,6 +115,7 @@ int ui_act_replay_all(struct ui_app *a)
 
 int ui_act_clear_filter(struct ui_app *a)
 {
+    a->drill = 0;   /* cleared: the whole list, not the filter from before */
     a->prompt[0] = '\0';
     a->prompt_len = 0;
     a->prompt_screen = UI_SCR_FAILED;
@@ -211,6 +212,8 @@ int ui_keys_prompt(struct ui_app *a, int key)
 {
     if (key == UI_KEY_ESC) {
         a->modal = UI_MODAL_NONE;
+        a->prompt_error[0] = '\0';
+        return UI_DRAW;
     } else if (key == UI_KEY_ENTER) {
         return ui_app_apply_filter(a);
     } else if (key == UI_KEY_BACKSPACE) {
@@ -230,5 +233,6 @@ int ui_keys_prompt(struct ui_app *a, int key)
     } else {
         return 0;
     }
+    ui_app_check_prompt(a);
     return UI_DRAW;
 }

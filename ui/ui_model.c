@@ -225,6 +225,7 @@ static void endpoint_parse(struct ui_endpoint *e, json_t *o, int utf8)
     e->fail5m = ui_json_num(o, 0, UI_NAMES("failures5m", "failure5m", "failed5m", "fail5m",
                                            "failures", "last5m.failures", "last5m.failure"));
     e->consecutive = ui_json_num(o, 0, UI_NAMES("consecutiveFailures"));
+    e->retrying = ui_json_num(o, -1, UI_NAMES("retrying"));
     e->last_status = (long)ui_json_num(o, -1, UI_NAMES("lastStatusCode"));
     e->last_at = ui_json_time(o, "lastAttemptAt");
 }
@@ -278,8 +279,11 @@ enum ui_health ui_endpoint_health(const struct ui_endpoint *e)
     double pct = ui_endpoint_ok_pct(e);
     if (e->consecutive >= 3 || (e->consecutive > 0 && pct >= 0 && pct < 50))
         return UI_H_FAIL;
-    if (e->consecutive > 0 || e->fail5m > 0)
+    /* a server that does not count retries: a failing last attempt stands for one */
+    if (e->retrying > 0 || (e->retrying < 0 && e->consecutive > 0))
         return UI_H_RETRY;
+    if (e->consecutive > 0 || e->fail5m > 0)
+        return UI_H_ERRORS;
     return UI_H_OK;
 }
 

@@ -56,7 +56,15 @@ struct ui_rates {
     double last_in, last_ok, last_fail;
 };
 
-enum ui_health { UI_H_OK, UI_H_RETRY, UI_H_FAIL, UI_H_OFF, UI_H_PAUSED };
+/*
+ * What an endpoint's row says, each word true as of the snapshot (the help
+ * screen explains them): ok; retry: deliveries wait for a scheduled retry;
+ * errors: attempts failed in the last 5 min, none waits for a retry;
+ * FAIL: failing now (3 in a row, or most of the last 5 min); off:
+ * disabled; paused: deliveries held.
+ */
+enum ui_health { UI_H_OK, UI_H_RETRY, UI_H_FAIL, UI_H_OFF, UI_H_PAUSED, UI_H_ERRORS,
+                 UI_H_N };
 
 struct ui_endpoint {
     char *app_id, *app_uid, *id;   /* raw */
@@ -67,12 +75,13 @@ struct ui_endpoint {
     double missed;                 /* messages missed while disabled, -1: not said */
     int missed_capped;             /* missed is a floor */
     double backlog, inflight, ok5m, fail5m, consecutive;
+    double retrying;               /* of the backlog, waiting for a scheduled retry; -1: not said */
     long last_status;
     int64_t last_at;               /* wall ms, 0: never */
 };
 
 /* How a replayed delivery is doing, as the feed reports it. */
-enum ui_track { UI_T_NONE, UI_T_QUEUED, UI_T_OK, UI_T_FAIL };
+enum ui_track { UI_T_NONE, UI_T_QUEUED, UI_T_OK, UI_T_FAIL, UI_T_SKIPPED };
 
 struct ui_delivery {
     char *msg_id, *app_id, *ep_id, *event_type;   /* raw */
@@ -82,6 +91,7 @@ struct ui_delivery {
     int marked;
     enum ui_track track;
     long track_status;
+    char track_why[32];                           /* UI_T_SKIPPED: the server's reason */
 };
 
 struct ui_feed_item {
@@ -96,6 +106,8 @@ struct ui_attempt {
     char *id;                      /* raw */
     char *url, *response;          /* escaped; response is raw-ish text */
     char *response_raw;            /* raw bytes for line splitting */
+    char **headers;                /* responseHeaders as "name: value" lines, escaped */
+    size_t nheaders;
     long status_code, duration_ms, status, trigger;
     int64_t ts;
 };
@@ -190,6 +202,15 @@ int ui_model_failed(struct ui_model *m, const char *body);
 void ui_model_failed_clear(struct ui_model *m);
 struct ui_delivery *ui_model_find_failed(struct ui_model *m, const char *msg_id,
                                          const char *ep_id);
+/*
+ * Apply a replay's answer (POST /hookd/v1/deliveries/replay): the rows it
+ * lists in skippedDeliveries were not sent (UI_T_SKIPPED, with the
+ * reason); when it queued none, no row waiting for it was sent. Returns
+ * the number of rows marked.
+ */
+size_t ui_model_replay_answer(struct ui_model *m, const char *body);
+/* The server's reason for a skipped replay in words: "endpoint disabled". */
+const char *ui_skip_words(const char *why);
 
 /*
  * Append the items of a /hookd/v1/feed body to the ring and update the

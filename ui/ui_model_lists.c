@@ -9,6 +9,7 @@
  * failed, so a followed row the server stopped listing is kept, on top,
  * with its outcome, until the operator changes the filter.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,6 +119,45 @@ int ui_model_failed(struct ui_model *m, const char *body)
     return 0;
 }
 
+const char *ui_skip_words(const char *why)
+{
+    static const char *const words[][2] = {
+        { "endpoint_disabled", "endpoint disabled" }, { "missing_payload", "payload expired" },
+        { "endpoint", "endpoint gone" }, { "message", "message gone" },
+        { "delivery", "no such delivery" }, { "gone", "deleted meanwhile" },
+    };
+    for (size_t i = 0; why && i < sizeof(words) / sizeof(words[0]); i++)
+        if (strcmp(why, words[i][0]) == 0)
+            return words[i][1];
+    return why && why[0] ? why : "gone, disabled or expired";
+}
+
+size_t ui_model_replay_answer(struct ui_model *m, const char *body)
+{
+    json_t *o = json_loads(body, 0, NULL), *list = json_object_get(o, "skippedDeliveries");
+    size_t n = 0, i;
+    json_t *it;
+    json_array_foreach(list, i, it) {
+        const char *msg = ui_json_str(it, "msgId"), *ep = ui_json_str(it, "endpointId");
+        const char *why = ui_json_str(it, "reason");
+        struct ui_delivery *d = msg && ep ? find(m->failed, m->nfailed, msg, ep) : NULL;
+        if (!d || d->track != UI_T_QUEUED)
+            continue;
+        d->track = UI_T_SKIPPED;
+        snprintf(d->track_why, sizeof(d->track_why), "%s", why ? why : "");
+        n++;
+    }
+    json_t *queued = json_object_get(o, "queued");
+    for (i = 0; json_is_integer(queued) && !json_integer_value(queued) && i < m->nfailed; i++)
+        if (m->failed[i].track == UI_T_QUEUED) {
+            m->failed[i].track = UI_T_SKIPPED;
+            m->failed[i].track_why[0] = '\0';
+            n++;
+        }
+    json_decref(o);
+    return n;
+}
+
 /* --- live feed --- */
 
 static void feed_item_free(struct ui_feed_item *f)
@@ -166,6 +206,12 @@ static void feed_track(struct ui_model *m, const struct ui_feed_item *f)
     struct ui_delivery *d = find(m->failed, m->nfailed, f->msg_id, f->ep_id);
     if (!d || (!f->ok && d->track == UI_T_NONE))
         return;
+    if (d->track != UI_T_NONE) {
+        /* a replayed row the server no longer lists keeps its old count: count the
+         * manual attempt here (a listed row's count comes back with the next refresh) */
+        d->attempts++;
+        d->last_status = f->status;
+    }
     d->track = f->ok ? UI_T_OK : UI_T_FAIL;
     d->track_status = f->status;
 }
@@ -207,6 +253,7 @@ static void attempts_free(struct ui_detail *d)
         free(d->att[i].url);
         free(d->att[i].response);
         free(d->att[i].response_raw);
+        ui_lines_free(d->att[i].headers);
     }
     free(d->att);
     d->att = NULL;
@@ -279,6 +326,17 @@ static void attempt_parse(struct ui_attempt *a, json_t *o, int utf8)
     a->status = (long)ui_json_num(o, 2, UI_NAMES("status"));
     a->trigger = (long)ui_json_num(o, 0, UI_NAMES("triggerType"));
     a->ts = ui_json_time(o, "timestamp");
+    json_t *h = json_object_get(o, "responseHeaders"), *pair;
+    struct buf text = BUF_INIT;
+    size_t i;
+    json_array_foreach(h, i, pair) {
+        const char *k = json_string_value(json_array_get(pair, 0));
+        const char *v = json_string_value(json_array_get(pair, 1));
+        if (k)
+            buf_addf(&text, "%s%s: %s", text.len ? "\n" : "", k, v ? v : "");
+    }
+    a->headers = text.len ? ui_lines(text.data, text.len, utf8, &a->nheaders) : NULL;
+    buf_release(&text);
 }
 
 int ui_model_detail_attempts(struct ui_model *m, const char *body)

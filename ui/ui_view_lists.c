@@ -21,6 +21,7 @@ struct col {
     const char *head;
     int w;           /* fixed width, or the flexible share when flex */
     int right, flex;
+    int mid;         /* cut in the middle (URLs: their ends tell them apart) */
 };
 
 /* Resolve flexible widths so that the columns fill cols; x positions into xs. */
@@ -55,7 +56,15 @@ static void row(const struct ui_app *a, int y, const struct col *c, int n, const
     for (int i = 0; i < n; i++) {
         struct buf b = BUF_INIT;
         ui_escape(&b, cells[i], strlen(cells[i]), a->m.utf8, 1);
-        uv_text(y, xs[i], c[i].w, cursor ? UI_S_CURSOR : st[i], b.data, c[i].right);
+        if (c[i].mid) {
+            struct buf f = BUF_INIT;
+            ui_fit_mid(&f, b.data, c[i].w);
+            if (f.data)
+                ui_term_put(y, xs[i], cursor ? UI_S_CURSOR : st[i], f.data);
+            buf_release(&f);
+        } else {
+            uv_text(y, xs[i], c[i].w, cursor ? UI_S_CURSOR : st[i], b.data, c[i].right);
+        }
         buf_release(&b);
     }
 }
@@ -122,10 +131,14 @@ void uv_endpoints(const struct ui_app *a)
     snprintf(t, sizeof(t), "Endpoints (%zu)   sort: %s   filter: %s", a->nep_vis,
              sorts[a->ep_sort], a->ep_filter_text[0] ? a->ep_filter_text : "none");
     uv_title(a, t, &a->m.ep_res);
-    struct col c[] = { { "STATE", 6, 0, 0 }, { "APP", 12, 0, 0 }, { "ENDPOINT", 2, 0, 1 },
-                       { "OK%5m", 6, 1, 0 }, { "BACKLOG", 8, 1, 0 }, { "INFLT", 5, 1, 0 },
-                       { "LAST", 14, 0, 0 }, { "ERROR", 1, 0, 1 } };
-    int n = a->cols >= 100 ? 8 : 7, xs[MAXCOLS], rows = ui_app_list_rows(a);
+    /* narrow terminals: tighter fixed columns, so the error keeps a column of its own */
+    int wide = a->cols >= 100;
+    struct col c[] = { { "STATE", 6, 0, 0, 0 }, { "APP", wide ? 12 : 8, 0, 0, 0 },
+                       { "ENDPOINT", wide ? 2 : 3, 0, 1, 1 }, { "OK%5m", wide ? 6 : 5, 1, 0, 0 },
+                       { wide ? "BACKLOG" : "BACKLG", wide ? 8 : 6, 1, 0, 0 },
+                       { "INFLT", 5, 1, 0, 0 }, { "LAST", wide ? 14 : 13, 0, 0, 0 },
+                       { "ERROR", wide ? 1 : 2, 0, 1, 0 } };
+    int n = 8, xs[MAXCOLS], rows = ui_app_list_rows(a);
     layout(c, n, a->cols, xs);
     heads(a, 1, c, n, xs);
     if (!a->m.ep_res.fetched_ms && uv_missing(a, 2, &a->m.ep_res, "endpoints (/hookd/v1/endpoints)"))
@@ -158,14 +171,20 @@ static void last_cell(const struct ui_delivery *d, char *out, enum ui_style *st)
     if (d->track == UI_T_QUEUED) {
         snprintf(out, 160, "replaying");
         *st = UI_S_WARN;
+    } else if (d->track == UI_T_SKIPPED) {
+        snprintf(out, 160, "not sent");
     } else if (d->track == UI_T_OK) {
         snprintf(out, 160, "ok %ld", d->track_status);
         *st = UI_S_OK;
     } else if (d->track == UI_T_FAIL) {
         snprintf(out, 160, "FAIL %ld", d->track_status);
+    } else if (strcmp(d->status, "success") == 0) {
+        snprintf(out, 160, d->last_status > 0 ? "ok %ld" : "ok", d->last_status);
+        *st = UI_S_OK;
     } else if (strcmp(d->status, "fail") != 0) {
-        snprintf(out, 160, "%s", d->status);
-        *st = strcmp(d->status, "success") == 0 ? UI_S_OK : UI_S_WARN;
+        /* the list's "sending" is a delivery whose retry is scheduled */
+        snprintf(out, 160, "%s", strcmp(d->status, "sending") == 0 ? "retrying" : d->status);
+        *st = UI_S_WARN;
     } else if (d->last_status > 0) {
         snprintf(out, 160, "FAIL %ld", d->last_status);
     } else {
@@ -196,8 +215,12 @@ static void failed_title(const struct ui_app *a)
 {
     char t[600], count[32];
     const struct ui_filter *f = &a->failed_filter;
+    const struct ui_endpoint *de = a->drill ? ui_model_endpoint(&a->m, a->drill_ep) : NULL;
     snprintf(count, sizeof(count), "%zu%s", a->nfailed_vis, a->m.failed_done ? "" : "+");
-    if (strcmp(f->status, "fail") == 0)
+    if (a->drill)
+        snprintf(t, sizeof(t), "Deliveries to %s (%s)   Esc: back", de ? uv_short_url(de->url)
+                 : a->drill_ep, count);
+    else if (strcmp(f->status, "fail") == 0)
         snprintf(t, sizeof(t), "Failed deliveries (%s)", count);
     else
         snprintf(t, sizeof(t), "Deliveries, status %s (%s)", f->status, count);
@@ -208,8 +231,10 @@ static void failed_title(const struct ui_app *a)
         snprintf(t + len, sizeof(t) - len, ", %zu replayed ok", ok);
         len = strlen(t);
     }
-    snprintf(t + len, sizeof(t) - len, "   filter: %s%s",
-             a->failed_filter_text[0] ? a->failed_filter_text : "none", marked ? "" : "");
+    if (!a->drill || strcmp(f->status, "any") || f->text[0] || f->app[0] || f->type[0]
+        || f->since_ms)
+        snprintf(t + len, sizeof(t) - len, "   filter: %s",
+                 a->failed_filter_text[0] ? a->failed_filter_text : "none");
     if (marked) {
         len = strlen(t);
         snprintf(t + len, sizeof(t) - len, "   marked %zu", marked);
@@ -223,9 +248,12 @@ static void failed_title(const struct ui_app *a)
 void uv_failed(const struct ui_app *a)
 {
     failed_title(a);
-    struct col c[] = { { "", 1, 0, 0 }, { "WHEN", 8, 0, 0 }, { "APP", 10, 0, 0 },
-                       { "EVENT TYPE", 15, 0, 0 }, { "MESSAGE", 4, 0, 1 },
-                       { "ENDPOINT", 5, 0, 1 }, { "TRIES", 5, 1, 0 }, { "LAST", 12, 0, 0 } };
+    int wide = a->cols >= 100;
+    struct col c[] = { { "", 1, 0, 0, 0 }, { "WHEN", 8, 0, 0, 0 },
+                       { "APP", wide ? 10 : 8, 0, 0, 0 }, { "EVENT TYPE", wide ? 15 : 12, 0, 0, 0 },
+                       { "MESSAGE", wide ? 4 : 2, 0, 1, 0 },
+                       { "ENDPOINT", 5, 0, 1, 1 }, { "TRIES", 5, 1, 0, 0 },
+                       { "LAST", wide ? 12 : 10, 0, 0, 0 } };
     int xs[MAXCOLS], rows = ui_app_list_rows(a);
     layout(c, 8, a->cols, xs);
     heads(a, 1, c, 8, xs);
@@ -241,7 +269,9 @@ void uv_failed(const struct ui_app *a)
         const struct ui_delivery *d = &a->m.failed[a->failed_vis[top + i]];
         failed_cells(a, d, cells, st);
         row(a, 2 + i, c, 8, xs, cells, st, top + i == a->failed_cur.cur);
-        if (top + i == a->failed_cur.cur)
+        if (top + i == a->failed_cur.cur && d->track == UI_T_SKIPPED)
+            cursor_error(a, "not sent: the server skipped it", ui_skip_words(d->track_why));
+        else if (top + i == a->failed_cur.cur)
             cursor_error(a, d->msg_id, d->last_error);
     }
 }
@@ -273,10 +303,11 @@ void uv_feed(const struct ui_app *a)
              a->feed_paused ? "PAUSED; space follows again" : "following; space pauses",
              a->feed_filter_text[0] ? a->feed_filter_text : "none");
     uv_title(a, t, &a->m.feed_res);
-    struct col c[] = { { "TIME", 12, 0, 0 }, { "STATE", 5, 0, 0 }, { "CODE", 4, 1, 0 },
-                       { "TOOK", 7, 1, 0 }, { "TRIG", 6, 0, 0 }, { "APP", 10, 0, 0 },
-                       { "EVENT TYPE", 14, 0, 0 }, { "MESSAGE", 2, 0, 1 },
-                       { "ENDPOINT", 3, 0, 1 } };
+    int wide = a->cols >= 100;
+    struct col c[] = { { "TIME", 12, 0, 0, 0 }, { "STATE", 5, 0, 0, 0 }, { "CODE", 4, 1, 0, 0 },
+                       { "TOOK", 7, 1, 0, 0 }, { "TRIG", 6, 0, 0, 0 },
+                       { "APP", wide ? 10 : 8, 0, 0, 0 }, { "EVENT TYPE", wide ? 14 : 12, 0, 0, 0 },
+                       { "MESSAGE", 2, 0, 1, 0 }, { "ENDPOINT", wide ? 3 : 4, 0, 1, 1 } };
     int xs[MAXCOLS], rows = ui_app_list_rows(a);
     layout(c, 9, a->cols, xs);
     heads(a, 1, c, 9, xs);

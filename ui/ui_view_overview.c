@@ -78,13 +78,14 @@ static void latency_and_work(const struct ui_app *a, int y, enum ui_style st)
 {
     const struct ui_stats *s = &a->m.stats;
     char t[160], p[4][24], v[32];
-    uv_rule(a, y, "Delivery latency (message to 2xx, last 60 s)");
+    uv_rule(a, y, "Delivery latency (message to 2xx, scheduled attempts, last 60 s)");
     ui_fmt_ms(p[0], sizeof(p[0]), s->p50);
     ui_fmt_ms(p[1], sizeof(p[1]), s->p90);
     ui_fmt_ms(p[2], sizeof(p[2]), s->p99);
     ui_fmt_ms(p[3], sizeof(p[3]), s->max);
     if (s->p50 < 0 && s->max < 0)
-        snprintf(t, sizeof(t), "no successful delivery in the last 60 s");
+        snprintf(t, sizeof(t), "no scheduled attempt succeeded in the last 60 s%s",
+                 s->rate_ok > 0 ? " (replays are not timed)" : "");
     else
         snprintf(t, sizeof(t), "p50 %-10s  p90 %-10s  p99 %-10s  max %s", p[0], p[1], p[2],
                  p[3]);
@@ -107,20 +108,25 @@ static void latency_and_work(const struct ui_app *a, int y, enum ui_style st)
 
 static void endpoints_line(const struct ui_app *a, int y)
 {
-    int n[5] = { 0 };
+    int n[UI_H_N] = { 0 };
     for (size_t i = 0; i < a->m.neps; i++)
         n[ui_endpoint_health(&a->m.eps[i])]++;
     uv_rule(a, y, "Endpoints");
     if (uv_missing(a, y + 1, &a->m.ep_res, "endpoints"))
         return;
-    static const char *const words[] = { "healthy", "retrying", "failing", "disabled", "paused" };
-    static const enum ui_style st[] = { UI_S_OK, UI_S_WARN, UI_S_FAIL, UI_S_FAIL, UI_S_WARN };
-    int x = 2;
-    for (int i = 0; i < 5; i++) {
+    /* in the order of urgency, each word as the help explains it */
+    static const enum ui_health order[] = { UI_H_OK, UI_H_ERRORS, UI_H_RETRY, UI_H_FAIL,
+                                            UI_H_OFF, UI_H_PAUSED };
+    static const char *const words[] = { [UI_H_OK] = "healthy", [UI_H_ERRORS] = "with errors",
+                                         [UI_H_RETRY] = "retrying", [UI_H_FAIL] = "failing",
+                                         [UI_H_OFF] = "disabled", [UI_H_PAUSED] = "paused" };
+    int x = 2, gap = a->cols >= 100 ? 3 : 2;
+    for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+        enum ui_health h = order[k];
         char t[48];
-        snprintf(t, sizeof(t), "%d %s", n[i], words[i]);
-        uv_text(y + 1, x, ui_width(t), n[i] ? st[i] : UI_S_DIM, t, 0);
-        x += ui_width(t) + 3;
+        snprintf(t, sizeof(t), "%d %s", n[h], words[h]);
+        uv_text(y + 1, x, ui_width(t), n[h] ? uv_health_style(h) : UI_S_DIM, t, 0);
+        x += ui_width(t) + gap;
     }
     if (x + 20 < a->cols - 2)
         uv_text(y + 1, a->cols - 22, 20, UI_S_DIM, "press 2 for the list", 1);
@@ -195,7 +201,7 @@ static void latest_failures(const struct ui_app *a, int y)
     int rows = a->rows - 2 - (y + 1);
     if (rows < 2)
         return;
-    uv_rule(a, y, "Latest failed attempts (4 for the live feed)");
+    uv_rule(a, y, "Latest failed attempts   press 4 for the live feed");
     int k = 0;
     for (size_t i = a->m.nfeed; i-- > 0 && k < rows;) {
         const struct ui_feed_item *it = ui_model_feed_at(&a->m, i);
@@ -214,7 +220,7 @@ static void latest_failures(const struct ui_app *a, int y)
         buf_addc(&b, ' ');
         ui_fit(&b, it->event_type, 16, 0);
         buf_addc(&b, ' ');
-        ui_fit(&b, e ? uv_short_url(e->url) : it->ep_id, urlw, 0);
+        ui_fit_mid(&b, e ? uv_short_url(e->url) : it->ep_id, urlw);
         buf_addc(&b, ' ');
         ui_fit(&b, it->error, rest - urlw - 1, 0);
         uv_text(y + 1 + k++, 2, a->cols - 3, UI_S_NORMAL, b.data, 0);

@@ -114,13 +114,14 @@ int uv_missing(const struct ui_app *a, int y, const struct ui_res *res, const ch
 
 const char *uv_health_word(enum ui_health h)
 {
-    static const char *const w[] = { "ok", "retry", "FAIL", "off", "paused" };
+    static const char *const w[] = { "ok", "retry", "FAIL", "off", "paused", "errors" };
     return w[h];
 }
 
 enum ui_style uv_health_style(enum ui_health h)
 {
-    static const enum ui_style s[] = { UI_S_OK, UI_S_WARN, UI_S_FAIL, UI_S_FAIL, UI_S_WARN };
+    static const enum ui_style s[] = { UI_S_OK, UI_S_WARN, UI_S_FAIL, UI_S_FAIL, UI_S_WARN,
+                                       UI_S_WARN };
     return s[h];
 }
 
@@ -156,20 +157,23 @@ static int fwidth(const struct fitem *f)
 /*
  * The footer: this screen's keys from the table, then the screens, help
  * and quit. When they do not fit, the screen list goes first, then this
- * screen's least important keys (the last in the table); help and quit
- * always stay, and the help lists everything.
+ * screen's keys by importance (the table's footer rank, the last of a
+ * rank first); help and quit always stay, and the help lists everything.
  */
 static void footer(const struct ui_app *a)
 {
     static const char *const tabs[] = { "Overview", "Endpoints", "Failed", "Feed" };
     static const char *const nums[] = { "1", "2", "3", "4" };
     struct fitem v[40];
+    int rank[40], keep[40];
     int n = 0, total = 1, nscreen, first_tab;
     size_t nt;
     const struct ui_binding *t = ui_keys_table(&nt);
     for (size_t i = 0; i < nt && n < 30; i++)
-        if (t[i].footer && (t[i].screens & UI_ON(a->screen)))
+        if (t[i].footer && (t[i].screens & UI_ON(a->screen)) && (!t[i].drill_only || a->drill)) {
+            rank[n] = t[i].footer;
             v[n++] = (struct fitem){ t[i].name, t[i].label };
+        }
     nscreen = n;
     first_tab = n;
     if (a->screen == UI_SCR_OVERVIEW)
@@ -179,19 +183,24 @@ static void footer(const struct ui_app *a)
         v[n++] = (struct fitem){ "1-4", "Screens" };
     v[n++] = (struct fitem){ "?", "Help" };
     v[n++] = (struct fitem){ "q", "Quit" };
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        keep[i] = 1;
         total += fwidth(&v[i]);
-    int drop_tabs = 0;
-    for (int i = first_tab; total > a->cols && i < n - 2; i++, drop_tabs++)
+    }
+    for (int i = first_tab; total > a->cols && i < n - 2; i++) {
+        keep[i] = 0;
         total -= fwidth(&v[i]);
-    while (total > a->cols && nscreen > 0)
-        total -= fwidth(&v[--nscreen]);
+    }
+    for (int r = 1; r <= 3 && total > a->cols; r++)
+        for (int i = nscreen - 1; i >= 0 && total > a->cols; i--)
+            if (rank[i] == r) {
+                keep[i] = 0;
+                total -= fwidth(&v[i]);
+            }
     int y = a->rows - 1, x = 1;
     ui_term_fill(y, 0, a->cols, UI_S_BAR);
     for (int i = 0; i < n; i++) {
-        if (i >= nscreen && i < first_tab)
-            continue;
-        if (i >= first_tab && i < first_tab + drop_tabs)
+        if (!keep[i])
             continue;
         ui_term_put(y, x, UI_S_KEY, v[i].key);
         ui_term_put(y, x + ui_width(v[i].key) + 1, UI_S_BAR, v[i].label);
@@ -208,8 +217,17 @@ static void note_line(const struct ui_app *a)
         ui_escape(&b, a->prompt, a->prompt_len, a->m.utf8, 1);
         buf_addc(&b, '_');
         const char *hint = "Enter apply  Esc cancel  C-u clear ";
-        uv_text(y, 0, a->cols - ui_width(hint), UI_S_BOLD, b.data, 0);
-        uv_text(y, a->cols - ui_width(hint), ui_width(hint), UI_S_DIM, hint, 0);
+        int hw = ui_width(hint);
+        uv_text(y, 0, a->cols - hw, UI_S_BOLD, b.data, 0);
+        uv_text(y, a->cols - hw, hw, UI_S_DIM, hint, 0);
+        if (a->prompt_error[0]) {
+            /* above the prompt, where the operator is typing; gone once the text parses */
+            buf_reset(&b);
+            buf_adds(&b, " not applied: ");
+            ui_escape(&b, a->prompt_error, strlen(a->prompt_error), a->m.utf8, 1);
+            ui_term_fill(y - 1, 0, a->cols, UI_S_NORMAL);
+            uv_text(y - 1, 0, a->cols, UI_S_FAIL, b.data, 0);
+        }
     } else if (a->note[0] && clock_mono_ms() < a->note_until) {
         buf_adds(&b, " ");
         ui_escape(&b, a->note, strlen(a->note), a->m.utf8, 1);
@@ -254,34 +272,100 @@ static void confirm_box(const struct ui_app *a)
     uv_text(y + h - 2, x + (w - ui_width(keys)) / 2, ui_width(keys), UI_S_KEY, keys, 0);
 }
 
-/* The keys of this screen, one per line; the global ones in a sentence. */
+/* What the words on each screen mean (the help's second part). */
+static const char *const *screen_words(enum ui_screen s)
+{
+    /* each line fits the help box at 80 columns (72 columns of text) */
+    static const char *const overview[] = {
+        "latency: message to 2xx, scheduled attempts only; replays are not timed",
+        "held: deliveries of paused or disabled endpoints",
+        "failed (final): no retry left; press 3 to review them",
+        "retrying: a retry is scheduled; with errors: failed in 5 min, none due",
+        NULL };
+    static const char *const endpoints[] = {
+        "ok       delivering; no failure in the last 5 min",
+        "errors   attempts failed in the last 5 min; no retry is scheduled",
+        "retry    deliveries wait for a scheduled retry",
+        "FAIL     3 failures in a row, or most attempts of the last 5 min",
+        "off      disabled: new messages skip it (M sends what it missed)",
+        "paused   deliveries held until resumed (p)",
+        NULL };
+    static const char *const failed[] = {
+        "LAST     FAIL 503: the last answer; replaying: sent, no outcome yet",
+        "         ok 200 or FAIL 500: how the replay went",
+        "         not sent: the server skipped it (why: on the bottom line)",
+        "TRIES    every attempt, scheduled and manual (replays)",
+        "drill-down: pending (not tried yet), retrying, held (paused), ok 200",
+        NULL };
+    static const char *const feed[] = {
+        "STATE    ok or FAIL: the attempt's outcome; TRIG manual: a replay",
+        NULL };
+    static const char *const detail[] = {
+        "TRIGGER  scheduled (first try, retries) or manual (replay, resend)",
+        NULL };
+    switch (s) {
+    case UI_SCR_OVERVIEW: return overview;
+    case UI_SCR_ENDPOINTS: return endpoints;
+    case UI_SCR_FAILED: return failed;
+    case UI_SCR_FEED: return feed;
+    default: return detail;
+    }
+}
+
+/* The help as lines: this screen's keys, what its words mean, then the rest. */
+static size_t help_lines(const struct ui_app *a, const char **text, const char **key,
+                         enum ui_style *st, size_t max)
+{
+    static const char *const tail[] = {
+        "Moving: Up/k Down/j  PgUp/C-b PgDn/C-f  Home/g End/G",
+        "Everywhere: 1-4 screens  Tab/S-Tab  C-l redraw  ? or F1 help  q quit",
+        "Filters (/): app=UID|ID  ep=ID|part-of-URL  type=NAME|GLOB  since=2h",
+        "  status=fail|pending|sending|held|success|any  feed: ok fail code>=500",
+        "  other words match what a row shows: ids, app, URL, event type, error",
+    };
+    size_t n, k = 0;
+    const struct ui_binding *t = ui_keys_table(&n);
+    for (size_t i = 0; i < n && k < max; i++) {
+        if (!(t[i].screens & UI_ON(a->screen)) || t[i].screens == UI_ON_ALL
+            || (t[i].screens & UI_ON_LISTS) == UI_ON_LISTS || (t[i].drill_only && !a->drill))
+            continue;
+        key[k] = t[i].name;
+        st[k] = UI_S_NORMAL;
+        text[k++] = t[i].help;
+    }
+    for (const char *const *w = screen_words(a->screen); *w && k < max; w++) {
+        key[k] = NULL;
+        st[k] = UI_S_NORMAL;
+        text[k++] = *w;
+    }
+    for (size_t i = 0; i < sizeof(tail) / sizeof(tail[0]) && k < max; i++) {
+        key[k] = NULL;
+        st[k] = i < 2 ? UI_S_NORMAL : UI_S_DIM;
+        text[k++] = tail[i];
+    }
+    return k;
+}
+
 static void help_box(const struct ui_app *a)
 {
-    size_t n;
-    const struct ui_binding *t = ui_keys_table(&n);
+    const char *text[64], *key[64];
+    enum ui_style st[64];
     int w = a->cols - 4 < 96 ? a->cols - 4 : 96, h = a->rows - 2, x = (a->cols - w) / 2, y = 1;
+    size_t n = help_lines(a, text, key, st, 64);
     for (int i = 0; i < h; i++)
         ui_term_fill(y + i, 0, a->cols, UI_S_NORMAL);
     ui_term_box(y, x, h, w, UI_S_SECTION);
-    const char *title = " Keys on this screen ";
+    const char *title = " Keys and words on this screen ";
     uv_text(y, x + 2, ui_width(title), UI_S_SECTION, title, 0);
-    int k = 0, rows = h - 8;
-    for (size_t i = 0; i < n && k < rows; i++) {
-        if (!(t[i].screens & UI_ON(a->screen)) || t[i].screens == UI_ON_ALL)
-            continue;
-        uv_text(y + 1 + k, x + 2, 9, UI_S_KEY, t[i].name, 0);
-        uv_text(y + 1 + k, x + 12, w - 14, UI_S_NORMAL, t[i].help, 0);
-        k++;
+    int rows = h - 3;
+    for (int i = 0; i < rows && i < (int)n; i++) {
+        if (key[i]) {
+            uv_text(y + 1 + i, x + 2, 9, UI_S_KEY, key[i], 0);
+            uv_text(y + 1 + i, x + 12, w - 14, st[i], text[i], 0);
+        } else {
+            uv_text(y + 1 + i, x + 2, w - 4, st[i], text[i], 0);
+        }
     }
-    static const char *const tail[] = {
-        "Everywhere: 1 Overview  2 Endpoints  3 Failed  4 Feed  Tab/S-Tab next/previous",
-        "            C-l redraw  ? or F1 this help  q quit",
-        "Filters (/): app=UID|ID  ep=ID|part-of-URL  type=NAME|GLOB  since=30m|2h|7d",
-        "  list: status=fail|pending|sending|held|success|any   feed: ok fail code>=500",
-        "  any other word matches ids, event types and errors",
-    };
-    for (int i = 0; i < 5; i++)
-        uv_text(y + h - 7 + i, x + 2, w - 4, i < 2 ? UI_S_NORMAL : UI_S_DIM, tail[i], 0);
     uv_text(y + h - 2, x + 2, w - 4, UI_S_BOLD, "press any key to close", 0);
 }
 

@@ -27,6 +27,9 @@
  *   slowbody/MS         200, the body trickled out over MS ms
  *   redirect/N          answer N (300-399) with "Location:
  *                       http://HOST/redirect-landed", HOST from the Host header
+ *   headers/N           add "Set-Cookie: session=s3cr3t", "Authorization:
+ *                       Bearer s3cr3t" and N headers "X-Test-K: value-K"
+ *                       (K from 1) to the answer
  *   hexbody             200 whose body is the bytes written in hex in the
  *                       request body's top-level string "hex" (any byte
  *                       value: what a receiver may answer, NUL included)
@@ -117,6 +120,7 @@ struct spec {
     bool echo;
     bool hexbody;
     bool redirect;
+    long extra_headers;   /* headers/N; -1: none */
 };
 
 enum phase { PH_BODY, PH_DELAY, PH_HANG, PH_SENT };
@@ -379,6 +383,8 @@ static int spec_apply(struct spec *s, char **seg, int n)
         s->big = v;
     else if (!strcmp(k, "slowbody") && v <= 86400000)
         s->slow_ms = (long)v;
+    else if (!strcmp(k, "headers") && v <= 1000)
+        s->extra_headers = (long)v;
     else
         return 1;
     return 2;
@@ -387,7 +393,7 @@ static int spec_apply(struct spec *s, char **seg, int n)
 static void spec_parse(struct spec *s, const char *path)
 {
     *s = (struct spec){ .status = 200, .delay_ms = 0, .retry_after = -1, .flaky = -1,
-                        .big = -1, .slow_ms = -1 };
+                        .big = -1, .slow_ms = -1, .extra_headers = -1 };
     char *copy = xstrdup(path), *save = NULL;
     char *seg[64];
     int n = 0;
@@ -733,6 +739,13 @@ static enum MHD_Result answer(struct req *r)
         char v[24];
         snprintf(v, sizeof(v), "%ld", r->spec.retry_after);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
+    }
+    for (long i = 1; r->spec.extra_headers >= 0 && i <= r->spec.extra_headers + 2; i++) {
+        char k[32], v[32];
+        snprintf(k, sizeof(k), "X-Test-%ld", i - 2);
+        snprintf(v, sizeof(v), "value-%ld", i - 2);
+        MHD_add_response_header(resp, i == 1 ? "Set-Cookie" : i == 2 ? "Authorization" : k,
+                                i <= 2 ? (i == 1 ? "session=s3cr3t" : "Bearer s3cr3t") : v);
     }
     if (r->spec.redirect) {
         const char *host = hdr(r, "host");
