@@ -320,11 +320,14 @@ void api_submit_update(struct api *a, struct http_req *r, char **p, int patch,
 
 /*
  * The message filters shared by the message and attempt lists: the
- * event_types query (comma lists and repeated keys) as a new array the
+ * event_types query (comma lists, repeated keys, event_types[] and
+ * event_types[0]) as a new array the
  * caller decrefs, and whether a message record passes it and channel.
  */
 json_t *api_query_types(struct http_req *r);
 int api_msg_matches(json_t *types, const char *channel, json_t *msg_rec);
+/* Does the message record carry this tag (MessageIn.tags)? */
+int api_msg_tagged(json_t *msg_rec, const char *tag);
 
 /* Handlers, one per route (see the table in api.c). */
 #define H(name) void name(struct api *a, struct http_req *r, char **p)

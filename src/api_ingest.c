@@ -35,6 +35,15 @@
 #define CHANNELS_MAX 5
 #define CHANNEL_MAX_LEN 128
 #define RETENTION_DAYS 90
+#define TAGS_MAX 5            /* Svix: a message's tags */
+#define TAG_MAX_LEN 128
+/*
+ * deliverAt: Svix takes a time at most 24 hours ahead (best effort). A
+ * time already past, beyond the skew a producer's clock may have, is
+ * refused rather than sent at once as if it were meant.
+ */
+#define DELIVER_AHEAD_MS (24LL * 3600 * 1000)
+#define DELIVER_SKEW_MS (60LL * 1000)
 
 struct ingest {
     char *app;                /* the path's app id or uid */
@@ -44,6 +53,9 @@ struct ingest {
     char event_id[NAME_MAX_LEN + 1];              /* "" when none */
     char channels[CHANNELS_MAX][CHANNEL_MAX_LEN + 1];
     size_t nchannels;         /* 0: channels null */
+    char tags[TAGS_MAX][TAG_MAX_LEN + 1];
+    size_t ntags;
+    int64_t deliver_at;       /* first due time of a scheduled message; 0: now */
     json_t *app_rec;          /* embedded application, or NULL */
     int app_refused;          /* an embedded application the token may not create */
     char *rec, *resp;         /* stored record, MessageOut: one block, rec first */
@@ -152,7 +164,8 @@ static int fast_member(struct ingest *g, struct body *b, const char *text,
         b->plen = n;
         return v[0] == '{' ? 0 : -1;
     }
-    if (key_is(text, m, "application") || key_is(text, m, "transformationsParams"))
+    if (key_is(text, m, "application") || key_is(text, m, "transformationsParams")
+        || key_is(text, m, "tags") || key_is(text, m, "deliverAt"))
         return -1;
     return 0;    /* fields the API ignores */
 }
@@ -184,6 +197,34 @@ static void copy_names(json_t *arr, struct ingest *g)
         snprintf(g->channels[g->nchannels++], CHANNEL_MAX_LEN + 1, "%s", json_string_value(x));
 }
 
+/* tags and deliverAt (scheduled messages, API.md 4.3). 0 or -1 after 422. */
+static int slow_schedule(struct http_req *r, json_t *in, struct ingest *g)
+{
+    json_t *tags, *x;
+    const char *at;
+    size_t i;
+    if (api_names(r, in, "tags", 0, TAGS_MAX, TAG_MAX_LEN, &tags)
+        || api_str(r, in, "deliverAt", 0, 1, 64, &at))
+        return -1;
+    json_array_foreach(tags, i, x)
+        snprintf(g->tags[g->ntags++], TAG_MAX_LEN + 1, "%s", json_string_value(x));
+    if (!at)
+        return 0;
+    if (clock_parse(at, &g->deliver_at)) {
+        http_verror(r, "body.deliverAt", "value_error.datetime",
+                    "deliverAt must be an RFC 3339 date-time");
+        return -1;
+    }
+    if (g->deliver_at < g->now - DELIVER_SKEW_MS || g->deliver_at > g->now + DELIVER_AHEAD_MS) {
+        http_verror(r, "body.deliverAt", "value_error",
+                    "deliverAt must be in the future, at most 24 hours ahead");
+        return -1;
+    }
+    if (g->deliver_at <= g->now)   /* within the skew: now */
+        g->deliver_at = 0;
+    return 0;
+}
+
 /* Validate MessageIn fields beyond eventType/payload. 0 or -1 after 422. */
 static int slow_fields(struct http_req *r, json_t *in, struct ingest *g, struct body *b)
 {
@@ -201,7 +242,8 @@ static int slow_fields(struct http_req *r, json_t *in, struct ingest *g, struct 
     }
     if (api_uid(r, in, "eventId", "msg_", &eid)
         || api_names(r, in, "channels", 1, CHANNELS_MAX, CHANNEL_MAX_LEN, &channels)
-        || api_int(r, in, "payloadRetentionPeriod", 1, RETENTION_DAYS, &b->days, NULL))
+        || api_int(r, in, "payloadRetentionPeriod", 1, RETENTION_DAYS, &b->days, NULL)
+        || slow_schedule(r, in, g))
         return -1;
     json_t *tp = json_object_get(in, "transformationsParams");
     if (json_is_object(tp) && api_str(r, tp, "rawPayload", 0, 0, SIZE_MAX, &raw))
@@ -265,13 +307,29 @@ out:
 
 /* --- the record and the answer --------------------------------------------- */
 
-/* The fields both texts start with (msgrec.h). */
-static void put_head(struct buf *o, const struct ingest *g)
+/*
+ * The fields both texts start with (msgrec.h); deliverAt is ms in the
+ * record and an RFC 3339 time in the answer.
+ */
+static void put_head(struct buf *o, const struct ingest *g, int answer)
 {
-    const char *channels[CHANNELS_MAX];
+    const char *channels[CHANNELS_MAX], *tags[TAGS_MAX];
+    char at[CLOCK_RFC3339_MAX + 2];
+    struct msgrec_extra x = { tags, g->ntags, NULL };
     for (size_t i = 0; i < g->nchannels; i++)
         channels[i] = g->channels[i];
-    msgrec_head(o, g->msg_id, g->type, g->event_id, channels, g->nchannels);
+    for (size_t i = 0; i < g->ntags; i++)
+        tags[i] = g->tags[i];
+    if (g->deliver_at && answer) {
+        at[0] = '"';
+        clock_format(g->deliver_at, at + 1);
+        strcat(at, "\"");
+        x.deliver_at = at;
+    } else if (g->deliver_at) {
+        snprintf(at, sizeof(at), "%lld", (long long)g->deliver_at);
+        x.deliver_at = at;
+    }
+    msgrec_head_ext(o, g->msg_id, g->type, g->event_id, channels, g->nchannels, &x);
 }
 
 /*
@@ -283,11 +341,11 @@ static void build_texts(struct ingest *g, const struct body *b)
     struct buf o = BUF_INIT;
     char ts[CLOCK_RFC3339_MAX];
     buf_grow(&o, b->plen + (b->with_content ? b->plen : 2) + 1024);
-    put_head(&o, g);
+    put_head(&o, g, 0);
     buf_add(&o, b->payload, b->plen);
     msgrec_tail(&o, b->days > 0 ? b->days : RETENTION_DAYS, g->now, b->raw);
     g->rec_len = o.len;
-    put_head(&o, g);
+    put_head(&o, g, 1);
     if (b->with_content)
         buf_add(&o, b->payload, b->plen);
     else
@@ -343,10 +401,11 @@ static void order_id(struct api *a, struct ingest *g)
     memcpy(a->last_msg_id, id, len + 1);
 }
 
+/* due: the first attempt's time (now, or a scheduled message's deliverAt). */
 static int add_delivery(struct store_txn *t, const char *app_id, const char *ep_id,
-                        const char *msg_id, int64_t now)
+                        const char *msg_id, int64_t now, int64_t due_ms)
 {
-    struct store_delivery d = { .state = DSTATE_PENDING, .next_ms = now, .updated_ms = now };
+    struct store_delivery d = { .state = DSTATE_PENDING, .next_ms = due_ms, .updated_ms = now };
     uint8_t val[STORE_DELIVERY_LEN], due[STORE_DUE_KEY_MAX], dv[STORE_DUE_VAL_LEN];
     char key[2 * ID_MAX];
     memcpy(d.app_id, app_id, strnlen(app_id, sizeof(d.app_id) - 1));
@@ -355,7 +414,7 @@ static int add_delivery(struct store_txn *t, const char *app_id, const char *ep_
     int rc = store_append(t, DB_DELIVERIES, key, kl, val, sizeof(val), 0);
     if (rc)
         return rc;
-    size_t dl = store_due_key(ep_id, now, msg_id, due, sizeof(due));
+    size_t dl = store_due_key(ep_id, due_ms, msg_id, due, sizeof(due));
     store_due_val(app_id, 0, dv);
     rc = store_put(t, DB_DUE, due, dl, dv, sizeof(dv), 0);
     return rc ? rc : store_health_add(t, ep_id, 1, 0);   /* the endpoint's backlog */
@@ -371,7 +430,8 @@ static int fan_out(struct http_req *r, struct store_txn *t, const char *app_id,
     for (size_t i = 0; rc == 0 && i < l->n; i++) {
         if (!ep_matches(&l->eps[i], g))
             continue;
-        rc = add_delivery(t, app_id, l->eps[i].id, g->msg_id, g->now);
+        rc = add_delivery(t, app_id, l->eps[i].id, g->msg_id, g->now,
+                          g->deliver_at ? g->deliver_at : g->now);
         if (!rc)
             api_touch(r, app_id, l->eps[i].id);
     }

@@ -78,6 +78,11 @@ json_t *api_msg_out(json_t *rec, int with_content, struct api_splice *sp)
     else
         json_object_set_new(o, "payload", json_incref(payload));
     api_set_time(o, "timestamp", rec, "timestamp");
+    json_t *tags = json_object_get(rec, "tags");
+    if (tags)
+        json_object_set(o, "tags", tags);
+    if (json_is_integer(json_object_get(rec, "deliverAt")))
+        api_set_time(o, "deliverAt", rec, "deliverAt");
     return o;
 }
 
@@ -115,6 +120,7 @@ void api_msg_get(struct api *a, struct http_req *r, char **p)
 struct list_filter {
     int with_content;
     const char *channel;
+    const char *tag;         /* Svix's tag filter, or NULL */
     json_t *types;           /* array of names or NULL */
     struct api_splice sp;
 };
@@ -125,7 +131,7 @@ static json_t *list_row(const struct store_kv *kv, void *arg)
     json_t *rec = msgrec_parse(kv->val, kv->vlen, NULL), *out = NULL;
     if (!rec)
         return NULL;
-    if (api_msg_matches(f->types, f->channel, rec))
+    if (api_msg_matches(f->types, f->channel, rec) && (!f->tag || api_msg_tagged(rec, f->tag)))
         out = api_msg_out(rec, f->with_content, &f->sp);
     json_decref(rec);
     return out;
@@ -152,8 +158,8 @@ static int msg_window(struct http_req *r, char lo[ID_MAX], char hi[ID_MAX], int 
 
 void api_msg_list(struct api *a, struct http_req *r, char **p)
 {
-    struct list_filter f = { api_qbool(r, "with_content", 1), http_query(r, "channel"), NULL,
-                             API_SPLICE_INIT };
+    struct list_filter f = { api_qbool(r, "with_content", 1), http_query(r, "channel"),
+                             http_query(r, "tag"), NULL, API_SPLICE_INIT };
     char app_id[ID_MAX], lo[ID_MAX], hi[ID_MAX];
     int has_hi;
     if (f.with_content < 0 || msg_window(r, lo, hi, &has_hi))
