@@ -89,6 +89,9 @@ static const struct route routes[] = {
     { "GET", "/hookd/v1/app/*/endpoint/*/timeouts", api_ep_timeouts_get, SCOPE_ADMIN },
     { "PUT", "/hookd/v1/app/*/endpoint/*/timeouts", api_ep_timeouts_put, SCOPE_ADMIN },
     { "GET", "/metrics", api_metrics, SCOPE_METRICS },
+    /* Svix parity (issue 7): the deprecated attempt lists, ... */
+    { "GET", "/api/v1/app/*/msg/*/attempt", api_att_list_msg_old, SCOPE_ADMIN },
+    { "GET", "/api/v1/app/*/msg/*/endpoint/*/attempt", api_att_list_msg_ep_old, SCOPE_ADMIN },
 };
 
 #define MAX_SEGS 12

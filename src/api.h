@@ -345,6 +345,8 @@ H(api_ep_recover); H(api_ep_replay_missing); H(api_task_get); H(api_task_list);
 H(api_ops_stats); H(api_ops_history); H(api_ops_endpoints); H(api_ops_deliveries); H(api_ops_replay);
 H(api_ops_feed); H(api_ops_pause); H(api_ops_resume); H(api_ops_release);
 H(api_metrics);
+/* Svix parity (issue 7): api_attempt.c, api_msgdest.c */
+H(api_att_list_msg_old); H(api_att_list_msg_ep_old);
 #undef H
 
 #endif
