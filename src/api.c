@@ -92,6 +92,10 @@ static const struct route routes[] = {
     /* Svix parity (issue 7): the deprecated attempt lists, ... */
     { "GET", "/api/v1/app/*/msg/*/attempt", api_att_list_msg_old, SCOPE_ADMIN },
     { "GET", "/api/v1/app/*/msg/*/endpoint/*/attempt", api_att_list_msg_ep_old, SCOPE_ADMIN },
+    { "DELETE", "/api/v1/app/*/msg/*/content", api_msg_expunge, SCOPE_ADMIN },
+    { "GET", "/api/v1/app/*/endpoint/*/msg", api_ep_msg_list, SCOPE_ADMIN },
+    { "GET", "/api/v1/app/*/msg/*/endpoint", api_msg_ep_list, SCOPE_ADMIN },
+    { "DELETE", "/api/v1/app/*/msg/*/attempt/*/content", api_att_expunge, SCOPE_ADMIN },
 };
 
 #define MAX_SEGS 12

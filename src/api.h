@@ -250,7 +250,8 @@ int api_queue_manual(struct store_txn *t, const char *app, const char *ep, const
 /*
  * Can msg be sent to ep again? 0; HOOKD_ENOTFOUND (*why: "endpoint" or
  * "message" names what is missing); HOOKD_EINVAL (*why:
- * "endpoint_disabled" or "missing_payload"); or a store error.
+ * "endpoint_disabled", "missing_payload" or "payload_expunged"); or a
+ * store error.
  */
 int api_resendable(struct store_txn *t, const char *app, const char *msg, const char *ep,
                    const char **why);
@@ -326,6 +327,8 @@ void api_submit_update(struct api *a, struct http_req *r, char **p, int patch,
  */
 json_t *api_query_types(struct http_req *r);
 int api_msg_matches(json_t *types, const char *channel, json_t *msg_rec);
+/* EndpointOut of an endpoint record (a new object). */
+json_t *api_ep_out(json_t *rec);
 /* Does the message record carry this tag (MessageIn.tags)? */
 int api_msg_tagged(json_t *msg_rec, const char *tag);
 
@@ -347,6 +350,7 @@ H(api_ops_feed); H(api_ops_pause); H(api_ops_resume); H(api_ops_release);
 H(api_metrics);
 /* Svix parity (issue 7): api_attempt.c, api_msgdest.c */
 H(api_att_list_msg_old); H(api_att_list_msg_ep_old);
+H(api_msg_expunge); H(api_att_expunge); H(api_ep_msg_list); H(api_msg_ep_list);
 #undef H
 
 #endif

@@ -139,7 +139,8 @@ int api_resendable(struct store_txn *t, const char *app, const char *msg, const 
         *why = "endpoint_disabled";
         rc = HOOKD_EINVAL;
     } else if (!rc && payload_expired(m)) {
-        *why = "missing_payload";
+        *why = json_is_true(json_object_get(m, "expunged")) ? "payload_expunged"
+                                                             : "missing_payload";
         rc = HOOKD_EINVAL;
     }
     json_decref(e);
@@ -335,6 +336,9 @@ static int resend_check(struct http_req *r, struct store_txn *t, const char *app
     if (rc == HOOKD_EINVAL && strcmp(why, "endpoint_disabled") == 0)
         http_errorf(r, 400, "endpoint_disabled",
                     "endpoint '%s' is disabled (enable it, then resend)", ep);
+    else if (rc == HOOKD_EINVAL && strcmp(why, "payload_expunged") == 0)
+        http_errorf(r, 400, "missing_payload",
+                    "the payload of message '%s' was expunged and cannot be sent again", msg);
     else if (rc == HOOKD_EINVAL)
         http_errorf(r, 400, "missing_payload",
                     "the payload of message '%s' has expired and cannot be sent again", msg);

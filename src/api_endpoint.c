@@ -90,6 +90,11 @@ static json_t *ep_out(json_t *rec)
     return o;
 }
 
+json_t *api_ep_out(json_t *rec)
+{
+    return ep_out(rec);
+}
+
 /* 422 with loc ["body", name]. */
 static void field_error(struct http_req *r, const char *name, const char *msg)
 {

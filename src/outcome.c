@@ -262,7 +262,8 @@ int outcome_apply(struct outcome_opts *o, struct job *j, struct store_txn *t)
     if (!rc && j->ep_gone)
         return consumed ? end_delivery(j, t, &dl, STORE_CODE_ENDPOINT_DELETED) : 0;
     if (!rc && j->expired)
-        return consumed ? end_delivery(j, t, &dl, 0) : 0;
+        return consumed ? end_delivery(j, t, &dl, j->expunged ? STORE_CODE_PAYLOAD_EXPUNGED : 0)
+                        : 0;
     if (rc || j->missing)
         return rc || !consumed ? rc : store_health_add(t, j->ep_id, dl.backlog, dl.retrying);
     int ok = j->status_code >= 200 && j->status_code < 300;

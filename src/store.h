@@ -233,6 +233,8 @@ struct store_delivery {
  * deleted while it waited (outcome.c): no HTTP status is below 100.
  */
 #define STORE_CODE_ENDPOINT_DELETED 1
+/* ... or because its message's payload was expunged (DELETE .../msg/{msg}/content). */
+#define STORE_CODE_PAYLOAD_EXPUNGED 2
 
 #define STORE_DELIVERY_LEN 53
 void store_delivery_encode(const struct store_delivery *d, uint8_t out[STORE_DELIVERY_LEN]);
