@@ -94,6 +94,8 @@ static const struct route routes[] = {
     { "GET", "/api/v1/app/*/msg/*/endpoint/*/attempt", api_att_list_msg_ep_old, SCOPE_ADMIN },
     { "DELETE", "/api/v1/app/*/msg/*/content", api_msg_expunge, SCOPE_ADMIN },
     { "GET", "/api/v1/app/*/endpoint/*/msg", api_ep_msg_list, SCOPE_ADMIN },
+    { "GET", "/api/v1/app/*/endpoint/*/stats", api_ep_stats, SCOPE_ADMIN },
+    { "POST", "/api/v1/app/*/endpoint/*/send-example", api_ep_send_example, SCOPE_ADMIN },
     { "GET", "/api/v1/app/*/msg/*/endpoint", api_msg_ep_list, SCOPE_ADMIN },
     { "DELETE", "/api/v1/app/*/msg/*/attempt/*/content", api_att_expunge, SCOPE_ADMIN },
 };

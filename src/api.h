@@ -266,7 +266,7 @@ void api_disabled_out(json_t *out, json_t *rec);
 /* lastError of attempt att_id (len bytes): a string when it failed, else JSON null. */
 json_t *api_attempt_error(struct store_txn *t, const char *att_id, size_t len);
 
-/* Drop an endpoint's health row with the endpoint (writer); absent is fine. */
+/* Drop an endpoint's health row and stats counters with the endpoint (writer); absent is fine. */
 int api_health_del(struct store_txn *t, const char *ep_id);
 
 /*
@@ -351,6 +351,7 @@ H(api_metrics);
 /* Svix parity (issue 7): api_attempt.c, api_msgdest.c */
 H(api_att_list_msg_old); H(api_att_list_msg_ep_old);
 H(api_msg_expunge); H(api_att_expunge); H(api_ep_msg_list); H(api_msg_ep_list);
+H(api_ep_stats); H(api_ep_send_example);
 #undef H
 
 #endif

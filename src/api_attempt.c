@@ -37,6 +37,7 @@
 
 #include "api.h"
 #include "clock.h"
+#include "epstats.h"
 #include "err.h"
 #include "hmap.h"
 #include "mem.h"
@@ -122,6 +123,8 @@ int api_queue_manual(struct store_txn *t, const char *app, const char *ep, const
     rc = store_put(t, DB_DUE, due, dl, dv, sizeof(dv), 1);
     if (rc == HOOKD_EEXIST)   /* the same pair twice in one millisecond: one attempt */
         return 0;
+    if (!rc)
+        rc = epstats_add(t, ep, now, EPSTATS_PENDING);
     return rc ? rc : store_health_add(t, ep, 1, 0);
 }
 

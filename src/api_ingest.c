@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "config.h"
 #include "epcache.h"
+#include "epstats.h"
 #include "err.h"
 #include "jscan.h"
 #include "mem.h"
@@ -47,6 +48,7 @@
 
 struct ingest {
     char *app;                /* the path's app id or uid */
+    char *only_ep;            /* send-example: the one endpoint (id or uid), else NULL */
     int64_t now;
     char msg_id[ID_MAX];
     char type[NAME_MAX_LEN + 1];
@@ -76,6 +78,7 @@ static void ingest_free(void *p)
 {
     struct ingest *g = p;
     free(g->app);
+    free(g->only_ep);
     free(g->rec);
     json_decref(g->app_rec);
     free(g);
@@ -417,6 +420,8 @@ static int add_delivery(struct store_txn *t, const char *app_id, const char *ep_
     size_t dl = store_due_key(ep_id, due_ms, msg_id, due, sizeof(due));
     store_due_val(app_id, 0, dv);
     rc = store_put(t, DB_DUE, due, dl, dv, sizeof(dv), 0);
+    if (!rc)
+        rc = epstats_add(t, ep_id, now, EPSTATS_PENDING);
     return rc ? rc : store_health_add(t, ep_id, 1, 0);   /* the endpoint's backlog */
 }
 
@@ -490,10 +495,21 @@ static int create_apply(struct http_req *r, struct store_txn *t)
         if (rc)
             return rc;
     }
+    char ep[ID_MAX];
+    if (g->only_ep && (rc = api_find_endpoint(t, app_id, g->only_ep, ep))) {
+        if (rc == HOOKD_ENOTFOUND)
+            api_not_found(r, "endpoint");
+        return rc;
+    }
     size_t kl = str_copy(key, sizeof(key), app_id, g->msg_id);
     rc = store_append(t, DB_MESSAGES, key, kl, g->rec, g->rec_len, 1);
-    if (!rc)
+    if (!rc && g->only_ep) {   /* send-example: that endpoint, whatever its filters */
+        rc = add_delivery(t, app_id, ep, g->msg_id, g->now, g->now);
+        if (!rc)
+            api_touch(r, app_id, ep);
+    } else if (!rc) {
         rc = fan_out(r, t, app_id, g);
+    }
     if (!rc) {   /* g is the request's data: it outlives the answer */
         http_reply_borrowed(r, 202, g->resp, g->resp_len);
         r->on_commit = api_count_ingest;
@@ -523,4 +539,89 @@ fail:
     free(b.text);
     free(b.raw);
     ingest_free(g);
+}
+
+/* --- send-example ---------------------------------------------------------- */
+
+/*
+ * The example of an event type's schema: the newest version's
+ * "examples"[index], else its "example" when index is 0. NULL when none.
+ */
+static json_t *schema_example(json_t *schemas, int64_t index)
+{
+    const char *k, *best = NULL;
+    json_t *v;
+    json_object_foreach(schemas, k, v)
+        if (!best || strtol(k, NULL, 10) > strtol(best, NULL, 10))
+            best = k;
+    json_t *s = best ? json_object_get(schemas, best) : NULL;
+    json_t *ex = json_array_get(json_object_get(s, "examples"), (size_t)index);
+    if (!ex && index == 0)
+        ex = json_object_get(s, "example");
+    return json_is_object(ex) ? ex : NULL;
+}
+
+/* The example payload's text (caller frees), or NULL after answering 4xx. */
+static char *example_payload(struct api *a, struct http_req *r, const char *type, int64_t index)
+{
+    if (strcmp(type, "svix.ping") == 0)   /* as Svix: no event type needed */
+        return xstrdup("{\"success\":true}");
+    struct store_txn *t = api_read(a, r);
+    json_t *et = NULL;
+    char *out = NULL;
+    if (!t)
+        return NULL;
+    int rc = store_get_json(t, DB_EVENT_TYPES, type, strlen(type), &et);
+    store_abort(t);
+    json_t *ex = rc ? NULL : schema_example(json_object_get(et, "schemas"), index);
+    if (rc == HOOKD_ENOTFOUND)
+        api_not_found(r, "event type");
+    else if (rc)
+        api_store_error(r, rc);
+    else if (!ex)
+        http_errorf(r, 400, "invalid_scheme", "Unable to generate example message from "
+                    "event-type schema: event type '%s' has no example %lld in its newest "
+                    "schema", type, (long long)index);
+    else
+        out = json_dumps(ex, JSON_COMPACT);
+    json_decref(et);
+    return out;
+}
+
+/*
+ * POST .../endpoint/{ep}/send-example (EventExampleIn: eventType,
+ * exampleIndex): a message made from the event type's schema example, or
+ * svix.ping's {"success":true}, sent to that one endpoint; MessageOut 202.
+ */
+void api_ep_send_example(struct api *a, struct http_req *r, char **p)
+{
+    json_t *in = api_body(a, r, 0);
+    const char *type;
+    int64_t index = 0;
+    char *payload = NULL;
+    if (!in)
+        return;
+    if (api_str(r, in, "eventType", 1, 1, NAME_MAX_LEN, &type)
+        || api_int(r, in, "exampleIndex", 0, 1000, &index, NULL))
+        goto out;
+    if (!api_is_name(type, NAME_MAX_LEN)) {
+        http_verror(r, "body.eventType", "value_error.str.regex", "must match ^[a-zA-Z0-9\\-_.]+$");
+        goto out;
+    }
+    if (index < 0)   /* absent */
+        index = 0;
+    if (!(payload = example_payload(a, r, type, index)))
+        goto out;
+    struct ingest *g = xcalloc(1, sizeof(*g));
+    struct body b = { .payload = payload, .plen = strlen(payload), .days = -1, .with_content = 1 };
+    g->now = clock_now_ms();
+    snprintf(g->type, sizeof(g->type), "%s", type);
+    g->app = xstrdup(p[0]);
+    g->only_ep = xstrdup(p[1]);
+    id_new_at("msg_", g->now, g->msg_id);
+    build_texts(g, &b);
+    api_submit(r, create_apply, g, ingest_free);
+out:
+    free(payload);
+    json_decref(in);
 }

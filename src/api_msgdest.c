@@ -25,6 +25,7 @@
 
 #include "api.h"
 #include "clock.h"
+#include "epstats.h"
 #include "err.h"
 #include "mem.h"
 #include "msgrec.h"
@@ -117,6 +118,8 @@ static int end_waiting(struct http_req *r, struct store_txn *t, const char *app,
     store_delivery_encode(&d, val);
     if (!rc)
         rc = store_counter_add(t, "failed", 1);
+    if (!rc)
+        rc = epstats_add(t, ep, now, EPSTATS_CANCELED);
     if (!rc)
         rc = store_put(t, DB_DELIVERIES, key, kl, val, sizeof(val), 0);
     if (!rc)
@@ -366,4 +369,53 @@ void api_msg_ep_list(struct api *a, struct http_req *r, char **p)
         api_list(r, f.t, &pg);
     }
     store_abort(f.t);
+}
+
+/* --- endpoint stats ----------------------------------------------------------- */
+
+#define STATS_RANGE_MS ((28LL * 86400 + 300) * 1000)
+
+/* Svix's EndpointStatsRange: until at most now, since at most 28 days (+5 min) before. */
+static int stats_range(struct http_req *r, int64_t now, int64_t *since, int64_t *until)
+{
+    int hs = api_qtime(r, "since", since), hu = api_qtime(r, "until", until);
+    if (hs < 0 || hu < 0)
+        return -1;
+    if (hu != 1)
+        *until = now;
+    if (*until > now) {
+        http_error(r, 400, "invalid_range", "'until' cannot be in the future");
+        return -1;
+    }
+    if (hs != 1)
+        *since = *until - 28LL * 86400 * 1000;
+    if (*until - *since > STATS_RANGE_MS) {
+        http_error(r, 400, "invalid_range", "'since' cannot be more than 28 days prior to 'until'");
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * EndpointStats from the writer's day counters (epstats.h): the UTC days
+ * since and until fall on are counted whole.
+ */
+void api_ep_stats(struct api *a, struct http_req *r, char **p)
+{
+    int64_t since, until, c[EPSTATS_KINDS];
+    char app[ID_MAX], ep[ID_MAX];
+    struct store_txn *t;
+    if (stats_range(r, clock_now_ms(), &since, &until) || !(t = api_read(a, r)))
+        return;
+    int rc = find_ep(r, t, p, app, ep);
+    if (!rc && (rc = epstats_sum(t, ep, since, until, c)))
+        api_store_error(r, rc);
+    if (!rc)
+        http_reply_json(r, 200, json_pack("{s:I, s:I, s:I, s:I, s:I}",
+                                          "success", (json_int_t)c[EPSTATS_SUCCESS],
+                                          "pending", (json_int_t)c[EPSTATS_PENDING],
+                                          "sending", (json_int_t)c[EPSTATS_SENDING],
+                                          "fail", (json_int_t)c[EPSTATS_FAIL],
+                                          "canceled", (json_int_t)c[EPSTATS_CANCELED]));
+    store_abort(t);
 }

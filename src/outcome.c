@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "epstats.h"
 #include "err.h"
 #include "job.h"
 #include "mem.h"
@@ -154,6 +155,9 @@ static int update_delivery(const struct outcome_opts *o, struct job *j, int ok,
     }
     if (!rc)
         rc = count_failed(j, t, before, d.state);
+    if (!rc)   /* a failure counts as sending when it scheduled a retry (epstats.h) */
+        rc = epstats_add(t, j->ep_id, now, ok ? EPSTATS_SUCCESS
+                                           : j->next_ms ? EPSTATS_SENDING : EPSTATS_FAIL);
     uint8_t val[STORE_DELIVERY_LEN];
     store_delivery_encode(&d, val);
     return rc ? rc : store_put(t, DB_DELIVERIES, key, kl, val, sizeof(val), 0);
@@ -186,6 +190,9 @@ static int end_delivery(struct job *j, struct store_txn *t, const struct backlog
             d.last_code = code;
         store_delivery_encode(&d, val);
         rc = count_failed(j, t, before, d.state);
+        if (!rc)
+            rc = epstats_add(t, j->ep_id, d.updated_ms, code == STORE_CODE_PAYLOAD_EXPUNGED
+                                                        ? EPSTATS_CANCELED : EPSTATS_FAIL);
         if (!rc)
             rc = store_put(t, DB_DELIVERIES, key, kl, val, sizeof(val), 0);
     } else if (rc == HOOKD_ENOTFOUND) {
