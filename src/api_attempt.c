@@ -161,6 +161,7 @@ struct att_filter {
     int64_t code_class;      /* -1: any */
     char ep_id[ID_MAX];      /* list by message: endpoint_id filter, "" for none */
     const char *channel;
+    const char *tag;         /* the message's tag (2.x clients send it), or NULL */
     json_t *types;           /* event_types; empty: any */
     int with_content, with_msg;
     struct api_splice sp;    /* the msg payloads (api_msg_out) */
@@ -191,6 +192,7 @@ static int query_int(struct http_req *r, const char *name, int64_t min, int64_t 
 static int parse_filter(struct http_req *r, struct att_filter *f)
 {
     f->channel = http_query(r, "channel");
+    f->tag = http_query(r, "tag");
     if ((f->with_content = api_qbool(r, "with_content", 1)) < 0
         || (f->with_msg = api_qbool(r, "with_msg", 0)) < 0
         || query_int(r, "status", 0, 4, 1, &f->status)
@@ -203,13 +205,13 @@ static int parse_filter(struct http_req *r, struct att_filter *f)
 /* Channel and event-type filters, and with_msg: 1 keeps the row (msg added to out). */
 static int msg_filter(struct att_filter *f, const char *msg_id, json_t *out)
 {
-    int filtered = f->channel || json_array_size(f->types);
+    int filtered = f->channel || f->tag || json_array_size(f->types);
     json_t *m;
     if (!filtered && !f->with_msg)
         return 1;
     if (!msg_id || api_msg_rec(f->t, f->app_id, msg_id, &m, NULL))
         return !filtered;
-    int keep = api_msg_matches(f->types, f->channel, m);
+    int keep = api_msg_matches(f->types, f->channel, m) && (!f->tag || api_msg_tagged(m, f->tag));
     if (keep && f->with_msg)
         json_object_set_new(out, "msg", api_msg_out(m, f->with_content, &f->sp));
     json_decref(m);
