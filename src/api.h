@@ -4,7 +4,8 @@
  * id/uid lookup, pagination). The handlers live in api_app.c,
  * api_endpoint.c, api_evtype.c, api_msg.c, api_attempt.c, api_health.c
  * and api_task.c (background tasks and endpoint replay-missing, API.md
- * 4.7); hookd's operations API (/hookd/v1, API.md 9) in api_ops.c and
+ * 4.7); api_msgdest.c (stats, attempted messages and destinations,
+ * expunge, API.md 4.8; send-example is ingest's, in api_ingest.c); hookd's operations API (/hookd/v1, API.md 9) in api_ops.c and
  * api_deliveries.c; GET /metrics in api_metrics.c.
  *
  * Threads: api_dispatch() and every handler run on libmicrohttpd's threads
@@ -348,7 +349,7 @@ H(api_ep_recover); H(api_ep_replay_missing); H(api_task_get); H(api_task_list);
 H(api_ops_stats); H(api_ops_history); H(api_ops_endpoints); H(api_ops_deliveries); H(api_ops_replay);
 H(api_ops_feed); H(api_ops_pause); H(api_ops_resume); H(api_ops_release);
 H(api_metrics);
-/* Svix parity (issue 7): api_attempt.c, api_msgdest.c */
+/* Svix parity (issue 7): api_attempt.c, api_msgdest.c, api_ingest.c */
 H(api_att_list_msg_old); H(api_att_list_msg_ep_old);
 H(api_msg_expunge); H(api_att_expunge); H(api_ep_msg_list); H(api_msg_ep_list);
 H(api_ep_stats); H(api_ep_send_example);

@@ -14,6 +14,8 @@
  *                "probe"                          u64 BE ms: the health check's test write
  *                "failed"                         u64 BE: deliveries rows in state fail
  *                                                 (store_counter_add, kept by outcome.c)
+ *                "epstat:" ep_id ":" YYYYMMDD ":" kind   u64 BE: an endpoint's delivery
+ *                                                 changes of one UTC day (epstats.h)
  *   apps         app_id                           JSON app record
  *   uids         kind(1) | parent_id | 0x00 | uid   id (ASCII)
  *                  kind 'a' app (parent ""), 'e' endpoint (parent app_id),
