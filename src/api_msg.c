@@ -3,13 +3,15 @@
  * has a file of its own (api_ingest.c).
  *
  * Record (messages database, key app_id|msg_id, JSON; msgrec.h): id,
- * eventType, eventId (string|null), channels (array|null), payload
+ * eventType, eventId (string|null), channels (array|null), tags (array,
+ * optional), deliverAt (ms, optional: a scheduled message), payload
  * (object, the producer's text byte for byte), retentionDays (int),
  * timestamp (ms), raw (string, transformationsParams.rawPayload,
- * optional). Once the payload outlived its retention (retention.c), the
- * record keeps id, eventType, eventId, channels, retentionDays and
- * timestamp, loses payload and raw, and opens with "expired": true; it
- * is shown with payload {"expired":true}.
+ * optional). Once the payload outlived its retention (retention.c) or
+ * was expunged (api_msgdest.c, which adds "expunged": true), the record
+ * keeps id, eventType, eventId, channels, tags, deliverAt, retentionDays
+ * and timestamp, loses payload and raw, and opens with "expired": true;
+ * it is shown with payload {"expired":true}.
  */
 #include <stdlib.h>
 #include <string.h>
