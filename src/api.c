@@ -93,7 +93,16 @@ static const struct route routes[] = {
     { "GET", "/hookd/v1/app/*/endpoint/*/timeouts", api_ep_timeouts_get, SCOPE_ADMIN },
     { "PUT", "/hookd/v1/app/*/endpoint/*/timeouts", api_ep_timeouts_put, SCOPE_ADMIN },
     { "GET", "/metrics", api_metrics, SCOPE_METRICS },
-    /* operational webhooks: the operator's endpoints (api_opwh.c, API.md 4.8) */
+    /* Svix parity (issue 7): the deprecated attempt lists, ... */
+    { "GET", "/api/v1/app/*/msg/*/attempt", api_att_list_msg_old, SCOPE_ADMIN },
+    { "GET", "/api/v1/app/*/msg/*/endpoint/*/attempt", api_att_list_msg_ep_old, SCOPE_ADMIN },
+    { "DELETE", "/api/v1/app/*/msg/*/content", api_msg_expunge, SCOPE_ADMIN },
+    { "GET", "/api/v1/app/*/endpoint/*/msg", api_ep_msg_list, SCOPE_ADMIN },
+    { "GET", "/api/v1/app/*/endpoint/*/stats", api_ep_stats, SCOPE_ADMIN },
+    { "POST", "/api/v1/app/*/endpoint/*/send-example", api_ep_send_example, SCOPE_ADMIN },
+    { "GET", "/api/v1/app/*/msg/*/endpoint", api_msg_ep_list, SCOPE_ADMIN },
+    { "DELETE", "/api/v1/app/*/msg/*/attempt/*/content", api_att_expunge, SCOPE_ADMIN },
+    /* operational webhooks: the operator's endpoints (api_opwh.c, API.md 4.10) */
     { "GET", "/api/v1/operational-webhook/endpoint", api_opwh_list, SCOPE_ADMIN },
     { "POST", "/api/v1/operational-webhook/endpoint", api_opwh_create, SCOPE_ADMIN },
     { "GET", "/api/v1/operational-webhook/endpoint/*", api_opwh_get, SCOPE_ADMIN },
@@ -106,7 +115,7 @@ static const struct route routes[] = {
       SCOPE_ADMIN },
     { "PUT", "/api/v1/operational-webhook/endpoint/*/headers", api_opwh_headers_put,
       SCOPE_ADMIN },
-    /* application tokens (API.md 4.9): made and listed with the admin token */
+    /* application tokens (API.md 4.11): made and listed with the admin token */
     { "POST", "/api/v1/auth/app-portal-access/*", api_auth_portal_access, SCOPE_ADMIN },
     { "POST", "/api/v1/auth/logout", api_auth_logout, SCOPE_APP },
     { "POST", "/api/v1/auth/app/*/expire-all", api_auth_expire_all, SCOPE_ADMIN },
@@ -115,7 +124,7 @@ static const struct route routes[] = {
 };
 
 /*
- * What an application token may call (API.md 4.9), as Svix's app portal
+ * What an application token may call (API.md 4.11), as Svix's app portal
  * may: the routes of one application, each needing any one of caps. A
  * route not listed here (a new one included) refuses application tokens.
  */
@@ -150,6 +159,11 @@ static const struct app_grant app_grants[] = {
     { api_att_resend, APPTOK_CREATE_ATTEMPTS },
     { api_ep_recover, APPTOK_CREATE_ATTEMPTS },
     { api_ep_replay_missing, APPTOK_CREATE_ATTEMPTS },
+    { api_ep_stats, APPTOK_VIEW },
+    { api_ep_msg_list, APPTOK_VIEW },
+    { api_msg_ep_list, APPTOK_VIEW },
+    { api_att_list_msg_old, APPTOK_VIEW },
+    { api_att_list_msg_ep_old, APPTOK_VIEW },
 };
 
 #define MAX_SEGS 12

@@ -4,8 +4,10 @@
  * id/uid lookup, pagination). The handlers live in api_app.c,
  * api_endpoint.c, api_evtype.c, api_msg.c, api_attempt.c, api_health.c
  * api_task.c (background tasks and endpoint replay-missing, API.md
- * 4.7), api_opwh.c (operational webhooks' endpoints, API.md 4.8) and
- * api_token.c (application tokens, API.md 4.9); hookd's operations API
+ * 4.7), api_msgdest.c (stats, attempted messages and destinations,
+ * expunge, API.md 4.8; send-example is ingest's, in api_ingest.c),
+ * api_opwh.c (operational webhooks' endpoints, API.md 4.10) and
+ * api_token.c (application tokens, API.md 4.11); hookd's operations API
  * (/hookd/v1, API.md 9) in api_ops.c and
  * api_deliveries.c; GET /metrics in api_metrics.c.
  *
@@ -256,7 +258,8 @@ int api_queue_manual(struct store_txn *t, const char *app, const char *ep, const
 /*
  * Can msg be sent to ep again? 0; HOOKD_ENOTFOUND (*why: "endpoint" or
  * "message" names what is missing); HOOKD_EINVAL (*why:
- * "endpoint_disabled" or "missing_payload"); or a store error.
+ * "endpoint_disabled", "missing_payload" or "payload_expunged"); or a
+ * store error.
  */
 int api_resendable(struct store_txn *t, const char *app, const char *msg, const char *ep,
                    const char **why);
@@ -271,7 +274,7 @@ void api_disabled_out(json_t *out, json_t *rec);
 /* lastError of attempt att_id (len bytes): a string when it failed, else JSON null. */
 json_t *api_attempt_error(struct store_txn *t, const char *att_id, size_t len);
 
-/* Drop an endpoint's health row with the endpoint (writer); absent is fine. */
+/* Drop an endpoint's health row and stats counters with the endpoint (writer); absent is fine. */
 int api_health_del(struct store_txn *t, const char *ep_id);
 
 /*
@@ -326,11 +329,16 @@ void api_submit_update(struct api *a, struct http_req *r, char **p, int patch,
 
 /*
  * The message filters shared by the message and attempt lists: the
- * event_types query (comma lists and repeated keys) as a new array the
+ * event_types query (comma lists, repeated keys, event_types[] and
+ * event_types[0]) as a new array the
  * caller decrefs, and whether a message record passes it and channel.
  */
 json_t *api_query_types(struct http_req *r);
 int api_msg_matches(json_t *types, const char *channel, json_t *msg_rec);
+/* EndpointOut of an endpoint record (a new object). */
+json_t *api_ep_out(json_t *rec);
+/* Does the message record carry this tag (MessageIn.tags)? */
+int api_msg_tagged(json_t *msg_rec, const char *tag);
 
 /* Handlers, one per route (see the table in api.c). */
 #define H(name) void name(struct api *a, struct http_req *r, char **p)
@@ -348,11 +356,15 @@ H(api_ep_recover); H(api_ep_replay_missing); H(api_task_get); H(api_task_list);
 H(api_ops_stats); H(api_ops_history); H(api_ops_endpoints); H(api_ops_deliveries); H(api_ops_replay);
 H(api_ops_feed); H(api_ops_pause); H(api_ops_resume); H(api_ops_release);
 H(api_metrics);
-/* operational webhooks (api_opwh.c, API.md 4.8) */
+/* operational webhooks (api_opwh.c, API.md 4.10) */
 H(api_opwh_list); H(api_opwh_create); H(api_opwh_get); H(api_opwh_put); H(api_opwh_delete);
 H(api_opwh_secret_get); H(api_opwh_secret_rotate); H(api_opwh_headers_get);
 H(api_opwh_headers_put);
 H(api_auth_portal_access); H(api_auth_logout); H(api_auth_expire_all); H(api_ops_tokens); H(api_ops_token_revoke);
+/* Svix parity (issue 7): api_attempt.c, api_msgdest.c, api_ingest.c */
+H(api_att_list_msg_old); H(api_att_list_msg_ep_old);
+H(api_msg_expunge); H(api_att_expunge); H(api_ep_msg_list); H(api_msg_ep_list);
+H(api_ep_stats); H(api_ep_send_example);
 #undef H
 
 #endif

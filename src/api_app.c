@@ -51,7 +51,7 @@ static int app_fields(struct http_req *r, json_t *in, json_t *rec, int patch)
         return -1;
     if (uid && strcmp(uid, OPWH_APP_UID) == 0) {
         http_verror(r, "body.uid", "value_error", "uid '" OPWH_APP_UID "' is reserved for the "
-                    "operational webhooks' application (API.md 4.8)");
+                    "operational webhooks' application (API.md 4.10)");
         return -1;
     }
     for (const char *p = name; p && *p; p++)
@@ -149,7 +149,7 @@ static json_t *list_row(const struct store_kv *kv, void *arg)
     json_t *rec = json_loadb(kv->val, kv->vlen, 0, NULL);
     if (!rec)
         return NULL;
-    /* the operator's own application is listed by its routes (API.md 4.8) */
+    /* the operator's own application is listed by its routes (API.md 4.10) */
     const char *uid = rec_uid(rec);
     json_t *o = uid && strcmp(uid, OPWH_APP_UID) == 0 ? NULL : api_app_out(rec);
     json_decref(rec);

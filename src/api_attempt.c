@@ -15,15 +15,17 @@
  * API's bulk replay (api_ops_deliveries.c).
  *
  * Resend checks and queues in the writer's apply, so the checks cannot
- * be stale. Recover deliberately splits its work: the scan of the
- * endpoint's attempts (up to 14 days of them) runs on the HTTP thread in
- * a read transaction, and only the queueing of the messages it found
- * (at most RECOVER_MAX) runs in the apply. The writer is the one thread
- * every ingest waits on, and a big endpoint's window can hold millions of
- * attempts; a scan there would stall all writes for its duration. The 202
- * still goes out only once the entries are committed. An attempt that
- * commits between the scan and the apply can at worst cause one extra
- * manual attempt, which at-least-once delivery allows.
+ * be stale. Recover is a background task (task.h, as Svix's RecoverOut
+ * says: the 202 names a qtask that GET /api/v1/background-task/{id}
+ * knows): the request checks the body and the endpoint; the task scans
+ * the endpoint's attempts (up to 14 days of them) in a read transaction
+ * on the task thread, and only the queueing of the messages it found
+ * (at most RECOVER_MAX, RECOVER_BATCH per writer intent) runs in the
+ * writer. The writer is the one thread every ingest waits on, and a big
+ * endpoint's window can hold millions of attempts; a scan there would
+ * stall all writes for its duration. An attempt that commits between
+ * the scan and the apply can at worst cause one extra manual attempt,
+ * which at-least-once delivery allows.
  *
  * A message whose payload is gone (retention: no "payload" in the
  * record, or "expired": true) cannot be sent again: resend answers 400
@@ -35,11 +37,15 @@
 
 #include "api.h"
 #include "clock.h"
+#include "epstats.h"
 #include "err.h"
 #include "hmap.h"
 #include "mem.h"
+#include "task.h"
+#include "writer.h"
 
 #define RECOVER_MAX 10000
+#define RECOVER_BATCH 500
 #define RECOVER_WINDOW_MS ((14LL * 86400 + 300) * 1000)
 
 /* --- shared --- */
@@ -121,6 +127,8 @@ int api_queue_manual(struct store_txn *t, const char *app, const char *ep, const
     rc = store_put(t, DB_DUE, due, dl, dv, sizeof(dv), 1);
     if (rc == HOOKD_EEXIST)   /* the same pair twice in one millisecond: one attempt */
         return 0;
+    if (!rc)
+        rc = epstats_add(t, ep, now, EPSTATS_PENDING);
     return rc ? rc : store_health_add(t, ep, 1, 0);
 }
 
@@ -138,7 +146,8 @@ int api_resendable(struct store_txn *t, const char *app, const char *msg, const 
         *why = "endpoint_disabled";
         rc = HOOKD_EINVAL;
     } else if (!rc && payload_expired(m)) {
-        *why = "missing_payload";
+        *why = json_is_true(json_object_get(m, "expunged")) ? "payload_expunged"
+                                                             : "missing_payload";
         rc = HOOKD_EINVAL;
     }
     json_decref(e);
@@ -156,6 +165,7 @@ struct att_filter {
     int64_t code_class;      /* -1: any */
     char ep_id[ID_MAX];      /* list by message: endpoint_id filter, "" for none */
     const char *channel;
+    const char *tag;         /* the message's tag (2.x clients send it), or NULL */
     json_t *types;           /* event_types; empty: any */
     int with_content, with_msg;
     struct api_splice sp;    /* the msg payloads (api_msg_out) */
@@ -186,6 +196,7 @@ static int query_int(struct http_req *r, const char *name, int64_t min, int64_t 
 static int parse_filter(struct http_req *r, struct att_filter *f)
 {
     f->channel = http_query(r, "channel");
+    f->tag = http_query(r, "tag");
     if ((f->with_content = api_qbool(r, "with_content", 1)) < 0
         || (f->with_msg = api_qbool(r, "with_msg", 0)) < 0
         || query_int(r, "status", 0, 4, 1, &f->status)
@@ -198,13 +209,13 @@ static int parse_filter(struct http_req *r, struct att_filter *f)
 /* Channel and event-type filters, and with_msg: 1 keeps the row (msg added to out). */
 static int msg_filter(struct att_filter *f, const char *msg_id, json_t *out)
 {
-    int filtered = f->channel || json_array_size(f->types);
+    int filtered = f->channel || f->tag || json_array_size(f->types);
     json_t *m;
     if (!filtered && !f->with_msg)
         return 1;
     if (!msg_id || api_msg_rec(f->t, f->app_id, msg_id, &m, NULL))
         return !filtered;
-    int keep = api_msg_matches(f->types, f->channel, m);
+    int keep = api_msg_matches(f->types, f->channel, m) && (!f->tag || api_msg_tagged(m, f->tag));
     if (keep && f->with_msg)
         json_object_set_new(out, "msg", api_msg_out(m, f->with_content, &f->sp));
     json_decref(m);
@@ -240,7 +251,13 @@ static json_t *att_row(const struct store_kv *kv, void *arg)
     return out;
 }
 
-static void att_list(struct api *a, struct http_req *r, char **p, int by_msg)
+/*
+ * ep_path: the endpoint named by the path (the deprecated
+ * /msg/{msg}/endpoint/{ep}/attempt), which must exist; else the
+ * endpoint_id query of the list by message, which filters only.
+ */
+static void att_list(struct api *a, struct http_req *r, char **p, int by_msg,
+                     const char *ep_path)
 {
     struct att_filter f = { 0 };
     char owner[ID_MAX], lo[ID_MAX], hi[ID_MAX];
@@ -250,7 +267,11 @@ static void att_list(struct api *a, struct http_req *r, char **p, int by_msg)
         goto out;
     if (resolve_owner(r, f.t, p, by_msg, f.app_id, owner) == 0) {
         const char *ep = by_msg ? http_query(r, "endpoint_id") : NULL;
-        if (ep && api_find_endpoint(f.t, f.app_id, ep, f.ep_id) != 0)
+        if (ep_path && api_find_endpoint(f.t, f.app_id, ep_path, f.ep_id) != 0) {
+            api_not_found(r, "endpoint");
+            goto out;
+        }
+        if (!ep_path && ep && api_find_endpoint(f.t, f.app_id, ep, f.ep_id) != 0)
             snprintf(f.ep_id, sizeof(f.ep_id), "%s", ep);   /* unknown: matches nothing */
         f.plen = strlen(owner);
         struct api_page pg = { .db = by_msg ? DB_ATT_BY_MSG : DB_ATT_BY_EP, .prefix = owner,
@@ -266,12 +287,28 @@ out:
 
 void api_att_list_by_ep(struct api *a, struct http_req *r, char **p)
 {
-    att_list(a, r, p, 0);
+    att_list(a, r, p, 0, NULL);
 }
 
 void api_att_list_by_msg(struct api *a, struct http_req *r, char **p)
 {
-    att_list(a, r, p, 1);
+    att_list(a, r, p, 1, NULL);
+}
+
+/*
+ * The Svix server's two deprecated lists, which it still serves outside
+ * its OpenAPI: /msg/{msg}/attempt is the list by message (endpoint_id
+ * filter and all), /msg/{msg}/endpoint/{ep}/attempt the same for one
+ * endpoint, 404 when that endpoint does not exist.
+ */
+void api_att_list_msg_old(struct api *a, struct http_req *r, char **p)
+{
+    att_list(a, r, p, 1, NULL);
+}
+
+void api_att_list_msg_ep_old(struct api *a, struct http_req *r, char **p)
+{
+    att_list(a, r, p, 1, p[2]);
 }
 
 /* --- one attempt --- */
@@ -308,6 +345,9 @@ static int resend_check(struct http_req *r, struct store_txn *t, const char *app
     if (rc == HOOKD_EINVAL && strcmp(why, "endpoint_disabled") == 0)
         http_errorf(r, 400, "endpoint_disabled",
                     "endpoint '%s' is disabled (enable it, then resend)", ep);
+    else if (rc == HOOKD_EINVAL && strcmp(why, "payload_expunged") == 0)
+        http_errorf(r, 400, "missing_payload",
+                    "the payload of message '%s' was expunged and cannot be sent again", msg);
     else if (rc == HOOKD_EINVAL)
         http_errorf(r, 400, "missing_payload",
                     "the payload of message '%s' has expired and cannot be sent again", msg);
@@ -345,9 +385,13 @@ void api_att_resend(struct api *a, struct http_req *r, char **p)
 
 struct recover {
     char app_id[ID_MAX], ep_id[ID_MAX];
-    int64_t now;
+    int64_t now;              /* the step's time for the due entries, decided before the writer */
+    int64_t since, until;
+    struct writer *writer;
     char **msgs;             /* messages to send again, at most RECOVER_MAX */
-    size_t n;
+    size_t n, done;           /* found; queued or skipped so far */
+    int scanned, gone;
+    uint64_t queued;
 };
 
 static void recover_free(void *p)
@@ -455,34 +499,72 @@ static int recover_collect(struct store_txn *t, struct recover *g, int64_t since
     return rc < 0 ? rc : 0;
 }
 
-static json_t *recover_out(int64_t now)
+/* Writer: queue the next batch of what the scan found. */
+static int recover_apply(struct store_txn *t, void *arg)
 {
-    char id[ID_MAX], ts[CLOCK_RFC3339_MAX];
-    id_new_at("qtask_", now, id);
-    clock_format(now, ts);
-    return json_pack("{s:s, s:s, s:s, s:s}", "id", id, "status", "running",
-                     "task", "endpoint.recover", "updatedAt", ts);
-}
-
-static int recover_apply(struct http_req *r, struct store_txn *t)
-{
-    struct recover *g = r->data;
+    struct recover *g = arg;
     char key[2 * ID_MAX];
     const void *v;
     size_t n, kl = (size_t)snprintf(key, sizeof(key), "%s%s", g->app_id, g->ep_id);
-    int rc = lookup_error(r, store_get(t, DB_ENDPOINTS, key, kl, &v, &n), "endpoint");
-    for (size_t i = 0; !rc && i < g->n; i++) {
-        kl = (size_t)snprintf(key, sizeof(key), "%s%s", g->app_id, g->msgs[i]);
-        rc = store_get(t, DB_MESSAGES, key, kl, &v, &n);   /* deleted since the scan? */
-        rc = rc == HOOKD_ENOTFOUND ? 0
-             : rc ? rc : api_queue_manual(t, g->app_id, g->ep_id, g->msgs[i], g->now);
-    }
+    size_t end = g->done + RECOVER_BATCH < g->n ? g->done + RECOVER_BATCH : g->n;
+    uint64_t queued = 0;
+    int rc = store_get(t, DB_ENDPOINTS, key, kl, &v, &n);
     if (rc)
         return rc;
-    if (g->n)
-        api_touch(r, g->app_id, g->ep_id);
-    http_reply_json(r, 202, recover_out(g->now));
-    return 0;
+    for (size_t i = g->done; !rc && i < end; i++) {
+        kl = (size_t)snprintf(key, sizeof(key), "%s%s", g->app_id, g->msgs[i]);
+        rc = store_get(t, DB_MESSAGES, key, kl, &v, &n);   /* deleted since the scan? */
+        if (rc == HOOKD_ENOTFOUND) {
+            rc = 0;
+            continue;
+        }
+        if (!rc)
+            rc = api_queue_manual(t, g->app_id, g->ep_id, g->msgs[i], g->now);
+        queued += rc == 0;
+    }
+    if (!rc && queued)
+        writer_touch(g->writer, g->app_id, g->ep_id, WRITER_NOTE_DUE);
+    if (!rc)
+        g->queued += queued;
+    return rc;
+}
+
+/* First step: the scan; then one batch per step. */
+static int recover_step(const struct task_env *env, void *arg)
+{
+    struct recover *g = arg;
+    struct store_txn *t;
+    if (!g->scanned) {
+        int rc = store_read(env->store, &t);
+        if (rc)
+            return rc;
+        rc = recover_collect(t, g, g->since, g->until);
+        store_abort(t);
+        g->scanned = 1;
+        return rc < 0 ? rc : g->n ? 0 : 1;
+    }
+    size_t before = g->done;
+    g->now = clock_now_ms();
+    int rc = task_write(env, recover_apply, g);
+    if (rc == HOOKD_ENOTFOUND) {
+        g->gone = 1;
+        return 1;
+    }
+    if (rc)
+        return rc < 0 ? rc : HOOKD_EINVAL;
+    g->done = before + RECOVER_BATCH < g->n ? before + RECOVER_BATCH : g->n;
+    return g->done == g->n;
+}
+
+static json_t *recover_report(void *arg, int status)
+{
+    struct recover *g = arg;
+    json_t *o = json_pack("{s:s, s:s, s:I, s:I}", "appId", g->app_id, "endpointId", g->ep_id,
+                          "found", (json_int_t)g->n, "queued", (json_int_t)g->queued);
+    if (g->gone)
+        json_object_set_new(o, "error", json_string("endpoint deleted"));
+    (void)status;
+    return o;
 }
 
 void api_ep_recover(struct api *a, struct http_req *r, char **p)
@@ -492,19 +574,30 @@ void api_ep_recover(struct api *a, struct http_req *r, char **p)
         return;
     struct recover *g = xcalloc(1, sizeof(*g));
     struct store_txn *t = NULL;
-    int64_t since, until;
-    g->now = clock_now_ms();
-    int rc = recover_window(r, in, g->now, &since, &until);
+    char id[ID_MAX], ts[CLOCK_RFC3339_MAX];
+    int64_t now = clock_now_ms();
+    int rc = recover_window(r, in, now, &g->since, &g->until);
     json_decref(in);
     if (rc || !(t = api_read(a, r)))
         goto fail;
     rc = resolve_owner(r, t, p, 0, g->app_id, g->ep_id);
-    if (!rc && (rc = recover_collect(t, g, since, until)))
-        api_store_error(r, rc);
     store_abort(t);
     if (rc)
         goto fail;
-    api_submit(r, recover_apply, g, recover_free);
+    if (!a->tasks) {
+        http_error(r, 503, "unavailable", "background tasks are not running");
+        goto fail;
+    }
+    g->writer = a->writer;
+    struct task_spec spec = { .kind = "endpoint.recover", .step = recover_step,
+                              .report = recover_report, .free_arg = recover_free, .arg = g };
+    if (task_submit(a->tasks, &spec, now, id)) {
+        http_error(r, 503, "shutting_down", "the server is stopping; try again after it restarts");
+        return;
+    }
+    clock_format(now, ts);
+    http_reply_json(r, 202, json_pack("{s:s, s:s, s:s, s:s}", "id", id, "status", "running",
+                                      "task", "endpoint.recover", "updatedAt", ts));
     return;
 fail:
     recover_free(g);

@@ -293,9 +293,13 @@ static json_t *row_out(struct dscan *s, const struct drow *w)
                           w->d.app_id, "endpointId", w->ep, "eventType",
                           type ? type : json_null(), "status", state_names[w->status],
                           "attempts", w->d.attempts);
-    if (w->d.state == DSTATE_FAIL && w->d.last_code == STORE_CODE_ENDPOINT_DELETED) {
+    if (w->d.state == DSTATE_FAIL && (w->d.last_code == STORE_CODE_ENDPOINT_DELETED
+                                      || w->d.last_code == STORE_CODE_PAYLOAD_EXPUNGED)) {
         json_object_set_new(o, "lastStatusCode", json_null());
-        json_object_set_new(o, "lastError", json_string("endpoint deleted"));
+        json_object_set_new(o, "lastError",
+                            json_string(w->d.last_code == STORE_CODE_ENDPOINT_DELETED
+                                        ? "endpoint deleted"
+                                        : "payload expunged before it was sent"));
     } else {
         json_object_set_new(o, "lastStatusCode",
                             w->d.attempts ? json_integer(w->d.last_code) : json_null());

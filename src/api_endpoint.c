@@ -21,7 +21,7 @@
  *
  * Every create, update, delete, disable, enable and secret rotation also
  * writes the operator's event in the same transaction (opwh.h, API.md
- * 4.8). The operator's own endpoints are endpoints of the reserved
+ * 4.10). The operator's own endpoints are endpoints of the reserved
  * application: its filters name operational events, not event types.
  */
 #include <stdint.h>
@@ -97,7 +97,7 @@ static json_t *ep_out(json_t *rec)
 }
 
 /*
- * What the operator's endpoints answer (API.md 4.8): Svix's
+ * What the operator's endpoints answer (API.md 4.10): Svix's
  * OperationalWebhookEndpointOut, EndpointOut without what it lacks.
  */
 static json_t *op_out(json_t *rec)
@@ -113,6 +113,11 @@ static json_t *op_out(json_t *rec)
 static json_t *out_for(const char *app, json_t *rec)
 {
     return app && strcmp(app, OPWH_APP_UID) == 0 ? op_out(rec) : ep_out(rec);
+}
+
+json_t *api_ep_out(json_t *rec)
+{
+    return ep_out(rec);
 }
 
 /* 422 with loc ["body", name]. */
@@ -467,7 +472,7 @@ static int opwh_types(struct http_req *r, const char *tkey, json_t *types)
     json_array_foreach(types, i, x) {
         if (!opwh_is_event(json_string_value(x))) {
             char msg[320];
-            snprintf(msg, sizeof(msg), "'%s' is not an operational event type (API.md 4.8)",
+            snprintf(msg, sizeof(msg), "'%s' is not an operational event type (API.md 4.10)",
                      json_string_value(x));
             field_error(r, tkey, msg);
             return HOOKD_EINVAL;

@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "config.h"
 #include "epcache.h"
+#include "epstats.h"
 #include "err.h"
 #include "jscan.h"
 #include "mem.h"
@@ -35,15 +36,28 @@
 #define CHANNELS_MAX 5
 #define CHANNEL_MAX_LEN 128
 #define RETENTION_DAYS 90
+#define TAGS_MAX 5            /* Svix: a message's tags */
+#define TAG_MAX_LEN 128
+/*
+ * deliverAt: Svix takes a time at most 24 hours ahead (best effort). A
+ * time already past, beyond the skew a producer's clock may have, is
+ * refused rather than sent at once as if it were meant.
+ */
+#define DELIVER_AHEAD_MS (24LL * 3600 * 1000)
+#define DELIVER_SKEW_MS (60LL * 1000)
 
 struct ingest {
     char *app;                /* the path's app id or uid */
+    char *only_ep;            /* send-example: the one endpoint (id or uid), else NULL */
     int64_t now;
     char msg_id[ID_MAX];
     char type[NAME_MAX_LEN + 1];
     char event_id[NAME_MAX_LEN + 1];              /* "" when none */
     char channels[CHANNELS_MAX][CHANNEL_MAX_LEN + 1];
     size_t nchannels;         /* 0: channels null */
+    char tags[TAGS_MAX][TAG_MAX_LEN + 1];
+    size_t ntags;
+    int64_t deliver_at;       /* first due time of a scheduled message; 0: now */
     json_t *app_rec;          /* embedded application, or NULL */
     int app_refused;          /* an embedded application the token may not create */
     char *rec, *resp;         /* stored record, MessageOut: one block, rec first */
@@ -64,6 +78,7 @@ static void ingest_free(void *p)
 {
     struct ingest *g = p;
     free(g->app);
+    free(g->only_ep);
     free(g->rec);
     json_decref(g->app_rec);
     free(g);
@@ -152,7 +167,8 @@ static int fast_member(struct ingest *g, struct body *b, const char *text,
         b->plen = n;
         return v[0] == '{' ? 0 : -1;
     }
-    if (key_is(text, m, "application") || key_is(text, m, "transformationsParams"))
+    if (key_is(text, m, "application") || key_is(text, m, "transformationsParams")
+        || key_is(text, m, "tags") || key_is(text, m, "deliverAt"))
         return -1;
     return 0;    /* fields the API ignores */
 }
@@ -184,6 +200,34 @@ static void copy_names(json_t *arr, struct ingest *g)
         snprintf(g->channels[g->nchannels++], CHANNEL_MAX_LEN + 1, "%s", json_string_value(x));
 }
 
+/* tags and deliverAt (scheduled messages, API.md 4.3). 0 or -1 after 422. */
+static int slow_schedule(struct http_req *r, json_t *in, struct ingest *g)
+{
+    json_t *tags, *x;
+    const char *at;
+    size_t i;
+    if (api_names(r, in, "tags", 0, TAGS_MAX, TAG_MAX_LEN, &tags)
+        || api_str(r, in, "deliverAt", 0, 1, 64, &at))
+        return -1;
+    json_array_foreach(tags, i, x)
+        snprintf(g->tags[g->ntags++], TAG_MAX_LEN + 1, "%s", json_string_value(x));
+    if (!at)
+        return 0;
+    if (clock_parse(at, &g->deliver_at)) {
+        http_verror(r, "body.deliverAt", "value_error.datetime",
+                    "deliverAt must be an RFC 3339 date-time");
+        return -1;
+    }
+    if (g->deliver_at < g->now - DELIVER_SKEW_MS || g->deliver_at > g->now + DELIVER_AHEAD_MS) {
+        http_verror(r, "body.deliverAt", "value_error",
+                    "deliverAt must be in the future, at most 24 hours ahead");
+        return -1;
+    }
+    if (g->deliver_at <= g->now)   /* within the skew: now */
+        g->deliver_at = 0;
+    return 0;
+}
+
 /* Validate MessageIn fields beyond eventType/payload. 0 or -1 after 422. */
 static int slow_fields(struct http_req *r, json_t *in, struct ingest *g, struct body *b)
 {
@@ -201,7 +245,8 @@ static int slow_fields(struct http_req *r, json_t *in, struct ingest *g, struct 
     }
     if (api_uid(r, in, "eventId", "msg_", &eid)
         || api_names(r, in, "channels", 1, CHANNELS_MAX, CHANNEL_MAX_LEN, &channels)
-        || api_int(r, in, "payloadRetentionPeriod", 1, RETENTION_DAYS, &b->days, NULL))
+        || api_int(r, in, "payloadRetentionPeriod", 1, RETENTION_DAYS, &b->days, NULL)
+        || slow_schedule(r, in, g))
         return -1;
     json_t *tp = json_object_get(in, "transformationsParams");
     if (json_is_object(tp) && api_str(r, tp, "rawPayload", 0, 0, SIZE_MAX, &raw))
@@ -265,13 +310,29 @@ out:
 
 /* --- the record and the answer --------------------------------------------- */
 
-/* The fields both texts start with (msgrec.h). */
-static void put_head(struct buf *o, const struct ingest *g)
+/*
+ * The fields both texts start with (msgrec.h); deliverAt is ms in the
+ * record and an RFC 3339 time in the answer.
+ */
+static void put_head(struct buf *o, const struct ingest *g, int answer)
 {
-    const char *channels[CHANNELS_MAX];
+    const char *channels[CHANNELS_MAX], *tags[TAGS_MAX];
+    char at[CLOCK_RFC3339_MAX + 2];
+    struct msgrec_extra x = { tags, g->ntags, NULL };
     for (size_t i = 0; i < g->nchannels; i++)
         channels[i] = g->channels[i];
-    msgrec_head(o, g->msg_id, g->type, g->event_id, channels, g->nchannels);
+    for (size_t i = 0; i < g->ntags; i++)
+        tags[i] = g->tags[i];
+    if (g->deliver_at && answer) {
+        at[0] = '"';
+        clock_format(g->deliver_at, at + 1);
+        strcat(at, "\"");
+        x.deliver_at = at;
+    } else if (g->deliver_at) {
+        snprintf(at, sizeof(at), "%lld", (long long)g->deliver_at);
+        x.deliver_at = at;
+    }
+    msgrec_head_ext(o, g->msg_id, g->type, g->event_id, channels, g->nchannels, &x);
 }
 
 /*
@@ -283,11 +344,11 @@ static void build_texts(struct ingest *g, const struct body *b)
     struct buf o = BUF_INIT;
     char ts[CLOCK_RFC3339_MAX];
     buf_grow(&o, b->plen + (b->with_content ? b->plen : 2) + 1024);
-    put_head(&o, g);
+    put_head(&o, g, 0);
     buf_add(&o, b->payload, b->plen);
     msgrec_tail(&o, b->days > 0 ? b->days : RETENTION_DAYS, g->now, b->raw);
     g->rec_len = o.len;
-    put_head(&o, g);
+    put_head(&o, g, 1);
     if (b->with_content)
         buf_add(&o, b->payload, b->plen);
     else
@@ -343,10 +404,11 @@ static void order_id(struct api *a, struct ingest *g)
     memcpy(a->last_msg_id, id, len + 1);
 }
 
+/* due: the first attempt's time (now, or a scheduled message's deliverAt). */
 static int add_delivery(struct store_txn *t, const char *app_id, const char *ep_id,
-                        const char *msg_id, int64_t now)
+                        const char *msg_id, int64_t now, int64_t due_ms)
 {
-    struct store_delivery d = { .state = DSTATE_PENDING, .next_ms = now, .updated_ms = now };
+    struct store_delivery d = { .state = DSTATE_PENDING, .next_ms = due_ms, .updated_ms = now };
     uint8_t val[STORE_DELIVERY_LEN], due[STORE_DUE_KEY_MAX], dv[STORE_DUE_VAL_LEN];
     char key[2 * ID_MAX];
     memcpy(d.app_id, app_id, strnlen(app_id, sizeof(d.app_id) - 1));
@@ -355,9 +417,11 @@ static int add_delivery(struct store_txn *t, const char *app_id, const char *ep_
     int rc = store_append(t, DB_DELIVERIES, key, kl, val, sizeof(val), 0);
     if (rc)
         return rc;
-    size_t dl = store_due_key(ep_id, now, msg_id, due, sizeof(due));
+    size_t dl = store_due_key(ep_id, due_ms, msg_id, due, sizeof(due));
     store_due_val(app_id, 0, dv);
     rc = store_put(t, DB_DUE, due, dl, dv, sizeof(dv), 0);
+    if (!rc)
+        rc = epstats_add(t, ep_id, now, EPSTATS_PENDING);
     return rc ? rc : store_health_add(t, ep_id, 1, 0);   /* the endpoint's backlog */
 }
 
@@ -371,7 +435,8 @@ static int fan_out(struct http_req *r, struct store_txn *t, const char *app_id,
     for (size_t i = 0; rc == 0 && i < l->n; i++) {
         if (!ep_matches(&l->eps[i], g))
             continue;
-        rc = add_delivery(t, app_id, l->eps[i].id, g->msg_id, g->now);
+        rc = add_delivery(t, app_id, l->eps[i].id, g->msg_id, g->now,
+                          g->deliver_at ? g->deliver_at : g->now);
         if (!rc)
             api_touch(r, app_id, l->eps[i].id);
     }
@@ -430,10 +495,21 @@ static int create_apply(struct http_req *r, struct store_txn *t)
         if (rc)
             return rc;
     }
+    char ep[ID_MAX];
+    if (g->only_ep && (rc = api_find_endpoint(t, app_id, g->only_ep, ep))) {
+        if (rc == HOOKD_ENOTFOUND)
+            api_not_found(r, "endpoint");
+        return rc;
+    }
     size_t kl = str_copy(key, sizeof(key), app_id, g->msg_id);
     rc = store_append(t, DB_MESSAGES, key, kl, g->rec, g->rec_len, 1);
-    if (!rc)
+    if (!rc && g->only_ep) {   /* send-example: that endpoint, whatever its filters */
+        rc = add_delivery(t, app_id, ep, g->msg_id, g->now, g->now);
+        if (!rc)
+            api_touch(r, app_id, ep);
+    } else if (!rc) {
         rc = fan_out(r, t, app_id, g);
+    }
     if (!rc) {   /* g is the request's data: it outlives the answer */
         http_reply_borrowed(r, 202, g->resp, g->resp_len);
         r->on_commit = api_count_ingest;
@@ -463,4 +539,89 @@ fail:
     free(b.text);
     free(b.raw);
     ingest_free(g);
+}
+
+/* --- send-example ---------------------------------------------------------- */
+
+/*
+ * The example of an event type's schema: the newest version's
+ * "examples"[index], else its "example" when index is 0. NULL when none.
+ */
+static json_t *schema_example(json_t *schemas, int64_t index)
+{
+    const char *k, *best = NULL;
+    json_t *v;
+    json_object_foreach(schemas, k, v)
+        if (!best || strtol(k, NULL, 10) > strtol(best, NULL, 10))
+            best = k;
+    json_t *s = best ? json_object_get(schemas, best) : NULL;
+    json_t *ex = json_array_get(json_object_get(s, "examples"), (size_t)index);
+    if (!ex && index == 0)
+        ex = json_object_get(s, "example");
+    return json_is_object(ex) ? ex : NULL;
+}
+
+/* The example payload's text (caller frees), or NULL after answering 4xx. */
+static char *example_payload(struct api *a, struct http_req *r, const char *type, int64_t index)
+{
+    if (strcmp(type, "svix.ping") == 0)   /* as Svix: no event type needed */
+        return xstrdup("{\"success\":true}");
+    struct store_txn *t = api_read(a, r);
+    json_t *et = NULL;
+    char *out = NULL;
+    if (!t)
+        return NULL;
+    int rc = store_get_json(t, DB_EVENT_TYPES, type, strlen(type), &et);
+    store_abort(t);
+    json_t *ex = rc ? NULL : schema_example(json_object_get(et, "schemas"), index);
+    if (rc == HOOKD_ENOTFOUND)
+        api_not_found(r, "event type");
+    else if (rc)
+        api_store_error(r, rc);
+    else if (!ex)
+        http_errorf(r, 400, "invalid_scheme", "Unable to generate example message from "
+                    "event-type schema: event type '%s' has no example %lld in its newest "
+                    "schema", type, (long long)index);
+    else
+        out = json_dumps(ex, JSON_COMPACT);
+    json_decref(et);
+    return out;
+}
+
+/*
+ * POST .../endpoint/{ep}/send-example (EventExampleIn: eventType,
+ * exampleIndex): a message made from the event type's schema example, or
+ * svix.ping's {"success":true}, sent to that one endpoint; MessageOut 202.
+ */
+void api_ep_send_example(struct api *a, struct http_req *r, char **p)
+{
+    json_t *in = api_body(a, r, 0);
+    const char *type;
+    int64_t index = 0;
+    char *payload = NULL;
+    if (!in)
+        return;
+    if (api_str(r, in, "eventType", 1, 1, NAME_MAX_LEN, &type)
+        || api_int(r, in, "exampleIndex", 0, 1000, &index, NULL))
+        goto out;
+    if (!api_is_name(type, NAME_MAX_LEN)) {
+        http_verror(r, "body.eventType", "value_error.str.regex", "must match ^[a-zA-Z0-9\\-_.]+$");
+        goto out;
+    }
+    if (index < 0)   /* absent */
+        index = 0;
+    if (!(payload = example_payload(a, r, type, index)))
+        goto out;
+    struct ingest *g = xcalloc(1, sizeof(*g));
+    struct body b = { .payload = payload, .plen = strlen(payload), .days = -1, .with_content = 1 };
+    g->now = clock_now_ms();
+    snprintf(g->type, sizeof(g->type), "%s", type);
+    g->app = xstrdup(p[0]);
+    g->only_ep = xstrdup(p[1]);
+    id_new_at("msg_", g->now, g->msg_id);
+    build_texts(g, &b);
+    api_submit(r, create_apply, g, ingest_free);
+out:
+    free(payload);
+    json_decref(in);
 }

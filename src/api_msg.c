@@ -3,13 +3,15 @@
  * has a file of its own (api_ingest.c).
  *
  * Record (messages database, key app_id|msg_id, JSON; msgrec.h): id,
- * eventType, eventId (string|null), channels (array|null), payload
+ * eventType, eventId (string|null), channels (array|null), tags (array,
+ * optional), deliverAt (ms, optional: a scheduled message), payload
  * (object, the producer's text byte for byte), retentionDays (int),
  * timestamp (ms), raw (string, transformationsParams.rawPayload,
- * optional). Once the payload outlived its retention (retention.c), the
- * record keeps id, eventType, eventId, channels, retentionDays and
- * timestamp, loses payload and raw, and opens with "expired": true; it
- * is shown with payload {"expired":true}.
+ * optional). Once the payload outlived its retention (retention.c) or
+ * was expunged (api_msgdest.c, which adds "expunged": true), the record
+ * keeps id, eventType, eventId, channels, tags, deliverAt, retentionDays
+ * and timestamp, loses payload and raw, and opens with "expired": true;
+ * it is shown with payload {"expired":true}.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +80,11 @@ json_t *api_msg_out(json_t *rec, int with_content, struct api_splice *sp)
     else
         json_object_set_new(o, "payload", json_incref(payload));
     api_set_time(o, "timestamp", rec, "timestamp");
+    json_t *tags = json_object_get(rec, "tags");
+    if (tags)
+        json_object_set(o, "tags", tags);
+    if (json_is_integer(json_object_get(rec, "deliverAt")))
+        api_set_time(o, "deliverAt", rec, "deliverAt");
     return o;
 }
 
@@ -115,6 +122,7 @@ void api_msg_get(struct api *a, struct http_req *r, char **p)
 struct list_filter {
     int with_content;
     const char *channel;
+    const char *tag;         /* Svix's tag filter, or NULL */
     json_t *types;           /* array of names or NULL */
     struct api_splice sp;
 };
@@ -125,7 +133,7 @@ static json_t *list_row(const struct store_kv *kv, void *arg)
     json_t *rec = msgrec_parse(kv->val, kv->vlen, NULL), *out = NULL;
     if (!rec)
         return NULL;
-    if (api_msg_matches(f->types, f->channel, rec))
+    if (api_msg_matches(f->types, f->channel, rec) && (!f->tag || api_msg_tagged(rec, f->tag)))
         out = api_msg_out(rec, f->with_content, &f->sp);
     json_decref(rec);
     return out;
@@ -152,8 +160,8 @@ static int msg_window(struct http_req *r, char lo[ID_MAX], char hi[ID_MAX], int 
 
 void api_msg_list(struct api *a, struct http_req *r, char **p)
 {
-    struct list_filter f = { api_qbool(r, "with_content", 1), http_query(r, "channel"), NULL,
-                             API_SPLICE_INIT };
+    struct list_filter f = { api_qbool(r, "with_content", 1), http_query(r, "channel"),
+                             http_query(r, "tag"), NULL, API_SPLICE_INIT };
     char app_id[ID_MAX], lo[ID_MAX], hi[ID_MAX];
     int has_hi;
     if (f.with_content < 0 || msg_window(r, lo, hi, &has_hi))

@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "config.h"
 #include "dispatch.h"
+#include "epstats.h"
 #include "err.h"
 #include "feed.h"
 #include "log.h"
@@ -48,7 +49,9 @@ void api_count_ingest(struct http_req *r)
 int api_health_del(struct store_txn *t, const char *ep_id)
 {
     int rc = store_del(t, DB_EP_HEALTH, ep_id, strlen(ep_id));
-    return rc == HOOKD_ENOTFOUND ? 0 : rc;
+    if (rc == HOOKD_ENOTFOUND)
+        rc = 0;
+    return rc ? rc : epstats_del(t, ep_id);   /* the stats counters go with it */
 }
 
 static int ep_held(json_t *rec)

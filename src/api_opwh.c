@@ -1,6 +1,6 @@
 /*
  * api_opwh.c - the operator's endpoints for operational webhooks
- * (/api/v1/operational-webhook/endpoint, API.md 4.8), as the Svix client's
+ * (/api/v1/operational-webhook/endpoint, API.md 4.10), as the Svix client's
  * operationalWebhookEndpoint calls them.
  *
  * They are the endpoints of the reserved application (opwh.h), so each

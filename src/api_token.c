@@ -1,5 +1,5 @@
 /*
- * api_token.c - application tokens (API.md 4.9): Svix's app-portal-access,
+ * api_token.c - application tokens (API.md 4.11): Svix's app-portal-access,
  * logout and expire-all, and hookd's list and revoke for operators.
  *
  * The handler decides everything (the token, its id, hash, expiry and

@@ -492,6 +492,12 @@ int api_msg_matches(json_t *types, const char *channel, json_t *msg_rec)
            && (!channel || (json_is_array(ch) && has_string(ch, channel)));
 }
 
+int api_msg_tagged(json_t *msg_rec, const char *tag)
+{
+    json_t *tags = json_object_get(msg_rec, "tags");
+    return json_is_array(tags) && has_string(tags, tag);
+}
+
 void api_disabled_out(json_t *out, json_t *rec)
 {
     json_t *at = json_object_get(rec, "disabledAt");

@@ -1,5 +1,5 @@
 /*
- * apptoken.h - application tokens (API.md 4.9): bearer tokens that reach
+ * apptoken.h - application tokens (API.md 4.11): bearer tokens that reach
  * one application only, until they expire, with a set of capabilities
  * (a read-only token has APPTOK_VIEW alone). The plaintext is shown once,
  * when the token is made; the log keeps its SHA-256.

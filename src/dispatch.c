@@ -370,7 +370,8 @@ static void log_outcome(struct dispatch *d, const struct job *j, int status)
         return;
     if (j->expired && j->final_fail)
         log_info("delivery failed", "message", j->msg_id, "endpoint", j->ep_id, "app", j->app_id,
-                 "error", "payload expired (retention) before it was sent", NULL);
+                 "error", j->expunged ? "payload expunged before it was sent"
+                                      : "payload expired (retention) before it was sent", NULL);
     if (j->missing || j->expired)
         return;
     log_attempt(j);
@@ -652,6 +653,7 @@ static int load_slow(struct job *j, const char *v, size_t n)
         return HOOKD_ECORRUPT;
     if (!json_object_get(m, "payload") || json_is_true(json_object_get(m, "expired"))) {
         j->expired = 1;
+        j->expunged = json_is_true(json_object_get(m, "expunged"));
         json_decref(m);
         return 0;
     }

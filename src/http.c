@@ -138,11 +138,30 @@ struct query_each {
     void *arg;
 };
 
+/*
+ * Lists come as name=a,b, as name=a&name=b, and in the bracket forms the
+ * Svix server also takes (its query parser): name[]=a and name[0]=a.
+ */
+static int query_key_is(const char *key, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(key, name, n) != 0)
+        return 0;
+    key += n;
+    if (*key == '\0')
+        return 1;
+    if (*key++ != '[')
+        return 0;
+    while (*key >= '0' && *key <= '9')
+        key++;
+    return key[0] == ']' && key[1] == '\0';
+}
+
 static enum MHD_Result query_each_cb(void *cls, enum MHD_ValueKind kind, const char *key,
                                      const char *value)
 {
     struct query_each *q = cls;
-    if (value && strcmp(key, q->name) == 0)
+    if (value && query_key_is(key, q->name))
         q->fn(value, q->arg);
     return MHD_YES;
 }
@@ -910,7 +929,7 @@ static void detached_each(char **kv, const char *name,
                           void (*fn)(const char *value, void *arg), void *arg)
 {
     for (; kv[0]; kv += 2)
-        if (kv[1] && strcmp(kv[0], name) == 0)
+        if (kv[1] && query_key_is(kv[0], name))
             fn(kv[1], arg);
 }
 

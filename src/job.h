@@ -55,6 +55,7 @@ struct job {
                                       failed, "endpoint deleted" (outcome.c) */
     int expired;                   /* the message's payload expired: end the delivery as
                                       failed, without an attempt (outcome.c) */
+    int expunged;                  /* ... because it was expunged (DELETE .../content) */
 
     /* what happened (set by the worker) */
     int64_t started_ms;            /* wall clock at the start of the attempt */

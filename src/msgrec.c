@@ -12,6 +12,25 @@
 void msgrec_head(struct buf *o, const char *msg_id, const char *type, const char *event_id,
                  const char *const *channels, size_t nchannels)
 {
+    struct msgrec_extra none = { 0 };
+    msgrec_head_ext(o, msg_id, type, event_id, channels, nchannels, &none);
+}
+
+static void names(struct buf *o, const char *key, const char *const *v, size_t n)
+{
+    buf_adds(o, key);
+    for (size_t i = 0; i < n; i++) {
+        buf_adds(o, i ? ",\"" : "\"");
+        buf_adds(o, v[i]);
+        buf_addc(o, '"');
+    }
+    buf_addc(o, ']');
+}
+
+void msgrec_head_ext(struct buf *o, const char *msg_id, const char *type, const char *event_id,
+                     const char *const *channels, size_t nchannels,
+                     const struct msgrec_extra *x)
+{
     buf_adds(o, "{\"id\":\"");
     buf_adds(o, msg_id);
     buf_adds(o, "\",\"eventType\":\"");
@@ -23,13 +42,17 @@ void msgrec_head(struct buf *o, const char *msg_id, const char *type, const char
     } else {
         buf_adds(o, "\",\"eventId\":null,");
     }
-    buf_adds(o, nchannels ? "\"channels\":[" : "\"channels\":null");
-    for (size_t i = 0; i < nchannels; i++) {
-        buf_adds(o, i ? ",\"" : "\"");
-        buf_adds(o, channels[i]);
-        buf_addc(o, '"');
+    if (nchannels)
+        names(o, "\"channels\":[", channels, nchannels);
+    else
+        buf_adds(o, "\"channels\":null");
+    if (x->ntags)
+        names(o, ",\"tags\":[", x->tags, x->ntags);
+    if (x->deliver_at) {
+        buf_adds(o, ",\"deliverAt\":");
+        buf_adds(o, x->deliver_at);
     }
-    buf_adds(o, nchannels ? "],\"payload\":" : ",\"payload\":");
+    buf_adds(o, ",\"payload\":");
 }
 
 void msgrec_tail(struct buf *o, int64_t retention_days, int64_t ts_ms, const char *raw)
@@ -81,6 +104,35 @@ static int quoted_name(struct cur *c, size_t *at, size_t *len)
     return c->p == start ? -1 : lit(c, "\"");
 }
 
+/* A non-empty array of quoted names. */
+static int name_list(struct cur *c)
+{
+    if (lit(c, "["))
+        return -1;
+    do {
+        if (quoted_name(c, NULL, NULL))
+            return -1;
+    } while (lit(c, ",") == 0);
+    return lit(c, "]");
+}
+
+/* The optional fields after channels: tags, then deliverAt (ms, or a quoted time). */
+static int head_extra(struct cur *c)
+{
+    if (lit(c, ",\"tags\":") == 0 && name_list(c))
+        return -1;
+    if (lit(c, ",\"deliverAt\":"))
+        return 0;
+    const char *start = c->p;
+    int quoted = lit(c, "\"") == 0;
+    while (c->p < c->end && ((*c->p >= '0' && *c->p <= '9')
+                             || (quoted && strchr("-:.TZ+", *c->p) && *c->p)))
+        c->p++;
+    if (quoted && lit(c, "\""))
+        return -1;
+    return c->p == start ? -1 : 0;
+}
+
 /* Up to and including "payload":; the view gets the eventType. */
 static int head(struct cur *c, struct msgrec_view *v)
 {
@@ -91,16 +143,10 @@ static int head(struct cur *c, struct msgrec_view *v)
         return -1;
     if (lit(c, ",\"channels\":"))
         return -1;
-    if (lit(c, "null")) {
-        if (lit(c, "["))
-            return -1;
-        do {
-            if (quoted_name(c, NULL, NULL))
-                return -1;
-        } while (lit(c, ",") == 0);
-        if (lit(c, "]"))
-            return -1;
-    }
+    if (lit(c, "null") && name_list(c))
+        return -1;
+    if (head_extra(c))
+        return -1;
     return lit(c, ",\"payload\":");
 }
 

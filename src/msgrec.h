@@ -5,7 +5,11 @@
  * Ingest writes every message record (store.h, "messages") in one layout:
  *
  *   {"id":"msg_…","eventType":"T","eventId":null|"E","channels":null|["C",…],
+ *    [,"tags":["G",…]][,"deliverAt":MS]
  *    "payload":{…},"retentionDays":D,"timestamp":MS[,"raw":"…"]}
+ *
+ * tags (names) and deliverAt (a scheduled message's first due time) are
+ * there only when the message has them.
  *
  * Names (T, E, C) are restricted to [A-Za-z0-9._-] by the API, so they
  * need no escaping and hold no quote. The payload is the text the
@@ -39,6 +43,18 @@
 #define MSGREC_ID_AT 7   /* strlen("{\"id\":\"") */
 void msgrec_head(struct buf *o, const char *msg_id, const char *type, const char *event_id,
                  const char *const *channels, size_t nchannels);
+/*
+ * The optional head fields: tags (names), and deliverAt as the text to
+ * write (the record's integer ms, or the answer's quoted RFC 3339 time).
+ */
+struct msgrec_extra {
+    const char *const *tags;
+    size_t ntags;
+    const char *deliver_at;   /* NULL: none */
+};
+void msgrec_head_ext(struct buf *o, const char *msg_id, const char *type, const char *event_id,
+                     const char *const *channels, size_t nchannels,
+                     const struct msgrec_extra *x);
 /* The record after its payload; raw is a JSON string's text, or NULL. */
 void msgrec_tail(struct buf *o, int64_t retention_days, int64_t ts_ms, const char *raw);
 

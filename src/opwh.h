@@ -2,7 +2,7 @@
  * opwh.h - operational webhooks: Svix's events about the service itself
  * (endpoint.created, .updated, .deleted, .disabled, .enabled and
  * message.attempt.exhausted, .failing, .recovered), sent to the
- * operator's own endpoints (API.md 4.8).
+ * operator's own endpoints (API.md 4.10).
  *
  * The operator's endpoints are the endpoints of one reserved application,
  * uid OPWH_APP_UID, made by the first POST to

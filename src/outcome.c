@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "epstats.h"
 #include "err.h"
 #include "job.h"
 #include "mem.h"
@@ -179,6 +180,9 @@ static int update_delivery(const struct outcome_opts *o, struct job *j, int ok,
     }
     if (!rc)
         rc = count_failed(j, t, before, d.state);
+    if (!rc)   /* a failure counts as sending when it scheduled a retry (epstats.h) */
+        rc = epstats_add(t, j->ep_id, now, ok ? EPSTATS_SUCCESS
+                                           : j->next_ms ? EPSTATS_SENDING : EPSTATS_FAIL);
     uint8_t val[STORE_DELIVERY_LEN];
     store_delivery_encode(&d, val);
     return rc ? rc : store_put(t, DB_DELIVERIES, key, kl, val, sizeof(val), 0);
@@ -211,6 +215,9 @@ static int end_delivery(struct job *j, struct store_txn *t, const struct backlog
             d.last_code = code;
         store_delivery_encode(&d, val);
         rc = count_failed(j, t, before, d.state);
+        if (!rc)
+            rc = epstats_add(t, j->ep_id, d.updated_ms, code == STORE_CODE_PAYLOAD_EXPUNGED
+                                                        ? EPSTATS_CANCELED : EPSTATS_FAIL);
         if (!rc)
             rc = store_put(t, DB_DELIVERIES, key, kl, val, sizeof(val), 0);
     } else if (rc == HOOKD_ENOTFOUND) {
@@ -321,7 +328,8 @@ int outcome_apply(struct outcome_opts *o, struct job *j, struct store_txn *t)
     if (!rc && j->ep_gone)
         return consumed ? end_delivery(j, t, &dl, STORE_CODE_ENDPOINT_DELETED) : 0;
     if (!rc && j->expired)
-        return consumed ? end_delivery(j, t, &dl, 0) : 0;
+        return consumed ? end_delivery(j, t, &dl, j->expunged ? STORE_CODE_PAYLOAD_EXPUNGED : 0)
+                        : 0;
     if (rc || j->missing)
         return rc || !consumed ? rc : store_health_add(t, j->ep_id, dl.backlog, dl.retrying);
     int ok = j->status_code >= 200 && j->status_code < 300;

@@ -397,8 +397,8 @@ static int past_retention(const struct retention *r, json_t *rec, int64_t now)
 /* The record as it stays: everything but payload and raw, marked expired first. */
 static char *expired_record(json_t *rec, size_t *len)
 {
-    static const char *const keep[] = { "id", "eventType", "eventId", "channels",
-                                        "retentionDays", "timestamp" };
+    static const char *const keep[] = { "id", "eventType", "eventId", "channels", "tags",
+                                        "deliverAt", "retentionDays", "timestamp" };
     json_t *o = json_object();
     json_object_set_new(o, "expired", json_true());
     for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {

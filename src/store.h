@@ -15,6 +15,8 @@
  *                "failed"                         u64 BE: deliveries rows in state fail
  *                                                 (store_counter_add, kept by outcome.c)
  *                "tok|" SHA-256 (32), "tid|" id      application tokens (apptoken.h)
+ *                "epstat:" ep_id ":" YYYYMMDD ":" kind   u64 BE: an endpoint's delivery
+ *                                                 changes of one UTC day (epstats.h)
  *   apps         app_id                           JSON app record
  *   uids         kind(1) | parent_id | 0x00 | uid   id (ASCII)
  *                  kind 'a' app (parent ""), 'e' endpoint (parent app_id),
@@ -234,6 +236,8 @@ struct store_delivery {
  * deleted while it waited (outcome.c): no HTTP status is below 100.
  */
 #define STORE_CODE_ENDPOINT_DELETED 1
+/* ... or because its message's payload was expunged (DELETE .../msg/{msg}/content). */
+#define STORE_CODE_PAYLOAD_EXPUNGED 2
 
 #define STORE_DELIVERY_LEN 53
 void store_delivery_encode(const struct store_delivery *d, uint8_t out[STORE_DELIVERY_LEN]);

@@ -42,7 +42,10 @@ is "$STATUS" 422 "a bad eventType is 422"
 api POST /api/v1/app/shop/msg '{"eventType":"e","payload":{},"channels":["a","b","c","d","e","f"]}'
 is "$STATUS" 422 "more than 5 channels is 422"
 api POST /api/v1/app/shop/msg '{"eventType":"e","payload":{},"tags":["t"],"deliverAt":"2030-01-01T00:00:00Z"}'
-is "$STATUS" 202 "cloud-only fields are accepted and ignored"
+is "$STATUS:$(jqr '.detail[0].loc|join(".")')" "422:body.deliverAt" \
+   "deliverAt more than 24 hours ahead is refused (t0160 covers scheduled messages)"
+api POST /api/v1/app/shop/msg '{"eventType":"e","payload":{},"tags":["t"]}'
+is "$STATUS:$(jqr '.tags[0]')" "202:t" "tags are taken and returned"
 M4=$(jqr .id)
 api POST /api/v1/app/shop/msg '{"eventType":"e","payload":{},"transformationsParams":{"rawPayload":"a,b,c"}}'
 is "$STATUS" 202 "rawPayload accepted"

@@ -166,6 +166,14 @@ is "$STATUS" 202 "recover answers 202"
 like "$(jqr .id)" '^qtask_[0-9A-Za-z]{27}$' "RecoverOut id is qtask_"
 is "$(jqr '[.status,.task]|@csv')" '"running","endpoint.recover"' "RecoverOut status and task"
 like "$(jqr .updatedAt)" '^[0-9]{4}-.*Z$' "RecoverOut updatedAt"
+RTASK=$(jqr .id)
+rfinished() { api GET "/api/v1/background-task/$RTASK"; [ "$(jqr .status)" = finished ]; }
+wait_for 10 rfinished
+ok $? "recover is a background task that GET /api/v1/background-task/{id} knows, and it finishes"
+is "$(jqr '[.task, .data.endpointId, .data.queued]|@csv')" "\"endpoint.recover\",\"$EP_BAD\",2" \
+   "BackgroundTaskOut: endpoint.recover queued the two failed messages"
+api GET "/api/v1/background-task?task=endpoint.recover"
+is "$(jqr '[.data[].id]|join(",")')" "$RTASK" "and the task list shows it"
 wait_received ".path==\"/x/status/500\"" $((RSTART + 2))
 ok $? "recover sends both failed messages again"
 sleep 1.5

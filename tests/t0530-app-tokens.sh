@@ -1,5 +1,5 @@
 #!/bin/sh
-# t0530: application tokens (API.md 4.8). POST /api/v1/auth/app-portal-access
+# t0530: application tokens (API.md 4.11). POST /api/v1/auth/app-portal-access
 # makes a token for one application: it reaches that application's routes
 # and nothing else (another application 404, admin and operations routes
 # 403), a read-only one only reads, it expires, logout ends it, operators

@@ -1,6 +1,6 @@
 #!/bin/sh
 # shellcheck disable=SC2016 # jq filters name $b in single quotes on purpose
-# t0540: operational webhooks (API.md 4.8). The operator's endpoints are
+# t0540: operational webhooks (API.md 4.10). The operator's endpoints are
 # managed through /api/v1/operational-webhook/endpoint as the Svix client
 # manages them; every Svix event arrives there signed with the endpoint's
 # own secret, in Svix's payload shape: endpoint.created, .updated,

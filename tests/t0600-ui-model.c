@@ -344,6 +344,24 @@ static void test_failed(void)
     ui_model_release(&m);
 }
 
+/* A scheduled message's delivery (pending, never tried, due later) reads "scheduled". */
+static void test_scheduled(void)
+{
+    struct ui_model m;
+    ui_model_init(&m, 1);
+    is_int(ui_model_failed(&m, "{\"data\":[{\"msgId\":\"msg_s\",\"appId\":\"app_1\","
+                                "\"endpointId\":\"ep_1\",\"status\":\"pending\",\"attempts\":0,"
+                                "\"nextAttemptAt\":\"2999-01-01T00:00:00Z\"},{\"msgId\":\"msg_p\","
+                                "\"appId\":\"app_1\",\"endpointId\":\"ep_1\",\"status\":\"pending\","
+                                "\"attempts\":0,\"nextAttemptAt\":\"2001-01-01T00:00:00Z\"}],"
+                                "\"done\":true}"), 0, "a list with a scheduled delivery parses");
+    const char *s0 = m.failed[0].status, *s1 = m.failed[1].status;
+    ok((!strcmp(s0, "scheduled") && !strcmp(s1, "pending"))
+       || (!strcmp(s1, "scheduled") && !strcmp(s0, "pending")),
+       "due later and never tried: scheduled; due already: pending");
+    ui_model_release(&m);
+}
+
 static void test_feed_ring(void)
 {
     struct ui_model m;
@@ -468,6 +486,7 @@ int main(void)
     test_stats();
     test_endpoints();
     test_failed();
+    test_scheduled();
     test_feed_ring();
     test_detail();
     test_res();

@@ -384,7 +384,7 @@ static void token_row(struct ctl_table *t, json_t *k)
                                                               : ctl_str(k, "expiresAt"));
 }
 
-/* Application tokens (API.md 4.9): list, make, revoke. */
+/* Application tokens (API.md 4.11): list, make, revoke. */
 static int cmd_tokens(struct ctl *c)
 {
     static const struct listing tokens = {

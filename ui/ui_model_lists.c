@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "jscan.h"
 #include "mem.h"
 #include "ui_fmt.h"
@@ -51,6 +52,11 @@ static void delivery_parse(struct ui_delivery *d, json_t *o, int utf8)
     d->last_status = (long)ui_json_num(o, -1, UI_NAMES("lastStatusCode"));
     d->next_at = ui_json_time(o, "nextAttemptAt");
     d->updated_at = ui_json_time(o, "updatedAt");
+    /* a scheduled message's delivery (deliverAt): pending, never tried, due later */
+    if (strcmp(d->status, "pending") == 0 && d->attempts == 0 && d->next_at > clock_now_ms()) {
+        free(d->status);
+        d->status = xstrdup("scheduled");
+    }
 }
 
 void ui_model_failed_clear(struct ui_model *m)

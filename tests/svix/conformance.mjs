@@ -14,6 +14,7 @@
 // webhook verifier (`Webhook.verify`), before and after a key rotation.
 
 import { createRequire } from "node:module";
+import { webcrypto } from "node:crypto";
 import { isDeepStrictEqual, inspect } from "node:util";
 import { webcrypto } from "node:crypto";
 
@@ -23,9 +24,23 @@ import { webcrypto } from "node:crypto";
 // before the client is loaded, and only where the global is missing.
 if (globalThis.crypto === undefined) globalThis.crypto = webcrypto;
 
+// Node 18 has no global Web Crypto, which the clients' signature code uses.
+if (!globalThis.crypto) globalThis.crypto = webcrypto;
+
+// SVIX_MODULE names the client package: "svix" (1.x) or "svix2" (2.x, an
+// npm alias in package.json); t0300 and t0301 run this same file with each.
+// 1.x is CommonJS, 2.x an ES module: require, else import.
 const require = createRequire(import.meta.url);
-const { Svix, ApiException } = require("svix");
-const SDK_VERSION = require("svix/package.json").version;
+const MOD = process.env.SVIX_MODULE || "svix";
+let sdk;
+try {
+  sdk = require(MOD);
+} catch (e) {
+  sdk = await import(MOD);
+}
+const { Svix, ApiException, Webhook } = sdk;
+const SDK_VERSION = require(`${MOD}/package.json`).version;
+const SDK_MAJOR = Number(SDK_VERSION.split(".")[0]);
 
 // ---------------------------------------------------------------- TAP helpers
 let n = 0;
@@ -709,7 +724,6 @@ await section("endpoint.recover", async () => {
 // The receiver's echo path answers with the request it got (headers,
 // signature, body), which hookd keeps as the attempt's response: so the
 // delivery, byte for byte, can be checked with svix's own Webhook class.
-const { Webhook } = require("svix");
 async function echoed(appId, epId, count) {
   const l = await until(async () => {
     const x = await svix.messageAttempt.listByEndpoint(appId, epId);
