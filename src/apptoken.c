@@ -141,18 +141,33 @@ int apptoken_del_hash(struct store_txn *t, const uint8_t h[32])
     return rc;
 }
 
+/*
+ * The id's record (*rec, the caller's) and the token's hash it holds, with
+ * the record's key in ikey (*kl bytes). HOOKD_ENOTFOUND for an id that
+ * cannot be one; a record without a readable hash is HOOKD_ECORRUPT, *rec
+ * still set.
+ */
+static int by_id(struct store_txn *t, const char *id, char ikey[64], size_t *kl, json_t **rec,
+                 uint8_t h[32])
+{
+    if (strlen(id) != ID_LEN)
+        return HOOKD_ENOTFOUND;
+    *kl = id_key(id, ikey, 64);
+    int rc = store_get_json(t, DB_META, ikey, *kl, rec);
+    if (rc)
+        return rc;
+    return unhex(json_string_value(json_object_get(*rec, "hash")), h, 32);
+}
+
 int apptoken_del_id(struct store_txn *t, const char *id)
 {
     char ikey[64];
     uint8_t h[32], key[APPTOKEN_KEY_LEN];
-    json_t *rec;
-    if (strlen(id) != ID_LEN)
-        return HOOKD_ENOTFOUND;
-    size_t kl = id_key(id, ikey, sizeof(ikey));
-    int rc = store_get_json(t, DB_META, ikey, kl, &rec);
-    if (rc)
+    json_t *rec = NULL;
+    size_t kl = 0;
+    int rc = by_id(t, id, ikey, &kl, &rec, h);
+    if (!rec)
         return rc;
-    rc = unhex(json_string_value(json_object_get(rec, "hash")), h, sizeof(h));
     json_decref(rec);
     if (!rc) {
         key_of(h, key);
@@ -169,14 +184,11 @@ int apptoken_expire(struct store_txn *t, const char *id, int64_t until_ms)
     char ikey[64];
     uint8_t h[32];
     struct apptoken tk;
-    json_t *rec;
-    if (strlen(id) != ID_LEN)
-        return HOOKD_ENOTFOUND;
-    size_t kl = id_key(id, ikey, sizeof(ikey));
-    int rc = store_get_json(t, DB_META, ikey, kl, &rec);
-    if (rc)
+    json_t *rec = NULL;
+    size_t kl = 0;
+    int rc = by_id(t, id, ikey, &kl, &rec, h);
+    if (!rec)
         return rc;
-    rc = unhex(json_string_value(json_object_get(rec, "hash")), h, sizeof(h));
     if (!rc)
         rc = apptoken_find(t, h, &tk);
     if (!rc && tk.expires_ms > until_ms) {

@@ -120,18 +120,7 @@ ok $? "failing for --disable-after disables the endpoint, disabledReason failure
 # the console shows why and how many, and M replays them (they wait while it is disabled)
 TSK=""
 if command -v tmux >/dev/null 2>&1; then
-    TMUX_SOCK="hookd-t0508-$$"
-    tm() { LC_ALL=C.UTF-8 tmux -L "$TMUX_SOCK" -f /dev/null "$@"; }
-    trap 'tm kill-server 2>/dev/null; _cleanup' EXIT
-    cap() { tm capture-pane -p -t t; }
-    wait_screen() {
-        _d=$(( $(date +%s) + $1 ))
-        until cap | grep -Eq -- "$2"; do
-            [ "$(date +%s)" -ge "$_d" ] && { diag "screen did not show '$2':"; cap | sed 's/^/#   /'; return 1; }
-            sleep 0.1
-        done
-    }
-    keys() { tm send-keys -t t "$@"; sleep 0.2; }
+    . "$(dirname "$0")/tmux.sh"
     tm new-session -d -s t -x 120 -y 30 \
         "env -i PATH=\"$PATH\" HOME=\"$T\" TERM=xterm-256color LANG=C.UTF-8 $HOOKD console --data $DATA"
     wait_screen 10 'updated'

@@ -9,27 +9,9 @@
 #
 # HOOKD_SCREENS_OUT=FILE keeps the 100x30 captures (docs/console-screens.txt).
 . "$(dirname "$0")/lib.sh"
-command -v tmux >/dev/null 2>&1 || skip_all "tmux is not installed"
-
-TMUX_SOCK="hookd-t0610-$$"
-tm() { LC_ALL=C.UTF-8 tmux -L "$TMUX_SOCK" -f /dev/null "$@"; }
-trap 'tm kill-server 2>/dev/null; _cleanup' EXIT
-
-cap() { tm capture-pane -p -t t; }
-# wait_screen SECONDS ERE: until the pane shows a line matching ERE.
-wait_screen() {
-    _d=$(( $(date +%s) + $1 ))
-    until cap | grep -Eq -- "$2"; do
-        [ "$(date +%s)" -ge "$_d" ] && { diag "screen did not show '$2':"; cap | sed 's/^/#   /' >&2; return 1; }
-        sleep 0.1
-    done
-    return 0
-}
-keys() { tm send-keys -t t "$@"; sleep 0.2; }
-type_text() { tm send-keys -t t -l "$1"; sleep 0.2; }
+. "$(dirname "$0")/tmux.sh"
 SCREENS=$T/screens.txt
 save() { { printf '\n== %s ==\n\n' "$1"; cap; } >> "$SCREENS"; }
-count_lines() { cap | grep -Ec -- "$1"; }
 
 receiver_start
 hookd_start --allow-network 127.0.0.0/8 --retry-schedule 1s --retention-interval 1s

@@ -5,21 +5,7 @@
 # application, and `x` then `y` revokes the selected token: the server
 # refuses it from then on.
 . "$(dirname "$0")/lib.sh"
-command -v tmux >/dev/null 2>&1 || skip_all "tmux is not installed"
-
-TMUX_SOCK="hookd-t0612-$$"
-tm() { LC_ALL=C.UTF-8 tmux -L "$TMUX_SOCK" -f /dev/null "$@"; }
-trap 'tm kill-server 2>/dev/null; _cleanup' EXIT
-cap() { tm capture-pane -p -t t; }
-wait_screen() {
-    _d=$(( $(date +%s) + $1 ))
-    until cap | grep -Eq -- "$2"; do
-        [ "$(date +%s)" -ge "$_d" ] && { diag "screen did not show '$2':"; cap | sed 's/^/#   /' >&2; return 1; }
-        sleep 0.1
-    done
-    return 0
-}
-keys() { tm send-keys -t t "$@"; sleep 0.2; }
+. "$(dirname "$0")/tmux.sh"
 
 hookd_start
 api POST /api/v1/app '{"name":"Acme","uid":"acme"}'

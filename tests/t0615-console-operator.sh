@@ -8,23 +8,7 @@
 # the keys that matter kept at 80 columns; the attempt's response headers
 # (credentials redacted) in the detail.
 . "$(dirname "$0")/lib.sh"
-command -v tmux >/dev/null 2>&1 || skip_all "tmux is not installed"
-
-TMUX_SOCK="hookd-t0615-$$"
-tm() { LC_ALL=C.UTF-8 tmux -L "$TMUX_SOCK" -f /dev/null "$@"; }
-trap 'tm kill-server 2>/dev/null; _cleanup' EXIT
-cap() { tm capture-pane -p -t t; }
-wait_screen() {
-    _d=$(( $(date +%s) + $1 ))
-    until cap | grep -Eq -- "$2"; do
-        [ "$(date +%s)" -ge "$_d" ] && { diag "screen did not show '$2':"; cap | sed 's/^/#   /' >&2; return 1; }
-        sleep 0.1
-    done
-    return 0
-}
-keys() { tm send-keys -t t "$@"; sleep 0.2; }
-type_text() { tm send-keys -t t -l "$1"; sleep 0.2; }
-count_lines() { cap | grep -Ec -- "$1"; }
+. "$(dirname "$0")/tmux.sh"
 # filter TEXT: open the prompt, replace its text, apply
 filter() { keys /; keys C-u; type_text "$1"; keys Enter; }
 

@@ -16,16 +16,12 @@
 import { createRequire } from "node:module";
 import { webcrypto } from "node:crypto";
 import { isDeepStrictEqual, inspect } from "node:util";
-import { webcrypto } from "node:crypto";
 
 // The client draws its automatic idempotency keys with crypto.randomUUID()
 // from the Web Crypto global, which Node has only from 19 on; Debian 12's
 // nodejs is 18. Give it node:crypto's implementation of the same interface,
 // before the client is loaded, and only where the global is missing.
 if (globalThis.crypto === undefined) globalThis.crypto = webcrypto;
-
-// Node 18 has no global Web Crypto, which the clients' signature code uses.
-if (!globalThis.crypto) globalThis.crypto = webcrypto;
 
 // SVIX_MODULE names the client package: "svix" (1.x) or "svix2" (2.x, an
 // npm alias in package.json); t0300 and t0301 run this same file with each.
