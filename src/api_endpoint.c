@@ -98,14 +98,15 @@ static json_t *ep_out(json_t *rec)
 
 /*
  * What the operator's endpoints answer (API.md 4.10): Svix's
- * OperationalWebhookEndpointOut, EndpointOut without what it lacks.
+ * OperationalWebhookEndpointOut, EndpointOut without what it lacks. The
+ * filter stays under both names: the 1.x client reads filterTypes, 2.x
+ * eventTypes.
  */
 static json_t *op_out(json_t *rec)
 {
     json_t *o = ep_out(rec);
     json_object_del(o, "version");
     json_object_del(o, "channels");
-    json_object_del(o, "eventTypes");
     return o;
 }
 

@@ -34,8 +34,10 @@ OPEP=$(jqr .id)
 is "$(jqr '[.url,.uid,.description,.metadata.team,.rateLimit,.disabled]|@csv')" \
    "\"$RURL/ops\",\"ops\",\"pager\",\"sre\",50,false" "with url, uid, description, metadata, rateLimit, disabled"
 like "$(jqr .createdAt)$(jqr .updatedAt)" '^20.*Z20.*Z$' "and its times"
-is "$(jqr '[has("version"), has("channels"), has("eventTypes")]|any')" false \
+is "$(jqr '[has("version"), has("channels")]|any')" false \
    "and not EndpointOut's fields that OperationalWebhookEndpointOut lacks"
+is "$(jqr '[has("filterTypes"), has("eventTypes")]|all')" true \
+   "the filter under 1.x's name and 2.x's (eventTypes)"
 api GET $OW
 is "$(jqr '[.data[].id]|join(",")')" "$OPEP" "the list holds it"
 api GET $OW/ops

@@ -1,10 +1,12 @@
-// Svix API conformance: drives a running hookd with the official `svix` npm
-// client (1.x, pinned in package.json) and prints TAP on stdout.
+// Svix API conformance: drives a running hookd with the official svix npm
+// client SVIX_MODULE names ("svix", 1.x, or "svix2", 2.x; both pinned in
+// package.json) and prints TAP on stdout.
 //
 //   HOOKD_URL=http://127.0.0.1:PORT HOOKD_TOKEN=... [HOOKD_RECEIVER_URL=http://127.0.0.1:PORT] \
-//       node tests/svix/conformance.mjs
+//       [SVIX_MODULE=svix2] node tests/svix/conformance.mjs
 //
-// Normally run by tests/t0300-svix-conformance.sh, which starts the server.
+// Normally run by tests/t0300-svix-conformance.sh, which starts one server
+// per client run (the checks expect an empty store).
 // Every expectation comes from docs/API.md sections 2-8 (what the SDK does and
 // what the server must answer). The SDK hides HTTP status codes on success, so
 // the client is given a recording `fetch` wrapper: it passes every request
@@ -24,7 +26,7 @@ import { isDeepStrictEqual, inspect } from "node:util";
 if (globalThis.crypto === undefined) globalThis.crypto = webcrypto;
 
 // SVIX_MODULE names the client package: "svix" (1.x) or "svix2" (2.x, an
-// npm alias in package.json); t0300 and t0301 run this same file with each.
+// npm alias in package.json); t0300 runs this file with each.
 // 1.x is CommonJS, 2.x an ES module: require, else import.
 const require = createRequire(import.meta.url);
 const MOD = process.env.SVIX_MODULE || "svix";
@@ -38,6 +40,20 @@ const { Svix, ApiException, Webhook } = sdk;
 const SDK_VERSION = require(`${MOD}/package.json`).version;
 const SDK_MAJOR = Number(SDK_VERSION.split(".")[0]);
 
+// What 2.x changed in the calls this file makes (the routes are the same):
+// the PUT calls are upsert, not update, and endpoint.updateHeaders is
+// setHeaders; EndpointIn/Out call filterTypes eventTypes and have no
+// version; message.create/get/list and the attempt lists send
+// with_content=false unless withContent is given, where 1.x defaults to
+// true (and message.create fills the payload in from its argument); a
+// trailing / of serverUrl is dropped. Checks of a 1.x-only behaviour are
+// guarded by V2 and check 2.x's instead.
+const V2 = SDK_MAJOR >= 2;
+const put = (api, ...args) => (V2 ? api.upsert(...args) : api.update(...args));
+const TYPES = V2 ? "eventTypes" : "filterTypes";
+const WITH = V2 ? { withContent: true } : {};
+const PUT = V2 ? "upsert" : "update";
+
 // ---------------------------------------------------------------- TAP helpers
 let n = 0;
 let failed = 0;
@@ -48,10 +64,10 @@ function diag(msg) {
 function ok(cond, name, ...why) {
   n++;
   if (cond) {
-    console.log(`ok ${n} - ${name}`);
+    console.log(`ok ${n} - [${SDK_VERSION}] ${name}`);
   } else {
     failed++;
-    console.log(`not ok ${n} - ${name}`);
+    console.log(`not ok ${n} - [${SDK_VERSION}] ${name}`);
     for (const w of why) diag(w);
   }
   return !!cond;
@@ -64,7 +80,7 @@ function like(got, re, name) {
 }
 function skip(name, reason) {
   n++;
-  console.log(`ok ${n} - ${name} # SKIP ${reason}`);
+  console.log(`ok ${n} - [${SDK_VERSION}] ${name} # SKIP ${reason}`);
 }
 // IDs embed time in 4 ms units (API.md 3.3): wait a little between creates
 // whose relative order a check depends on.
@@ -125,7 +141,7 @@ if (!URL_ || !TOKEN) {
   console.log("Bail out! HOOKD_URL and HOOKD_TOKEN must be set");
   process.exit(1);
 }
-diag(`svix ${SDK_VERSION}, node ${process.version}, server ${URL_}`);
+diag(`${MOD} ${SDK_VERSION}, node ${process.version}, server ${URL_}`);
 
 const requests = [];
 async function recordingFetch(url, init) {
@@ -180,13 +196,13 @@ await section("application", async () => {
   ok(list.iterator === null || typeof list.iterator === "string", "application.list iterator is string or null",
     `got: ${show(list.iterator)}`);
 
-  const upd = await svix.application.update(app.id, { name: "Conformance 2", uid: "conf-app", metadata: { team: "b" } });
-  is(last().status, 200, "application.update of an existing app answers 200");
-  is([upd.id, upd.name, upd.metadata], [app.id, "Conformance 2", { team: "b" }], "application.update replaced name and metadata");
+  const upd = await put(svix.application, app.id, { name: "Conformance 2", uid: "conf-app", metadata: { team: "b" } });
+  is(last().status, 200, `application.${PUT} of an existing app answers 200`);
+  is([upd.id, upd.name, upd.metadata], [app.id, "Conformance 2", { team: "b" }], `application.${PUT} replaced name and metadata`);
 
-  const created = await svix.application.update("conf-app-put", { name: "Upserted", uid: "conf-app-put" });
-  is(last().status, 201, "application.update of a missing uid answers 201");
-  like(created.id, ID("app_"), "application.update created an app");
+  const created = await put(svix.application, "conf-app-put", { name: "Upserted", uid: "conf-app-put" });
+  is(last().status, 201, `application.${PUT} of a missing uid answers 201`);
+  like(created.id, ID("app_"), `application.${PUT} created an app`);
   is((await svix.application.get("conf-app-put")).id, created.id, "created app is found by its uid");
 
   const pat = await svix.application.patch("conf-app", { name: "Patched" });
@@ -308,12 +324,12 @@ await section("event types", async () => {
   const paged2 = await svix.eventType.list({ limit: 2, iterator: paged.iterator });
   is(paged2.data.map((t) => t.name), ["tmp.type", "user.created"], "eventType.list second page");
 
-  const upd = await svix.eventType.update("user.deleted", { description: "A user was deleted", deprecated: true });
-  is(last().status, 200, "eventType.update of an existing type answers 200");
-  is([upd.name, upd.description, upd.deprecated], ["user.deleted", "A user was deleted", true], "eventType.update");
-  const created = await svix.eventType.update("user.updated", { description: "A user was updated" });
-  is(last().status, 201, "eventType.update of a new name answers 201");
-  is([created.name, created.archived], ["user.updated", false], "eventType.update created the type");
+  const upd = await put(svix.eventType, "user.deleted", { description: "A user was deleted", deprecated: true });
+  is(last().status, 200, `eventType.${PUT} of an existing type answers 200`);
+  is([upd.name, upd.description, upd.deprecated], ["user.deleted", "A user was deleted", true], `eventType.${PUT}`);
+  const created = await put(svix.eventType, "user.updated", { description: "A user was updated" });
+  is(last().status, 201, `eventType.${PUT} of a new name answers 201`);
+  is([created.name, created.archived], ["user.updated", false], `eventType.${PUT} created the type`);
 
   const pat = await svix.eventType.patch("user.created", { deprecated: true, groupName: "users" });
   is(last().status, 200, "eventType.patch answers 200");
@@ -347,14 +363,15 @@ await section("event types", async () => {
 let ep; // main endpoint on `app`
 await section("endpoints", async () => {
   ep = await svix.endpoint.create(app.id, {
-    url: "https://example.com/hook", description: "main", uid: "ep-main", version: 1,
-    filterTypes: ["user.created", "user.updated"], channels: ["project-1"], metadata: { k: "v" },
+    url: "https://example.com/hook", description: "main", uid: "ep-main", ...(V2 ? {} : { version: 1 }),
+    [TYPES]: ["user.created", "user.updated"], channels: ["project-1"], metadata: { k: "v" },
   });
   is(last().status, 201, "endpoint.create answers 201");
   like(ep.id, ID("ep_"), "endpoint id is ep_ + 27 base62");
   is([ep.url, ep.description, ep.uid, ep.version, ep.disabled],
-    ["https://example.com/hook", "main", "ep-main", 1, false], "endpoint.create echoes url/description/uid/version/disabled");
-  is(sorted(ep.filterTypes), ["user.created", "user.updated"], "endpoint.create echoes filterTypes (1.x key)");
+    ["https://example.com/hook", "main", "ep-main", V2 ? undefined : 1, false],
+    `endpoint.create echoes url/description/uid/${V2 ? "" : "version/"}disabled`);
+  is(sorted(ep[TYPES]), ["user.created", "user.updated"], `endpoint.create echoes ${TYPES} (${SDK_MAJOR}.x key)`);
   is(ep.channels, ["project-1"], "endpoint.create echoes channels");
   is(ep.metadata, { k: "v" }, "endpoint.create echoes metadata");
   ok(isDate(ep.createdAt) && isDate(ep.updatedAt), "endpoint createdAt/updatedAt parse as dates");
@@ -362,8 +379,8 @@ await section("endpoints", async () => {
   await tick();
   const ep2 = await svix.endpoint.create("conf-app", { url: "https://example.org/second" });
   like(ep2.id, ID("ep_"), "endpoint.create with the app uid in the path");
-  ok(ep2.filterTypes == null && ep2.channels == null, "endpoint without filters has null filterTypes and channels",
-    `got: ${show([ep2.filterTypes, ep2.channels])}`);
+  ok(ep2[TYPES] == null && ep2.channels == null, `endpoint without filters has null ${TYPES} and channels`,
+    `got: ${show([ep2[TYPES], ep2.channels])}`);
   is([ep2.description, ep2.disabled], ["", false], "endpoint description defaults to \"\", disabled to false");
 
   await expectApi(svix.endpoint.create("no-such-app", { url: "https://example.com/x" }), 404,
@@ -374,14 +391,14 @@ await section("endpoints", async () => {
   const badUrl = await expectApi(svix.endpoint.create(app.id, { url: "not a url" }), 422,
     "endpoint.create with url \"not a url\" -> 422");
   validationBody(badUrl, "bad url");
-  const badType = await expectApi(svix.endpoint.create(app.id, { url: "https://example.com/x", filterTypes: ["no.such.type"] }),
-    422, "endpoint filterTypes naming a missing event type -> 422");
-  validationBody(badType, "missing event type in filterTypes");
-  await expectApi(svix.endpoint.create(app.id, { url: "https://example.com/x", filterTypes: ["old.type"] }),
-    422, "endpoint filterTypes naming an archived event type -> 422");
+  const badType = await expectApi(svix.endpoint.create(app.id, { url: "https://example.com/x", [TYPES]: ["no.such.type"] }),
+    422, `endpoint ${TYPES} naming a missing event type -> 422`);
+  validationBody(badType, `missing event type in ${TYPES}`);
+  await expectApi(svix.endpoint.create(app.id, { url: "https://example.com/x", [TYPES]: ["old.type"] }),
+    422, `endpoint ${TYPES} naming an archived event type -> 422`);
 
   const g = await svix.endpoint.get(app.id, ep.id);
-  is([g.id, g.url, sorted(g.filterTypes), g.channels], [ep.id, ep.url, ["user.created", "user.updated"], ["project-1"]],
+  is([g.id, g.url, sorted(g[TYPES]), g.channels], [ep.id, ep.url, ["user.created", "user.updated"], ["project-1"]],
     "endpoint.get by id");
   is((await svix.endpoint.get("conf-app", "ep-main")).id, ep.id, "endpoint.get by app uid and endpoint uid");
   await expectApi(svix.endpoint.get(app.id, "ep-missing"), 404, "endpoint.get of a missing endpoint -> 404");
@@ -394,22 +411,22 @@ await section("endpoints", async () => {
   const lp2 = await svix.endpoint.list(app.id, { limit: 1, iterator: lp.iterator });
   is([lp2.data.map((e) => e.id), lp2.done], [[ep.id], true], "endpoint.list second page");
 
-  const put = await svix.endpoint.update(app.id, ep2.id, {
-    url: "https://example.org/second-v2", description: "second", filterTypes: ["invoice.paid"], version: 1,
+  const upd = await put(svix.endpoint, app.id, ep2.id, {
+    url: "https://example.org/second-v2", description: "second", [TYPES]: ["invoice.paid"], ...(V2 ? {} : { version: 1 }),
   });
-  is(last().status, 200, "endpoint.update of an existing endpoint answers 200");
-  is([put.id, put.url, put.description, put.filterTypes], [ep2.id, "https://example.org/second-v2", "second", ["invoice.paid"]],
-    "endpoint.update replaced url, description and filterTypes");
-  const putNew = await svix.endpoint.update(app.id, "ep-put", { url: "https://example.net/put", uid: "ep-put" });
-  is(last().status, 201, "endpoint.update of a missing uid answers 201");
-  like(putNew.id, ID("ep_"), "endpoint.update created an endpoint");
+  is(last().status, 200, `endpoint.${PUT} of an existing endpoint answers 200`);
+  is([upd.id, upd.url, upd.description, upd[TYPES]], [ep2.id, "https://example.org/second-v2", "second", ["invoice.paid"]],
+    `endpoint.${V2 ? "upsert" : "update"} replaced url, description and ${TYPES}`);
+  const putNew = await put(svix.endpoint, app.id, "ep-put", { url: "https://example.net/put", uid: "ep-put" });
+  is(last().status, 201, `endpoint.${PUT} of a missing uid answers 201`);
+  like(putNew.id, ID("ep_"), `endpoint.${PUT} created an endpoint`);
 
   const pat = await svix.endpoint.patch(app.id, "ep-put", { description: "patched" });
   is(last().status, 200, "endpoint.patch answers 200");
   is([pat.id, pat.description, pat.url], [putNew.id, "patched", "https://example.net/put"],
     "endpoint.patch changes the given field, keeps the url");
-  const pat2 = await svix.endpoint.patch(app.id, ep2.id, { filterTypes: null, channels: ["project-9"] });
-  ok(pat2.filterTypes == null, "endpoint.patch filterTypes:null clears the filter", `got: ${show(pat2.filterTypes)}`);
+  const pat2 = await svix.endpoint.patch(app.id, ep2.id, { [TYPES]: null, channels: ["project-9"] });
+  ok(pat2[TYPES] == null, `endpoint.patch ${TYPES}:null clears the filter`, `got: ${show(pat2[TYPES])}`);
   is(pat2.channels, ["project-9"], "endpoint.patch sets channels");
   const pat3 = await svix.endpoint.patch(app.id, ep2.id, { channels: null });
   ok(pat3.channels == null && pat3.url === "https://example.org/second-v2", "endpoint.patch channels:null clears channels",
@@ -431,10 +448,11 @@ await section("endpoints", async () => {
   is((await svix.endpoint.getSecret(app.id, ep3.id)).key, given, "endpoint.create with a secret keeps it");
 
   // custom headers
+  const setHeaders = (...args) => (V2 ? svix.endpoint.setHeaders(...args) : svix.endpoint.updateHeaders(...args));
   const h0 = await svix.endpoint.getHeaders(app.id, ep.id);
   is([h0.headers, h0.sensitive], [{}, []], "endpoint.getHeaders of a new endpoint is empty");
-  is(await svix.endpoint.updateHeaders(app.id, ep.id, { headers: { "X-Foo": "bar", Authorization: "Bearer s3cret" } }),
-    undefined, "endpoint.updateHeaders resolves");
+  is(await setHeaders(app.id, ep.id, { headers: { "X-Foo": "bar", Authorization: "Bearer s3cret" } }),
+    undefined, `endpoint.${V2 ? "setHeaders" : "updateHeaders"} resolves`);
   const h1 = await svix.endpoint.getHeaders(app.id, ep.id);
   const lower = (o) => Object.fromEntries(Object.entries(o || {}).map(([k, v]) => [k.toLowerCase(), v]));
   is(lower(h1.headers), { "x-foo": "bar" }, "getHeaders lists the plain header with its value, not the sensitive one");
@@ -450,10 +468,10 @@ await section("endpoints", async () => {
   const h4 = await svix.endpoint.getHeaders(app.id, ep.id);
   is([lower(h4.headers), h4.sensitive.map((s) => s.toLowerCase())], [{}, ["authorization"]],
     "patchHeaders deleteHeaders removes a header");
-  await svix.endpoint.updateHeaders(app.id, ep.id, { headers: { "X-Only": "1" } });
+  await setHeaders(app.id, ep.id, { headers: { "X-Only": "1" } });
   const h5 = await svix.endpoint.getHeaders(app.id, ep.id);
   is([lower(h5.headers), h5.sensitive], [{ "x-only": "1" }, []], "updateHeaders replaces all headers");
-  const forb = await expectApi(svix.endpoint.updateHeaders(app.id, ep.id, { headers: { "User-Agent": "x" } }), 422,
+  const forb = await expectApi(setHeaders(app.id, ep.id, { headers: { "User-Agent": "x" } }), 422,
     "updateHeaders with a forbidden name (user-agent) -> 422");
   validationBody(forb, "forbidden header");
 
@@ -474,17 +492,19 @@ await section("messages", async () => {
     eventType: "user.created", eventId: "evt-1", payload, channels: ["project-1"],
   });
   is(last().status, 202, "message.create answers 202");
-  ok(last().url.includes("with_content=false"), "1.x message.create sends with_content=false", lastReq());
+  ok(last().url.includes("with_content=false"), `${SDK_MAJOR}.x message.create sends with_content=false`, lastReq());
   like(m1.id, ID("msg_"), "message id is msg_ + 27 base62");
   is([m1.eventType, m1.eventId, m1.channels], ["user.created", "evt-1", ["project-1"]],
     "message.create echoes eventType, eventId, channels");
-  is(m1.payload, payload, "message.create result carries the payload");
+  if (V2) is(m1.payload, {}, "2.x message.create answers payload {} (with_content=false)");
+  else is(m1.payload, payload, "1.x message.create result carries the payload (the client puts it back)");
   ok(isDate(m1.timestamp) && Math.abs(m1.timestamp.getTime() - Date.now()) < 60000, "message timestamp is now",
     `got: ${show(m1.timestamp)}`);
 
-  const g = await svix.message.get(app.id, m1.id);
+  const g = await svix.message.get(app.id, m1.id, WITH);
   is([g.id, g.eventType, g.eventId, g.payload], [m1.id, "user.created", "evt-1", payload],
-    "message.get by id returns the stored payload (with_content defaults to true)");
+    `message.get by id returns the stored payload (${V2 ? "withContent:true" : "with_content defaults to true"})`);
+  if (V2) is((await svix.message.get(app.id, m1.id)).payload, {}, "2.x message.get defaults to withContent:false -> payload {}");
   is((await svix.message.get("conf-app", "evt-1")).id, m1.id, "message.get by app uid and eventId");
   is((await svix.message.get(app.id, m1.id, { withContent: false })).payload, {}, "message.get withContent:false -> payload {}");
   await expectApi(svix.message.get(app.id, "evt-missing"), 404, "message.get of a missing message -> 404");
@@ -506,11 +526,11 @@ await section("messages", async () => {
   const m5 = await svix.message.create(app.id, { eventType: "user.deleted", payload: { x: 5 }, tags: ["t1"] });
   const all = [m5, m4, m3, m2, m1].map((m) => m.id);
 
-  const list = await svix.message.list(app.id);
+  const list = await svix.message.list(app.id, WITH);
   is(list.data.map((m) => m.id), all, "message.list: all messages, newest first");
   is(list.done, true, "message.list done");
   const lm1 = list.data.find((m) => m.id === m1.id);
-  is(lm1 && lm1.payload, payload, "message.list includes payloads by default");
+  is(lm1 && lm1.payload, payload, `message.list includes payloads ${V2 ? "with withContent:true" : "by default"}`);
   const noContent = await svix.message.list(app.id, { withContent: false });
   ok(noContent.data.every((m) => isDeepStrictEqual(m.payload, {})), "message.list withContent:false -> every payload {}",
     `got: ${show(noContent.data.map((m) => m.payload))}`);
@@ -606,7 +626,8 @@ await section("errors", async () => {
 await section("serverUrl with a trailing slash", async () => {
   const slash = new Svix(TOKEN, { serverUrl: URL_ + "/", ...opts });
   const a = await slash.application.get(app.id);
-  ok(last().url.includes("//api/v1/app/"), "1.x sends //api/v1/... for a serverUrl ending in /", lastReq());
+  if (V2) ok(new URL(last().url).pathname.startsWith("/api/v1/app/"), "2.x drops the / ending serverUrl", lastReq());
+  else ok(last().url.includes("//api/v1/app/"), "1.x sends //api/v1/... for a serverUrl ending in /", lastReq());
   is(a.id, app.id, "application.get through //api/v1 works");
   const l = await slash.message.list("conf-app", { limit: 1 });
   is(l.data.length, 1, "message.list through //api/v1 works");
@@ -722,7 +743,7 @@ await section("endpoint.recover", async () => {
 // delivery, byte for byte, can be checked with svix's own Webhook class.
 async function echoed(appId, epId, count) {
   const l = await until(async () => {
-    const x = await svix.messageAttempt.listByEndpoint(appId, epId);
+    const x = await svix.messageAttempt.listByEndpoint(appId, epId, WITH);
     return x.data.length >= count ? x : null;
   });
   return l ? JSON.parse(l.data[0].response) : null;
@@ -730,7 +751,8 @@ async function echoed(appId, epId, count) {
 function verifies(secret, echo, body = echo.body) {
   const headers = { "webhook-id": echo.id, "webhook-timestamp": String(echo.ts), "webhook-signature": echo.sig };
   try {
-    return new Webhook(secret).verify(body, headers);
+    const v = new Webhook(secret).verify(body, headers);
+    return V2 ? JSON.parse(body) : v;   // 2.x's verify returns nothing; both throw on a bad signature
   } catch (e) {
     return e;
   }

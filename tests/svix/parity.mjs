@@ -5,87 +5,19 @@
 //   HOOKD_URL=... HOOKD_TOKEN=... HOOKD_RECEIVER_URL=... SVIX_MODULE=svix2 \
 //       node tests/svix/parity.mjs
 //
-// Run by tests/t0301-svix-parity.sh (once per client). Prints TAP.
+// Run by tests/t0301-svix-parity.sh (once per client), whose server has
+// portal-url https://portal.example/#key={token}. Prints TAP; the helpers
+// and the client loading are in tap.mjs.
 
-import { createRequire } from "node:module";
-import { webcrypto } from "node:crypto";
-import { isDeepStrictEqual, inspect } from "node:util";
+import { sdk, MOD, RUN, ok, is, isDate, show, sleep, until, section, expectApi,
+  recordingFetch, last, lastReq, done, env } from "./tap.mjs";
 
-// Node 18 has no global Web Crypto, which the clients' signature code uses.
-if (!globalThis.crypto) globalThis.crypto = webcrypto;
-
-const require = createRequire(import.meta.url);
-const MOD = process.env.SVIX_MODULE || "svix";
-let sdk;
-try {
-  sdk = require(MOD);   // 1.x is CommonJS
-} catch (e) {
-  sdk = await import(MOD);   // 2.x is an ES module
-}
-const { Svix, ApiException } = sdk;
-const SDK_VERSION = require(`${MOD}/package.json`).version;
-
-let n = 0;
-let failed = 0;
-const show = (v) => inspect(v, { depth: 6, breakLength: Infinity });
-const diag = (m) => { for (const l of String(m).split("\n")) process.stderr.write(`# ${l}\n`); };
-function ok(cond, name, ...why) {
-  n++;
-  console.log(`${cond ? "ok" : "not ok"} ${n} - [${SDK_VERSION}] ${name}`);
-  if (!cond) {
-    failed++;
-    for (const w of why) diag(w);
-  }
-  return !!cond;
-}
-const is = (got, want, name) => ok(isDeepStrictEqual(got, want), name, `got:      ${show(got)}`, `expected: ${show(want)}`);
-const isDate = (d) => d instanceof Date && !Number.isNaN(d.getTime());
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(fn, ms = 10000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v || Date.now() > end) return v;
-    await sleep(100);
-  }
-}
-async function section(name, fn) {
-  try {
-    await fn();
-  } catch (e) {
-    ok(false, `${name}: no unexpected exception`, e instanceof ApiException ? `ApiException ${e.code} ${show(e.body)}` : e.stack, lastReq());
-  }
-}
-async function expectApi(promise, code, name) {
-  try {
-    ok(false, name, `resolved with ${show(await promise)}`);
-  } catch (e) {
-    ok(e instanceof ApiException && e.code === code, name, `got ${e && e.code} ${show(e && e.body)}`, lastReq());
-  }
-}
-
-const URL_ = process.env.HOOKD_URL;
-const TOKEN = process.env.HOOKD_TOKEN;
-const RECV = process.env.HOOKD_RECEIVER_URL;
-if (!URL_ || !TOKEN || !RECV) {
-  console.log("Bail out! HOOKD_URL, HOOKD_TOKEN and HOOKD_RECEIVER_URL must be set");
-  process.exit(1);
-}
-diag(`${MOD} ${SDK_VERSION}, node ${process.version}, server ${URL_}`);
-const requests = [];
-async function recordingFetch(url, init) {
-  const rec = { method: init.method, url: String(url), status: null };
-  requests.push(rec);
-  const res = await fetch(url, init);
-  rec.status = res.status;
-  return res;
-}
-const last = () => requests[requests.length - 1] || {};
-const lastReq = () => `last request: ${last().method} ${last().url} -> ${last().status}`;
+const { Svix } = sdk;
+const [URL_, TOKEN, RECV] = env("HOOKD_URL", "HOOKD_TOKEN", "HOOKD_RECEIVER_URL");
 const svix = new Svix(TOKEN, { serverUrl: URL_, requestTimeout: 15000, fetch: recordingFetch });
 
 // one application per client run: both runs share a server
-const tag = MOD.replace(/[^a-z0-9]/g, "");
+const tag = RUN;
 const app = await svix.application.create({ name: `parity ${MOD}`, uid: `parity-${tag}` });
 await svix.eventType.create({
   name: `signup-${tag}`, description: "d",
@@ -142,7 +74,11 @@ await section("attempted messages and destinations", async () => {
 });
 
 await section("endpoint stats", async () => {
-  const st = await svix.endpoint.getStats(app.id, good.id);
+  // the two sendExample messages may still be on their way: wait for them
+  const st = (await until(async () => {
+    const x = await svix.endpoint.getStats(app.id, good.id);
+    return x.success >= 3 ? x : null;
+  })) || await svix.endpoint.getStats(app.id, good.id);
   ok(["success", "pending", "sending", "fail"].every((k) => typeof st[k] === "number"),
     "endpoint.getStats: EndpointStats fields", show(st));
   ok(st.success >= 3 && st.pending >= 3, "success and pending count the deliveries", show(st));
@@ -177,5 +113,67 @@ await section("recover as a background task", async () => {
     "backgroundTask.get knows the recover task, and it finishes", show(t));
 });
 
-console.log(`1..${n}`);
-process.exit(failed ? 1 : 0);
+await section("background tasks and replay-missing", async () => {
+  // a message sent while an endpoint is disabled gets no delivery there;
+  // replayMissing, a background task, sends it once the endpoint is back
+  const late = await svix.endpoint.create(app.id, { url: `${RECV}/parity/${tag}/late`, uid: "late" });
+  await svix.endpoint.patch(app.id, late.id, { disabled: true });
+  await sleep(20);
+  const since = new Date();
+  const miss = await svix.message.create(app.id, { eventType: "missed", payload: { n: 9 } });
+  await svix.endpoint.patch(app.id, late.id, { disabled: false });
+  const rep = await svix.endpoint.replayMissing(app.id, late.id, { since });
+  is([last().status, rep.task, typeof rep.id], [202, "endpoint.replay", "string"], "endpoint.replayMissing: 202 ReplayOut");
+  const t = await until(async () => {
+    const x = await svix.backgroundTask.get(rep.id);
+    return x.status === "finished" ? x : null;
+  });
+  ok(t && t.id === rep.id && t.task === "endpoint.replay" && t.data && t.data.queued === 1,
+    "backgroundTask.get knows the replay task; it finishes having queued the one missed message", show(t));
+  const sent = await until(async () => {
+    const d = await svix.messageAttempt.listAttemptedDestinations(app.id, miss.id);
+    return d.data.find((x) => x.id === late.id && x.status === 0);
+  });
+  ok(sent, "the missed message reaches the endpoint", lastReq());
+  const replays = await svix.backgroundTask.list({ task: "endpoint.replay" });
+  ok(replays.data.some((x) => x.id === rep.id) && replays.data.every((x) => x.task === "endpoint.replay"),
+    "backgroundTask.list task filter lists the replay and only replays", show(replays.data));
+  const recovers = await svix.backgroundTask.list({ task: "endpoint.recover", status: "finished" });
+  ok(recovers.data.length >= 1 && recovers.data.every((x) => x.task === "endpoint.recover" && x.status === "finished") &&
+    !recovers.data.some((x) => x.id === rep.id), "backgroundTask.list task and status filters", show(recovers.data));
+  const one = await svix.backgroundTask.list({ limit: 1 });
+  is([one.data.length, one.done], [1, false], "backgroundTask.list limit 1: one task, not done");
+  await expectApi(svix.backgroundTask.get("qtask_2000000000000000000000000000"), 404, "backgroundTask.get of an unknown id -> 404");
+});
+
+await section("application tokens", async () => {
+  const tapp = await svix.application.create({ name: `tokens ${MOD}`, uid: `tokens-${tag}` });
+  const tep = await svix.endpoint.create(tapp.id, { url: `${RECV}/parity/${tag}/tok`, uid: "t1" });
+  const tmsg = await svix.message.create(tapp.id, { eventType: "order", payload: { t: 1 } });
+  const acc = await svix.authentication.appPortalAccess(tapp.id, { expiry: 600 });
+  ok(last().status === 200 && /^appsk_[0-9A-Za-z]{27}$/.test(acc.token) && acc.url === `https://portal.example/#key=${acc.token}`,
+    "authentication.appPortalAccess: 200, a token and the portal url", show(acc));
+  const as = (token) => new Svix(token, { serverUrl: URL_, requestTimeout: 15000, fetch: recordingFetch });
+  const cust = as(acc.token);
+  is((await cust.endpoint.list(tapp.id)).data.map((x) => x.id), [tep.id], "a client with the token lists its application's endpoints");
+  is((await cust.message.list(tapp.id)).data.map((x) => x.id), [tmsg.id], "and its messages");
+  await expectApi(cust.endpoint.list(app.id), 404, "another application's endpoints -> 404");
+  await expectApi(cust.application.list(), 403, "the list of applications (an admin route) -> 403");
+  await expectApi(cust.message.create(tapp.id, { eventType: "order", payload: {} }), 403, "message create -> 403");
+  const ro = as((await svix.authentication.appPortalAccess(tapp.id, { readOnly: true })).token);
+  is((await ro.endpoint.get(tapp.id, tep.id)).id, tep.id, "a readOnly token reads an endpoint");
+  await expectApi(ro.endpoint.create(tapp.id, { url: `${RECV}/parity/${tag}/ro` }), 403, "a readOnly token is refused a write -> 403");
+  const other = as((await svix.authentication.appPortalAccess(app.id, {})).token);
+  await cust.authentication.logout();
+  is(last().status, 204, "authentication.logout with the token: 204");
+  await expectApi(cust.endpoint.list(tapp.id), 401, "after logout the token is refused -> 401");
+  is((await ro.endpoint.list(tapp.id)).data.length, 1, "the application's other tokens still work");
+  await expectApi(svix.authentication.logout(), 403, "logout with the admin token -> 403");
+  await svix.authentication.expireAll(tapp.id, {});
+  is(last().status, 204, "authentication.expireAll: 204");
+  await expectApi(ro.endpoint.list(tapp.id), 401, "expireAll ends the application's tokens -> 401");
+  is((await other.endpoint.list(app.id)).data.length >= 2, true, "and leaves another application's tokens working");
+  await expectApi(svix.authentication.expireAll(`nosuch-${tag}`, {}), 404, "expireAll of a missing application -> 404");
+});
+
+done();
