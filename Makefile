@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # hookd - see README.md. `make run` and `make test` are all a newcomer needs:
 # both install missing Debian packages and configure: `make run` what
 # building and running need (packaging/deps.sh), `make test` and the other

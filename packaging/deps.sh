@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Install hookd's dependencies from Debian 12 packages.
 #
 #   sh packaging/deps.sh          what building and running hookd need (make run)

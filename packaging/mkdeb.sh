@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Build the hookd Debian package from the binary `make` built, with
 # dpkg-deb alone (no debhelper): stage the files with their modes, write
 # DEBIAN/, build. Called by `make deb`; prints the path of the .deb.

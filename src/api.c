@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api.c - routing, authentication and idempotency for the HTTP API, and
  * the helpers every resource handler shares.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api.h - the HTTP API: routing, authentication, idempotency and the
  * helpers the resource handlers share (body decoding, field validation,

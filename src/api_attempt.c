@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_attempt.c - message attempts (API.md 4.4) and the two calls that
  * queue manual attempts: resend (4.4) and endpoint recover (4.2).

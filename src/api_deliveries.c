@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_deliveries.c - deliveries across all applications and their bulk
  * replay (API.md 9: GET /hookd/v1/deliveries, POST .../deliveries/replay).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_endpoint.c - endpoints, their signing secrets and custom headers
  * (API.md 4.2).

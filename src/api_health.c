@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_health.c - GET|HEAD /api/v1/health and /health/ping (API.md 4.6).
  * Health proves the store answers a read, so a wedged environment shows,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_ingest.c - message ingest (POST /api/v1/app/{app}/msg, API.md 4.3),
  * the hot path.

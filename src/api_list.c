@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_list.c - the ListResponse envelope over sorted keys (API.md 3.7).
  *

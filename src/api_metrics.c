@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_metrics.c - GET /metrics: Prometheus text exposition format 0.0.4
  * (API.md 9; the names and their meaning are in docs/operations.md 5).

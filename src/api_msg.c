@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_msg.c - messages (API.md 4.3): get and list; ingest, the hot path,
  * has a file of its own (api_ingest.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_msgdest.c - the Svix routes about where a message went and what it
  * left behind (API.md 4.8): expunging a message's payload or an

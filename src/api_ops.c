@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_ops.c - hookd's operations API (API.md 9): stats, the endpoints
  * table, pause and resume, and the live feed. The deliveries list and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_opwh.c - the operator's endpoints for operational webhooks
  * (/api/v1/operational-webhook/endpoint, API.md 4.10), as the Svix client's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_task.c - background tasks over HTTP (API.md 4.7): GET
  * /api/v1/background-task[/{id}], and the task that endpoint

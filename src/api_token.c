@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_token.c - application tokens (API.md 4.11): Svix's app-portal-access,
  * logout and expire-all, and hookd's list and revoke for operators.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_util.c - what every resource handler shares: body decoding with
  * limits, field validators that answer 422 in the HTTPValidationError

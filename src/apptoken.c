@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * apptoken.c - application tokens in the log (apptoken.h has the layout).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * apptoken.h - application tokens (API.md 4.11): bearer tokens that reach
  * one application only, until they expire, with a set of capabilities

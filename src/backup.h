@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * backup.h - `hookd backup DIR`: a hot copy of a data directory that
  * `hookd serve --data DIR` can start from.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check.h - `hookd check`: verify the invariants between the log's
  * databases (store.h) and report what was found.

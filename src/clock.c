@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * clock.c - milliseconds since the epoch, RFC 3339 and durations.
  *

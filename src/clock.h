@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * clock.h - time in hookd: int64 milliseconds since the Unix epoch (UTC),
  * formatted and parsed as RFC 3339 (API.md 3.5). Thread-safe, no globals.

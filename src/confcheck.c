@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * confcheck.c - the configuration check and its summary (confcheck.h).
  * Each check writes its own sentence naming the option and the file, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * confcheck.h - `hookd check-config` (and `hookd serve --check-config`):
  * validate the effective configuration without starting anything, like

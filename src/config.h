@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config.h - the one table of hookd's options (DESIGN.md "Configuration").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * conntimer.c - waiting, header and body deadlines for client connections (see
  * conntimer.h for why libmicrohttpd needs them).

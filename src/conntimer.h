@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * conntimer.h - deadlines on client connections that libmicrohttpd leaves
  * unenforced.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * epcache.c - endpoint filters per application, keyed by app id in an
  * hmap; see epcache.h for when entries are dropped and why that is safe.

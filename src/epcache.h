@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * epcache.h - the writer's memory of each application's endpoint filters.
  *

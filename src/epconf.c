@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * epconf.c - endpoint settings prepared once per load (see epconf.h).
  *

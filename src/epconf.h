@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * epconf.h - an endpoint's delivery settings in the form a delivery uses
  * them: the url, the signing keys decoded with their HMAC states

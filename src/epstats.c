@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * epstats.c - per-endpoint delivery counters by UTC day (epstats.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * epstats.h - per-endpoint delivery counters by UTC day, for Svix's
  * GET .../endpoint/{ep}/stats (API.md 4.8), kept by the writer in the

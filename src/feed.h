@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * feed.h - the live feed: a ring of the latest attempt outcomes, numbered,
  * and long-poll waiters woken when newer ones arrive.

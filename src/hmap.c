@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hmap.c - open addressing with linear probing and tombstones; the table
  * doubles at 70 % use (tombstones counted), which also purges tombstones.

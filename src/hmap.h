@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hmap.h - a string-keyed hash map (open addressing, linear probing).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http.h - the listener: libmicrohttpd, request bodies, limits, responses,
  * and the suspend/resume handshake with the log writer.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * id.c - KSUID-ms identifiers (svix's KsuidMs, API.md 3.3).
  *

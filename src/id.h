@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * id.h - KSUID-ms identifiers: prefix + 27 base62 characters (API.md 3.3).
  *

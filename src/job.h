@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * job.h - one delivery attempt in flight: a message to an endpoint.
  *

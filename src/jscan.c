@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * jscan.c - recursive descent over the fast-path subset of JSON, and the
  * number mask (jscan.h).

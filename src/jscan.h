@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * jscan.h - ingest's JSON scanners: a fast path past jansson, and the
  * mask that lets jansson check a body whose numbers it cannot hold.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log.h - structured logging: one line per event, logfmt or JSON.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mem.h - allocation that never returns NULL, and a growable byte buffer.
  *

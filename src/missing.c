@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * missing.c - the messages an endpoint missed (missing.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * missing.h - the messages an endpoint missed: messages of its
  * application, from a time on, that its filters take (eventTypes,

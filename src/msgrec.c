@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * msgrec.c - the message record's layout (msgrec.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * msgrec.h - the stored message record's text, written and read back in
  * one place.

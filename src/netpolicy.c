@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * netpolicy.c - the SSRF policy (DESIGN.md, delivery step 5).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * netpolicy.h - the SSRF policy (DESIGN.md, delivery step 5).
  *

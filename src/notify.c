@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * notify.c - tell a service manager hookd is ready (see notify.h).
  *

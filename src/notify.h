@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * notify.h - service-manager readiness (the sd_notify protocol, no library).
  *

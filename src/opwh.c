@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * opwh.c - operational webhooks (opwh.h): events as messages of the
  * reserved application.

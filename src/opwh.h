@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * opwh.h - operational webhooks: Svix's events about the service itself
  * (endpoint.created, .updated, .deleted, .disabled, .enabled and

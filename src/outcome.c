@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outcome.c - the writer's half of a delivery: record what happened and
  * decide what happens next (API.md 4.4, 6).

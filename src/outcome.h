@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outcome.h - turning a finished attempt into log records (writer thread).
  *

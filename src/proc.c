@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * proc.c - the open-file limit and /proc/self figures (see proc.h).
  *

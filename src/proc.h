@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * proc.h - this process as the kernel sees it: its open-file limit, and
  * the figures a Prometheus process collector exports (CPU time, memory,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * retention.c - the retention pass (retention.h says what it removes).
  *

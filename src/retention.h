@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * retention.h - the retention pass: old payloads, attempts and
  * idempotency answers leave the log in the background (DESIGN.md "The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * retry.h - when to try a failed delivery again (API.md 6).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sign.c - Standard Webhooks HMAC-SHA256 signatures (API.md 6).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sign.h - Standard Webhooks signatures (API.md 6), HMAC-SHA256 through
  * mbedTLS.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * stats.h - process-wide delivery statistics: counters since start,
  * per-second rates, delivery latency and recent per-endpoint outcomes.

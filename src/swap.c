@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * swap.c - replaceable read-only values (see swap.h for why old values
  * live until the process stops).

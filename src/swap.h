@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * swap.h - a pointer to a read-only value that a reload may replace while
  * other threads read it (the SIGHUP options: ingest tokens, the retry

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * task.h - background tasks: work too long for one request or one write
  * transaction (Svix's "background task", API.md 4.7).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tls.h - the files TLS needs: the listener's certificate and key, and the
  * extra CA bundle deliveries trust.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * version.h - `hookd version`: hookd's version and the libraries it runs
  * with, for bug reports.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * worker.h - a delivery worker: one thread, one curl multi handle, many
  * transfers in flight.

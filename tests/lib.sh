@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/lib.sh - TAP and server helpers for hookd's shell integration tests.
 #
 #   . "$(dirname "$0")/lib.sh"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0001-tap: the TAP producer itself. Failing cases run in a fresh copy of
  * this program (re-executed with the case name, so tap's counters start at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0002-id: KSUID-ms encoding against the svix vectors (API.md 3.3),
  * round trips, time extraction, ordering and rejection of bad input.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0003-clock: RFC 3339 formatting and parsing, durations, and the clocks.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0010-config - the options table: defaults, the four layers and their
  * order, flag forms, sizes and durations, every kind of validation error,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0011-log - the logger: logfmt and JSON lines read back from a file,
  * escaping (a line is always one line), level filtering, and reopening

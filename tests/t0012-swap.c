@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0012-swap: replaceable values: readers see the newest, replaced ones
  * stay valid until release, and release frees each exactly once.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0020-store: the log's store layer: put/get, ordered scans in both
  * directions, nested transactions, the schema check, delivery encoding.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0021-writer: group commit. Intents from several threads are applied in
  * arrival order per producer, many share one commit, and a failing intent

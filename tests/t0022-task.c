@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0022-task: background tasks (task.h) on a real store and writer.
  * A task's steps run until it says done, each writing through the writer;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0023-apptoken: application tokens in the log (apptoken.h): a token
  * made and stored is found by its hash with its application, expiry and

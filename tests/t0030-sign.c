@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0030-sign - Standard Webhooks signatures: the API.md 6 test vector with
  * and without the whsec_ prefix, secret decoding and rejection, fresh

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0031-retry - the retry schedule: parsing, jitter bounds, the end of
  * the schedule, Retry-After clamping and status rules, and HTTP dates in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0040-netpolicy: the SSRF policy - every refused range from inside and
  * just outside, IPv6 wrappers around IPv4 destinations, the allow-list and

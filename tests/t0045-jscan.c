@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0045-jscan: the JSON fast path against jansson. Whenever
  * jscan_object() takes a text, jansson must load it (rejecting

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0046-epcache: the writer's endpoint filter cache decodes the records,
  * and never serves filters after a write to endpoints or its rollback.

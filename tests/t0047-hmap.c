@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0047-hmap: the dispatcher's string map against a plain array model,
  * with keys shaped like its claim keys (one long shared prefix, so only

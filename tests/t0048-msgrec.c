@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0048-msgrec: message records written by msgrec_head/msgrec_tail and
  * read back by msgrec_slice, against jansson. Every record ingest can

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The test receiver (tests/helpers/receiver.c) that the delivery tests and
 # benchmarks trust: its signature check, every path behaviour and its log.
 # It needs no hookd: requests are made with curl, signed here with openssl

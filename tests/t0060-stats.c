@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0060-stats - the statistics module: counters and status classes,
  * per-second rates over 1/10/60 s windows (complete seconds only, the ring

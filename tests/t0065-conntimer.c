@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0065-conntimer - the wake-up of a connection whose request sits unread.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0100: applications: create, get-or-create, get by id and uid, list and
 # pagination in both directions, put, patch, delete; error bodies.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0110: the HTTP layer: auth and scopes, JSON errors for unknown routes
 # and methods, path normalisation, limits, health, idempotency, --help.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0120: endpoints: create (fields, both type-filter names, generated secret),
 # uid lookup and clashes, validation, event-type existence, pagination in
 # both directions, put, patch, delete, secret get and rotate, custom

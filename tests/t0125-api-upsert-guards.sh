@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0125: PUT upserts keep the uid the path names (repeated and concurrent
 # PUTs leave one object), custom headers that hookd writes itself are
 # refused, and endpoint URLs curl's parser refuses are refused at creation.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Event types (API.md 4.5): create/409/un-archive, get, list ordered by
 # name with pagination and filters, put, patch, archive and expunge.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0140: messages: create with fan-out rows per API.md 4.3, eventId,
 # embedded application, with_content, rawPayload, get by id and eventId,
 # list with filters, windows and pagination.

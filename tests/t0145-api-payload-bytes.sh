@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0145: a message's payload is kept as the bytes the producer sent: the
 # 202 answer, GET, the list, the attempt list's msg, the delivery body and
 # the signature over it, and a resend all carry the same text, number

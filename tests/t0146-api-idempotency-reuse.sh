@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0146: an idempotency key reused for a different request is refused with
 # 422 and writes nothing; the same key with the same request still gets
 # the saved answer byte for byte.

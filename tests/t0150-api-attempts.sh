@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0150: message attempts (API.md 4.4): listed by endpoint and by message
 # with their filters, windows and pagination, fetched one by one; resend
 # and endpoint recover (4.2) queue manual attempts that reach the receiver.

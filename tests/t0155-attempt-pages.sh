@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0155: attempt records fill the pages they are written to. Attempts that
 # finish out of order (64 in flight) still get ids in increasing order
 # (outcome.c), so the attempts and att_by_ep tables append, which fills

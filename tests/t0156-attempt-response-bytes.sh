@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0156: whatever bytes a receiver answers, its attempt stays readable
 # (issue 6). A property test: the 256 one-byte bodies, "ok\0ok", and
 # random byte strings (every byte value, valid and broken UTF-8, NUL) are

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0157: an attempt records the receiver's response headers (hookd's
 # addition to MessageAttemptOut, API.md 4.4 "responseHeaders"): names in
 # lower case, in the order received; credentials redacted (set-cookie,

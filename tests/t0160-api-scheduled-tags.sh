@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0160: scheduled messages and tags (issue 7). deliverAt holds the
 # message's deliveries until that time (the due index is the schedule),
 # the message list and /hookd/v1/deliveries show them waiting, a time in

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0165: the Svix routes issue 7 adds (API.md 4.8): the attempted
 # messages of an endpoint and the attempted destinations of a message,
 # the deprecated attempt lists, expunging a payload (which ends the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0166: endpoint stats (Svix EndpointStats, counted by the writer per
 # endpoint and UTC day as deliveries change state: epstats.h) and
 # send-example (the event type's schema example, or svix.ping's

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0200: an acknowledged message survives kill -9. Concurrent producers
 # send messages; the server is killed right after the 202s; after a
 # restart every acknowledged message is there and the store opens cleanly.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Svix API conformance (docs/API.md sections 2-8): drive a real hookd with the
 # official svix npm clients, 1.x ("svix") then 2.x ("svix2", an npm alias),
 # each against a server of its own (the checks expect an empty store);

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Svix parity (issue 7): tests/svix/parity.mjs drives the routes and fields
 # beyond the common calls (stats, send-example, attempted messages and
 # destinations, expunge, scheduled messages, tags, the bracket lists,

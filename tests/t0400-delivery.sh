@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0400: deliveries: signatures checked by an independent receiver, the
 # standard headers, custom headers, event-type and channel filters,
 # retries with their spacing, 410 disabling then release on re-enable,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0410: the SSRF policy (loopback refused unless allowed, also through a
 # DNS name), a retry scheduled before a restart fires after it, and
 # kill -9 under load loses nothing: every acknowledged message reaches

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0415: per-endpoint delivery deadlines (GET and PUT
 # /hookd/v1/app/{app}/endpoint/{ep}/timeouts): null means the server's
 # defaults; values are checked (range, type, connect not above total);

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0420: receivers that fail in the ways networks do. Each fault is one
 # endpoint; its attempt record must say what happened (status 0 and the
 # cause, or the truncated answer) and hookd must stay healthy:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0425: an endpoint's concurrency slot is held for the HTTP exchange only.
 # The cap still bounds requests in flight (a slow receiver at concurrency 1
 # sees them one at a time), but a slot comes back when the transfer ends,

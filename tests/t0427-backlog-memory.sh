@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0427: memory follows the work in flight, not the backlog (DESIGN.md,
 # promise 5). An endpoint that hangs every request is paused while a
 # backlog of BACKLOG messages of 1 KiB piles up for it, then resumed: the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0428: file descriptors. serve raises its soft open-file limit to the
 # hard one. Under a limit it cannot raise, deliveries to a slow receiver
 # take sockets only below a ceiling: the descriptors above it stay free

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0430: SSRF bypass attempts are refused, and each refusal says why.
 # Numeric spellings of an address (decimal, octal, hex, short) are refused
 # when an endpoint is written (422 naming the host) and again by the worker

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0440: tokens and secrets.
 #  1. Every route of src/api.c's table (read from the source, so a new
 #     route is covered the day it is added): without a token or with a

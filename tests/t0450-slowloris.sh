@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0450: slow-loris clients cannot starve others. An attacker on
 # 127.0.0.3 opens far more connections than the server takes in all and
 # trickles header bytes; the per-address limit turns most away, the header

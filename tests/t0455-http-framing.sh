@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0455: what hookd decides from a request's headers, before its body.
 #  1. 300 connections without a token, each sending the headers of a 1 MiB
 #     message and 256 KiB of it: each gets its 401 at once and is closed,

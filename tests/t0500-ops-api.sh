@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0500: the operations API (API.md 9): stats counters and gauges, the
 # endpoints table, the deliveries list and its filters, replay by list and
 # by filter, the live feed's long poll (which must not hold an HTTP thread),

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0505: bulk replay cannot hit more than was meant (issue 6): unknown
 # keys in the body or its filter are 422 naming the key (a typo must not
 # widen a replay to every app), a filter without status replays failed

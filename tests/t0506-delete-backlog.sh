@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0506: deleting an endpoint or an application with a backlog ends its
 # waiting deliveries (issue 6): they turn failed with lastError
 # "endpoint deleted" instead of staying pending for good, so the list,

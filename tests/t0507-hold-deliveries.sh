@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0507: hookd serve --hold-deliveries (issue 6: a restore drill must not
 # send real webhooks a second time). Held, the server accepts messages
 # and sends nothing, health, stats, metrics and the console say so, and a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0508: a disabled endpoint is not subscribed (the Svix rule), and what
 # it missed is visible and recoverable (issue 6): the record and
 # /hookd/v1/endpoints say when and why it was disabled (operator,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0520: GET /metrics (API.md 9, docs/operations.md 5): the Prometheus text
 # format and its content type, the admin token, counters that move with
 # real deliveries (ingest, attempts by outcome and class, latency, writer

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0522: token scopes. A metrics token reads GET /metrics and nothing
 # else; metrics-listen serves /metrics on a second address without a
 # token and nothing else there; an ingest token cannot create an

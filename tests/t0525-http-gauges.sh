@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0525: the listener's gauges. hookd_http_connections counts the client
 # connections open (idle ones too); hookd_http_requests_waiting counts the
 # write requests handed to the log writer and not yet answered: held by a

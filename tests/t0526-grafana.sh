@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0526: the Grafana dashboard (packaging/grafana-dashboard.json) asks only
 # for series and labels that /metrics exports. A server with real traffic
 # (successes, 5xx and network failures, so every family and label value

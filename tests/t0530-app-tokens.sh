@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0530: application tokens (API.md 4.11). POST /api/v1/auth/app-portal-access
 # makes a token for one application: it reaches that application's routes
 # and nothing else (another application 404, admin and operations routes

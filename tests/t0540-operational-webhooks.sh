@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2016 # jq filters name $b in single quotes on purpose
 # t0540: operational webhooks (API.md 4.10). The operator's endpoints are
 # managed through /api/v1/operational-webhook/endpoint as the Svix client

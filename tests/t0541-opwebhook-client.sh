@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0541: the operational-webhook routes through the official svix npm
 # clients (tests/svix/opwebhook.mjs), once with 1.x ("svix") and once with
 # 2.x ("svix2"), against one server: every operationalWebhookEndpoint call

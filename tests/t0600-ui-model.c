@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0600-ui-model: the console's model and formatting without a terminal:
  * numbers, durations, sizes and ages; fitting and escaping text; rates

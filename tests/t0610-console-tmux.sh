@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0610: the console end to end, driven in tmux like an operator would.
 # Deliveries fail for good (one retry at 1 s), the console goes to the
 # failed list with keys, filters it, marks rows, and replays them after

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0612: the console's application tokens dialog, driven in tmux. On the
 # Endpoints screen `t` lists the tokens of the selected endpoint's
 # application (never the token itself), `a` widens it to every

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0615: the console as a new operator meets it (issue 8), at 120x35 and
 # 80x24, driven in tmux: leaving a drill-down with Esc and getting one's
 # filter back; filter errors shown beside the open prompt and gone once

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0620: `hookd ctl`, the command line over the API: it finds the server
 # through the data directory, lists applications, endpoints with a state
 # word and failed deliveries (tables and --json), replays failed

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0630: `hookd check-config` and `hookd serve --check-config` validate the
 # configuration as serve would load it and start nothing (like nginx -t):
 # exit 0 with the effective settings, or 2 with every problem named; and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The Debian package: `make deb` builds it, and its contents, control
 # fields, maintainer scripts, unit, man page and default config are what an
 # operator relies on. Nothing is installed on this machine: the maintainer

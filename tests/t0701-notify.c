@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0701-notify: the sd_notify datagram, to a path socket and to an
  * abstract one, and the quiet no-op when no service manager asked.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0705: the README's tour works as written: `make run ARGS=...` passes its
 # flags to hookd serve, `make receiver` starts the receiver it names, and a
 # message sent with the tour's curl commands reaches that receiver, signed;

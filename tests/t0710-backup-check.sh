@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0710: hookd backup copies a live log under ingest load into a directory
 # a second server starts from, holding every message acknowledged before
 # the backup began; hookd check passes on the live log (beside the server)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0711: damaged store files (issue 6). A data.mdb cut short by 1 %, one
 # of 0 bytes and one of random bytes: hookd check, hookd serve and hookd
 # backup each exit with an error that names the file, says what is wrong

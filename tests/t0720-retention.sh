@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0720: retention (issue 5). With periods of seconds, the background pass
 # removes old payloads (GET shows {"expired":true}, resend answers 400
 # missing_payload, a retry still due ends as failed without an attempt),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0721-retention: the retention pass on records made with old times, so
  * the periods of days can be tested at once: a payload goes after

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0730: a graceful stop under load. SIGTERM arrives while a producer
 # sends messages and slow deliveries are in flight: from the signal on,
 # writes and the health check answer 503 shutting_down with Retry-After

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0731: the log. JSON lines that parse; one request line per request and
 # one line per failed delivery, with ids; never a token, an endpoint
 # secret or a sensitive header value. SIGHUP reopens a rotated log file

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0732: one server per data directory. A second `hookd serve` on a data
 # directory a running server holds gives up within a few seconds with an
 # error that names the holder's pid, and touches nothing there: the first

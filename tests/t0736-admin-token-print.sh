@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0736: the admin token reaches a terminal, never a log. On first start a
 # server whose stdout is not a terminal (a file here; the journal under
 # systemd) says where the new token is and not what it is; at a terminal

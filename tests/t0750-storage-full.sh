@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0750: a full store (issue 6). With a 2 MiB map, ingest fills the store
 # until it answers 507 {"code":"insufficient_storage"} and logs it; the
 # server stays up, every acknowledged message is still there, deliveries of

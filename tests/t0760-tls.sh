@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # t0760: TLS. The listener serves HTTPS with --tls-cert/--tls-key (a
 # self-signed certificate made here), DIR/listen says https://, plain HTTP
 # to that port gets no answer, and bad certificate or key files stop the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Replay every committed fuzz corpus (tests/fuzz/corpus/NAME, which keeps
 # each input that ever crashed a target) through its target, built as a
 # plain binary (build/fuzz/replay-NAME; see tests/fuzz/harness.h). In the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The ingest benchmark as a smoke test: a two-second run with few
 # connections must finish, acknowledge messages and lose none of them.
 # Throughput targets are not asserted here (they only warn in `make bench`).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The delivery benchmarks as smoke tests: each runs at a tiny size and must
 # exit 0 (every acknowledged message delivered) and print its figures.
 # Performance targets are not asserted here (they only warn in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/tmux.sh - drive the console in a tmux pane, for the tests that
 # look at its screens (after lib.sh):
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl.c - `hookd ctl`: the command line, the requests and the output
  * shared by every command (the commands are in ctl_cmds.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl.h - `hookd ctl`: everyday operations from the command line, over
  * the same HTTP API the console uses (/api/v1 and /hookd/v1), for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl_cmds.c - the commands of `hookd ctl`, one function each, in the
  * table at the end (which also gives `hookd ctl --help` its lines).

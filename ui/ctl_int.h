@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl_int.h - what ctl.c (options, requests, output) shares with
  * ctl_cmds.c (one function per command). Not for other modules.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui.h - the console's entry point, called by main.c for `hookd console`.
  */

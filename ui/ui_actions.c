@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_actions.c - filters, the visible rows of each list, and the actions
  * that change things on the server (see ui_app.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_app.c - what to fetch when, and what the answers mean (see ui_app.h;
  * filters and server actions are in ui_actions.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_app.h - the console's state and controller: which screen is up,
  * cursors, filters, marks, the modal in front (help, confirmation,

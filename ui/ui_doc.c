@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_doc.c - the detail screen's document (see ui_doc.h).
  *

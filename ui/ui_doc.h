@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_doc.h - the detail screen as a document of lines: the attempts with
  * the selected one's response, the payload, the headers sent. Built from

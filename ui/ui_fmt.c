@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_fmt.c - formatting for the console (see ui_fmt.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_fmt.h - the console's formatting helpers: numbers, durations, sizes,
  * ages and clock times as an operator reads them, fitting text into a

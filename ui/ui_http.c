@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_http.c - background HTTP for the console (see ui_http.h).
  *

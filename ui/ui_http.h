@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_http.h - the console's HTTP client: libcurl on background threads,
  * so that no fetch ever blocks key handling.

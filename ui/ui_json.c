@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_json.c - tolerant JSON field readers (see ui_json.h).
  */

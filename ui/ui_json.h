@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_json.h - tolerant readers for the API's JSON, shared by the model's
  * parsers. A field is looked up by a list of candidate names, each of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_keys.c - the key table and its actions (see ui_keys.h).
  *

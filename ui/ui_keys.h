@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_keys.h - the key table: which key does what on which screen. Each
  * action changes the console's state (ui_app) and returns what needs

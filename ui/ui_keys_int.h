@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_keys_int.h - actions of the failed list, the feed and the detail,
  * and the keys of the modals, shared between ui_keys.c (the table) and

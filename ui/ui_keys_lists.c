@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_keys_lists.c - what the keys do on the failed list, the live feed
  * and the detail, and inside a confirmation or the filter prompt.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_main.c - `hookd console [--url URL] [--token TOKEN] [--data DIR]
  * [--ca-file FILE]`:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_model.c - the overview's figures and the endpoint list (the lists
  * and the detail are in ui_model_lists.c).

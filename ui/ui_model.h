@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_model.h - what the console knows about the server: snapshots parsed
  * from the API's JSON, the rate history behind the sparklines, the feed

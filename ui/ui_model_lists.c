@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_model_lists.c - the failed deliveries, the live feed and the detail
  * of one delivery (see ui_model.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_target.c - finding the server and checking it answers (see
  * ui_target.h). The checks run one blocking request each, so a client

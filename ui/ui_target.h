@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_target.h - which server a client command talks to, and whether it is
  * there: shared by `hookd console` and `hookd ctl`.

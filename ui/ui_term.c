@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_term.c - curses, confined (see ui_term.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_term.h - the terminal, and the only part of the console that calls
  * curses. Everything else draws through these few calls and reads keys

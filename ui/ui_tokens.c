@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_tokens.c - the application tokens dialog of the Endpoints screen
  * (`t`): the tokens of the selected endpoint's application from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_tokens.h - the application tokens dialog (ui_tokens.c): opened with
  * `t` on the Endpoints screen for the selected endpoint's application,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_view_detail.c - one delivery: which message went where, then a
  * scrolling window on the document of ui_doc.c (attempts, the selected

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_view_lists.c - the three list screens: endpoints (2), failed
  * deliveries (3) and the live feed (4).

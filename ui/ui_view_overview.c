@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_view_overview.c - screen 1: is delivery healthy? Throughput with
  * five minutes of sparkline, latency, the work queued, endpoint health at

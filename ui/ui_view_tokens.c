@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_view_tokens.c - the application tokens dialog (ui_tokens.h): a box
  * over the Endpoints screen with one row per token (id, application,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_views.c - what every screen shares: the title line with the age of
  * its data, the footer of keys, the line for notes, the filter prompt,

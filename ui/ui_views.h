@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_views.h - drawing the console's screens. A view reads the state
  * (struct ui_app) and draws it through ui_term; it changes nothing, so

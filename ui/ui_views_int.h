@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ui_views_int.h - helpers shared by the view files: the title line with
  * the data's freshness, section rules, fitted text, health words and

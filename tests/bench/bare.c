@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bare.c - the ingest benchmark's yardstick: libmicrohttpd with nothing
  * behind it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * curlblast.c - the delivery benchmark's yardstick: libcurl multi with
  * nothing behind it.

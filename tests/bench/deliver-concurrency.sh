@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/bench/deliver-concurrency.sh - 10,000 deliveries in flight at once,
 # and what they cost in memory.
 #

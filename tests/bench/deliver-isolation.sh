@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/bench/deliver-isolation.sh - a hanging endpoint must not slow down
 # a healthy one (promise 3 of DESIGN.md).
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/bench/deliver-latency.sh - how long a message takes from the
 # producer to the receiver at a steady rate.
 #

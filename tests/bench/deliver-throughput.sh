@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/bench/deliver-throughput.sh - how many deliveries a second hookd
 # makes to one fast endpoint with a deep backlog.
 #

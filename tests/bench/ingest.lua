@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- tests/bench/ingest.lua - wrk script for the ingest benchmark.
 --
 --   HOOKD_TOKEN=... wrk -c 256 -t 2 -d 10s -s tests/bench/ingest.lua http://127.0.0.1:PORT

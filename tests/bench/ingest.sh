@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/bench/ingest.sh - how many messages a second hookd acknowledges.
 #
 # Starts hookd on a free loopback port with a fresh data directory, creates

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * paced.c - the delivery benchmarks' producer: POSTs messages to hookd at
  * a fixed rate, or as fast as it can, and stamps each with its send time.

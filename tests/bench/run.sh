@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/bench/run.sh - run every benchmark in tests/bench/*.sh (`make bench`).
 #
 # Each benchmark is a shell script that prints its own report, exits 0 when

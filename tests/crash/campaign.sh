@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/crash/campaign.sh - the crash campaign (DESIGN.md, promises 1 and 2).
 #
 #   CRASH_CYCLES=20 sh tests/crash/campaign.sh     (make crash; t0740 runs 3)

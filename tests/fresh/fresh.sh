@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/fresh/fresh.sh - the README's two commands on a fresh Debian 12 (make fresh).
 #
 #   sudo make fresh          (or: sudo sh tests/fresh/fresh.sh)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz-api.c - whole requests: "METHOD URL" on the first line, then
  * "Name: value" header lines, an empty line and the body, run through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz-body.c - every JSON request body decoder: the first byte picks a
  * route that takes a body ('A' the first), the rest is the body. The

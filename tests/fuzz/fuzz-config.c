@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz-config.c - the config file parser: the input is a config file's
  * text (config_load_text, the file layer of config_load).

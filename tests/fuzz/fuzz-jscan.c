@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz-jscan.c - ingest's JSON scanners against jansson.
  *

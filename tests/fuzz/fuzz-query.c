@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz-query.c - query parsing: the first byte picks a route ('A' the
  * first), the rest is its query string. Lists parse limit, iterator,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz-retry-after.c - Retry-After values (delta seconds or an HTTP date
  * in any of its three forms) through retry_after_parse() and

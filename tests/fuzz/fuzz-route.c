@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz-route.c - path normalisation and routing: "METHOD URL" (the first
  * space splits them) through http_detached_new() (normalise_path and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz-time.c - the small parsers of values people type: RFC 3339 times
  * (clock_parse, the API's before/after), durations (clock_parse_duration),

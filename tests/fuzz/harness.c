@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * harness.c - the fixture store and the request runner the fuzz targets
  * share (harness.h).

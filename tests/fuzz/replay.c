@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * replay.c - a main() for a fuzz target without libFuzzer: every file
  * named, and every file in every directory named, goes once through

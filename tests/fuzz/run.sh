@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/fuzz/run.sh SECONDS NAME... - run each libFuzzer target (make fuzz)
 # for SECONDS, starting from its committed corpus tests/fuzz/corpus/NAME and
 # adding what it finds to the scratch corpus build/fuzz/corpus/NAME. A

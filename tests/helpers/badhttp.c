@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * badhttp.c - a TCP server that answers HTTP requests wrongly, for the
  * receiver-fault tests (t0420).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bytestr.c - byte strings for the response-body property test (t0156),
  * each with what hookd's API must give back for it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lmdb-del.c - delete one key from a named database of a hookd log, so
  * that tests can break an invariant on purpose (hookd check must see it).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lmdb-kv.c - read or overwrite one value in a named database of a hookd
  * log, so that tests can plant a record the API would refuse (one written

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * producer.c - the crash and storage tests' load: POSTs distinct messages
  * to hookd on a few keep-alive connections and writes down, as each answer

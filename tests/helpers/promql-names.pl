@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # promql-names.pl METRICS DASHBOARD.json: check that every query of a
 # Grafana dashboard names series and labels that a /metrics scrape
 # (METRICS, Prometheus text format) exports. Prints one line per problem

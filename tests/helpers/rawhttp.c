@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rawhttp.c - send bytes to an HTTP server exactly as given and show what
  * comes back, for the framing tests (t0455). curl cannot send two

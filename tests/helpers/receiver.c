@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * receiver.c - the webhook receiver that hookd's delivery tests and
  * benchmarks post to.

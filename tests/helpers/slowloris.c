@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * slowloris.c - a slow-loris client for t0450: many connections that
  * never finish a request, to show they cannot starve other clients.

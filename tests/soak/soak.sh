@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/soak/soak.sh - `make soak`: hookd under mixed load for a long time,
 # watched for leaks. Not part of make test or CI (it takes 30 minutes).
 #

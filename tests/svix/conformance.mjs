@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Svix API conformance: drives a running hookd with the official svix npm
 // client SVIX_MODULE names ("svix", 1.x, or "svix2", 2.x; both pinned in
 // package.json) and prints TAP on stdout.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Operational webhooks through the official svix npm client (API.md 4.8),
 // the one SVIX_MODULE names ("svix" for 1.x, "svix2" for 2.x; tap.mjs):
 // every call of svix.operationalWebhookEndpoint against a running hookd,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Svix parity (issue 7): the routes and fields beyond the common calls,
 // driven through the official client named by SVIX_MODULE ("svix" for 1.x,
 // "svix2" for the 2.x npm alias), so that both clients run the same checks.

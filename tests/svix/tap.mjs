@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TAP helpers and client loading shared by the scripts of tests/svix
 // (parity.mjs, opwebhook.mjs, apptoken.mjs). Each script runs once per
 // client: SVIX_MODULE names the package, "svix" (1.x) or "svix2" (2.x, an

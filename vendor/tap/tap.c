@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tap.c - TAP version 13 producer for hookd's C tests.
  *

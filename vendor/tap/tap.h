@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tap.h - a small producer of the Test Anything Protocol (version 13) for
  * hookd's C tests, run under prove.
