@@ -164,6 +164,19 @@ int api_find_endpoint(struct store_txn *t, const char *app_id, const char *id_or
 int api_find_msg(struct store_txn *t, const char *app_id, const char *id_or_uid,
                  char out[ID_MAX]);
 /*
+ * The path's p[0] (an application) and p[1] (one of its endpoints, or
+ * with by_msg one of its messages) as ids into app and id. 0, or the
+ * store's code after answering 404 (naming which was missing) or 500.
+ */
+int api_find_pair(struct http_req *r, struct store_txn *t, char **p, int by_msg,
+                  char app[ID_MAX], char id[ID_MAX]);
+/*
+ * A body's since (required) and until (until_dflt when absent), RFC 3339
+ * both. 0, or -1 after a 422 naming the field.
+ */
+int api_since_until(struct http_req *r, json_t *in, int64_t until_dflt, int64_t *since,
+                    int64_t *until);
+/*
  * A message record, read the one way every reader must (msgrec_parse:
  * the payload as sent stays out of jansson). v gets where the payload's
  * text is, valid while t is; may be NULL. 0, HOOKD_ENOTFOUND, or

@@ -408,18 +408,8 @@ static void recover_free(void *p)
 static int recover_window(struct http_req *r, json_t *in, int64_t now, int64_t *since,
                           int64_t *until)
 {
-    const char *s, *u;
-    if (api_str(r, in, "since", 1, 1, 64, &s) || api_str(r, in, "until", 0, 1, 64, &u))
+    if (api_since_until(r, in, now, since, until))
         return -1;
-    *until = now;
-    if (clock_parse(s, since)) {
-        http_verror(r, "body.since", "value_error.datetime", "since must be an RFC 3339 date-time");
-        return -1;
-    }
-    if (u && clock_parse(u, until)) {
-        http_verror(r, "body.until", "value_error.datetime", "until must be an RFC 3339 date-time");
-        return -1;
-    }
     if (*until - *since > RECOVER_WINDOW_MS) {
         http_verror(r, "body.since", "value_error",
                     "since must be at most 14 days and 5 minutes before until");

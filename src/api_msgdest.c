@@ -128,27 +128,13 @@ static int end_waiting(struct http_req *r, struct store_txn *t, const char *app,
     return rc;
 }
 
-/* p[0] app, p[1] message: ids into app and msg; answers 404 itself. */
-static int find_msg(struct http_req *r, struct store_txn *t, char **p, char app[ID_MAX],
-                    char msg[ID_MAX])
-{
-    int rc = api_find_app(t, p[0], app);
-    if (rc == HOOKD_ENOTFOUND)
-        api_not_found(r, "application");
-    else if (!rc && (rc = api_find_msg(t, app, p[1], msg)) == HOOKD_ENOTFOUND)
-        api_not_found(r, "message");
-    else if (rc)
-        api_store_error(r, rc);
-    return rc;
-}
-
 static int msg_expunge_apply(struct http_req *r, struct store_txn *t)
 {
     struct api_job *j = r->data;
     char app[ID_MAX], msg[ID_MAX], key[2 * ID_MAX];
     struct ep_ids e = { 0 };
     json_t *rec = NULL;
-    int rc = find_msg(r, t, j->p, app, msg);
+    int rc = api_find_pair(r, t, j->p, 1, app, msg);
     if (!rc && (rc = api_msg_rec(t, app, msg, &rec, NULL)))
         api_store_error(r, rc);
     if (rc)
@@ -184,7 +170,7 @@ static int att_expunge_apply(struct http_req *r, struct store_txn *t)
     char app[ID_MAX], msg[ID_MAX];
     json_t *rec = NULL;
     const char *att = j->p[2];
-    int rc = find_msg(r, t, j->p, app, msg);
+    int rc = api_find_pair(r, t, j->p, 1, app, msg);
     if (rc)
         return rc;
     rc = id_is("atmpt_", att) ? store_get_json(t, DB_ATTEMPTS, att, strlen(att), &rec)
@@ -286,20 +272,6 @@ static int64_t query_status(struct http_req *r)
     return -2;
 }
 
-/* p[0] app, p[1] endpoint: ids into app and ep; answers 404 itself. */
-static int find_ep(struct http_req *r, struct store_txn *t, char **p, char app[ID_MAX],
-                   char ep[ID_MAX])
-{
-    int rc = api_find_app(t, p[0], app);
-    if (rc == HOOKD_ENOTFOUND)
-        api_not_found(r, "application");
-    else if (!rc && (rc = api_find_endpoint(t, app, p[1], ep)) == HOOKD_ENOTFOUND)
-        api_not_found(r, "endpoint");
-    else if (rc)
-        api_store_error(r, rc);
-    return rc;
-}
-
 /*
  * EndpointMessageOut: the app's messages (newest first, the message
  * list's window and filters) that have a delivery to the endpoint, with
@@ -317,7 +289,7 @@ void api_ep_msg_list(struct api *a, struct http_req *r, char **p)
     if (f.with_content < 0 || f.status == -2 || api_window(r, "msg_", lo, hi, &has_hi)
         || !(f.t = api_read(a, r)))
         return;
-    if (find_ep(r, f.t, p, f.app_id, f.ep_id) == 0) {
+    if (api_find_pair(r, f.t, p, 0, f.app_id, f.ep_id) == 0) {
         f.types = api_query_types(r);
         struct api_page pg = { .db = DB_MESSAGES, .prefix = f.app_id, .descending = 1,
                                .lo_id = lo, .hi_id = has_hi ? hi : NULL, .row = epmsg_row,
@@ -363,7 +335,7 @@ void api_msg_ep_list(struct api *a, struct http_req *r, char **p)
     char msg[ID_MAX];
     if (!(f.t = api_read(a, r)))
         return;
-    if (find_msg(r, f.t, p, f.app_id, msg) == 0) {
+    if (api_find_pair(r, f.t, p, 1, f.app_id, msg) == 0) {
         f.plen = strlen(msg);
         struct api_page pg = { .db = DB_DELIVERIES, .prefix = msg, .descending = 0,
                                .fixed_order = 1, .row = msgep_row, .arg = &f };
@@ -408,7 +380,7 @@ void api_ep_stats(struct api *a, struct http_req *r, char **p)
     struct store_txn *t;
     if (stats_range(r, clock_now_ms(), &since, &until) || !(t = api_read(a, r)))
         return;
-    int rc = find_ep(r, t, p, app, ep);
+    int rc = api_find_pair(r, t, p, 0, app, ep);
     if (!rc && (rc = epstats_sum(t, ep, since, until, c)))
         api_store_error(r, rc);
     if (!rc)

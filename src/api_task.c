@@ -129,18 +129,8 @@ static json_t *rm_report(void *arg, int status)
 static int rm_window(struct http_req *r, json_t *in, int64_t now, int64_t *since,
                      int64_t *until)
 {
-    const char *s, *u;
-    if (api_str(r, in, "since", 1, 1, 64, &s) || api_str(r, in, "until", 0, 1, 64, &u))
+    if (api_since_until(r, in, now + 1, since, until))
         return -1;
-    *until = now + 1;
-    if (clock_parse(s, since)) {
-        http_verror(r, "body.since", "value_error.datetime", "since must be an RFC 3339 date-time");
-        return -1;
-    }
-    if (u && clock_parse(u, until)) {
-        http_verror(r, "body.until", "value_error.datetime", "until must be an RFC 3339 date-time");
-        return -1;
-    }
     if (*until <= *since) {
         http_verror(r, "body.until", "value_error", "until must be later than since");
         return -1;
@@ -155,13 +145,7 @@ static int rm_endpoint(struct api *a, struct http_req *r, char **p, char app[ID_
     struct store_txn *t = api_read(a, r);
     if (!t)
         return -1;
-    int rc = api_find_app(t, p[0], app);
-    if (rc == HOOKD_ENOTFOUND)
-        api_not_found(r, "application");
-    else if (!rc && (rc = api_find_endpoint(t, app, p[1], ep)) == HOOKD_ENOTFOUND)
-        api_not_found(r, "endpoint");
-    else if (rc)
-        api_store_error(r, rc);
+    int rc = api_find_pair(r, t, p, 0, app, ep);
     store_abort(t);
     return rc ? -1 : 0;
 }

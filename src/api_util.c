@@ -366,6 +366,38 @@ int api_find_msg(struct store_txn *t, const char *app_id, const char *x, char ou
     return find_child(t, DB_MESSAGES, 'm', "msg_", app_id, x, out);
 }
 
+int api_find_pair(struct http_req *r, struct store_txn *t, char **p, int by_msg,
+                  char app[ID_MAX], char id[ID_MAX])
+{
+    int rc = api_find_app(t, p[0], app);
+    if (rc == HOOKD_ENOTFOUND)
+        api_not_found(r, "application");
+    else if (!rc && (rc = by_msg ? api_find_msg(t, app, p[1], id)
+                                 : api_find_endpoint(t, app, p[1], id)) == HOOKD_ENOTFOUND)
+        api_not_found(r, by_msg ? "message" : "endpoint");
+    else if (rc)
+        api_store_error(r, rc);
+    return rc;
+}
+
+int api_since_until(struct http_req *r, json_t *in, int64_t until_dflt, int64_t *since,
+                    int64_t *until)
+{
+    const char *s, *u;
+    if (api_str(r, in, "since", 1, 1, 64, &s) || api_str(r, in, "until", 0, 1, 64, &u))
+        return -1;
+    *until = until_dflt;
+    if (clock_parse(s, since)) {
+        http_verror(r, "body.since", "value_error.datetime", "since must be an RFC 3339 date-time");
+        return -1;
+    }
+    if (u && clock_parse(u, until)) {
+        http_verror(r, "body.until", "value_error.datetime", "until must be an RFC 3339 date-time");
+        return -1;
+    }
+    return 0;
+}
+
 int api_uid_put(struct store_txn *t, char kind, const char *parent, const char *uid,
                 const char *id)
 {

@@ -167,3 +167,20 @@ wait_for() {
 
 # cond EXPR: print 0 when the awk arithmetic EXPR holds, else 1 (for ok).
 cond() { awk "BEGIN { exit !($1) }"; echo $?; }
+
+# svix_setup: for the tests that drive hookd with the official npm clients
+# (tests/svix): skip without node >= 18, install node_modules with npm ci
+# from the committed lockfile when either client is missing (a failed
+# install, offline say, is a bail-out, never a skip); sets SVIX.
+svix_setup() {
+    command -v node >/dev/null 2>&1 || skip_all "node is not installed (sh packaging/deps.sh --test installs it)"
+    _major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
+    [ "${_major:-0}" -ge 18 ] 2>/dev/null || skip_all "node >= 18 is needed, found $(node --version 2>&1)"
+    SVIX=$TOP/tests/svix
+    if [ ! -f "$SVIX/node_modules/svix/package.json" ] || [ ! -f "$SVIX/node_modules/svix2/package.json" ]; then
+        command -v npm >/dev/null 2>&1 || bail "npm is not installed: run sh packaging/deps.sh --test"
+        if ! (cd "$SVIX" && npm ci --silent --no-audit --no-fund) >&2; then
+            bail "npm ci in tests/svix failed (offline? no registry access?): cannot install the svix clients"
+        fi
+    fi
+}

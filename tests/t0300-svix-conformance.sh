@@ -13,17 +13,7 @@
 # needs; conformance.mjs sets it from node:crypto before loading the client.
 . "$(dirname "$0")/lib.sh"
 
-command -v node >/dev/null 2>&1 || skip_all "node is not installed (sh packaging/deps.sh --test installs it)"
-major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
-[ "${major:-0}" -ge 18 ] 2>/dev/null || skip_all "node >= 18 is needed, found $(node --version 2>&1)"
-
-SVIX=$TOP/tests/svix
-if [ ! -f "$SVIX/node_modules/svix/package.json" ] || [ ! -f "$SVIX/node_modules/svix2/package.json" ]; then
-    command -v npm >/dev/null 2>&1 || bail "npm is not installed: run sh packaging/deps.sh --test"
-    if ! (cd "$SVIX" && npm ci --silent --no-audit --no-fund) >&2; then
-        bail "npm ci in tests/svix failed (offline? no registry access?): cannot install the svix clients"
-    fi
-fi
+svix_setup
 
 [ -x "$RECEIVER" ] || bail "no receiver '$RECEIVER' (run make build/tests/helpers/receiver)"
 receiver_start
