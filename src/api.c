@@ -341,7 +341,7 @@ static int idem_replay(struct http_req *r, struct store_txn *t)
     int64_t exp = 0;
     for (int i = 0; i < 8; i++)
         exp = exp << 8 | p[i];
-    if (exp < clock_now_ms())
+    if (exp < r->intent.entry.head.now_ms)
         return 0;
     int status = p[8] << 8 | p[9];
     size_t at = 10;
@@ -361,11 +361,11 @@ static int idem_replay(struct http_req *r, struct store_txn *t)
     return 1;
 }
 
-static int idem_save(struct api *a, struct http_req *r, struct store_txn *t)
+static int idem_save(struct http_req *r, struct store_txn *t)
 {
     size_t n = 42 + r->resp_len;
     uint8_t *v = xmalloc(n);
-    uint64_t exp = (uint64_t)(clock_now_ms() + a->cfg->idempotency_ttl_ms);
+    uint64_t exp = (uint64_t)r->idem_exp_ms;
     for (int i = 7; i >= 0; i--, exp >>= 8)
         v[i] = (uint8_t)exp;
     v[8] = (uint8_t)((r->status | IDEM_HAS_REQ) >> 8);
@@ -382,18 +382,19 @@ static int idem_save(struct api *a, struct http_req *r, struct store_txn *t)
  * replay) stop short of the store's reserve as ingest does (store_room),
  * so they cannot eat the pages kept for delivery outcomes: 507 instead.
  * Deletes are let through (they free pages, and LMDB needs some to do it);
- * flat intents are ingest, which measures its own record.
+ * flat intents are ingest, which measures its own record. An entry being
+ * re-applied was admitted where it was written.
  */
 static int mgmt_room(struct http_req *r, struct store_txn *t)
 {
-    if (r->intent.flat || strcmp(r->method, "DELETE") == 0)
+    struct api *a = http_ctx(r);
+    if (a->replaying || r->intent.flat || strcmp(r->method, "DELETE") == 0)
         return 0;
     return store_room(t, 2 * r->body.len + 4096);
 }
 
 static int idem_apply(struct http_req *r, struct store_txn *t)
 {
-    struct api *a = http_ctx(r);
     if (r->has_idem && idem_replay(r, t))
         return 0;
     int rc = mgmt_room(r, t);
@@ -401,21 +402,83 @@ static int idem_apply(struct http_req *r, struct store_txn *t)
         return rc;
     rc = r->inner(r, t);
     if (rc == 0 && r->has_idem && r->status >= 200 && r->status < 300)
-        rc = idem_save(a, r, t);
+        rc = idem_save(r, t);
     return rc;
 }
 
-void api_submit_flat(struct http_req *r, http_apply_fn apply, void *data,
-                     void (*data_free)(void *))
+/*
+ * The fields api_submit writes before the kind's own: the method (room
+ * and idempotency depend on it), then the idempotency key's hashes and
+ * expiry when the request has one.
+ */
+static void submit_entry(struct http_req *r, const struct api_kind *k, void *data)
 {
-    r->intent.flat = 1;
-    api_submit(r, apply, data, data_free);
+    struct api *a = http_ctx(r);
+    struct entry_w *w = &r->intent.entry;
+    entry_begin(w, k->kind, clock_now_ms());
+    entry_put_str(w, r->method);
+    entry_put_u64(w, (uint64_t)r->has_idem);
+    if (r->has_idem) {
+        r->idem_exp_ms = w->head.now_ms + a->cfg->idempotency_ttl_ms;
+        entry_put_bytes(w, r->idem_hash, 32);
+        entry_put_bytes(w, r->idem_req, 32);
+        entry_put_i64(w, r->idem_exp_ms);
+    }
+    if (k->encode)
+        k->encode(w, data);
 }
 
-void api_submit(struct http_req *r, http_apply_fn apply, void *data, void (*data_free)(void *))
+void api_submit_flat(struct http_req *r, const struct api_kind *k, void *data)
 {
-    r->inner = apply;
-    http_submit(r, idem_apply, data, data_free);
+    r->intent.flat = 1;
+    api_submit(r, k, data);
+}
+
+void api_submit(struct http_req *r, const struct api_kind *k, void *data)
+{
+    r->inner = k->apply;
+    submit_entry(r, k, data);
+    http_submit(r, idem_apply, data, k->data_free);
+}
+
+/* The idempotency fields of submit_entry into a detached request. */
+static int reapply_idem(struct http_req *r, struct entry_r *er)
+{
+    r->has_idem = entry_get_u64(er) != 0;
+    if (r->has_idem) {
+        size_t n1, n2;
+        const void *h = entry_get_bytes(er, &n1), *q = entry_get_bytes(er, &n2);
+        if (n1 != 32 || n2 != 32)
+            return HOOKD_EINVAL;
+        memcpy(r->idem_hash, h, 32);
+        memcpy(r->idem_req, q, 32);
+        r->idem_exp_ms = entry_get_i64(er);
+    }
+    return er->bad ? HOOKD_EINVAL : 0;
+}
+
+int api_reapply(struct api *a, const struct api_kind *k, struct entry_r *er,
+                struct store_txn *t)
+{
+    char method[16];
+    entry_get_strbuf(er, method, sizeof(method));
+    if (er->bad || !k->decode)
+        return HOOKD_EINVAL;
+    struct http_req *r = http_detached_new(a, method, "/", NULL, NULL, 0);
+    int rc = reapply_idem(r, er);
+    void *data = rc ? NULL : k->decode(er);
+    if (!rc && (!data || entry_end(er)))
+        rc = HOOKD_EINVAL;
+    r->data = data;
+    r->data_free = k->data_free;
+    if (!rc) {
+        r->inner = k->apply;
+        r->intent.entry.head = er->head;
+        r->intent.entry.head.drawn = 0;
+        rc = idem_apply(r, t);
+    }
+    http_detached_free(r);   /* frees data with data_free */
+    return rc;
 }
 
 static void route_not_found(struct http_req *r, int method_mismatch)

@@ -62,6 +62,7 @@ struct api {
     struct dispatch *dispatch;/* for in-flight figures; may be NULL */
     struct retention *retention; /* for the oldest payload; may be NULL */
     struct tasks *tasks;      /* background tasks (task.h); may be NULL */
+    int replaying;            /* hookd reapply: entries, not requests (api_reapply) */
 };
 
 #define API_MAX_PARAMS HTTP_MAX_PARAMS
@@ -104,19 +105,48 @@ enum { API_NO_ROUTE = -1, API_BAD_METHOD = -2 };
 int api_route_match(const char *method, const char *path, char **params);
 
 /*
- * Hand a write to the writer (see http_submit), with idempotency: a POST
- * carrying an idempotency-key whose 2xx answer was saved gets that answer
- * again, byte for byte; a new 2xx answer is saved in the same transaction
- * as the write it acknowledges.
+ * A kind of API write (entry_kinds.h): its apply, and how its job (the
+ * handler's data) becomes the fields of a log entry and back. encode
+ * writes the fields after what api_submit writes; decode reads them into
+ * a job like the one the handler built (NULL, or the reader left bad,
+ * when the entry is damaged). apply reads only the store, the job and
+ * r->intent.entry.head (the write's time and seed): never the clock, the
+ * configuration or memory kept between writes, so that re-applying the
+ * entry (api_reapply) writes the same records.
  */
-void api_submit(struct http_req *r, http_apply_fn apply, void *data, void (*data_free)(void *));
+struct api_kind {
+    uint16_t kind;
+    http_apply_fn apply;
+    void (*encode)(struct entry_w *w, const void *data);
+    void *(*decode)(struct entry_r *r);
+    void (*data_free)(void *data);
+};
+
+/*
+ * Hand a write to the writer (see http_submit) as an entry of kind k,
+ * with idempotency: a POST carrying an idempotency-key whose 2xx answer
+ * was saved gets that answer again, byte for byte; a new 2xx answer is
+ * saved in the same transaction as the write it acknowledges. The entry
+ * carries the idempotency key's hashes and expiry, so a re-apply saves
+ * the same answer.
+ */
+void api_submit(struct http_req *r, const struct api_kind *k, void *data);
 /*
  * api_submit for an apply that may run without a nested transaction
  * (writer.h, intent.flat): running it again after a rollback must give
  * the same result. The hot paths only.
  */
-void api_submit_flat(struct http_req *r, http_apply_fn apply, void *data,
-                     void (*data_free)(void *));
+void api_submit_flat(struct http_req *r, const struct api_kind *k, void *data);
+/*
+ * Apply an entry of kind k that api_submit wrote, er positioned after its
+ * header (hookd reapply; in cluster mode, a standby). The answer is
+ * computed (the idempotency record holds it) and dropped. The store's
+ * reserve for management writes (store_room) is not checked: the entry
+ * was admitted where it was written. HOOKD_EINVAL when the entry is
+ * damaged or of a kind that has no decode.
+ */
+int api_reapply(struct api *a, const struct api_kind *k, struct entry_r *er,
+                struct store_txn *t);
 
 /* Begin a read transaction or answer 500 and return NULL. */
 struct store_txn *api_read(struct api *a, struct http_req *r);
@@ -254,6 +284,9 @@ struct api_job {
 };
 struct api_job *api_job_new(char **params, json_t *in);
 void api_job_free(void *job);
+/* The entry fields of an api_job, for api_kinds whose data is one. */
+void api_job_encode(struct entry_w *w, const void *job);
+void *api_job_decode(struct entry_r *r);
 
 /* Applications, shared with message create's embedded application. */
 json_t *api_app_new_rec(struct http_req *r, json_t *in, int64_t now);  /* NULL after 422 */
@@ -339,7 +372,7 @@ json_t *api_msg_out(json_t *rec, int with_content, struct api_splice *sp);
  */
 typedef int (*api_fields_fn)(struct http_req *r, json_t *in, json_t *rec, int patch);
 void api_submit_update(struct api *a, struct http_req *r, char **p, int patch,
-                       api_fields_fn check, http_apply_fn apply);
+                       api_fields_fn check, const struct api_kind *k);
 
 /*
  * The message filters shared by the message and attempt lists: the

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_kinds.h"
+#include "entry_kinds.h"
 #include "clock.h"
 #include "err.h"
 #include "mem.h"
@@ -142,7 +144,7 @@ void api_app_create(struct api *a, struct http_req *r, char **p)
         return;
     }
     j->opt = get_if_exists;
-    api_submit(r, create_apply, j, api_job_free);
+    api_submit(r, &api_kind_app_create, j);
 }
 
 static json_t *list_row(const struct store_kv *kv, void *arg)
@@ -236,7 +238,7 @@ static int update_apply(struct http_req *r, struct store_txn *t)
 
 static void submit_update(struct api *a, struct http_req *r, char **p, int patch)
 {
-    api_submit_update(a, r, p, patch, app_fields, update_apply);
+    api_submit_update(a, r, p, patch, app_fields, &api_kind_app_update);
 }
 
 void api_app_put(struct api *a, struct http_req *r, char **p)
@@ -307,5 +309,16 @@ static int delete_apply(struct http_req *r, struct store_txn *t)
 
 void api_app_delete(struct api *a, struct http_req *r, char **p)
 {
-    api_submit(r, delete_apply, api_job_new(p, NULL), api_job_free);
+    api_submit(r, &api_kind_app_delete, api_job_new(p, NULL));
 }
+
+/* --- log entry kinds (api_kinds.h) --- */
+
+const struct api_kind api_kind_app_create = { ENTRY_APP_CREATE, create_apply, api_job_encode, api_job_decode,
+    api_job_free };
+
+const struct api_kind api_kind_app_update = { ENTRY_APP_UPDATE, update_apply, api_job_encode, api_job_decode,
+    api_job_free };
+
+const struct api_kind api_kind_app_delete = { ENTRY_APP_DELETE, delete_apply, api_job_encode, api_job_decode,
+    api_job_free };

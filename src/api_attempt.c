@@ -37,6 +37,8 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_kinds.h"
+#include "entry_kinds.h"
 #include "clock.h"
 #include "epstats.h"
 #include "err.h"
@@ -379,7 +381,7 @@ static int resend_apply(struct http_req *r, struct store_txn *t)
 /* No body is needed (API.md 7.7); whatever is sent is ignored. */
 void api_att_resend(struct api *a, struct http_req *r, char **p)
 {
-    api_submit(r, resend_apply, api_job_new(p, NULL), api_job_free);
+    api_submit(r, &api_kind_resend, api_job_new(p, NULL));
 }
 
 /* --- recover --- */
@@ -593,3 +595,8 @@ void api_ep_recover(struct api *a, struct http_req *r, char **p)
 fail:
     recover_free(g);
 }
+
+/* --- log entry kinds (api_kinds.h) --- */
+
+const struct api_kind api_kind_resend = { ENTRY_RESEND, resend_apply, api_job_encode, api_job_decode,
+    api_job_free };

@@ -29,6 +29,8 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_kinds.h"
+#include "entry_kinds.h"
 #include "clock.h"
 #include "err.h"
 #include "hmap.h"
@@ -633,5 +635,10 @@ void api_ops_replay(struct api *a, struct http_req *r, char **p)
         replay_free(g);
         return;
     }
-    api_submit(r, replay_apply, g, replay_free);
+    api_submit(r, &api_kind_replay, g);
 }
+
+/* --- log entry kinds (api_kinds.h) --- */
+
+/* TODO(entry): encode and decode */
+const struct api_kind api_kind_replay = { ENTRY_REPLAY, replay_apply, NULL, NULL, replay_free };

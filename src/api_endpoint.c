@@ -34,6 +34,8 @@
 #include <mbedtls/base64.h>
 
 #include "api.h"
+#include "api_kinds.h"
+#include "entry_kinds.h"
 #include "clock.h"
 #include "epconf.h"
 #include "err.h"
@@ -597,7 +599,7 @@ void api_ep_create(struct api *a, struct http_req *r, char **p)
         api_job_free(j);
         return;
     }
-    api_submit(r, create_apply, j, api_job_free);
+    api_submit(r, &api_kind_ep_create, j);
 }
 
 /* arg: the path's application, for out_for. */
@@ -733,7 +735,7 @@ static void submit_update(struct api *a, struct http_req *r, char **p, enum ep_m
         api_job_free(j);
         return;
     }
-    api_submit(r, update_apply, j, api_job_free);
+    api_submit(r, &api_kind_ep_update, j);
 }
 
 void api_ep_put(struct api *a, struct http_req *r, char **p)
@@ -786,7 +788,7 @@ static int delete_apply(struct http_req *r, struct store_txn *t)
 
 void api_ep_delete(struct api *a, struct http_req *r, char **p)
 {
-    api_submit(r, delete_apply, api_job_new(p, NULL), api_job_free);
+    api_submit(r, &api_kind_ep_delete, api_job_new(p, NULL));
 }
 
 static json_t *secret_view(json_t *rec)
@@ -947,7 +949,7 @@ static void submit_edit(struct http_req *r, char **p, json_t *in, enum ep_edit e
 {
     struct api_job *j = api_job_new(p, in);
     j->opt = edit;
-    api_submit(r, edit_apply, j, api_job_free);
+    api_submit(r, &api_kind_ep_edit, j);
 }
 
 void api_ep_secret_rotate(struct api *a, struct http_req *r, char **p)
@@ -1030,3 +1032,17 @@ void api_ep_timeouts_put(struct api *a, struct http_req *r, char **p)
     }
     submit_edit(r, p, in, EDIT_TIMEOUTS);
 }
+
+/* --- log entry kinds (api_kinds.h) --- */
+
+const struct api_kind api_kind_ep_create = { ENTRY_EP_CREATE, create_apply, api_job_encode, api_job_decode,
+    api_job_free };
+
+const struct api_kind api_kind_ep_update = { ENTRY_EP_UPDATE, update_apply, api_job_encode, api_job_decode,
+    api_job_free };
+
+const struct api_kind api_kind_ep_delete = { ENTRY_EP_DELETE, delete_apply, api_job_encode, api_job_decode,
+    api_job_free };
+
+const struct api_kind api_kind_ep_edit = { ENTRY_EP_EDIT, edit_apply, api_job_encode, api_job_decode,
+    api_job_free };

@@ -19,6 +19,8 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_kinds.h"
+#include "entry_kinds.h"
 #include "err.h"
 #include "mem.h"
 
@@ -190,7 +192,7 @@ void api_et_create(struct api *a, struct http_req *r, char **p)
         api_job_free(j);
         return;
     }
-    api_submit(r, create_apply, j, api_job_free);
+    api_submit(r, &api_kind_et_create, j);
 }
 
 struct list_opts {
@@ -276,7 +278,7 @@ static void submit_update(struct api *a, struct http_req *r, char **p, int patch
                     "must match ^[a-zA-Z0-9\\-_.]+$ (1 to 256 chars)");
         return;
     }
-    api_submit_update(a, r, p, patch, et_fields, update_apply);
+    api_submit_update(a, r, p, patch, et_fields, &api_kind_et_update);
 }
 
 void api_et_put(struct api *a, struct http_req *r, char **p)
@@ -317,5 +319,16 @@ void api_et_delete(struct api *a, struct http_req *r, char **p)
         return;
     struct api_job *j = api_job_new(p, NULL);
     j->opt = expunge;
-    api_submit(r, delete_apply, j, api_job_free);
+    api_submit(r, &api_kind_et_delete, j);
 }
+
+/* --- log entry kinds (api_kinds.h) --- */
+
+const struct api_kind api_kind_et_create = { ENTRY_ET_CREATE, create_apply, api_job_encode, api_job_decode,
+    api_job_free };
+
+const struct api_kind api_kind_et_update = { ENTRY_ET_UPDATE, update_apply, api_job_encode, api_job_decode,
+    api_job_free };
+
+const struct api_kind api_kind_et_delete = { ENTRY_ET_DELETE, delete_apply, api_job_encode, api_job_decode,
+    api_job_free };

@@ -25,6 +25,8 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_kinds.h"
+#include "entry_kinds.h"
 #include "clock.h"
 #include "epstats.h"
 #include "err.h"
@@ -160,7 +162,7 @@ void api_msg_expunge(struct api *a, struct http_req *r, char **p)
 {
     struct api_job *j = api_job_new(p, NULL);
     j->now = clock_now_ms();
-    api_submit(r, msg_expunge_apply, j, api_job_free);
+    api_submit(r, &api_kind_msg_expunge, j);
 }
 
 /* Svix answers the expunged attempt's response as "EXPUNGED"; so does hookd. */
@@ -194,7 +196,7 @@ static int att_expunge_apply(struct http_req *r, struct store_txn *t)
 
 void api_att_expunge(struct api *a, struct http_req *r, char **p)
 {
-    api_submit(r, att_expunge_apply, api_job_new(p, NULL), api_job_free);
+    api_submit(r, &api_kind_att_expunge, api_job_new(p, NULL));
 }
 
 /* --- the attempted messages of an endpoint ------------------------------------ */
@@ -392,3 +394,11 @@ void api_ep_stats(struct api *a, struct http_req *r, char **p)
                                           "canceled", (json_int_t)c[EPSTATS_CANCELED]));
     store_abort(t);
 }
+
+/* --- log entry kinds (api_kinds.h) --- */
+
+const struct api_kind api_kind_msg_expunge = { ENTRY_MSG_EXPUNGE, msg_expunge_apply, api_job_encode, api_job_decode,
+    api_job_free };
+
+const struct api_kind api_kind_att_expunge = { ENTRY_ATT_EXPUNGE, att_expunge_apply, api_job_encode, api_job_decode,
+    api_job_free };

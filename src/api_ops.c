@@ -20,6 +20,8 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_kinds.h"
+#include "entry_kinds.h"
 #include "clock.h"
 #include "config.h"
 #include "dispatch.h"
@@ -264,7 +266,7 @@ static void submit_pause(struct http_req *r, char **p, int paused)
 {
     struct api_job *j = api_job_new(p, NULL);
     j->opt = paused;
-    api_submit(r, pause_apply, j, api_job_free);
+    api_submit(r, &api_kind_ep_pause, j);
 }
 
 void api_ops_pause(struct api *a, struct http_req *r, char **p)
@@ -576,3 +578,8 @@ void api_ops_feed(struct api *a, struct http_req *r, char **p)
     if (feed_wait(a->feed, q->after, clock_mono_ms() + wait_ms, feed_ready, r))
         feed_ready(r);
 }
+
+/* --- log entry kinds (api_kinds.h) --- */
+
+const struct api_kind api_kind_ep_pause = { ENTRY_EP_PAUSE, pause_apply, api_job_encode, api_job_decode,
+    api_job_free };

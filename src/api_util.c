@@ -462,6 +462,33 @@ void api_job_free(void *job)
     free(j);
 }
 
+void api_job_encode(struct entry_w *w, const void *job)
+{
+    const struct api_job *j = job;
+    for (int i = 0; i < API_MAX_PARAMS; i++)
+        entry_put_str(w, j->p[i]);
+    entry_put_json(w, j->in);
+    entry_put_json(w, j->rec);
+    entry_put_i64(w, j->now);
+    entry_put_i64(w, j->opt);
+}
+
+void *api_job_decode(struct entry_r *r)
+{
+    struct api_job *j = xcalloc(1, sizeof(*j));
+    for (int i = 0; i < API_MAX_PARAMS; i++)
+        j->p[i] = entry_get_str(r);
+    j->in = entry_get_json(r);
+    j->rec = entry_get_json(r);
+    j->now = entry_get_i64(r);
+    j->opt = (int)entry_get_i64(r);
+    if (r->bad) {
+        api_job_free(j);
+        return NULL;
+    }
+    return j;
+}
+
 void api_touch(struct http_req *r, const char *app_id, const char *ep_id)
 {
     struct api *a = http_ctx(r);
@@ -475,7 +502,7 @@ void api_touch_settings(struct http_req *r, const char *app_id, const char *ep_i
 }
 
 void api_submit_update(struct api *a, struct http_req *r, char **p, int patch,
-                       api_fields_fn check, http_apply_fn apply)
+                       api_fields_fn check, const struct api_kind *k)
 {
     json_t *in = api_body(a, r, 0);
     if (!in)
@@ -489,7 +516,7 @@ void api_submit_update(struct api *a, struct http_req *r, char **p, int patch,
         api_job_free(j);
         return;
     }
-    api_submit(r, apply, j, api_job_free);
+    api_submit(r, k, j);
 }
 
 static void add_types(const char *v, void *arg)

@@ -166,6 +166,9 @@ static const struct opt_def options[] = {
       "N", "deliveries in flight per endpoint at most", 0 },
     { "max-response", OPT_SIZE, F(max_response), "20000", 0, 16 * MIB, NULL,
       "SIZE", "receiver response bytes kept in an attempt record", 0 },
+    { "entry-journal", OPT_STRING, F(entry_journal), "", 0, 0, NULL, "FILE",
+      "append every log entry to FILE once durable, for hookd reapply (drills, tests)",
+      OPT_NULL },
     { "hold-deliveries", OPT_BOOL, F(hold_deliveries), "false", 0, 1, NULL, "BOOL",
       "start with every delivery held: nothing is sent until POST /hookd/v1/deliveries/release "
       "(restore drills on a copy of the log)", 0 },

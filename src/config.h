@@ -65,6 +65,7 @@ struct config {
     char *ca_file;          /* extra CA bundle for deliveries; NULL = system CAs only */
     int64_t shutdown_timeout_ms;
     int metrics_endpoint_cap;   /* per-endpoint /metrics series up to this many endpoints */
+    char *entry_journal;    /* --entry-journal: FILE or NULL (writer_set_journal) */
     int hold_deliveries;    /* start with every delivery held until the operator releases them */
 };
 

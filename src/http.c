@@ -311,6 +311,7 @@ static void req_free(struct http_req *r)
 {
     if (r->data_free && r->data)
         r->data_free(r->data);
+    entry_free(&r->intent.entry);   /* set when the writer never took it */
     buf_release(&r->body);
     free(r->raw_path);
     free(r->path);

@@ -89,6 +89,7 @@ struct http_req {
     void (*on_commit)(struct http_req *r);
     uint8_t idem_hash[32];
     uint8_t idem_req[32];     /* SHA-256 of method, URI and body: what the key was used for */
+    int64_t idem_exp_ms;      /* when a saved answer expires (decided at submit) */
     int has_idem;
 };
 

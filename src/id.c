@@ -122,8 +122,7 @@ static size_t prefix_len(const char *prefix)
     return n;
 }
 
-static void id_format(const char *prefix, int64_t ms, const uint8_t payload[15],
-                      char out[ID_MAX])
+void id_from(const char *prefix, int64_t ms, const uint8_t payload[15], char out[ID_MAX])
 {
     uint8_t raw[ID_RAW_LEN];
     size_t n = prefix_len(prefix);
@@ -138,7 +137,7 @@ void id_new_at(const char *prefix, int64_t ms, char out[ID_MAX])
     uint8_t payload[15];
 
     id_random(payload, sizeof(payload));
-    id_format(prefix, ms < 0 ? clock_now_ms() : ms, payload, out);
+    id_from(prefix, ms < 0 ? clock_now_ms() : ms, payload, out);
 }
 
 void id_new(const char *prefix, char out[ID_MAX])
@@ -222,7 +221,7 @@ void id_bound(const char *prefix, int64_t ms, int hi, char out[ID_MAX])
     const int64_t lo_ms = ID_EPOCH * 1000, hi_ms = (ID_EPOCH + 0xFFFFFFFFLL) * 1000 + 999;
     ms = ms < lo_ms ? lo_ms : ms > hi_ms ? hi_ms : ms;
     memset(payload, hi ? 0xff : 0x00, sizeof(payload));
-    id_format(prefix, ms, payload, out);
+    id_from(prefix, ms, payload, out);
 }
 
 int id_time_ms(const char *prefix, const char *s, int64_t *ms)

@@ -35,6 +35,8 @@ void id_raw_from_ms(int64_t ms, const uint8_t payload[15], uint8_t raw[ID_RAW_LE
 /* A fresh id "<prefix><27 chars>" for time ms (ms < 0: now) into out. */
 void id_new_at(const char *prefix, int64_t ms, char out[ID_MAX]);
 void id_new(const char *prefix, char out[ID_MAX]);
+/* The id of prefix for time ms with the given 15 bytes (deterministic). */
+void id_from(const char *prefix, int64_t ms, const uint8_t payload[15], char out[ID_MAX]);
 
 /*
  * id itself when it sorts after prev, else prev plus one (prev: an id of

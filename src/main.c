@@ -25,6 +25,7 @@
 #include "api.h"
 #include "backup.h"
 #include "check.h"
+#include "reapply.h"
 #include "epcache.h"
 #include "clock.h"
 #include "config.h"
@@ -64,6 +65,8 @@ static void usage(FILE *out)
                  "       hookd check [--repair] [--data DIR]\n"
                  "                                verify the log (exit 1 on a violation); --repair\n"
                  "                                (server stopped) mends the attempt indexes\n"
+                 "       hookd reapply JOURNAL [--data DIR]\n"
+                 "                                a new store from a serve --entry-journal file\n"
                  "       hookd check-config [serve options]\n"
                  "                                validate the configuration, start nothing\n"
                  "       hookd console [--url URL] [--token TOKEN] [--data DIR]\n"
@@ -511,6 +514,7 @@ static int serve(int argc, char **argv)
     struct config cfg;
     struct store *store = NULL;
     struct writer *writer = NULL;
+    FILE *journal = NULL;         /* --entry-journal */
     struct http_server *http = NULL, *mhttp = NULL;
     struct api api = { 0 };
     struct engine engine = { 0 };
@@ -565,6 +569,12 @@ static int serve(int argc, char **argv)
 
     writer_new(&writer, store, cfg.commit_delay_us);
     api.writer = writer;
+    if (cfg.entry_journal && !(journal = fopen(cfg.entry_journal, "ab"))) {
+        fprintf(stderr, "hookd: cannot open the entry journal '%s': %s\n", cfg.entry_journal,
+                strerror(errno));
+        goto out_writer;
+    }
+    writer_set_journal(writer, journal);
     api.fanout = epcache_new();
     if (engine_start(&engine, &cfg, store, writer))
         goto out_writer;
@@ -675,6 +685,8 @@ out_writer:
         http_stop(mhttp);
     tasks_free(tasks);   /* no request asks for them any more */
     writer_free(writer);
+    if (journal)
+        fclose(journal);
     retention_free(retention);
     epcache_free(api.fanout);
     engine_free(&engine);
@@ -737,6 +749,23 @@ static int cmd_backup(int argc, char **argv)
     }
     if (rc == 0)
         rc = backup_run(c.data_dir, dst, stdout, stderr);
+    config_release(&c);
+    return rc < 0 ? 0 : rc;
+}
+
+/* hookd reapply JOURNAL [--data DIR]: a new store from a journal of entries. */
+static int cmd_reapply(int argc, char **argv)
+{
+    struct config c;
+    const char *journal;
+    config_init(&c);
+    int rc = tool_load(&c, argc, argv, &journal);
+    if (rc == 0 && !journal) {
+        fprintf(stderr, "hookd: reapply needs a journal: hookd reapply FILE [--data DIR]\n");
+        rc = 2;
+    }
+    if (rc == 0)
+        rc = reapply_run(&c, journal, stdout, stderr);
     config_release(&c);
     return rc < 0 ? 0 : rc;
 }
@@ -824,6 +853,8 @@ int main(int argc, char **argv)
         return cmd_backup(argc - 2, argv + 2);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc - 2, argv + 2);
+    if (strcmp(cmd, "reapply") == 0)
+        return cmd_reapply(argc - 2, argv + 2);
     if (strcmp(cmd, "console") == 0)
         return ui_console_main(argc - 2, argv + 2);
     if (strcmp(cmd, "ctl") == 0)

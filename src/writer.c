@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "entry.h"
 #include "err.h"
 #include "log.h"
 #include "mem.h"
@@ -80,6 +81,9 @@ struct writer {
     struct batch *sync_head, *sync_tail;   /* FIFO: writer pushes, syncer pops */
     int sync_stop;
 
+    FILE *journal;            /* syncer thread only once started (writer_set_journal) */
+    int journal_failed;
+
     /* writer thread only */
     writer_commit_fn on_commit;
     void *on_commit_ctx;
@@ -111,9 +115,16 @@ void writer_on_commit(struct writer *w, writer_commit_fn fn, void *ctx)
     w->on_commit_ctx = ctx;
 }
 
+void writer_set_journal(struct writer *w, FILE *f)
+{
+    w->journal = f;
+}
+
 void writer_touch(struct writer *w, const char *app_id, const char *ep_id,
                   enum writer_note kind)
 {
+    if (!w)   /* hookd reapply: no dispatcher to tell */
+        return;
     char key[96] = { (char)kind };
     str_copy(key + 1, sizeof(key) - 1, app_id, ep_id);
     /* a batch usually touches few endpoints many times: dedup the recent ones */
@@ -153,6 +164,7 @@ int writer_submit(struct writer *w, struct intent *in)
     pthread_mutex_lock(&w->lock);
     if (w->stopping) {
         pthread_mutex_unlock(&w->lock);
+        entry_free(&in->entry);   /* the writer's from here on */
         return HOOKD_ESTOPPED;
     }
     int was_empty = w->head == NULL;
@@ -251,6 +263,7 @@ static int apply_one(struct store_txn *txn, struct intent *in)
     int rc = store_nested(txn, &nested);
     if (rc)
         return rc;
+    in->entry.head.drawn = 0;
     rc = in->apply(in, nested);
     if (rc) {
         store_abort(nested);
@@ -280,9 +293,11 @@ static void apply_nested(struct store_txn *txn, struct batch *b)
 static int apply_flat(struct store_txn *txn, struct batch *b)
 {
     size_t i = 0;
-    for (struct intent *in = b->head; in; in = in->next, i++)
+    for (struct intent *in = b->head; in; in = in->next, i++) {
+        in->entry.head.drawn = 0;   /* a rerun after a rollback draws the same values */
         if ((b->st[i] = in->apply(in, txn)) != 0)
             return b->st[i];
+    }
     return 0;
 }
 
@@ -397,15 +412,36 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+/*
+ * The entries of a durable batch that applied, in apply order, to the
+ * journal. A journal that cannot be written is given up (once, logged):
+ * it is a drill's record, and the store stays the truth.
+ */
+static void journal_batch(struct writer *w, const struct batch *b)
+{
+    size_t i = 0;
+    for (const struct intent *in = b->head; in && !w->journal_failed; in = in->next, i++)
+        if (b->st[i] == 0 && in->entry.len && entry_journal_put(w->journal, in->entry.p,
+                                                                 in->entry.len))
+            w->journal_failed = 1;
+    if (!w->journal_failed && fflush(w->journal))
+        w->journal_failed = 1;
+    if (w->journal_failed)
+        log_error("entry journal cannot be written; no more entries go to it", NULL);
+}
+
 /* Notes to the dispatcher, then every intent's answer; frees the batch. */
 static void finish(struct writer *w, struct batch *b, int sync_rc)
 {
     if (b->committed && !sync_rc && w->on_commit && b->nnotes)
         w->on_commit(w->on_commit_ctx, b->notes, b->nnotes);
+    if (b->committed && !sync_rc && w->journal && !w->journal_failed)
+        journal_batch(w, b);
     free_notes(b->notes, b->nnotes);
     size_t i = 0;
     for (struct intent *in = b->head, *next; in; in = next, i++) {
         next = in->next;  /* done() may free in */
+        entry_free(&in->entry);
         in->done(in, b->committed && sync_rc && b->st[i] == 0 ? sync_rc : b->st[i]);
     }
     free(b->st);

@@ -22,6 +22,9 @@
 #define HOOKD_WRITER_H
 
 #include <stdint.h>
+#include <stdio.h>
+
+#include "entry.h"
 
 struct store;
 struct store_txn;
@@ -62,6 +65,15 @@ struct intent {
      * rather than from a flush of the syncer's own.
      */
     int lazy;
+    /*
+     * The write as a log entry (entry.h), built by the submitter before
+     * writer_submit() with everything apply() needs decided: apply() reads
+     * only the store and what the entry carries (its time, and values
+     * drawn from its seed, entry.head). Empty (len 0) only for node-local
+     * writes that are not part of the log (the health probe). The writer
+     * owns the buffer from writer_submit() on and frees it before done().
+     */
+    struct entry_w entry;
     struct intent *next;     /* writer's queue link */
 };
 
@@ -121,7 +133,15 @@ void writer_on_commit(struct writer *w, writer_commit_fn fn, void *ctx);
  */
 enum writer_note { WRITER_NOTE_DUE = 'd', WRITER_NOTE_SETTINGS = 's' };
 void writer_touch(struct writer *w, const char *app_id, const char *ep_id,
-                  enum writer_note kind);
+                  enum writer_note kind);   /* w NULL: nothing (hookd reapply) */
+
+/*
+ * Journal: once each batch is durable, the entries of its intents that
+ * applied go to f in apply order (entry_journal_put), so `hookd reapply`
+ * can rebuild the store from them. Not fsynced: a drill's record, not
+ * the log. Set before writer_start(); f stays the caller's.
+ */
+void writer_set_journal(struct writer *w, FILE *f);
 
 /* commit_delay_us > 0 waits that long for more intents before a commit. */
 int writer_new(struct writer **out, struct store *s, int64_t commit_delay_us);
