@@ -496,7 +496,7 @@ static int ep_event(struct http_req *r, struct store_txn *t, const char *type, j
     json_t *extra = strcmp(type, "endpoint.disabled") == 0
                     ? json_pack("{s:n, s:s}", "failSince", "trigger", "manual") : NULL;
     int rc = opwh_endpoint_event(t, a->writer, type, str_of(rec, "appId"), str_of(rec, "id"),
-                                 extra, now);
+                                 extra, &r->intent.entry.head);
     json_decref(extra);
     return rc;
 }
@@ -574,7 +574,7 @@ static int create_apply(struct http_req *r, struct store_txn *t)
 {
     struct api_job *j = r->data;
     char app[ID_MAX];
-    int rc = strcmp(j->p[0], OPWH_APP_UID) == 0 ? opwh_app_ensure(t, j->now, app)
+    int rc = strcmp(j->p[0], OPWH_APP_UID) == 0 ? opwh_app_ensure(t, &r->intent.entry.head, app)
              : find_app(r, t, j->p[0], app);
     if (rc)
         return rc;
@@ -755,7 +755,7 @@ static int deleted_event(struct http_req *r, struct store_txn *t, json_t *rec, i
     json_t *uid = json_object_get(rec, "uid");
     json_t *extra = json_pack("{s:O}", "endpointUid", uid ? uid : json_null());
     int rc = opwh_endpoint_event(t, a->writer, "endpoint.deleted", str_of(rec, "appId"),
-                                 str_of(rec, "id"), extra, now);
+                                 str_of(rec, "id"), extra, &r->intent.entry.head);
     json_decref(extra);
     return rc;
 }

@@ -18,6 +18,7 @@
 #include "err.h"
 #include "mem.h"
 #include "msgrec.h"
+#include "entry.h"
 #include "opwh.h"
 #include "store.h"
 #include "writer.h"
@@ -54,13 +55,14 @@ int opwh_app_id(struct store_txn *t, char out[ID_MAX])
     return 0;
 }
 
-int opwh_app_ensure(struct store_txn *t, int64_t now, char out[ID_MAX])
+int opwh_app_ensure(struct store_txn *t, struct entry_head *h, char out[ID_MAX])
 {
+    int64_t now = h->now_ms;
     int rc = opwh_app_id(t, out);
     if (rc != HOOKD_ENOTFOUND)
         return rc;
     char id[ID_MAX], key[64];
-    id_new_at("app_", now, id);
+    entry_draw_id(h, "app_", now, id);
     json_t *rec = json_pack("{s:s, s:s, s:s, s:n, s:{}, s:I, s:I}", "id", id,
                             "name", "Operational webhooks", "uid", OPWH_APP_UID,
                             "throttleRate", "metadata", "createdAt", (json_int_t)now,
@@ -154,8 +156,9 @@ static int add_delivery(struct store_txn *t, struct writer *w, const char *op_id
 
 /* The message of event type with data (stolen) and one delivery per taker. */
 static int emit(struct store_txn *t, struct writer *w, const char *type, const char *app_id,
-                json_t *data, int64_t now)
+                json_t *data, struct entry_head *h)
 {
+    int64_t now = h->now_ms;
     char op_id[ID_MAX], msg_id[ID_MAX], key[2 * ID_MAX];
     int rc = opwh_app_id(t, op_id);
     if (rc || strcmp(op_id, app_id) == 0) {
@@ -169,7 +172,7 @@ static int emit(struct store_txn *t, struct writer *w, const char *type, const c
     rc = store_scan(t, DB_ENDPOINTS, op_id, strlen(op_id), NULL, 0, 0, match_row, &m);
     if (rc == 1)
         rc = 0;
-    id_new_at("msg_", now, msg_id);
+    entry_draw_id(h, "msg_", now, msg_id);
     struct buf rec = BUF_INIT;
     msgrec_head(&rec, msg_id, type, NULL, NULL, 0);
     buf_adds(&rec, text);
@@ -187,14 +190,15 @@ static int emit(struct store_txn *t, struct writer *w, const char *type, const c
 }
 
 int opwh_endpoint_event(struct store_txn *t, struct writer *w, const char *type,
-                        const char *app_id, const char *ep_id, json_t *extra, int64_t now)
+                        const char *app_id, const char *ep_id, json_t *extra,
+                        struct entry_head *h)
 {
     json_t *data = json_pack("{s:s, s:o, s:s, s:o}", "appId", app_id,
                              "appUid", uid_of(t, DB_APPS, app_id, NULL), "endpointId", ep_id,
                              "endpointUid", uid_of(t, DB_ENDPOINTS, app_id, ep_id));
     if (extra)
         json_object_update(data, extra);
-    return emit(t, w, type, app_id, data, now);
+    return emit(t, w, type, app_id, data, h);
 }
 
 /* The message's eventId (Svix's msgEventId), or null. */
@@ -216,7 +220,7 @@ static json_t *event_id_of(struct store_txn *t, const char *app_id, const char *
 
 int opwh_attempt_event(struct store_txn *t, struct writer *w, const char *type,
                        const char *app_id, const char *ep_id, const char *msg_id,
-                       const struct opwh_attempt *last, int64_t now)
+                       const struct opwh_attempt *last, struct entry_head *h)
 {
     char op_id[ID_MAX];
     int rc = opwh_app_id(t, op_id);   /* the common case: no reads past this one */
@@ -228,7 +232,7 @@ int opwh_attempt_event(struct store_txn *t, struct writer *w, const char *type,
                              "appUid", uid_of(t, DB_APPS, app_id, NULL), "msgId", msg_id,
                              "msgEventId", event_id_of(t, app_id, msg_id),
                              "endpointId", ep_id, "lastAttempt", att);
-    return emit(t, w, type, app_id, data, now);
+    return emit(t, w, type, app_id, data, h);
 }
 
 json_t *opwh_time(int64_t ms)

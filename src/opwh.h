@@ -31,6 +31,7 @@
 
 #include "id.h"
 
+struct entry_head;
 struct store_txn;
 struct writer;
 
@@ -56,7 +57,7 @@ int opwh_app_id(struct store_txn *t, char out[ID_MAX]);
  * Make the reserved application when it does not exist; its id into out.
  * 0 or a store error.
  */
-int opwh_app_ensure(struct store_txn *t, int64_t now, char out[ID_MAX]);
+int opwh_app_ensure(struct store_txn *t, struct entry_head *h, char out[ID_MAX]);
 
 /*
  * An endpoint event (type "endpoint.*") about endpoint ep_id of app_id.
@@ -65,7 +66,8 @@ int opwh_app_ensure(struct store_txn *t, int64_t now, char out[ID_MAX]);
  * fails the caller's intent: the change and its event go together.
  */
 int opwh_endpoint_event(struct store_txn *t, struct writer *w, const char *type,
-                        const char *app_id, const char *ep_id, json_t *extra, int64_t now);
+                        const char *app_id, const char *ep_id, json_t *extra,
+                        struct entry_head *h);
 
 /* The attempt an attempt event reports (Svix's lastAttempt). */
 struct opwh_attempt {
@@ -77,7 +79,7 @@ struct opwh_attempt {
 /* A message.attempt.* event about msg_id's delivery to ep_id. As above. */
 int opwh_attempt_event(struct store_txn *t, struct writer *w, const char *type,
                        const char *app_id, const char *ep_id, const char *msg_id,
-                       const struct opwh_attempt *last, int64_t now);
+                       const struct opwh_attempt *last, struct entry_head *h);
 
 /* A time as the events write it (RFC 3339), a new reference. Pure. */
 json_t *opwh_time(int64_t ms);

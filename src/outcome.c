@@ -228,13 +228,13 @@ static int end_delivery(struct job *j, struct store_txn *t, const struct backlog
 }
 
 /* endpoint.disabled for the operator (opwh.h), Svix's trigger "automatic". */
-static int disabled_event(const struct outcome_opts *o, const struct job *j,
+static int disabled_event(const struct outcome_opts *o, struct job *j,
                           struct store_txn *t, int64_t since, int64_t now)
 {
     json_t *extra = json_pack("{s:o, s:s}", "failSince", opwh_time(since ? since : now),
                               "trigger", "automatic");
     int rc = opwh_endpoint_event(t, o->writer, "endpoint.disabled", j->app_id, j->ep_id, extra,
-                                 now);
+                                 &j->intent.entry.head);
     json_decref(extra);
     return rc;
 }
@@ -301,7 +301,7 @@ static int update_health(const struct outcome_opts *o, struct job *j, int ok,
  * with a retry to come, or a success after at least that many failures.
  * Every other attempt returns before reading anything.
  */
-static int attempt_event(const struct outcome_opts *o, const struct job *j, int ok, int was,
+static int attempt_event(const struct outcome_opts *o, struct job *j, int ok, int was,
                          struct store_txn *t, const char *att, int64_t now)
 {
     const char *type = NULL;
@@ -314,7 +314,8 @@ static int attempt_event(const struct outcome_opts *o, const struct job *j, int 
     if (!type)
         return 0;
     struct opwh_attempt last = { att, j->status_code, j->started_ms };
-    return opwh_attempt_event(t, o->writer, type, j->app_id, j->ep_id, j->msg_id, &last, now);
+    return opwh_attempt_event(t, o->writer, type, j->app_id, j->ep_id, j->msg_id, &last,
+                              &j->intent.entry.head);
 }
 
 int outcome_apply(struct outcome_opts *o, struct job *j, struct store_txn *t)
