@@ -19,6 +19,7 @@
 #include "entry_kinds.h"
 #include "err.h"
 #include "mem.h"
+#include "outcome.h"
 #include "reapply.h"
 #include "store.h"
 
@@ -50,7 +51,7 @@ static const struct kind_def kinds[ENTRY_KIND_END] = {
     [ENTRY_TOKEN_MINT] = { "token.mint", &api_kind_token_mint, NULL },
     [ENTRY_TOKEN_REVOKE] = { "token.revoke", &api_kind_token_revoke, NULL },
     [ENTRY_TOKEN_EXPIRE_ALL] = { "token.expire_all", &api_kind_token_expire_all, NULL },
-    [ENTRY_OUTCOME] = { "delivery.outcome", NULL, NULL },
+    [ENTRY_OUTCOME] = { "delivery.outcome", NULL, outcome_reapply },
     [ENTRY_RETENTION] = { "retention.batch", NULL, NULL },
     [ENTRY_RECOVER] = { "task.recover", NULL, NULL },
     [ENTRY_TASK_RM] = { "task.replay_missing", NULL, NULL },
