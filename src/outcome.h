@@ -60,9 +60,10 @@ void outcome_fini(struct outcome_opts *o);
  * Entry fields: flags (OUTCOME_F_*), app, endpoint and message ids, the
  * due key; when there was an attempt (no missing, ep_gone or expired
  * flag): url, started_ms, duration_ms, status code, response body
- * (bytes), response headers (count, bytes), then, when it failed and was
- * not manual, Retry-After, disable-after and the schedule (count,
- * delays); last, the attempt id.
+ * (bytes), response headers (count, bytes), then, when it failed,
+ * disable-after, and when it also was not manual, Retry-After and the
+ * schedule (count, delays); last, the attempt id. The flags carry the
+ * job's missing, ep_gone, expired, expunged, retry and manual trigger.
  */
 int outcome_submit(struct outcome_opts *o, struct job *j);
 
