@@ -336,6 +336,7 @@ int outcome_apply(struct outcome_opts *o, struct job *j, struct store_txn *t)
         return rc || !consumed ? rc : store_health_add(t, j->ep_id, dl.backlog, dl.retrying);
     int ok = j->status_code >= 200 && j->status_code < 300;
     int64_t now = clock_now_ms();
+    j->intent.entry.head.now_ms = now;   /* the operator's events' time (opwh.h) */
     char att[ID_MAX];
     int was = DSTATE_PENDING;
     rc = put_attempt(o, j, ok, t, att);
