@@ -110,7 +110,7 @@ static int key_cmp(const struct store_kv *a, const struct store_kv *b)
 
 static int has_prefix(const struct store_kv *kv, const void *p, size_t n)
 {
-    return kv->klen >= n && memcmp(kv->key, p, n) == 0;
+    return n == 0 || (kv->klen >= n && memcmp(kv->key, p, n) == 0);
 }
 
 static int skipped(const struct compare *c, enum store_db db, const struct store_kv *kv)
