@@ -7,6 +7,7 @@
 # the node-local meta "probe" does not count, while another meta key
 # does; a missing directory, one without data.mdb and a truncated
 # data.mdb exit 2 naming the directory, and nothing is created in either.
+# SHOW_CMP=1 copies each compare's output to stderr.
 . "$(dirname "$0")/lib.sh"
 LMDB_KV=$TOP/build/tests/helpers/lmdb-kv
 [ -x "$LMDB_KV" ] || bail "build $LMDB_KV first (make test does)"
@@ -16,7 +17,8 @@ DBS="meta apps uids endpoints event_types messages deliveries due attempts att_b
 cmp_logs() {
     "$HOOKD" check --compare "$@" > "$T/cmp.out" 2>&1
     RC=$?
-    OUT=$(cat "$T/cmp.out"); [ -n "${SHOW_CMP-}" ] && cat "$T/cmp.out" >&2
+    OUT=$(cat "$T/cmp.out")
+    [ -z "${SHOW_CMP-}" ] || cat "$T/cmp.out" >&2
 }
 # row DB: DB's counts line of the last compare ("in_a in_b equal only_a only_b differ skipped")
 row() { printf '%s\n' "$OUT" | awk -v d="$1" '$1 == d { print $2, $3, $4, $5, $6, $7, $8 }'; }
