@@ -301,7 +301,7 @@ static void stream_diff(const jsStreamConfig *have, const jsStreamConfig *want, 
         snprintf(out, cap, "duplicate window");
 }
 
-/* Create one stream or check the one there: 0, or -1 (said on stderr). */
+/* Create one stream or check the one there: 0 there, 1 created, -1 (said on stderr). */
 static int ensure_stream(struct cluster *cl, const struct cluster_settings *s, int stream,
                          int64_t max_msg_size)
 {
@@ -329,6 +329,7 @@ static int ensure_stream(struct cluster *cl, const struct cluster_settings *s, i
         if (st == NATS_OK) {
             printf("stream %s: created (%s, %d replicas)\n", name,
                    desc + strlen("hookd partition log, "), s->replicas);
+            rc = 1;
         } else {
             fprintf(stderr, "hookd: cannot create stream %s: %s\n", name, nats_why(st));
             rc = -1;
@@ -358,7 +359,7 @@ static const struct bucket_def buckets[] = {
 };
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
 
-/* Create one KV bucket or check the one there: 0, or -1 (said on stderr). */
+/* Create one KV bucket or check the one there: 0 there, 1 created, -1 (said on stderr). */
 static int ensure_bucket(struct cluster *cl, const struct bucket_def *b, int replicas)
 {
     char stream[96], ttl[40] = "no ttl", d[32];
@@ -394,6 +395,7 @@ static int ensure_bucket(struct cluster *cl, const struct bucket_def *b, int rep
         st = js_CreateKeyValue(&kv, cl->js, &kc);
         if (st == NATS_OK) {
             printf("bucket %s: created (%d replicas, %s)\n", b->name, replicas, ttl);
+            rc = 1;
         } else {
             fprintf(stderr, "hookd: cannot create KV bucket %s: %s\n", b->name, nats_why(st));
             rc = -1;
@@ -481,16 +483,20 @@ static int init_run(struct cluster *cl, struct init_args *a)
                 "first ones, or set up a new cluster.\n", line, want);
         return 1;
     }
-    int bad = 0;
-    for (size_t i = 0; i < NBUCKETS; i++)
-        bad |= ensure_bucket(cl, &buckets[i], a->want.replicas) != 0;
-    for (int i = 0; i < a->want.streams; i++)
-        bad |= ensure_stream(cl, &a->want, i, a->max_msg_size) != 0;
+    int bad = 0, created = 0;
+    for (size_t i = 0; i < NBUCKETS + (size_t)a->want.streams; i++) {
+        int e = i < NBUCKETS ? ensure_bucket(cl, &buckets[i], a->want.replicas)
+                             : ensure_stream(cl, &a->want, (int)(i - NBUCKETS), a->max_msg_size);
+        bad |= e < 0;
+        created |= e > 0;
+    }
     if (bad)
         return 1;
     if (rc == 0) {
-        printf("settings: exist (%s)\n", (fmt_settings(&have, line, sizeof(line)), line));
-        printf("cluster already initialized; nothing changed\n");
+        fmt_settings(&have, line, sizeof(line));
+        printf("settings: exist (%s)\n", line);
+        printf("cluster already initialized; %s\n",
+               created ? "what was missing is created again" : "nothing changed");
         return 0;
     }
     int w = write_settings(cl, &a->want);

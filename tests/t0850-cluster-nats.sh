@@ -73,6 +73,21 @@ init
 is "$RC" 0 "init again with the same settings exits 0"
 like "$OUT" 'cluster already initialized; nothing changed' "init again changes nothing"
 is "$(printf '%s\n' "$OUT" | grep -c 'created')" 0 "init again creates nothing"
+# A resource lost (deleted behind hookd's back): init makes it again.
+# js_api SUBJECT: one JetStream API request in the NATS protocol, its answer.
+js_api() {
+    perl -MIO::Socket::INET -e '
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$ARGV[0]", Timeout => 5) or die "connect: $!";
+        $s->print("CONNECT {\"verbose\":false}\r\nSUB _INBOX.t 1\r\nPUB $ARGV[1] _INBOX.t 0\r\n\r\nPING\r\n");
+        alarm 5;
+        while (my $l = <$s>) { if ($l =~ /^MSG /) { print scalar <$s>; exit 0 } }
+        exit 1' "$NATS_CPORT_1" "$1"
+}
+like "$(js_api '$JS.API.STREAM.DELETE.hookd_log_3')" '"success":true' "hookd_log_3 deleted behind hookd's back"
+init
+is "$RC" 0 "init on a cluster missing a stream exits 0"
+like "$OUT" 'stream hookd_log_3: created' "init creates the missing stream again"
+like "$OUT" 'cluster already initialized; what was missing is created again' "and says so"
 init --partitions 32
 is "$RC" 1 "init with other partitions exits 1"
 like "$OUT" 'initialized with partitions 64, .*asks for partitions 32, .*cannot change' \
