@@ -26,6 +26,10 @@
 #include "api.h"
 #include "backup.h"
 #include "check.h"
+#include "clusteropt.h"
+#ifdef HOOKD_CLUSTER
+#include "cluster.h"
+#endif
 #include "compare.h"
 #include "reapply.h"
 #include "epcache.h"
@@ -80,6 +84,9 @@ static void usage(FILE *out)
                  "                                watch deliveries, review and replay failures\n"
                  "       hookd ctl COMMAND [ARGS]  list apps, endpoints and failures; replay, pause,\n"
                  "                                resume, enable, disable (see hookd ctl --help)\n"
+                 "       hookd cluster init|status --cluster URL[,URL...]\n"
+                 "                                set up or inspect a cluster's NATS JetStream\n"
+                 "                                (see hookd cluster --help)\n"
                  "       hookd version            print the versions of hookd and its libraries\n");
 }
 
@@ -311,6 +318,10 @@ static int serve_load(struct config *c, int argc, char **argv)
     if (help) {
         config_usage(stdout);
         return 1;
+    }
+    if (clusteropt_serve_check(c, err, sizeof(err))) {
+        fprintf(stderr, "hookd: %s\n", err);
+        return 2;
     }
     rc = log_open(c->log_level, c->log_format, c->log_file);
     if (rc) {
@@ -924,6 +935,14 @@ int main(int argc, char **argv)
         return ui_console_main(argc - 2, argv + 2);
     if (strcmp(cmd, "ctl") == 0)
         return ctl_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "cluster") == 0) {
+#ifdef HOOKD_CLUSTER
+        return cluster_main(argc - 2, argv + 2);
+#else
+        fprintf(stderr, "hookd: %s\n", CLUSTEROPT_NOT_BUILT);
+        return 2;
+#endif
+    }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         version_print(stdout);
         return 0;
