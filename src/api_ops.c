@@ -266,6 +266,14 @@ static void submit_pause(struct http_req *r, char **p, int paused)
 {
     struct api_job *j = api_job_new(p, NULL);
     j->opt = paused;
+    /*
+     * The answer holds this process's figures (inflight, the last 5
+     * minutes' outcomes), which a saved idempotency answer would put in
+     * the store, where a re-apply of the entry cannot make them the same.
+     * Pause and resume set a flag, so a retry does the same thing again:
+     * keep no answer.
+     */
+    r->has_idem = 0;
     api_submit(r, &api_kind_ep_pause, j);
 }
 
