@@ -22,7 +22,9 @@
  * resend checks (endpoint enabled, payload kept) run on the HTTP thread
  * in a read transaction; the writer's apply only confirms that message
  * and endpoint still exist and queues, so a bulk replay costs the one
- * writer thread as little as possible.
+ * writer thread as little as possible. The pairs so chosen travel in the
+ * replay's log entry (replay_encode): the fan-out is decided before the
+ * writer, and a re-apply queues exactly them.
  */
 #include <stdint.h>
 #include <stdlib.h>

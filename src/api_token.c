@@ -7,7 +7,9 @@
  * capabilities) before the writer sees the intent; the apply only finds
  * or creates the application and stores the two keys (apptoken.h). The
  * answer holds the plaintext, so it is never kept for an idempotency-key
- * replay: a retry gets a new token, and the lost one expires unused.
+ * replay: a retry gets a new token, and the lost one expires unused. For
+ * the same reason the log entry of a mint carries the token's hash, never
+ * its plaintext (mint_encode).
  */
 #include <stdlib.h>
 #include <string.h>
