@@ -1068,14 +1068,20 @@ void api_ep_timeouts_put(struct api *a, struct http_req *r, char **p)
 
 /* --- log entry kinds (api_kinds.h) --- */
 
-const struct api_kind api_kind_ep_create = { ENTRY_EP_CREATE, create_apply, api_job_encode, api_job_decode,
+/* Each decode checks what its apply reads (api_job_decode_as). */
+API_JOB_DECODER(decode_create, 1, 1, "id")
+API_JOB_DECODER(decode_update, 2, 1, NULL)
+API_JOB_DECODER(decode_delete, 2, 0, NULL)
+API_JOB_DECODER(decode_edit, 2, 1, NULL)
+
+const struct api_kind api_kind_ep_create = { ENTRY_EP_CREATE, create_apply, api_job_encode, decode_create,
     api_job_free };
 
-const struct api_kind api_kind_ep_update = { ENTRY_EP_UPDATE, update_apply, api_job_encode, api_job_decode,
+const struct api_kind api_kind_ep_update = { ENTRY_EP_UPDATE, update_apply, api_job_encode, decode_update,
     api_job_free };
 
-const struct api_kind api_kind_ep_delete = { ENTRY_EP_DELETE, delete_apply, api_job_encode, api_job_decode,
+const struct api_kind api_kind_ep_delete = { ENTRY_EP_DELETE, delete_apply, api_job_encode, decode_delete,
     api_job_free };
 
-const struct api_kind api_kind_ep_edit = { ENTRY_EP_EDIT, edit_apply, api_job_encode, api_job_decode,
+const struct api_kind api_kind_ep_edit = { ENTRY_EP_EDIT, edit_apply, api_job_encode, decode_edit,
     api_job_free };

@@ -589,5 +589,8 @@ void api_ops_feed(struct api *a, struct http_req *r, char **p)
 
 /* --- log entry kinds (api_kinds.h) --- */
 
-const struct api_kind api_kind_ep_pause = { ENTRY_EP_PAUSE, pause_apply, api_job_encode, api_job_decode,
+/* Each decode checks what its apply reads (api_job_decode_as). */
+API_JOB_DECODER(decode_pause, 2, 0, NULL)
+
+const struct api_kind api_kind_ep_pause = { ENTRY_EP_PAUSE, pause_apply, api_job_encode, decode_pause,
     api_job_free };

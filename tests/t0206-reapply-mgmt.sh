@@ -215,29 +215,40 @@ AUTH="Bearer $TOK1" api GET /api/v1/app/shop
 is "$STATUS" 200 "a token minted on the first server works on the rebuilt one"
 hookd_stop
 
-# --- a damaged entry: a token.mint cut short, its checksum made right --------
-# journal records: length (u32 BE), CRC-32 (u32 BE), entry ("HE", version,
-# kind u16 BE at bytes 3-4). Drop the entry's last byte (of the token's hash).
-JD=$T/journal-damaged
-perl -e '
-    use strict;
-    my ($in, $out) = @ARGV;
-    open(my $f, "<:raw", $in) or die; local $/; my $j = <$f>; close $f;
-    my ($o, $r, $done) = (0, "", 0);
-    my @crc; for my $i (0 .. 255) { my $c = $i; $c = $c & 1 ? 0xedb88320 ^ ($c >> 1) : $c >> 1 for 1 .. 8; $crc[$i] = $c }
-    sub crc { my $c = 0xffffffff; $c = $crc[($c ^ $_) & 0xff] ^ ($c >> 8) for unpack("C*", $_[0]); $c ^ 0xffffffff }
-    while ($o < length $j) {
-        my $n = unpack("N", substr($j, $o, 4)); my $e = substr($j, $o + 8, $n);
-        if (!$done && unpack("n", substr($e, 3, 2)) == 17) { $e = substr($e, 0, $n - 1); $done = 1 }
-        $r .= pack("NN", length $e, crc($e)) . $e; $o += 8 + $n;
-    }
-    die "no token.mint entry\n" unless $done;
-    open(my $g, ">:raw", $out) or die; print $g $r; close $g;
-' "$JA" "$JD"
-is "$?" 0 "a journal with one token.mint entry cut short (checksums right)"
-"$HOOKD" reapply "$JD" --data "$T/reapply-damaged" >"$T/damaged.out" 2>&1
-is "$?" 1 "reapply of the damaged journal exits 1"
-like "$(cat "$T/damaged.out")" 'entry [0-9]+ \(token\.mint, at byte [0-9]+' "naming the entry and its kind"
+# --- damaged entries: a token.mint, a deliveries.replay cut short ----------
+# cut_entry KIND IN OUT: copy journal IN to OUT with the first entry of
+# KIND (entry_kinds.h) short of its last byte, its record's length and
+# CRC-32 made right again, so only the entry's own decoder can tell.
+# Records: length (u32 BE), CRC-32 (u32 BE), entry ("HE", version, kind
+# u16 BE at bytes 3-4, ...).
+cut_entry() {
+    perl -e '
+        use strict;
+        my ($kind, $in, $out) = @ARGV;
+        open(my $f, "<:raw", $in) or die; local $/; my $j = <$f>; close $f;
+        my ($o, $r, $done) = (0, "", 0);
+        my @crc;
+        for my $i (0 .. 255) {
+            my $c = $i; $c = $c & 1 ? 0xedb88320 ^ ($c >> 1) : $c >> 1 for 1 .. 8; $crc[$i] = $c;
+        }
+        sub crc { my $c = 0xffffffff; $c = $crc[($c ^ $_) & 0xff] ^ ($c >> 8) for unpack("C*", $_[0]); $c ^ 0xffffffff }
+        while ($o < length $j) {
+            my $n = unpack("N", substr($j, $o, 4)); my $e = substr($j, $o + 8, $n);
+            if (!$done && unpack("n", substr($e, 3, 2)) == $kind) { $e = substr($e, 0, $n - 1); $done = 1 }
+            $r .= pack("NN", length $e, crc($e)) . $e; $o += 8 + $n;
+        }
+        die "no entry of kind $kind\n" unless $done;
+        open(my $g, ">:raw", $out) or die; print $g $r; close $g;
+    ' "$@"
+}
+for cut in 17:token.mint 15:deliveries.replay; do
+    kind=${cut%%:*} name=${cut#*:}
+    cut_entry "$kind" "$JA" "$T/journal-cut-$kind"
+    is "$?" 0 "a journal with one $name entry cut short (checksums right)"
+    "$HOOKD" reapply "$T/journal-cut-$kind" --data "$T/reapply-cut-$kind" >"$T/cut-$kind.out" 2>&1
+    is "$?" 1 "reapply of it exits 1"
+    like "$(cat "$T/cut-$kind.out")" "entry [0-9]+ \\($name, at byte [0-9]+" "naming the entry and its kind"
+done
 
 # --- part B: a message delivered, its attempt and content expunged ----------
 # message.create and delivery.outcome entries are ingest's and delivery's;
