@@ -23,11 +23,11 @@
  * on the task thread, and only the queueing of the messages it found
  * (at most RECOVER_MAX, RECOVER_BATCH per writer intent) runs in the
  * writer, each batch a log entry (ENTRY_RECOVER) carrying its message
- * ids and the time of its due entries. The writer is the one thread every ingest waits on, and a big
- * endpoint's window can hold millions of attempts; a scan there would
- * stall all writes for its duration. An attempt that commits between
- * the scan and the apply can at worst cause one extra manual attempt,
- * which at-least-once delivery allows.
+ * ids and the time of its due entries. The writer is the one thread
+ * every ingest waits on, and a big endpoint's window can hold millions
+ * of attempts; a scan there would stall all writes for its duration.
+ * An attempt that commits between the scan and the apply can at worst
+ * cause one extra manual attempt, which at-least-once delivery allows.
  *
  * A message whose payload is gone (retention: no "payload" in the
  * record, or "expired": true) cannot be sent again: resend answers 400

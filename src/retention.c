@@ -4,11 +4,12 @@
  *
  * The thread finds the records to change in a read transaction and hands
  * the writer only the keys (and, for payloads, the finished replacement
- * record), as a log entry (ENTRY_RETENTION, below): an intent costs the writer one get and one put or a few
- * deletes per record, never a JSON parse of a payload, and it carries at
- * most RETENTION_BATCH records. The next batch is collected only once the
- * previous one is durable, after a short pause, so ingest never queues
- * behind more than one of them. Each read transaction looks at a bounded
+ * record), as a log entry (ENTRY_RETENTION, below): an intent costs the
+ * writer one get and one put or a few deletes per record, never a JSON
+ * parse of a payload, and it carries at most RETENTION_BATCH records.
+ * The next batch is collected only once the previous one is durable,
+ * after a short pause, so ingest never queues behind more than one of
+ * them. Each read transaction looks at a bounded
  * slice of records, so none holds old pages for long.
  *
  * Attempts are keyed by time-ordered ids, so the old ones are one range

@@ -9,6 +9,11 @@
  * store what a step reported, never while a step runs. Steps of different
  * tasks alternate, so a task over millions of records does not keep a
  * small one waiting.
+ *
+ * task_write hands a step's write to the writer as the log entry the step
+ * built; the writer applies it with the task_apply_fn given to tasks_new
+ * (reapply_entry), so the apply is chosen by the entry's kind and is the
+ * one hookd reapply runs.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -100,6 +105,7 @@ int task_submit(struct tasks *ts, const struct task_spec *spec, int64_t now, cha
         return HOOKD_ESTOPPED;
     }
     char fresh[ID_MAX];
+    /* not a log write: the registry is this process's memory (task.h) */
     id_new_at("qtask_", now, fresh);
     id_after(fresh, ts->last_id, t->id);   /* increasing: the array stays in id order */
     memcpy(ts->last_id, t->id, sizeof(t->id));
