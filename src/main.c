@@ -619,7 +619,7 @@ static int serve(int argc, char **argv)
         fprintf(stderr, "hookd: cannot start the retention pass: %s\n", hookd_strerror(rc));
         goto out_writer;
     }
-    tasks_new(&tasks, store, writer);
+    tasks_new(&tasks, store, writer, reapply_entry);
     api.tasks = tasks;
     if ((rc = tasks_start(tasks))) {
         fprintf(stderr, "hookd: cannot start the background tasks: %s\n", hookd_strerror(rc));

@@ -20,7 +20,9 @@
 #include "err.h"
 #include "mem.h"
 #include "reapply.h"
+#include "retention.h"
 #include "store.h"
+#include "task.h"
 
 #define REAPPLY_BATCH 512
 
@@ -51,9 +53,14 @@ static const struct kind_def kinds[ENTRY_KIND_END] = {
     [ENTRY_TOKEN_REVOKE] = { "token.revoke", &api_kind_token_revoke, NULL },
     [ENTRY_TOKEN_EXPIRE_ALL] = { "token.expire_all", &api_kind_token_expire_all, NULL },
     [ENTRY_OUTCOME] = { "delivery.outcome", NULL, NULL },
-    [ENTRY_RETENTION] = { "retention.batch", NULL, NULL },
-    [ENTRY_RECOVER] = { "task.recover", NULL, NULL },
-    [ENTRY_TASK_RM] = { "task.replay_missing", NULL, NULL },
+    [ENTRY_RETENTION] = { "retention.batch", NULL, retention_reapply },
+    [ENTRY_RECOVER] = { "task.recover", NULL, task_recover_reapply },
+    [ENTRY_TASK_RM] = { "task.replay_missing", NULL, task_rm_reapply },
+    /*
+     * Reserved: tasks live in memory (task.h) and no write puts their
+     * state in the store, so nothing makes this kind yet; an entry of it
+     * is refused as one this build cannot apply.
+     */
     [ENTRY_TASK_STATE] = { "task.state", NULL, NULL },
 };
 
@@ -68,7 +75,7 @@ int reapply_entry(const struct reapply_env *env, const void *p, size_t n, struct
     if (entry_open(&r, p, n))
         return HOOKD_EINVAL;
     const struct kind_def *k = r.head.kind < ENTRY_KIND_END ? &kinds[r.head.kind] : NULL;
-    if (!k || (!k->api && !k->apply))
+    if (!k || (!k->api && !k->apply) || (k->api && !env->api))
         return HOOKD_EINVAL;
     if (k->api)
         return api_reapply(env->api, k->api, &r, t);
