@@ -11,9 +11,12 @@
 # list, added to TEST).
 set -eu
 
-# Building: a C compiler, pkg-config and the headers of hookd's libraries.
+# Building: a C compiler, pkg-config and the headers of hookd's libraries
+# (libnats-dev: the NATS client of cluster mode; ./configure --without-cluster
+# builds without it).
 BUILD="build-essential pkg-config
-liblmdb-dev libcurl4-openssl-dev libmbedtls-dev libmicrohttpd-dev libjansson-dev libncurses-dev"
+liblmdb-dev libcurl4-openssl-dev libmbedtls-dev libmicrohttpd-dev libjansson-dev libncurses-dev
+libnats-dev"
 # Running: deliveries to https:// endpoints verify the receiver's
 # certificate against the system's CA bundle.
 RUN="ca-certificates"
@@ -38,6 +41,10 @@ TEST_SVIX="nodejs npm"
 # Debian ships it only inside the prometheus package, with a server that
 # would start at once and listen on every interface. need_promtool below
 # takes promtool alone out of that package instead of installing it.
+# nats-server, the cluster tests' NATS servers (t0850, tests/cluster.sh), is
+# not in a list either, for the same reason: Debian's package enables and
+# starts a nats-server.service listening on 127.0.0.1:4222 and adds a system
+# user. need_nats below unpacks the binary alone into build/tools/bin.
 
 TEST="$TEST_HARNESS $TEST_STORE $TEST_CONSOLE $TEST_TLS $TEST_PACKAGE $TEST_BENCH $TEST_SVIX"
 
@@ -74,7 +81,13 @@ if [ "$with_tests" = yes ] && ! command -v promtool >/dev/null 2>&1 \
     need_promtool=yes
 fi
 
-[ -z "$missing" ] && [ "$need_promtool" = no ] && exit 0
+need_nats=no
+if [ "$with_tests" = yes ] && ! command -v nats-server >/dev/null 2>&1 \
+    && [ ! -x "$TOOLS/bin/nats-server" ]; then
+    need_nats=yes
+fi
+
+[ -z "$missing" ] && [ "$need_promtool" = no ] && [ "$need_nats" = no ] && exit 0
 
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
@@ -88,23 +101,30 @@ if [ -n "$missing" ]; then
     $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-# promtool alone: Debian's prometheus package, downloaded (apt checks it
-# against the archive's signature; no root needed) and unpacked in
-# build/tools, never installed, so no server runs.
-fetch_promtool() {
-    rm -f "$dl"/prometheus_*.deb
-    (cd "$dl" && apt-get download prometheus) >"$dl/log" 2>&1
+# A tool alone out of a Debian package: the .deb downloaded (apt checks it
+# against the archive's signature; no root needed) and only the program
+# unpacked into build/tools/bin, never installed, so no server runs.
+#   unpack_tool PACKAGE PATH-IN-PACKAGE WHAT
+dl=""
+fetch_deb() {
+    rm -f "$dl/$1"_*.deb
+    (cd "$dl" && apt-get download "$1") >"$dl/log" 2>&1
 }
-if [ "$need_promtool" = yes ]; then
-    echo "deps.sh: unpacking promtool from Debian's prometheus package into $TOOLS/bin" >&2
-    dl=$(mktemp -d "${TMPDIR:-/tmp}/hookd-deps.XXXXXX")
-    trap 'rm -rf "$dl"' EXIT
-    if ! fetch_promtool && { [ "$updated" = yes ] || ! update || ! fetch_promtool; }; then
+unpack_tool() {
+    if [ -z "$dl" ]; then
+        dl=$(mktemp -d "${TMPDIR:-/tmp}/hookd-deps.XXXXXX")
+        trap 'rm -rf "$dl"' EXIT
+    fi
+    echo "deps.sh: unpacking $3 from Debian's $1 package into $TOOLS/bin" >&2
+    if ! fetch_deb "$1" && { [ "$updated" = yes ] || ! update || ! fetch_deb "$1"; }; then
         cat "$dl/log" >&2
-        echo "deps.sh: cannot download Debian's prometheus package (for promtool)" >&2
+        echo "deps.sh: cannot download Debian's $1 package (for $3)" >&2
         exit 1
     fi
     mkdir -p "$dl/x" "$TOOLS/bin"
-    dpkg-deb --fsys-tarfile "$dl"/prometheus_*.deb | tar -x -C "$dl/x" ./usr/bin/promtool
-    install -m 0755 "$dl/x/usr/bin/promtool" "$TOOLS/bin/promtool"
-fi
+    dpkg-deb --fsys-tarfile "$dl/$1"_*.deb | tar -x -C "$dl/x" "./$2"
+    install -m 0755 "$dl/x/$2" "$TOOLS/bin/$(basename "$2")"
+}
+[ "$need_promtool" = yes ] && unpack_tool prometheus usr/bin/promtool promtool
+[ "$need_nats" = yes ] && unpack_tool nats-server usr/sbin/nats-server nats-server
+exit 0

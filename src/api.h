@@ -287,6 +287,16 @@ void api_job_free(void *job);
 /* The entry fields of an api_job, for api_kinds whose data is one. */
 void api_job_encode(struct entry_w *w, const void *job);
 void *api_job_decode(struct entry_r *r);
+/*
+ * api_job_decode that also checks the job has what its apply reads, so a
+ * damaged entry is refused (NULL, r left bad) and never dereferenced:
+ * the path's first nparams parameters, in when need_in, and rec as an
+ * object with the string field rec_key when rec_key is not NULL.
+ * API_JOB_DECODER defines one kind's decode with it.
+ */
+void *api_job_decode_as(struct entry_r *r, int nparams, int need_in, const char *rec_key);
+#define API_JOB_DECODER(fn, nparams, need_in, rec_key) \
+    static void *fn(struct entry_r *r) { return api_job_decode_as(r, nparams, need_in, rec_key); }
 
 /* Applications, shared with message create's embedded application. */
 json_t *api_app_new_rec(struct http_req *r, json_t *in, int64_t now);  /* NULL after 422 */

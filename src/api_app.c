@@ -6,12 +6,18 @@
  * throttleRate (int or null), metadata (object), createdAt, updatedAt (ms).
  * Uniqueness of uids is checked in the writer's transaction, so two
  * concurrent creates with one uid cannot both win.
+ *
+ * Applies decide nothing (entry.h): a create's id is made by its handler,
+ * before the writer, and carried in the entry with the record; a PUT
+ * that creates draws its id from the entry; every time written is the
+ * job's (the request's arrival).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "api_kinds.h"
+#include "entry.h"
 #include "entry_kinds.h"
 #include "clock.h"
 #include "err.h"
@@ -118,11 +124,9 @@ static int create_apply(struct http_req *r, struct store_txn *t)
     return rc;
 }
 
-/* A fresh record with id and times, fields from in. NULL after a 422. */
-json_t *api_app_new_rec(struct http_req *r, json_t *in, int64_t now)
+/* A record with this id and times now, fields from in. NULL after a 422. */
+static json_t *app_rec_of(struct http_req *r, json_t *in, int64_t now, const char *id)
 {
-    char id[ID_MAX];
-    id_new_at("app_", now, id);
     json_t *rec = json_pack("{s:s, s:I, s:I}", "id", id, "createdAt", (json_int_t)now,
                             "updatedAt", (json_int_t)now);
     if (app_fields(r, in, rec, 0)) {
@@ -130,6 +134,14 @@ json_t *api_app_new_rec(struct http_req *r, json_t *in, int64_t now)
         return NULL;
     }
     return rec;
+}
+
+/* A fresh record with a new id (a handler's, before the writer). NULL after a 422. */
+json_t *api_app_new_rec(struct http_req *r, json_t *in, int64_t now)
+{
+    char id[ID_MAX];
+    id_new_at("app_", now, id);
+    return app_rec_of(r, in, now, id);
 }
 
 void api_app_create(struct api *a, struct http_req *r, char **p)
@@ -210,7 +222,9 @@ static int update_apply(struct http_req *r, struct store_txn *t)
         json_object_set_new(j->in, "uid", json_string(j->p[0]));
     int rc = api_find_app(t, j->p[0], id);
     if (rc == HOOKD_ENOTFOUND && !patch) {
-        if (!(j->rec = api_app_new_rec(r, j->in, j->now)))
+        /* the id is drawn from the entry (entry.h), so a re-apply makes the same one */
+        entry_draw_id(&r->intent.entry.head, "app_", j->now, id);
+        if (!(j->rec = app_rec_of(r, j->in, j->now, id)))
             return HOOKD_EINVAL;
         rc = api_app_store(r, t, j->rec, NULL);
         if (!rc)
@@ -314,11 +328,16 @@ void api_app_delete(struct api *a, struct http_req *r, char **p)
 
 /* --- log entry kinds (api_kinds.h) --- */
 
-const struct api_kind api_kind_app_create = { ENTRY_APP_CREATE, create_apply, api_job_encode, api_job_decode,
+/* Each decode checks what its apply reads (api_job_decode_as). */
+API_JOB_DECODER(decode_create, 0, 1, "id")
+API_JOB_DECODER(decode_update, 1, 1, NULL)
+API_JOB_DECODER(decode_delete, 1, 0, NULL)
+
+const struct api_kind api_kind_app_create = { ENTRY_APP_CREATE, create_apply, api_job_encode, decode_create,
     api_job_free };
 
-const struct api_kind api_kind_app_update = { ENTRY_APP_UPDATE, update_apply, api_job_encode, api_job_decode,
+const struct api_kind api_kind_app_update = { ENTRY_APP_UPDATE, update_apply, api_job_encode, decode_update,
     api_job_free };
 
-const struct api_kind api_kind_app_delete = { ENTRY_APP_DELETE, delete_apply, api_job_encode, api_job_decode,
+const struct api_kind api_kind_app_delete = { ENTRY_APP_DELETE, delete_apply, api_job_encode, decode_delete,
     api_job_free };

@@ -22,11 +22,12 @@
  * the endpoint's attempts (up to 14 days of them) in a read transaction
  * on the task thread, and only the queueing of the messages it found
  * (at most RECOVER_MAX, RECOVER_BATCH per writer intent) runs in the
- * writer. The writer is the one thread every ingest waits on, and a big
- * endpoint's window can hold millions of attempts; a scan there would
- * stall all writes for its duration. An attempt that commits between
- * the scan and the apply can at worst cause one extra manual attempt,
- * which at-least-once delivery allows.
+ * writer, each batch a log entry (ENTRY_RECOVER) carrying its message
+ * ids and the time of its due entries. The writer is the one thread
+ * every ingest waits on, and a big endpoint's window can hold millions
+ * of attempts; a scan there would stall all writes for its duration.
+ * An attempt that commits between the scan and the apply can at worst
+ * cause one extra manual attempt, which at-least-once delivery allows.
  *
  * A message whose payload is gone (retention: no "payload" in the
  * record, or "expired": true) cannot be sent again: resend answers 400
@@ -38,12 +39,14 @@
 
 #include "api.h"
 #include "api_kinds.h"
-#include "entry_kinds.h"
 #include "clock.h"
+#include "entry.h"
+#include "entry_kinds.h"
 #include "epstats.h"
 #include "err.h"
 #include "hmap.h"
 #include "mem.h"
+#include "reapply.h"
 #include "task.h"
 #include "writer.h"
 
@@ -388,9 +391,7 @@ void api_att_resend(struct api *a, struct http_req *r, char **p)
 
 struct recover {
     char app_id[ID_MAX], ep_id[ID_MAX];
-    int64_t now;              /* the step's time for the due entries, decided before the writer */
     int64_t since, until;
-    struct writer *writer;
     char **msgs;             /* messages to send again, at most RECOVER_MAX */
     size_t n, done;           /* found; queued or skipped so far */
     int scanned, gone;
@@ -492,33 +493,57 @@ static int recover_collect(struct store_txn *t, struct recover *g, int64_t since
     return rc < 0 ? rc : 0;
 }
 
-/* Writer: queue the next batch of what the scan found. */
-static int recover_apply(struct store_txn *t, void *arg)
+/*
+ * ENTRY_RECOVER: app, endpoint, the number of messages, each message id;
+ * the entry's time is the due entries'. The scan decided the set; apply
+ * re-checks only what the store says (the endpoint and each message are
+ * still there).
+ */
+static void recover_encode(struct entry_w *e, const struct recover *g, size_t end, int64_t now)
 {
-    struct recover *g = arg;
+    entry_begin(e, ENTRY_RECOVER, now);
+    entry_put_str(e, g->app_id);
+    entry_put_str(e, g->ep_id);
+    entry_put_u64(e, end - g->done);
+    for (size_t i = g->done; i < end; i++)
+        entry_put_str(e, g->msgs[i]);
+}
+
+static int rec_there(struct store_txn *t, enum store_db db, const char *a, const char *b)
+{
     char key[2 * ID_MAX];
     const void *v;
-    size_t n, kl = (size_t)snprintf(key, sizeof(key), "%s%s", g->app_id, g->ep_id);
-    size_t end = g->done + RECOVER_BATCH < g->n ? g->done + RECOVER_BATCH : g->n;
-    uint64_t queued = 0;
-    int rc = store_get(t, DB_ENDPOINTS, key, kl, &v, &n);
-    if (rc)
-        return rc;
-    for (size_t i = g->done; !rc && i < end; i++) {
-        kl = (size_t)snprintf(key, sizeof(key), "%s%s", g->app_id, g->msgs[i]);
-        rc = store_get(t, DB_MESSAGES, key, kl, &v, &n);   /* deleted since the scan? */
+    size_t n, kl = (size_t)snprintf(key, sizeof(key), "%s%s", a, b);
+    return store_get(t, db, key, kl, &v, &n);
+}
+
+/* Writer (task_write) and hookd reapply: queue a batch of what the scan found. */
+int task_recover_reapply(const struct reapply_env *env, struct entry_r *r, struct store_txn *t)
+{
+    char app[ID_MAX], ep[ID_MAX], msg[ID_MAX];
+    entry_get_strbuf(r, app, sizeof(app));
+    entry_get_strbuf(r, ep, sizeof(ep));
+    uint64_t n = entry_get_u64(r), queued = 0;
+    if (r->bad || n > RECOVER_BATCH)
+        return HOOKD_EINVAL;
+    int rc = rec_there(t, DB_ENDPOINTS, app, ep);   /* ENOTFOUND: the task ends, "gone" */
+    for (uint64_t i = 0; !rc && i < n; i++) {
+        entry_get_strbuf(r, msg, sizeof(msg));
+        if (r->bad)
+            return HOOKD_EINVAL;
+        rc = rec_there(t, DB_MESSAGES, app, msg);   /* deleted since the scan? */
         if (rc == HOOKD_ENOTFOUND) {
             rc = 0;
             continue;
         }
         if (!rc)
-            rc = api_queue_manual(t, g->app_id, g->ep_id, g->msgs[i], g->now);
+            rc = api_queue_manual(t, app, ep, msg, r->head.now_ms);
         queued += rc == 0;
     }
     if (!rc && queued)
-        writer_touch(g->writer, g->app_id, g->ep_id, WRITER_NOTE_DUE);
-    if (!rc)
-        g->queued += queued;
+        writer_touch(env->writer, app, ep, WRITER_NOTE_DUE);
+    if (!rc && env->counted)
+        *env->counted += queued;
     return rc;
 }
 
@@ -536,16 +561,19 @@ static int recover_step(const struct task_env *env, void *arg)
         g->scanned = 1;
         return rc < 0 ? rc : g->n ? 0 : 1;
     }
-    size_t before = g->done;
-    g->now = clock_now_ms();
-    int rc = task_write(env, recover_apply, g);
+    size_t end = g->done + RECOVER_BATCH < g->n ? g->done + RECOVER_BATCH : g->n;
+    struct entry_w e = { 0 };
+    uint64_t queued;
+    recover_encode(&e, g, end, clock_now_ms());   /* the due entries' time, decided here */
+    int rc = task_write(env, &e, &queued);
     if (rc == HOOKD_ENOTFOUND) {
         g->gone = 1;
         return 1;
     }
     if (rc)
         return rc < 0 ? rc : HOOKD_EINVAL;
-    g->done = before + RECOVER_BATCH < g->n ? before + RECOVER_BATCH : g->n;
+    g->queued += queued;
+    g->done = end;
     return g->done == g->n;
 }
 
@@ -581,7 +609,6 @@ void api_ep_recover(struct api *a, struct http_req *r, char **p)
         http_error(r, 503, "unavailable", "background tasks are not running");
         goto fail;
     }
-    g->writer = a->writer;
     struct task_spec spec = { .kind = "endpoint.recover", .step = recover_step,
                               .report = recover_report, .free_arg = recover_free, .arg = g };
     if (task_submit(a->tasks, &spec, now, id)) {

@@ -22,7 +22,9 @@
  * resend checks (endpoint enabled, payload kept) run on the HTTP thread
  * in a read transaction; the writer's apply only confirms that message
  * and endpoint still exist and queues, so a bulk replay costs the one
- * writer thread as little as possible.
+ * writer thread as little as possible. The pairs so chosen travel in the
+ * replay's log entry (replay_encode): the fan-out is decided before the
+ * writer, and a re-apply queues exactly them.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,6 +32,7 @@
 
 #include "api.h"
 #include "api_kinds.h"
+#include "entry.h"
 #include "entry_kinds.h"
 #include "clock.h"
 #include "err.h"
@@ -538,16 +541,22 @@ static json_t *replay_dry_out(const struct replay *g)
     return o;
 }
 
-/* Writer: queue what still exists; the checks of the HTTP thread stand. */
+/*
+ * Writer: queue what still exists; the checks of the HTTP thread stand.
+ * The job is left as it came (the skipped list grows in a copy), so an
+ * apply run again starts from the same job.
+ */
 static int replay_apply(struct http_req *r, struct store_txn *t)
 {
-    struct replay *g = r->data;
+    const struct replay *g = r->data;
+    struct replay w = *g;
     size_t queued = 0;
     int rc = 0;
+    w.skipped_list = g->skipped_list ? json_copy(g->skipped_list) : NULL;
     for (size_t i = 0; !rc && i < g->n; i++) {
-        struct target *x = &g->v[i];
+        const struct target *x = &g->v[i];
         if (!exists(t, DB_ENDPOINTS, x->app, x->ep) || !exists(t, DB_MESSAGES, x->app, x->msg)) {
-            replay_skip(g, x->msg, x->ep, "gone");
+            replay_skip(&w, x->msg, x->ep, "gone");
             continue;
         }
         rc = api_queue_manual(t, x->app, x->ep, x->msg, g->now);
@@ -557,7 +566,8 @@ static int replay_apply(struct http_req *r, struct store_txn *t)
         }
     }
     if (!rc)
-        http_reply_json(r, 202, replay_out(g, queued));
+        http_reply_json(r, 202, replay_out(&w, queued));
+    json_decref(w.skipped_list);
     return rc;
 }
 
@@ -640,5 +650,57 @@ void api_ops_replay(struct api *a, struct http_req *r, char **p)
 
 /* --- log entry kinds (api_kinds.h) --- */
 
-/* TODO(entry): encode and decode */
-const struct api_kind api_kind_replay = { ENTRY_REPLAY, replay_apply, NULL, NULL, replay_free };
+/*
+ * A replay's entry carries what its HTTP thread decided: the time, the
+ * pairs to queue (the fan-out, decided before the writer, at most
+ * REPLAY_MAX) and what the answer reports of the collection (capped, the
+ * scan cut, the skipped ones), so that a re-apply queues the same
+ * attempts and, for an idempotency-key, saves the same answer.
+ */
+static void replay_encode(struct entry_w *w, const void *data)
+{
+    const struct replay *g = data;
+    entry_put_i64(w, g->now);
+    entry_put_u64(w, (uint64_t)g->capped);
+    entry_put_u64(w, (uint64_t)g->scan_cut);
+    entry_put_u64(w, g->skipped);
+    entry_put_json(w, g->skipped_list);
+    entry_put_u64(w, g->n);
+    for (size_t i = 0; i < g->n; i++) {
+        entry_put_str(w, g->v[i].app);
+        entry_put_str(w, g->v[i].msg);
+        entry_put_str(w, g->v[i].ep);
+    }
+}
+
+static void *replay_decode(struct entry_r *r)
+{
+    struct replay *g = xcalloc(1, sizeof(*g));
+    g->now = entry_get_i64(r);
+    g->capped = entry_get_u64(r) != 0;
+    g->scan_cut = entry_get_u64(r) != 0;
+    g->skipped = (size_t)entry_get_u64(r);
+    g->skipped_list = entry_get_json(r);
+    uint64_t n = entry_get_u64(r);
+    int bad = r->bad || n > REPLAY_MAX || (g->skipped_list && !json_is_array(g->skipped_list));
+    if (!bad && n) {
+        g->cap = (size_t)n;
+        g->v = xcalloc(g->cap, sizeof(*g->v));
+    }
+    for (size_t i = 0; !bad && i < n; i++) {
+        struct target *x = &g->v[g->n++];
+        x->status = DSTATE_FAIL;   /* not in the entry: the answer does not show it */
+        entry_get_strbuf(r, x->app, sizeof(x->app));
+        entry_get_strbuf(r, x->msg, sizeof(x->msg));
+        entry_get_strbuf(r, x->ep, sizeof(x->ep));
+        bad = r->bad;
+    }
+    if (bad) {
+        replay_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+const struct api_kind api_kind_replay = { ENTRY_REPLAY, replay_apply, replay_encode,
+                                          replay_decode, replay_free };

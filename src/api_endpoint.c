@@ -24,6 +24,11 @@
  * writes the operator's event in the same transaction (opwh.h, API.md
  * 4.10). The operator's own endpoints are endpoints of the reserved
  * application: its filters name operational events, not event types.
+ *
+ * Applies decide nothing (entry.h): ids and secrets are made by the
+ * handlers before the writer and carried in the entry (a PUT that
+ * creates draws its id from the entry, and takes the secret its handler
+ * made), and every time written is the job's.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,6 +40,7 @@
 
 #include "api.h"
 #include "api_kinds.h"
+#include "entry.h"
 #include "entry_kinds.h"
 #include "clock.h"
 #include "epconf.h"
@@ -390,11 +396,13 @@ static int ep_fields(struct http_req *r, json_t *in, json_t *rec, enum ep_mode m
     return 0;
 }
 
-/* A fresh record with id, times and a secret, fields from in. NULL after a 422. */
-static json_t *ep_new_rec(struct http_req *r, json_t *in, int64_t now, enum ep_mode mode)
+/*
+ * A record with this id, times now, fields from in, and secret unless
+ * the body gave one. NULL after a 422.
+ */
+static json_t *ep_rec_of(struct http_req *r, json_t *in, int64_t now, enum ep_mode mode,
+                         const char *id, const char *secret)
 {
-    char id[ID_MAX];
-    id_new_at("ep_", now, id);
     json_t *rec = json_pack("{s:s, s:I, s:I, s:{}, s:[]}", "id", id, "createdAt",
                             (json_int_t)now, "updatedAt", (json_int_t)now, "headers",
                             "oldSecrets");
@@ -402,11 +410,18 @@ static json_t *ep_new_rec(struct http_req *r, json_t *in, int64_t now, enum ep_m
         json_decref(rec);
         return NULL;
     }
-    if (!json_object_get(rec, "secret")) {
-        char *s = secret_new();
-        json_object_set_new(rec, "secret", json_string(s));
-        free(s);
-    }
+    if (!json_object_get(rec, "secret"))
+        json_object_set_new(rec, "secret", json_string(secret));
+    return rec;
+}
+
+/* A fresh record with a new id and secret (a handler's, before the writer). */
+static json_t *ep_new_rec(struct http_req *r, json_t *in, int64_t now, enum ep_mode mode)
+{
+    char id[ID_MAX], *secret = secret_new();
+    id_new_at("ep_", now, id);
+    json_t *rec = ep_rec_of(r, in, now, mode, id, secret);
+    free(secret);
     return rec;
 }
 
@@ -646,12 +661,25 @@ void api_ep_get(struct api *a, struct http_req *r, char **p)
     ep_read(a, r, p, strcmp(p[0], OPWH_APP_UID) == 0 ? op_out : ep_out);
 }
 
-/* PUT on a missing endpoint: create it, the path naming its uid. */
+/*
+ * PUT on a missing endpoint: create it, the path naming its uid. Its id
+ * is drawn from the entry; its secret is the one the handler made
+ * (j->rec's "secret", carried in the entry): a secret must not be drawn,
+ * since the draws of an entry also make ids, which are public.
+ */
 static int put_create(struct http_req *r, struct store_txn *t, struct api_job *j,
                       const char *app)
 {
-    if (!(j->rec = ep_new_rec(r, j->in, j->now, EP_PUT)))
+    char id[ID_MAX];
+    const char *secret = json_string_value(json_object_get(j->rec, "secret"));
+    if (!secret)   /* an entry without it was not written by this build */
         return HOOKD_EINVAL;
+    entry_draw_id(&r->intent.entry.head, "ep_", j->now, id);
+    json_t *rec = ep_rec_of(r, j->in, j->now, EP_PUT, id, secret);
+    if (!rec)
+        return HOOKD_EINVAL;
+    json_decref(j->rec);
+    j->rec = rec;
     json_object_set_new(j->rec, "appId", json_string(app));
     int rc = types_exist(r, t, j->in, j->rec);
     if (!rc)
@@ -734,6 +762,11 @@ static void submit_update(struct api *a, struct http_req *r, char **p, enum ep_m
     if (bad) {
         api_job_free(j);
         return;
+    }
+    if (mode == EP_PUT) {   /* the secret of a PUT that creates (put_create) */
+        char *secret = secret_new();
+        j->rec = json_pack("{s:s}", "secret", secret);
+        free(secret);
     }
     api_submit(r, &api_kind_ep_update, j);
 }
@@ -1035,14 +1068,20 @@ void api_ep_timeouts_put(struct api *a, struct http_req *r, char **p)
 
 /* --- log entry kinds (api_kinds.h) --- */
 
-const struct api_kind api_kind_ep_create = { ENTRY_EP_CREATE, create_apply, api_job_encode, api_job_decode,
+/* Each decode checks what its apply reads (api_job_decode_as). */
+API_JOB_DECODER(decode_create, 1, 1, "id")
+API_JOB_DECODER(decode_update, 2, 1, NULL)
+API_JOB_DECODER(decode_delete, 2, 0, NULL)
+API_JOB_DECODER(decode_edit, 2, 1, NULL)
+
+const struct api_kind api_kind_ep_create = { ENTRY_EP_CREATE, create_apply, api_job_encode, decode_create,
     api_job_free };
 
-const struct api_kind api_kind_ep_update = { ENTRY_EP_UPDATE, update_apply, api_job_encode, api_job_decode,
+const struct api_kind api_kind_ep_update = { ENTRY_EP_UPDATE, update_apply, api_job_encode, decode_update,
     api_job_free };
 
-const struct api_kind api_kind_ep_delete = { ENTRY_EP_DELETE, delete_apply, api_job_encode, api_job_decode,
+const struct api_kind api_kind_ep_delete = { ENTRY_EP_DELETE, delete_apply, api_job_encode, decode_delete,
     api_job_free };
 
-const struct api_kind api_kind_ep_edit = { ENTRY_EP_EDIT, edit_apply, api_job_encode, api_job_decode,
+const struct api_kind api_kind_ep_edit = { ENTRY_EP_EDIT, edit_apply, api_job_encode, decode_edit,
     api_job_free };

@@ -324,11 +324,16 @@ void api_et_delete(struct api *a, struct http_req *r, char **p)
 
 /* --- log entry kinds (api_kinds.h) --- */
 
-const struct api_kind api_kind_et_create = { ENTRY_ET_CREATE, create_apply, api_job_encode, api_job_decode,
+/* Each decode checks what its apply reads (api_job_decode_as). */
+API_JOB_DECODER(decode_create, 0, 1, "name")
+API_JOB_DECODER(decode_update, 1, 1, NULL)
+API_JOB_DECODER(decode_delete, 1, 0, NULL)
+
+const struct api_kind api_kind_et_create = { ENTRY_ET_CREATE, create_apply, api_job_encode, decode_create,
     api_job_free };
 
-const struct api_kind api_kind_et_update = { ENTRY_ET_UPDATE, update_apply, api_job_encode, api_job_decode,
+const struct api_kind api_kind_et_update = { ENTRY_ET_UPDATE, update_apply, api_job_encode, decode_update,
     api_job_free };
 
-const struct api_kind api_kind_et_delete = { ENTRY_ET_DELETE, delete_apply, api_job_encode, api_job_decode,
+const struct api_kind api_kind_et_delete = { ENTRY_ET_DELETE, delete_apply, api_job_encode, decode_delete,
     api_job_free };

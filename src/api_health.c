@@ -18,6 +18,13 @@
 #include "mem.h"
 #include "writer.h"
 
+/*
+ * The probe is this node's own write, not a log entry: its entry stays
+ * empty (ENTRY_NONE, writer.h), so no journal and no other node sees it,
+ * and its clock read is fine here. It only proves that this disk takes
+ * a commit again; the meta key "probe" is node-local, and the store
+ * comparison (hookd check --compare, tests/lib.sh reapply_same) skips it.
+ */
 static int probe_apply(struct intent *in, struct store_txn *t)
 {
     uint8_t v[8];

@@ -397,8 +397,12 @@ void api_ep_stats(struct api *a, struct http_req *r, char **p)
 
 /* --- log entry kinds (api_kinds.h) --- */
 
-const struct api_kind api_kind_msg_expunge = { ENTRY_MSG_EXPUNGE, msg_expunge_apply, api_job_encode, api_job_decode,
+/* Each decode checks what its apply reads (api_job_decode_as). */
+API_JOB_DECODER(decode_msg_expunge, 2, 0, NULL)
+API_JOB_DECODER(decode_att_expunge, 3, 0, NULL)
+
+const struct api_kind api_kind_msg_expunge = { ENTRY_MSG_EXPUNGE, msg_expunge_apply, api_job_encode, decode_msg_expunge,
     api_job_free };
 
-const struct api_kind api_kind_att_expunge = { ENTRY_ATT_EXPUNGE, att_expunge_apply, api_job_encode, api_job_decode,
+const struct api_kind api_kind_att_expunge = { ENTRY_ATT_EXPUNGE, att_expunge_apply, api_job_encode, decode_att_expunge,
     api_job_free };

@@ -266,6 +266,14 @@ static void submit_pause(struct http_req *r, char **p, int paused)
 {
     struct api_job *j = api_job_new(p, NULL);
     j->opt = paused;
+    /*
+     * The answer holds this process's figures (inflight, the last 5
+     * minutes' outcomes), which a saved idempotency answer would put in
+     * the store, where a re-apply of the entry cannot make them the same.
+     * Pause and resume set a flag, so a retry does the same thing again:
+     * keep no answer.
+     */
+    r->has_idem = 0;
     api_submit(r, &api_kind_ep_pause, j);
 }
 
@@ -581,5 +589,8 @@ void api_ops_feed(struct api *a, struct http_req *r, char **p)
 
 /* --- log entry kinds (api_kinds.h) --- */
 
-const struct api_kind api_kind_ep_pause = { ENTRY_EP_PAUSE, pause_apply, api_job_encode, api_job_decode,
+/* Each decode checks what its apply reads (api_job_decode_as). */
+API_JOB_DECODER(decode_pause, 2, 0, NULL)
+
+const struct api_kind api_kind_ep_pause = { ENTRY_EP_PAUSE, pause_apply, api_job_encode, decode_pause,
     api_job_free };

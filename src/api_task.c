@@ -12,17 +12,23 @@
  * task thread (task.h) and queues each found message as one manual
  * attempt (api_queue_manual, as recover and resend do), at most
  * RM_BATCH per writer intent, so ingest never waits behind a large
- * replay. The writer checks again that each pair still has no delivery,
- * so a replay run twice, or beside a resend, sends nothing twice.
+ * replay. Each intent is a log entry (ENTRY_TASK_RM) that carries the
+ * batch's message ids and the time of its due entries: the walk decides
+ * the set, the apply only re-checks it against the store. The writer
+ * checks again that each pair still has no delivery, so a replay run
+ * twice, or beside a resend, sends nothing twice.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "clock.h"
+#include "entry.h"
+#include "entry_kinds.h"
 #include "err.h"
 #include "mem.h"
 #include "missing.h"
+#include "reapply.h"
 #include "task.h"
 #include "writer.h"
 
@@ -31,12 +37,9 @@
 
 struct replay_missing {
     struct missing_walk w;
-    struct writer *writer;
     char batch[RM_BATCH][ID_MAX];
     size_t n;
-    uint64_t queued, step_queued;
-    int64_t now;              /* the step's time for the due entries, decided before the writer */
-    int64_t since_ms, until_ms;
+    uint64_t queued;
     int gone;                 /* the endpoint was deleted under the task */
 };
 
@@ -55,23 +58,45 @@ static int rec_exists(struct store_txn *t, enum store_db db, const char *a, cons
     return store_get(t, db, key, kl, &v, &n) == 0;
 }
 
-/* Writer: queue what still has no delivery (the step's batch). */
-static int rm_apply(struct store_txn *t, void *arg)
+/*
+ * ENTRY_TASK_RM: app, endpoint, the number of messages, each message id;
+ * the entry's time is the due entries'. Everything is decided by the
+ * step; apply checks again, against the store alone, that the endpoint
+ * is there and each pair still has no delivery.
+ */
+static void rm_encode(struct entry_w *e, const struct replay_missing *g, int64_t now)
 {
-    struct replay_missing *g = arg;
-    const char *app = g->w.app, *ep = g->w.ep;
-    int rc = 0;
-    g->step_queued = 0;
-    if (!rec_exists(t, DB_ENDPOINTS, app, ep))
-        return 0;
-    for (size_t i = 0; !rc && i < g->n; i++) {
-        if (missing_still(t, g->batch[i], ep) != 1 || !rec_exists(t, DB_MESSAGES, app, g->batch[i]))
+    entry_begin(e, ENTRY_TASK_RM, now);
+    entry_put_str(e, g->w.app);
+    entry_put_str(e, g->w.ep);
+    entry_put_u64(e, g->n);
+    for (size_t i = 0; i < g->n; i++)
+        entry_put_str(e, g->batch[i]);
+}
+
+/* Writer (task_write) and hookd reapply: queue what still has no delivery. */
+int task_rm_reapply(const struct reapply_env *env, struct entry_r *r, struct store_txn *t)
+{
+    char app[ID_MAX], ep[ID_MAX], msg[ID_MAX];
+    entry_get_strbuf(r, app, sizeof(app));
+    entry_get_strbuf(r, ep, sizeof(ep));
+    uint64_t n = entry_get_u64(r), queued = 0;
+    if (r->bad || n > RM_BATCH)
+        return HOOKD_EINVAL;
+    int rc = 0, live = rec_exists(t, DB_ENDPOINTS, app, ep);
+    for (uint64_t i = 0; !rc && i < n; i++) {
+        entry_get_strbuf(r, msg, sizeof(msg));
+        if (r->bad)
+            return HOOKD_EINVAL;
+        if (!live || missing_still(t, msg, ep) != 1 || !rec_exists(t, DB_MESSAGES, app, msg))
             continue;
-        rc = api_queue_manual(t, app, ep, g->batch[i], g->now);
-        g->step_queued += rc == 0;
+        rc = api_queue_manual(t, app, ep, msg, r->head.now_ms);
+        queued += rc == 0;
     }
-    if (!rc && g->step_queued)
-        writer_touch(g->writer, app, ep, WRITER_NOTE_DUE);
+    if (!rc && queued)
+        writer_touch(env->writer, app, ep, WRITER_NOTE_DUE);
+    if (!rc && env->counted)
+        *env->counted += queued;
     return rc;
 }
 
@@ -95,11 +120,13 @@ static int rm_step(const struct task_env *env, void *arg)
     g->gone = rc == HOOKD_ENOTFOUND;
     if (rc < 0 || !g->n)
         return rc;
-    g->now = clock_now_ms();
-    int wrc = task_write(env, rm_apply, g);
+    struct entry_w e = { 0 };
+    uint64_t queued;
+    rm_encode(&e, g, clock_now_ms());   /* the due entries' time, decided before the writer */
+    int wrc = task_write(env, &e, &queued);
     if (wrc)
         return wrc < 0 ? wrc : HOOKD_EINVAL;
-    g->queued += g->step_queued;
+    g->queued += queued;
     return rc;
 }
 
@@ -168,9 +195,6 @@ void api_ep_replay_missing(struct api *a, struct http_req *r, char **p)
         return;
     struct replay_missing *g = xcalloc(1, sizeof(*g));
     missing_walk_init(&g->w, app, ep, since, until);
-    g->writer = a->writer;
-    g->since_ms = since;
-    g->until_ms = until;
     struct task_spec spec = { .kind = "endpoint.replay", .step = rm_step, .report = rm_report,
                               .free_arg = rm_free, .arg = g };
     if (!a->tasks) {

@@ -7,13 +7,16 @@
  * capabilities) before the writer sees the intent; the apply only finds
  * or creates the application and stores the two keys (apptoken.h). The
  * answer holds the plaintext, so it is never kept for an idempotency-key
- * replay: a retry gets a new token, and the lost one expires unused.
+ * replay: a retry gets a new token, and the lost one expires unused. For
+ * the same reason the log entry of a mint carries the token's hash, never
+ * its plaintext (mint_encode).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "api_kinds.h"
+#include "entry.h"
 #include "entry_kinds.h"
 #include "apptoken.h"
 #include "clock.h"
@@ -398,11 +401,110 @@ void api_ops_tokens(struct api *a, struct http_req *r, char **p)
 
 /* --- log entry kinds (api_kinds.h) --- */
 
-/* TODO(entry): encode and decode */
-const struct api_kind api_kind_token_mint = { ENTRY_TOKEN_MINT, mint_apply, NULL, NULL, mint_free };
+/*
+ * A mint's entry: the path's application, the embedded application's
+ * record (its id made by the handler), the "tid|" record, the token's id,
+ * expiry, capabilities and hash. Never the plaintext: the log keeps the
+ * hash only, as the store does; a re-applied mint answers "" for the
+ * token and url, an answer nobody reads (it is never kept, r->has_idem).
+ */
+static void mint_encode(struct entry_w *w, const void *data)
+{
+    const struct mint *m = data;
+    entry_put_str(w, m->app);
+    entry_put_json(w, m->app_rec);
+    entry_put_json(w, m->rec);
+    entry_put_str(w, m->tk.id);
+    entry_put_i64(w, m->tk.expires_ms);
+    entry_put_u64(w, m->tk.caps);
+    entry_put_bytes(w, m->hash, sizeof(m->hash));
+}
 
-/* TODO(entry): encode and decode */
-const struct api_kind api_kind_token_revoke = { ENTRY_TOKEN_REVOKE, revoke_apply, NULL, NULL, revoke_free };
+/* An object with a string id, as the applies read it (NULL allowed when may_miss). */
+static int rec_ok(json_t *rec, int may_miss)
+{
+    return rec ? json_is_object(rec) && json_is_string(json_object_get(rec, "id")) : may_miss;
+}
 
-/* TODO(entry): encode and decode */
-const struct api_kind api_kind_token_expire_all = { ENTRY_TOKEN_EXPIRE_ALL, expire_all_apply, NULL, NULL, expire_all_free };
+static void *mint_decode(struct entry_r *r)
+{
+    struct mint *m = xcalloc(1, sizeof(*m));
+    size_t n = 0;
+    m->app = entry_get_str(r);
+    m->app_rec = entry_get_json(r);
+    m->rec = entry_get_json(r);
+    entry_get_strbuf(r, m->tk.id, sizeof(m->tk.id));
+    m->tk.expires_ms = entry_get_i64(r);
+    uint64_t caps = entry_get_u64(r);
+    const void *h = entry_get_bytes(r, &n);
+    m->tk.caps = (unsigned)caps;
+    m->url = xstrdup("");
+    if (r->bad || !m->app || !rec_ok(m->app_rec, 1) || !rec_ok(m->rec, 0) || caps > APPTOK_ALL
+        || n != sizeof(m->hash)) {
+        mint_free(m);
+        return NULL;
+    }
+    memcpy(m->hash, h, n);
+    return m;
+}
+
+/* Revoke and logout: the token's hash, and the id when revoked by id. */
+static void revoke_encode(struct entry_w *w, const void *data)
+{
+    const struct revoke *v = data;
+    entry_put_bytes(w, v->hash, sizeof(v->hash));
+    entry_put_str(w, v->id);
+}
+
+static void *revoke_decode(struct entry_r *r)
+{
+    struct revoke *v = xcalloc(1, sizeof(*v));
+    size_t n = 0;
+    const void *h = entry_get_bytes(r, &n);
+    v->id = entry_get_str(r);
+    if (r->bad || n != sizeof(v->hash)) {
+        revoke_free(v);
+        return NULL;
+    }
+    memcpy(v->hash, h, n);
+    return v;
+}
+
+/* expire-all: the path's application, the sessions (or absent), the new expiry and now. */
+static void expire_all_encode(struct entry_w *w, const void *data)
+{
+    const struct expire_all *e = data;
+    entry_put_str(w, e->app);
+    entry_put_json(w, e->sessions);
+    entry_put_i64(w, e->until);
+    entry_put_i64(w, e->now);
+}
+
+static void *expire_all_decode(struct entry_r *r)
+{
+    struct expire_all *e = xcalloc(1, sizeof(*e));
+    e->app = entry_get_str(r);
+    e->sessions = entry_get_json(r);
+    e->until = entry_get_i64(r);
+    e->now = entry_get_i64(r);
+    int bad = r->bad || !e->app || (e->sessions && !json_is_array(e->sessions));
+    size_t i;
+    json_t *x;
+    json_array_foreach(e->sessions, i, x)
+        bad |= !json_is_string(x);
+    if (bad) {
+        expire_all_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+const struct api_kind api_kind_token_mint = { ENTRY_TOKEN_MINT, mint_apply, mint_encode,
+                                              mint_decode, mint_free };
+
+const struct api_kind api_kind_token_revoke = { ENTRY_TOKEN_REVOKE, revoke_apply, revoke_encode,
+                                                revoke_decode, revoke_free };
+
+const struct api_kind api_kind_token_expire_all = { ENTRY_TOKEN_EXPIRE_ALL, expire_all_apply,
+                                                    expire_all_encode, expire_all_decode,
+                                                    expire_all_free };

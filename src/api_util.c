@@ -489,6 +489,25 @@ void *api_job_decode(struct entry_r *r)
     return j;
 }
 
+void *api_job_decode_as(struct entry_r *r, int nparams, int need_in, const char *rec_key)
+{
+    struct api_job *j = api_job_decode(r);
+    int bad = !j;
+    for (int i = 0; !bad && i < nparams && i < API_MAX_PARAMS; i++)
+        bad = !j->p[i];
+    if (!bad && need_in)
+        bad = !json_is_object(j->in);
+    if (!bad && rec_key)
+        bad = !json_is_object(j->rec) || !json_is_string(json_object_get(j->rec, rec_key));
+    if (bad && j) {
+        api_job_free(j);
+        j = NULL;
+    }
+    if (bad)
+        r->bad = 1;
+    return j;
+}
+
 void api_touch(struct http_req *r, const char *app_id, const char *ep_id)
 {
     struct api *a = http_ctx(r);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clusteropt.h"
 #include "confcheck.h"
 #include "netpolicy.h"
 #include "tls.h"
@@ -41,6 +42,16 @@ static int check_policy(const struct config *c, FILE *err)
     }
     netpolicy_free(p);
     return 0;
+}
+
+/* --cluster with the options it needs, in a hookd that can serve it (clusteropt.h). */
+static int check_cluster(const struct config *c, FILE *err)
+{
+    char why[256];
+    if (!clusteropt_serve_check(c, why, sizeof(why)))
+        return 0;
+    fprintf(err, "hookd: %s\n", why);
+    return 1;
 }
 
 /* The directory that holds path ("." for a bare name), into out. */
@@ -106,6 +117,7 @@ int confcheck_run(const struct config *c, FILE *out, FILE *err)
 {
     int bad = check_tls(c, err);
     bad |= check_policy(c, err);
+    bad |= check_cluster(c, err);
     bad |= check_data(c, err);
     bad |= check_log_file(c, err);
     if (bad)

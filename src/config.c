@@ -28,6 +28,7 @@
 #include <strings.h>
 
 #include "clock.h"
+#include "clusteropt.h"
 #include "config.h"
 #include "err.h"
 #include "mem.h"
@@ -182,6 +183,15 @@ static const struct opt_def options[] = {
       "DURATION", "how long a stop waits for deliveries in flight", 0 },
     { "metrics-endpoint-cap", OPT_INT, F(metrics_endpoint_cap), "100", 0, 1000000, NULL,
       "N", "per-endpoint /metrics series only up to N endpoints", 0 },
+    /* cluster mode (clusteropt.h, cluster.h); also read by hookd cluster init|status */
+    { "cluster", OPT_STRING, F(cluster), "", 0, 0, clusteropt_check_urls, "URL[,URL]",
+      "NATS servers of the cluster (nats://HOST:PORT); empty = a single node", 0 },
+    { "node-id", OPT_STRING, F(node_id), "", 0, 0, clusteropt_check_node_id, "NAME",
+      "this node's name in the cluster (letters, digits, - and _)", 0 },
+    { "nats-creds", OPT_STRING, F(nats_creds), "", 0, 0, NULL, "FILE",
+      "NATS credentials file (user JWT and seed) for --cluster", OPT_NULL },
+    { "nats-ca", OPT_STRING, F(nats_ca), "", 0, 0, NULL, "FILE",
+      "PEM CA bundle that signed the NATS servers' certificates (tls:// URLs)", OPT_NULL },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

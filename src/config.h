@@ -67,6 +67,10 @@ struct config {
     int metrics_endpoint_cap;   /* per-endpoint /metrics series up to this many endpoints */
     char *entry_journal;    /* --entry-journal: FILE or NULL (writer_set_journal) */
     int hold_deliveries;    /* start with every delivery held until the operator releases them */
+    char *cluster;          /* NATS URLs, comma-separated; "" = single node (clusteropt.h) */
+    char *node_id;          /* this node's name in the cluster; "" = unset */
+    char *nats_creds;       /* NATS credentials file; NULL = none */
+    char *nats_ca;          /* CA bundle for tls:// NATS URLs; NULL = the system's */
 };
 
 /* Fill every field with its built-in default (heap strings). */

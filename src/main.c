@@ -5,6 +5,7 @@
  *   hookd serve [options]     the server (hookd serve --help)
  *   hookd backup DIR [--data DIR]   hot copy of a data directory
  *   hookd check [--repair] [--data DIR]   verify (and mend) the log's invariants
+ *   hookd check --compare A B [--ignore DB[:KEYPREFIX]]...   two logs, record for record
  *   hookd version
  *
  * serve reads as the order of things: configure, log, open the store,
@@ -25,6 +26,11 @@
 #include "api.h"
 #include "backup.h"
 #include "check.h"
+#include "clusteropt.h"
+#ifdef HOOKD_CLUSTER
+#include "cluster.h"
+#endif
+#include "compare.h"
 #include "reapply.h"
 #include "epcache.h"
 #include "clock.h"
@@ -65,7 +71,12 @@ static void usage(FILE *out)
                  "       hookd check [--repair] [--data DIR]\n"
                  "                                verify the log (exit 1 on a violation); --repair\n"
                  "                                (server stopped) mends the attempt indexes\n"
-                 "       hookd reapply JOURNAL [--data DIR]\n"
+                 "       hookd check --compare DIR_A DIR_B [--ignore DB[:KEYPREFIX]]...\n"
+                 "                                compare two logs record for record (exit 1 on a\n"
+                 "                                difference, 2 when one cannot be opened); never\n"
+                 "                                compared, as each node's own (--ignore adds):\n");
+    compare_local_help(out);
+    fprintf(out, "       hookd reapply JOURNAL [--data DIR]\n"
                  "                                a new store from a serve --entry-journal file\n"
                  "       hookd check-config [serve options]\n"
                  "                                validate the configuration, start nothing\n"
@@ -73,6 +84,9 @@ static void usage(FILE *out)
                  "                                watch deliveries, review and replay failures\n"
                  "       hookd ctl COMMAND [ARGS]  list apps, endpoints and failures; replay, pause,\n"
                  "                                resume, enable, disable (see hookd ctl --help)\n"
+                 "       hookd cluster init|status --cluster URL[,URL...]\n"
+                 "                                set up or inspect a cluster's NATS JetStream\n"
+                 "                                (see hookd cluster --help)\n"
                  "       hookd version            print the versions of hookd and its libraries\n");
 }
 
@@ -304,6 +318,10 @@ static int serve_load(struct config *c, int argc, char **argv)
     if (help) {
         config_usage(stdout);
         return 1;
+    }
+    if (clusteropt_serve_check(c, err, sizeof(err))) {
+        fprintf(stderr, "hookd: %s\n", err);
+        return 2;
     }
     rc = log_open(c->log_level, c->log_format, c->log_file);
     if (rc) {
@@ -601,7 +619,7 @@ static int serve(int argc, char **argv)
         fprintf(stderr, "hookd: cannot start the retention pass: %s\n", hookd_strerror(rc));
         goto out_writer;
     }
-    tasks_new(&tasks, store, writer);
+    tasks_new(&tasks, store, writer, reapply_entry);
     api.tasks = tasks;
     if ((rc = tasks_start(tasks))) {
         fprintf(stderr, "hookd: cannot start the background tasks: %s\n", hookd_strerror(rc));
@@ -770,29 +788,87 @@ static int cmd_reapply(int argc, char **argv)
     return rc < 0 ? 0 : rc;
 }
 
-/* --repair is check's own flag (it takes no value), so it is taken out before tool_load. */
+/* hookd check --compare A B [--ignore DB[:KEYPREFIX]]...: rest holds what is left. */
+static int check_compare(const char *a, const char *b, char **rest, int n,
+                         const struct compare_ignore *ig, size_t nig)
+{
+    static const char use[] = "hookd check --compare DIR_A DIR_B [--ignore DB[:KEYPREFIX]]...";
+    for (int i = 0; i < n; i++) {
+        if (strcmp(rest[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        }
+    }
+    if (!a || !b) {
+        fprintf(stderr, "hookd: --compare needs two data directories (%s)\n", use);
+        return 2;
+    }
+    if (n > 0) {
+        fprintf(stderr, "hookd: unexpected argument '%s' (%s)\n", rest[0], use);
+        return 2;
+    }
+    return compare_run(a, b, ig, nig, stdout, stderr);
+}
+
+/* The word after argv[*i] when it is not an option; moves *i past it. */
+static const char *take_value(int argc, char **argv, int *i)
+{
+    if (*i + 1 >= argc || strncmp(argv[*i + 1], "--", 2) == 0)
+        return NULL;
+    return argv[++*i];
+}
+
+/*
+ * check's own flags take no value from serve's options, so --repair,
+ * --compare A B and --ignore X are taken out before tool_load.
+ */
 static int cmd_check(int argc, char **argv)
 {
     struct config c;
-    const char *extra;
-    char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
-    int n = 0, repair = 0;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--repair") == 0)
+    const char *extra, *cmp_a = NULL, *cmp_b = NULL;
+    char **rest = xcalloc((size_t)argc + 1, sizeof(char *)), why[512];
+    struct compare_ignore *ig = xcalloc((size_t)argc + 1, sizeof(*ig));
+    int n = 0, repair = 0, compare = 0, rc = 0;
+    size_t nig = 0;
+    for (int i = 0; i < argc && rc == 0; i++) {
+        if (strcmp(argv[i], "--repair") == 0) {
             repair = 1;
-        else
+        } else if (strcmp(argv[i], "--compare") == 0) {
+            compare = 1;
+            if ((cmp_a = take_value(argc, argv, &i)))
+                cmp_b = take_value(argc, argv, &i);
+        } else if (strcmp(argv[i], "--ignore") == 0 || strncmp(argv[i], "--ignore=", 9) == 0) {
+            const char *v = argv[i][8] ? argv[i] + 9 : take_value(argc, argv, &i);
+            if (!v || compare_ignore_parse(v, &ig[nig++], why, sizeof(why))) {
+                fprintf(stderr, "hookd: %s\n", v ? why : "--ignore needs DB[:KEYPREFIX]");
+                rc = 2;
+            }
+        } else {
             rest[n++] = argv[i];
+        }
     }
-    config_init(&c);
-    int rc = tool_load(&c, n, rest, &extra);
-    if (rc == 0 && extra) {
-        fprintf(stderr, "hookd: unexpected argument '%s' (hookd check [--repair] [--data DIR])\n",
-                extra);
+    if (rc == 0 && compare && repair) {
+        fprintf(stderr, "hookd: --compare and --repair do not go together (compare never "
+                        "writes)\n");
         rc = 2;
+    } else if (rc == 0 && nig && !compare) {
+        fprintf(stderr, "hookd: --ignore goes with --compare\n");
+        rc = 2;
+    } else if (rc == 0 && compare) {
+        rc = check_compare(cmp_a, cmp_b, rest, n, ig, nig);
+    } else if (rc == 0) {
+        config_init(&c);
+        rc = tool_load(&c, n, rest, &extra);
+        if (rc == 0 && extra) {
+            fprintf(stderr, "hookd: unexpected argument '%s' (hookd check [--repair] "
+                            "[--data DIR])\n", extra);
+            rc = 2;
+        }
+        if (rc == 0)
+            rc = check_run(c.data_dir, repair, stdout, stderr);
+        config_release(&c);
     }
-    if (rc == 0)
-        rc = check_run(c.data_dir, repair, stdout, stderr);
-    config_release(&c);
+    free(ig);
     free(rest);
     return rc < 0 ? 0 : rc;
 }
@@ -859,6 +935,14 @@ int main(int argc, char **argv)
         return ui_console_main(argc - 2, argv + 2);
     if (strcmp(cmd, "ctl") == 0)
         return ctl_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "cluster") == 0) {
+#ifdef HOOKD_CLUSTER
+        return cluster_main(argc - 2, argv + 2);
+#else
+        fprintf(stderr, "hookd: %s\n", CLUSTEROPT_NOT_BUILT);
+        return 2;
+#endif
+    }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         version_print(stdout);
         return 0;

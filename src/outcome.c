@@ -176,7 +176,8 @@ static int update_delivery(struct writer *w, struct job *j, int ok,
         int64_t delay = retry_next_delay(rs, d.attempts, j->status_code,
                                          j->retry_after[0] ? j->retry_after : NULL, now, rnd);
         d.state = delay < 0 ? DSTATE_FAIL : DSTATE_SENDING;
-        d.next_ms = delay < 0 ? 0 : now + delay;
+        /* saturated: a schedule's delays have no upper bound (config.c) */
+        d.next_ms = delay < 0 ? 0 : now > 0 && delay > INT64_MAX - now ? INT64_MAX : now + delay;
         j->next_ms = d.next_ms;
         if (delay >= 0)
             rc = schedule_retry(w, j, t, d.next_ms, dl);
@@ -492,7 +493,7 @@ static void decode_attempt(struct entry_r *r, struct job *j, char **url,
             }
             rs->n = (int)sn;
             for (int i = 0; i < rs->n; i++)
-                rs->delay_ms[i] = entry_get_i64(r);
+                rs->delay_ms[i] = entry_get_i64(r);   /* retry_next_delay bounds each */
             j->schedule = rs;
         }
     }
@@ -516,7 +517,7 @@ static void decode(struct entry_r *r, struct job *j, char **url, struct retry_sc
     get_id(r, j->msg_id);
     size_t n;
     const void *k = entry_get_bytes(r, &n);
-    if (!k || n > sizeof(j->due_key)) {
+    if (!n || n > sizeof(j->due_key)) {
         r->bad = 1;
         return;
     }

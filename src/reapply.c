@@ -21,7 +21,9 @@
 #include "mem.h"
 #include "outcome.h"
 #include "reapply.h"
+#include "retention.h"
 #include "store.h"
+#include "task.h"
 
 #define REAPPLY_BATCH 512
 
@@ -52,9 +54,14 @@ static const struct kind_def kinds[ENTRY_KIND_END] = {
     [ENTRY_TOKEN_REVOKE] = { "token.revoke", &api_kind_token_revoke, NULL },
     [ENTRY_TOKEN_EXPIRE_ALL] = { "token.expire_all", &api_kind_token_expire_all, NULL },
     [ENTRY_OUTCOME] = { "delivery.outcome", NULL, outcome_reapply },
-    [ENTRY_RETENTION] = { "retention.batch", NULL, NULL },
-    [ENTRY_RECOVER] = { "task.recover", NULL, NULL },
-    [ENTRY_TASK_RM] = { "task.replay_missing", NULL, NULL },
+    [ENTRY_RETENTION] = { "retention.batch", NULL, retention_reapply },
+    [ENTRY_RECOVER] = { "task.recover", NULL, task_recover_reapply },
+    [ENTRY_TASK_RM] = { "task.replay_missing", NULL, task_rm_reapply },
+    /*
+     * Reserved: tasks live in memory (task.h) and no write puts their
+     * state in the store, so nothing makes this kind yet; an entry of it
+     * is refused as one this build cannot apply.
+     */
     [ENTRY_TASK_STATE] = { "task.state", NULL, NULL },
 };
 
@@ -69,7 +76,7 @@ int reapply_entry(const struct reapply_env *env, const void *p, size_t n, struct
     if (entry_open(&r, p, n))
         return HOOKD_EINVAL;
     const struct kind_def *k = r.head.kind < ENTRY_KIND_END ? &kinds[r.head.kind] : NULL;
-    if (!k || (!k->api && !k->apply))
+    if (!k || (!k->api && !k->apply) || (k->api && !env->api))
         return HOOKD_EINVAL;
     if (k->api)
         return api_reapply(env->api, k->api, &r, t);
@@ -100,7 +107,17 @@ struct run {
     uint64_t applied, per_kind[ENTRY_KIND_END + 1];
 };
 
-/* Entry after entry until the journal ends; 0, 1 or 2 as reapply_run. */
+/* Commit the open transaction, if any; 0 or the commit's error (said). */
+static int flush_txn(struct run *x, struct store_txn **t)
+{
+    int rc = *t ? store_commit(*t) : 0;
+    *t = NULL;
+    if (rc)
+        fprintf(x->err, "hookd: reapply: commit failed: %s\n", hookd_strerror(rc));
+    return rc;
+}
+
+/* Entry after entry until the journal ends; 0 or 1 as reapply_run. */
 static int run_journal(struct run *x)
 {
     uint8_t *buf = NULL;
@@ -108,36 +125,33 @@ static int run_journal(struct run *x)
     long at = 0;
     struct store_txn *t = NULL;
     int rc, status = 0;
-    while ((rc = entry_journal_get(x->in, &buf, &cap, &n, &at)) == 1) {
-        if (!t && (rc = store_write(x->env->store, &t)))
-            break;
-        uint16_t kind = n >= 5 ? (uint16_t)(buf[3] << 8 | buf[4]) : 0;
-        if ((rc = apply_nested(x->env, buf, n, t))) {
+    while (!status && (rc = entry_journal_get(x->in, &buf, &cap, &n, &at)) == 1) {
+        uint16_t kind = (uint16_t)(buf[3] << 8 | buf[4]);   /* n >= ENTRY_HEAD_LEN */
+        if (!t && (rc = store_write(x->env->store, &t))) {
+            fprintf(x->err, "hookd: reapply: cannot begin a write: %s\n", hookd_strerror(rc));
+            status = 1;
+        } else if ((rc = apply_nested(x->env, buf, n, t))) {
             fprintf(x->err, "hookd: reapply: entry %llu (%s, at byte %ld of '%s') failed: %s\n",
                     (unsigned long long)x->applied + 1, reapply_kind_name(kind), at, x->path,
                     hookd_strerror(rc));
             status = 1;
-            break;
-        }
-        x->applied++;
-        x->per_kind[kind < ENTRY_KIND_END ? kind : ENTRY_KIND_END]++;
-        if (++pending == REAPPLY_BATCH) {
-            rc = store_commit(t);
-            t = NULL;
-            pending = 0;
-            if (rc)
-                break;
+        } else {
+            x->applied++;
+            x->per_kind[kind < ENTRY_KIND_END ? kind : ENTRY_KIND_END]++;
+            if (++pending == REAPPLY_BATCH) {
+                pending = 0;
+                status = flush_txn(x, &t) ? 1 : 0;
+            }
         }
     }
-    if (rc < 0 && !status) {
-        fprintf(x->err, "hookd: reapply: '%s' at byte %ld: %s\n", x->path, at,
-                rc == HOOKD_ECORRUPT ? "a damaged or torn record" : hookd_strerror(rc));
-        status = rc == HOOKD_ECORRUPT || rc == HOOKD_ESTORE ? 1 : 1;
-    }
-    if (t && (rc = store_commit(t)) && !status) {
-        fprintf(x->err, "hookd: reapply: commit failed: %s\n", hookd_strerror(rc));
+    if (!status && rc < 0) {
+        fprintf(x->err, "hookd: reapply: '%s' at byte %ld: %s; %llu entries before it applied\n",
+                x->path, at, rc == HOOKD_ECORRUPT ? "a damaged or torn record" : "a read error",
+                (unsigned long long)x->applied);
         status = 1;
     }
+    if (flush_txn(x, &t))
+        status = 1;
     free(buf);
     return status;
 }

@@ -20,11 +20,20 @@ struct config;
 struct entry_r;
 struct store;
 struct store_txn;
+struct writer;
 
-/* What a kind's apply may use besides the entry and the transaction. */
+/*
+ * What a kind's apply may use besides the entry and the transaction.
+ * The same applies run in the writer for the background writes (task.h's
+ * task_write, retention's batches): there writer is set, so the
+ * dispatcher hears of the due entries a write made (writer_touch), and
+ * api is NULL. Nothing here may change what an apply writes.
+ */
 struct reapply_env {
     struct store *store;
-    struct api *api;           /* writer NULL, replaying set */
+    struct api *api;           /* hookd reapply: writer NULL, replaying set; else NULL */
+    struct writer *writer;     /* for writer_touch; NULL in hookd reapply */
+    uint64_t *counted;         /* NULL, or an apply adds the records it changed here */
 };
 
 /*
@@ -38,8 +47,10 @@ typedef int (*reapply_fn)(const struct reapply_env *env, struct entry_r *r,
 const char *reapply_kind_name(uint16_t kind);
 
 /*
- * Apply one entry (p, n) in t. HOOKD_EINVAL when it is damaged or of a
- * kind this build does not know; otherwise the apply's own result.
+ * Apply one entry (p, n) in t. HOOKD_EINVAL when it is damaged, of a
+ * kind this build does not know, or an API write while env->api is NULL;
+ * otherwise the apply's own result. Any thread that owns t (the writer's,
+ * for task_write).
  */
 int reapply_entry(const struct reapply_env *env, const void *p, size_t n, struct store_txn *t);
 

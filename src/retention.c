@@ -4,11 +4,12 @@
  *
  * The thread finds the records to change in a read transaction and hands
  * the writer only the keys (and, for payloads, the finished replacement
- * record): an intent costs the writer one get and one put or a few
- * deletes per record, never a JSON parse of a payload, and it carries at
- * most RETENTION_BATCH records. The next batch is collected only once the
- * previous one is durable, after a short pause, so ingest never queues
- * behind more than one of them. Each read transaction looks at a bounded
+ * record), as a log entry (ENTRY_RETENTION, below): an intent costs the
+ * writer one get and one put or a few deletes per record, never a JSON
+ * parse of a payload, and it carries at most RETENTION_BATCH records.
+ * The next batch is collected only once the previous one is durable,
+ * after a short pause, so ingest never queues behind more than one of
+ * them. Each read transaction looks at a bounded
  * slice of records, so none holds old pages for long.
  *
  * Attempts are keyed by time-ordered ids, so the old ones are one range
@@ -44,12 +45,15 @@
 
 #include "apptoken.h"
 #include "clock.h"
+#include "entry.h"
+#include "entry_kinds.h"
 #include "err.h"
 #include "hmap.h"
 #include "id.h"
 #include "log.h"
 #include "mem.h"
 #include "msgrec.h"
+#include "reapply.h"
 #include "retention.h"
 #include "store.h"
 #include "thread.h"
@@ -81,7 +85,6 @@ struct batch {
     enum kind kind;
     int64_t now;
     size_t n, changed;          /* changed: set by apply */
-    size_t from, count;         /* the items the intent applies: [from, from + count) */
     struct item items[RETENTION_BATCH];
 };
 
@@ -113,6 +116,17 @@ struct retention {
 
 /* --- the writer's side ------------------------------------------------------- */
 
+/*
+ * A batch reaches the writer as a log entry (ENTRY_RETENTION): the kind
+ * of record, how many, then per record its key and, for payloads, the
+ * record as it stays; for attempts, the ids of its two index entries.
+ * The entry's time is the pass's: records whose removal depends on time
+ * (idempotency answers, tokens) are checked again against it alone. So
+ * the thread decides what has outlived its period (the configured
+ * periods never reach the apply) and the apply only carries it out,
+ * from the entry, in the writer and in hookd reapply alike.
+ */
+
 /* An expired record starts with the mark, so no parse is needed to tell. */
 static int expired(const void *rec, size_t len)
 {
@@ -120,16 +134,17 @@ static int expired(const void *rec, size_t len)
     return len >= ml && memcmp(rec, expired_mark, ml) == 0;
 }
 
-static int apply_payload(struct store_txn *t, const struct item *it, size_t *changed)
+static int apply_payload(struct store_txn *t, const void *key, size_t klen, const void *rec,
+                         size_t rlen, size_t *changed)
 {
     const void *v;
     size_t n;
-    int rc = store_get(t, DB_MESSAGES, it->key, it->klen, &v, &n);
+    int rc = store_get(t, DB_MESSAGES, key, klen, &v, &n);
     if (rc == HOOKD_ENOTFOUND)
         return 0;
     if (rc || expired(v, n))
         return rc;   /* expired already */
-    rc = store_put(t, DB_MESSAGES, it->key, it->klen, it->rec, it->rlen, 0);
+    rc = store_put(t, DB_MESSAGES, key, klen, rec, rlen, 0);
     *changed += rc == 0;
     return rc;
 }
@@ -140,21 +155,21 @@ static int del_quiet(struct store_txn *t, enum store_db db, const void *key, siz
     return rc == HOOKD_ENOTFOUND ? 0 : rc;
 }
 
-static int apply_attempt(struct store_txn *t, const struct item *it, size_t *changed)
+static int apply_attempt(struct store_txn *t, const void *att, size_t alen, const char *msg,
+                         const char *ep, size_t *changed)
 {
     char key[KEY_MAX + ID_MAX];
-    const char *att = (const char *)it->key;
-    int rc = store_del(t, DB_ATTEMPTS, it->key, it->klen);
+    int rc = store_del(t, DB_ATTEMPTS, att, alen);
     if (rc && rc != HOOKD_ENOTFOUND)
         return rc;
     *changed += rc == 0;
     rc = 0;
-    if (it->ep[0]) {
-        size_t kl = (size_t)snprintf(key, sizeof(key), "%s%.*s", it->ep, (int)it->klen, att);
+    if (ep[0]) {
+        size_t kl = (size_t)snprintf(key, sizeof(key), "%s%.*s", ep, (int)alen, (const char *)att);
         rc = del_quiet(t, DB_ATT_BY_EP, key, kl);
     }
-    if (!rc && it->msg[0]) {
-        size_t kl = (size_t)snprintf(key, sizeof(key), "%s%.*s", it->msg, (int)it->klen, att);
+    if (!rc && msg[0]) {
+        size_t kl = (size_t)snprintf(key, sizeof(key), "%s%.*s", msg, (int)alen, (const char *)att);
         rc = del_quiet(t, DB_ATT_BY_MSG, key, kl);
     }
     return rc;
@@ -170,23 +185,24 @@ static int64_t be64(const void *p)
 }
 
 /* Deleted only when still expired: the key may have been used again since. */
-static int apply_idem(struct store_txn *t, const struct item *it, int64_t now, size_t *changed)
+static int apply_idem(struct store_txn *t, const void *key, size_t klen, int64_t now,
+                      size_t *changed)
 {
     const void *v;
     size_t n;
-    int rc = store_get(t, DB_IDEMPOTENCY, it->key, it->klen, &v, &n);
+    int rc = store_get(t, DB_IDEMPOTENCY, key, klen, &v, &n);
     if (rc == HOOKD_ENOTFOUND || (!rc && n >= 8 && be64(v) >= now))
         return 0;
-    rc = rc ? rc : store_del(t, DB_IDEMPOTENCY, it->key, it->klen);
+    rc = rc ? rc : store_del(t, DB_IDEMPOTENCY, key, klen);
     *changed += rc == 0;
     return rc;
 }
 
 /* An application token past its expiry: both its keys (apptoken.h). */
-static int apply_token(struct store_txn *t, const struct item *it, int64_t now, size_t *changed)
+static int apply_token(struct store_txn *t, const void *key, int64_t now, size_t *changed)
 {
     struct apptoken tk;
-    const uint8_t *h = it->key + 4;
+    const uint8_t *h = (const uint8_t *)key + 4;
     int rc = apptoken_find(t, h, &tk);
     if (rc == HOOKD_ENOTFOUND || (!rc && tk.expires_ms > now))
         return 0;
@@ -195,19 +211,75 @@ static int apply_token(struct store_txn *t, const struct item *it, int64_t now, 
     return rc == HOOKD_ENOTFOUND ? 0 : rc;
 }
 
+/* Items [from, from + n) of the batch as its entry (the writer frees the last one). */
+static void batch_encode(struct batch *b, size_t from, size_t n)
+{
+    struct entry_w *e = &b->in.entry;
+    entry_begin(e, ENTRY_RETENTION, b->now);
+    entry_put_u64(e, (uint64_t)b->kind);
+    entry_put_u64(e, n);
+    for (size_t i = from; i < from + n; i++) {
+        const struct item *it = &b->items[i];
+        entry_put_bytes(e, it->key, it->klen);
+        if (b->kind == K_PAYLOAD) {
+            entry_put_bytes(e, it->rec, it->rlen);
+        } else if (b->kind == K_ATTEMPT) {
+            entry_put_str(e, it->msg);
+            entry_put_str(e, it->ep);
+        }
+    }
+}
+
+/* One record of the entry; HOOKD_EINVAL when the entry is damaged. */
+static int apply_one(struct entry_r *r, enum kind k, struct store_txn *t, size_t *changed)
+{
+    size_t klen, rlen = 0;
+    const void *key = entry_get_bytes(r, &klen), *rec = NULL;
+    char msg[ID_MAX] = "", ep[ID_MAX] = "";
+    if (k == K_PAYLOAD) {
+        rec = entry_get_bytes(r, &rlen);
+    } else if (k == K_ATTEMPT) {
+        entry_get_strbuf(r, msg, sizeof(msg));
+        entry_get_strbuf(r, ep, sizeof(ep));
+    }
+    if (r->bad || klen > KEY_MAX || (k == K_TOKEN && klen != APPTOKEN_KEY_LEN))
+        return HOOKD_EINVAL;
+    int64_t now = r->head.now_ms;
+    return k == K_PAYLOAD ? apply_payload(t, key, klen, rec, rlen, changed)
+           : k == K_ATTEMPT ? apply_attempt(t, key, klen, msg, ep, changed)
+           : k == K_TOKEN ? apply_token(t, key, now, changed)
+           : apply_idem(t, key, klen, now, changed);
+}
+
+/* The fields of an ENTRY_RETENTION after its header; *changed counts. */
+static int apply_entry(struct entry_r *r, struct store_txn *t, size_t *changed)
+{
+    uint64_t k = entry_get_u64(r), n = entry_get_u64(r);
+    if (r->bad || k >= K_COUNT || n > RETENTION_BATCH)
+        return HOOKD_EINVAL;
+    int rc = 0;
+    for (uint64_t i = 0; rc == 0 && i < n; i++)
+        rc = apply_one(r, (enum kind)k, t, changed);
+    return rc;
+}
+
+int retention_reapply(const struct reapply_env *env, struct entry_r *r, struct store_txn *t)
+{
+    size_t changed = 0;
+    int rc = apply_entry(r, t, &changed);
+    if (!rc && env->counted)
+        *env->counted += changed;
+    return rc;
+}
+
 static int batch_apply(struct intent *in, struct store_txn *t)
 {
     struct batch *b = (struct batch *)in;
-    int rc = 0;
+    struct entry_r r;
     b->changed = 0;
-    for (size_t i = b->from; rc == 0 && i < b->from + b->count; i++) {
-        const struct item *it = &b->items[i];
-        rc = b->kind == K_PAYLOAD ? apply_payload(t, it, &b->changed)
-             : b->kind == K_ATTEMPT ? apply_attempt(t, it, &b->changed)
-             : b->kind == K_TOKEN ? apply_token(t, it, b->now, &b->changed)
-             : apply_idem(t, it, b->now, &b->changed);
-    }
-    return rc;
+    int rc = entry_open(&r, in->entry.p, in->entry.len);
+    rc = rc ? rc : apply_entry(&r, t, &b->changed);
+    return rc ? rc : entry_end(&r);
 }
 
 static void batch_done(struct intent *in, int status)
@@ -238,8 +310,7 @@ static void count(struct retention *r, enum kind k, size_t n)
 static int submit(struct retention *r, size_t from, size_t n)
 {
     struct batch *b = r->b;
-    b->from = from;
-    b->count = n;
+    batch_encode(b, from, n);
     pthread_mutex_lock(&r->lock);
     r->answered = 0;
     pthread_mutex_unlock(&r->lock);

@@ -17,7 +17,8 @@
  *   - deletes idempotency records past their expiry;
  *   - deletes application tokens past their expiry (apptoken.h).
  * The work reaches the log as writer intents of at most RETENTION_BATCH
- * records each, one at a time, so no intent holds the writer for long
+ * records each (log entries that name the records: the thread decides,
+ * the apply carries out), one at a time, so no intent holds the writer for long
  * and ingest waits behind at most one of them.
  *
  * Threads: retention_start() runs the pass on a thread of its own, which
@@ -32,8 +33,11 @@
 
 #define RETENTION_BATCH 1000
 
+struct entry_r;
+struct reapply_env;
 struct retention;
 struct store;
+struct store_txn;
 struct writer;
 
 struct retention_opts {
@@ -68,5 +72,14 @@ void retention_stop(struct retention *r);
 void retention_free(struct retention *r);
 /* Any thread. */
 void retention_get_stats(struct retention *r, struct retention_stats *out);
+
+/*
+ * Apply an ENTRY_RETENTION (one batch: its records and the pass's time)
+ * in t: the code the writer runs for the thread's batches, registered in
+ * reapply.c. Records already gone, or an idempotency key or token used
+ * again since (its expiry past the entry's time), are left alone.
+ * HOOKD_EINVAL when the entry is damaged.
+ */
+int retention_reapply(const struct reapply_env *env, struct entry_r *r, struct store_txn *t);
 
 #endif

@@ -9,6 +9,11 @@
  * store what a step reported, never while a step runs. Steps of different
  * tasks alternate, so a task over millions of records does not keep a
  * small one waiting.
+ *
+ * task_write hands a step's write to the writer as the log entry the step
+ * built; the writer applies it with the task_apply_fn given to tasks_new
+ * (reapply_entry), so the apply is chosen by the entry's kind and is the
+ * one hookd reapply runs.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -18,6 +23,7 @@
 #include "clock.h"
 #include "err.h"
 #include "mem.h"
+#include "reapply.h"
 #include "task.h"
 #include "thread.h"
 #include "writer.h"
@@ -99,6 +105,7 @@ int task_submit(struct tasks *ts, const struct task_spec *spec, int64_t now, cha
         return HOOKD_ESTOPPED;
     }
     char fresh[ID_MAX];
+    /* not a log write: the registry is this process's memory (task.h) */
     id_new_at("qtask_", now, fresh);
     id_after(fresh, ts->last_id, t->id);   /* increasing: the array stays in id order */
     memcpy(ts->last_id, t->id, sizeof(t->id));
@@ -240,17 +247,21 @@ static void *tasks_main(void *arg)
 
 struct task_intent {
     struct intent in;         /* first: the writer hands it back */
-    int (*apply)(struct store_txn *t, void *arg);
-    void *arg;
+    const struct task_env *env;
+    uint64_t counted;         /* writer thread until done() */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int answered, status;
 };
 
+/* The entry's kind decides the apply: the same call hookd reapply makes. */
 static int ti_apply(struct intent *in, struct store_txn *t)
 {
     struct task_intent *x = (struct task_intent *)in;
-    return x->apply(t, x->arg);
+    struct reapply_env renv = { .store = x->env->store, .writer = x->env->writer,
+                                .counted = &x->counted };
+    x->counted = 0;   /* a failed apply's count is dropped with its writes */
+    return x->env->apply(&renv, in->entry.p, in->entry.len, t);
 }
 
 static void ti_done(struct intent *in, int status)
@@ -263,11 +274,11 @@ static void ti_done(struct intent *in, int status)
     pthread_mutex_unlock(&x->lock);
 }
 
-int task_write(const struct task_env *env, int (*apply)(struct store_txn *t, void *arg),
-               void *arg)
+int task_write(const struct task_env *env, struct entry_w *e, uint64_t *counted)
 {
-    struct task_intent x = { .in = { .apply = ti_apply, .done = ti_done }, .apply = apply,
-                             .arg = arg };
+    struct task_intent x = { .in = { .apply = ti_apply, .done = ti_done, .entry = *e },
+                             .env = env };
+    memset(e, 0, sizeof(*e));   /* the writer's from here on */
     pthread_mutex_init(&x.lock, NULL);
     pthread_cond_init(&x.cond, NULL);
     int rc = writer_submit(env->writer, &x.in);
@@ -277,16 +288,20 @@ int task_write(const struct task_env *env, int (*apply)(struct store_txn *t, voi
     pthread_mutex_unlock(&x.lock);
     pthread_cond_destroy(&x.cond);
     pthread_mutex_destroy(&x.lock);
-    return rc ? rc : x.status;
+    rc = rc ? rc : x.status;
+    if (counted)
+        *counted = rc ? 0 : x.counted;
+    return rc;
 }
 
 /* --- lifecycle --- */
 
-int tasks_new(struct tasks **out, struct store *s, struct writer *w)
+int tasks_new(struct tasks **out, struct store *s, struct writer *w, task_apply_fn apply)
 {
     struct tasks *ts = xcalloc(1, sizeof(*ts));
     ts->env.store = s;
     ts->env.writer = w;
+    ts->env.apply = apply;
     ts->env.tasks = ts;
     pthread_mutex_init(&ts->lock, NULL);
     pthread_cond_init(&ts->wake, NULL);

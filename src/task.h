@@ -15,7 +15,10 @@
  * Tasks live in memory: a restart forgets them, finished or not (a task
  * must therefore be safe to run again from the start, which is what the
  * caller is told to do). The newest TASK_KEEP are kept; older finished
- * ones are dropped.
+ * ones are dropped. So a task's id, status and figures are never in the
+ * store and no log entry carries them; only the writes of its steps are
+ * log entries (entry.h), each with everything its apply needs decided by
+ * the step (the messages to queue, the time).
  *
  * Threads: task_submit, task_get and task_list from any thread; step,
  * report and free_arg run on the task thread only (free_arg also on the
@@ -26,12 +29,16 @@
 #ifndef HOOKD_TASK_H
 #define HOOKD_TASK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
 
 #include "id.h"
 
+struct entry_r;
+struct entry_w;
+struct reapply_env;
 struct store;
 struct store_txn;
 struct writer;
@@ -41,11 +48,21 @@ struct tasks;
 
 enum task_status { TASK_RUNNING, TASK_FINISHED, TASK_FAILED };
 
+/*
+ * What applies the entries steps write (task_write), on the writer
+ * thread: reapply_entry (reapply.h) in the server, so an entry is
+ * applied by the code `hookd reapply` runs for its kind; a test may give
+ * its own.
+ */
+typedef int (*task_apply_fn)(const struct reapply_env *env, const void *entry, size_t len,
+                             struct store_txn *t);
+
 /* What the step functions get: the log, and the writer through task_write. */
 struct task_env {
     struct store *store;
     struct writer *writer;
     struct tasks *tasks;
+    task_apply_fn apply;
 };
 
 struct task_spec {
@@ -58,7 +75,7 @@ struct task_spec {
     void *arg;                /* owned by the task from task_submit on */
 };
 
-int tasks_new(struct tasks **out, struct store *s, struct writer *w);
+int tasks_new(struct tasks **out, struct store *s, struct writer *w, task_apply_fn apply);
 /* 0, or -errno when the thread cannot be made. */
 int tasks_start(struct tasks *ts);
 /* Finish the step under way, then stop and join; running tasks stay running. */
@@ -88,10 +105,26 @@ json_t *task_list(struct tasks *ts, const char *iterator, int descending, int li
 int task_status_parse(const char *name);
 
 /*
- * From a step: apply(txn, arg) in one writer intent (nested transaction),
- * waiting until it is durable. Returns apply's result, or the commit's.
+ * From a step: the write e, a log entry the step built (entry_begin with
+ * its kind and the step's time, then the kind's fields), in one writer
+ * intent (nested transaction) applied by env->apply, which finds the
+ * apply of e's kind; waits until it is durable. e is the writer's from
+ * here on and is left empty. *counted (NULL: not wanted) gets what the
+ * apply counted (reapply_env.counted). Returns the apply's result, or
+ * the commit's.
  */
-int task_write(const struct task_env *env, int (*apply)(struct store_txn *t, void *arg),
-               void *arg);
+int task_write(const struct task_env *env, struct entry_w *e, uint64_t *counted);
+
+/*
+ * The tasks' writes, defined beside their tasks and registered by kind in
+ * reapply.c's table (so task_write and hookd reapply run the same code):
+ *   ENTRY_RECOVER (api_attempt.c): app, endpoint, the messages a recover
+ *     batch queues again;
+ *   ENTRY_TASK_RM (api_task.c): app, endpoint, the messages a
+ *     replay-missing batch found with no delivery.
+ * Each queues one manual attempt per message at the entry's time.
+ */
+int task_recover_reapply(const struct reapply_env *env, struct entry_r *r, struct store_txn *t);
+int task_rm_reapply(const struct reapply_env *env, struct entry_r *r, struct store_txn *t);
 
 #endif

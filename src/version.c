@@ -15,6 +15,9 @@
 #include <lmdb.h>
 #include <mbedtls/version.h>
 #include <microhttpd.h>
+#ifdef HOOKD_CLUSTER
+#include <nats/nats.h>
+#endif
 
 #include "version.h"
 
@@ -30,4 +33,9 @@ void version_print(FILE *out)
     fprintf(out, "mbedtls %s\n", tls);
     fprintf(out, "libmicrohttpd %s\n", MHD_get_version());
     fprintf(out, "jansson %s\n", jansson_version_str());
+#ifdef HOOKD_CLUSTER
+    fprintf(out, "libnats %s (cluster mode)\n", nats_GetVersion());
+#else
+    fprintf(out, "cluster mode: not built (configure --without-cluster)\n");
+#endif
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t0022-task: background tasks (task.h) on a real store and writer.
- * A task's steps run until it says done, each writing through the writer;
+ * A task's steps run until it says done, each writing through the writer
+ * a log entry that the apply given to tasks_new finds by its kind;
  * two tasks take turns; a failing step fails its task with the reason;
  * get and list (order, iterator, status and kind filters) show what the
  * steps reported; the registry keeps TASK_KEEP and drops the oldest
@@ -13,8 +14,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "entry.h"
 #include "err.h"
 #include "mem.h"
+#include "reapply.h"
 #include "store.h"
 #include "tap/tap.h"
 #include "task.h"
@@ -28,24 +31,43 @@ struct counter {
     int tag;
 };
 
-static int put_step(struct store_txn *t, void *arg)
+#define KIND_TEST 0x7fff   /* not a kind of entry_kinds.h: this test's own */
+
+/* The test's task_apply_fn: one entry of KIND_TEST puts "name-step" in apps. */
+static int put_step(const struct reapply_env *env, const void *p, size_t len,
+                    struct store_txn *t)
 {
-    struct counter *c = arg;
-    char key[32];
-    int n = snprintf(key, sizeof(key), "%s-%d", c->name, c->steps);
+    struct entry_r r;
+    char name[16], key[32];
+    if (entry_open(&r, p, len) || r.head.kind != KIND_TEST)
+        return HOOKD_EINVAL;
+    entry_get_strbuf(&r, name, sizeof(name));
+    int step = (int)entry_get_u64(&r);
+    if (entry_end(&r))
+        return HOOKD_EINVAL;
+    int n = snprintf(key, sizeof(key), "%s-%d", name, step);
+    if (env->counted)
+        *env->counted += 1;
     return store_put(t, DB_APPS, key, (size_t)n, "v", 1, 0);
 }
 
 static int counter_step(const struct task_env *env, void *arg)
 {
     struct counter *c = arg;
+    struct entry_w e = { 0 };
+    uint64_t counted = 0;
     if (c->order && *c->norder < 64)
         c->order[(*c->norder)++] = c->tag;
     if (c->fail_at && c->steps + 1 == c->fail_at)
         return HOOKD_ECORRUPT;
-    int rc = task_write(env, put_step, c);
+    entry_begin(&e, KIND_TEST, 0);
+    entry_put_str(&e, c->name);
+    entry_put_u64(&e, (uint64_t)c->steps);
+    int rc = task_write(env, &e, &counted);
     if (rc)
         return rc;
+    if (e.p || counted != 1)
+        return HOOKD_EINVAL;   /* the entry is the writer's; the apply's count comes back */
     c->steps++;
     return c->steps >= c->upto;
 }
@@ -206,7 +228,7 @@ int main(void)
     is_int(store_open(&s, dir, 64 << 20, 0), 0, "store opens");
     writer_new(&w, s, 0);
     writer_start(w);
-    tasks_new(&ts, s, w);
+    tasks_new(&ts, s, w, put_step);
     is_int(tasks_start(ts), 0, "the task thread starts");
     test_run(s, ts);
     test_fail_and_list(ts);

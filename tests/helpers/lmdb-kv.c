@@ -6,6 +6,7 @@
  *
  *   lmdb-kv get DIR DB KEY    print the value of KEY
  *   lmdb-kv put DIR DB KEY    replace the value of KEY with stdin
+ *   lmdb-kv set DIR DB KEY    the same, adding KEY when it is not there
  *
  * KEY is text. Exits 1 when KEY is not there, 2 on other errors. Never
  * run it on a data directory a server is using.
@@ -40,9 +41,10 @@ int main(int argc, char **argv)
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi dbi;
-    int put = argc == 5 && strcmp(argv[1], "put") == 0;
+    int set = argc == 5 && strcmp(argv[1], "set") == 0;
+    int put = set || (argc == 5 && strcmp(argv[1], "put") == 0);
     if (argc != 5 || (!put && strcmp(argv[1], "get") != 0)) {
-        fprintf(stderr, "usage: lmdb-kv get|put DIR DB KEY\n");
+        fprintf(stderr, "usage: lmdb-kv get|put|set DIR DB KEY\n");
         return 2;
     }
     MDB_val k = { strlen(argv[4]), argv[4] }, v;
@@ -55,7 +57,7 @@ int main(int argc, char **argv)
         return fail("begin", rc);
     if ((rc = mdb_dbi_open(txn, argv[3], 0, &dbi)))
         return fail(argv[3], rc);
-    if ((rc = mdb_get(txn, dbi, &k, &v)))
+    if (!set && (rc = mdb_get(txn, dbi, &k, &v)))
         return fail(argv[4], rc);
     if (!put) {
         fwrite(v.mv_data, 1, v.mv_size, stdout);

@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: Apache-2.0
+# tests/cluster.sh - a NATS JetStream cluster on loopback for the cluster
+# tests (after lib.sh):
+#
+#   . "$(dirname "$0")/cluster.sh"  # skips the test without cluster mode
+#   nats_cluster_start 3            # n1..n3; sets NATS_URLS, NATS_URL_1..3
+#   "$HOOKD" cluster status --cluster "$NATS_URLS"
+#   nats_kill 2; nats_restart 2
+#
+# Each server has its own store under $T/nats/nI, a client, a route and a
+# monitoring port on 127.0.0.1 (free ones, from the kernel), JetStream with
+# small limits, and routes to all the others. Every server is stopped at
+# exit with the rest of the test's processes (lib.sh's cleanup): nothing
+# outlives the test, and tests run side by side (prove -j2) never share a
+# port or a directory.
+
+"$HOOKD" cluster --help >/dev/null 2>&1 || skip_all "hookd was built without cluster mode (./configure --without-cluster)"
+NATS_SERVER=$(command -v nats-server) \
+    || bail "no nats-server: run sh packaging/deps.sh --test (it unpacks it into build/tools/bin)"
+NATS_N=0
+NATS_URLS=""
+
+# _free_ports N: N distinct free loopback TCP ports, one a line. They are
+# held open together, so they differ; another process may still take one
+# before nats-server binds it, which nats_start then reports.
+_free_ports() {
+    perl -MIO::Socket::INET -e '
+        my @s;
+        for (1 .. $ARGV[0]) {
+            my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0,
+                                          Listen => 1, Proto => "tcp") or die "no port: $!";
+            push @s, $s;
+            print $s->sockport, "\n";
+        }' "$1"
+}
+
+# _nats_conf I: write server I's configuration.
+_nats_conf() {
+    _routes=""
+    _j=1
+    while [ $_j -le $NATS_N ]; do
+        eval "_rp=\$NATS_RPORT_$_j"
+        _routes="$_routes nats-route://127.0.0.1:$_rp"
+        _j=$((_j + 1))
+    done
+    eval "_cp=\$NATS_CPORT_$1 _rp=\$NATS_RPORT_$1 _mp=\$NATS_MPORT_$1"
+    mkdir -p "$T/nats/n$1"
+    cat > "$T/nats/n$1.conf" <<CONF
+server_name: n$1
+listen: 127.0.0.1:$_cp
+http: 127.0.0.1:$_mp
+# above hookd's max-body (1MiB) and a log entry's envelope
+max_payload: 4194304
+jetstream {
+    store_dir: "$T/nats/n$1"
+    max_memory_store: 64MB
+    max_file_store: 256MB
+}
+cluster {
+    name: hookd-test
+    listen: 127.0.0.1:$_rp
+    routes: [$(echo $_routes | sed 's/ /, /g')]
+}
+CONF
+}
+
+# nats_start I: start server I (configured by nats_cluster_start).
+nats_start() {
+    "$NATS_SERVER" -c "$T/nats/n$1.conf" >>"$T/nats/n$1.log" 2>&1 &
+    eval "NATS_PID_$1=$!"
+    HOOKD_PIDS="$HOOKD_PIDS $!"
+    if ! wait_for 10 _nats_up "$1"; then
+        tail -n 20 "$T/nats/n$1.log" | sed 's/^/# /' >&2
+        bail "nats-server n$1 did not start"
+    fi
+}
+# _nats_up I: server I answers on its monitoring port.
+_nats_up() {
+    eval "_mp=\$NATS_MPORT_$1"
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$_mp/varz")" = 200 ]
+}
+
+# nats_cluster_start N: N servers in one cluster, JetStream ready on all
+# (a meta leader known to every server) within 30 s, or bail.
+nats_cluster_start() {
+    NATS_N=$1
+    mkdir -p "$T/nats"
+    _ports=$(_free_ports $((3 * NATS_N))) || bail "no free ports"
+    _i=1
+    NATS_URLS=""
+    for _p in $_ports; do
+        _s=$(( (_i - 1) / 3 + 1 ))
+        case $(( (_i - 1) % 3 )) in
+        0) eval "NATS_CPORT_$_s=$_p NATS_URL_$_s=nats://127.0.0.1:$_p"
+           NATS_URLS="$NATS_URLS${NATS_URLS:+,}nats://127.0.0.1:$_p" ;;
+        1) eval "NATS_RPORT_$_s=$_p" ;;
+        2) eval "NATS_MPORT_$_s=$_p" ;;
+        esac
+        _i=$((_i + 1))
+    done
+    _i=1
+    while [ $_i -le $NATS_N ]; do _nats_conf $_i; _i=$((_i + 1)); done
+    _i=1
+    while [ $_i -le $NATS_N ]; do nats_start $_i; _i=$((_i + 1)); done
+    nats_wait_ready 30 || bail "the NATS cluster elected no JetStream meta leader in 30 s"
+}
+
+# nats_meta_leader I: the meta leader server I knows of ("" if none).
+nats_meta_leader() {
+    eval "_mp=\$NATS_MPORT_$1"
+    curl -s --max-time 2 "http://127.0.0.1:$_mp/jsz" | jq -r '.meta_cluster.leader // ""' 2>/dev/null
+}
+
+# _nats_ready: every running server knows a meta leader.
+_nats_ready() {
+    _k=1
+    while [ $_k -le $NATS_N ]; do
+        eval "_pid=\$NATS_PID_$_k"
+        if [ -n "$_pid" ] && kill -0 "$_pid" 2>/dev/null; then
+            [ -n "$(nats_meta_leader $_k)" ] || return 1
+        fi
+        _k=$((_k + 1))
+    done
+    return 0
+}
+
+# nats_wait_ready SECONDS: until _nats_ready; 1 on timeout.
+nats_wait_ready() { wait_for "$1" _nats_ready; }
+
+# nats_kill I [SIGNAL]: stop server I (SIGKILL by default) and wait for it.
+nats_kill() {
+    eval "_pid=\$NATS_PID_$1"
+    kill "-${2:-KILL}" "$_pid" 2>/dev/null
+    wait "$_pid" 2>/dev/null
+    eval "NATS_PID_$1="
+}
+
+# nats_restart I: start server I again on its ports and store.
+nats_restart() { nats_start "$1"; }
