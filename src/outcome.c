@@ -79,7 +79,8 @@ static void attempt_json(struct buf *o, const struct job *j, const char *id, int
     buf_adds(o, "\",\"url\":\"");
     buf_add_jstr(o, j->url, strlen(j->url));
     buf_adds(o, "\",\"response\":\"");
-    buf_add_jstr(o, j->response.data, j->response.len);
+    if (j->response.len)   /* an empty body may have no buffer at all */
+        buf_add_jstr(o, j->response.data, j->response.len);
     buf_adds(o, "\",\"responseStatusCode\":");
     buf_add_int(o, j->status_code);
     buf_adds(o, ",\"responseDurationMs\":");
