@@ -738,6 +738,28 @@ static size_t get_names(struct entry_r *er, size_t max, size_t cap, char *v, siz
     return (size_t)n;
 }
 
+/*
+ * A payload read back from an entry is one JSON object, as ingest
+ * checked it: jscan's fast path, else jansson with the numbers masked
+ * (jscan.h). Only decode pays for this, not the hot path.
+ */
+static int payload_valid(const char *p, size_t n)
+{
+    struct jscan_member m[JSCAN_MAX_KEYS];
+    struct jscan_span sp;
+    if (n < 2 || p[0] != '{' || p[n - 1] != '}')
+        return 0;
+    if (jscan_object(p, n, JSCAN_MAX_DEPTH, m) >= 0)
+        return 1;
+    char *masked = xmalloc(n + 1);
+    jscan_mask(p, n, 1, masked, &sp);
+    json_t *j = json_loadb(masked, n, JSON_REJECT_DUPLICATES, NULL);
+    int ok = json_is_object(j);
+    json_decref(j);
+    free(masked);
+    return ok;
+}
+
 /* The fields after the names; 0, or -1 when they cannot be what encode wrote. */
 static int decode_rest(struct entry_r *er, struct ingest *g, struct body *b)
 {
@@ -751,7 +773,7 @@ static int decode_rest(struct entry_r *er, struct ingest *g, struct body *b)
     const char *raw = entry_get_bytes(er, &rn);
     g->app_rec = entry_get_json(er);
     if (er->bad || f > (F_APP_REFUSED | F_WITH_CONTENT) || days < 1 || days > RETENTION_DAYS
-        || b->plen < 2 || b->payload[0] != '{' || b->payload[b->plen - 1] != '}'
+        || !payload_valid(b->payload, b->plen)
         || (rn && (rn < 2 || raw[0] != '"' || raw[rn - 1] != '"'))
         || (g->app_rec && !json_is_string(json_object_get(g->app_rec, "id"))))
         return -1;

@@ -187,4 +187,48 @@ like "$(cat "$T/r-payload.out")" "entry [0-9]+ \(message\.create, at byte [0-9]+
 damage flip 7 "$J" "$T/J-flip" || bail "cannot damage the journal"
 reapply_damaged flip
 like "$(cat "$T/r-flip.out")" "at byte [0-9]+: a damaged or torn record" "flip: the record is named"
+
+# Every cut of the 5th message.create entry, and every byte of it changed
+# (CRC made right), each in a journal that ends with it: a cut is refused
+# (exit 1), a change is refused or applies (it may still be a valid
+# entry), and nothing crashes (a sanitizer build aborts on a bad read).
+perl -e '
+    my ($want, $in, $dir) = @ARGV;
+    sub crc { my $c = 0xffffffff; for my $b (unpack "C*", $_[0]) { $c ^= $b;
+        for (1 .. 8) { $c = ($c & 1) ? (($c >> 1) ^ 0xedb88320) : ($c >> 1); } }
+        return $c ^ 0xffffffff; }
+    sub rec { return pack("NN", length $_[0], crc($_[0])) . $_[0]; }
+    open(my $f, "<:raw", $in) or die; local $/; my $all = <$f>; close $f;
+    my ($o, $k) = (0, 0);
+    while ($o < length $all) {
+        my ($len) = unpack "N", substr($all, $o, 8);
+        my $e = substr($all, $o + 8, $len);
+        my $before = substr($all, 0, $o);
+        $o += 8 + $len;
+        next unless unpack("n", substr($e, 3, 2)) == 11 && ++$k == $want;
+        for my $n (29 .. $len - 1) {
+            open($f, ">:raw", "$dir/cut-$n") or die; print $f $before . rec(substr($e, 0, $n)); close $f;
+        }
+        for my $i (0 .. $len - 1) {
+            my $d = $e;
+            substr($d, $i, 1) = chr(ord(substr($d, $i, 1)) ^ 0x5a);
+            open($f, ">:raw", "$dir/flip-$i") or die; print $f $before . rec($d); close $f;
+        }
+        exit 0;
+    }
+    exit 1;
+' 5 "$J" "$(mkdir -p "$T/D" && echo "$T/D")" || bail "cannot write the damaged journals"
+: >"$T/D.codes"
+for f in "$T"/D/*; do
+    "$HOOKD" reapply "$f" --data "$f.store" >"$f.out" 2>&1
+    echo "${f##*/} $?" >>"$T/D.codes"
+    rm -rf "$f.store"
+done
+is "$(grep -c '^cut-' "$T/D.codes") $(grep '^cut-' "$T/D.codes" | grep -vc ' 1$')" \
+    "$(ls "$T"/D/cut-* | grep -vc '\.out$') 0" "every cut of an entry is refused"
+is "$(grep '^flip-' "$T/D.codes" | grep -vc ' [01]$')" 0 \
+    "every changed byte is refused or applies, and nothing crashes"
+diag "$(grep -c '^cut-' "$T/D.codes") cuts; $(grep -c '^flip-' "$T/D.codes") changed bytes:" \
+    "$(grep '^flip-' "$T/D.codes" | grep -c ' 1$') refused"
+like "$(grep '^flip-' "$T/D.codes" | grep -c ' 1$')" "^[1-9][0-9]+$" "most changed bytes are refused"
 done_testing
