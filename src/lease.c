@@ -214,8 +214,10 @@ static void try_acquire(struct lease *l)
         return;
     note_seen(l, &e);
     if (e.found && !e.deleted) {
-        /* our own create whose answer was lost: it is ours, written after we sent it */
-        if (l->pending_epoch && e.epoch == l->pending_epoch && strcmp(e.node, l->node) == 0)
+        /* our own create whose answer was lost: it is ours, written after we sent it
+           (too long ago to renew in time, it is left to expire) */
+        if (l->pending_epoch && e.epoch == l->pending_epoch && strcmp(e.node, l->node) == 0
+            && clock_mono_ms() - l->pending_sent < l->ttl_ms / 4)
             become_holder(l, e.epoch, e.rev, l->pending_sent);
         return;
     }
