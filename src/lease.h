@@ -78,7 +78,10 @@ struct lease;
 /*
  * Start trying to acquire key (like "group.0") for node_id. The bucket's
  * TTL is read from its max_age. 0, or -1 with one sentence in err (no
- * leases bucket, bad key).
+ * leases bucket, bad key). c is best a connection of its own: renewals
+ * then never queue behind the log's large publishes, and a publish held
+ * in the client's reconnect buffer past its deadline only ever extends a
+ * lease this node already gave up (the others wait longer; never unsafe).
  */
 int lease_start(struct lease **out, struct cluster *c, const char *node_id, const char *key,
                 const struct lease_cbs *cbs, char *err, size_t errlen);
