@@ -594,6 +594,7 @@ static int serve(int argc, char **argv)
     }
     writer_set_journal(writer, journal);
     api.fanout = epcache_new();
+    pthread_mutex_init(&api.msg_lock, NULL);
     if (engine_start(&engine, &cfg, store, writer))
         goto out_writer;
     api.dispatch = engine.dispatch;
