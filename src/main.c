@@ -29,6 +29,7 @@
 #include "clusteropt.h"
 #ifdef HOOKD_CLUSTER
 #include "cluster.h"
+#include "cnode.h"
 #endif
 #include "compare.h"
 #include "reapply.h"
@@ -539,6 +540,10 @@ static int serve(int argc, char **argv)
     struct retention *retention = NULL;
     struct tasks *tasks = NULL;
     struct tls_pair tls = { 0 };
+#ifdef HOOKD_CLUSTER
+    struct cnode *node = NULL;   /* --cluster: this node's part (cnode.h) */
+#endif
+    int standby = 0;             /* a cluster's standby: applies the log, delivers nothing */
     sigset_t sigs;
     char *token = NULL;
     int created, rc, status = 1;
@@ -594,10 +599,22 @@ static int serve(int argc, char **argv)
     }
     writer_set_journal(writer, journal);
     api.fanout = epcache_new();
+#ifdef HOOKD_CLUSTER
+    if (cfg.cluster[0]) {
+        char err[1024];
+        if (cnode_new(&node, &cfg, store, writer, &api, err, sizeof(err))) {
+            fprintf(stderr, "hookd: %s\n", err);
+            goto out_writer;
+        }
+        /* a standby's deliveries stay held: the owner sends them, and nothing releases them */
+        standby = cnode_standby(node);
+        cfg.hold_deliveries |= standby;
+    }
+#endif
     if (engine_start(&engine, &cfg, store, writer))
         goto out_writer;
     api.dispatch = engine.dispatch;
-    if (cfg.hold_deliveries)
+    if (cfg.hold_deliveries && !standby)
         log_warn("deliveries held", "detail",
                  "--hold-deliveries: nothing is sent until POST /hookd/v1/deliveries/release",
                  NULL);
@@ -613,9 +630,11 @@ static int serve(int argc, char **argv)
                                  .interval_ms = cfg.retention_interval_ms,
                                  .payload_ms = cfg.payload_retention_ms,
                                  .attempt_ms = cfg.attempt_retention_ms };
-    retention_new(&retention, &ro);
+    /* a standby's retention comes from the owner's log */
+    if (!standby)
+        retention_new(&retention, &ro);
     api.retention = retention;
-    if ((rc = retention_start(retention))) {
+    if (retention && (rc = retention_start(retention))) {
         fprintf(stderr, "hookd: cannot start the retention pass: %s\n", hookd_strerror(rc));
         goto out_writer;
     }
@@ -625,6 +644,13 @@ static int serve(int argc, char **argv)
         fprintf(stderr, "hookd: cannot start the background tasks: %s\n", hookd_strerror(rc));
         goto out_writer;
     }
+#ifdef HOOKD_CLUSTER
+    if ((rc = cnode_start(node))) {
+        fprintf(stderr, "hookd: cannot start following the cluster's log: %s\n",
+                hookd_strerror(rc));
+        goto out_writer;
+    }
+#endif
 
     struct http_opts ho = {
         .listen = cfg.listen,
@@ -668,6 +694,11 @@ static int serve(int argc, char **argv)
              "workers", workers,
              "allow_network", cfg.allow_network[0] ? cfg.allow_network : "(none)",
              "retry_schedule", cfg.retry_schedule, "tls", tls.cert_pem ? "on" : "off", NULL);
+    if (cfg.cluster[0])
+        log_info("cluster mode", "node", cfg.node_id, "role", cfg.cluster_role, "detail",
+                 standby ? "applying the owner's log; writes answer 503 not_owner"
+                         : "publishing every write to the cluster's log before applying it",
+                 NULL);
     if ((rc = notify_send("READY=1")))
         log_warn("cannot tell the service manager hookd is ready", "error", hookd_strerror(rc), NULL);
     printf("hookd %s listening on %s://%s (data in %s)\n", HOOKD_VERSION,
@@ -689,6 +720,9 @@ static int serve(int argc, char **argv)
                  hookd_strerror(rc), NULL);
     status = 0;
 out_writer:
+#ifdef HOOKD_CLUSTER
+    cnode_stop(node);   /* it waits for its batches' commits: before the writer stops */
+#endif
     engine_stop(&engine, cfg.shutdown_timeout_ms);
     retention_stop(retention);   /* its last batch needs the writer */
     tasks_stop(tasks);           /* so may its step under way */
@@ -703,6 +737,9 @@ out_writer:
         http_stop(mhttp);
     tasks_free(tasks);   /* no request asks for them any more */
     writer_free(writer);
+#ifdef HOOKD_CLUSTER
+    cnode_free(node);   /* the writer published through it until it stopped */
+#endif
     if (journal)
         fclose(journal);
     retention_free(retention);
