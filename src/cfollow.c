@@ -95,8 +95,8 @@ static int batch_apply(struct intent *in, struct store_txn *t)
     for (size_t i = 0; rc == 0 && i < f->n; i++) {
         if (f->seqs[i] <= have)   /* delivered again after a resubscription */
             continue;
-        rc = cfollow_apply(f->o.env, t, natsMsg_GetData(f->msgs[i]),
-                           (size_t)natsMsg_GetDataLength(f->msgs[i]), f->seqs[i]);
+        rc = clog_apply_message(f->o.env, t, natsMsg_GetData(f->msgs[i]),
+                                (size_t)natsMsg_GetDataLength(f->msgs[i]), f->seqs[i]);
         last = f->seqs[i];
     }
     if (rc == 0 && last)

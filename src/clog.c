@@ -3,19 +3,19 @@
  * clog.c - the owner publishes each batch to the replicated log before
  * applying it (clog.h).
  *
- * All of a batch's entries are published at once (js_PublishMsgAsync) and
- * their acknowledgements counted as they come back, so a batch costs
- * about one round trip to the stream's leader and its quorum, not one per
- * entry. An acknowledgement is matched to its entry by the expected
- * sequence it carried and its message id, so a late answer to a batch
- * that already failed can never be counted for the next one.
+ * A batch travels as one stream message (or a few, when it is larger
+ * than the servers take in one), so it costs one round trip to the
+ * stream's leader and its quorum, and one expected sequence fences all
+ * of it. Entries published one by one, pipelined, each expecting the
+ * sequence of the one before, were refused by nats-server 2.9.10 ("wrong
+ * last sequence") whenever more than one was in flight: it checks the
+ * expectation against what it has applied, not what it has accepted.
  */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <nats/nats.h>
 
@@ -33,11 +33,12 @@
 #define HDR_MSG_ID "Nats-Msg-Id"
 #define HDR_EXPECT "Nats-Expected-Last-Subject-Sequence"
 #define ID_HEX (2 * ENTRY_SEED_LEN + 1)
-#define CATCH_UP_CHUNK 256   /* entries per transaction when catching up */
+#define RECORD_HEAD 8        /* an entry's length and CRC-32 in a batch message */
+#define CATCH_UP_CHUNK 64    /* batch messages per transaction when catching up */
 
 struct clog {
     struct cluster *cl;
-    jsCtx *js;                 /* our own: its ack handler is ours */
+    jsCtx *js;
     struct store *store;
     const struct reapply_env *env;
     char node_id[80];
@@ -46,50 +47,12 @@ struct clog {
     /* writer thread only */
     int dirty;                 /* the log may hold entries the store lacks */
     uint64_t seq;              /* the log's last sequence, the store's too (when !dirty) */
-
-    pthread_mutex_t lock;      /* guards the batch in flight and the stats */
-    pthread_cond_t acked;
-    uint64_t base;             /* the sequence before the batch's first entry */
-    size_t n, done, ok;
-    char (*ids)[ID_HEX];       /* each entry's Nats-Msg-Id */
+    uint8_t *buf;              /* a batch message being built */
     size_t cap;
-    int failed;
-    char why[256];             /* the first failure's reason */
+
+    pthread_mutex_t lock;      /* guards the stats */
     struct clog_stats stats;
 };
-
-/* An acknowledgement (nats.c's thread): count it for its entry, if it is one of ours. */
-static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
-{
-    (void)js;
-    struct clog *c = closure;
-    const char *exp = NULL, *id = NULL;
-    natsMsgHeader_Get(msg, HDR_EXPECT, &exp);
-    natsMsgHeader_Get(msg, HDR_MSG_ID, &id);
-    uint64_t e = exp ? strtoull(exp, NULL, 10) : 0;
-    pthread_mutex_lock(&c->lock);
-    if (exp && id && e >= c->base && e - c->base < c->n && strcmp(c->ids[e - c->base], id) == 0) {
-        c->done++;
-        if (pa && pa->Sequence == e + 1 && !pa->Duplicate) {
-            c->ok++;
-        } else if (!c->failed) {
-            c->failed = 1;
-            if (pae)
-                snprintf(c->why, sizeof(c->why), "%s (JetStream error %d)",
-                         pae->ErrText && *pae->ErrText ? pae->ErrText
-                                                       : natsStatus_GetText(pae->Err),
-                         (int)pae->ErrCode);
-            else
-                snprintf(c->why, sizeof(c->why), "entry stored at sequence %" PRIu64
-                         "%s, expected %" PRIu64, pa ? pa->Sequence : 0,
-                         pa && pa->Duplicate ? " as a duplicate" : "", e + 1);
-        }
-        if (c->done == c->n || c->failed)
-            pthread_cond_broadcast(&c->acked);
-    }
-    pthread_mutex_unlock(&c->lock);
-    natsMsg_Destroy(msg);
-}
 
 int clog_new(struct clog **out, const struct clog_opts *o, char *err, size_t errlen)
 {
@@ -101,18 +64,9 @@ int clog_new(struct clog **out, const struct clog_opts *o, char *err, size_t err
     snprintf(c->node_id, sizeof(c->node_id), "%s", o->node_id);
     c->dirty = 1;   /* the first batch catches up with the log */
     pthread_mutex_init(&c->lock, NULL);
-    pthread_condattr_t mono;
-    pthread_condattr_init(&mono);
-    pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->acked, &mono);
-    pthread_condattr_destroy(&mono);
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.Wait = c->timeout_ms;
-    jo.PublishAsync.AckHandler = on_ack;
-    jo.PublishAsync.AckHandlerClosure = c;
-    jo.PublishAsync.MaxPending = 1 << 20;   /* a batch is bounded by the writer, not here */
-    jo.PublishAsync.StallWait = c->timeout_ms;
     natsStatus s = natsConnection_JetStream(&c->js, cluster_nats(o->cluster), &jo);
     if (s != NATS_OK) {
         snprintf(err, errlen, "JetStream context for the log: %s", natsStatus_GetText(s));
@@ -129,8 +83,7 @@ void clog_free(struct clog *c)
         return;
     jsCtx_Destroy(c->js);
     pthread_mutex_destroy(&c->lock);
-    pthread_cond_destroy(&c->acked);
-    free(c->ids);
+    free(c->buf);
     free(c);
 }
 
@@ -139,6 +92,55 @@ void clog_get_stats(struct clog *c, struct clog_stats *out)
     pthread_mutex_lock(&c->lock);
     *out = c->stats;
     pthread_mutex_unlock(&c->lock);
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+int clog_next_entry(const void *msg, size_t len, size_t *off, const void **entry, size_t *n)
+{
+    const uint8_t *p = msg;
+    if (*off == len)
+        return 0;
+    if (len - *off < RECORD_HEAD)
+        return HOOKD_ECORRUPT;
+    uint32_t elen = get_be32(p + *off), crc = get_be32(p + *off + 4);
+    if (elen > len - *off - RECORD_HEAD || entry_crc32(p + *off + RECORD_HEAD, elen) != crc)
+        return HOOKD_ECORRUPT;
+    *entry = p + *off + RECORD_HEAD;
+    *n = elen;
+    *off += RECORD_HEAD + elen;
+    return 1;
+}
+
+/* Every entry of a batch message, each in its nested transaction of t. */
+int clog_apply_message(const struct reapply_env *env, struct store_txn *t, const void *msg,
+                       size_t len, uint64_t seq)
+{
+    size_t off = 0, n;
+    const void *e;
+    int rc;
+    while ((rc = clog_next_entry(msg, len, &off, &e, &n)) == 1)
+        if ((rc = cfollow_apply(env, t, e, n, seq)) != 0)
+            return rc;
+    if (rc == HOOKD_ECORRUPT) {   /* the same bytes on every node: skipped everywhere */
+        char at[24];
+        snprintf(at, sizeof(at), "%" PRIu64, seq);
+        log_error("a damaged batch in the cluster's log; the rest of it is skipped", "seq", at,
+                  NULL);
+        rc = 0;
+    }
+    return rc;
 }
 
 /* ---- catching up: entries the log holds beyond the store ---- */
@@ -172,8 +174,8 @@ static int apply_range(struct clog *c, uint64_t from, uint64_t to, char *why, si
                      natsStatus_GetText(s));
             rc = HOOKD_EUNAVAIL;
         } else if (strcmp(natsMsg_GetSubject(m), CLOG_SUBJECT) == 0) {
-            rc = cfollow_apply(c->env, t, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m),
-                               seq);
+            rc = clog_apply_message(c->env, t, natsMsg_GetData(m),
+                                    (size_t)natsMsg_GetDataLength(m), seq);
             if (rc)
                 snprintf(why, whylen, "entry %" PRIu64 ": %s", seq, hookd_strerror(rc));
         }
@@ -246,66 +248,71 @@ static void hex(const uint8_t *p, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-/* The batch in flight: its ids, its base; acks of anything else are ignored. */
-static void begin_batch(struct clog *c, const struct entry_w *const *e, size_t n)
+/* The entries e[from..*to) that fit in one message of at most max bytes (at least one). */
+static size_t fill(struct clog *c, const struct entry_w *const *e, size_t from, size_t n,
+                   size_t max, size_t *to)
 {
-    pthread_mutex_lock(&c->lock);
-    if (n > c->cap) {
-        c->cap = n;
-        c->ids = xrealloc(c->ids, n * sizeof(*c->ids));
+    size_t len = 0, i = from;
+    while (i < n && (i == from || len + RECORD_HEAD + e[i]->len <= max)) {
+        if (len + RECORD_HEAD + e[i]->len > c->cap) {
+            c->cap = 2 * (len + RECORD_HEAD + e[i]->len);
+            c->buf = xrealloc(c->buf, c->cap);
+        }
+        put_be32(c->buf + len, (uint32_t)e[i]->len);
+        put_be32(c->buf + len + 4, entry_crc32(e[i]->p, e[i]->len));
+        memcpy(c->buf + len + RECORD_HEAD, e[i]->p, e[i]->len);
+        len += RECORD_HEAD + e[i]->len;
+        i++;
     }
-    for (size_t i = 0; i < n; i++)
-        hex(e[i]->head.seed, ENTRY_SEED_LEN, c->ids[i]);
-    c->base = c->seq;
-    c->n = n;
-    c->done = c->ok = 0;
-    c->failed = 0;
-    c->why[0] = '\0';
-    pthread_mutex_unlock(&c->lock);
+    *to = i;
+    return len;
 }
 
-static natsStatus publish_one(struct clog *c, const struct entry_w *e, size_t i)
+/*
+ * One batch message, after c->seq and only there; its id is its first
+ * entry's seed, so a copy sent twice is stored once. 0 and c->seq moved
+ * to its sequence, or HOOKD_EUNAVAIL with why.
+ */
+static int publish_one(struct clog *c, const struct entry_w *first, size_t len, char *why,
+                       size_t whylen)
 {
     natsMsg *m = NULL;
-    char expect[24];
-    snprintf(expect, sizeof(expect), "%" PRIu64, c->seq + i);
-    natsStatus s = natsMsg_Create(&m, CLOG_SUBJECT, NULL, (const char *)e->p, (int)e->len);
+    jsPubAck *pa = NULL;
+    jsErrCode jerr = 0;
+    jsPubOptions po;
+    char expect[24], id[ID_HEX];
+    snprintf(expect, sizeof(expect), "%" PRIu64, c->seq);
+    hex(first->head.seed, ENTRY_SEED_LEN, id);
+    jsPubOptions_Init(&po);
+    po.MaxWait = c->timeout_ms;
+    natsStatus s = natsMsg_Create(&m, CLOG_SUBJECT, NULL, (const char *)c->buf, (int)len);
     if (s == NATS_OK)
-        s = natsMsgHeader_Set(m, HDR_MSG_ID, c->ids[i]);   /* written before, read-only now */
+        s = natsMsgHeader_Set(m, HDR_MSG_ID, id);
     if (s == NATS_OK)
         s = natsMsgHeader_Set(m, HDR_EXPECT, expect);
     if (s == NATS_OK)
         s = natsMsgHeader_Set(m, CLOG_HDR_NODE, c->node_id);
     if (s == NATS_OK)
-        s = js_PublishMsgAsync(c->js, &m, NULL);   /* takes m on success */
+        s = js_PublishMsg(&pa, c->js, m, &po, &jerr);
+    if (s == NATS_OK && (pa->Duplicate || pa->Sequence <= c->seq)) {
+        snprintf(why, whylen, "stored at sequence %" PRIu64 "%s, after %" PRIu64, pa->Sequence,
+                 pa->Duplicate ? " as a duplicate" : "", c->seq);
+        s = NATS_ERR;
+    } else if (s == NATS_OK) {
+        c->seq = pa->Sequence;
+    } else {
+        const char *t = nats_GetLastError(NULL);
+        snprintf(why, whylen, "%s (JetStream error %d)", t && *t ? t : natsStatus_GetText(s),
+                 (int)jerr);
+    }
+    jsPubAck_Destroy(pa);
     natsMsg_Destroy(m);
-    return s;
+    return s == NATS_OK ? 0 : HOOKD_EUNAVAIL;
 }
 
-/* Wait until every published entry is acknowledged, one failed, or the deadline. */
-static int wait_acks(struct clog *c, size_t sent, int64_t timeout_ms)
-{
-    struct timespec until;
-    clock_deadline_us(CLOCK_MONOTONIC, timeout_ms * 1000, &until);
-    pthread_mutex_lock(&c->lock);
-    int rc = 0;
-    while (c->done < sent && !c->failed && rc == 0)
-        rc = pthread_cond_timedwait(&c->acked, &c->lock, &until);
-    int ok = c->ok == c->n && !c->failed;
-    if (!ok && !c->failed && !c->why[0])
-        snprintf(c->why, sizeof(c->why), "%zu of %zu entries acknowledged in %" PRId64 " ms",
-                 c->ok, c->n, timeout_ms);
-    c->n = 0;   /* later acks of this batch count for nothing */
-    pthread_mutex_unlock(&c->lock);
-    return ok ? 0 : HOOKD_EUNAVAIL;
-}
-
-/* A failed batch: forget what nats.c still waits for, and catch up next time. */
+/* A failed batch: catch up before the next one (some of it may be in the log). */
 static void fail_batch(struct clog *c, size_t n, const char *why)
 {
-    natsMsgList pending = { 0 };
-    if (js_PublishAsyncGetPendingList(&pending, c->js) == NATS_OK)
-        natsMsgList_Destroy(&pending);
     c->dirty = 1;
     char count[24];
     snprintf(count, sizeof(count), "%zu", n);
@@ -319,6 +326,7 @@ static void fail_batch(struct clog *c, size_t n, const char *why)
 int clog_publish(void *ctx, const struct entry_w *const *entries, size_t n, uint64_t *seq)
 {
     struct clog *c = ctx;
+    char why[512] = "";
     int rc;
     if (c->dirty && (rc = catch_up(c)) != 0) {
         pthread_mutex_lock(&c->lock);
@@ -327,25 +335,22 @@ int clog_publish(void *ctx, const struct entry_w *const *entries, size_t n, uint
         return rc == HOOKD_EFULL ? rc : HOOKD_EUNAVAIL;
     }
     int64_t t0 = clock_mono_us();
-    begin_batch(c, entries, n);
-    size_t sent = 0;
-    natsStatus s = NATS_OK;
-    while (sent < n && (s = publish_one(c, entries[sent], sent)) == NATS_OK)
-        sent++;
-    rc = wait_acks(c, sent, s == NATS_OK ? c->timeout_ms : 0);
-    if (s != NATS_OK || rc) {
-        char why[320];
-        pthread_mutex_lock(&c->lock);
-        snprintf(why, sizeof(why), "%s", s != NATS_OK ? natsStatus_GetText(s) : c->why);
-        pthread_mutex_unlock(&c->lock);
+    size_t max = (size_t)natsConnection_GetMaxPayload(cluster_nats(c->cl)), msgs = 0;
+    max = max > 4096 ? max - 4096 : max;   /* room for the headers */
+    rc = 0;
+    for (size_t from = 0, to; from < n && rc == 0; from = to, msgs++) {
+        size_t len = fill(c, entries, from, n, max, &to);
+        rc = publish_one(c, entries[from], len, why, sizeof(why));
+    }
+    if (rc) {
         fail_batch(c, n, why);
         return HOOKD_EUNAVAIL;
     }
-    c->seq += n;
     *seq = c->seq;
     uint64_t took = (uint64_t)(clock_mono_us() - t0);
     pthread_mutex_lock(&c->lock);
     c->stats.batches++;
+    c->stats.messages += msgs;
     c->stats.entries += n;
     c->stats.publish_us_total += took;
     if (took > c->stats.publish_us_max)

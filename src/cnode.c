@@ -58,7 +58,8 @@ static void stats_of(void *ctx, json_t *out)
     struct clog_stats s;
     clog_get_stats(n->clog, &s);
     json_object_set_new(out, "publish", json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I}", "batches", (json_int_t)s.batches, "entries",
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "batches", (json_int_t)s.batches, "messages",
+        (json_int_t)s.messages, "entries",
         (json_int_t)s.entries, "failures", (json_int_t)s.failures, "caughtUp",
         (json_int_t)s.caught_up, "avgUs",
         (json_int_t)(s.batches ? s.publish_us_total / s.batches : 0), "maxUs",
