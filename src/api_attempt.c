@@ -625,5 +625,7 @@ fail:
 
 /* --- log entry kinds (api_kinds.h) --- */
 
-const struct api_kind api_kind_resend = { ENTRY_RESEND, resend_apply, api_job_encode, api_job_decode,
-    api_job_free };
+/* app, message and endpoint: resend_apply reads all three */
+API_JOB_DECODER(decode_resend, 3, 0, NULL)
+const struct api_kind api_kind_resend = { ENTRY_RESEND, resend_apply, api_job_encode,
+    decode_resend, api_job_free };

@@ -192,7 +192,12 @@ void dispatch_on_commit(void *ctx, char *const *keys, size_t n)
 static int job_apply(struct intent *in, struct store_txn *t)
 {
     struct job *j = (struct job *)in;
-    return outcome_apply(&j->owner->o.outcome, j, t);
+    return outcome_apply(j->owner->o.outcome.writer, j, t);
+}
+
+int dispatch_submit_outcome(struct job *j)
+{
+    return outcome_submit(&j->owner->o.outcome, j);
 }
 
 static void feed_outcome(struct feed *f, const struct job *j, int ok)
@@ -730,7 +735,7 @@ static void send_one(struct dispatch *d, struct ep_state *e, struct store_txn *t
     if (!j->missing && load_message(j, t) != 0)
         j->missing = 1;
     if (j->missing || j->expired) {   /* nothing to send: only the outcome's bookkeeping */
-        if (writer_submit(d->o.writer, &j->intent))
+        if (dispatch_submit_outcome(j))
             job_done(&j->intent, HOOKD_ESTOPPED);
         return;
     }
@@ -988,6 +993,7 @@ int dispatch_new(struct dispatch **out, const struct dispatch_opts *o)
     d->timeout_ms = d->o.timeout_ms;
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->wake, NULL);
+    outcome_init(&d->o.outcome);
     hmap_init(&d->eps);
     hmap_init(&d->claimed);
     hmap_init(&d->inflight);
@@ -1039,6 +1045,7 @@ void dispatch_free(struct dispatch *d)
     hmap_release(&d->claimed);
     hmap_release(&d->inflight);
     swap_release(&d->o.outcome.schedule, NULL);
+    outcome_fini(&d->o.outcome);
     pthread_mutex_destroy(&d->lock);
     pthread_cond_destroy(&d->wake);
     free(d);

@@ -67,13 +67,20 @@ void dispatch_free(struct dispatch *d);
 struct job;
 void dispatch_transfer_done(struct dispatch *d, struct job *j);
 
+/*
+ * The thread that owns j (worker or dispatcher): build j's outcome entry
+ * and hand it to the writer (outcome_submit). Non-zero when the writer
+ * refused it (stopping): j is still the caller's, to pass to its done().
+ */
+int dispatch_submit_outcome(struct job *j);
+
 /* writer_commit_fn: endpoints whose due entries or settings changed. */
 void dispatch_on_commit(void *ctx, char *const *keys, size_t n);
 
 /*
  * SIGHUP reloads (main thread). New deliveries take the timeouts from the
  * dispatcher's next round; those in flight keep theirs. The schedule
- * (heap, taken) applies to the next outcome the writer records.
+ * (heap, taken) applies to the outcomes submitted from then on.
  */
 void dispatch_set_timeouts(struct dispatch *d, int64_t connect_timeout_ms, int64_t timeout_ms);
 void dispatch_set_schedule(struct dispatch *d, struct retry_schedule *s);

@@ -6,7 +6,8 @@
  * due entry (dispatch.c), fills the request from the message and endpoint
  * records, and hands it to one worker; the worker owns it while the HTTP
  * request runs (worker.c), fills the outcome and submits job->intent to
- * the writer; the writer applies the outcome (outcome.c) and its done()
+ * the writer with its log entry (outcome_submit); the writer applies the
+ * outcome (outcome.c) and its done()
  * returns the job to the dispatcher, which releases the claim and frees
  * it. So exactly one thread owns a job at any moment.
  */
@@ -21,6 +22,7 @@
 #include "epconf.h"
 #include "id.h"
 #include "mem.h"
+#include "retry.h"
 #include "store.h"
 #include "writer.h"
 
@@ -67,6 +69,13 @@ struct job {
     size_t resp_hdrs_len;          /* bytes of resp_hdrs in use (zeroed with the job) */
     int resp_hdrs_n;               /* response headers kept, at most JOB_HDRS_MAX */
     int refused;                   /* SSRF policy said no */
+
+    /* decided by outcome_submit, carried in the entry, read by the apply */
+    char att_id[ID_MAX];           /* the attempt's id */
+    const char *url;               /* conf->url (on reapply: the entry's copy) */
+    const struct retry_schedule *schedule;   /* NULL: none carried (not needed) */
+    int64_t disable_after_ms;
+
     int no_socket;                 /* errno: no descriptor (or memory) for a socket */
     int final_fail;                /* set by the outcome: this attempt final-failed the delivery */
     int unrecorded;                /* set by done(): the outcome could not be written */

@@ -16,6 +16,7 @@
 #ifndef HOOKD_OUTCOME_H
 #define HOOKD_OUTCOME_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,24 +24,58 @@
 #include "retry.h"
 #include "swap.h"
 
+struct entry_r;
 struct job;
+struct reapply_env;
 struct store_txn;
 struct writer;
 
 struct outcome_opts {
     struct swap schedule;          /* struct retry_schedule; SIGHUP may replace it */
     int64_t disable_after_ms;      /* failing this long disables the endpoint; 0 = never */
-    struct writer *writer;         /* for writer_touch */
+    struct writer *writer;         /* where outcome_submit hands outcomes; for writer_touch */
     /*
-     * Writer thread only: attempt ids. Each new one is greater than the
-     * last, so the attempt tables append and fill their pages instead of
-     * splitting them in half.
+     * Attempt ids, decided on the submitting side (any worker thread)
+     * under lock, which also covers writer_submit: so each id is greater
+     * than the one before it in the writer's queue, which applies in
+     * queue order, and the attempt tables append and fill their pages
+     * instead of splitting them in half. outcome_init / outcome_fini.
      */
+    pthread_mutex_t lock;
     struct id_seq attempt_ids;
 };
 
-/* Apply j's outcome in t. Writer thread only. */
-int outcome_apply(struct outcome_opts *o, struct job *j, struct store_txn *t);
+void outcome_init(struct outcome_opts *o);
+void outcome_fini(struct outcome_opts *o);
+
+/*
+ * Build j's log entry (ENTRY_OUTCOME, entry.h) from what the dispatcher
+ * and the worker set, with everything its apply needs decided now: the
+ * time (now), the attempt id, the retry schedule and --disable-after of
+ * this moment (only when the attempt failed and may be retried or
+ * disable the endpoint), then hand it to o's writer. Returns
+ * writer_submit()'s result: on failure the caller still owns j (and
+ * calls its done()). Any thread; the one that owns j.
+ *
+ * Entry fields: flags (OUTCOME_F_*), app, endpoint and message ids, the
+ * due key; when there was an attempt (no missing, ep_gone or expired
+ * flag): url, started_ms, duration_ms, status code, response body
+ * (bytes), response headers (count, bytes), then, when it failed,
+ * disable-after, and when it also was not manual, Retry-After and the
+ * schedule (count, delays); last, the attempt id. The flags carry the
+ * job's missing, ep_gone, expired, expunged, retry and manual trigger.
+ */
+int outcome_submit(struct outcome_opts *o, struct job *j);
+
+/*
+ * Apply j's outcome in t: the job's fields as outcome_submit encoded
+ * them, its entry's head (time, draws), and the store; nothing else.
+ * w is for writer_touch only (NULL on reapply). Writer thread only.
+ */
+int outcome_apply(struct writer *w, struct job *j, struct store_txn *t);
+
+/* hookd reapply's apply of ENTRY_OUTCOME (reapply.h). HOOKD_EINVAL when damaged. */
+int outcome_reapply(const struct reapply_env *env, struct entry_r *r, struct store_txn *t);
 
 /*
  * A failed attempt in one line for operators (feed, lists): the error

@@ -19,6 +19,7 @@
 #include "entry_kinds.h"
 #include "err.h"
 #include "mem.h"
+#include "outcome.h"
 #include "reapply.h"
 #include "retention.h"
 #include "store.h"
@@ -52,7 +53,7 @@ static const struct kind_def kinds[ENTRY_KIND_END] = {
     [ENTRY_TOKEN_MINT] = { "token.mint", &api_kind_token_mint, NULL },
     [ENTRY_TOKEN_REVOKE] = { "token.revoke", &api_kind_token_revoke, NULL },
     [ENTRY_TOKEN_EXPIRE_ALL] = { "token.expire_all", &api_kind_token_expire_all, NULL },
-    [ENTRY_OUTCOME] = { "delivery.outcome", NULL, NULL },
+    [ENTRY_OUTCOME] = { "delivery.outcome", NULL, outcome_reapply },
     [ENTRY_RETENTION] = { "retention.batch", NULL, retention_reapply },
     [ENTRY_RECOVER] = { "task.recover", NULL, task_recover_reapply },
     [ENTRY_TASK_RM] = { "task.replay_missing", NULL, task_rm_reapply },

@@ -306,7 +306,7 @@ static int refuse_url(struct worker *w, struct job *j)
     w->load--;
     pthread_mutex_unlock(&w->lock);
     dispatch_transfer_done(j->owner, j);
-    if (writer_submit(w->o.writer, &j->intent))
+    if (dispatch_submit_outcome(j))
         j->intent.done(&j->intent, HOOKD_ESTOPPED);   /* not recorded: resent after restart */
     return 1;
 }
@@ -466,7 +466,7 @@ static void finish_job(struct worker *w, CURL *e, CURLcode res)
         buf_reset(&j->response);
         buf_adds(&j->response, j->curl_error[0] ? j->curl_error : curl_easy_strerror(res));
     }
-    if (writer_submit(w->o.writer, &j->intent))
+    if (dispatch_submit_outcome(j))
         j->intent.done(&j->intent, HOOKD_ESTOPPED);   /* not recorded: resent after restart */
 }
 
