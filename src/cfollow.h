@@ -6,11 +6,12 @@
  * One thread reads the stream from the store's meta "cluster.seq" + 1
  * with an ordered consumer (ephemeral, ack-less: the server keeps no
  * cursor and no pending messages for it; the cursor is cluster.seq, in
- * the store) and hands what has arrived, up to CFOLLOW_BATCH entries, to
- * the writer as one intent. Its apply runs each entry with reapply_entry
- * in a nested transaction and records the last entry's sequence in
- * cluster.seq in the same transaction, so each entry is applied once
- * however the thread or the process stops. An entry whose apply fails
+ * the store) and hands what has arrived, up to CFOLLOW_BATCH stream
+ * messages (each one owner's batch of entries, clog.h), to the writer as
+ * one intent. Its apply runs each entry with reapply_entry in a nested
+ * transaction and records the last message's sequence in cluster.seq in
+ * the same transaction, so each entry is applied once however the thread
+ * or the process stops. An entry whose apply fails
  * failed the same way on the owner (apply decides nothing: entry.h) and
  * is skipped; a store that is full or failing stops the batch, which is
  * tried again.
