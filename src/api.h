@@ -20,6 +20,7 @@
 #ifndef HOOKD_API_H
 #define HOOKD_API_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -55,8 +56,20 @@ struct api {
     struct swap metrics_tokens;/* the same, for GET /metrics only */
     atomic_int stopping;      /* api_stop_writes: writes and health answer 503 */
     int64_t started_ms;
-    struct epcache *fanout;   /* writer thread only: endpoint filters (epcache.h) */
-    char last_msg_id[ID_MAX]; /* writer thread only: the last id ingest handed out */
+    /*
+     * Writer thread only: endpoint filters (epcache.h), a pure cache of
+     * the store's endpoints, so fan-out computed in apply from it is the
+     * same on a re-apply (hookd reapply keeps one of its own).
+     */
+    struct epcache *fanout;
+    /*
+     * HTTP threads: message ids are decided at submission (api_ingest.c),
+     * under msg_lock held until the intent is queued, so they grow in the
+     * writer's apply order; last_msg_id is the last handed out. Zeroed
+     * memory is an unlocked mutex on glibc; main initialises it anyway.
+     */
+    pthread_mutex_t msg_lock;
+    char last_msg_id[ID_MAX]; /* guarded by msg_lock */
     struct stats *stats;      /* counters (stats.h); ingest is counted here */
     struct feed *feed;        /* live feed of outcomes (feed.h) */
     struct dispatch *dispatch;/* for in-flight figures; may be NULL */

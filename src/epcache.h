@@ -12,6 +12,12 @@
  * applications are kept; past that the cache starts over, so memory stays
  * bounded however many applications send.
  *
+ * So it is a pure cache of the store: what epcache_get gives equals what
+ * the transaction's endpoints hold, however the cache was filled, after a
+ * rolled back batch (flat or nested) too. That is what lets message
+ * ingest's apply fan out from it and still be a function of the store and
+ * its entry alone (hookd reapply keeps a cache of its own).
+ *
  * Threads: the writer thread only (the transactions are its own).
  */
 #ifndef HOOKD_EPCACHE_H

@@ -599,6 +599,7 @@ static int serve(int argc, char **argv)
     }
     writer_set_journal(writer, journal);
     api.fanout = epcache_new();
+    pthread_mutex_init(&api.msg_lock, NULL);
 #ifdef HOOKD_CLUSTER
     if (cfg.cluster[0]) {
         char err[1024];

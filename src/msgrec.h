@@ -38,8 +38,8 @@
 
 /*
  * The fields both the record and the MessageOut answer start with, up to
- * and including "payload": (the id first, at MSGREC_ID_AT, so the writer
- * can renumber a message in place).
+ * and including "payload": (the id first, at MSGREC_ID_AT, so ingest can
+ * renumber a message in place as it hands the message on).
  */
 #define MSGREC_ID_AT 7   /* strlen("{\"id\":\"") */
 void msgrec_head(struct buf *o, const char *msg_id, const char *type, const char *event_id,

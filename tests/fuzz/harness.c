@@ -156,6 +156,7 @@ struct api *fz_api(void)
     a->admin_token = FZ_ADMIN_TOKEN;
     swap_init(&a->ingest_tokens, fx->ingest);   /* static: never released */
     a->fanout = epcache_new();
+    pthread_mutex_init(&a->msg_lock, NULL);
     writer_new(&a->writer, a->store, 0);
     fixture(a, "POST", "/api/v1/event-type", "{\"name\":\"user.created\",\"description\":\"d\"}",
             201);
