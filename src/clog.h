@@ -50,7 +50,7 @@ struct store;
 #define CLOG_STREAM "hookd_log_0"
 #define CLOG_SUBJECT "hookd.log.0"
 #define CLOG_HDR_NODE "Hookd-Node"
-#define CLOG_TIMEOUT_MS 5000   /* a batch not acknowledged by then fails */
+#define CLOG_TIMEOUT_MS 3000   /* a batch not acknowledged by then fails (503) */
 
 struct clog_opts {
     struct cluster *cluster;        /* borrowed: the node's NATS connection */
