@@ -154,6 +154,18 @@ static void free_notes(char **notes, size_t n)
     free(notes);
 }
 
+/*
+ * Drop the notes left since the first `keep` (a flat run rolled back):
+ * those before it came from writes already committed (the log's
+ * catch-up, clog.h) and still need telling.
+ */
+static void drop_notes_from(struct writer *w, size_t keep)
+{
+    for (size_t i = keep; i < w->nnotes; i++)
+        free(w->notes[i]);
+    w->nnotes = keep;
+}
+
 /* The batch takes the notes when it committed; otherwise they are dropped. */
 static void flush_notes(struct writer *w, int committed, struct batch *b)
 {
@@ -325,10 +337,11 @@ static int all_flat(const struct batch *b)
 static void run_batch(struct writer *w, struct batch *b, uint64_t log_seq)
 {
     struct store_txn *txn;
+    size_t keep = w->nnotes;
     int rc = store_write(w->store, &txn);
     if (rc == 0 && all_flat(b) && apply_flat(txn, b) != 0) {
         store_abort(txn);
-        flush_notes(w, 0, NULL);
+        drop_notes_from(w, keep);
         b->reran = 1;
         rc = store_write(w->store, &txn);
         if (rc == 0)
