@@ -224,6 +224,7 @@ static int update_apply(struct http_req *r, struct store_txn *t)
     if (rc == HOOKD_ENOTFOUND && !patch) {
         /* the id is drawn from the entry (entry.h), so a re-apply makes the same one */
         entry_draw_id(&r->intent.entry.head, "app_", j->now, id);
+        json_decref(j->rec);   /* an entry may bring one; the new record replaces it */
         if (!(j->rec = app_rec_of(r, j->in, j->now, id)))
             return HOOKD_EINVAL;
         rc = api_app_store(r, t, j->rec, NULL);

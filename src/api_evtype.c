@@ -249,6 +249,7 @@ static int update_apply(struct http_req *r, struct store_txn *t)
     json_t *rec;
     int rc = store_get_json(t, DB_EVENT_TYPES, j->p[0], strlen(j->p[0]), &rec);
     if (rc == HOOKD_ENOTFOUND && !patch) {
+        json_decref(j->rec);   /* an entry may bring one; the new record replaces it */
         if (!(j->rec = et_new_rec(r, j->p[0], j->in, j->now)))
             return HOOKD_EINVAL;
         rc = et_put(t, j->rec);
