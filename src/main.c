@@ -399,6 +399,7 @@ struct engine {
     struct stats *stats;         /* borrowed: where committed outcomes are counted */
     struct feed *feed;           /* borrowed: the live feed they are pushed to */
     int fd_ceiling;              /* deliveries' sockets stay below it (serve_nofile) */
+    int hold;                    /* every delivery held: --hold-deliveries, or a standby */
 };
 
 static int engine_start(struct engine *e, const struct config *c, struct store *s,
@@ -438,7 +439,7 @@ static int engine_start(struct engine *e, const struct config *c, struct store *
     dopts.outcome.writer = w;
     dopts.stats = e->stats;
     dopts.feed = e->feed;
-    dopts.hold = c->hold_deliveries;
+    dopts.hold = e->hold;
     dispatch_new(&e->dispatch, &dopts);
     writer_on_commit(w, dispatch_on_commit, e->dispatch);
     return dispatch_start(e->dispatch);
@@ -607,11 +608,11 @@ static int serve(int argc, char **argv)
             fprintf(stderr, "hookd: %s\n", err);
             goto out_writer;
         }
-        /* a standby's deliveries stay held: the owner sends them, and nothing releases them */
         standby = cnode_standby(node);
-        cfg.hold_deliveries |= standby;
     }
 #endif
+    /* a standby's deliveries stay held: the owner sends them, and nothing releases them */
+    engine.hold = cfg.hold_deliveries || standby;
     if (engine_start(&engine, &cfg, store, writer))
         goto out_writer;
     api.dispatch = engine.dispatch;
