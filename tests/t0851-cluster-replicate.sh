@@ -9,7 +9,8 @@
 # log's leader) is killed with -9 during ingest: ingest goes on within
 # about 10 s and every 202'd message is in both stores. Then the owner is
 # killed with -9 during ingest: the standby holds every message the owner
-# answered 202 for.
+# answered 202 for; restarted as the owner, it takes writes after the log's
+# last entry, and the old owner, restarted as a standby, catches up.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster.sh"
 
@@ -61,7 +62,8 @@ log_last() {
         return
     done
 }
-standby_at_log_end() { _l=$(log_last); [ -n "$_l" ] && [ "$(seq_of standby)" = "$_l" ]; }
+# at_log_end NAME: node NAME applied the log to its end.
+at_log_end() { _l=$(log_last); [ -n "$_l" ] && [ "$(seq_of "$1")" = "$_l" ]; }
 
 node_start owner owner
 node_start standby standby
@@ -120,6 +122,7 @@ is "$(jqr '.data | length')" "$N" "the standby lists every message"
 is "$(received '.id != null')" $((6 * N)) "nothing was delivered by the standby"
 
 node_stop owner
+wait_for 10 at_log_end standby   # what the owner wrote as it stopped
 node_stop standby
 "$HOOKD" check --compare "$T/owner" "$T/standby" >"$T/compare1.out" 2>&1
 RC=$?
@@ -194,7 +197,7 @@ node_stop owner KILL
 wait $LOOP
 N3=$(wc -l < "$T/ids3" | tr -d ' ')
 diag "the owner answered 202 for $N3 messages before it died"
-wait_for 30 standby_at_log_end
+wait_for 30 at_log_end standby
 ok $? "the standby applied the log to its end ($(log_last))"
 missing=0
 on standby
@@ -203,7 +206,32 @@ for id in $(cut -d' ' -f1 "$T/ids3"); do
     [ "$STATUS" = 200 ] || { missing=$((missing + 1)); diag "standby lacks $id ($STATUS)"; }
 done
 is "$missing" 0 "the standby holds all $N3 messages the dead owner acknowledged"
+
+# ---- promotion by hand: the standby restarted as the owner, the old owner as a standby ----
 node_stop standby
+AT=$(log_last)
+node_start standby owner
+node_start owner standby
+on standby
+api POST /api/v1/app/shop/msg '{"eventType":"order.paid","payload":{"after":"promotion"}}'
+is "$STATUS" 202 "the promoted node takes writes"
+NEWID=$(jqr .id)
+like "$(seq_of standby)" "^[0-9]+$" "the promoted node's log sequence is readable"
+is "$(cond "$(seq_of standby) > $AT")" 0 "its write went to the log after the old owner's last entry"
+on owner
+api POST /api/v1/app '{"name":"nope"}'
+is "$STATUS:$(jqr .owner)" "503:standby" "the old owner, now a standby, refuses writes and names the new owner"
+wait_for 30 caught_up
+ok $? "the old owner's store caught up with the promoted node's log"
+api GET "/api/v1/app/shop/msg/$NEWID"
+is "$STATUS" 200 "and holds the message written after the promotion"
+node_stop standby
+wait_for 10 at_log_end owner
+node_stop owner
+"$HOOKD" check --compare "$T/standby" "$T/owner" >"$T/compare2.out" 2>&1
+RC=$?
+[ $RC = 0 ] || head -30 "$T/compare2.out" >&2
+is "$RC" 0 "hookd check --compare: after the promotion both stores are equal again"
 # a failure is read with the nodes' own accounts of it
 [ "$_fail" = 0 ] || for n in owner standby; do grep -v 'msg=request' "$T/$n.err" | grep -v "outcome not recorded" | head -n 12 | sed "s/^/# $n: /" >&2; done
 
