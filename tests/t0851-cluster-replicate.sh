@@ -40,11 +40,12 @@ node_start() {
     done
     eval "URL_$1=http://$(cat "$T/$1/listen")"
 }
-# node_stop NAME [SIGNAL]
+# node_stop NAME [SIGNAL]: sets NODE_RC.
 node_stop() {
     eval "_pid=\$PID_$1"
     kill "-${2:-TERM}" "$_pid" 2>/dev/null
     wait "$_pid" 2>/dev/null
+    NODE_RC=$?
 }
 # on NAME: the next api calls go to node NAME.
 on() { eval "URL=\$URL_$1"; }
@@ -122,8 +123,10 @@ is "$(jqr '.data | length')" "$N" "the standby lists every message"
 is "$(received '.id != null')" $((6 * N)) "nothing was delivered by the standby"
 
 node_stop owner
+is "$NODE_RC" 0 "the owner stops cleanly (exit 0)"
 wait_for 10 at_log_end standby   # what the owner wrote as it stopped
 node_stop standby
+is "$NODE_RC" 0 "the standby stops cleanly (exit 0)"
 "$HOOKD" check --compare "$T/owner" "$T/standby" >"$T/compare1.out" 2>&1
 RC=$?
 [ $RC = 0 ] || head -30 "$T/compare1.out" >&2
