@@ -415,6 +415,7 @@ static void submit_entry(struct http_req *r, const struct api_kind *k, void *dat
 {
     struct api *a = http_ctx(r);
     struct entry_w *w = &r->intent.entry;
+    entry_reserve(w, r->body.len + 512);   /* the body's fields, with room for the rest */
     entry_begin(w, k->kind, clock_now_ms());
     entry_put_str(w, r->method);
     entry_put_u64(w, (uint64_t)r->has_idem);

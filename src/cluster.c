@@ -14,7 +14,9 @@
  * expose it, and nats-server 2.9's acknowledgements are said to be what
  * they are (CLUSTER.md, "Durability of the acknowledgement").
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@
 #include "clusteropt.h"
 #include "config.h"
 #include "err.h"
+#include "lease.h"
 #include "mem.h"
 #include "natsinfo.h"
 
@@ -676,6 +679,48 @@ static void status_stream(struct cluster *cl, const char *name, const char *labe
     jsStreamInfo_Destroy(si);
 }
 
+/*
+ * Every lease held: key, holder, epoch, and how long ago the holder last
+ * renewed it, from the entry's time as the server stamped it (shown to
+ * people only; the lease module never compares another node's clock).
+ */
+static void status_leases(struct cluster *cl)
+{
+    kvStore *kv = NULL;
+    kvKeysList keys = { 0 };
+    kvWatchOptions wo;
+    kvWatchOptions_Init(&wo);
+    wo.Timeout = cl->timeout_ms;
+    natsStatus st = js_KeyValue(&kv, cl->js, CLUSTER_BUCKET_LEASES);
+    if (st == NATS_OK)
+        st = kvStore_Keys(&keys, kv, &wo);
+    if (st != NATS_OK && st != NATS_NOT_FOUND) {
+        printf("leases: cannot read: %s\n", nats_why(st));
+        kvStore_Destroy(kv);
+        return;
+    }
+    printf("leases:%s\n", keys.Count ? "" : " none held");
+    for (int i = 0; i < keys.Count; i++) {
+        kvEntry *e = NULL;
+        if (kvStore_Get(&e, kv, keys.Keys[i]) != NATS_OK)
+            continue;   /* expired or released since the listing */
+        json_t *o = json_loadb(kvEntry_ValueString(e), (size_t)kvEntry_ValueLen(e), 0, NULL);
+        const char *node = NULL;
+        json_int_t epoch = 0;
+        int64_t age = clock_now_ms() - kvEntry_Created(e) / 1000000;
+        if (o && !json_unpack(o, "{s:s, s:I}", "node", &node, "epoch", &epoch))
+            printf("  %-14s holder %s, epoch %" PRId64 ", renewed %.1f s ago\n", keys.Keys[i],
+                   node, (int64_t)epoch, (double)(age < 0 ? 0 : age) / 1000);
+        else
+            printf("  %-14s not hookd's lease JSON (revision %" PRIu64 ")\n", keys.Keys[i],
+                   kvEntry_Revision(e));
+        json_decref(o);
+        kvEntry_Destroy(e);
+    }
+    kvKeysList_Destroy(&keys);
+    kvStore_Destroy(kv);
+}
+
 static int status_run(struct cluster *cl, const char *list)
 {
     struct health h = { 0 };
@@ -714,6 +759,7 @@ static int status_run(struct cluster *cl, const char *list)
         snprintf(stream, sizeof(stream), "KV_%s", buckets[i].name);
         status_stream(cl, stream, buckets[i].name, s.replicas, &h);
     }
+    status_leases(cl);
     if (h.degraded) {
         printf("status: degraded: %s\n", h.why);
         return 1;
@@ -875,6 +921,107 @@ static int run(const char *sub, struct own_flag *flags, int nflags, int argc, ch
     return rc < 0 ? 0 : rc;
 }
 
+/* ---- lease-probe: the lease module alone, for tests (not in the usage) ---- */
+
+/* One line per event on stdout, stamped with the wall clock in ms (same host, for ordering). */
+static void probe_say_at(int64_t ms, const char *fmt, uint64_t v, const char *text)
+{
+    flockfile(stdout);
+    printf("%" PRId64 " ", ms);
+    printf(fmt, text ? text : "", v);
+    putchar('\n');
+    fflush(stdout);
+    funlockfile(stdout);
+}
+
+static void probe_say(const char *fmt, uint64_t v, const char *text)
+{
+    probe_say_at(clock_now_ms(), fmt, v, text);
+}
+
+static void probe_acquired(void *arg, uint64_t epoch)
+{
+    probe_say("acquired%s epoch=%" PRIu64, epoch, NULL);
+}
+
+static void probe_lost(void *arg, enum lease_loss why)
+{
+    probe_say("lost reason=%s", 0, lease_loss_name(why));
+}
+
+/* Hold or wait for a lease until --for runs out or SIGTERM/SIGINT, then release it. */
+static int probe_run(struct cluster *cl, const char *node, const char *key, int secs,
+                     sigset_t *sigs)
+{
+    struct lease *l = NULL;
+    struct lease_cbs cbs = { .on_acquired = probe_acquired, .on_lost = probe_lost };
+    char err[512];
+    if (lease_start(&l, cl, node, key, &cbs, err, sizeof(err))) {
+        fprintf(stderr, "hookd: %s\n", err);
+        return 1;
+    }
+    probe_say("started node=%s ttl=%" PRIu64, (uint64_t)lease_ttl_ms(l), node);
+    /* a SIGSTOP/SIGCONT (the tests fence a holder so) interrupts the wait: wait again */
+    int64_t until = clock_mono_ms() + (int64_t)secs * 1000;
+    int sig = -1;
+    for (int64_t left; sig < 0 && (left = until - clock_mono_ms()) > 0;) {
+        struct timespec ts = { .tv_sec = left / 1000, .tv_nsec = left % 1000 * 1000000 };
+        sig = sigtimedwait(sigs, NULL, &ts);
+        if (sig < 0 && errno != EINTR)
+            break;
+    }
+    /* stamped when it stops holding, before the delete another node may see at once */
+    int64_t at = clock_now_ms();
+    int rc = lease_release(l);
+    probe_say_at(at, rc > 0 ? "released%s" : rc == 0 ? "stopped%s" : "release-failed%s", 0,
+              sig > 0 ? " by signal" : "");
+    lease_free(l);
+    return rc < 0 ? 1 : 0;
+}
+
+static int probe_main(int argc, char **argv)
+{
+    struct own_flag flags[] = { { "key", "group.0" }, { "for", "60" } };
+    struct config c;
+    struct cluster *cl = NULL;
+    char **rest = xcalloc((size_t)argc + 1, sizeof(char *)), err[1024];
+    int nrest, secs = 0, rc;
+    sigset_t sigs;
+    /* blocked before any thread starts, so only sigtimedwait takes them */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    config_init(&c);
+    rc = take_flags(argc, argv, flags, 2, rest, &nrest) ? 2 : load_config(&c, nrest, rest);
+    if (rc == 0 && parse_count("for", flags[1].value, 1, 24 * 3600, &secs))
+        rc = 2;
+    if (rc == 0 && (!c.node_id || !*c.node_id)) {
+        fprintf(stderr, "hookd: lease-probe needs --node-id\n");
+        rc = 2;
+    }
+    if (rc == 0 && nats_Open(-1) != NATS_OK) {
+        fprintf(stderr, "hookd: cannot start the NATS client library\n");
+        rc = 1;
+    }
+    if (rc == 0) {
+        struct cluster_conn_opts o = { .urls = c.cluster, .name = c.node_id, .creds = c.nats_creds,
+                                       .ca = c.nats_ca, .timeout_ms = 2000 };
+        if (cluster_connect(&cl, &o, err, sizeof(err))) {
+            fprintf(stderr, "hookd: %s\n", err);
+            rc = 2;
+        } else {
+            rc = probe_run(cl, c.node_id, flags[0].value, secs, &sigs);
+        }
+        cluster_close(cl);
+        nats_CloseAndWait(2000);
+    }
+    config_release(&c);
+    free(rest);
+    return rc < 0 ? 2 : rc;
+}
+
 int cluster_main(int argc, char **argv)
 {
     if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0
@@ -887,6 +1034,8 @@ int cluster_main(int argc, char **argv)
         { "log-retention", "7d" },
     };
     int rc;
+    if (strcmp(argv[0], "lease-probe") == 0)
+        return probe_main(argc - 1, argv + 1);
     if (nats_Open(-1) != NATS_OK) {
         fprintf(stderr, "hookd: cannot start the NATS client library\n");
         return 1;

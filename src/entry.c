@@ -34,6 +34,14 @@ static void put_be(struct entry_w *w, uint64_t v, int bytes)
     put_raw(w, b, (size_t)bytes);
 }
 
+void entry_reserve(struct entry_w *w, size_t n)
+{
+    if (n > w->cap) {
+        w->p = xrealloc(w->p, n);
+        w->cap = n;
+    }
+}
+
 void entry_begin(struct entry_w *w, uint16_t kind, int64_t now_ms)
 {
     w->len = 0;

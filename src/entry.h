@@ -60,6 +60,11 @@ struct entry_w {
 
 /* Start w (any previous content is freed): the kind at now_ms, a fresh seed. */
 void entry_begin(struct entry_w *w, uint16_t kind, int64_t now_ms);
+/*
+ * Room for n bytes in all, so an entry whose size the builder can tell
+ * (a request body, a response) grows by one allocation, not by doubling.
+ */
+void entry_reserve(struct entry_w *w, size_t n);
 void entry_put_u64(struct entry_w *w, uint64_t v);
 void entry_put_i64(struct entry_w *w, int64_t v);          /* zigzag */
 void entry_put_bytes(struct entry_w *w, const void *p, size_t n);

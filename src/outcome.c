@@ -419,6 +419,8 @@ void outcome_fini(struct outcome_opts *o)
 int outcome_submit(struct outcome_opts *o, struct job *j)
 {
     struct entry_w *w = &j->intent.entry;
+    /* ids, url, schedule and the like fit in 1 KiB beside the response */
+    entry_reserve(w, j->response.len + (size_t)j->resp_hdrs_len + 1024);
     entry_begin(w, ENTRY_OUTCOME, clock_now_ms());
     encode(o, j, w);
     if (!has_attempt(j))
