@@ -551,6 +551,26 @@ static int refused_while_stopping(const struct route *rt)
            || (strcmp(rt->method, "GET") != 0 && strcmp(rt->method, "HEAD") != 0);
 }
 
+/*
+ * A cluster's standby applies the owner's log and nothing else: every
+ * route that writes answers 503 not_owner, naming the owner when its log
+ * has (forwarding to it comes later); reads are served from this store.
+ * 1 when r was answered.
+ */
+static int refused_on_standby(struct api *a, struct http_req *r, const struct route *rt)
+{
+    if (!a->cluster_standby || strcmp(rt->method, "GET") == 0 || strcmp(rt->method, "HEAD") == 0)
+        return 0;
+    char owner[80] = "";
+    if (a->cluster_owner)
+        a->cluster_owner(a->cluster_ctx, owner, sizeof(owner));
+    http_reply_json(r, 503, json_pack("{s:s, s:s, s:o}", "code", "not_owner", "detail",
+                                      "this node is a standby: it serves reads, and writes go "
+                                      "to the cluster's owner", "owner",
+                                      *owner ? json_string(owner) : json_null()));
+    return 1;
+}
+
 void api_admit(void *ctx, struct http_req *r)
 {
     struct api *a = ctx;
@@ -568,6 +588,8 @@ void api_admit(void *ctx, struct http_req *r)
         r->retry_after = "5";
         return;
     }
+    if (refused_on_standby(a, r, rt))
+        return;
     const char *tok = bearer(r);
     r->scope = token_scope(a, tok);
     if (rt->scope != SCOPE_NONE && r->scope == SCOPE_NONE && tok && apptoken_shaped(tok)) {
@@ -607,6 +629,8 @@ void api_dispatch(void *ctx, struct http_req *r)
         r->retry_after = "5";
         return;
     }
+    if (refused_on_standby(a, r, rt))
+        return;
     const char *key = strcmp(r->method, "POST") == 0 ? http_header(r, "idempotency-key") : NULL;
     if (key && *key) {
         idem_hash(r, key);

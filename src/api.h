@@ -76,6 +76,12 @@ struct api {
     struct retention *retention; /* for the oldest payload; may be NULL */
     struct tasks *tasks;      /* background tasks (task.h); may be NULL */
     int replaying;            /* hookd reapply: entries, not requests (api_reapply) */
+    /* cluster mode (cnode.h); cluster_role NULL on a single node */
+    const char *cluster_role; /* "owner" or "standby" */
+    int cluster_standby;      /* writes answer 503 not_owner */
+    void (*cluster_owner)(void *ctx, char *out, size_t cap);  /* the owner's node id, or "" */
+    void (*cluster_stats)(void *ctx, json_t *out);            /* adds to stats' cluster */
+    void *cluster_ctx;
 };
 
 #define API_MAX_PARAMS HTTP_MAX_PARAMS

@@ -35,6 +35,7 @@
 #include "proc.h"
 #include "retention.h"
 #include "stats.h"
+#include "writer.h"
 
 #define FEED_LIMIT_DEFAULT 100
 #define FEED_LIMIT_MAX 1000
@@ -426,6 +427,22 @@ static json_t *process_figures(void)
                      (json_int_t)p.threads, "cpuSeconds", p.cpu_seconds);
 }
 
+/* Cluster mode: this node's role and the last log entry its store holds. */
+static json_t *cluster_figures(struct api *a)
+{
+    uint64_t seq = 0;
+    struct store_txn *t;
+    if (store_read(a->store, &t) == 0) {
+        store_meta_get_u64(t, WRITER_LOG_SEQ_KEY, &seq);
+        store_abort(t);
+    }
+    json_t *c = json_pack("{s:s, s:s, s:I}", "role", a->cluster_role, "nodeId",
+                          a->cfg->node_id, "seq", (json_int_t)seq);
+    if (a->cluster_stats)
+        a->cluster_stats(a->cluster_ctx, c);
+    return c;
+}
+
 void api_ops_stats(struct api *a, struct http_req *r, char **p)
 {
     int64_t now = clock_now_ms();
@@ -455,6 +472,8 @@ void api_ops_stats(struct api *a, struct http_req *r, char **p)
                         json_integer(a->cfg ? a->cfg->payload_retention_ms / 1000 : 0));
     json_object_set_new(out, "oldestPayloadAt", oldest_payload(a));
     json_object_set_new(out, "process", process_figures());
+    if (a->cluster_role)
+        json_object_set_new(out, "cluster", cluster_figures(a));
     struct stats_http_now hn = { 0 };
     if (a->stats)
         stats_get_http_now(a->stats, &hn);

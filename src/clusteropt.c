@@ -142,19 +142,35 @@ int clusteropt_check_node_id(const char *id, char *why, size_t whylen)
     return 0;
 }
 
+int clusteropt_check_role(const char *role, char *why, size_t whylen)
+{
+    if (!*role || strcmp(role, "owner") == 0 || strcmp(role, "standby") == 0)
+        return 0;
+    snprintf(why, whylen, "must be owner or standby");
+    return HOOKD_EINVAL;
+}
+
 int clusteropt_serve_check(const struct config *c, char *err, size_t errlen)
 {
-    if (!c->cluster || !c->cluster[0])
-        return 0;
+    int role = c->cluster_role && c->cluster_role[0];
+    if (!c->cluster || !c->cluster[0]) {
+        if (!role)
+            return 0;
+        snprintf(err, errlen, "--cluster-role goes with --cluster (the NATS servers of the "
+                 "cluster)");
+        return 2;
+    }
 #ifndef HOOKD_CLUSTER
     snprintf(err, errlen, "%s", CLUSTEROPT_NOT_BUILT);
 #else
     if (!c->node_id || !c->node_id[0])
         snprintf(err, errlen, "--cluster needs --node-id NAME (this node's name in the cluster)");
+    else if (!role)
+        /* static roles until the partition leases choose the owner */
+        snprintf(err, errlen, "--cluster needs --cluster-role owner|standby: exactly one node "
+                 "of the cluster is the owner (see docs/operations.md, \"Cluster mode\")");
     else
-        /* the NATS groundwork is here (hookd cluster init|status); serving is next */
-        snprintf(err, errlen, "serving in cluster mode is not built yet; hookd cluster init and "
-                 "hookd cluster status are (see docs/operations.md, \"Cluster mode\")");
+        return 0;
 #endif
     return 2;
 }

@@ -40,6 +40,13 @@ int clusteropt_check_urls(const char *list, char *why, size_t whylen);
 int clusteropt_check_node_id(const char *id, char *why, size_t whylen);
 
 /*
+ * A --cluster-role value: "" (unset), "owner" or "standby". Roles are
+ * static for now: the partition leases (CLUSTER.md) will choose the owner
+ * and make this option unneeded.
+ */
+int clusteropt_check_role(const char *role, char *why, size_t whylen);
+
+/*
  * The URLs of a list that clusteropt_check_urls() accepted, as a
  * NULL-terminated array of heap strings (spaces trimmed); *n their count.
  * Free with clusteropt_free_urls().
@@ -52,9 +59,10 @@ int clusteropt_parse_url(const char *url, struct clusteropt_url *out, char *why,
 
 /*
  * The cluster options of a serve configuration, taken together: 0 when
- * --cluster is unset; else 2 with one sentence in err (--cluster without
- * --node-id, a hookd built without cluster mode, or serving in cluster
- * mode, which is not built yet).
+ * --cluster is unset or complete (--node-id and --cluster-role given);
+ * else 2 with one sentence in err (--cluster without --node-id or
+ * --cluster-role, --cluster-role without --cluster, or a hookd built
+ * without cluster mode).
  */
 int clusteropt_serve_check(const struct config *c, char *err, size_t errlen);
 

@@ -69,6 +69,7 @@ struct config {
     int hold_deliveries;    /* start with every delivery held until the operator releases them */
     char *cluster;          /* NATS URLs, comma-separated; "" = single node (clusteropt.h) */
     char *node_id;          /* this node's name in the cluster; "" = unset */
+    char *cluster_role;     /* owner or standby ("" = unset); leases will replace it */
     char *nats_creds;       /* NATS credentials file; NULL = none */
     char *nats_ca;          /* CA bundle for tls:// NATS URLs; NULL = the system's */
 };

@@ -17,6 +17,7 @@ const char *hookd_strerror(int err)
     case HOOKD_ESTOPPED: return "shutting down";
     case HOOKD_ELIMIT: return "limit reached";
     case HOOKD_EBUSY: return "the data directory is in use by another hookd";
+    case HOOKD_EUNAVAIL: return "the cluster's log is unavailable";
     }
     if (err < 0 && err > HOOKD_EFIRST)
         return strerror(-err);

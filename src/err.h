@@ -21,6 +21,7 @@ enum {
     HOOKD_ESTOPPED,                 /* component is shutting down */
     HOOKD_ELIMIT,                   /* a configured limit was reached */
     HOOKD_EBUSY,                    /* the data directory is another server's */
+    HOOKD_EUNAVAIL,                 /* the cluster's log took no write (no quorum, fenced) */
     HOOKD_ELAST
 };
 

@@ -517,6 +517,11 @@ static void done_trampoline(struct intent *in, int status)
             http_error(r, 507, "insufficient_storage",
                        "the store is full; retention or a larger --map-size frees space");
             log_error("store full", "path", r->path, NULL);
+        } else if (status == HOOKD_EUNAVAIL) {
+            /* the cluster's log took nothing of the batch (clog.h): safe to retry */
+            http_error(r, 503, "cluster_unavailable",
+                       "the cluster's log is unavailable (no quorum or no leader); retry shortly");
+            r->retry_after = "2";
         } else {
             http_errorf(r, 500, "internal_error", "write failed: %s", hookd_strerror(status));
             log_error("write failed", "path", r->path, "error", hookd_strerror(status), NULL);

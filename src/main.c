@@ -29,6 +29,7 @@
 #include "clusteropt.h"
 #ifdef HOOKD_CLUSTER
 #include "cluster.h"
+#include "cnode.h"
 #endif
 #include "compare.h"
 #include "reapply.h"
@@ -398,6 +399,7 @@ struct engine {
     struct stats *stats;         /* borrowed: where committed outcomes are counted */
     struct feed *feed;           /* borrowed: the live feed they are pushed to */
     int fd_ceiling;              /* deliveries' sockets stay below it (serve_nofile) */
+    int hold;                    /* every delivery held: --hold-deliveries, or a standby */
 };
 
 static int engine_start(struct engine *e, const struct config *c, struct store *s,
@@ -437,7 +439,7 @@ static int engine_start(struct engine *e, const struct config *c, struct store *
     dopts.outcome.writer = w;
     dopts.stats = e->stats;
     dopts.feed = e->feed;
-    dopts.hold = c->hold_deliveries;
+    dopts.hold = e->hold;
     dispatch_new(&e->dispatch, &dopts);
     writer_on_commit(w, dispatch_on_commit, e->dispatch);
     return dispatch_start(e->dispatch);
@@ -539,6 +541,10 @@ static int serve(int argc, char **argv)
     struct retention *retention = NULL;
     struct tasks *tasks = NULL;
     struct tls_pair tls = { 0 };
+#ifdef HOOKD_CLUSTER
+    struct cnode *node = NULL;   /* --cluster: this node's part (cnode.h) */
+#endif
+    int standby = 0;             /* a cluster's standby: applies the log, delivers nothing */
     sigset_t sigs;
     char *token = NULL;
     int created, rc, status = 1;
@@ -595,10 +601,22 @@ static int serve(int argc, char **argv)
     writer_set_journal(writer, journal);
     api.fanout = epcache_new();
     pthread_mutex_init(&api.msg_lock, NULL);
+#ifdef HOOKD_CLUSTER
+    if (cfg.cluster[0]) {
+        char err[1024];
+        if (cnode_new(&node, &cfg, store, writer, &api, err, sizeof(err))) {
+            fprintf(stderr, "hookd: %s\n", err);
+            goto out_writer;
+        }
+        standby = cnode_standby(node);
+    }
+#endif
+    /* a standby's deliveries stay held: the owner sends them, and nothing releases them */
+    engine.hold = cfg.hold_deliveries || standby;
     if (engine_start(&engine, &cfg, store, writer))
         goto out_writer;
     api.dispatch = engine.dispatch;
-    if (cfg.hold_deliveries)
+    if (cfg.hold_deliveries && !standby)
         log_warn("deliveries held", "detail",
                  "--hold-deliveries: nothing is sent until POST /hookd/v1/deliveries/release",
                  NULL);
@@ -614,9 +632,11 @@ static int serve(int argc, char **argv)
                                  .interval_ms = cfg.retention_interval_ms,
                                  .payload_ms = cfg.payload_retention_ms,
                                  .attempt_ms = cfg.attempt_retention_ms };
-    retention_new(&retention, &ro);
+    /* a standby's retention comes from the owner's log */
+    if (!standby)
+        retention_new(&retention, &ro);
     api.retention = retention;
-    if ((rc = retention_start(retention))) {
+    if (retention && (rc = retention_start(retention))) {
         fprintf(stderr, "hookd: cannot start the retention pass: %s\n", hookd_strerror(rc));
         goto out_writer;
     }
@@ -626,6 +646,13 @@ static int serve(int argc, char **argv)
         fprintf(stderr, "hookd: cannot start the background tasks: %s\n", hookd_strerror(rc));
         goto out_writer;
     }
+#ifdef HOOKD_CLUSTER
+    if ((rc = cnode_start(node))) {
+        fprintf(stderr, "hookd: cannot start following the cluster's log: %s\n",
+                hookd_strerror(rc));
+        goto out_writer;
+    }
+#endif
 
     struct http_opts ho = {
         .listen = cfg.listen,
@@ -669,6 +696,11 @@ static int serve(int argc, char **argv)
              "workers", workers,
              "allow_network", cfg.allow_network[0] ? cfg.allow_network : "(none)",
              "retry_schedule", cfg.retry_schedule, "tls", tls.cert_pem ? "on" : "off", NULL);
+    if (cfg.cluster[0])
+        log_info("cluster mode", "node", cfg.node_id, "role", cfg.cluster_role, "detail",
+                 standby ? "applying the owner's log; writes answer 503 not_owner"
+                         : "publishing every write to the cluster's log before applying it",
+                 NULL);
     if ((rc = notify_send("READY=1")))
         log_warn("cannot tell the service manager hookd is ready", "error", hookd_strerror(rc), NULL);
     printf("hookd %s listening on %s://%s (data in %s)\n", HOOKD_VERSION,
@@ -690,6 +722,9 @@ static int serve(int argc, char **argv)
                  hookd_strerror(rc), NULL);
     status = 0;
 out_writer:
+#ifdef HOOKD_CLUSTER
+    cnode_stop(node);   /* it waits for its batches' commits: before the writer stops */
+#endif
     engine_stop(&engine, cfg.shutdown_timeout_ms);
     retention_stop(retention);   /* its last batch needs the writer */
     tasks_stop(tasks);           /* so may its step under way */
@@ -704,6 +739,9 @@ out_writer:
         http_stop(mhttp);
     tasks_free(tasks);   /* no request asks for them any more */
     writer_free(writer);
+#ifdef HOOKD_CLUSTER
+    cnode_free(node);   /* the writer published through it until it stopped */
+#endif
     if (journal)
         fclose(journal);
     retention_free(retention);

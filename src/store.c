@@ -856,6 +856,21 @@ int store_counter_add(struct store_txn *t, const char *name, int64_t delta)
     return store_put(t, DB_META, name, strlen(name), val, sizeof(val), 0);
 }
 
+int store_meta_get_u64(struct store_txn *t, const char *name, uint64_t *out)
+{
+    int64_t v;
+    int rc = store_counter_get(t, name, &v);
+    *out = rc ? 0 : (uint64_t)v;
+    return rc;
+}
+
+int store_meta_put_u64(struct store_txn *t, const char *name, uint64_t v)
+{
+    uint8_t val[8];
+    put_be(val, v, 8);
+    return store_put(t, DB_META, name, strlen(name), val, sizeof(val), 0);
+}
+
 /*
  * Pages on LMDB's free list as of the last commit, summed from the free
  * database (each value is a page list whose first word is its length).

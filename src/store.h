@@ -15,6 +15,9 @@
  *                "probe"                          u64 BE ms: the health check's test write
  *                "failed"                         u64 BE: deliveries rows in state fail
  *                                                 (store_counter_add, kept by outcome.c)
+ *                "cluster.seq"                    u64 BE: cluster mode, the stream sequence
+ *                                                 of the last log entry this store applied,
+ *                                                 written in that entry's transaction
  *                "tok|" SHA-256 (32), "tid|" id      application tokens (apptoken.h)
  *                "epstat:" ep_id ":" YYYYMMDD ":" kind   u64 BE: an endpoint's delivery
  *                                                 changes of one UTC day (epstats.h)
@@ -282,6 +285,9 @@ int store_entries(struct store_txn *t, enum store_db db, int64_t *out);
 /* meta counters (u64 BE under name): add delta (clamped at 0) / read (0 when absent). */
 int store_counter_add(struct store_txn *t, const char *name, int64_t delta);
 int store_counter_get(struct store_txn *t, const char *name, int64_t *out);
+/* A meta value (u64 BE) read (0 when absent) or set, like "cluster.seq". */
+int store_meta_get_u64(struct store_txn *t, const char *name, uint64_t *out);
+int store_meta_put_u64(struct store_txn *t, const char *name, uint64_t v);
 
 /* Environment figures for stats and metrics. Any thread; reads the free list. */
 struct store_info {

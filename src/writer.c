@@ -85,6 +85,8 @@ struct writer {
     int journal_failed;
 
     /* writer thread only */
+    writer_log_fn log_fn;     /* cluster mode: publish each batch first */
+    void *log_ctx;
     writer_commit_fn on_commit;
     void *on_commit_ctx;
     char **notes;
@@ -120,6 +122,12 @@ void writer_set_journal(struct writer *w, FILE *f)
     w->journal = f;
 }
 
+void writer_set_log(struct writer *w, writer_log_fn fn, void *ctx)
+{
+    w->log_fn = fn;
+    w->log_ctx = ctx;
+}
+
 void writer_touch(struct writer *w, const char *app_id, const char *ep_id,
                   enum writer_note kind)
 {
@@ -144,6 +152,18 @@ static void free_notes(char **notes, size_t n)
     for (size_t i = 0; i < n; i++)
         free(notes[i]);
     free(notes);
+}
+
+/*
+ * Drop the notes left since the first `keep` (a flat run rolled back):
+ * those before it came from writes already committed (the log's
+ * catch-up, clog.h) and still need telling.
+ */
+static void drop_notes_from(struct writer *w, size_t keep)
+{
+    for (size_t i = keep; i < w->nnotes; i++)
+        free(w->notes[i]);
+    w->nnotes = keep;
 }
 
 /* The batch takes the notes when it committed; otherwise they are dropped. */
@@ -314,13 +334,14 @@ static int all_flat(const struct batch *b)
  * A flat batch whose apply failed somewhere has partial writes in its
  * transaction: it is dropped, with its notes, and the batch runs nested.
  */
-static void run_batch(struct writer *w, struct batch *b)
+static void run_batch(struct writer *w, struct batch *b, uint64_t log_seq)
 {
     struct store_txn *txn;
+    size_t keep = w->nnotes;
     int rc = store_write(w->store, &txn);
     if (rc == 0 && all_flat(b) && apply_flat(txn, b) != 0) {
         store_abort(txn);
-        flush_notes(w, 0, NULL);
+        drop_notes_from(w, keep);
         b->reran = 1;
         rc = store_write(w->store, &txn);
         if (rc == 0)
@@ -328,6 +349,8 @@ static void run_batch(struct writer *w, struct batch *b)
     } else if (rc == 0 && !all_flat(b)) {
         apply_nested(txn, b);
     }
+    if (rc == 0 && log_seq && (rc = store_meta_put_u64(txn, WRITER_LOG_SEQ_KEY, log_seq)))
+        store_abort(txn);
     if (rc == 0)
         rc = store_commit(txn);
     else
@@ -369,6 +392,28 @@ static size_t bucket_of(const uint64_t *le, size_t nbuckets, uint64_t v)
     return i;
 }
 
+/*
+ * Cluster mode: the batch's entries go to the replicated log before it
+ * applies. 0 and *seq, or the log's error, which every intent gets.
+ */
+static int log_batch(struct writer *w, struct batch *b, uint64_t *seq)
+{
+    const struct entry_w **v = xmalloc(b->n * sizeof(*v));
+    size_t n = 0;
+    for (struct intent *in = b->head; in; in = in->next)
+        if (in->entry.len)
+            v[n++] = &in->entry;
+    *seq = 0;
+    int rc = n ? w->log_fn(w->log_ctx, v, n, seq) : 0;
+    free(v);
+    if (rc) {
+        for (size_t i = 0; i < b->n; i++)
+            b->st[i] = rc;
+        log_batch_failure("log publish failed", rc, b->n);
+    }
+    return rc;
+}
+
 static void process(struct writer *w, struct intent *head)
 {
     struct batch *b = xcalloc(1, sizeof(*b));
@@ -380,8 +425,9 @@ static void process(struct writer *w, struct intent *head)
     }
     b->st = xmalloc(b->n * sizeof(int));
     int64_t t0 = clock_mono_us();
-    uint64_t txn0 = store_last_txnid(w->store);
-    run_batch(w, b);
+    uint64_t txn0 = store_last_txnid(w->store), log_seq = 0;
+    if (!w->log_fn || log_batch(w, b, &log_seq) == 0)
+        run_batch(w, b, log_seq);
     int wrote = b->committed && store_last_txnid(w->store) != txn0;
     int64_t took = clock_mono_us() - t0;
 

@@ -143,6 +143,25 @@ void writer_touch(struct writer *w, const char *app_id, const char *ep_id,
  */
 void writer_set_journal(struct writer *w, FILE *f);
 
+/*
+ * The replicated log (cluster mode, clog.h). Before a batch is applied,
+ * fn(ctx, entries, n, &seq) gets the entries of its intents that carry
+ * one, in apply order (node-local writes, whose entry is empty, are left
+ * out), and returns 0 once the log holds them all, *seq the log's
+ * sequence of the last one (0: nothing was published), or an error: then
+ * nothing of the batch is applied and every intent of it is answered
+ * with that error. A batch that applies records *seq in meta
+ * WRITER_LOG_SEQ_KEY (u64 BE) in its own transaction, so the store says
+ * which log entries it holds. fn runs on the writer thread, between
+ * batches, and may write to the store itself (catching up with entries
+ * the log holds and the store does not). Unset (the default, one node):
+ * nothing of this runs. Set before writer_start().
+ */
+#define WRITER_LOG_SEQ_KEY "cluster.seq"
+typedef int (*writer_log_fn)(void *ctx, const struct entry_w *const *entries, size_t n,
+                             uint64_t *seq);
+void writer_set_log(struct writer *w, writer_log_fn fn, void *ctx);
+
 /* commit_delay_us > 0 waits that long for more intents before a commit. */
 int writer_new(struct writer **out, struct store *s, int64_t commit_delay_us);
 int writer_start(struct writer *w);
