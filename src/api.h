@@ -77,8 +77,9 @@ struct api {
     struct tasks *tasks;      /* background tasks (task.h); may be NULL */
     int replaying;            /* hookd reapply: entries, not requests (api_reapply) */
     /* cluster mode (cnode.h); cluster_role NULL on a single node */
-    const char *cluster_role; /* "owner" or "standby" */
-    int cluster_standby;      /* writes answer 503 not_owner */
+    /* "owner" or "standby"; both change when a lease moves (--cluster-role auto) */
+    _Atomic(const char *) cluster_role;
+    atomic_int cluster_standby; /* writes answer 503 not_owner */
     void (*cluster_owner)(void *ctx, char *out, size_t cap);  /* the owner's node id, or "" */
     void (*cluster_stats)(void *ctx, json_t *out);            /* adds to stats' cluster */
     void *cluster_ctx;

@@ -271,6 +271,9 @@ static void *follow_main(void *arg)
 
 int cfollow_start(struct cfollow *f)
 {
+    if (f->started)
+        return 0;
+    atomic_store(&f->stop, 0);
     int rc = thread_start(&f->thread, "hookd-follow", follow_main, f);
     f->started = rc == 0;
     return rc;

@@ -20,7 +20,9 @@
  * writes (api.c answers 503 not_owner): the log is its only writer.
  *
  * Threads: cfollow_start() starts the follower thread, cfollow_stop()
- * joins it (before writer_stop: it waits for its batches' commits).
+ * joins it (before writer_stop: it waits for its batches' commits); a
+ * stopped follower may be started again (a node of --cluster-role auto
+ * follows whenever it does not own the log).
  * cfollow_owner() from any thread.
  */
 #ifndef HOOKD_CFOLLOW_H

@@ -13,6 +13,7 @@
  */
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "clog.h"
 #include "cluster.h"
 #include "err.h"
+#include "lease.h"
 #include "log.h"
 #include "mem.h"
 #include "reapply.h"
@@ -43,6 +45,8 @@ struct clog {
     const struct reapply_env *env;
     char node_id[80];
     int64_t timeout_ms;
+    _Atomic(struct lease *) lease;   /* NULL: a static owner */
+    atomic_int stale;          /* clog_resync: catch up before the next batch */
 
     /* writer thread only */
     int dirty;                 /* the log may hold entries the store lacks */
@@ -85,6 +89,16 @@ void clog_free(struct clog *c)
     pthread_mutex_destroy(&c->lock);
     free(c->buf);
     free(c);
+}
+
+void clog_set_lease(struct clog *c, struct lease *l)
+{
+    atomic_store(&c->lease, l);
+}
+
+void clog_resync(struct clog *c)
+{
+    atomic_store(&c->stale, 1);
 }
 
 void clog_get_stats(struct clog *c, struct clog_stats *out)
@@ -328,6 +342,16 @@ int clog_publish(void *ctx, const struct entry_w *const *entries, size_t n, uint
     struct clog *c = ctx;
     char why[512] = "";
     int rc;
+    if (atomic_exchange(&c->stale, 0))
+        c->dirty = 1;
+    struct lease *l = atomic_load(&c->lease);
+    if (l && !lease_held(l, NULL)) {   /* fenced: not a word to the log */
+        c->dirty = 1;
+        pthread_mutex_lock(&c->lock);
+        c->stats.failures++;
+        pthread_mutex_unlock(&c->lock);
+        return HOOKD_EUNAVAIL;
+    }
     if (c->dirty && (rc = catch_up(c)) != 0) {
         pthread_mutex_lock(&c->lock);
         c->stats.failures++;

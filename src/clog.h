@@ -26,7 +26,11 @@
  * the next batch first catches up: it reads what the log holds beyond
  * the store's cluster.seq and applies it as a standby would, then
  * publishes after the log's real last sequence. The same catch-up runs
- * before the first batch after a start. Requests of a failed batch were
+ * before the first batch after a start, and after clog_resync() (a node
+ * that followed the log as a standby and now owns it). With a lease
+ * (clog_set_lease), every batch first asks lease_held(), the local
+ * check of the monotonic clock: a node whose lease ran out publishes
+ * nothing, before its lease thread even noticed. Requests of a failed batch were
  * answered 503: a client's retry with the same idempotency key is safe;
  * without one, an entry that did reach the log is applied and the retry
  * stores a second message.
@@ -44,6 +48,7 @@
 #include "entry.h"
 
 struct cluster;
+struct lease;
 struct reapply_env;
 struct store;
 
@@ -84,6 +89,18 @@ void clog_free(struct clog *c);
 int clog_publish(void *ctx, const struct entry_w *const *entries, size_t n, uint64_t *seq);
 
 void clog_get_stats(struct clog *c, struct clog_stats *out);
+
+/*
+ * The store may lag the log (it followed it as a standby until now): the
+ * next batch catches up first. Any thread.
+ */
+void clog_resync(struct clog *c);
+
+/*
+ * Publish only while lease_held(l) (borrowed; a static owner has none).
+ * Any thread, before the lease can make this node the owner.
+ */
+void clog_set_lease(struct clog *c, struct lease *l);
 
 /*
  * The next entry of a batch message (msg, len) at *off: 1 (entry, n set,

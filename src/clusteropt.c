@@ -144,9 +144,10 @@ int clusteropt_check_node_id(const char *id, char *why, size_t whylen)
 
 int clusteropt_check_role(const char *role, char *why, size_t whylen)
 {
-    if (!*role || strcmp(role, "owner") == 0 || strcmp(role, "standby") == 0)
+    if (!*role || strcmp(role, "auto") == 0 || strcmp(role, "owner") == 0
+        || strcmp(role, "standby") == 0)
         return 0;
-    snprintf(why, whylen, "must be owner or standby");
+    snprintf(why, whylen, "must be auto, owner or standby");
     return HOOKD_EINVAL;
 }
 
@@ -165,12 +166,8 @@ int clusteropt_serve_check(const struct config *c, char *err, size_t errlen)
 #else
     if (!c->node_id || !c->node_id[0])
         snprintf(err, errlen, "--cluster needs --node-id NAME (this node's name in the cluster)");
-    else if (!role)
-        /* static roles until the partition leases choose the owner */
-        snprintf(err, errlen, "--cluster needs --cluster-role owner|standby: exactly one node "
-                 "of the cluster is the owner (see docs/operations.md, \"Cluster mode\")");
     else
-        return 0;
+        return 0;   /* no --cluster-role: auto, the lease chooses */
 #endif
     return 2;
 }

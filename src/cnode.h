@@ -3,17 +3,25 @@
  * cnode.h - a serving node of a cluster (hookd serve --cluster): what
  * main.c starts and stops, so that its start-up story stays a story.
  *
- * Roles are static for now (--cluster-role): the owner publishes every
- * batch before applying it (clog.h) and delivers; a standby applies the
- * owner's log (cfollow.h), delivers nothing and refuses writes with 503
- * not_owner. No node changes role by itself: the partition leases of
- * CLUSTER.md will choose the owner and replace the option.
+ * The owner publishes every batch before applying it (clog.h) and
+ * delivers; a standby applies the owner's log (cfollow.h), delivers
+ * nothing and refuses writes with 503 not_owner. With --cluster-role auto
+ * (the normal one) the lease of key group.0 (lease.h, on a NATS
+ * connection of its own) chooses: a node starts as a standby; when it
+ * acquires the lease its follower applies the log to its end and stops,
+ * and the node owns (clog publishing, deliveries released, writes
+ * accepted); when it loses the lease it fences at once, in the lease's
+ * callback (writes 503, deliveries held again: those in flight finish),
+ * and follows again. A role thread does the slow parts (catching up,
+ * stopping and starting the follower). owner and standby are static
+ * roles, for drills.
  *
  * cnode_new() connects to NATS, checks that the cluster was initialized,
  * and wires the writer (owner) or makes the follower (standby), and sets
  * the API's cluster fields. Built only with HOOKD_CLUSTER.
  *
- * Threads: main's, for new, start, stop and free; the API's callbacks
+ * Threads: main's, for new, start, stop, release and free; the lease's
+ * callbacks on its thread, the role thread (auto); the API's callbacks
  * (struct api's cluster_owner and cluster_stats) from any thread.
  */
 #ifndef HOOKD_CNODE_H
@@ -23,6 +31,7 @@
 
 struct api;
 struct config;
+struct dispatch;
 struct store;
 struct writer;
 
@@ -34,11 +43,23 @@ struct cnode;
  */
 int cnode_new(struct cnode **out, const struct config *c, struct store *s, struct writer *w,
               struct api *api, char *err, size_t errlen);
+/* The node starts as a standby (standby, or auto): deliveries start held. */
 int cnode_standby(const struct cnode *n);
-/* After writer_start(): a standby starts following. 0 or an error code. */
-int cnode_start(struct cnode *n);
-/* Before writer_stop(): the follower stops. */
+/* --cluster-role auto: the lease chooses the role. */
+int cnode_auto(const struct cnode *n);
+/*
+ * After writer_start() and the dispatcher's start (d, which auto holds
+ * and releases as the lease moves): a standby starts following; auto
+ * follows and runs the lease. 0 or an error code.
+ */
+int cnode_start(struct cnode *n, struct dispatch *d);
+/* Before writer_stop(): the role thread and the follower stop. */
 void cnode_stop(struct cnode *n);
+/*
+ * After writer_stop() (the last outcomes are in the log): give the lease
+ * up, so that another node owns at once rather than after the TTL.
+ */
+void cnode_release(struct cnode *n);
 /* After writer_stop() and writer_free(). */
 void cnode_free(struct cnode *n);
 

@@ -189,8 +189,8 @@ static const struct opt_def options[] = {
     { "node-id", OPT_STRING, F(node_id), "", 0, 0, clusteropt_check_node_id, "NAME",
       "this node's name in the cluster (letters, digits, - and _)", 0 },
     { "cluster-role", OPT_STRING, F(cluster_role), "", 0, 0, clusteropt_check_role,
-      "ROLE", "owner (writes, publishes and delivers) or standby (applies the owner's log, "
-      "serves reads); fixed until leases choose the owner", 0 },
+      "ROLE", "auto (the default: the lease of the log chooses the owner, and a standby "
+      "takes over when it dies), or owner or standby: a fixed role, for drills", 0 },
     { "nats-creds", OPT_STRING, F(nats_creds), "", 0, 0, NULL, "FILE",
       "NATS credentials file (user JWT and seed) for --cluster", OPT_NULL },
     { "nats-ca", OPT_STRING, F(nats_ca), "", 0, 0, NULL, "FILE",

@@ -1072,6 +1072,13 @@ void dispatch_release(struct dispatch *d)
     pthread_cond_signal(&d->wake);
 }
 
+void dispatch_hold(struct dispatch *d)
+{
+    pthread_mutex_lock(&d->lock);
+    d->hold = 1;
+    pthread_mutex_unlock(&d->lock);
+}
+
 int dispatch_held(struct dispatch *d)
 {
     pthread_mutex_lock(&d->lock);

@@ -98,6 +98,13 @@ void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out);
 void dispatch_release(struct dispatch *d);
 int dispatch_held(struct dispatch *d);
 /*
+ * The inverse of dispatch_release, for a cluster's owner that lost its
+ * lease: from now on nothing new is claimed; deliveries already started
+ * finish (their outcomes may fail to reach the log: the next owner sends
+ * them again, at least once). Any thread.
+ */
+void dispatch_hold(struct dispatch *d);
+/*
  * Deliveries of ep_id handed to workers whose outcome is not yet
  * committed, as of the dispatcher's last round. Any thread.
  */

@@ -545,6 +545,7 @@ static int serve(int argc, char **argv)
     struct cnode *node = NULL;   /* --cluster: this node's part (cnode.h) */
 #endif
     int standby = 0;             /* a cluster's standby: applies the log, delivers nothing */
+    int leased = 0;              /* --cluster-role auto: the lease moves the role */
     sigset_t sigs;
     char *token = NULL;
     int created, rc, status = 1;
@@ -609,6 +610,7 @@ static int serve(int argc, char **argv)
             goto out_writer;
         }
         standby = cnode_standby(node);
+        leased = cnode_auto(node);
     }
 #endif
     /* a standby's deliveries stay held: the owner sends them, and nothing releases them */
@@ -632,8 +634,8 @@ static int serve(int argc, char **argv)
                                  .interval_ms = cfg.retention_interval_ms,
                                  .payload_ms = cfg.payload_retention_ms,
                                  .attempt_ms = cfg.attempt_retention_ms };
-    /* a standby's retention comes from the owner's log */
-    if (!standby)
+    /* a standby's retention comes from the owner's log; auto's runs while it owns */
+    if (!standby || leased)
         retention_new(&retention, &ro);
     api.retention = retention;
     if (retention && (rc = retention_start(retention))) {
@@ -647,7 +649,7 @@ static int serve(int argc, char **argv)
         goto out_writer;
     }
 #ifdef HOOKD_CLUSTER
-    if ((rc = cnode_start(node))) {
+    if ((rc = cnode_start(node, engine.dispatch))) {
         fprintf(stderr, "hookd: cannot start following the cluster's log: %s\n",
                 hookd_strerror(rc));
         goto out_writer;
@@ -697,8 +699,10 @@ static int serve(int argc, char **argv)
              "allow_network", cfg.allow_network[0] ? cfg.allow_network : "(none)",
              "retry_schedule", cfg.retry_schedule, "tls", tls.cert_pem ? "on" : "off", NULL);
     if (cfg.cluster[0])
-        log_info("cluster mode", "node", cfg.node_id, "role", cfg.cluster_role, "detail",
-                 standby ? "applying the owner's log; writes answer 503 not_owner"
+        log_info("cluster mode", "node", cfg.node_id, "role",
+                 cfg.cluster_role[0] ? cfg.cluster_role : "auto", "detail",
+                 leased ? "following the log; owning it while it holds the lease group.0"
+                 : standby ? "applying the owner's log; writes answer 503 not_owner"
                          : "publishing every write to the cluster's log before applying it",
                  NULL);
     if ((rc = notify_send("READY=1")))
@@ -733,6 +737,9 @@ out_writer:
     if (mhttp)
         http_quiesce(mhttp);
     writer_stop(writer);   /* applies what is queued and resumes every request */
+#ifdef HOOKD_CLUSTER
+    cnode_release(node);   /* the last outcomes are in the log: another node owns now */
+#endif
     feed_stop(api.feed);   /* answers the long polls still waiting */
     http_stop(http);
     if (mhttp)

@@ -153,12 +153,10 @@ like "$OUT" '--cluster needs --node-id' "and says --node-id is needed"
 OUT=$("$HOOKD" serve --data "$T/d" --cluster "$NATS_URLS" --node-id 'no spaces' 2>&1)
 is "$?" 2 "a bad --node-id exits 2"
 like "$OUT" "invalid value 'no spaces' for option 'node-id'" "and names the option"
-OUT=$("$HOOKD" serve --data "$T/d" --cluster "$NATS_URLS" --node-id hookd-a 2>&1)
-is "$?" 2 "serve --cluster without --cluster-role exits 2"
-like "$OUT" '--cluster needs --cluster-role owner\|standby' "and says the role is needed"
 OUT=$("$HOOKD" serve --data "$T/d" --cluster "$NATS_URLS" --node-id hookd-a --cluster-role boss 2>&1)
 is "$?" 2 "a bad --cluster-role exits 2"
 like "$OUT" "invalid value 'boss' for option 'cluster-role'" "and names the option"
+like "$OUT" "must be auto, owner or standby" "and says the roles"
 OUT=$("$HOOKD" serve --data "$T/d" --cluster-role owner 2>&1)
 is "$?" 2 "--cluster-role without --cluster exits 2"
 like "$OUT" '--cluster-role goes with --cluster' "and says so"
