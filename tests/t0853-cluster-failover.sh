@@ -188,11 +188,41 @@ is "$(role_of "$OTHER")" standby "the stopped node, restarted, is a standby"
 wait_for 30 at_log_end "$OTHER"
 ok $? "it caught up with the log"
 
+# ---- the owner frozen (SIGSTOP) past the TTL: the other owns; thawed, it fences itself ----
+eval "_pid=\$PID_$OWNER"
+STOP_AT=$(now)
+kill -STOP "$_pid"
+wait_for 20 is_owner "$OTHER"
+ok $? "with the owner ($OWNER) frozen, $OTHER owns the log"
+diag "takeover from a frozen owner: $(awk -v a="$STOP_AT" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }') s"
+on "$OTHER"
+api POST /api/v1/app/shop/msg '{"eventType":"order.paid","payload":{"while":"frozen"}}'
+is "$STATUS" 202 "and takes writes"
+FROZENID=$(jqr .id)
+kill -CONT "$_pid"
+fenced() {
+    on "$OWNER"
+    api GET /hookd/v1/stats
+    [ "$(jqr '"\(.cluster.role) \(.deliveryHold)"')" = "standby true" ]
+}
+wait_for 5 fenced
+ok $? "the thawed ex-owner fenced itself: a standby, its deliveries held"
+api POST /api/v1/app/shop/msg '{"eventType":"order.paid","payload":{"thawed":1}}'
+is "$STATUS" 503 "and its writes answer 503"
+wait_for 15 at_log_end "$OWNER"
+ok $? "it follows the log again"
+on "$OWNER"
+api GET "/api/v1/app/shop/msg/$FROZENID"
+is "$STATUS" 200 "and holds the message written while it was frozen"
+wait_received ".id == \"$FROZENID\"" 1 15
+is "$(received ".id == \"$FROZENID\"")" 1 "which the new owner delivered, once"
+_t=$OWNER OWNER=$OTHER OTHER=$_t   # the new owner
+
 # ---- both stopped cleanly: equal stores ----
 sleep 1
 node_stop "$OWNER"
 is "$NODE_RC" 0 "the owner stops cleanly"
-wait_for 15 is_owner "$OTHER"
+wait_for 15 is_owner "$OTHER"   # up to a TTL: it lost the lease lately (lease.h)
 wait_for 15 at_log_end "$OTHER"
 node_stop "$OTHER"
 is "$NODE_RC" 0 "the last node stops cleanly"
