@@ -342,6 +342,11 @@ int cnode_standby(const struct cnode *n)
     return n && n->mode != MODE_OWNER;
 }
 
+int cnode_owns(void *ctx)
+{
+    return ctx && is_active(ctx);
+}
+
 int cnode_auto(const struct cnode *n)
 {
     return n && n->mode == MODE_AUTO;

@@ -47,6 +47,8 @@ int cnode_new(struct cnode **out, const struct config *c, struct store *s, struc
 int cnode_standby(const struct cnode *n);
 /* --cluster-role auto: the lease chooses the role. */
 int cnode_auto(const struct cnode *n);
+/* This node owns the log now (1), or is a standby (0); ctx is the cnode. Any thread. */
+int cnode_owns(void *ctx);
 /*
  * After writer_start() and the dispatcher's start (d, which auto holds
  * and releases as the lease moves): a standby starts following; auto

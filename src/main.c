@@ -635,6 +635,12 @@ static int serve(int argc, char **argv)
                                  .payload_ms = cfg.payload_retention_ms,
                                  .attempt_ms = cfg.attempt_retention_ms };
     /* a standby's retention comes from the owner's log; auto's runs while it owns */
+#ifdef HOOKD_CLUSTER
+    if (leased) {
+        ro.may_run = cnode_owns;
+        ro.may_run_ctx = node;
+    }
+#endif
     if (!standby || leased)
         retention_new(&retention, &ro);
     api.retention = retention;

@@ -741,7 +741,8 @@ static void *retention_main(void *arg)
     struct retention *r = arg;
     note_oldest(r);   /* so the figure is there before the first pass */
     while (!wait_interval(r))
-        run_pass(r);
+        if (!r->o.may_run || r->o.may_run(r->o.may_run_ctx))
+            run_pass(r);
     return NULL;
 }
 

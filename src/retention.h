@@ -46,6 +46,13 @@ struct retention_opts {
     int64_t interval_ms;      /* between passes */
     int64_t payload_ms;       /* cap on a message's retentionDays; 0 = keep payloads */
     int64_t attempt_ms;       /* attempts older than this go; 0 = keep attempts */
+    /*
+     * Or NULL. A pass runs only when it answers 1: a cluster node whose
+     * role moves (cnode.h) prunes while it owns the log; as a standby
+     * the owner's passes reach it through the log. Any thread.
+     */
+    int (*may_run)(void *ctx);
+    void *may_run_ctx;
 };
 
 /* Records the passes changed since start-up (for logs and metrics). */
