@@ -22,6 +22,7 @@
 #include <nats/nats.h>
 
 #include "cfollow.h"
+#include "clock.h"
 #include "clog.h"
 #include "cluster.h"
 #include "err.h"
@@ -34,6 +35,13 @@
 
 #define WAIT_MS 250          /* for the first entry of a batch; the stop is seen this often */
 #define RETRY_MS 1000        /* after a failed subscription or batch */
+/*
+ * An ordered consumer that nats.c failed to reset (its server died while
+ * the stream elected a leader) stays silent for good: after this long
+ * without an entry, the stream's last sequence is asked for, and a
+ * subscription behind it is made again.
+ */
+#define STALL_CHECK_MS 3000
 
 struct cfollow {
     struct cfollow_opts o;
@@ -130,17 +138,38 @@ void cfollow_owner(struct cfollow *f, char *out, size_t cap)
     pthread_mutex_unlock(&f->lock);
 }
 
+/* The store's cluster.seq: the last log message applied. 0, or a store error. */
+static int applied_seq(struct cfollow *f, uint64_t *have)
+{
+    struct store_txn *t;
+    *have = 0;
+    int rc = store_read(f->o.store, &t);
+    if (rc == 0) {
+        rc = store_meta_get_u64(t, WRITER_LOG_SEQ_KEY, have);
+        store_abort(t);
+    }
+    return rc;
+}
+
+/* 1 when the stream holds messages past what the store applied. */
+static int behind(struct cfollow *f)
+{
+    uint64_t have;
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    if (applied_seq(f, &have)
+        || js_GetStreamInfo(&si, cluster_js(f->o.cluster), CLOG_STREAM, NULL, &jerr) != NATS_OK)
+        return 0;   /* nothing to tell: keep the subscription */
+    int yes = si->State.LastSeq > have;
+    jsStreamInfo_Destroy(si);
+    return yes;
+}
+
 /* Subscribe from the store's cluster.seq + 1. 0, or -1 (logged once per outage). */
 static int subscribe(struct cfollow *f)
 {
     uint64_t have = 0;
-    struct store_txn *t;
-    int rc = store_read(f->o.store, &t);
-    if (rc == 0) {
-        rc = store_meta_get_u64(t, WRITER_LOG_SEQ_KEY, &have);
-        store_abort(t);
-    }
-    if (rc)
+    if (applied_seq(f, &have))
         return -1;
     jsSubOptions so;
     jsErrCode jerr = 0;
@@ -242,9 +271,32 @@ static void pause_ms(int64_t ms)
     nanosleep(&ts, NULL);
 }
 
+/* A silent subscription for STALL_CHECK_MS while the stream grew is dropped. */
+static void check_stall(struct cfollow *f, int64_t *idle_since)
+{
+    int64_t now = clock_mono_ms();
+    if (f->n) {
+        *idle_since = 0;
+        return;
+    }
+    if (!*idle_since) {
+        *idle_since = now;
+        return;
+    }
+    if (now - *idle_since < STALL_CHECK_MS)
+        return;
+    *idle_since = now;
+    if (behind(f)) {
+        log_warn("the cluster's log subscription went silent behind the stream; following it again",
+                 NULL);
+        drop_sub(f);
+    }
+}
+
 static void *follow_main(void *arg)
 {
     struct cfollow *f = arg;
+    int64_t idle_since = 0;
     while (!atomic_load(&f->stop)) {
         if (!f->sub && subscribe(f)) {
             pause_ms(RETRY_MS);
@@ -257,6 +309,9 @@ static void *follow_main(void *arg)
             pause_ms(RETRY_MS);
             continue;
         }
+        check_stall(f, &idle_since);
+        if (!f->sub)
+            continue;
         int rc = f->n ? apply_batch(f) : 0;
         if (rc) {
             log_error("cannot apply the cluster's log; trying again", "error",

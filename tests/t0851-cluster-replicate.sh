@@ -181,7 +181,7 @@ for id in $(cut -d' ' -f1 "$T/ids2"); do
     [ "$STATUS" = 200 ] || { missing=$((missing + 1)); diag "owner lacks $id ($STATUS)"; }
 done
 is "$missing" 0 "every 202'd message is in the owner's store"
-wait_for 30 caught_up
+wait_for 45 caught_up
 ok $? "the standby caught up with the owner"
 missing=0
 for id in $(cut -d' ' -f1 "$T/ids2"); do
@@ -224,7 +224,7 @@ is "$(cond "$(seq_of standby) > $AT")" 0 "its write went to the log after the ol
 on owner
 api POST /api/v1/app '{"name":"nope"}'
 is "$STATUS:$(jqr .owner)" "503:standby" "the old owner, now a standby, refuses writes and names the new owner"
-wait_for 30 caught_up
+wait_for 45 caught_up
 ok $? "the old owner's store caught up with the promoted node's log"
 api GET "/api/v1/app/shop/msg/$NEWID"
 is "$STATUS" 200 "and holds the message written after the promotion"
