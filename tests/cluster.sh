@@ -137,3 +137,37 @@ nats_kill() {
 
 # nats_restart I: start server I again on its ports and store.
 nats_restart() { nats_start "$1"; }
+
+# ---- hookd nodes of a cluster (tests t0851, t0853) ----
+
+# node_start NAME [ROLE]: a hookd node on $NATS_URLS with data in $T/NAME (no
+# ROLE: the default, auto), logging at $NODE_LOG_LEVEL (warn); sets URL_NAME and
+# PID_NAME.
+node_start() {
+    rm -f "$T/$1/listen"
+    "$HOOKD" serve --listen 127.0.0.1:0 --data "$T/$1" --log-level "${NODE_LOG_LEVEL:-warn}" \
+        --allow-network 127.0.0.0/8 --retry-schedule 1s,1s \
+        --cluster "$NATS_URLS" --node-id "$1" ${2:+--cluster-role "$2"} \
+        >>"$T/$1.out" 2>>"$T/$1.err" &
+    eval "PID_$1=$!"
+    HOOKD_PIDS="$HOOKD_PIDS $!"
+    _i=0
+    while [ ! -s "$T/$1/listen" ]; do
+        _i=$((_i + 1))
+        if [ $_i -gt 300 ] || ! eval "kill -0 \$PID_$1" 2>/dev/null; then
+            tail -n 20 "$T/$1.err" >&2
+            bail "hookd node $1 did not start"
+        fi
+        sleep 0.05
+    done
+    eval "URL_$1=http://$(cat "$T/$1/listen")"
+}
+# node_stop NAME [SIGNAL]: sets NODE_RC.
+node_stop() {
+    eval "_pid=\$PID_$1"
+    kill "-${2:-TERM}" "$_pid" 2>/dev/null
+    wait "$_pid" 2>/dev/null
+    NODE_RC=$?
+}
+# on NAME: the next api calls go to node NAME.
+on() { eval "URL=\$URL_$1"; }
