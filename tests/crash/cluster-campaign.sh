@@ -158,6 +158,7 @@ diag "cluster crash campaign: $CYCLES cycles, ${PAUSE_S}s pause, NATS down ${NAT
 : > "$T/nkills"         # ms of every NATS kill
 : > "$T/takeover"       # cycle ms, per hookd kill
 : > "$T/natskills"      # cycle ms, per NATS kill
+: > "$T/moved"          # cycle, per NATS kill after which the other node owned
 produce &
 PROD=$!
 HOOKD_PIDS="$HOOKD_PIDS $PROD"
@@ -180,6 +181,7 @@ for cyc in $(seq 1 "$CYCLES"); do
         node_start "$OWNER"
     else
         leader=$(log_leader)
+        before=$(owner_name)
         case $leader in n[123]) i=${leader#n} ;; *) i=$(( (cyc / 2 - 1) % 3 + 1 )) ;; esac
         K=$(now_ms)
         echo "$K" >> "$T/nkills"
@@ -189,6 +191,10 @@ for cyc in $(seq 1 "$CYCLES"); do
         nats_restart "$i"
         nats_wait_ready 30
         ok $? "cycle $cyc: kill -9 of NATS n$i (the log's leader: ${leader:-unknown}), back with a meta leader"
+        wait_for 30 one_owner
+        after=$(owner_name)
+        diag "cycle $cyc: owner before the NATS kill ${before:-none}, after ${after:-none}"
+        [ -n "$before" ] && [ "$before" != "$after" ] && echo "$cyc" >> "$T/moved"
     fi
     sleep "$PAUSE_S"
 done
@@ -275,6 +281,7 @@ diag "takeover (hookd kill): $(mmm "$T/takeover")"
 diag "  per cycle:           $(awk '{ printf "%s:%d ", $1, $2 }' "$T/takeover")"
 diag "ingest pause (NATS):   $(mmm "$T/pause")"
 diag "  per cycle:           $(awk '{ printf "%s:%d ", $1, $2 }' "$T/pause")"
+diag "owner changed:         after $(wc -l < "$T/moved" | tr -d ' ') of $(wc -l < "$T/natskills" | tr -d ' ') NATS kills"
 diag "compare:               $(tail -n 1 "$T/compare.out")"
 is "$UNDELIVERED" 0 "undelivered: 0 of $ACKED acknowledged"
 [ -n "${CLUSTER_KEEP:-}" ] && cp -r "$T" "$CLUSTER_KEEP"
