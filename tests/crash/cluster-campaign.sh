@@ -57,33 +57,7 @@ OUT=$("$HOOKD" cluster init --cluster "$NATS_URLS" 2>&1) || { diag "$OUT"; bail 
 RLOG=$T/received.jsonl
 receiver_start --quiet-log
 
-# node_start NAME: an auto node with data in $T/NAME; sets URL_NAME, PID_NAME.
-node_start() {
-    rm -f "$T/$1/listen"
-    "$HOOKD" serve --listen 127.0.0.1:0 --data "$T/$1" --log-level warn \
-        --allow-network 127.0.0.0/8 --retry-schedule 1s,1s \
-        --cluster "$NATS_URLS" --node-id "$1" >>"$T/$1.out" 2>>"$T/$1.err" &
-    eval "PID_$1=$!"
-    HOOKD_PIDS="$HOOKD_PIDS $!"
-    _i=0
-    while [ ! -s "$T/$1/listen" ]; do
-        _i=$((_i + 1))
-        if [ $_i -gt 300 ] || ! eval "kill -0 \$PID_$1" 2>/dev/null; then
-            tail -n 20 "$T/$1.err" >&2
-            bail "hookd node $1 did not start"
-        fi
-        sleep 0.05
-    done
-    eval "URL_$1=http://$(cat "$T/$1/listen")"
-}
-# node_stop NAME [SIGNAL]: sets NODE_RC.
-node_stop() {
-    eval "_pid=\$PID_$1"
-    kill "-${2:-TERM}" "$_pid" 2>/dev/null
-    wait "$_pid" 2>/dev/null
-    NODE_RC=$?
-}
-on() { eval "URL=\$URL_$1"; }
+# node_start, node_stop and on: tests/cluster.sh
 role_of() {
     eval "_u=\$URL_$1"
     curl -s --max-time 2 -H "Authorization: Bearer $TOKEN" "$_u/hookd/v1/stats" \
