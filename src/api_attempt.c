@@ -509,14 +509,6 @@ static void recover_encode(struct entry_w *e, const struct recover *g, size_t en
         entry_put_str(e, g->msgs[i]);
 }
 
-static int rec_there(struct store_txn *t, enum store_db db, const char *a, const char *b)
-{
-    char key[2 * ID_MAX];
-    const void *v;
-    size_t n, kl = (size_t)snprintf(key, sizeof(key), "%s%s", a, b);
-    return store_get(t, db, key, kl, &v, &n);
-}
-
 /* Writer (task_write) and hookd reapply: queue a batch of what the scan found. */
 int task_recover_reapply(const struct reapply_env *env, struct entry_r *r, struct store_txn *t)
 {
@@ -526,12 +518,12 @@ int task_recover_reapply(const struct reapply_env *env, struct entry_r *r, struc
     uint64_t n = entry_get_u64(r), queued = 0;
     if (r->bad || n > RECOVER_BATCH)
         return HOOKD_EINVAL;
-    int rc = rec_there(t, DB_ENDPOINTS, app, ep);   /* ENOTFOUND: the task ends, "gone" */
+    int rc = reapply_pair_get(t, DB_ENDPOINTS, app, ep);   /* ENOTFOUND: the task ends, "gone" */
     for (uint64_t i = 0; !rc && i < n; i++) {
         entry_get_strbuf(r, msg, sizeof(msg));
         if (r->bad)
             return HOOKD_EINVAL;
-        rc = rec_there(t, DB_MESSAGES, app, msg);   /* deleted since the scan? */
+        rc = reapply_pair_get(t, DB_MESSAGES, app, msg);   /* deleted since the scan? */
         if (rc == HOOKD_ENOTFOUND) {
             rc = 0;
             continue;
@@ -540,10 +532,8 @@ int task_recover_reapply(const struct reapply_env *env, struct entry_r *r, struc
             rc = api_queue_manual(t, app, ep, msg, r->head.now_ms);
         queued += rc == 0;
     }
-    if (!rc && queued)
-        writer_touch(env->writer, app, ep, WRITER_NOTE_DUE);
-    if (!rc && env->counted)
-        *env->counted += queued;
+    if (!rc)
+        reapply_queued(env, app, ep, queued);
     return rc;
 }
 

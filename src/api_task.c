@@ -50,14 +50,6 @@ static int rm_found(const char *msg, void *arg)
     return g->n == RM_BATCH;
 }
 
-static int rec_exists(struct store_txn *t, enum store_db db, const char *a, const char *b)
-{
-    char key[2 * ID_MAX];
-    const void *v;
-    size_t n, kl = (size_t)snprintf(key, sizeof(key), "%s%s", a, b);
-    return store_get(t, db, key, kl, &v, &n) == 0;
-}
-
 /*
  * ENTRY_TASK_RM: app, endpoint, the number of messages, each message id;
  * the entry's time is the due entries'. Everything is decided by the
@@ -83,20 +75,18 @@ int task_rm_reapply(const struct reapply_env *env, struct entry_r *r, struct sto
     uint64_t n = entry_get_u64(r), queued = 0;
     if (r->bad || n > RM_BATCH)
         return HOOKD_EINVAL;
-    int rc = 0, live = rec_exists(t, DB_ENDPOINTS, app, ep);
+    int rc = 0, live = reapply_pair_get(t, DB_ENDPOINTS, app, ep) == 0;
     for (uint64_t i = 0; !rc && i < n; i++) {
         entry_get_strbuf(r, msg, sizeof(msg));
         if (r->bad)
             return HOOKD_EINVAL;
-        if (!live || missing_still(t, msg, ep) != 1 || !rec_exists(t, DB_MESSAGES, app, msg))
+        if (!live || missing_still(t, msg, ep) != 1 || reapply_pair_get(t, DB_MESSAGES, app, msg) != 0)
             continue;
         rc = api_queue_manual(t, app, ep, msg, r->head.now_ms);
         queued += rc == 0;
     }
-    if (!rc && queued)
-        writer_touch(env->writer, app, ep, WRITER_NOTE_DUE);
-    if (!rc && env->counted)
-        *env->counted += queued;
+    if (!rc)
+        reapply_queued(env, app, ep, queued);
     return rc;
 }
 

@@ -7,6 +7,7 @@
  * writer's, since an entry's apply depends only on the store and itself.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -23,6 +24,7 @@
 #include "reapply.h"
 #include "retention.h"
 #include "store.h"
+#include "writer.h"
 #include "task.h"
 
 #define REAPPLY_BATCH 512
@@ -64,6 +66,23 @@ static const struct kind_def kinds[ENTRY_KIND_END] = {
      */
     [ENTRY_TASK_STATE] = { "task.state", NULL, NULL },
 };
+
+int reapply_pair_get(struct store_txn *t, int db, const char *a, const char *b)
+{
+    char key[2 * ID_MAX];
+    const void *v;
+    size_t n, kl = (size_t)snprintf(key, sizeof(key), "%s%s", a, b);
+    return store_get(t, (enum store_db)db, key, kl, &v, &n);
+}
+
+void reapply_queued(const struct reapply_env *env, const char *app, const char *ep, uint64_t n)
+{
+    if (!n)
+        return;
+    writer_touch(env->writer, app, ep, WRITER_NOTE_DUE);
+    if (env->counted)
+        *env->counted += n;
+}
 
 const char *reapply_kind_name(uint16_t kind)
 {

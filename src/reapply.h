@@ -43,6 +43,14 @@ struct reapply_env {
 typedef int (*reapply_fn)(const struct reapply_env *env, struct entry_r *r,
                           struct store_txn *t);
 
+/*
+ * For the batch kinds that queue manual attempts (recover, replay-missing):
+ * the record of db under key a+b: 0 there, HOOKD_ENOTFOUND, or a store
+ * error; and, once a batch queued n, the dispatcher's note and the count.
+ */
+int reapply_pair_get(struct store_txn *t, int db, const char *a, const char *b);
+void reapply_queued(const struct reapply_env *env, const char *app, const char *ep, uint64_t n);
+
 /* The name of a kind, for messages ("app.create"); "unknown" when none. */
 const char *reapply_kind_name(uint16_t kind);
 

@@ -171,3 +171,30 @@ node_stop() {
 }
 # on NAME: the next api calls go to node NAME.
 on() { eval "URL=\$URL_$1"; }
+# role_of NAME: the node's cluster.role ("" when it does not answer).
+role_of() {
+    eval "_u=\$URL_$1"
+    curl -s --max-time 2 -H "Authorization: Bearer $TOKEN" "$_u/hookd/v1/stats" \
+        | jq -r '.cluster.role // empty' 2>/dev/null
+}
+is_owner() { [ "$(role_of "$1")" = owner ]; }
+# one_owner: exactly one of the nodes a and b says owner, the other standby.
+one_owner() {
+    _ra=$(role_of a) _rb=$(role_of b)
+    [ "$_ra $_rb" = "owner standby" ] || [ "$_ra $_rb" = "standby owner" ]
+}
+# seq_of NAME: the node's cluster.seq from GET /hookd/v1/stats.
+seq_of() { on "$1"; api GET /hookd/v1/stats; jqr .cluster.seq; }
+# log_stream JQ: JQ of the stream hookd_log_0, as a running NATS server reports it (/jsz).
+log_stream() {
+    for _k in 1 2 3; do
+        eval "_pid=\$NATS_PID_$_k _mp=\$NATS_MPORT_$_k"
+        [ -n "$_pid" ] || continue
+        curl -s --max-time 2 "http://127.0.0.1:$_mp/jsz?streams=true" \
+            | jq -r "[.account_details[]?.stream_detail[]? | select(.name == \"hookd_log_0\") | $1] | max // empty"
+        return
+    done
+}
+log_last() { log_stream .state.last_seq; }
+# at_log_end NAME: node NAME applied the log to its end.
+at_log_end() { _l=$(log_last); [ -n "$_l" ] && [ "$(seq_of "$1")" = "$_l" ]; }

@@ -20,22 +20,8 @@ receiver_start
 TOKEN=hk_t0851adminTokenForBothNodes
 export HOOKD_ADMIN_TOKEN=$TOKEN
 
-# seq_of NAME: the node's cluster.seq from GET /hookd/v1/stats.
-seq_of() { on "$1"; api GET /hookd/v1/stats; jqr .cluster.seq; }
 # caught_up: the standby applied everything the owner did.
 caught_up() { [ "$(seq_of standby)" = "$(seq_of owner)" ]; }
-# log_last: the last sequence of hookd_log_0, from a running NATS server.
-log_last() {
-    for _k in 1 2 3; do
-        eval "_pid=\$NATS_PID_$_k _mp=\$NATS_MPORT_$_k"
-        [ -n "$_pid" ] || continue
-        curl -s --max-time 2 "http://127.0.0.1:$_mp/jsz?streams=true" \
-            | jq -r '[.account_details[]?.stream_detail[]? | select(.name == "hookd_log_0") | .state.last_seq] | max // empty'
-        return
-    done
-}
-# at_log_end NAME: node NAME applied the log to its end.
-at_log_end() { _l=$(log_last); [ -n "$_l" ] && [ "$(seq_of "$1")" = "$_l" ]; }
 
 node_start owner owner
 node_start standby standby

@@ -20,30 +20,7 @@ TOKEN=hk_t0853adminTokenForBothNodes
 export HOOKD_ADMIN_TOKEN=$TOKEN
 
 NODE_LOG_LEVEL=info   # a failure prints the nodes' logs, role changes included
-# role_of NAME: the node's cluster.role ("" when it does not answer).
-role_of() {
-    eval "_u=\$URL_$1"
-    curl -s --max-time 2 -H "Authorization: Bearer $TOKEN" "$_u/hookd/v1/stats" \
-        | jq -r '.cluster.role // empty' 2>/dev/null
-}
-is_owner() { [ "$(role_of "$1")" = owner ]; }
-seq_of() { on "$1"; api GET /hookd/v1/stats; jqr .cluster.seq; }
-log_last() {
-    for _k in 1 2 3; do
-        eval "_pid=\$NATS_PID_$_k _mp=\$NATS_MPORT_$_k"
-        [ -n "$_pid" ] || continue
-        curl -s --max-time 2 "http://127.0.0.1:$_mp/jsz?streams=true" \
-            | jq -r '[.account_details[]?.stream_detail[]? | select(.name == "hookd_log_0") | .state.last_seq] | max // empty'
-        return
-    done
-}
-at_log_end() { _l=$(log_last); [ -n "$_l" ] && [ "$(seq_of "$1")" = "$_l" ]; }
 now() { date +%s.%N; }
-# one_owner: exactly one of a and b says owner, the other standby.
-one_owner() {
-    _ra=$(role_of a) _rb=$(role_of b)
-    [ "$_ra $_rb" = "owner standby" ] || [ "$_ra $_rb" = "standby owner" ]
-}
 
 node_start a auto
 node_start b

@@ -57,31 +57,9 @@ OUT=$("$HOOKD" cluster init --cluster "$NATS_URLS" 2>&1) || { diag "$OUT"; bail 
 RLOG=$T/received.jsonl
 receiver_start --quiet-log
 
-# node_start, node_stop and on: tests/cluster.sh
-role_of() {
-    eval "_u=\$URL_$1"
-    curl -s --max-time 2 -H "Authorization: Bearer $TOKEN" "$_u/hookd/v1/stats" \
-        | jq -r '.cluster.role // empty' 2>/dev/null
-}
-is_owner() { [ "$(role_of "$1")" = owner ]; }
-one_owner() {
-    _ra=$(role_of a) _rb=$(role_of b)
-    [ "$_ra $_rb" = "owner standby" ] || [ "$_ra $_rb" = "standby owner" ]
-}
+# node_start, node_stop, on, role_of, one_owner, seq_of, log_last, at_log_end: tests/cluster.sh
 owner_name() { if is_owner a; then echo a; elif is_owner b; then echo b; fi; }
-seq_of() { on "$1"; api GET /hookd/v1/stats; jqr .cluster.seq; }
-_jsz() {
-    for _k in 1 2 3; do
-        eval "_pid=\$NATS_PID_$_k _mp=\$NATS_MPORT_$_k"
-        [ -n "$_pid" ] || continue
-        curl -s --max-time 2 "http://127.0.0.1:$_mp/jsz?streams=true" \
-            | jq -r "[.account_details[]?.stream_detail[]? | select(.name == \"hookd_log_0\") | $1] | max // empty"
-        return
-    done
-}
-log_last() { _jsz .state.last_seq; }
-log_leader() { _jsz .cluster.leader; }
-at_log_end() { _l=$(log_last); [ -n "$_l" ] && [ "$(seq_of "$1")" = "$_l" ]; }
+log_leader() { log_stream .cluster.leader; }
 
 node_start a
 node_start b
