@@ -18,6 +18,7 @@ LDFLAGS_ALL = $(SANFLAGS) $(HARDEN_LDFLAGS) $(LDFLAGS)
 # when configure found libnats (config.mk: CLUSTER = yes); ./configure --without-cluster
 # leaves them out.
 CLUSTER_OFF := $(if $(filter yes,$(CLUSTER)),,src/cluster.c src/lease.c src/clog.c src/cfollow.c src/cnode.c)
+CLUSTER_OFF += $(if $(filter yes,$(CLUSTER)),,src/cstats.c)
 SRV_SRC := $(filter-out src/main.c $(CLUSTER_OFF),$(wildcard src/*.c))
 UI_SRC := $(wildcard ui/*.c)
 TAP_SRC := $(wildcard vendor/tap/*.c)

@@ -16,6 +16,7 @@
  * Fractions (seconds from ms or us) are written from integers with exact
  * decimals, so le bounds and sums never show float noise like 0.1000001.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -321,6 +322,68 @@ static void put_endpoints(struct buf *b, const struct ep_rows *x, int64_t endpoi
                   "Failed attempts of one endpoint since its last success.", 1);
 }
 
+/* One gauge of every node of the cluster's view, by node id. */
+static void put_node_family(struct buf *b, json_t *nodes, const char *name, const char *help,
+                            const char *key)
+{
+    size_t i;
+    json_t *n;
+    head(b, name, "gauge", help);
+    json_array_foreach(nodes, i, n) {
+        const char *id = json_string_value(json_object_get(n, "nodeId"));
+        json_int_t v;
+        if (strcmp(key, "up") == 0)
+            v = json_is_true(json_object_get(n, "reachable"));
+        else if (strcmp(key, "owner") == 0)
+            v = json_object_get(n, "role") && strcmp(json_string_value(json_object_get(n, "role")),
+                                                     "owner") == 0;
+        else if (strcmp(key, "lag") == 0)
+            v = json_integer_value(json_object_get(json_object_get(n, "lag"), "entries"));
+        else
+            v = json_integer_value(json_object_get(n, key));
+        buf_addf(b, "%s{node=\"", name);
+        put_label(b, id ? id : "");
+        buf_addf(b, "\"} %lld\n", (long long)v);
+    }
+}
+
+/*
+ * Cluster mode: this node's role and the view of every node (cstats.h),
+ * labelled by node id; the nodes are few (CSTATS_MAX_NODES at most).
+ */
+static void put_cluster(struct buf *b, struct api *a)
+{
+    const char *role = atomic_load(&a->cluster_role);
+    if (!role)
+        return;
+    gauge(b, "hookd_cluster_role", "This node's role: 1 owner, 0 standby.",
+          strcmp(role, "owner") == 0);
+    if (!a->cluster_stats)
+        return;
+    json_t *c = json_object();
+    a->cluster_stats(a->cluster_ctx, c);
+    json_t *nodes = json_object_get(c, "nodes"), *t = json_object_get(c, "totals");
+    if (json_is_array(nodes)) {
+        json_int_t all = json_integer_value(json_object_get(t, "nodes"));
+        json_int_t up = json_integer_value(json_object_get(t, "reachable"));
+        head(b, "hookd_cluster_nodes", "gauge", "Nodes in this node's view, by state.");
+        buf_addf(b, "hookd_cluster_nodes{state=\"reachable\"} %lld\n"
+                 "hookd_cluster_nodes{state=\"unreachable\"} %lld\n", (long long)up,
+                 (long long)(all - up));
+        gauge(b, "hookd_cluster_log_seq", "The log's last sequence, as this node last read it.",
+              (long long)json_integer_value(json_object_get(c, "logSeq")));
+        put_node_family(b, nodes, "hookd_cluster_node_up",
+                        "1 while the node answers the cluster's stats requests.", "up");
+        put_node_family(b, nodes, "hookd_cluster_node_owner",
+                        "1 while the node owns a partition group.", "owner");
+        put_node_family(b, nodes, "hookd_cluster_applied_seq",
+                        "The last log entry the node applied, as it last said.", "seq");
+        put_node_family(b, nodes, "hookd_cluster_lag_entries",
+                        "Log entries the node has yet to apply.", "lag");
+    }
+    json_decref(c);
+}
+
 void api_metrics(struct api *a, struct http_req *r, char **p)
 {
     struct ep_rows eps = { .cap = (size_t)(a->cfg ? a->cfg->metrics_endpoint_cap : 0) };
@@ -340,6 +403,7 @@ void api_metrics(struct api *a, struct http_req *r, char **p)
     put_store(&b, &si);
     put_process(&b, a);
     put_endpoints(&b, &eps, g.endpoints);
+    put_cluster(&b, a);
     free(eps.v);
     size_t len;
     char *text = buf_detach(&b, &len);

@@ -26,6 +26,7 @@
 
 #include "clock.h"
 #include "cluster.h"
+#include "cstats.h"
 #include "clusteropt.h"
 #include "config.h"
 #include "err.h"
@@ -721,6 +722,41 @@ static void status_leases(struct cluster *cl)
     kvStore_Destroy(kv);
 }
 
+/*
+ * The hookd nodes serving the cluster, as they answer one stats request
+ * (cstats.h) within half a second: role, group, applied sequence and
+ * their own lag, HTTP address, uptime and version. Shown only: a node
+ * that does not answer changes no exit status (status knows no list of
+ * the nodes that should be there).
+ */
+static void status_nodes(struct cluster *cl)
+{
+    json_t *nodes = cstats_ask(cl->nc, 500);
+    if (!nodes) {
+        printf("nodes: cannot ask them\n");
+        return;
+    }
+    printf("nodes: %zu answered within 0.5 s\n", json_array_size(nodes));
+    size_t i;
+    json_t *n;
+    json_array_foreach(nodes, i, n) {
+        const char *id = json_string_value(json_object_get(n, "nodeId"));
+        const char *role = json_string_value(json_object_get(n, "role"));
+        const char *listen = json_string_value(json_object_get(n, "listen"));
+        const char *version = json_string_value(json_object_get(n, "version"));
+        json_t *groups = json_object_get(n, role && strcmp(role, "owner") == 0 ? "owns" : "follows");
+        json_int_t seq = json_integer_value(json_object_get(n, "seq"));
+        json_int_t last = json_integer_value(json_object_get(n, "logSeq"));
+        printf("  %-14s %-8s %-8s seq %" PRId64 ", lag %" PRId64 ", http %s, up %" PRId64
+               " s, hookd %s\n", id ? id : "?", role ? role : "?",
+               json_string_value(json_array_get(groups, 0)) ?: "-", (int64_t)seq,
+               (int64_t)(last > seq ? last - seq : 0), listen ? listen : "-",
+               (int64_t)json_integer_value(json_object_get(n, "uptimeS")),
+               version ? version : "?");
+    }
+    json_decref(nodes);
+}
+
 static int status_run(struct cluster *cl, const char *list)
 {
     struct health h = { 0 };
@@ -760,6 +796,7 @@ static int status_run(struct cluster *cl, const char *list)
         status_stream(cl, stream, buckets[i].name, s.replicas, &h);
     }
     status_leases(cl);
+    status_nodes(cl);
     if (h.degraded) {
         printf("status: degraded: %s\n", h.why);
         return 1;

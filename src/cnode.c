@@ -25,6 +25,7 @@
 #include "cnode.h"
 #include "clock.h"
 #include "config.h"
+#include "cstats.h"
 #include "dispatch.h"
 #include "epcache.h"
 #include "err.h"
@@ -51,6 +52,7 @@ struct cnode {
     struct cfollow *follow;    /* standby, auto */
     struct lease *lease;       /* auto */
     struct dispatch *dispatch; /* auto: held and released as the lease moves */
+    struct cstats *cstats;     /* cluster-wide stats: answers and gathers */
     int mode;
     int hold;                  /* --hold-deliveries: an owner keeps them held */
 
@@ -94,6 +96,7 @@ static void stats_of(void *ctx, json_t *out)
     char owner[80];
     owner_of(n, owner, sizeof(owner));
     json_object_set_new(out, "owner", *owner ? json_string(owner) : json_null());
+    cstats_put(n->cstats, out);
     if (n->lease) {
         char holder[LEASE_KEY_MAX];
         uint64_t epoch = 0;
@@ -324,6 +327,9 @@ int cnode_new(struct cnode **out, const struct config *c, struct store *s, struc
         else
             writer_set_log(w, clog_publish, n->clog);
     }
+    struct cstats_opts so = { .cluster = n->cl, .api = api, .node_id = c->node_id,
+                              .group = LEASE_KEY, .stream = CLOG_STREAM };
+    cstats_new(&n->cstats, &so);
     /* auto starts as a standby: following the log, its lease not yet held */
     api->cluster_role = n->mode == MODE_OWNER ? "owner" : "standby";
     api->cluster_standby = n->mode != MODE_OWNER;
@@ -374,10 +380,19 @@ static int start_auto(struct cnode *n, struct dispatch *d)
     return 0;
 }
 
+void cnode_set_listen(struct cnode *n, const char *addr)
+{
+    if (n)
+        cstats_set_listen(n->cstats, addr);
+}
+
 int cnode_start(struct cnode *n, struct dispatch *d)
 {
     if (!n)
         return 0;
+    if (cstats_start(n->cstats))   /* the node serves without: its stats stay local */
+        log_warn("cluster-wide stats unavailable: this node neither answers nor gathers them",
+                 NULL);
     if (n->mode == MODE_AUTO)
         return start_auto(n, d);
     return n->follow ? cfollow_start(n->follow) : 0;
@@ -397,6 +412,7 @@ void cnode_stop(struct cnode *n)
     }
     if (n->follow)
         cfollow_stop(n->follow);
+    cstats_stop(n->cstats);
 }
 
 void cnode_release(struct cnode *n)
@@ -423,6 +439,7 @@ void cnode_free(struct cnode *n)
         lease_stop(n->lease);
         lease_free(n->lease);
     }
+    cstats_free(n->cstats);
     cfollow_free(n->follow);
     clog_free(n->clog);
     cluster_close(n->lease_cl);

@@ -55,7 +55,9 @@ int cnode_owns(void *ctx);
  * follows and runs the lease. 0 or an error code.
  */
 int cnode_start(struct cnode *n, struct dispatch *d);
-/* Before writer_stop(): the role thread and the follower stop. */
+/* The HTTP address the node listens on, for the cluster-wide stats (cstats.h). */
+void cnode_set_listen(struct cnode *n, const char *addr);
+/* Before writer_stop(): the role thread, the follower and the stats' gather stop. */
 void cnode_stop(struct cnode *n);
 /*
  * After writer_stop() (the last outcomes are in the log): give the lease

@@ -697,6 +697,9 @@ static int serve(int argc, char **argv)
     const char *scheme = tls.cert_pem ? "https://" : "";
     snprintf(line, sizeof(line), "%s%s\n", scheme, bound);
     write_file(cfg.data_dir, "listen", line, 0644);
+#ifdef HOOKD_CLUSTER
+    cnode_set_listen(node, line);   /* the cluster-wide stats name it */
+#endif
     char workers[16];
     snprintf(workers, sizeof(workers), "%d", engine.nworkers);
     log_info("listening", "addr", bound, "data", cfg.data_dir, "version", HOOKD_VERSION,
