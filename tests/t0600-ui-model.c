@@ -247,6 +247,46 @@ static void test_stats(void)
     ui_model_release(&m);
 }
 
+static const char *cluster_json =
+    "{\"version\":\"0.3.0\",\"cluster\":{\"role\":\"standby\",\"nodeId\":\"b\",\"seq\":40,"
+    "\"owner\":\"a\",\"logSeq\":42,\"nodes\":["
+    "{\"nodeId\":\"b\",\"self\":true,\"reachable\":true,\"role\":\"standby\",\"owns\":[],"
+    "\"follows\":[\"group.0\"],\"seq\":40,\"lag\":{\"entries\":2,\"seconds\":1.5},"
+    "\"listen\":\"127.0.0.1:8080\",\"silentMs\":0},"
+    "{\"nodeId\":\"a\",\"self\":false,\"reachable\":true,\"role\":\"owner\","
+    "\"owns\":[\"group.0\",\"group.1\"],\"follows\":[],\"seq\":42,"
+    "\"lag\":{\"entries\":0,\"seconds\":0}},"
+    "{\"nodeId\":\"c\\u001b[2J\",\"reachable\":false,\"role\":\"boss\",\"silentMs\":12000},"
+    "7]}}";
+
+static void test_cluster(void)
+{
+    struct ui_model m;
+    ui_model_init(&m, 1);
+    is_int(ui_model_stats(&m, stats_json, 1000), 0, "stats without a cluster parse");
+    ok(!m.stats.cluster.on && m.stats.cluster.n == 0, "a single node has no cluster");
+    is_int(ui_model_stats(&m, cluster_json, 2000), 0, "stats of a cluster's node parse");
+    const struct ui_cluster *c = &m.stats.cluster;
+    ok(c->on && strcmp(c->node_id, "b") == 0 && strcmp(c->role, "standby") == 0
+       && strcmp(c->owner, "a") == 0 && c->log_seq == 42, "the node asked, its role and the owner");
+    is_int((long long)c->n, 3, "three nodes; a node that is not an object is left out");
+    ok(c->nodes[0].self && c->nodes[0].reachable && c->nodes[0].seq == 40 && c->nodes[0].lag == 2
+       && c->nodes[0].lag_s == 1.5, "the node itself: applied sequence and lag");
+    is_str(c->nodes[0].groups, "group.0", "a standby's groups are those it follows");
+    is_str(c->nodes[0].listen, "127.0.0.1:8080", "its HTTP address");
+    is_str(c->nodes[1].groups, "group.0,group.1", "an owner's groups are those it owns");
+    is_str(c->nodes[1].role, "owner", "the owner's role");
+    ok(!c->nodes[2].reachable && c->nodes[2].silent_ms == 12000 && c->nodes[2].seq == -1
+       && c->nodes[2].lag == -1, "an unreachable node, its figures not said");
+    is_str(c->nodes[2].id, "c\\x1B[2J", "a node id is escaped for the terminal");
+    is_str(c->nodes[2].role, "?", "an unknown role is shown as ?");
+    is_int(ui_model_stats(&m, "{\"cluster\":{\"role\":\"owner\",\"nodeId\":\"a\"}}", 3000),
+           0, "a cluster without nodes parses");
+    ok(m.stats.cluster.on && m.stats.cluster.n == 0 && m.stats.cluster.log_seq == -1,
+       "and lists none");
+    ui_model_release(&m);
+}
+
 static const char *eps_json =
     "{\"data\":[{\"appId\":\"app_1\",\"appUid\":\"acme\",\"endpointId\":\"ep_1\","
     "\"url\":\"https://hooks.acme.io/billing\",\"disabled\":false,\"paused\":false,"
@@ -485,6 +525,7 @@ int main(void)
     test_rates();
     test_history();
     test_stats();
+    test_cluster();
     test_endpoints();
     test_failed();
     test_scheduled();

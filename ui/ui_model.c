@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "mem.h"
+#include "ui_fmt.h"
 #include "ui_json.h"
 #include "ui_model.h"
 #include "ui_tokens.h"
@@ -190,6 +191,82 @@ static void stats_parse(struct ui_stats *s, json_t *o)
         s->oldest_payload_ms = 0;
 }
 
+/* Escaped text s into out[n], cut on a character's boundary when too long. */
+static void copy_cut(char *out, size_t n, const char *s)
+{
+    size_t len = strlen(s);
+    if (len >= n) {
+        len = n - 1;
+        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+            len--;   /* s[len] would start the next character: cut before it */
+    }
+    memcpy(out, s, len);
+    out[len] = '\0';
+}
+
+/* A string field escaped for the terminal into out[n]; "" when absent. */
+static void esc_into(char *out, size_t n, json_t *o, const char *name, int utf8)
+{
+    char *v = ui_json_esc(o, name, utf8);
+    copy_cut(out, n, v);
+    free(v);
+}
+
+static void node_parse(struct ui_node *d, json_t *o, int utf8)
+{
+    const char *role = ui_json_str(o, "role");
+    int owner = role && strcmp(role, "owner") == 0;
+    json_t *g = json_object_get(o, owner ? "owns" : "follows");
+    struct buf b = BUF_INIT;
+    size_t i;
+    json_t *v;
+    esc_into(d->id, sizeof(d->id), o, "nodeId", utf8);
+    snprintf(d->role, sizeof(d->role), "%s", !role ? "?" : owner ? "owner"
+                                             : strcmp(role, "standby") == 0 ? "standby" : "?");
+    json_array_foreach(g, i, v) {
+        const char *name = json_string_value(v);
+        if (name) {
+            if (b.len)
+                buf_addc(&b, ',');
+            ui_escape(&b, name, strlen(name), utf8, 1);
+        }
+    }
+    copy_cut(d->groups, sizeof(d->groups), b.len ? b.data : "");
+    buf_release(&b);
+    esc_into(d->listen, sizeof(d->listen), o, "listen", utf8);
+    d->self = ui_json_bool(o, "self");
+    d->reachable = ui_json_bool(o, "reachable");
+    d->seq = ui_json_num(o, -1, UI_NAMES("seq"));
+    d->lag = ui_json_num(o, -1, UI_NAMES("lag.entries"));
+    d->lag_s = ui_json_num(o, -1, UI_NAMES("lag.seconds"));
+    d->silent_ms = ui_json_num(o, -1, UI_NAMES("silentMs"));
+}
+
+/* The "cluster" object: this node's role, and the nodes when the server lists them. */
+static void cluster_parse(struct ui_cluster *c, json_t *o, int utf8)
+{
+    memset(c, 0, sizeof(*c));
+    if (!json_is_object(o))
+        return;
+    c->on = 1;
+    esc_into(c->node_id, sizeof(c->node_id), o, "nodeId", utf8);
+    esc_into(c->role, sizeof(c->role), o, "role", utf8);
+    esc_into(c->owner, sizeof(c->owner), o, "owner", utf8);
+    c->log_seq = ui_json_num(o, -1, UI_NAMES("logSeq"));
+    json_t *nodes = json_object_get(o, "nodes");
+    size_t n = json_array_size(nodes);
+    for (size_t i = 0; i < n; i++) {
+        json_t *x = json_array_get(nodes, i);
+        if (!json_is_object(x))
+            continue;
+        if (c->n == UI_NODES_MAX) {
+            c->more++;
+            continue;
+        }
+        node_parse(&c->nodes[c->n++], x, utf8);
+    }
+}
+
 int ui_model_stats(struct ui_model *m, const char *body, int64_t now_ms)
 {
     json_t *o = json_loads(body, 0, NULL);
@@ -198,6 +275,7 @@ int ui_model_stats(struct ui_model *m, const char *body, int64_t now_ms)
         return -1;
     }
     stats_parse(&m->stats, o);
+    cluster_parse(&m->stats.cluster, json_object_get(o, "cluster"), m->utf8);
     json_decref(o);
     const struct ui_stats *s = &m->stats;
     if (s->ingested >= 0 && s->succeeded >= 0 && s->failed >= 0)

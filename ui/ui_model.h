@@ -31,6 +31,27 @@ struct ui_res {
     int live;               /* a long poll: no age while it is answering */
 };
 
+#define UI_NODES_MAX 16      /* cluster nodes shown */
+
+/* A node of a cluster, as the server's view (stats' cluster.nodes) lists it. */
+struct ui_node {
+    char id[64], role[16];           /* escaped; role "owner", "standby" or "?" */
+    char groups[64];                 /* escaped: the groups it owns, else those it follows */
+    char listen[64];                 /* escaped; "" not said */
+    int self, reachable;
+    double seq, lag, lag_s;          /* applied sequence, lag in entries and s; -1: not said */
+    double silent_ms;                /* since it last answered; -1: not said */
+};
+
+/* Cluster mode as /hookd/v1/stats says it (its "cluster" object). */
+struct ui_cluster {
+    int on;                          /* the server runs in cluster mode */
+    char node_id[64], role[16], owner[64];   /* escaped; owner "" when unknown */
+    double log_seq;                  /* the log's last sequence; -1: not said */
+    struct ui_node nodes[UI_NODES_MAX];
+    size_t n, more;                  /* nodes kept, and left out past UI_NODES_MAX */
+};
+
 struct ui_stats {
     char version[32];
     double uptime_s;
@@ -43,6 +64,7 @@ struct ui_stats {
     double stored, payload_ret_s;      /* messages in the log; payloads kept (0: for good) */
     int64_t oldest_payload_ms;         /* wall ms; 0: none or not said */
     int hold;                          /* every delivery held (serve --hold-deliveries) */
+    struct ui_cluster cluster;
 };
 
 /* Per-second rates derived from successive counter snapshots. */

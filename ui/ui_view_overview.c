@@ -2,7 +2,7 @@
 /*
  * ui_view_overview.c - screen 1: is delivery healthy? Throughput with
  * five minutes of sparkline, latency, the work queued, endpoint health at
- * a glance, and the store.
+ * a glance, in cluster mode the nodes (ui_view_cluster.c), and the store.
  */
 #include <stdio.h>
 #include <string.h>
@@ -236,8 +236,11 @@ void uv_overview(const struct ui_app *a)
     const struct ui_stats *s = &a->m.stats;
     char up[32], t[400];
     ui_fmt_uptime(up, sizeof(up), s->uptime_s);
-    snprintf(t, sizeof(t), "hookd %s  %s  up %s", s->version[0] ? s->version : "?",
-             uv_short_url(a->url), s->uptime_s >= 0 ? up : "?");
+    int n = snprintf(t, sizeof(t), "hookd %s  %s  up %s", s->version[0] ? s->version : "?",
+                     uv_short_url(a->url), s->uptime_s >= 0 ? up : "?");
+    if (s->cluster.on && n > 0 && (size_t)n < sizeof(t))
+        snprintf(t + n, sizeof(t) - (size_t)n, "  node %s, %s", s->cluster.node_id,
+                 s->cluster.role);
     uv_title(a, t, &a->m.stats_res);
     if (!a->m.stats_res.fetched_ms) {
         uv_missing(a, 2, &a->m.stats_res, "statistics (/hookd/v1/stats)");
@@ -249,7 +252,9 @@ void uv_overview(const struct ui_app *a)
     throughput(a, 1, stale);
     latency_and_work(a, 5, st);
     endpoints_line(a, 10);
-    if (a->rows >= 19)
-        store_line(a, 12, st);
-    latest_failures(a, 15);
+    int dy = uv_cluster_rows(a);   /* cluster mode: the nodes, below the endpoints */
+    uv_cluster(a, 12, st);
+    if (a->rows >= 19 + dy)
+        store_line(a, 12 + dy, st);
+    latest_failures(a, 15 + dy);
 }

@@ -282,6 +282,10 @@ static const char *const *screen_words(enum ui_screen s)
         "held: deliveries of paused or disabled endpoints",
         "failed (final): no retry left; press 3 to review them",
         "retrying: a retry is scheduled; with errors: failed in 5 min, none due",
+        "Cluster (cluster mode): the nodes as the node asked sees them;",
+        "  owner writes and delivers, standby applies its log; APPLIED: its last",
+        "  log entry; LAG: entries (and time) behind the log; UNREACHABLE: no",
+        "  answer for 3 s (its figures are the last it gave)",
         NULL };
     static const char *const endpoints[] = {
         "ok       delivering; no failure in the last 5 min",

@@ -31,6 +31,9 @@ int uv_top(const struct ui_cursor *c, int n, int rows);
 const char *uv_short_url(const char *url);
 
 void uv_overview(const struct ui_app *a);
+/* The overview's cluster panel at row y (ui_view_cluster.c), and the rows it takes (0: none). */
+void uv_cluster(const struct ui_app *a, int y, enum ui_style st);
+int uv_cluster_rows(const struct ui_app *a);
 void uv_endpoints(const struct ui_app *a);
 void uv_failed(const struct ui_app *a);
 void uv_feed(const struct ui_app *a);
