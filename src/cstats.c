@@ -31,6 +31,7 @@
 
 #define SAMPLES 600            /* the log's last sequence, one a gather: 10 minutes */
 #define NODE_ID_MAX 80
+#define REPLY_MAX 16384        /* a summary is about 350 bytes; anything larger is not one */
 
 /* A node of the view: its last summary and when it came. */
 struct seen {
@@ -258,6 +259,16 @@ static uint64_t log_last(struct cstats *c, char *err, size_t errlen)
     return last;
 }
 
+/* A reply's summary (NULL when it is too large or not JSON); m is destroyed. */
+static json_t *reply_json(natsMsg *m)
+{
+    int len = natsMsg_GetDataLength(m);
+    json_t *s = len > 0 && len <= REPLY_MAX
+                ? json_loadb(natsMsg_GetData(m), (size_t)len, 0, NULL) : NULL;
+    natsMsg_Destroy(m);
+    return s;
+}
+
 /* Others that answered the last gather: this one waits for as many. */
 static size_t expected_locked(struct cstats *c, int64_t now)
 {
@@ -295,8 +306,7 @@ static void gather(struct cstats *c)
             break;
         if (natsSubscription_NextMsg(&m, c->replies, left) != NATS_OK)
             break;
-        json_t *s = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
-        natsMsg_Destroy(m);
+        json_t *s = reply_json(m);
         const char *id = json_string_value(json_object_get(s, "nodeId"));
         if (!json_is_object(s) || !id || strcmp(id, c->node_id) == 0) {
             json_decref(s);
@@ -555,8 +565,7 @@ json_t *cstats_ask(natsConnection *nc, int64_t wait_ms)
         natsMsg *m = NULL;
         if (left <= 0 || natsSubscription_NextMsg(&m, sub, left) != NATS_OK)
             break;
-        json_t *s = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
-        natsMsg_Destroy(m);
+        json_t *s = reply_json(m);
         if (json_is_object(s))
             got[n++] = s;
         else

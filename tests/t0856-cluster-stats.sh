@@ -58,6 +58,7 @@ wait_for 20 settled a && wait_for 10 settled b && wait_for 10 settled c
 ok $? "every node's view lists a, b and c, reachable, each applied to the log's end ($(log_last)), lag 0"
 
 LAST=$(log_last)
+diag "a gather took $(view a .cluster.gather.ms) ms on a, answered by $(view a .cluster.gather.answers) nodes"
 for _x in a b c; do
     on $_x
     api GET /hookd/v1/stats
@@ -119,9 +120,12 @@ is "$(metric "hookd_cluster_node_up{node=\"$S1\"}") $(metric "hookd_cluster_lag_
    "0 $((LAST2 - LAST))" "metrics: the frozen node down, its lag"
 
 kill -CONT "$_pid"
+CONT_AT=$(date +%s.%N)
 back() { [ "$(view "$OWNER" ".cluster.nodes[] | select(.nodeId == \"$S1\") | \"\(.reachable) \(.lag.entries) \(.seq)\"")" = "true 0 $LAST2" ]; }
 wait_for 10 back
 ok $? "thawed, $S1 answers again and its lag returns to 0"
+diag "back with lag 0 after $(awk -v a="$CONT_AT" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s"
+diag "a node's summary: $(view "$OWNER" ".cluster.nodes[] | select(.nodeId == \"$S1\") | del(.self, .reachable, .answered, .lastSeen, .silentMs, .lag)" | jq -c . | wc -c) bytes"
 is "$(view "$S1" '"\(.cluster.nodes[0].nodeId) \(.cluster.nodes[0].role) \(.cluster.lag.entries)"')" "$S1 standby 0" \
    "and its own view agrees"
 
