@@ -87,6 +87,13 @@ is "$(metric "hookd_cluster_node_owner{node=\"$OWNER\"}") $(metric "hookd_cluste
 is "$(metric 'hookd_cluster_role') $(metric 'hookd_cluster_nodes{state="reachable"}')" "0 3" \
    "metrics: this node's role (0 standby) and 3 nodes reachable"
 is "$(metric "hookd_cluster_applied_seq{node=\"$S2\"}")" "$LAST" "metrics: each node's applied sequence"
+if command -v promtool >/dev/null 2>&1; then
+    api GET /metrics
+    _err=$(printf '%s\n' "$BODY" | promtool check metrics 2>&1)
+    is "$?:$_err" "0:" "promtool accepts a cluster node's metrics"
+else
+    ok 0 "# SKIP no promtool (sh packaging/deps.sh --test unpacks it)"
+fi
 
 # ---- a standby frozen: unreachable, lagging; thawed: back ----
 eval "_pid=\$PID_$S1"
