@@ -7,7 +7,8 @@
 # follows, the applied sequence and lag, and that they answer. The owner
 # stopped (SIGTERM): the standby takes the log over, and the same
 # console, unchanged, shows it as the owner and the old owner as
-# UNREACHABLE. The help explains the panel's words.
+# UNREACHABLE. The help explains the panel's words; hookd ctl status lists
+# the nodes too.
 #
 # HOOKD_SCREENS_OUT=FILE keeps the 100x30 capture (docs/console-screens.txt).
 . "$(dirname "$0")/lib.sh"
@@ -54,6 +55,12 @@ keys '?'
 wait_screen 3 "UNREACHABLE: no"
 ok $? "the help explains the cluster panel's words"
 keys Escape
+
+# ---- hookd ctl status against the standby lists the nodes too ----
+OUT=$("$HOOKD" ctl --data "$T/$STANDBY" status 2>&1)
+like "$OUT" "cluster: node $STANDBY, standby; owner $OWNER; log at $LAST" "ctl status: the node, its role, the owner"
+like "$OUT" "$OWNER +owner +group\.0 +$LAST +0 +answers +${_u#http://}" "ctl status: the owner's row"
+like "$OUT" "$STANDBY \(this\) +standby +group\.0 +$LAST +0 +answers" "ctl status: the standby's own row"
 
 # ---- the owner stopped: the standby owns, the old owner unreachable ----
 node_stop "$OWNER"

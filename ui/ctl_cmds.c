@@ -77,6 +77,37 @@ static int none(json_t *rows, const char *what)
     return 1;
 }
 
+/* Cluster mode: the node asked, and every node of its view (docs/operations.md 8). */
+static void status_cluster(json_t *cl)
+{
+    static const char *const head[] = { "NODE", "ROLE", "GROUP", "APPLIED", "LAG", "STATE",
+                                        "HTTP" };
+    json_t *nodes = json_object_get(cl, "nodes"), *n;
+    struct ctl_table t;
+    size_t i;
+    printf("cluster: node %s, %s; owner %s; log at %lld\n", ctl_str(cl, "nodeId"),
+           ctl_str(cl, "role"), ctl_str(cl, "owner"),
+           (long long)json_integer_value(json_object_get(cl, "logSeq")));
+    if (!json_array_size(nodes))
+        return;
+    ctl_table_init(&t, 7, head);
+    json_array_foreach(nodes, i, n) {
+        const char *role = ctl_str(n, "role");
+        json_t *g = json_object_get(n, strcmp(role, "owner") == 0 ? "owns" : "follows");
+        char id[96], seq[24], lag[24];
+        snprintf(id, sizeof(id), "%s%s", ctl_str(n, "nodeId"),
+                 json_is_true(json_object_get(n, "self")) ? " (this)" : "");
+        snprintf(seq, sizeof(seq), "%lld", (long long)json_integer_value(json_object_get(n, "seq")));
+        snprintf(lag, sizeof(lag), "%lld", (long long)json_integer_value(
+                     json_object_get(json_object_get(n, "lag"), "entries")));
+        ctl_table_row(&t, id, role, json_string_value(json_array_get(g, 0)), seq, lag,
+                      json_is_true(json_object_get(n, "reachable")) ? "answers" : "UNREACHABLE",
+                      ctl_str(n, "listen"));
+    }
+    ctl_table_print(&t);
+    ctl_table_release(&t);
+}
+
 static int cmd_status(struct ctl *c)
 {
     json_t *s = NULL;
@@ -102,6 +133,8 @@ static int cmd_status(struct ctl *c)
             if (json_is_integer(v))
                 printf("  %-31s %lld\n", rows[i][1], (long long)json_integer_value(v));
         }
+        if (json_is_object(json_object_get(s, "cluster")))
+            status_cluster(json_object_get(s, "cluster"));
     }
     json_decref(s);
     return CTL_OK;
