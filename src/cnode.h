@@ -18,7 +18,9 @@
  *
  * cnode_new() connects to NATS, checks that the cluster was initialized,
  * and wires the writer (owner) or makes the follower (standby), and sets
- * the API's cluster fields. Built only with HOOKD_CLUSTER.
+ * the API's cluster fields. Every role also answers and gathers the
+ * cluster-wide stats (cstats.h), which the API's cluster_stats adds to
+ * GET /hookd/v1/stats. Built only with HOOKD_CLUSTER.
  *
  * Threads: main's, for new, start, stop, release and free; the lease's
  * callbacks on its thread, the role thread (auto); the API's callbacks

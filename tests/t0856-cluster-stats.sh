@@ -142,6 +142,7 @@ like "$OUT" "nodes: 3 answered" "cluster status: three nodes answered"
 like "$OUT" "$OWNER +owner +group\.0" "cluster status: the owner with its group"
 like "$OUT" "$S1 +standby" "cluster status: a standby"
 
-for _x in a b c; do node_stop $_x; done
-is "$NODE_RC" 0 "the nodes stop cleanly"
+RCS=""
+for _x in a b c; do node_stop $_x; RCS="$RCS$NODE_RC"; done
+is "$RCS" 000 "the three nodes stop cleanly"
 done_testing

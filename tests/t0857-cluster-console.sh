@@ -74,4 +74,5 @@ ok $? "its own row says owner of group.0"
 
 keys q
 node_stop "$STANDBY"
+is "$NODE_RC" 0 "the remaining node stops cleanly"
 done_testing
