@@ -278,34 +278,21 @@ static size_t expected_locked(struct cstats *c, int64_t now)
     return n;
 }
 
-static void gather(struct cstats *c)
+/*
+ * The answers to the request sent at t0, until CSTATS_WAIT_MS from then or
+ * until want other nodes answered (0: wait it out, to meet new ones): each
+ * goes into the view. The number of nodes that answered.
+ */
+static int collect(struct cstats *c, int64_t t0, size_t want)
 {
-    char err[160] = "";
-    int64_t t0 = clock_mono_ms();
-    uint64_t last = log_last(c, err, sizeof(err));
-    char req[160];
-    snprintf(req, sizeof(req), "{\"from\":\"%s\"}", c->node_id);   /* ids are plain names */
-    natsStatus st = natsConnection_PublishRequestString(cluster_nats(c->cl), CSTATS_SUBJECT,
-                                                        c->inbox, req);
-    if (st != NATS_OK && !err[0])
-        snprintf(err, sizeof(err), "cannot ask the other nodes: %s", natsStatus_GetText(st));
-    char *text = summary_text(c);
-    json_t *self = text ? json_loads(text, 0, NULL) : NULL;
-    free(text);
-    pthread_mutex_lock(&c->lock);
-    size_t want = expected_locked(c, t0);
-    for (size_t i = 1; i < c->nnodes; i++)
-        c->nodes[i].answered = 0;
-    pthread_mutex_unlock(&c->lock);
     int got = 0;
     char seen[CSTATS_MAX_NODES][NODE_ID_MAX];
-    while (st == NATS_OK) {
+    for (;;) {
         int64_t left = t0 + CSTATS_WAIT_MS - clock_mono_ms();
         natsMsg *m = NULL;
-        if (left <= 0 || ((size_t)got >= want && want > 0))
-            break;
-        if (natsSubscription_NextMsg(&m, c->replies, left) != NATS_OK)
-            break;
+        if (left <= 0 || ((size_t)got >= want && want > 0)
+            || natsSubscription_NextMsg(&m, c->replies, left) != NATS_OK)
+            return got;
         json_t *s = reply_json(m);
         const char *id = json_string_value(json_object_get(s, "nodeId"));
         if (!json_is_object(s) || !id || strcmp(id, c->node_id) == 0) {
@@ -321,6 +308,27 @@ static void gather(struct cstats *c)
         note_locked(c, s, clock_mono_ms(), clock_now_ms());
         pthread_mutex_unlock(&c->lock);
     }
+}
+
+static void gather(struct cstats *c)
+{
+    char err[160] = "", req[160];
+    int64_t t0 = clock_mono_ms();
+    uint64_t last = log_last(c, err, sizeof(err));
+    snprintf(req, sizeof(req), "{\"from\":\"%s\"}", c->node_id);   /* ids are plain names */
+    natsStatus st = natsConnection_PublishRequestString(cluster_nats(c->cl), CSTATS_SUBJECT,
+                                                        c->inbox, req);
+    if (st != NATS_OK && !err[0])
+        snprintf(err, sizeof(err), "cannot ask the other nodes: %s", natsStatus_GetText(st));
+    char *text = summary_text(c);
+    json_t *self = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    pthread_mutex_lock(&c->lock);
+    size_t want = expected_locked(c, t0);
+    for (size_t i = 1; i < c->nnodes; i++)
+        c->nodes[i].answered = 0;
+    pthread_mutex_unlock(&c->lock);
+    int got = st == NATS_OK ? collect(c, t0, want) : 0;
     int64_t now = clock_mono_ms();
     pthread_mutex_lock(&c->lock);
     if (last) {
