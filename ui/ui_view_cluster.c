@@ -15,6 +15,13 @@
 #include "ui_views_int.h"
 
 #define STATE_W 17   /* "UNREACHABLE 59 s" */
+#define HTTP_MIN 15  /* "127.0.0.1:65535": narrower, the column is left out */
+
+/* Room for the HTTP column after the columns up to STATE (x columns wide)? */
+static int http_fits(const struct ui_app *a, int x)
+{
+    return a->cols - (x + STATE_W + 1) - 1 >= HTTP_MIN;
+}
 
 /* The columns up to STATE, the same for the heads and the rows. */
 static void columns(struct buf *b, const char *id, const char *role, const char *groups,
@@ -83,7 +90,8 @@ static void node_row(const struct ui_app *a, int y, const struct ui_node *n, enu
     uv_text(y, 0, a->cols, st == UI_S_DIM ? st : row, b.data, 0);
     int x = ui_width(b.data);
     uv_text(y, x, STATE_W, st == UI_S_DIM ? st : n->reachable ? UI_S_OK : UI_S_FAIL, state, 0);
-    uv_text(y, x + STATE_W + 1, a->cols - x - STATE_W - 2, st == UI_S_DIM ? st : UI_S_DIM,
+    if (http_fits(a, x))
+        uv_text(y, x + STATE_W + 1, a->cols - x - STATE_W - 2, st == UI_S_DIM ? st : UI_S_DIM,
             n->listen[0] ? n->listen : "-", 0);
     buf_release(&b);
 }
@@ -114,8 +122,10 @@ void uv_cluster(const struct ui_app *a, int y, enum ui_style st)
     }
     struct buf h = BUF_INIT;
     columns(&h, "NODE", "ROLE", "GROUPS", "APPLIED", "LAG");
+    int x = ui_width(h.data);
     ui_fit(&h, "STATE", STATE_W + 1, 0);
-    buf_adds(&h, "HTTP");
+    if (http_fits(a, x))
+        buf_adds(&h, "HTTP");
     uv_heads(a, y + 1, h.data);
     buf_release(&h);
     for (size_t i = 0; i < c->n; i++)

@@ -236,11 +236,11 @@ void uv_overview(const struct ui_app *a)
     const struct ui_stats *s = &a->m.stats;
     char up[32], t[400];
     ui_fmt_uptime(up, sizeof(up), s->uptime_s);
-    int n = snprintf(t, sizeof(t), "hookd %s  %s  up %s", s->version[0] ? s->version : "?",
-                     uv_short_url(a->url), s->uptime_s >= 0 ? up : "?");
-    if (s->cluster.on && n > 0 && (size_t)n < sizeof(t))
-        snprintf(t + n, sizeof(t) - (size_t)n, "  node %s, %s", s->cluster.node_id,
-                 s->cluster.role);
+    char node[160] = "";   /* in cluster mode, before the uptime: it matters more */
+    if (s->cluster.on)
+        snprintf(node, sizeof(node), "  node %s, %s", s->cluster.node_id, s->cluster.role);
+    snprintf(t, sizeof(t), "hookd %s  %s%s  up %s", s->version[0] ? s->version : "?",
+             uv_short_url(a->url), node, s->uptime_s >= 0 ? up : "?");
     uv_title(a, t, &a->m.stats_res);
     if (!a->m.stats_res.fetched_ms) {
         uv_missing(a, 2, &a->m.stats_res, "statistics (/hookd/v1/stats)");
