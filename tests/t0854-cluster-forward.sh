@@ -7,14 +7,17 @@
 # owner's answers, the owner delivers, an idempotent retry through the
 # other node gives the same answer; a bad token through the standby is a
 # 401 that names no owner; the node's own paths (health, stats) stay
-# local; a request larger than NATS max_payload is a clear 413. The
+# local; a request larger than NATS max_payload is a clear 413, an answer
+# larger than it a clear 503. The
 # owner killed with -9: the survivor answers 503 with Retry-After, never
 # after the forwarding deadline, until it owns, then serves again.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster.sh"
 
 nats_cluster_start 3
-OUT=$("$HOOKD" cluster init --cluster "$NATS_URLS" 2>&1) || { diag "$OUT"; bail "cluster init failed"; }
+# log entries up to 3 MiB + 64 KiB, within the servers' max_payload (4 MiB)
+OUT=$("$HOOKD" cluster init --cluster "$NATS_URLS" --max-body 3MiB 2>&1) \
+    || { diag "$OUT"; bail "cluster init failed"; }
 receiver_start
 TOKEN=hk_t0854adminTokenForBothNodes
 export HOOKD_ADMIN_TOKEN=$TOKEN
@@ -104,6 +107,16 @@ is "$STATUS" 200 "pause through the standby"
 api POST /hookd/v1/app/shop/endpoint/good/resume ''
 is "$STATUS" 200 "resume through the standby"
 
+# ---- the feed's long poll waits on the owner, not on an HTTP thread here ----
+api GET "/hookd/v1/feed?after=0&limit=100"
+FSEQ=$(jqr .seq)
+is "$STATUS:$(jqr '[.items[] | select(.ok)] | length')" "200:5" "the owner's feed through the standby"
+t0=$(date +%s.%N)
+api GET "/hookd/v1/feed?after=$FSEQ&wait=1"
+took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+is "$STATUS:$(jqr '.items | length')" "200:0" "a long poll with nothing new: an empty answer"
+is "$(cond "$took >= 0.9 && $took < 3")" 0 "after its wait ($took s)"
+
 # ---- counts ----
 api GET /hookd/v1/stats
 SENT=$(jqr .cluster.forward.sent)
@@ -123,6 +136,21 @@ is "$STATUS:$(jqr .code)" "413:payload_too_large" "a request above NATS max_payl
 like "$(jqr .detail)" "max_payload is 4194304 bytes" "which names the NATS limit"
 api GET /api/v1/health
 is "$STATUS" 200 "the standby is fine after it"
+# an answer above max_payload: three messages of 1.5 MB listed with their payloads
+head -c 1500000 /dev/zero | tr '\0' 'y' | sed 's/^/{"eventType":"order.paid","payload":{"big":"/; s/$/"}}/' > "$T/mid.json"
+on "$OWNER"
+bigc=0
+for i in 1 2 3; do
+    STATUS=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
+        -H 'Content-Type: application/json' --data-binary @"$T/mid.json" "$URL/api/v1/app/shop/msg")
+    [ "$STATUS" = 202 ] && bigc=$((bigc + 1))
+done
+is "$bigc" 3 "three 1.5 MB messages taken by the owner"
+on "$OTHER"
+api GET "/api/v1/app/shop/msg?limit=3"
+is "$STATUS:$(jqr .code)" "503:response_too_large" "their list through the standby: 503 response_too_large"
+api GET "/api/v1/app/shop/msg?limit=3&with_content=false"
+is "$STATUS:$(jqr '.data | length')" "200:3" "without the payloads it fits"
 
 # ---- the owner killed with -9: 503 with Retry-After in between, never a hang ----
 node_stop "$OWNER" KILL
