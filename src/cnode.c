@@ -155,9 +155,10 @@ static int make_fwd(struct cnode *n, const struct config *c, char *err, size_t e
 {
     char name[96];
     snprintf(name, sizeof(name), "%s-fwd", c->node_id);
+    /* one request or answer at a time per client: latency, not batching */
     struct cluster_conn_opts co = { .urls = c->cluster, .name = name,
                                     .creds = c->nats_creds, .ca = c->nats_ca,
-                                    .timeout_ms = 5000 };
+                                    .timeout_ms = 5000, .send_asap = 1 };
     struct cfwd_opts fo = { .conn = &co, .node_id = c->node_id, .api = n->api,
                             .writer = n->replay.writer, .owns = cnode_owns,
                             .owner = forward_target, .ctx = n };

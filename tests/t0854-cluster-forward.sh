@@ -107,6 +107,15 @@ is "$STATUS" 200 "pause through the standby"
 api POST /hookd/v1/app/shop/endpoint/good/resume ''
 is "$STATUS" 200 "resume through the standby"
 
+# ---- an application token made through the standby works through it at once ----
+api POST /api/v1/auth/app-portal-access/shop '{}'
+is "$STATUS" 200 "an application token made through the standby"
+APPTOK=$(jqr .token)
+AUTH="Bearer $APPTOK" api GET /api/v1/app/shop/endpoint
+is "$STATUS:$(jqr '.data | length')" "200:1" "used through the standby at once: the owner checks it"
+AUTH="Bearer $APPTOK" api POST /api/v1/event-type '{"name":"x.y"}'
+is "$STATUS" 403 "and the owner refuses what it may not do"
+
 # ---- the feed's long poll waits on the owner, not on an HTTP thread here ----
 api GET "/hookd/v1/feed?after=0&limit=100"
 FSEQ=$(jqr .seq)
