@@ -552,23 +552,58 @@ static int refused_while_stopping(const struct route *rt)
 }
 
 /*
- * A cluster's standby applies the owner's log and nothing else: every
- * route that writes answers 503 not_owner, naming the owner when its log
- * has (forwarding to it comes later); reads are served from this store.
- * 1 when r was answered.
+ * A cluster's standby applies the owner's log and nothing else. With
+ * forwarding (--cluster-role auto, cfwd.h) it hands every request but the
+ * node's own (node_local) to the owner; a fixed standby (a drill) answers
+ * every route that writes 503 not_owner, naming the owner when its log
+ * has, and serves reads from this store. Both come after the token
+ * check: a stranger learns nothing of the cluster. A request forwarded
+ * to a node that is no longer the owner is answered not_owner too, for
+ * its sender to answer. 1 when r was answered.
  */
 static int refused_on_standby(struct api *a, struct http_req *r, const struct route *rt)
 {
-    if (!a->cluster_standby || strcmp(rt->method, "GET") == 0 || strcmp(rt->method, "HEAD") == 0)
+    if (!a->cluster_standby)
+        return 0;
+    if (!r->forwarded && (strcmp(rt->method, "GET") == 0 || strcmp(rt->method, "HEAD") == 0))
         return 0;
     char owner[80] = "";
-    if (a->cluster_owner)
+    if (a->cluster_owner && !r->forwarded)
         a->cluster_owner(a->cluster_ctx, owner, sizeof(owner));
     http_reply_json(r, 503, json_pack("{s:s, s:s, s:o}", "code", "not_owner", "detail",
                                       "this node is a standby: it serves reads, and writes go "
                                       "to the cluster's owner", "owner",
                                       *owner ? json_string(owner) : json_null()));
+    r->retry_after = "1";
     return 1;
+}
+
+/*
+ * What is about this node itself, answered here even on a standby that
+ * forwards: its health (a load balancer asks each node), its metrics and
+ * its stats. Everything else is the log's, and its owner answers it.
+ */
+static int node_local(const struct route *rt)
+{
+    return rt->fn == api_health || rt->fn == api_metrics || rt->fn == api_ops_stats
+           || rt->fn == api_ops_history;
+}
+
+/* Does this node hand r to the owner (cfwd.h)? */
+static int forwards(struct api *a, struct http_req *r, const struct route *rt)
+{
+    return a->cluster_forward && !r->forwarded && !node_local(rt)
+           && atomic_load_explicit(&a->cluster_standby, memory_order_relaxed);
+}
+
+/* Admitted: forwarded from dispatch, refused on a standby, or handled here. */
+static void admitted(struct api *a, struct http_req *r, const struct route *rt, int fwd)
+{
+    if (fwd)
+        r->forward = 1;
+    else if (refused_on_standby(a, r, rt))
+        return;
+    r->route = (void *)rt;
 }
 
 void api_admit(void *ctx, struct http_req *r)
@@ -588,13 +623,13 @@ void api_admit(void *ctx, struct http_req *r)
         r->retry_after = "5";
         return;
     }
-    if (refused_on_standby(a, r, rt))
-        return;
+    int fwd = forwards(a, r, rt);
     const char *tok = bearer(r);
     r->scope = token_scope(a, tok);
     if (rt->scope != SCOPE_NONE && r->scope == SCOPE_NONE && tok && apptoken_shaped(tok)) {
-        if (app_admit(a, r, rt, tok) == 0)
-            r->route = (void *)rt;
+        /* forwarded: the owner's store has the newest tokens, and checks it */
+        if (fwd || app_admit(a, r, rt, tok) == 0)
+            admitted(a, r, rt, fwd);
         return;
     }
     if (rt->scope != SCOPE_NONE && r->scope == SCOPE_NONE) {
@@ -611,7 +646,22 @@ void api_admit(void *ctx, struct http_req *r)
         http_error(r, 403, "insufficient_access", "this token's scope does not allow this route");
         return;
     }
-    r->route = (void *)rt;
+    admitted(a, r, rt, fwd);
+}
+
+/*
+ * r was admitted to be forwarded, but this node owns the log now: admit
+ * it again as the owner (an application token was not checked yet).
+ */
+static void readmit(struct api *a, struct http_req *r)
+{
+    r->forward = 0;
+    r->route = NULL;
+    for (int k = 0; k < API_MAX_PARAMS; k++) {
+        free(r->params[k]);
+        r->params[k] = NULL;
+    }
+    api_admit(a, r);
 }
 
 void api_dispatch(void *ctx, struct http_req *r)
@@ -628,6 +678,15 @@ void api_dispatch(void *ctx, struct http_req *r)
         http_error(r, 503, "shutting_down", "hookd is shutting down; retry shortly");
         r->retry_after = "5";
         return;
+    }
+    if (r->forward) {
+        if (atomic_load_explicit(&a->cluster_standby, memory_order_relaxed)) {
+            a->cluster_forward(a->cluster_ctx, r);
+            return;
+        }
+        readmit(a, r);
+        if (!r->route)
+            return;
     }
     if (refused_on_standby(a, r, rt))
         return;

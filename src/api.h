@@ -82,6 +82,12 @@ struct api {
     atomic_int cluster_standby; /* writes answer 503 not_owner */
     void (*cluster_owner)(void *ctx, char *out, size_t cap);  /* the owner's node id, or "" */
     void (*cluster_stats)(void *ctx, json_t *out);            /* adds to stats' cluster */
+    /*
+     * Hand r, complete and admitted, to the owner (cfwd.h), from
+     * dispatch; NULL: a standby answers writes 503 not_owner and reads
+     * from its store (a single node, --cluster-role standby).
+     */
+    void (*cluster_forward)(void *ctx, struct http_req *r);
     void *cluster_ctx;
 };
 

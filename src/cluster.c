@@ -94,6 +94,8 @@ static natsStatus conn_options(natsOptions *no, const struct cluster_conn_opts *
         s = natsOptions_LoadCATrustedCertificates(no, o->ca);
     if (s == NATS_OK && o->creds)
         s = natsOptions_SetUserCredentialsFromFiles(no, o->creds, NULL);
+    if (s == NATS_OK && o->send_asap)
+        s = natsOptions_SetSendAsap(no, true);
     return s;
 }
 

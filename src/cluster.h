@@ -69,6 +69,7 @@ struct cluster_conn_opts {
     const char *creds;          /* --nats-creds FILE or NULL */
     const char *ca;             /* --nats-ca FILE or NULL */
     int64_t timeout_ms;         /* per server on connecting, and per JetStream request */
+    int send_asap;              /* each publish goes out at once, unbuffered (request/reply) */
 };
 
 struct cluster;

@@ -20,6 +20,7 @@
 
 #include "api.h"
 #include "cfollow.h"
+#include "cfwd.h"
 #include "clog.h"
 #include "cluster.h"
 #include "cnode.h"
@@ -51,6 +52,7 @@ struct cnode {
     struct clog *clog;         /* owner, auto */
     struct cfollow *follow;    /* standby, auto */
     struct lease *lease;       /* auto */
+    struct cfwd *fwd;          /* serves forwarded requests; auto also forwards (cfwd.h) */
     struct dispatch *dispatch; /* auto: held and released as the lease moves */
     struct cstats *cstats;     /* cluster-wide stats: answers and gathers */
     int mode;
@@ -107,6 +109,7 @@ static void stats_of(void *ctx, json_t *out)
             *holder ? json_string(holder) : json_null(), "epoch", (json_int_t)epoch, "held",
             lease_held(n->lease, NULL), "msSinceRenew", (json_int_t)ms));
     }
+    cfwd_stats(n->fwd, out);
     if (!n->clog)
         return;
     struct clog_stats s;
@@ -118,6 +121,51 @@ static void stats_of(void *ctx, json_t *out)
         (json_int_t)s.caught_up, "avgUs",
         (json_int_t)(s.batches ? s.publish_us_total / s.batches : 0), "maxUs",
         (json_int_t)s.publish_us_max));
+}
+
+/*
+ * Whom a standby forwards to (cfwd.h): the lease's holder as last read
+ * (auto), unless that is this node, which then either catches up and owns
+ * in a moment, or has just fenced itself and knows the new owner only
+ * from the log's entries (the lease is read again a TTL after a loss).
+ */
+static void forward_target(void *ctx, char *out, size_t cap)
+{
+    struct cnode *n = ctx;
+    const char *self = n->replay.cfg->node_id;
+    char holder[LEASE_KEY_MAX] = "";
+    *out = 0;
+    if (n->lease)
+        lease_state(n->lease, holder, NULL, NULL);
+    if (*holder && strcmp(holder, self) != 0) {
+        snprintf(out, cap, "%s", holder);
+        return;
+    }
+    if (*holder && lease_held(n->lease, NULL))
+        return;
+    if (n->follow)
+        cfollow_owner(n->follow, out, cap);
+    if (strcmp(out, self) == 0)
+        *out = 0;
+}
+
+static void forward(void *ctx, struct http_req *r)
+{
+    cfwd_forward(((struct cnode *)ctx)->fwd, r);
+}
+
+static int make_fwd(struct cnode *n, const struct config *c, char *err, size_t errlen)
+{
+    char name[96];
+    snprintf(name, sizeof(name), "%s-fwd", c->node_id);
+    /* one request or answer at a time per client: latency, not batching */
+    struct cluster_conn_opts co = { .urls = c->cluster, .name = name,
+                                    .creds = c->nats_creds, .ca = c->nats_ca,
+                                    .timeout_ms = 5000, .send_asap = 1 };
+    struct cfwd_opts fo = { .conn = &co, .node_id = c->node_id, .api = n->api,
+                            .writer = n->replay.writer, .owns = cnode_owns,
+                            .owner = forward_target, .ctx = n };
+    return cfwd_new(&n->fwd, &fo, err, errlen);
 }
 
 /* ---- auto: the lease chooses the role ---- */
@@ -313,6 +361,8 @@ int cnode_new(struct cnode **out, const struct config *c, struct store *s, struc
         goto fail;
     if (n->mode == MODE_AUTO && connect_lease(n, c, err, errlen))
         goto fail;
+    if (make_fwd(n, c, err, errlen))
+        goto fail;
     if (n->mode != MODE_OWNER) {
         struct cfollow_opts fo = { .cluster = n->cl, .store = s, .writer = w, .env = &n->env };
         cfollow_new(&n->follow, &fo);
@@ -335,6 +385,8 @@ int cnode_new(struct cnode **out, const struct config *c, struct store *s, struc
     api->cluster_standby = n->mode != MODE_OWNER;
     api->cluster_owner = owner_of;
     api->cluster_stats = stats_of;
+    /* a fixed standby is a drill: it answers from its own store */
+    api->cluster_forward = n->mode == MODE_AUTO ? forward : NULL;
     api->cluster_ctx = n;
     *out = n;
     return 0;
@@ -390,6 +442,9 @@ int cnode_start(struct cnode *n, struct dispatch *d)
 {
     if (!n)
         return 0;
+    int rc = cfwd_start(n->fwd);
+    if (rc)
+        return rc;
     if (cstats_start(n->cstats))   /* the node serves without: its stats stay local */
         log_warn("cluster-wide stats unavailable: this node neither answers nor gathers them",
                  NULL);
@@ -402,6 +457,7 @@ void cnode_stop(struct cnode *n)
 {
     if (!n)
         return;
+    cfwd_stop(n->fwd);
     if (n->role_started) {
         pthread_mutex_lock(&n->lock);
         n->stopping = 1;
@@ -440,6 +496,7 @@ void cnode_free(struct cnode *n)
         lease_free(n->lease);
     }
     cstats_free(n->cstats);
+    cfwd_free(n->fwd);
     cfollow_free(n->follow);
     clog_free(n->clog);
     cluster_close(n->lease_cl);

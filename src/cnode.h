@@ -4,8 +4,11 @@
  * main.c starts and stops, so that its start-up story stays a story.
  *
  * The owner publishes every batch before applying it (clog.h) and
- * delivers; a standby applies the owner's log (cfollow.h), delivers
- * nothing and refuses writes with 503 not_owner. With --cluster-role auto
+ * delivers; a standby applies the owner's log (cfollow.h) and delivers
+ * nothing. Every node serves the requests other nodes forward to it
+ * while it owns (cfwd.h); a standby of --cluster-role auto forwards
+ * every API request to the owner, while a fixed standby (a drill)
+ * answers reads from its store and writes 503 not_owner. With --cluster-role auto
  * (the normal one) the lease of key group.0 (lease.h, on a NATS
  * connection of its own) chooses: a node starts as a standby; when it
  * acquires the lease its follower applies the log to its end and stops,

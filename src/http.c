@@ -58,8 +58,11 @@ struct http_server {
 
 /* A request without a connection (http_detached_new) keeps its own copies. */
 struct http_detached {
-    struct http_server srv;   /* only ctx is set */
+    struct http_server srv;   /* only ctx (and writer, for http_detached_run) is set */
     char *method;
+    http_done_fn done;        /* http_detached_run: called once the answer is set */
+    void *done_arg;
+    atomic_int refs;          /* the dispatch's return and the completion: the last calls done */
     char **args;              /* name, value pairs (value NULL for "?a"); NULL ends */
     char **headers;           /* name, value pairs; NULL ends */
 };
@@ -529,7 +532,15 @@ static void done_trampoline(struct intent *in, int status)
     }
     if (!status && ok_reply && r->on_commit)
         r->on_commit(r);
-    MHD_resume_connection(r->conn);
+    http_resume(r);
+}
+
+/* A detached request's answer is set: done() once dispatch has returned too. */
+static void detached_finish(struct http_req *r)
+{
+    struct http_detached *d = r->detached;
+    if (atomic_fetch_sub(&d->refs, 1) == 1)
+        d->done(r, d->done_arg);
 }
 
 void http_suspend(struct http_req *r, void *data, void (*data_free)(void *))
@@ -537,12 +548,16 @@ void http_suspend(struct http_req *r, void *data, void (*data_free)(void *))
     r->data = data;
     r->data_free = data_free;
     r->phase = PH_SUSPENDED;
-    MHD_suspend_connection(r->conn);
+    if (!r->detached)
+        MHD_suspend_connection(r->conn);
 }
 
 void http_resume(struct http_req *r)
 {
-    MHD_resume_connection(r->conn);
+    if (r->detached)
+        detached_finish(r);
+    else
+        MHD_resume_connection(r->conn);
 }
 
 /* Count r in or out of the requests waiting for the log (stats_http_waiting). */
@@ -563,14 +578,15 @@ void http_submit(struct http_req *r, http_apply_fn apply, void *data, void (*dat
     r->intent.apply = apply_trampoline;
     r->intent.done = done_trampoline;
     r->phase = PH_SUSPENDED;
-    if (r->detached)
+    if (r->detached && !r->detached->done)
         return;
     set_waiting(r, 1);
-    MHD_suspend_connection(r->conn);
+    if (!r->detached)
+        MHD_suspend_connection(r->conn);
     if (writer_submit(r->srv->writer, &r->intent)) {
         http_error(r, 503, "shutting_down", "hookd is shutting down; retry shortly");
         r->retry_after = "5";
-        MHD_resume_connection(r->conn);
+        http_resume(r);
     }
 }
 
@@ -994,13 +1010,13 @@ static char **split_headers(const char *h)
     return kv;
 }
 
-struct http_req *http_detached_new(void *ctx, const char *method, const char *url,
-                                   const char *headers, const void *body, size_t len)
+/* The request of http_detached_new and http_detached_req: path taken as it is. */
+static struct http_req *detached_make(void *ctx, const char *method, const char *path,
+                                      const char *query, const char *headers, const void *body,
+                                      size_t len)
 {
     struct http_req *r = xcalloc(1, sizeof(*r));
     struct http_detached *d = xcalloc(1, sizeof(*d));
-    const char *q = strchr(url, '?');
-    char *path = q ? xstrndup(url, (size_t)(q - url)) : xstrdup(url);
     struct buf u = BUF_INIT;
     d->srv.ctx = ctx;
     d->method = xstrdup(method);
@@ -1008,14 +1024,88 @@ struct http_req *http_detached_new(void *ctx, const char *method, const char *ur
     r->srv = &d->srv;
     r->method = d->method;
     r->path = normalise_path(path);
-    free(path);
     buf_adds(&u, r->path);
-    d->args = split_query(q ? q + 1 : NULL, &u);
+    d->args = split_query(query, &u);
     d->headers = split_headers(headers);
     r->uri = buf_detach(&u, NULL);
     buf_add(&r->body, body ? body : "", body ? len : 0);
     r->started_us = clock_mono_us();
     return r;
+}
+
+struct http_req *http_detached_new(void *ctx, const char *method, const char *url,
+                                   const char *headers, const void *body, size_t len)
+{
+    const char *q = strchr(url, '?');
+    char *path = q ? xstrndup(url, (size_t)(q - url)) : xstrdup(url);
+    struct http_req *r = detached_make(ctx, method, path, q ? q + 1 : NULL, headers, body, len);
+    free(path);
+    return r;
+}
+
+struct http_req *http_detached_req(void *ctx, const char *method, const char *path,
+                                   const char *query, const char *headers, const void *body,
+                                   size_t len)
+{
+    return detached_make(ctx, method, path, query, headers, body, len);
+}
+
+void http_detached_run(struct http_req *r, struct writer *w, http_dispatch_fn dispatch,
+                       http_done_fn done, void *arg)
+{
+    struct http_detached *d = r->detached;
+    d->srv.writer = w;
+    d->done = done;
+    d->done_arg = arg;
+    atomic_init(&d->refs, 2);
+    dispatch(d->srv.ctx, r);
+    if (r->phase != PH_SUSPENDED)
+        done(r, arg);          /* answered at once */
+    else
+        detached_finish(r);    /* the writer or a resume may have finished it already */
+}
+
+/* Percent-encode s for a query string (RFC 3986 unreserved bytes stay). */
+static void query_escape(struct buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (isalnum(*p) || strchr("-._~", *p)) {
+            buf_addc(b, (char)*p);
+        } else {
+            buf_addc(b, '%');
+            buf_addc(b, hex[*p >> 4]);
+            buf_addc(b, hex[*p & 15]);
+        }
+    }
+}
+
+static enum MHD_Result add_escaped_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    struct buf *b = cls;
+    if (b->len)
+        buf_addc(b, '&');
+    query_escape(b, key);
+    if (value) {
+        buf_addc(b, '=');
+        query_escape(b, value);
+    }
+    return MHD_YES;
+}
+
+char *http_query_string(struct http_req *r)
+{
+    struct buf b = BUF_INIT;
+    if (r->detached) {
+        for (char **kv = r->detached->args; kv[0]; kv += 2)
+            add_escaped_arg(&b, MHD_GET_ARGUMENT_KIND, kv[0], kv[1]);
+    } else {
+        MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_escaped_arg, &b);
+    }
+    if (!b.data)
+        buf_add(&b, "", 0);
+    return buf_detach(&b, NULL);
 }
 
 static void kv_free(char **kv)

@@ -91,6 +91,9 @@ struct http_req {
     uint8_t idem_req[32];     /* SHA-256 of method, URI and body: what the key was used for */
     int64_t idem_exp_ms;      /* when a saved answer expires (decided at submit) */
     int has_idem;
+    /* cluster mode (cfwd.h) */
+    int forward;              /* api_admit: the owner answers this one (forwarded in dispatch) */
+    int forwarded;            /* run here for another node: never forwarded again */
 };
 
 struct http_opts {
@@ -184,10 +187,38 @@ void http_query_each(struct http_req *r, const char *name,
  * http_ctx() gives ctx, http_query() and http_header() read the copies,
  * and http_submit() only records apply and data (r->apply, r->data) for
  * the caller to run in a transaction of its own, or not. Routes that
- * suspend otherwise (http_suspend) are not for detached requests.
+ * suspend otherwise (http_suspend) are not for detached requests unless
+ * they run through http_detached_run().
  */
 struct http_req *http_detached_new(void *ctx, const char *method, const char *url,
                                    const char *headers, const void *body, size_t len);
+/*
+ * A detached request from its parts: path (not decoded; normalised),
+ * query the query string without '?' (percent-encoded, as
+ * http_query_string gives it; may be NULL), headers and body as for
+ * http_detached_new.
+ */
+struct http_req *http_detached_req(void *ctx, const char *method, const char *path,
+                                   const char *query, const char *headers, const void *body,
+                                   size_t len);
+/*
+ * Run a detached request through dispatch(ctx of http_detached_*, r) as
+ * a connection's would run: http_submit() hands its write to the writer
+ * w, and http_suspend()/http_resume() park it. done(r, arg) is called
+ * exactly once with the answer set, on this thread when dispatch
+ * answered at once, else on the thread that finished it (the writer's
+ * syncer, a resume); done owns r then (http_detached_free). A forwarded
+ * request runs this way on its owner (cfwd.h).
+ */
+typedef void (*http_done_fn)(struct http_req *r, void *arg);
+void http_detached_run(struct http_req *r, struct writer *w, http_dispatch_fn dispatch,
+                       http_done_fn done, void *arg);
+/*
+ * The request's query arguments as one percent-encoded string without
+ * '?' ("" when none; heap, the caller frees): http_detached_req() of it
+ * gives the same arguments, and the same r->uri.
+ */
+char *http_query_string(struct http_req *r);
 /* Free a detached request, its response and its data (data_free). */
 void http_detached_free(struct http_req *r);
 

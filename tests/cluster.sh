@@ -7,6 +7,9 @@
 #   "$HOOKD" cluster status --cluster "$NATS_URLS"
 #   nats_kill 2; nats_restart 2
 #
+# NATS_MAX_PAYLOAD (bytes, default 4 MiB) sets the servers' max_payload;
+# NODE_ARGS adds options to every node_start.
+#
 # Each server has its own store under $T/nats/nI, a client, a route and a
 # monitoring port on 127.0.0.1 (free ones, from the kernel), JetStream with
 # small limits, and routes to all the others. Every server is stopped at
@@ -50,7 +53,7 @@ server_name: n$1
 listen: 127.0.0.1:$_cp
 http: 127.0.0.1:$_mp
 # above hookd's max-body (1MiB) and a log entry's envelope
-max_payload: 4194304
+max_payload: ${NATS_MAX_PAYLOAD:-4194304}
 jetstream {
     store_dir: "$T/nats/n$1"
     max_memory_store: 64MB
@@ -147,7 +150,7 @@ node_start() {
     rm -f "$T/$1/listen"
     "$HOOKD" serve --listen 127.0.0.1:0 --data "$T/$1" --log-level "${NODE_LOG_LEVEL:-warn}" \
         --allow-network 127.0.0.0/8 --retry-schedule 1s,1s \
-        --cluster "$NATS_URLS" --node-id "$1" ${2:+--cluster-role "$2"} \
+        --cluster "$NATS_URLS" --node-id "$1" ${2:+--cluster-role "$2"} ${NODE_ARGS:-} \
         >>"$T/$1.out" 2>>"$T/$1.err" &
     eval "PID_$1=$!"
     HOOKD_PIDS="$HOOKD_PIDS $!"

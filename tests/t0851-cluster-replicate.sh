@@ -73,6 +73,8 @@ on standby
 api POST /api/v1/app '{"name":"nope"}'
 is "$STATUS" 503 "a write to the standby answers 503"
 is "$(jqr '"\(.code) \(.owner)"')" "not_owner owner" "not_owner, naming the owner"
+AUTH=none api POST /api/v1/app '{"name":"nope"}'
+is "$STATUS:$(jqr 'has("owner")')" "401:false" "without a token: 401, and the owner is not named"
 api GET /api/v1/app/shop
 is "$STATUS:$(jqr .metadata.tier)" "200:gold" "the standby serves reads from its store"
 api GET "/api/v1/app/shop/msg?limit=100"

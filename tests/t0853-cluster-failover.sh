@@ -9,7 +9,8 @@
 # again, every 202'd message reaches the receiver at least once, and only
 # what was in flight then is delivered twice. The killed node, restarted,
 # follows and catches up. A SIGTERM'd owner releases the lease, so the
-# other takes over within about 2 s. Both stores compare equal at the end.
+# other takes over within about 2 s. A write sent to a standby is forwarded
+# to the owner (cfwd.h). Both stores compare equal at the end.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster.sh"
 
@@ -31,8 +32,8 @@ on "$OTHER"
 api GET /hookd/v1/stats
 is "$(jqr '"\(.deliveryHold) \(.cluster.lease.holder)"')" "true $OWNER" \
    "the standby holds its deliveries and names the lease's holder"
-api POST /api/v1/app '{"name":"nope"}'
-is "$STATUS:$(jqr .code)" "503:not_owner" "a write to the standby answers 503 not_owner"
+api POST /api/v1/app '{"name":"other"}'
+is "$STATUS" 201 "a write to the standby is forwarded to the owner (cfwd.h)"
 
 # ---- a workload through the owner ----
 on "$OWNER"
@@ -156,8 +157,15 @@ fenced() {
 }
 wait_for 5 fenced
 ok $? "the thawed ex-owner fenced itself: a standby, its deliveries held"
-api POST /api/v1/app/shop/msg '{"eventType":"order.paid","payload":{"thawed":1}}'
-is "$STATUS" 503 "and its writes answer 503"
+# its writes are the new owner's: forwarded (503 while it learns who owns)
+thawed_write() {
+    api POST /api/v1/app/shop/msg '{"eventType":"order.paid","payload":{"thawed":1}}' \
+        -H "idempotency-key: thawed"
+    [ "$STATUS" = 202 ]
+}
+wait_for 15 thawed_write
+ok $? "and its writes go to the new owner ($STATUS)"
+THAWEDID=$(jqr .id)
 wait_for 15 at_log_end "$OWNER"
 ok $? "it follows the log again"
 on "$OWNER"
@@ -165,6 +173,8 @@ api GET "/api/v1/app/shop/msg/$FROZENID"
 is "$STATUS" 200 "and holds the message written while it was frozen"
 wait_received ".id == \"$FROZENID\"" 1 15
 is "$(received ".id == \"$FROZENID\"")" 1 "which the new owner delivered, once"
+wait_received ".id == \"$THAWEDID\"" 1 15
+is "$(received ".id == \"$THAWEDID\"")" 1 "as it delivered the one written through the ex-owner"
 _t=$OWNER OWNER=$OTHER OTHER=$_t   # the new owner
 
 # ---- both stopped cleanly: equal stores ----
