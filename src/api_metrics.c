@@ -331,12 +331,12 @@ static void put_node_family(struct buf *b, json_t *nodes, const char *name, cons
     head(b, name, "gauge", help);
     json_array_foreach(nodes, i, n) {
         const char *id = json_string_value(json_object_get(n, "nodeId"));
+        const char *role = json_string_value(json_object_get(n, "role"));   /* NULL: not a string */
         json_int_t v;
         if (strcmp(key, "up") == 0)
             v = json_is_true(json_object_get(n, "reachable"));
         else if (strcmp(key, "owner") == 0)
-            v = json_object_get(n, "role") && strcmp(json_string_value(json_object_get(n, "role")),
-                                                     "owner") == 0;
+            v = role && strcmp(role, "owner") == 0;
         else if (strcmp(key, "lag") == 0)
             v = json_integer_value(json_object_get(json_object_get(n, "lag"), "entries"));
         else

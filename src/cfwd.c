@@ -29,6 +29,7 @@
 #include "cfwd.h"
 #include "clock.h"
 #include "cluster.h"
+#include "config.h"
 #include "err.h"
 #include "hmap.h"
 #include "http.h"
@@ -59,6 +60,7 @@ struct cfwd {
     char inbox[128];              /* this process's replies: inbox.<id> */
     natsSubscription *req_sub, *rep_sub;
     atomic_uint_fast64_t sent, failed, served;
+    atomic_uint_fast64_t refused;   /* forwarded requests dropped: no inbox to answer on */
     atomic_int inflight;          /* forwarded requests this node still owes an answer */
     atomic_int running;           /* between start and stop: forward and serve */
 
@@ -188,6 +190,11 @@ void cfwd_forward(struct cfwd *f, struct http_req *r)
         free(p);
         return;
     }
+    /*
+     * Suspended before it joins the table: from then on the stop (or a
+     * reply, the timer) may answer and resume it before this thread returns.
+     */
+    http_suspend(r, p, free);
     pthread_mutex_lock(&f->lock);
     int stopped = f->stop;
     if (!stopped)
@@ -195,11 +202,10 @@ void cfwd_forward(struct cfwd *f, struct http_req *r)
     pthread_mutex_unlock(&f->lock);
     if (stopped) {   /* cfwd_stop answered the table already */
         natsMsg_Destroy(m);
-        free(p);
         unreachable(f, r, "this node is stopping; send the request to another node");
+        http_resume(r);
         return;
     }
-    http_suspend(r, p, free);   /* the reply may come before this thread returns */
     natsStatus s = natsConnection_PublishMsg(cluster_nats(f->cl), m);
     natsMsg_Destroy(m);
     if (s == NATS_OK) {
@@ -217,15 +223,35 @@ void cfwd_forward(struct cfwd *f, struct http_req *r)
     http_resume(r);
 }
 
+/* An answer's status: three digits, 200 to 599 (a 1xx is no final answer); else 0. */
+static int status_of(const char *st)
+{
+    if (!st || strlen(st) != 3 || strspn(st, "0123456789") != 3)
+        return 0;
+    int status = atoi(st);
+    return status >= 200 && status <= 599 ? status : 0;
+}
+
+/* A header value fit to pass on: printable ASCII, shorter than cap. */
+static int value_ok(const char *v, size_t cap)
+{
+    size_t n = strlen(v);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] >= 0x7f)
+            return 0;
+    return n > 0 && n < cap;
+}
+
 /* The owner's answer into p's request. */
 static void answer_from(struct cfwd *f, struct pending *p, natsMsg *msg)
 {
     struct http_req *r = p->r;
     const char *st = NULL, *ct = NULL, *ra = NULL;
     natsMsgHeader_Get(msg, HDR_STATUS, &st);
-    int status = st ? atoi(st) : 0;
-    if (status < 100 || status > 599) {
-        unreachable(f, r, "the cluster's owner sent an answer without a status; retry shortly");
+    int status = status_of(st);
+    if (!status) {
+        unreachable(f, r, "the cluster's owner sent an answer without a valid status; retry "
+                    "shortly");
         return;
     }
     if (natsMsgHeader_Get(msg, "Hookd-Not-Owner", &ra) == NATS_OK) {
@@ -239,11 +265,11 @@ static void answer_from(struct cfwd *f, struct pending *p, natsMsg *msg)
     int n = natsMsg_GetDataLength(msg);
     http_reply(r, status, xmemdup(n > 0 ? natsMsg_GetData(msg) : "", (size_t)(n > 0 ? n : 0)),
                (size_t)(n > 0 ? n : 0));
-    if (ct && strcasecmp(ct, "application/json") != 0) {
+    if (ct && value_ok(ct, sizeof(p->ctype)) && strcasecmp(ct, "application/json") != 0) {
         snprintf(p->ctype, sizeof(p->ctype), "%s", ct);
         r->content_type = p->ctype;
     }
-    if (ra) {
+    if (ra && value_ok(ra, sizeof(p->retry)) && strspn(ra, "0123456789") == strlen(ra)) {
         snprintf(p->retry, sizeof(p->retry), "%s", ra);
         r->retry_after = p->retry;
     }
@@ -386,20 +412,106 @@ static char *header_lines(natsMsg *msg)
     return buf_detach(&b, NULL);
 }
 
+/* Answer a forwarded request with one of the owner's own errors. */
+static void reply_error(struct cfwd *f, const char *reply, int status, const char *code,
+                        const char *detail)
+{
+    json_t *j = json_pack("{s:s, s:s}", "code", code, "detail", detail);
+    char *body = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    publish_reply(f, reply, status, NULL, NULL, body ? body : "{}", body ? strlen(body) : 2, 0);
+    free(body);
+}
+
+/* A path byte the listener refuses (http.c path_decode): a control byte. */
+static int bad_bytes(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+/*
+ * What the listener checks of a connection's request before any handler
+ * sees it (http.c), checked again: anyone who may publish to this node's
+ * subject can send a forwarded request, not only a node. 0 when msg may
+ * run, else the status, with code and detail set.
+ */
+static int refusal(struct cfwd *f, natsMsg *msg, const char *method, const char *path,
+                   const char *query, const char **code, char *detail, size_t cap)
+{
+    const struct config *cfg = f->o.api->cfg;
+    size_t qlen = query ? strlen(query) : 0, args = 1;
+    *code = "bad_forward";
+    if (!method || !path) {
+        snprintf(detail, cap, "a forwarded request needs the headers %s and %s", HDR_METHOD,
+                 HDR_PATH);
+        return 400;
+    }
+    if (!*method || strlen(method) > 16 || strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+                                            != strlen(method)) {
+        snprintf(detail, cap, "%s is not an HTTP method", HDR_METHOD);
+        return 400;
+    }
+    for (size_t i = 0; i < N_FWD_HEADERS; i++) {
+        const char *v = NULL;
+        if (natsMsgHeader_Get(msg, fwd_headers[i], &v) == NATS_OK && v && bad_bytes(v)) {
+            snprintf(detail, cap, "the header %s has a control character", fwd_headers[i]);
+            return 400;
+        }
+    }
+    /* the sender's path is decoded, its query escaped again: up to three times as long */
+    if (cfg && strlen(path) + qlen > 3 * (size_t)cfg->max_url) {
+        *code = "uri_too_long";
+        snprintf(detail, cap, "request URI is longer than %d bytes", cfg->max_url);
+        return 414;
+    }
+    for (const char *p = query; p && *p; p++)
+        args += *p == '&';
+    if (args > 100) {   /* http.c HTTP_MAX_QUERY_ARGS */
+        *code = "uri_too_long";
+        snprintf(detail, cap, "request has more than 100 query arguments");
+        return 414;
+    }
+    if (*path != '/' || bad_bytes(path) || (query && bad_bytes(query))) {
+        *code = "invalid_path";
+        snprintf(detail, cap, "%s must start with '/' and have no control character", HDR_PATH);
+        return 400;
+    }
+    int n = natsMsg_GetDataLength(msg);
+    if (cfg && n > 0 && (int64_t)n > cfg->max_body) {
+        *code = "payload_too_large";
+        snprintf(detail, cap, "request body is larger than %lld bytes", (long long)cfg->max_body);
+        return 413;
+    }
+    return 0;
+}
+
 /* nats.c's thread of this node's subject: a request another node forwarded. */
 static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
 {
     struct cfwd *f = arg;
     const char *reply = natsMsg_GetReply(msg), *method = NULL, *path = NULL, *query = NULL;
+    const char *code;
+    char detail[160];
     static const char not_owner[] = "{\"code\":\"not_owner\",\"detail\":\"not the owner\"}";
-    if (!reply || !*reply) {
+    if (!cluster_reply_ok(reply)) {   /* nobody to answer, or not an inbox (cluster.h) */
+        atomic_fetch_add(&f->refused, 1);
         natsMsg_Destroy(msg);
         return;
     }
     natsMsgHeader_Get(msg, HDR_METHOD, &method);
     natsMsgHeader_Get(msg, HDR_PATH, &path);
     natsMsgHeader_Get(msg, HDR_QUERY, &query);
-    if (!atomic_load(&f->running) || !f->o.owns(f->o.ctx) || !method || !path) {
+    int status = refusal(f, msg, method, path, query, &code, detail, sizeof(detail));
+    if (status) {
+        atomic_fetch_add(&f->refused, 1);
+        reply_error(f, reply, status, code, detail);
+        natsMsg_Destroy(msg);
+        return;
+    }
+    if (!atomic_load(&f->running) || !f->o.owns(f->o.ctx)) {
         publish_reply(f, reply, 503, NULL, "1", not_owner, sizeof(not_owner) - 1, 1);
         natsMsg_Destroy(msg);
         return;
@@ -478,8 +590,9 @@ void cfwd_stats(struct cfwd *f, json_t *cluster)
     if (!f)
         return;
     json_object_set_new(cluster, "forward", json_pack(
-        "{s:I, s:I, s:I}", "sent", (json_int_t)atomic_load(&f->sent), "failed",
-        (json_int_t)atomic_load(&f->failed), "served", (json_int_t)atomic_load(&f->served)));
+        "{s:I, s:I, s:I, s:I}", "sent", (json_int_t)atomic_load(&f->sent), "failed",
+        (json_int_t)atomic_load(&f->failed), "served", (json_int_t)atomic_load(&f->served),
+        "refused", (json_int_t)atomic_load(&f->refused)));
 }
 
 static void drain(natsSubscription *sub)

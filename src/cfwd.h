@@ -13,6 +13,11 @@
  *             HTTP headers the API reads (Authorization, Idempotency-Key,
  *             Content-Type, svix-req-id); the body as the data.
  *   reply:    headers Hookd-Status, Content-Type, Retry-After; the body.
+ * Anyone who may publish to a node's subject can send it a request, so
+ * the receiving node answers only on an inbox reply subject
+ * (cluster_reply_ok) and checks what the listener checks of a
+ * connection's request (method, path, URI length, body size) before
+ * running it.
  * The owner checks the token: a forwarding node refuses only what it
  * would refuse itself from its configured tokens (api_admit), and never
  * names the owner to the client.
@@ -84,7 +89,12 @@ int cfwd_start(struct cfwd *f);
  * r is suspended and answered later, or answered at once (503, 413).
  */
 void cfwd_forward(struct cfwd *f, struct http_req *r);
-/* stats' cluster.forward: {sent, failed, served}. */
+/*
+ * stats' cluster.forward: {sent, failed, served, refused}; refused counts
+ * the requests this node would not run: no inbox to answer on (dropped),
+ * or what its listener refuses too (400 bad_forward or invalid_path,
+ * 413, 414).
+ */
 void cfwd_stats(struct cfwd *f, json_t *cluster);
 /*
  * Before writer_stop(): serve nothing new, answer every request waiting

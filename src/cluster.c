@@ -153,6 +153,27 @@ natsConnection *cluster_nats(struct cluster *cl)
     return cl->nc;
 }
 
+int cluster_reply_ok(const char *reply)
+{
+    static const char inbox[] = "_INBOX.";
+    size_t len = reply ? strlen(reply) : 0;
+    if (len <= sizeof(inbox) - 1 || len > 255 || strncmp(reply, inbox, sizeof(inbox) - 1) != 0)
+        return 0;
+    const char *tok = reply;
+    for (const char *p = reply; ; p++) {
+        if (*p == '.' || !*p) {
+            /* no empty token, no wildcard token */
+            if (p == tok || (p - tok == 1 && (*tok == '*' || *tok == '>')))
+                return 0;
+            if (!*p)
+                return 1;
+            tok = p + 1;
+        } else if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f) {
+            return 0;
+        }
+    }
+}
+
 jsCtx *cluster_js(struct cluster *cl)
 {
     return cl->js;

@@ -85,6 +85,14 @@ int cluster_connect(struct cluster **out, const struct cluster_conn_opts *o,
 void cluster_close(struct cluster *cl);
 natsConnection *cluster_nats(struct cluster *cl);
 jsCtx *cluster_js(struct cluster *cl);
+/*
+ * 1 when a node may answer a request on reply: an inbox ("_INBOX." and
+ * literal tokens), as every NATS client's request/reply makes. Anyone who
+ * may publish a request names the reply subject, and a node answers with
+ * its own permissions: "$JS.API.STREAM.DELETE.hookd_log_0" or the log's
+ * subject would have the node delete or corrupt the log. Pure.
+ */
+int cluster_reply_ok(const char *reply);
 
 /*
  * The cluster's settings: 0, HOOKD_ENOTFOUND when it was never

@@ -18,6 +18,7 @@
 #include "api.h"
 #include "clock.h"
 #include "cluster.h"
+#include "clusteropt.h"
 #include "cstats.h"
 #include "dispatch.h"
 #include "err.h"
@@ -164,9 +165,12 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
 {
     struct cstats *c = arg;
     const char *reply = natsMsg_GetReply(msg);
-    json_t *req = json_loadb(natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), 0, NULL);
+    int len = natsMsg_GetDataLength(msg);
+    json_t *req = len > 0 && len <= REPLY_MAX
+                  ? json_loadb(natsMsg_GetData(msg), (size_t)len, 0, NULL) : NULL;
     const char *from = json_string_value(json_object_get(req, "from"));
-    if (reply && !(from && strcmp(from, c->node_id) == 0)) {   /* not our own gather */
+    /* answered on an inbox only (cluster_reply_ok), never on our own gather */
+    if (cluster_reply_ok(reply) && !(from && strcmp(from, c->node_id) == 0)) {
         char *text = summary_text(c);
         if (text)
             natsConnection_PublishString(nc, reply, text);
@@ -177,16 +181,125 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     (void)sub;
 }
 
+/* ---- an answer, as anyone on the NATS servers may send it ---- */
+
+#define NUM_MAX 1e15           /* above any counter a node reaches; sums stay exact */
+#define STR_MAX 128
+
+/* A string of printable ASCII, shorter than STR_MAX, or NULL. */
+static json_t *clean_str(json_t *v)
+{
+    const char *s = json_string_value(v);
+    size_t n = s ? strlen(s) : 0;
+    if (!s || n >= STR_MAX || json_string_length(v) != n)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+            return NULL;
+    return json_string(s);
+}
+
+/* A whole number from 0 to NUM_MAX, or NULL. */
+static json_t *clean_int(json_t *v)
+{
+    json_int_t n = json_integer_value(v);
+    return json_is_integer(v) && n >= 0 && n <= (json_int_t)NUM_MAX ? json_integer(n) : NULL;
+}
+
+static json_t *or_null(json_t *v)
+{
+    return v ? v : json_null();
+}
+
+static json_t *clean_groups(json_t *v)
+{
+    json_t *out = json_array(), *g;
+    size_t i;
+    json_array_foreach(v, i, g) {
+        json_t *s = i < 8 ? clean_str(g) : NULL;
+        if (s)
+            json_array_append_new(out, s);
+    }
+    return out;
+}
+
+static json_t *clean_rate(json_t *v)
+{
+    double d = json_number_value(v);
+    return json_real(d >= 0 && d <= NUM_MAX ? d : 0);
+}
+
+/*
+ * A node's summary as this node keeps it: the fields of a summary
+ * (cstats.h) with their types, numbers within 0..NUM_MAX, strings short
+ * and printable, everything else dropped; NULL when it is not a summary
+ * (no object, or no node id a node could have: clusteropt's rule). The
+ * view, /metrics and the console read only what this lets through.
+ */
+static json_t *summary_clean(json_t *in)
+{
+    static const char *const ints[] = {
+        "seq", "uptimeS", "messagesIngested", "attemptsSucceeded", "attemptsFailed",
+        "deliveriesFailedFinal", "inflight",
+    };
+    static const char *const nullable_ints[] = { "logSeq", "deliveriesDue" };
+    static const char *const strs[] = { "owner", "listen", "version" };
+    char why[80];
+    const char *id = json_string_value(json_object_get(in, "nodeId"));
+    const char *role = json_string_value(json_object_get(in, "role"));
+    if (!json_is_object(in) || !id || !*id
+        || json_string_length(json_object_get(in, "nodeId")) != strlen(id)
+        || clusteropt_check_node_id(id, why, sizeof(why)) || strlen(id) >= NODE_ID_MAX)
+        return NULL;
+    json_t *out = json_pack("{s:s, s:s}", "nodeId", id, "role",
+                            role && strcmp(role, "owner") == 0 ? "owner" : "standby");
+    json_object_set_new(out, "owns", clean_groups(json_object_get(in, "owns")));
+    json_object_set_new(out, "follows", clean_groups(json_object_get(in, "follows")));
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        json_object_set_new(out, strs[i], or_null(clean_str(json_object_get(in, strs[i]))));
+    for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        json_t *v = clean_int(json_object_get(in, ints[i]));
+        json_object_set_new(out, ints[i], v ? v : json_integer(0));
+    }
+    for (size_t i = 0; i < sizeof(nullable_ints) / sizeof(nullable_ints[0]); i++)
+        json_object_set_new(out, nullable_ints[i],
+                            or_null(clean_int(json_object_get(in, nullable_ints[i]))));
+    json_object_set_new(out, "deliveryHold",
+                        json_boolean(json_is_true(json_object_get(in, "deliveryHold"))));
+    json_t *r = json_object_get(in, "rates");
+    json_object_set_new(out, "rates", json_pack(
+        "{s:o, s:o, s:o}", "ingest", clean_rate(json_object_get(r, "ingest")), "success",
+        clean_rate(json_object_get(r, "success")), "failure",
+        clean_rate(json_object_get(r, "failure"))));
+    return out;
+}
+
 /* ---- the view ---- */
 
-static struct seen *find_locked(struct cstats *c, const char *id)
+/*
+ * The entry of node id, made when new. When the view is full, a new node
+ * takes the place of the one silent longest, if that one is silent
+ * (CSTATS_SILENT_MS): names that answered once (a stranger's, a node
+ * renamed) do not keep a real node out of the view for CSTATS_FORGET_MS.
+ */
+static struct seen *find_locked(struct cstats *c, const char *id, int64_t now)
 {
     for (size_t i = 0; i < c->nnodes; i++)
         if (strcmp(c->nodes[i].id, id) == 0)
             return &c->nodes[i];
-    if (c->nnodes == CSTATS_MAX_NODES)
-        return NULL;
-    struct seen *s = &c->nodes[c->nnodes++];
+    struct seen *s;
+    if (c->nnodes == CSTATS_MAX_NODES) {
+        size_t old = 0;
+        for (size_t i = 1; i < c->nnodes; i++)
+            if (!old || c->nodes[i].seen_mono < c->nodes[old].seen_mono)
+                old = i;
+        if (!old || now - c->nodes[old].seen_mono <= CSTATS_SILENT_MS)
+            return NULL;
+        s = &c->nodes[old];
+        json_decref(s->summary);
+    } else {
+        s = &c->nodes[c->nnodes++];
+    }
     memset(s, 0, sizeof(*s));
     snprintf(s->id, sizeof(s->id), "%s", id);
     return s;
@@ -195,7 +308,7 @@ static struct seen *find_locked(struct cstats *c, const char *id)
 static void note_locked(struct cstats *c, json_t *summary, int64_t mono, int64_t wall)
 {
     const char *id = json_string_value(json_object_get(summary, "nodeId"));
-    struct seen *s = id && strlen(id) < NODE_ID_MAX ? find_locked(c, id) : NULL;
+    struct seen *s = id && strlen(id) < NODE_ID_MAX ? find_locked(c, id, mono) : NULL;
     if (!s) {
         json_decref(summary);
         return;
@@ -259,13 +372,18 @@ static uint64_t log_last(struct cstats *c, char *err, size_t errlen)
     return last;
 }
 
-/* A reply's summary (NULL when it is too large or not JSON); m is destroyed. */
+/*
+ * A reply's summary, cleaned (summary_clean); NULL when it is too large,
+ * not JSON or not a summary. m is destroyed.
+ */
 static json_t *reply_json(natsMsg *m)
 {
     int len = natsMsg_GetDataLength(m);
-    json_t *s = len > 0 && len <= REPLY_MAX
-                ? json_loadb(natsMsg_GetData(m), (size_t)len, 0, NULL) : NULL;
+    json_t *raw = len > 0 && len <= REPLY_MAX
+                  ? json_loadb(natsMsg_GetData(m), (size_t)len, 0, NULL) : NULL;
     natsMsg_Destroy(m);
+    json_t *s = summary_clean(raw);
+    json_decref(raw);
     return s;
 }
 
