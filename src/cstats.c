@@ -73,6 +73,7 @@ struct cstats {
 
     /* gather thread only */
     struct cstats_sample samples[SAMPLES];   /* a ring, oldest at s_head when full */
+    uint64_t round;            /* the gathers so far: the reply subject's last token */
     size_t s_head, s_n;
 };
 
@@ -387,30 +388,58 @@ static json_t *reply_json(natsMsg *m)
     return s;
 }
 
-/* Others that answered the last gather: this one waits for as many. */
-static size_t expected_locked(struct cstats *c, int64_t now)
+/*
+ * Others that answered lately (within CSTATS_SILENT_MS): this gather
+ * waits for them, by name, into ids. Their number.
+ */
+static size_t expected_locked(struct cstats *c, int64_t now, char (*ids)[NODE_ID_MAX])
 {
     size_t n = 0;
     for (size_t i = 1; i < c->nnodes; i++)
-        n += now - c->nodes[i].seen_mono <= CSTATS_SILENT_MS;
+        if (now - c->nodes[i].seen_mono <= CSTATS_SILENT_MS)
+            memcpy(ids[n++], c->nodes[i].id, NODE_ID_MAX);
     return n;
 }
 
-/*
- * The answers to the request sent at t0, until CSTATS_WAIT_MS from then or
- * until want other nodes answered (0: wait it out, to meet new ones): each
- * goes into the view. The number of nodes that answered.
- */
-static int collect(struct cstats *c, int64_t t0, size_t want)
+static int in_ids(char (*ids)[NODE_ID_MAX], size_t n, const char *id)
 {
-    int got = 0;
-    char seen[CSTATS_MAX_NODES][NODE_ID_MAX];
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ids[i], id) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * The answers to this gather's request (reply subject inbox.ROUND), sent
+ * at t0, until CSTATS_WAIT_MS from then or until every expected node
+ * answered (none expected: wait it out, to meet new ones): each goes into
+ * the view. Anyone on the NATS servers can answer, so only the expected
+ * names end the wait early (answers under other names cannot cut it short
+ * before a real node's), answers to an earlier round are dropped unread
+ * (a flood of them cannot delay this round's), and at most
+ * CSTATS_MAX_NODES * 4 answers are read a round. The number of distinct
+ * nodes that answered.
+ */
+static int collect(struct cstats *c, int64_t t0, char (*want)[NODE_ID_MAX], size_t nwant)
+{
+    int got = 0, read = 0;
+    size_t met = 0;
+    char seen[CSTATS_MAX_NODES][NODE_ID_MAX], round[32];
+    snprintf(round, sizeof(round), ".%" PRIu64, c->round);
+    size_t rlen = strlen(round);
     for (;;) {
         int64_t left = t0 + CSTATS_WAIT_MS - clock_mono_ms();
         natsMsg *m = NULL;
-        if (left <= 0 || ((size_t)got >= want && want > 0)
+        if (left <= 0 || (nwant > 0 && met >= nwant)
             || natsSubscription_NextMsg(&m, c->replies, left) != NATS_OK)
             return got;
+        const char *subj = natsMsg_GetSubject(m);
+        size_t slen = strlen(subj);
+        if (slen < rlen || strcmp(subj + slen - rlen, round) != 0
+            || read++ >= CSTATS_MAX_NODES * 4) {
+            natsMsg_Destroy(m);
+            continue;
+        }
         json_t *s = reply_json(m);
         const char *id = json_string_value(json_object_get(s, "nodeId"));
         if (!json_is_object(s) || !id || strcmp(id, c->node_id) == 0) {
@@ -420,8 +449,10 @@ static int collect(struct cstats *c, int64_t t0, size_t want)
         int dup = 0;
         for (int i = 0; i < got; i++)
             dup |= strcmp(seen[i], id) == 0;
-        if (!dup && got < CSTATS_MAX_NODES)
+        if (!dup && got < CSTATS_MAX_NODES) {
             snprintf(seen[got++], NODE_ID_MAX, "%s", id);
+            met += in_ids(want, nwant, id);
+        }
         pthread_mutex_lock(&c->lock);
         note_locked(c, s, clock_mono_ms(), clock_now_ms());
         pthread_mutex_unlock(&c->lock);
@@ -430,23 +461,25 @@ static int collect(struct cstats *c, int64_t t0, size_t want)
 
 static void gather(struct cstats *c)
 {
-    char err[160] = "", req[160];
+    char err[160] = "", req[160], reply[160];
+    char want[CSTATS_MAX_NODES][NODE_ID_MAX];
     int64_t t0 = clock_mono_ms();
     uint64_t last = log_last(c, err, sizeof(err));
     snprintf(req, sizeof(req), "{\"from\":\"%s\"}", c->node_id);   /* ids are plain names */
+    snprintf(reply, sizeof(reply), "%s.%" PRIu64, c->inbox, ++c->round);
     natsStatus st = natsConnection_PublishRequestString(cluster_nats(c->cl), CSTATS_SUBJECT,
-                                                        c->inbox, req);
+                                                        reply, req);
     if (st != NATS_OK && !err[0])
         snprintf(err, sizeof(err), "cannot ask the other nodes: %s", natsStatus_GetText(st));
     char *text = summary_text(c);
     json_t *self = text ? json_loads(text, 0, NULL) : NULL;
     free(text);
     pthread_mutex_lock(&c->lock);
-    size_t want = expected_locked(c, t0);
+    size_t nwant = expected_locked(c, t0, want);
     for (size_t i = 1; i < c->nnodes; i++)
         c->nodes[i].answered = 0;
     pthread_mutex_unlock(&c->lock);
-    int got = st == NATS_OK ? collect(c, t0, want) : 0;
+    int got = st == NATS_OK ? collect(c, t0, want, nwant) : 0;
     int64_t now = clock_mono_ms();
     pthread_mutex_lock(&c->lock);
     if (last) {
@@ -525,7 +558,9 @@ int cstats_start(struct cstats *c)
         return HOOKD_EUNAVAIL;
     snprintf(c->inbox, sizeof(c->inbox), "%s", (const char *)inbox);
     natsInbox_Destroy(inbox);
-    if (natsConnection_SubscribeSync(&c->replies, nc, c->inbox) != NATS_OK
+    char all[160];
+    snprintf(all, sizeof(all), "%s.*", c->inbox);   /* inbox.ROUND: collect() */
+    if (natsConnection_SubscribeSync(&c->replies, nc, all) != NATS_OK
         || natsConnection_Subscribe(&c->responder, nc, CSTATS_SUBJECT, on_request, c)
            != NATS_OK) {
         log_warn("cannot answer or gather cluster stats", "subject", CSTATS_SUBJECT, NULL);

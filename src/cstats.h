@@ -19,8 +19,12 @@
  *
  * The gather (a thread, every CSTATS_PERIOD_MS): read the log's last
  * sequence (stream info, waiting at most CSTATS_WAIT_MS), publish one
- * request {"from": NODE} with a reply inbox, and collect the answers
- * until CSTATS_WAIT_MS passed or every other node known answered. The
+ * request {"from": NODE} with a reply inbox of its own (one a gather), and
+ * collect the answers until CSTATS_WAIT_MS passed or every other node
+ * that answered lately answered again. Anyone on the NATS servers can
+ * answer: an answer is kept only as a summary of the types above with a
+ * node id a node could have, and the view holds CSTATS_MAX_NODES at most,
+ * a new node taking the place of one silent for CSTATS_SILENT_MS. The
  * view keeps each node heard from (its last summary, when it was last
  * heard from); one silent for CSTATS_SILENT_MS is unreachable, and one
  * silent for CSTATS_FORGET_MS is forgotten. A node's lag is the log's
