@@ -423,69 +423,23 @@ static void reply_error(struct cfwd *f, const char *reply, int status, const cha
     free(body);
 }
 
-/* A path byte the listener refuses (http.c path_decode): a control byte. */
-static int bad_bytes(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return 1;
-    return 0;
-}
-
 /*
  * What the listener checks of a connection's request before any handler
- * sees it (http.c), checked again: anyone who may publish to this node's
- * subject can send a forwarded request, not only a node. 0 when msg may
- * run, else the status, with code and detail set.
+ * sees it, checked again (http_forward_refusal): anyone who may publish to
+ * this node's subject can send a forwarded request, not only a node. 0
+ * when msg may run, else the status, with code and detail set.
  */
 static int refusal(struct cfwd *f, natsMsg *msg, const char *method, const char *path,
                    const char *query, const char **code, char *detail, size_t cap)
 {
     const struct config *cfg = f->o.api->cfg;
-    size_t qlen = query ? strlen(query) : 0, args = 1;
-    *code = "bad_forward";
-    if (!method || !path) {
-        snprintf(detail, cap, "a forwarded request needs the headers %s and %s", HDR_METHOD,
-                 HDR_PATH);
-        return 400;
-    }
-    if (!*method || strlen(method) > 16 || strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-                                            != strlen(method)) {
-        snprintf(detail, cap, "%s is not an HTTP method", HDR_METHOD);
-        return 400;
-    }
-    for (size_t i = 0; i < N_FWD_HEADERS; i++) {
-        const char *v = NULL;
-        if (natsMsgHeader_Get(msg, fwd_headers[i], &v) == NATS_OK && v && bad_bytes(v)) {
-            snprintf(detail, cap, "the header %s has a control character", fwd_headers[i]);
-            return 400;
-        }
-    }
-    /* the sender's path is decoded, its query escaped again: up to three times as long */
-    if (cfg && strlen(path) + qlen > 3 * (size_t)cfg->max_url) {
-        *code = "uri_too_long";
-        snprintf(detail, cap, "request URI is longer than %d bytes", cfg->max_url);
-        return 414;
-    }
-    for (const char *p = query; p && *p; p++)
-        args += *p == '&';
-    if (args > 100) {   /* http.c HTTP_MAX_QUERY_ARGS */
-        *code = "uri_too_long";
-        snprintf(detail, cap, "request has more than 100 query arguments");
-        return 414;
-    }
-    if (*path != '/' || bad_bytes(path) || (query && bad_bytes(query))) {
-        *code = "invalid_path";
-        snprintf(detail, cap, "%s must start with '/' and have no control character", HDR_PATH);
-        return 400;
-    }
+    const char *values[N_FWD_HEADERS] = { 0 };
+    for (size_t i = 0; i < N_FWD_HEADERS; i++)
+        natsMsgHeader_Get(msg, fwd_headers[i], &values[i]);
     int n = natsMsg_GetDataLength(msg);
-    if (cfg && n > 0 && (int64_t)n > cfg->max_body) {
-        *code = "payload_too_large";
-        snprintf(detail, cap, "request body is larger than %lld bytes", (long long)cfg->max_body);
-        return 413;
-    }
-    return 0;
+    return http_forward_refusal(method, path, query, values, N_FWD_HEADERS,
+                                (size_t)(n > 0 ? n : 0), cfg ? cfg->max_url : 8192,
+                                cfg ? cfg->max_body : INT64_MAX, code, detail, cap);
 }
 
 /* nats.c's thread of this node's subject: a request another node forwarded. */

@@ -1108,6 +1108,62 @@ char *http_query_string(struct http_req *r)
     return buf_detach(&b, NULL);
 }
 
+/* A control byte, refused in a path (path_decode) and in a header value. */
+static int has_ctl(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+int http_forward_refusal(const char *method, const char *path, const char *query,
+                         const char *const *values, size_t nvalues, size_t body_len,
+                         int max_url, int64_t max_body, const char **code, char *detail,
+                         size_t cap)
+{
+    size_t args = 1;
+    *code = "bad_forward";
+    if (!method || !path) {
+        snprintf(detail, cap, "a forwarded request needs the headers Hookd-Method and "
+                 "Hookd-Path");
+        return 400;
+    }
+    size_t mlen = strlen(method);
+    if (!mlen || mlen > 16 || strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != mlen) {
+        snprintf(detail, cap, "Hookd-Method is not an HTTP method");
+        return 400;
+    }
+    for (size_t i = 0; i < nvalues; i++)
+        if (values[i] && has_ctl(values[i])) {
+            snprintf(detail, cap, "a forwarded header has a control character");
+            return 400;
+        }
+    if (strlen(path) + (query ? strlen(query) : 0) > 3 * (size_t)max_url) {
+        *code = "uri_too_long";
+        snprintf(detail, cap, "request URI is longer than %d bytes", max_url);
+        return 414;
+    }
+    for (const char *p = query; p && *p; p++)
+        args += *p == '&';
+    if (args > HTTP_MAX_QUERY_ARGS) {
+        *code = "uri_too_long";
+        snprintf(detail, cap, "request has more than %d query arguments", HTTP_MAX_QUERY_ARGS);
+        return 414;
+    }
+    if (*path != '/' || has_ctl(path) || (query && has_ctl(query))) {
+        *code = "invalid_path";
+        snprintf(detail, cap, "Hookd-Path must start with '/' and have no control character");
+        return 400;
+    }
+    if ((int64_t)body_len > max_body) {
+        *code = "payload_too_large";
+        snprintf(detail, cap, "request body is larger than %lld bytes", (long long)max_body);
+        return 413;
+    }
+    return 0;
+}
+
 static void kv_free(char **kv)
 {
     for (char **p = kv; p[0]; p += 2) {

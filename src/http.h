@@ -219,6 +219,22 @@ void http_detached_run(struct http_req *r, struct writer *w, http_dispatch_fn di
  * gives the same arguments, and the same r->uri.
  */
 char *http_query_string(struct http_req *r);
+/*
+ * What the listener refuses of a connection's request, checked of one
+ * that came another way (a node forwarded it, cfwd.h), from anyone who may
+ * publish on the NATS servers: the method (1 to 16 upper-case letters),
+ * the path (starts with '/', no control byte; it is decoded already), the
+ * URI's length (path and query up to 3 * max_url: a forwarded query is
+ * escaped again), the query's arguments (at most 100), the forwarded
+ * header values (no control byte; NULL entries are absent headers) and
+ * the body's size. 0 when it may run, else its status (400, 413, 414)
+ * with *code and detail set. Pure.
+ */
+int http_forward_refusal(const char *method, const char *path, const char *query,
+                         const char *const *values, size_t nvalues, size_t body_len,
+                         int max_url, int64_t max_body, const char **code, char *detail,
+                         size_t cap);
+
 /* Free a detached request, its response and its data (data_free). */
 void http_detached_free(struct http_req *r);
 

@@ -78,10 +78,9 @@ static void fixture_free(void)
     fx = NULL;
 }
 
-static int run(struct api *a, const char *method, const char *url, const char *headers,
-               const void *body, size_t len, int commit)
+static int run_req(struct api *a, struct http_req *r, int commit)
 {
-    struct http_req *r = http_detached_new(a, method, url, headers, body, len);
+    const char *method = r->method;
     api_dispatch(a, r);
     if (r->apply) {
         struct store_txn *t;
@@ -125,6 +124,12 @@ static int run(struct api *a, const char *method, const char *url, const char *h
     writer_free(a->writer);
     writer_new(&a->writer, a->store, 0);
     return status;
+}
+
+static int run(struct api *a, const char *method, const char *url, const char *headers,
+               const void *body, size_t len, int commit)
+{
+    return run_req(a, http_detached_new(a, method, url, headers, body, len), commit);
 }
 
 static void fixture(struct api *a, const char *method, const char *url, const char *body,
@@ -176,4 +181,11 @@ int fz_request(const char *method, const char *url, const char *headers, const v
                size_t len, int commit)
 {
     return run(fz_api(), method, url, headers, body, len, commit);
+}
+
+int fz_request_parts(const char *method, const char *path, const char *query,
+                     const char *headers, const void *body, size_t len, int commit)
+{
+    struct api *a = fz_api();
+    return run_req(a, http_detached_req(a, method, path, query, headers, body, len), commit);
 }

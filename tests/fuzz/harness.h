@@ -44,6 +44,10 @@ struct api *fz_api(void);
 int fz_request(const char *method, const char *url, const char *headers, const void *body,
                size_t len, int commit);
 
+/* fz_request() of a request as a node forwards it: path and query apart (cfwd.h). */
+int fz_request_parts(const char *method, const char *path, const char *query,
+                     const char *headers, const void *body, size_t len, int commit);
+
 /* Report a finding and abort. */
 void fz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
