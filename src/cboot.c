@@ -100,18 +100,18 @@ int cboot_check(struct cluster *cl, struct store *s, char *err, size_t errlen)
         clog_gap_sentence(m.seq, first, err, errlen);
         return -1;
     }
+    if (m.seq == 0 && data) {
+        snprintf(err, errlen, "this store holds data but never applied the cluster's log: "
+                 "a node starts empty or from a hot backup of a running node; to move a "
+                 "single node's store into a new cluster use hookd cluster import");
+        return -1;
+    }
     uint16_t kind = 0;
     if (m.seq == 0 && last >= 1 && first == 1 && first_kind(cl, 1, NULL, &kind) == 0
         && kind == ENTRY_IMPORT) {
         snprintf(err, errlen, "the cluster's log starts from an imported store (hookd cluster "
                  "import), which this store is not: bootstrap from a hot backup of an imported "
                  "store (hookd backup on a running node), then start this node on the copy");
-        return -1;
-    }
-    if (m.seq == 0 && data) {
-        snprintf(err, errlen, "this store holds data but never applied the cluster's log: "
-                 "a node starts empty or from a hot backup of a running node; to move a "
-                 "single node's store into a new cluster use hookd cluster import");
         return -1;
     }
     return 0;
