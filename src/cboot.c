@@ -123,10 +123,12 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: hookd cluster import --cluster URL[,URL...] --data DIR\n"
+        "       hookd cluster bootstrap --cluster URL[,URL...] --data DIR\n"
         "       hookd cluster log --cluster URL[,URL...] [--from SEQ] [--count N]\n"
         "import makes a single node's store (stopped) the first store of a cluster whose\n"
         "log is empty: the log's first entry records it; other nodes start from a hot\n"
-        "backup of it (hookd backup). log prints the log's messages, one line per entry.\n");
+        "backup of it (hookd backup). bootstrap fetches a hot copy of a live node's store\n"
+        "into a new data directory over NATS. log prints the log's entries, one a line.\n");
 }
 
 /* Take --NAME VALUE / --NAME=VALUE out of argv into *value. */
@@ -437,6 +439,8 @@ int cboot_main(int argc, char **argv)
     if (rc == 0) {
         if (strcmp(sub, "import") == 0)
             rc = import_main(&c, cl);
+        else if (strcmp(sub, "bootstrap") == 0)
+            rc = cboot_fetch(cl, c.data_dir);
         else if (strcmp(sub, "log") == 0)
             rc = log_run(cl, vfrom, vcount);
         else

@@ -18,6 +18,9 @@
  *     (cmeta.h) is published as the log's first entry, expecting an empty
  *     subject, and the store records it (cluster.seq, cluster.import) in
  *     one transaction.
+ *   - `hookd cluster bootstrap --data DIR` (cbootnet.c): a hot copy of a
+ *     live node's store fetched over NATS in chunks, its SHA-256 checked,
+ *     into a new data directory, so a new machine needs no file copy.
  *   - `hookd cluster log [--from N] [--count N]`: the log's messages and
  *     their entries, one line each (seq, kind, node, epoch), for people
  *     and tests.
@@ -37,7 +40,20 @@ struct store;
 /* 0 when the store can follow the log (or the log cannot be asked now), -1 with one sentence in err. */
 int cboot_check(struct cluster *cl, struct store *s, char *err, size_t errlen);
 
-/* `hookd cluster import|log|purge-log`: argv[0] is the subcommand; the exit status. */
+/* `hookd cluster import|log|bootstrap|purge-log`: argv[0] is the subcommand; the exit status. */
 int cboot_main(int argc, char **argv);
+
+/*
+ * cbootnet.c: every serving node answers bootstrap requests on its NATS
+ * connection cl with hot copies of its store s (in data_dir/bootstrap);
+ * `hookd cluster bootstrap` fetches one into dir (cboot_fetch: the exit
+ * status). The callbacks run on nats.c's threads; start and stop on the
+ * caller's, stop before the store closes.
+ */
+struct cboot_server;
+int cboot_serve(struct cboot_server **out, struct cluster *cl, struct store *s,
+                const char *data_dir, const char *node, char *err, size_t errlen);
+void cboot_serve_stop(struct cboot_server *b);
+int cboot_fetch(struct cluster *cl, const char *dir);
 
 #endif

@@ -778,6 +778,7 @@ static void cluster_usage(FILE *out)
         "                          [--streams S] [--log-retention DURATION]\n"
         "       hookd cluster status --cluster URL[,URL...]\n"
         "       hookd cluster import --cluster URL[,URL...] --data DIR\n"
+        "       hookd cluster bootstrap --cluster URL[,URL...] --data DIR\n"
         "       hookd cluster log --cluster URL[,URL...] [--from SEQ] [--count N]\n"
         "\n"
         "init creates the cluster's JetStream resources on the NATS servers (KV buckets\n"
@@ -792,7 +793,8 @@ static void cluster_usage(FILE *out)
         "2 unreachable.\n"
         "import makes a stopped single node's store the first store of a cluster whose\n"
         "log is empty (start other nodes on hot backups of it: hookd backup); log prints\n"
-        "the log's entries, one a line (sequence, kind, node, epoch).\n"
+        "the log's entries, one a line (sequence, kind, node, epoch); bootstrap fetches\n"
+        "a hot copy of a live node's store over NATS into a new --data directory.\n"
         "All also take serve's --cluster, --nats-creds, --nats-ca, --node-id, --max-body\n"
         "and --config (the same config file and HOOKD_* variables as serve).\n");
 }
@@ -1047,7 +1049,7 @@ int cluster_main(int argc, char **argv)
         return 1;
     }
     if (strcmp(argv[0], "import") == 0 || strcmp(argv[0], "log") == 0
-        || strcmp(argv[0], "purge-log") == 0) {
+        || strcmp(argv[0], "bootstrap") == 0 || strcmp(argv[0], "purge-log") == 0) {
         rc = cboot_main(argc, argv);
     } else if (strcmp(argv[0], "init") == 0) {
         rc = run("init", init_flags, 4, argc - 1, argv + 1);

@@ -54,6 +54,7 @@ struct cnode {
     struct cfollow *follow;    /* standby, auto */
     struct lease *lease;       /* auto */
     struct dispatch *dispatch; /* auto: held and released as the lease moves */
+    struct cboot_server *boot; /* answers hookd cluster bootstrap with copies of the store */
     int mode;
     int hold;                  /* --hold-deliveries: an owner keeps them held */
 
@@ -412,7 +413,8 @@ int cnode_new(struct cnode **out, const struct config *c, struct store *s, struc
     n->replay = (struct api){ .cfg = c, .store = s, .writer = w, .replaying = 1,
                               .fanout = epcache_new() };
     n->env = (struct reapply_env){ .store = s, .api = &n->replay, .writer = w };
-    if (connect_checked(n, c, err, errlen) || cboot_check(n->cl, s, err, errlen))
+    if (connect_checked(n, c, err, errlen) || cboot_check(n->cl, s, err, errlen)
+        || cboot_serve(&n->boot, n->cl, s, c->data_dir, c->node_id, err, errlen))
         goto fail;
     if (n->mode == MODE_AUTO && connect_lease(n, c, err, errlen))
         goto fail;
@@ -506,6 +508,8 @@ void cnode_stop(struct cnode *n)
     }
     if (n->follow)
         cfollow_stop(n->follow);
+    cboot_serve_stop(n->boot);
+    n->boot = NULL;
 }
 
 void cnode_release(struct cnode *n)
@@ -532,6 +536,7 @@ void cnode_free(struct cnode *n)
         lease_stop(n->lease);
         lease_free(n->lease);
     }
+    cboot_serve_stop(n->boot);
     cfollow_free(n->follow);
     clog_free(n->clog);
     cluster_close(n->lease_cl);

@@ -10,6 +10,8 @@
 #     store serves in the cluster and delivers new messages;
 #   - a node bootstrapped from a hot backup (hookd backup) of the running
 #     owner follows the log from the backup's place in it;
+#   - hookd cluster bootstrap fetches a hot copy of a live node's store
+#     over NATS (no file copied), and a node started on it follows;
 #   - with the log's head purged (as its retention would trim it), a fresh
 #     node refuses to follow with one clear sentence, and a node started
 #     from a backup of the owner catches up. Every store compares equal.
@@ -140,21 +142,46 @@ api GET /hookd/v1/stats
 is "$(jqr '"\(.cluster.epoch.owner) \(.cluster.refused)"')" "a null" \
    "its store names the owner's epoch marker, and it follows"
 
+# ---- a node bootstrapped over NATS: no file copied ----
+"$HOOKD" cluster bootstrap --cluster "$NATS_URLS" --data "$T/e" > "$T/boot-e.out" 2>&1
+RC=$?
+[ $RC = 0 ] || cat "$T/boot-e.out" >&2
+is "$RC" 0 "hookd cluster bootstrap: a copy of a live node's store fetched over NATS"
+like "$(cat "$T/boot-e.out")" "bootstrapped '.*/e' from node [abd]: [0-9]+ bytes, SHA-256 checked, at log entry [0-9]+ \\(epoch [0-9]+\\)" \
+     "it says from which node, how much, and where in the log"
+is "$(ls "$T/e" | grep -v -e '^data\.mdb$' -e '^lock\.mdb$')" "" \
+   "the new data directory holds the store alone (no partial file, no admin token)"
+"$HOOKD" cluster bootstrap --cluster "$NATS_URLS" --data "$T/e" > "$T/boot-e2.out" 2>&1
+is "$?" 1 "bootstrap into a directory that holds a store: refused"
+like "$(cat "$T/boot-e2.out")" "already holds a store" "saying so"
+node_start e
+on a
+api POST /api/v1/app/shop/msg '{"eventType":"e","payload":{"after":"bootstrap"}}'
+is "$STATUS" 202 "a message after the bootstrap"
+LASTID=$(jqr .id)
+wait_for 20 at_log_end e
+ok $? "the bootstrapped node follows the log to its end"
+on e
+api GET "/api/v1/app/shop/msg/$LASTID"
+is "$STATUS" 200 "and holds the latest message"
+
 # ---- stopped (standbys first): every store equal ----
 wait_received ".id == \"$LASTID\"" 1 15
 sleep 1
 wait_for 15 at_log_end b
 wait_for 15 at_log_end d
+wait_for 15 at_log_end e
 node_stop b
 node_stop d
+node_stop e
 node_stop a
 is "$NODE_RC" 0 "the owner stops cleanly"
-for n in b d; do
+for n in b d e; do
     "$HOOKD" check --compare "$T/a" "$T/$n" > "$T/compare-$n.out" 2>&1
     RC=$?
     [ $RC = 0 ] || head -30 "$T/compare-$n.out" >&2
     is "$RC" 0 "hookd check --compare: the store of $n (from a backup) equals the owner's"
 done
-[ "$_fail" = 0 ] || for n in a b d; do grep -v 'msg=request' "$T/$n.err" | head -n 20 | sed "s/^/# $n: /" >&2; done
+[ "$_fail" = 0 ] || for n in a b d e; do grep -v 'msg=request' "$T/$n.err" | head -n 20 | sed "s/^/# $n: /" >&2; done
 
 done_testing
