@@ -102,7 +102,7 @@ int cboot_check(struct cluster *cl, struct store *s, char *err, size_t errlen)
     }
     if (m.seq == 0 && data) {
         snprintf(err, errlen, "this store holds data but never applied the cluster's log: "
-                 "a node starts empty or from a hot backup of a running node; to move a "
+                 "a node starts from a hot backup of a running node (hookd cluster bootstrap); to move a "
                  "single node's store into a new cluster use hookd cluster import");
         return -1;
     }
@@ -111,7 +111,8 @@ int cboot_check(struct cluster *cl, struct store *s, char *err, size_t errlen)
         && kind == ENTRY_IMPORT) {
         snprintf(err, errlen, "the cluster's log starts from an imported store (hookd cluster "
                  "import), which this store is not: bootstrap from a hot backup of an imported "
-                 "store (hookd backup on a running node), then start this node on the copy");
+                 "store (hookd cluster bootstrap, or hookd backup on a running node), then start "
+                 "this node on the copy");
         return -1;
     }
     return 0;

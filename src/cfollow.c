@@ -360,8 +360,8 @@ static void *follow_main(void *arg)
         int rc = f->n ? apply_batch(f) : 0;
         if (rc == HOOKD_EBOOTSTRAP) {
             refuse(f, "the cluster's log starts from an imported store, which this store is "
-                   "not: bootstrap from a hot backup of an imported store (hookd backup on a "
-                   "running node)");
+                   "not: bootstrap from a hot backup of an imported store (hookd cluster "
+                   "bootstrap, or hookd backup on a running node)");
             drop_sub(f);
             pause_ms(RETRY_MS);
         } else if (rc) {

@@ -298,7 +298,8 @@ void clog_gap_sentence(uint64_t have, uint64_t first, char *out, size_t cap)
     snprintf(out, cap, "this store has applied the cluster's log up to entry %" PRIu64
              " but the log now starts at %" PRIu64 " (older entries are trimmed after the log "
              "retention): it cannot follow; start this node from a hot backup of a running "
-             "node (hookd backup), which carries its place in the log", have, first);
+             "node (hookd cluster bootstrap, or hookd backup), which carries its place in the "
+             "log", have, first);
 }
 
 /* ---- publishing ---- */
