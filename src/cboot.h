@@ -51,7 +51,7 @@ int cboot_main(int argc, char **argv);
  * caller's, stop before the store closes.
  */
 struct cboot_server;
-int cboot_serve(struct cboot_server **out, struct cluster *cl, struct store *s,
+int cboot_serve_start(struct cboot_server **out, struct cluster *cl, struct store *s,
                 const char *data_dir, const char *node, char *err, size_t errlen);
 void cboot_serve_stop(struct cboot_server *b);
 int cboot_fetch(struct cluster *cl, const char *dir);

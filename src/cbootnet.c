@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cbootnet.c - a new node's store copied from a live node over NATS
- * (cboot.h: cboot_serve on every serving node, `hookd cluster bootstrap`
+ * (cboot.h: cboot_serve_start on every serving node, `hookd cluster bootstrap`
  * on the new one).
  *
  * The protocol, request/reply on the cluster's own NATS connection:
@@ -195,7 +195,7 @@ static void on_chunk(natsConnection *nc, natsSubscription *sub, natsMsg *msg, vo
     natsMsg_Destroy(msg);
 }
 
-int cboot_serve(struct cboot_server **out, struct cluster *cl, struct store *s,
+int cboot_serve_start(struct cboot_server **out, struct cluster *cl, struct store *s,
                 const char *data_dir, const char *node, char *err, size_t errlen)
 {
     struct cboot_server *b = xcalloc(1, sizeof(*b));
