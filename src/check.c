@@ -473,7 +473,7 @@ static int open_log(const char *dir, int repair, struct store **s, FILE *out, FI
 static void cluster_line(struct check *c)
 {
     struct cmeta m;
-    if (cmeta_read(c->t, &m) || (!m.seq && !*m.import))
+    if (cmeta_read(c->t, &m) || (!m.seq && !m.epoch && !*m.import))
         return;
     fprintf(c->out, "cluster: log applied up to entry %" PRIu64 ", epoch %" PRIu64 " (owner %s)"
             ", %" PRIu64 " stale entries skipped%s%s\n", m.seq, m.epoch, *m.owner ? m.owner : "none",

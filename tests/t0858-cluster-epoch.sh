@@ -11,6 +11,32 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster.sh"
 
+# ---- the marker's apply rule, without NATS: hookd reapply of crafted markers ----
+# markers FILE NODE:EPOCH...: a journal (length, CRC-32, entry) of EPOCH entries.
+markers_journal() {
+    perl -e '
+        use strict;
+        my ($out, @m) = @ARGV;
+        my @crc; for my $i (0 .. 255) { my $c = $i; $c = $c & 1 ? 0xedb88320 ^ ($c >> 1) : $c >> 1 for 1 .. 8; $crc[$i] = $c }
+        sub crc { my $c = 0xffffffff; $c = $crc[($c ^ $_) & 0xff] ^ ($c >> 8) for unpack("C*", $_[0]); $c ^ 0xffffffff }
+        my $r = ""; my $i = 0;
+        for (@m) {
+            my ($node, $epoch) = split /:/;
+            my $e = "HE\x01" . pack("n", 25) . pack("Q>", 1765155600000 + $i) . pack("C16", ($i++) x 16)
+                  . chr(length($node) + 1) . $node . chr($epoch);
+            $r .= pack("NN", length $e, crc($e)) . $e;
+        }
+        open(my $g, ">:raw", $out) or die; print $g $r; close $g;
+    ' "$@"
+}
+markers_journal "$T/markers.journal" a:5 a:5 b:3 c:5 d:7
+"$HOOKD" reapply "$T/markers.journal" --data "$T/markers" > "$T/markers.out" 2>&1
+is "$?" 0 "hookd reapply applies epoch markers (no NATS needed)"
+like "$(cat "$T/markers.out")" "cluster\.epoch +5" "all five, by kind name"
+"$HOOKD" check --data "$T/markers" > "$T/markers-check.out" 2>&1
+like "$(cat "$T/markers-check.out")" "epoch 7 \\(owner d\\), 2 stale entries skipped" \
+     "the newest marker wins; the same marker again changes nothing; an older one, and another node's of the same epoch, are skipped and counted"
+
 nats_cluster_start 3
 OUT=$("$HOOKD" cluster init --cluster "$NATS_URLS" 2>&1) || { diag "$OUT"; bail "cluster init failed"; }
 receiver_start
