@@ -182,6 +182,21 @@ for n in b d e; do
     [ $RC = 0 ] || head -30 "$T/compare-$n.out" >&2
     is "$RC" 0 "hookd check --compare: the store of $n (from a backup) equals the owner's"
 done
+
+# ---- a node that was down while the log moved past its place ----
+BSEQ=$("$HOOKD" check --data "$T/b" | sed -n 's/^cluster: log applied up to entry \([0-9]*\),.*/\1/p')
+node_start a
+wait_for 20 is_owner a
+on a
+api POST /api/v1/app/shop/msg '{"eventType":"e","payload":{"while":"b down"}}'
+is "$STATUS" 202 "a message while b is down"
+"$HOOKD" cluster purge-log --cluster "$NATS_URLS" --keep 1 > /dev/null 2>&1
+FIRST=$(log_stream .state.first_seq)
+refused b
+is "$(cond "$REFUSED_RC != 0")" 0 "b, restarted after the log moved past its place, refuses to follow"
+like "$REFUSED_ERR" "applied the cluster's log up to entry $BSEQ but the log now starts at $FIRST" \
+     "naming where its store is and where the log starts"
+node_stop a
 [ "$_fail" = 0 ] || for n in a b d e; do grep -v 'msg=request' "$T/$n.err" | head -n 20 | sed "s/^/# $n: /" >&2; done
 
 done_testing
