@@ -14,7 +14,8 @@
 #     over NATS (no file copied), and a node started on it follows;
 #   - with the log's head purged (as its retention would trim it), a fresh
 #     node refuses to follow with one clear sentence, and a node started
-#     from a backup of the owner catches up. Every store compares equal.
+#     from a backup of the owner catches up. Every store compares equal;
+#   - a node restarted after the log moved past its place refuses too.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster.sh"
 
