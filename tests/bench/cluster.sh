@@ -5,7 +5,7 @@
 # First a single node (no --cluster), then three nats-servers
 # (tests/cluster.sh), `hookd cluster init` and three hookd nodes with
 # --cluster-role auto: one owns the one partition group that exists today,
-# two follow it as standbys. Each gets the same three runs (run_phases):
+# two follow it as standbys. Each gets the same three runs (measure):
 #
 #   ingest    wrk POSTs 1 KiB messages (tests/bench/ingest.lua) for
 #             BENCH_DURATION to an app whose one endpoint is paused, as
@@ -23,16 +23,18 @@
 # after: the owner, the standbys, the nats-servers, and the whole machine
 # from /proc/stat) per message. For the cluster also the owner's publish
 # round trip per batch (the delta of /hookd/v1/stats' cluster.publish
-# over the run), and at the end of each run the standbys' lag behind the
-# owner (its cluster.seq minus theirs, in log messages and about as many
-# entries as a message carried in that run) and how long they took to
-# reach the owner's seq of that moment. It prints both setups side by
+# over the run), the owner's writer batches (hookd_writer_batch_size), and
+# the standbys' lag behind the owner (its cluster.seq minus theirs, in log
+# messages): the largest seen once a second during each run, and at its end
+# (with about as many entries as a message carried in that run) and how
+# long they took to reach the owner's seq of that moment. It prints both setups side by
 # side with the ratio cluster / single (the figures and the baseline from
 # the same run: the machine's speed drifts).
 #
-# The requests go to the owner now; run_phases takes the nodes to send to,
-# so a run spread over every node (once any node forwards writes to the
-# owner) is one more call: run_phases cs "$URL_a" "$URL_b" "$URL_c".
+# The requests go to the owner now; measure (run_phases and the checks)
+# takes the nodes to send to and adds a column to the report, so a run
+# spread over every node (once any node forwards writes to the owner) is
+# one more call: measure cs "3, spread" "$URL_a" "$URL_b" "$URL_c".
 #
 # What fails it (exit 1): an acknowledged message that is not stored and
 # held for the paused endpoint, or not delivered to its own endpoint's
@@ -63,7 +65,8 @@
 #          {s,c}_owner_us_per_msg=U c_nats_us_per_msg=U c_standby_us_per_msg=U
 #          (ingest run; the standbys' figure is each one's)
 #          c_publish_avg_us=U c_publish_max_us=U c_entries_per_batch=N
-#          c_lag_msgs=N c_catchup_ms=N (at the end of the ingest run)
+#          c_lag_max=N (during the ingest run) c_lag_msgs=N c_catchup_ms=N
+#          (at its end)
 #          acked=N delivered=N missing=N duplicates=N misplaced=N
 #          standby_attempts=N caught_up=0|1 stores_equal=0|1
 BENCH=cluster
@@ -97,7 +100,7 @@ trap 'for p in $HOOKD_PIDS; do kill -9 "$p" 2>/dev/null; done; bench_cleanup' EX
 
 # ---- figures: "KEY VALUE" lines in $W/results ----
 put() { echo "$1 $2" >>"$W/results"; }
-get() { awk -v k="$1" '$1 == k { v = $2 } END { print (v == "" ? "-" : v) }' "$W/results"; }
+get() { awk -v k="$1" '$1 == k { v = substr($0, length(k) + 2) } END { print (v == "" ? "-" : v) }' "$W/results"; }
 : >"$W/results"
 loadavg() { cut -d ' ' -f 1-3 /proc/loadavg; }
 div() { awk -v a="$1" -v b="$2" -v f="${3:-%.0f}" 'BEGIN { printf f, (b > 0 ? a / b : 0) }'; }
@@ -117,6 +120,10 @@ cpu_snap() {
     for _lp in $PROCS; do echo "${_lp%%:*} $(cpu_ms "${_lp#*:}")"; done >>"$1"
     awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" {
         printf "machine %d\n", ($2 + $3 + $4 + $7 + $8 + $9) * 1000 / hz }' /proc/stat >>"$1"
+    # and the owner's hookd_writer_batch_size count and sum, "COUNT SUM" in FILE.wb
+    curl -s --max-time 5 -H "Authorization: Bearer $TOKEN" "$OWNER_URL/metrics" | awk '
+        $1 == "hookd_writer_batch_size_count" { c = $2 } $1 == "hookd_writer_batch_size_sum" { s = $2 }
+        END { printf "%d %d\n", c, s }' >"$1.wb"
 }
 # cpu_used A B LABEL: ms the LABEL processes used from snapshot A to B.
 cpu_used() {
@@ -139,7 +146,15 @@ cpu_figures() {
         put "$1_$2_${_l}_cores" "$(div "$_ms" "$_wall" %.2f)"
         _line="$_line  $_l $(get "$1_$2_${_l}_cores") cores ($(get "$1_$2_${_l}_us") us)"
     done
-    echo "  CPU (per unit):$_line"
+    # the rest: the load generator, the receivers, and other work on the machine
+    _rest=$(( $(cpu_used "$3" "$4" machine) - $(cpu_used "$3" "$4" owner) - \
+        $(cpu_used "$3" "$4" standby) - $(cpu_used "$3" "$4" nats) ))
+    put "$1_$2_rest_cores" "$(div "$_rest" "$_wall" %.2f)"
+    echo "  CPU (per unit):$_line, the rest $(get "$1_$2_rest_cores") cores"
+    # the owner's writer batches (requests applied per transaction) meanwhile
+    set -- "$1" "$2" $(cat "$3.wb") $(cat "$4.wb")
+    put "$1_$2_writer_batch" "$(div "$(($6 - $4))" "$(($5 - $3))" %.1f)"
+    echo "  the owner's writer: $(($5 - $3)) batches of $(get "$1_$2_writer_batch") requests on average"
 }
 
 # pub_snap: the owner's publish figures "batches messages entries total_us max_us".
@@ -163,10 +178,36 @@ pub_figures() {
 
 # seq_at URL: the node's cluster.seq (-1 when it does not answer).
 seq_at() { _v=$(stats "$1" '.cluster.seq // empty'); echo "${_v:--1}"; }
-# lag_figures P RUN: each standby's lag behind the owner right after the
-# run, and the ms until all of them have the owner's seq of that moment.
+# lag_sampler: while a run lasts, each standby's lag behind the owner once
+# a second into $W/lag: the standbys are asked first, then the owner, so a
+# figure may count what the owner published in between (a few ms) as lag:
+# an upper bound. Once a second, since each look forks curl and jq.
+LAG_PID=""
+lag_sampler() {
+    [ -n "$STANDBY_URLS" ] || return 0
+    : >"$W/lag"
+    (
+        while :; do
+            # one curl, the standbys then the owner: "OWNER - STANDBY" a line
+            _sq=""
+            for _su in $STANDBY_URLS $OWNER_URL; do _sq="$_sq $_su/hookd/v1/stats"; done
+            # shellcheck disable=SC2086
+            curl -s --max-time 5 -H "Authorization: Bearer $TOKEN" $_sq | jq -r .cluster.seq |
+                awk '{ v[NR] = $1 } END { for (i = 1; i < NR; i++) print v[NR] - v[i] }'
+            sleep 1
+        done >>"$W/lag"
+    ) &
+    LAG_PID=$!
+    BENCH_PIDS="$BENCH_PIDS $LAG_PID"
+}
+# lag_figures P RUN: the largest lag the sampler saw during the run, each
+# standby's lag right after it, and the ms until all of them have the
+# owner's seq of that moment.
 lag_figures() {
     [ -n "$STANDBY_URLS" ] || return 0
+    kill "$LAG_PID" 2>/dev/null
+    wait "$LAG_PID" 2>/dev/null
+    put "$1_$2_lag_max" "$(sort -n "$W/lag" | tail -n 1)"
     _t0=$(now_ms) _o=$(seq_at "$OWNER_URL") _max=0 _lags=""
     for _u in $STANDBY_URLS; do
         _l=$((_o - $(seq_at "$_u")))
@@ -185,8 +226,9 @@ lag_figures() {
     put "$1_$2_lag_msgs" "$_max"
     _em=$(get "$1_$2_entries_per_msg")
     put "$1_$2_lag_entries" "$(awk -v l="$_max" -v e="$_em" 'BEGIN { printf "%.0f", l * e }')"
-    echo "  standbys: behind the owner's seq $_o by$_lags log messages (about" \
-        "$(get "$1_$2_lag_entries") entries at most) at the end; all there after $(get "$1_$2_catchup_ms") ms"
+    echo "  standbys: at most $(get "$1_$2_lag_max") log messages behind the owner during the run" \
+        "(an upper bound, sampled each second); behind its seq $_o by$_lags (about $(get "$1_$2_lag_entries") entries)" \
+        "at the end; all there after $(get "$1_$2_catchup_ms") ms"
 }
 
 # app P NAME: an app NAME with one endpoint on a fresh receiver NAME,
@@ -242,6 +284,7 @@ ingest_run() {
     [ "$_c" -ge "$THREADS" ] || _c=$THREADS
     _pub=$(pub_snap)
     cpu_snap "$W/cpu0"
+    lag_sampler
     for _u; do
         HOOKD_TOKEN=$TOKEN HOOKD_APP=${_p}_in wrk -c "$_c" -t "$THREADS" -d "$DURATION" \
             --timeout 10s -s "$LUA" "$_u" >"$W/wrk-$_p.$_i" 2>&1 &
@@ -285,6 +328,7 @@ deliver_run() {
     _before=$(lines "$_log")
     _pub=$(pub_snap)
     cpu_snap "$W/cpu0"
+    lag_sampler
     _t0=$(now_ms)
     api PATCH "/api/v1/app/${_p}_thr/endpoint/$EP" '{"throttleRate":null}'
     wait_lines "$_log" "$_acked" "$TIMEOUT" ||
@@ -309,6 +353,7 @@ latency_run() {
     eval "_log=\$${_p}_lat_LOG"
     _pub=$(pub_snap)
     cpu_snap "$W/cpu0"
+    lag_sampler
     paced_split "$W/paced-$_p-lat" "$*" --app "${_p}_lat" --rate "$RATE" --seconds "$LAT_SECONDS" \
         --connections 256
     read -r _acked _req _a50 _a99 _amax <"$W/paced-$_p-lat"
@@ -337,6 +382,21 @@ run_phases() {
     latency_run "$@"
 }
 
+# measure P TITLE URL...: the three runs sending to the URLs and their
+# checks, reported in a column TITLE (the first measured is the baseline).
+RUNS=""
+measure() {
+    _mp=$1 _mt=$2
+    shift 2
+    put "${_mp}_title" "$_mt"
+    RUNS="$RUNS $_mp"
+    run_phases "$_mp" "$@"
+    deliveries_check "$_mp"
+    if [ "$(get "${_mp}_held")" -lt "$(get "${_mp}_acked_in")" ]; then
+        fail "$_mt: $(get "${_mp}_acked_in") acknowledged, $(get "${_mp}_held") held for the paused endpoint"
+    fi
+}
+
 # ---- checks: every acknowledged message where it belongs ----
 FAILED=0
 fail() { echo "FAIL  $*"; FAILED=1; }
@@ -363,11 +423,7 @@ deliveries_check() {
 echo "single node: hookd serve, no --cluster"
 hookd_up --retry-schedule 1s,1s
 OWNER_URL=$URL STANDBY_URLS="" PROCS="owner:$HOOKD_PID"
-run_phases s "$OWNER_URL"
-deliveries_check s
-if [ "$(get s_held)" -lt "$(get s_acked_in)" ]; then
-    fail "single node: $(get s_acked_in) acknowledged, $(get s_held) held for the paused endpoint"
-fi
+measure s "single node" "$OWNER_URL"
 hookd_down
 echo
 
@@ -397,11 +453,8 @@ for _n in $STANDBYS; do
 done
 eval "PROCS=\"owner:\$PID_$OWNER\$PROCS nats:\$NATS_PID_1 nats:\$NATS_PID_2 nats:\$NATS_PID_3\""
 echo "  owner $OWNER ($OWNER_URL), standbys $STANDBYS"
-run_phases c "$OWNER_URL"
-deliveries_check c
-if [ "$(get c_held)" -lt "$(get c_acked_in)" ]; then
-    fail "cluster: $(get c_acked_in) acknowledged, $(get c_held) held for the paused endpoint"
-fi
+measure c "3 nodes" "$OWNER_URL"
+# (once any node forwards writes to the owner: measure cs "3, spread" "$URL_a" "$URL_b" "$URL_c")
 
 # the end: every standby at the owner's seq and the log's end, holding what it holds
 _quiet() {
@@ -424,12 +477,23 @@ echo "  at the end: owner's seq $(seq_at "$OWNER_URL"), log's last $(log_last), 
 
 # ---- report ----
 echo
-ratio() { awk -v c="$(get "c_$1")" -v s="$(get "s_$1")" 'BEGIN { printf "%.2f", (s > 0 && c != "-" ? c / s : 0) }'; }
-row() { printf '%-42s %12s %12s %8s\n' "$1" "$(get "s_$2")" "$(get "c_$2")" "$(ratio "$2")"; }
-printf '%-42s %12s %12s %8s\n' "" "single node" "3 nodes" "ratio"
+# ratio P KEY: P's figure over the baseline's (the single node's).
+ratio() { awk -v c="$(get "$1_$2")" -v s="$(get "s_$2")" 'BEGIN { printf "%.2f", (s > 0 && c != "-" ? c / s : 0) }'; }
+# row TEXT KEY: each measured setup's figure, and each one's ratio to the baseline.
+row() {
+    printf '%-40s' "$1"
+    for _p in $RUNS; do printf ' %12s' "$(get "${_p}_$2")"; done
+    for _p in $RUNS; do [ "$_p" = s ] || printf ' %7s' "$(ratio "$_p" "$2")"; done
+    echo
+}
+printf '%-40s' ""
+for _p in $RUNS; do printf ' %12s' "$(get "${_p}_title")"; done
+for _p in $RUNS; do [ "$_p" = s ] || printf ' %7s' "ratio"; done
+echo
 row "ingest, msg/s (endpoint paused)" ingest_rps
-row "  its POST answer p99, ms" ingest_p99_ms
+row "  the POST's answer p99, ms" ingest_p99_ms
 row "  owner CPU per message, us" in_owner_us
+row "  owner's writer batch, requests" in_writer_batch
 row "  cores busy, all processes (of $(nproc))" in_machine_cores
 row "delivery, deliveries/s" deliveries_per_sec
 row "  owner CPU per delivery, us" thr_owner_us
@@ -439,25 +503,32 @@ row "  p99 ms" p99_ms
 row "  max ms" max_ms
 row "  the POST's answer p99, ms" ack_p99_ms
 row "  owner CPU per message, us" lat_owner_us
-echo
-echo "cluster only            ingest    delivery    latency"
-crow() { printf '%-22s %8s %11s %10s\n' "$1" "$(get "c_in_$2")" "$(get "c_thr_$2")" "$(get "c_lat_$2")"; }
-crow "publish avg, us/batch" publish_avg_us
-crow "entries a batch" entries_per_batch
-crow "nats-servers us/unit" nats_us
-crow "nats-servers cores" nats_cores
-crow "each standby us/unit" standby_us
-crow "standbys' cores" standby_cores
-crow "lag at the end, msgs" lag_msgs
-crow "  about, entries" lag_entries
-crow "catch-up, ms" catchup_ms
-echo "(a unit: a message acknowledged, a delivery made, a message sent; the publish max so far:" \
-    "$(get c_lat_publish_max_us) us; load $(loadavg) after the run)"
+row "  owner's writer batch, requests" lat_writer_batch
+# crow TEXT KEY: a cluster's figure in each of its runs
+crow() { printf '%-24s %8s %10s %10s\n' "$1" "$(get "${_p}_in_$2")" "$(get "${_p}_thr_$2")" "$(get "${_p}_lat_$2")"; }
+for _p in $RUNS; do
+    [ "$_p" = s ] && continue
+    echo
+    printf '%-24s %8s %10s %10s\n' "$(get "${_p}_title")" ingest delivery latency
+    crow "publish avg, us/batch" publish_avg_us
+    crow "entries a batch" entries_per_batch
+    crow "nats-servers us/unit" nats_us
+    crow "nats-servers' cores" nats_cores
+    crow "each standby us/unit" standby_us
+    crow "standbys' cores" standby_cores
+    crow "the rest's cores" rest_cores
+    crow "lag during, max msgs" lag_max
+    crow "lag at the end, msgs" lag_msgs
+    crow "  about, entries" lag_entries
+    crow "catch-up, ms" catchup_ms
+    echo "(a unit: a message acknowledged, a delivery made, a message sent; the longest publish:" \
+        "$(get "${_p}_lat_publish_max_us") us)"
+done
+echo "load average $(loadavg) after the run"
 echo
 
-for _p in s c; do
-    _w=single
-    [ "$_p" = c ] && _w=cluster
+for _p in $RUNS; do
+    _w=$(get "${_p}_title")
     [ "$(get "${_p}_acked_in")" -gt 0 ] || fail "$_w: no message acknowledged in the ingest run"
     [ "$(get "${_p}_missing")" = 0 ] || fail "$_w: $(get "${_p}_missing") acknowledged messages not delivered"
     [ "$(get "${_p}_duplicates")" = 0 ] || fail "$_w: $(get "${_p}_duplicates") deliveries twice"
@@ -471,21 +542,22 @@ done
 [ "$(get stores_equal)" = 1 ] || fail "a standby's stored messages or held deliveries differ from the owner's"
 [ "$FAILED" = 0 ] && echo "PASS  every acknowledged message stored, held or delivered once where it belongs;" \
     "the standbys delivered nothing and caught up"
-acked=$(( $(get s_acked_in) + $(get s_acked_thr) + $(get s_acked_lat) + \
-    $(get c_acked_in) + $(get c_acked_thr) + $(get c_acked_lat) ))
+acked=0 delivered=0 missing=0 dups=0 misplaced=0
+for _p in $RUNS; do
+    acked=$((acked + $(get "${_p}_acked_in") + $(get "${_p}_acked_thr") + $(get "${_p}_acked_lat")))
+    delivered=$((delivered + $(get "${_p}_delivered"))) missing=$((missing + $(get "${_p}_missing")))
+    dups=$((dups + $(get "${_p}_duplicates"))) misplaced=$((misplaced + $(get "${_p}_misplaced")))
+done
 echo "RESULT s_ingest_rps=$(get s_ingest_rps) c_ingest_rps=$(get c_ingest_rps)" \
     "s_deliveries_per_sec=$(get s_deliveries_per_sec) c_deliveries_per_sec=$(get c_deliveries_per_sec)" \
     "s_p50_ms=$(get s_p50_ms) s_p99_ms=$(get s_p99_ms) s_max_ms=$(get s_max_ms) s_lat_samples=$(get s_lat_samples)" \
     "c_p50_ms=$(get c_p50_ms) c_p99_ms=$(get c_p99_ms) c_max_ms=$(get c_max_ms) c_lat_samples=$(get c_lat_samples)" \
-    "ingest_ratio=$(ratio ingest_rps) deliver_ratio=$(ratio deliveries_per_sec) p99_ratio=$(ratio p99_ms)" \
+    "ingest_ratio=$(ratio c ingest_rps) deliver_ratio=$(ratio c deliveries_per_sec) p99_ratio=$(ratio c p99_ms)" \
     "s_owner_us_per_msg=$(get s_in_owner_us) c_owner_us_per_msg=$(get c_in_owner_us)" \
     "c_nats_us_per_msg=$(get c_in_nats_us) c_standby_us_per_msg=$(get c_in_standby_us)" \
     "c_publish_avg_us=$(get c_in_publish_avg_us) c_publish_max_us=$(get c_lat_publish_max_us)" \
     "c_entries_per_batch=$(get c_in_entries_per_batch)" \
-    "c_lag_msgs=$(get c_in_lag_msgs) c_catchup_ms=$(get c_in_catchup_ms)" \
-    "acked=$acked delivered=$(( $(get s_delivered) + $(get c_delivered) ))" \
-    "missing=$(( $(get s_missing) + $(get c_missing) ))" \
-    "duplicates=$(( $(get s_duplicates) + $(get c_duplicates) ))" \
-    "misplaced=$(( $(get s_misplaced) + $(get c_misplaced) ))" \
+    "c_lag_max=$(get c_in_lag_max) c_lag_msgs=$(get c_in_lag_msgs) c_catchup_ms=$(get c_in_catchup_ms)" \
+    "acked=$acked delivered=$delivered missing=$missing duplicates=$dups misplaced=$misplaced" \
     "standby_attempts=$(get standby_attempts) caught_up=$(get caught_up) stores_equal=$(get stores_equal)"
 exit $FAILED
