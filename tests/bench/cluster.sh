@@ -29,7 +29,8 @@
 # (with about as many entries as a message carried in that run) and how
 # long they took to reach the owner's seq of that moment. It prints both setups side by
 # side with the ratio cluster / single (the figures and the baseline from
-# the same run: the machine's speed drifts).
+# the same run: the machine's speed drifts, so the single node runs again
+# after the cluster, and the ratios use the mean of its two runs).
 #
 # The requests go to the owner now; measure (run_phases and the checks)
 # takes the nodes to send to and adds a column to the report, so a run
@@ -57,11 +58,14 @@
 #   BENCH_LATENCY_SECONDS  how long the latency run sends, default 20
 #   BENCH_LATENCY_RATE     messages a second, default 2000
 #   BENCH_TIMEOUT          seconds to wait for a backlog to drain, default 300
+#   BENCH_BASELINE_AFTER   1 (default): the single node again after the
+#                          cluster, the ratios over the mean of both; 0: once
 #
 # The last line is machine-readable (s_ the single node, c_ the cluster):
 #   RESULT {s,c}_ingest_rps=N {s,c}_deliveries_per_sec=N
 #          {s,c}_p50_ms=L {s,c}_p99_ms=L {s,c}_max_ms=L {s,c}_lat_samples=N
-#          ingest_ratio=R deliver_ratio=R p99_ratio=R
+#          ingest_ratio=R deliver_ratio=R p99_ratio=R (over the mean of
+#          the single node's two runs; s2_ the one after the cluster)
 #          {s,c}_owner_us_per_msg=U c_nats_us_per_msg=U c_standby_us_per_msg=U
 #          (ingest run; the standbys' figure is each one's)
 #          c_publish_avg_us=U c_publish_max_us=U c_entries_per_batch=N
@@ -80,6 +84,7 @@ MESSAGES=${BENCH_MESSAGES:-30000}
 LAT_SECONDS=${BENCH_LATENCY_SECONDS:-20}
 RATE=${BENCH_LATENCY_RATE:-2000}
 TIMEOUT=${BENCH_TIMEOUT:-300}
+AFTER=${BENCH_BASELINE_AFTER:-1}
 command -v wrk >/dev/null || die "'wrk' not found (sh packaging/deps.sh --test installs it)"
 
 # tests/cluster.sh runs on lib.sh's $T, HOOKD_PIDS, wait_for, bail and skip_all.
@@ -475,20 +480,45 @@ put standby_attempts "$_sa"
 echo "  at the end: owner's seq $(seq_at "$OWNER_URL"), log's last $(log_last), standbys" \
     "$(for _u in $STANDBY_URLS; do printf '%s ' "$(seq_at "$_u")"; done)(load $(loadavg))"
 
+# ---- the single node again, after the cluster ----
+# The machine's speed drifts (and other work comes and goes): the ratios
+# use the mean of the single node before and after the cluster.
+if [ "$AFTER" = 1 ]; then
+    for _n in a b c; do eval "kill -TERM \$PID_$_n"; done
+    for _n in a b c; do node_stop "$_n"; done
+    for _k in 1 2 3; do nats_kill "$_k" TERM; done
+    echo
+    echo "single node again, after the cluster"
+    rm -rf "$W/data"
+    unset HOOKD_ADMIN_TOKEN
+    hookd_up --retry-schedule 1s,1s
+    OWNER_URL=$URL STANDBY_URLS="" PROCS="owner:$HOOKD_PID"
+    measure s2 "single after" "$OWNER_URL"
+    hookd_down
+fi
+
 # ---- report ----
 echo
-# ratio P KEY: P's figure over the baseline's (the single node's).
-ratio() { awk -v c="$(get "$1_$2")" -v s="$(get "s_$2")" 'BEGIN { printf "%.2f", (s > 0 && c != "-" ? c / s : 0) }'; }
+# base KEY: the baseline, the single node's figure (the mean of before and after).
+base() {
+    awk -v a="$(get "s_$1")" -v b="$(get "s2_$1")" 'BEGIN {
+        if (b == "-" || b == "") print a; else if (a == "-") print b; else print (a + b) / 2 }'
+}
+# ratio P KEY: P's figure over the baseline's.
+ratio() { awk -v c="$(get "$1_$2")" -v s="$(base "$2")" 'BEGIN { printf "%.2f", (s > 0 && c != "-" ? c / s : 0) }'; }
 # row TEXT KEY: each measured setup's figure, and each one's ratio to the baseline.
 row() {
     printf '%-40s' "$1"
-    for _p in $RUNS; do printf ' %12s' "$(get "${_p}_$2")"; done
-    for _p in $RUNS; do [ "$_p" = s ] || printf ' %7s' "$(ratio "$_p" "$2")"; done
+    for _p in $COLS; do printf ' %12s' "$(get "${_p}_$2")"; done
+    for _p in $COLS; do is_base "$_p" || printf ' %7s' "$(ratio "$_p" "$2")"; done
     echo
 }
+is_base() { [ "$1" = s ] || [ "$1" = s2 ]; }
+# the columns: the baseline's runs first
+COLS=$(for _p in $RUNS; do is_base "$_p" && echo "$_p"; done; for _p in $RUNS; do is_base "$_p" || echo "$_p"; done)
 printf '%-40s' ""
-for _p in $RUNS; do printf ' %12s' "$(get "${_p}_title")"; done
-for _p in $RUNS; do [ "$_p" = s ] || printf ' %7s' "ratio"; done
+for _p in $COLS; do printf ' %12s' "$(get "${_p}_title")"; done
+for _p in $COLS; do is_base "$_p" || printf ' %7s' "ratio"; done
 echo
 row "ingest, msg/s (endpoint paused)" ingest_rps
 row "  the POST's answer p99, ms" ingest_p99_ms
@@ -507,7 +537,7 @@ row "  owner's writer batch, requests" lat_writer_batch
 # crow TEXT KEY: a cluster's figure in each of its runs
 crow() { printf '%-24s %8s %10s %10s\n' "$1" "$(get "${_p}_in_$2")" "$(get "${_p}_thr_$2")" "$(get "${_p}_lat_$2")"; }
 for _p in $RUNS; do
-    [ "$_p" = s ] && continue
+    is_base "$_p" && continue
     echo
     printf '%-24s %8s %10s %10s\n' "$(get "${_p}_title")" ingest delivery latency
     crow "publish avg, us/batch" publish_avg_us
@@ -552,7 +582,8 @@ echo "RESULT s_ingest_rps=$(get s_ingest_rps) c_ingest_rps=$(get c_ingest_rps)" 
     "s_deliveries_per_sec=$(get s_deliveries_per_sec) c_deliveries_per_sec=$(get c_deliveries_per_sec)" \
     "s_p50_ms=$(get s_p50_ms) s_p99_ms=$(get s_p99_ms) s_max_ms=$(get s_max_ms) s_lat_samples=$(get s_lat_samples)" \
     "c_p50_ms=$(get c_p50_ms) c_p99_ms=$(get c_p99_ms) c_max_ms=$(get c_max_ms) c_lat_samples=$(get c_lat_samples)" \
-    "ingest_ratio=$(ratio c ingest_rps) deliver_ratio=$(ratio c deliveries_per_sec) p99_ratio=$(ratio c p99_ms)" \
+    "s2_ingest_rps=$(get s2_ingest_rps) s2_deliveries_per_sec=$(get s2_deliveries_per_sec)" \
+    "s2_p99_ms=$(get s2_p99_ms) ingest_ratio=$(ratio c ingest_rps) deliver_ratio=$(ratio c deliveries_per_sec) p99_ratio=$(ratio c p99_ms)" \
     "s_owner_us_per_msg=$(get s_in_owner_us) c_owner_us_per_msg=$(get c_in_owner_us)" \
     "c_nats_us_per_msg=$(get c_in_nats_us) c_standby_us_per_msg=$(get c_in_standby_us)" \
     "c_publish_avg_us=$(get c_in_publish_avg_us) c_publish_max_us=$(get c_lat_publish_max_us)" \
