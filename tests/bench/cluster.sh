@@ -150,6 +150,12 @@ cpu_figures() {
         put "$1_$2_${_l}_us" "$(div "$((_each * 1000))" "$5")"
         put "$1_$2_${_l}_cores" "$(div "$_ms" "$_wall" %.2f)"
         _line="$_line  $_l $(get "$1_$2_${_l}_cores") cores ($(get "$1_$2_${_l}_us") us)"
+        [ "$_l" = nats ] || continue
+        # each nats-server's share (the stream's leader works more than its followers)
+        _each=$(awk -v n="$5" 'FNR == NR { if ($1 == "nats") a[++i] = $2; next }
+            $1 == "nats" { j++; printf "%s%.0f", (j > 1 ? "+" : ""), (n > 0 ? ($2 - a[j]) * 1000 / n : 0) }' "$3" "$4")
+        put "$1_$2_nats_each_us" "$_each"
+        _line="$_line (each $_each us)"
     done
     # the rest: the load generator, the receivers, and other work on the machine
     _rest=$(( $(cpu_used "$3" "$4" machine) - $(cpu_used "$3" "$4" owner) - \
@@ -457,7 +463,8 @@ for _n in $STANDBYS; do
     eval "STANDBY_URLS=\"\$STANDBY_URLS \$URL_$_n\" PROCS=\"\$PROCS standby:\$PID_$_n\""
 done
 eval "PROCS=\"owner:\$PID_$OWNER\$PROCS nats:\$NATS_PID_1 nats:\$NATS_PID_2 nats:\$NATS_PID_3\""
-echo "  owner $OWNER ($OWNER_URL), standbys $STANDBYS"
+echo "  owner $OWNER ($OWNER_URL), standbys $STANDBYS; the log's stream led by $(log_stream .cluster.leader)" \
+    "(nats-servers n1, n2, n3 in that order below)"
 measure c "3 nodes" "$OWNER_URL"
 # (once any node forwards writes to the owner: measure cs "3, spread" "$URL_a" "$URL_b" "$URL_c")
 
@@ -543,6 +550,7 @@ for _p in $RUNS; do
     crow "publish avg, us/batch" publish_avg_us
     crow "entries a batch" entries_per_batch
     crow "nats-servers us/unit" nats_us
+    crow "  each, us/unit" nats_each_us
     crow "nats-servers' cores" nats_cores
     crow "each standby us/unit" standby_us
     crow "standbys' cores" standby_cores
