@@ -173,20 +173,23 @@ cpu_figures() {
 # pub_snap: the owner's publish figures "batches messages entries total_us max_us".
 pub_snap() {
     stats "$OWNER_URL" '.cluster.publish // empty |
-        "\(.batches) \(.messages) \(.entries) \(.avgUs * .batches) \(.maxUs)"'
+        "\(.batches) \(.messages) \(.entries) \(.avgUs * .batches) \(.maxUs) \(.failures) \(.caughtUp)"'
 }
 # pub_figures P RUN BEFORE: the owner's publishes during the run.
 pub_figures() {
     [ -n "$3" ] || return 0
     set -- "$1" "$2" $3 $(pub_snap)
-    _b=$(($8 - $3)) _m=$(($9 - $4)) _e=$((${10} - $5)) _us=$((${11} - $6))
+    _b=$((${10} - $3)) _m=$((${11} - $4)) _e=$((${12} - $5)) _us=$((${13} - $6))
+    _f=$((${15} - $8)) _cu=$((${16} - $9)) _max=${14}
     put "$1_$2_batches" "$_b"
     put "$1_$2_publish_avg_us" "$(div "$_us" "$_b")"
-    put "$1_$2_publish_max_us" "${12}"
+    put "$1_$2_publish_max_us" "$_max"
+    put "$1_$2_publish_failures" "$_f"
     put "$1_$2_entries_per_batch" "$(div "$_e" "$_b" %.1f)"
     put "$1_$2_entries_per_msg" "$(div "$_e" "$_m" %.1f)"
     echo "  publish: $_b batches ($_m log messages, $_e entries, $(get "$1_$2_entries_per_batch") a batch)," \
-        "$(get "$1_$2_publish_avg_us") us a batch on average, ${12} us the longest so far"
+        "$(get "$1_$2_publish_avg_us") us a batch on average, $_max us the longest so far;" \
+        "$_f failed, $_cu caught up from the log"
 }
 
 # seq_at URL: the node's cluster.seq (-1 when it does not answer).
@@ -423,6 +426,7 @@ deliveries_check() {
         _n=$(lines "$_log") _d=$(distinct_ids "$_log") _a=$(get "$1_acked_$_r")
         [ "$_d" -lt "$_a" ] && _miss=$((_miss + _a - _d))
         _dups=$((_dups + _n - _d)) _got=$((_got + _n))
+        put "$1_${_r}_duplicates" $((_n - _d))
     done
     eval "_log=\$$1_in_LOG"
     put "$1_misplaced" "$(lines "$_log")"
@@ -430,6 +434,7 @@ deliveries_check() {
     put "$1_missing" "$_miss"
     put "$1_duplicates" "$_dups"
     put "$1_owner_attempts" "$(stats "$OWNER_URL" .attemptsSucceeded)"
+    put "$1_owner_failed" "$(stats "$OWNER_URL" .attemptsFailed)"
 }
 
 # ---- the single node ----
@@ -554,6 +559,7 @@ for _p in $RUNS; do
     printf '%-24s %8s %10s %10s\n' "$(get "${_p}_title")" ingest delivery latency
     crow "publish avg, us/batch" publish_avg_us
     crow "entries a batch" entries_per_batch
+    crow "publishes failed" publish_failures
     crow "nats-servers us/unit" nats_us
     crow "  each, us/unit" nats_each_us
     crow "nats-servers' cores" nats_cores
@@ -574,7 +580,10 @@ for _p in $RUNS; do
     _w=$(get "${_p}_title")
     [ "$(get "${_p}_acked_in")" -gt 0 ] || fail "$_w: no message acknowledged in the ingest run"
     [ "$(get "${_p}_missing")" = 0 ] || fail "$_w: $(get "${_p}_missing") acknowledged messages not delivered"
-    [ "$(get "${_p}_duplicates")" = 0 ] || fail "$_w: $(get "${_p}_duplicates") deliveries twice"
+    [ "$(get "${_p}_duplicates")" = 0 ] || fail "$_w: $(get "${_p}_duplicates") deliveries twice" \
+        "($(get "${_p}_thr_duplicates") in the delivery run, $(get "${_p}_lat_duplicates") in the latency run;" \
+        "$(get "${_p}_owner_failed") attempts failed; publishes failed: $(get "${_p}_in_publish_failures")," \
+        "$(get "${_p}_thr_publish_failures"), $(get "${_p}_lat_publish_failures"))"
     [ "$(get "${_p}_misplaced")" = 0 ] || fail "$_w: $(get "${_p}_misplaced") deliveries for the paused endpoint"
     [ "$(get "${_p}_owner_attempts")" = "$(get "${_p}_delivered")" ] ||
         fail "$_w: the owner made $(get "${_p}_owner_attempts") deliveries, the receivers got $(get "${_p}_delivered")"
@@ -583,6 +592,11 @@ done
 [ "$(get standby_attempts)" = 0 ] || fail "the standbys made $(get standby_attempts) deliveries"
 [ "$(get caught_up)" = 1 ] || fail "the standbys did not reach the owner's seq and the log's end in 60 s"
 [ "$(get stores_equal)" = 1 ] || fail "a standby's stored messages or held deliveries differ from the owner's"
+if [ "$FAILED" = 1 ]; then   # what the nodes said, for the failure's report
+    for _n in a b c; do
+        [ -s "$W/$_n.err" ] && grep -v 'msg=request' "$W/$_n.err" | tail -n 15 | sed "s/^/  $_n: /"
+    done
+fi
 [ "$FAILED" = 0 ] && echo "PASS  every acknowledged message stored, held or delivered once where it belongs;" \
     "the standbys delivered nothing and caught up"
 acked=0 delivered=0 missing=0 dups=0 misplaced=0
