@@ -5,7 +5,8 @@
 # First a single node (no --cluster), then three nats-servers
 # (tests/cluster.sh), `hookd cluster init` and three hookd nodes with
 # --cluster-role auto: one owns the one partition group that exists today,
-# two follow it as standbys. Each gets the same three runs (measure):
+# two follow it as standbys; then the single node again. Each gets the
+# same three runs (measure):
 #
 #   ingest    wrk POSTs 1 KiB messages (tests/bench/ingest.lua) for
 #             BENCH_DURATION to an app whose one endpoint is paused, as
@@ -27,11 +28,11 @@
 # the standbys' lag behind the owner (its cluster.seq minus theirs, in log
 # messages): the largest seen once a second during each run, and at its end
 # (with about as many entries as a message carried in that run) and how
-# long they took to reach the owner's seq of that moment. It prints both setups side by
-# side with the ratio cluster / single (the figures and the baseline from
-# the same run: the machine's speed drifts, so the single node runs again
-# after the cluster, and the ratios use the mean of its two runs, or the
-# lower of its two latencies).
+# long they took to reach the owner's seq of that moment. It prints the
+# setups side by side with the ratio cluster / single (the figures and the
+# baseline from the same run: the machine's speed drifts, so the single
+# node runs again after the cluster, and the ratios use the mean of its two
+# runs, or the lower of its two latencies).
 #
 # The requests go to the owner now; measure (run_phases and the checks)
 # takes the nodes to send to and adds a column to the report, so a run
