@@ -53,6 +53,7 @@ struct clog {
     /* writer thread only */
     int dirty;                 /* the log may hold entries the store lacks */
     uint64_t seq;              /* the log's last sequence, the store's too (when !dirty) */
+    size_t max_msg;            /* the stream's max_msg_size, from its info (0: not known) */
     uint8_t *buf;              /* a batch message being built */
     size_t cap;
 
@@ -194,6 +195,8 @@ static int log_last(struct clog *c, uint64_t *first, uint64_t *last, char *why, 
     }
     *last = si->State.LastSeq;
     *first = si->State.FirstSeq;
+    if (si->Config && si->Config->MaxMsgSize > 0)
+        c->max_msg = (size_t)si->Config->MaxMsgSize;
     jsStreamInfo_Destroy(si);
     return 0;
 }
@@ -420,6 +423,11 @@ int clog_publish(void *ctx, const struct entry_w *const *entries, size_t n, uint
     }
     int64_t t0 = clock_mono_us();
     size_t max = (size_t)natsConnection_GetMaxPayload(cluster_nats(c->cl)), msgs = 0;
+    /* The stream takes messages up to max-body + CLUSTER_ENTRY_OVERHEAD, less
+     * than the servers' max_payload may be: a batch beyond it is refused whole
+     * (JetStream error 10054), so a batch is split at the smaller of the two. */
+    if (c->max_msg && c->max_msg < max)
+        max = c->max_msg;
     max = max > 4096 ? max - 4096 : max;   /* room for the headers */
     rc = 0;
     for (size_t from = 0, to; from < n && rc == 0; from = to, msgs++) {

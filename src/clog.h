@@ -6,7 +6,8 @@
  *
  * The writer hands clog_publish() each batch's entries before it applies
  * them (writer_set_log). The batch goes to the stream as one message (a
- * few when it is larger than the servers' max_payload): each entry as
+ * few when it is larger than the stream's max_msg_size, max-body + 64 KiB,
+ * or the servers' max_payload, whichever is smaller): each entry as
  * its length (u32 BE), its CRC-32 (u32 BE) and its bytes, the journal's
  * framing (entry.h). Each message carries Nats-Msg-Id, the hex of its
  * first entry's seed (JetStream drops a copy within its window), and
