@@ -15,10 +15,10 @@ CFLAGS_ALL = -std=c11 $(OPTFLAGS) $(SANFLAGS) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(HARDEN_LDFLAGS) $(LDFLAGS)
 
 # Cluster mode's NATS client (src/cluster.c, lease.c, clog.c, cfollow.c, cnode.c, cfwd.c,
-# cstats.c) only when configure found libnats (config.mk: CLUSTER = yes);
+# cstats.c, cboot.c, cbootnet.c) only when configure found libnats (config.mk: CLUSTER = yes);
 # ./configure --without-cluster leaves them out.
 CLUSTER_OFF := $(if $(filter yes,$(CLUSTER)),,src/cluster.c src/lease.c src/clog.c src/cfollow.c src/cnode.c src/cfwd.c \
-                                               src/cstats.c)
+                                               src/cstats.c src/cboot.c src/cbootnet.c)
 SRV_SRC := $(filter-out src/main.c $(CLUSTER_OFF),$(wildcard src/*.c))
 UI_SRC := $(wildcard ui/*.c)
 TAP_SRC := $(wildcard vendor/tap/*.c)

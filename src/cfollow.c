@@ -49,9 +49,10 @@ struct cfollow {
     int started;
     atomic_int stop;
 
-    pthread_mutex_t lock;    /* guards owner, and the batch's finished and status */
+    pthread_mutex_t lock;    /* guards owner, refused, and the batch's finished and status */
     pthread_cond_t finished_cv;
     char owner[80];
+    char refused[512];       /* why this store cannot follow the log ("" when it can) */
 
     /* the batch in flight: filled by the thread, applied by the writer */
     struct intent in;
@@ -67,7 +68,8 @@ struct cfollow {
 
 static int fatal(int rc)
 {
-    return rc == HOOKD_EFULL || rc == HOOKD_ESTORE || (rc < 0 && rc > HOOKD_ELAST);
+    return rc == HOOKD_EFULL || rc == HOOKD_ESTORE || rc == HOOKD_EBOOTSTRAP
+           || (rc < 0 && rc > HOOKD_ELAST);
 }
 
 int cfollow_apply(const struct reapply_env *env, struct store_txn *t, const void *p, size_t n,
@@ -104,7 +106,8 @@ static int batch_apply(struct intent *in, struct store_txn *t)
         if (f->seqs[i] <= have)   /* delivered again after a resubscription */
             continue;
         rc = clog_apply_message(f->o.env, t, natsMsg_GetData(f->msgs[i]),
-                                (size_t)natsMsg_GetDataLength(f->msgs[i]), f->seqs[i]);
+                                (size_t)natsMsg_GetDataLength(f->msgs[i]), f->seqs[i],
+                                clog_msg_epoch(f->msgs[i]));
         last = f->seqs[i];
     }
     if (rc == 0 && last)
@@ -151,6 +154,48 @@ static int applied_seq(struct cfollow *f, uint64_t *have)
     return rc;
 }
 
+/* Say once, and keep for cfollow_refused, why this store cannot follow. */
+static void refuse(struct cfollow *f, const char *why)
+{
+    pthread_mutex_lock(&f->lock);
+    int first = !*f->refused;
+    snprintf(f->refused, sizeof(f->refused), "%s", why);
+    pthread_mutex_unlock(&f->lock);
+    if (first)
+        log_error("cannot follow the cluster's log", "error", why, NULL);
+}
+
+int cfollow_refused(struct cfollow *f, char *why, size_t cap)
+{
+    pthread_mutex_lock(&f->lock);
+    int yes = *f->refused != 0;
+    if (why)
+        snprintf(why, cap, "%s", f->refused);
+    pthread_mutex_unlock(&f->lock);
+    return yes;
+}
+
+/*
+ * The entries after the store's have + 1 must all be in the stream: an
+ * ordered consumer asked for a trimmed start begins at the first entry
+ * there, skipping the rest without a word. 0, or -1 (refused).
+ */
+static int check_gap(struct cfollow *f, uint64_t have)
+{
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    if (js_GetStreamInfo(&si, cluster_js(f->o.cluster), CLOG_STREAM, NULL, &jerr) != NATS_OK)
+        return 0;   /* the subscription fails too, and says so */
+    uint64_t first = si->State.FirstSeq, last = si->State.LastSeq;
+    jsStreamInfo_Destroy(si);
+    if (have >= last || have + 1 >= first)
+        return 0;
+    char why[512];
+    clog_gap_sentence(have, first, why, sizeof(why));
+    refuse(f, why);
+    return -1;
+}
+
 /* 1 when the stream holds messages past what the store applied. */
 static int behind(struct cfollow *f)
 {
@@ -169,7 +214,7 @@ static int behind(struct cfollow *f)
 static int subscribe(struct cfollow *f)
 {
     uint64_t have = 0;
-    if (applied_seq(f, &have))
+    if (applied_seq(f, &have) || check_gap(f, have))
         return -1;
     jsSubOptions so;
     jsErrCode jerr = 0;
@@ -313,7 +358,13 @@ static void *follow_main(void *arg)
         if (!f->sub)
             continue;
         int rc = f->n ? apply_batch(f) : 0;
-        if (rc) {
+        if (rc == HOOKD_EBOOTSTRAP) {
+            refuse(f, "the cluster's log starts from an imported store, which this store is "
+                   "not: bootstrap from a hot backup of an imported store (hookd cluster "
+                   "bootstrap, or hookd backup on a running node)");
+            drop_sub(f);
+            pause_ms(RETRY_MS);
+        } else if (rc) {
             log_error("cannot apply the cluster's log; trying again", "error",
                       hookd_strerror(rc), NULL);
             drop_sub(f);   /* start again from cluster.seq */

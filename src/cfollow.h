@@ -53,6 +53,16 @@ int cfollow_start(struct cfollow *f);
 void cfollow_stop(struct cfollow *f);
 void cfollow_free(struct cfollow *f);
 
+/*
+ * 1 when this store cannot follow the log, why in why (cap bytes): the
+ * log no longer holds the entries after the store's cluster.seq (trimmed
+ * by its retention), or it starts from an imported store that this one
+ * is not. The follower then applies nothing (it looks again every
+ * second, and says so once): the node must be started again on a hot
+ * backup of a running node's store. Any thread.
+ */
+int cfollow_refused(struct cfollow *f, char *why, size_t cap);
+
 /* The owner's node id as its last entry named it ("" before any). */
 void cfollow_owner(struct cfollow *f, char *out, size_t cap);
 

@@ -24,6 +24,7 @@
  * result is the exit status. Every other violation is left for an
  * operator (the data it concerns is not derivable from the rest).
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #include <jansson.h>
 
 #include "check.h"
+#include "cmeta.h"
 #include "err.h"
 #include "hmap.h"
 #include "id.h"
@@ -467,6 +469,17 @@ static int open_log(const char *dir, int repair, struct store **s, FILE *out, FI
     return 0;
 }
 
+/* A cluster node's store: its place in the log and whose epoch it is in. */
+static void cluster_line(struct check *c)
+{
+    struct cmeta m;
+    if (cmeta_read(c->t, &m) || (!m.seq && !m.epoch && !*m.import))
+        return;
+    fprintf(c->out, "cluster: log applied up to entry %" PRIu64 ", epoch %" PRIu64 " (owner %s)"
+            ", %" PRIu64 " stale entries skipped%s%s\n", m.seq, m.epoch, *m.owner ? m.owner : "none",
+            m.stale, *m.import ? ", imported " : "", m.import);
+}
+
 /* One pass over the log: 0 clean, 1 violations, 2 unreadable (said). */
 static int check_pass(struct check *c, struct store *s, const char *dir, FILE *err)
 {
@@ -476,6 +489,7 @@ static int check_pass(struct check *c, struct store *s, const char *dir, FILE *e
         return 2;
     }
     fprintf(c->out, "checking the log in '%s'\n", dir);
+    cluster_line(c);
     hmap_init(&c->due);
     run_checks(c);
     report(c);

@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "clog.h"
 #include "cluster.h"
+#include "cmeta.h"
 #include "err.h"
 #include "lease.h"
 #include "log.h"
@@ -47,10 +48,12 @@ struct clog {
     int64_t timeout_ms;
     _Atomic(struct lease *) lease;   /* NULL: a static owner */
     atomic_int stale;          /* clog_resync: catch up before the next batch */
+    _Atomic uint64_t epoch;    /* clog_set_epoch: the owner's, stamped on each message */
 
     /* writer thread only */
     int dirty;                 /* the log may hold entries the store lacks */
     uint64_t seq;              /* the log's last sequence, the store's too (when !dirty) */
+    size_t max_msg;            /* the stream's max_msg_size, from its info (0: not known) */
     uint8_t *buf;              /* a batch message being built */
     size_t cap;
 
@@ -96,6 +99,19 @@ void clog_set_lease(struct clog *c, struct lease *l)
     atomic_store(&c->lease, l);
 }
 
+void clog_set_epoch(struct clog *c, uint64_t epoch)
+{
+    atomic_store(&c->epoch, epoch);
+}
+
+uint64_t clog_msg_epoch(natsMsg *m)
+{
+    const char *v = NULL;
+    if (natsMsgHeader_Get(m, CLOG_HDR_EPOCH, &v) != NATS_OK || !v)
+        return 0;
+    return strtoull(v, NULL, 10);
+}
+
 void clog_resync(struct clog *c)
 {
     atomic_store(&c->stale, 1);
@@ -139,11 +155,19 @@ int clog_next_entry(const void *msg, size_t len, size_t *off, const void **entry
 
 /* Every entry of a batch message, each in its nested transaction of t. */
 int clog_apply_message(const struct reapply_env *env, struct store_txn *t, const void *msg,
-                       size_t len, uint64_t seq)
+                       size_t len, uint64_t seq, uint64_t epoch)
 {
     size_t off = 0, n;
     const void *e;
-    int rc;
+    int rc = cmeta_message_stale(t, epoch);
+    if (rc) {   /* an older owner's, after a newer one's marker: skipped everywhere */
+        char at[24];
+        snprintf(at, sizeof(at), "%" PRIu64, seq);
+        if (rc == 1)
+            log_warn("a log message of an older owner's epoch after a newer marker; skipped",
+                     "seq", at, NULL);
+        return rc == 1 ? 0 : rc;
+    }
     while ((rc = clog_next_entry(msg, len, &off, &e, &n)) == 1)
         if ((rc = cfollow_apply(env, t, e, n, seq)) != 0)
             return rc;
@@ -159,8 +183,8 @@ int clog_apply_message(const struct reapply_env *env, struct store_txn *t, const
 
 /* ---- catching up: entries the log holds beyond the store ---- */
 
-/* The log's last sequence (step 2: the stream's). 0, or HOOKD_EUNAVAIL. */
-static int log_last(struct clog *c, uint64_t *last, char *why, size_t whylen)
+/* The log's first and last sequences (step 2: the stream's). 0, or HOOKD_EUNAVAIL. */
+static int log_last(struct clog *c, uint64_t *first, uint64_t *last, char *why, size_t whylen)
 {
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
@@ -170,6 +194,9 @@ static int log_last(struct clog *c, uint64_t *last, char *why, size_t whylen)
         return HOOKD_EUNAVAIL;
     }
     *last = si->State.LastSeq;
+    *first = si->State.FirstSeq;
+    if (si->Config && si->Config->MaxMsgSize > 0)
+        c->max_msg = (size_t)si->Config->MaxMsgSize;
     jsStreamInfo_Destroy(si);
     return 0;
 }
@@ -189,7 +216,7 @@ static int apply_range(struct clog *c, uint64_t from, uint64_t to, char *why, si
             rc = HOOKD_EUNAVAIL;
         } else if (strcmp(natsMsg_GetSubject(m), CLOG_SUBJECT) == 0) {
             rc = clog_apply_message(c->env, t, natsMsg_GetData(m),
-                                    (size_t)natsMsg_GetDataLength(m), seq);
+                                    (size_t)natsMsg_GetDataLength(m), seq, clog_msg_epoch(m));
             if (rc)
                 snprintf(why, whylen, "entry %" PRIu64 ": %s", seq, hookd_strerror(rc));
         }
@@ -212,7 +239,7 @@ static int apply_range(struct clog *c, uint64_t from, uint64_t to, char *why, si
 static int catch_up(struct clog *c)
 {
     char why[512] = "";
-    uint64_t have = 0, last = 0;
+    uint64_t have = 0, last = 0, first = 0;
     struct store_txn *t;
     int rc = store_read(c->store, &t);
     if (rc == 0) {
@@ -220,7 +247,11 @@ static int catch_up(struct clog *c)
         store_abort(t);
     }
     if (rc == 0)
-        rc = log_last(c, &last, why, sizeof(why));
+        rc = log_last(c, &first, &last, why, sizeof(why));
+    if (rc == 0 && have < last && have + 1 < first) {   /* never skip entries silently */
+        clog_gap_sentence(have, first, why, sizeof(why));
+        rc = HOOKD_EBOOTSTRAP;
+    }
     if (rc == 0 && last < have) {
         snprintf(why, sizeof(why), "the log ends at %" PRIu64 " but this store holds entries "
                  "up to %" PRIu64 " (was the cluster set up again?)", last, have);
@@ -248,6 +279,30 @@ static int catch_up(struct clog *c)
     c->seq = last;
     c->dirty = 0;
     return 0;
+}
+
+/*
+ * After catching up: a newer owner's marker in the store means another
+ * node owns the log now; this one must not publish after it (the stream
+ * would take it, its expectation being right).
+ */
+static int superseded(struct clog *c, uint64_t epoch, char *why, size_t whylen)
+{
+    struct cmeta m;
+    if (!epoch || cmeta_load(c->store, &m) || m.epoch <= epoch)
+        return 0;
+    snprintf(why, whylen, "the log holds owner %s's marker of epoch %" PRIu64 ", newer than ours "
+             "(%" PRIu64 ")", m.owner, m.epoch, epoch);
+    return 1;
+}
+
+void clog_gap_sentence(uint64_t have, uint64_t first, char *out, size_t cap)
+{
+    snprintf(out, cap, "this store has applied the cluster's log up to entry %" PRIu64
+             " but the log now starts at %" PRIu64 " (older entries are trimmed after the log "
+             "retention): it cannot follow; start this node from a hot backup of a running "
+             "node (hookd cluster bootstrap, or hookd backup), which carries its place in the "
+             "log", have, first);
 }
 
 /* ---- publishing ---- */
@@ -287,15 +342,16 @@ static size_t fill(struct clog *c, const struct entry_w *const *e, size_t from, 
  * entry's seed, so a copy sent twice is stored once. 0 and c->seq moved
  * to its sequence, or HOOKD_EUNAVAIL with why.
  */
-static int publish_one(struct clog *c, const struct entry_w *first, size_t len, char *why,
-                       size_t whylen)
+static int publish_one(struct clog *c, const struct entry_w *first, size_t len, uint64_t epoch,
+                       char *why, size_t whylen)
 {
     natsMsg *m = NULL;
     jsPubAck *pa = NULL;
     jsErrCode jerr = 0;
     jsPubOptions po;
-    char expect[24], id[ID_HEX];
+    char expect[24], id[ID_HEX], ep[24];
     snprintf(expect, sizeof(expect), "%" PRIu64, c->seq);
+    snprintf(ep, sizeof(ep), "%" PRIu64, epoch);
     hex(first->head.seed, ENTRY_SEED_LEN, id);
     jsPubOptions_Init(&po);
     po.MaxWait = c->timeout_ms;
@@ -306,6 +362,8 @@ static int publish_one(struct clog *c, const struct entry_w *first, size_t len, 
         s = natsMsgHeader_Set(m, HDR_EXPECT, expect);
     if (s == NATS_OK)
         s = natsMsgHeader_Set(m, CLOG_HDR_NODE, c->node_id);
+    if (s == NATS_OK && epoch)
+        s = natsMsgHeader_Set(m, CLOG_HDR_EPOCH, ep);
     if (s == NATS_OK)
         s = js_PublishMsg(&pa, c->js, m, &po, &jerr);
     if (s == NATS_OK && (pa->Duplicate || pa->Sequence <= c->seq)) {
@@ -352,19 +410,29 @@ int clog_publish(void *ctx, const struct entry_w *const *entries, size_t n, uint
         pthread_mutex_unlock(&c->lock);
         return HOOKD_EUNAVAIL;
     }
+    uint64_t epoch = atomic_load(&c->epoch);
     if (c->dirty && (rc = catch_up(c)) != 0) {
         pthread_mutex_lock(&c->lock);
         c->stats.failures++;
         pthread_mutex_unlock(&c->lock);
         return rc == HOOKD_EFULL ? rc : HOOKD_EUNAVAIL;
     }
+    if (superseded(c, epoch, why, sizeof(why))) {
+        fail_batch(c, n, why);
+        return HOOKD_EUNAVAIL;
+    }
     int64_t t0 = clock_mono_us();
     size_t max = (size_t)natsConnection_GetMaxPayload(cluster_nats(c->cl)), msgs = 0;
+    /* The stream takes messages up to max-body + CLUSTER_ENTRY_OVERHEAD, less
+     * than the servers' max_payload may be: a batch beyond it is refused whole
+     * (JetStream error 10054), so a batch is split at the smaller of the two. */
+    if (c->max_msg && c->max_msg < max)
+        max = c->max_msg;
     max = max > 4096 ? max - 4096 : max;   /* room for the headers */
     rc = 0;
     for (size_t from = 0, to; from < n && rc == 0; from = to, msgs++) {
         size_t len = fill(c, entries, from, n, max, &to);
-        rc = publish_one(c, entries[from], len, why, sizeof(why));
+        rc = publish_one(c, entries[from], len, epoch, why, sizeof(why));
     }
     if (rc) {
         fail_batch(c, n, why);

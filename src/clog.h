@@ -6,7 +6,8 @@
  *
  * The writer hands clog_publish() each batch's entries before it applies
  * them (writer_set_log). The batch goes to the stream as one message (a
- * few when it is larger than the servers' max_payload): each entry as
+ * few when it is larger than the stream's max_msg_size, max-body + 64 KiB,
+ * or the servers' max_payload, whichever is smaller): each entry as
  * its length (u32 BE), its CRC-32 (u32 BE) and its bytes, the journal's
  * framing (entry.h). Each message carries Nats-Msg-Id, the hex of its
  * first entry's seed (JetStream drops a copy within its window), and
@@ -45,6 +46,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <nats/nats.h>
+
 #include "entry.h"
 
 struct cluster;
@@ -55,6 +58,7 @@ struct store;
 #define CLOG_STREAM "hookd_log_0"
 #define CLOG_SUBJECT "hookd.log.0"
 #define CLOG_HDR_NODE "Hookd-Node"
+#define CLOG_HDR_EPOCH "Hookd-Epoch"   /* the owner's epoch (cmeta.h); absent: a static owner */
 #define CLOG_TIMEOUT_MS 3000   /* a batch not acknowledged by then fails (503) */
 
 struct clog_opts {
@@ -97,6 +101,14 @@ void clog_get_stats(struct clog *c, struct clog_stats *out);
 void clog_resync(struct clog *c);
 
 /*
+ * The owner's epoch, from its marker (cnode.c; 0: none, a static owner):
+ * each message carries it in CLOG_HDR_EPOCH, and a batch after catching
+ * up with a newer owner's marker is refused (HOOKD_EUNAVAIL) rather than
+ * published after it. Any thread.
+ */
+void clog_set_epoch(struct clog *c, uint64_t epoch);
+
+/*
  * Publish only while lease_held(l) (borrowed; a static owner has none).
  * Any thread, before the lease can make this node the owner.
  */
@@ -110,13 +122,24 @@ void clog_set_lease(struct clog *c, struct lease *l);
 int clog_next_entry(const void *msg, size_t len, size_t *off, const void **entry, size_t *n);
 
 /*
- * Apply every entry of the batch message at stream sequence seq, each in
- * a nested transaction of t (cfollow_apply): 0, or the store's error that
- * must stop the caller's transaction. A damaged message is logged and
- * skipped: every node reads the same bytes. The caller's thread owns t.
+ * Apply every entry of the batch message at stream sequence seq, stamped
+ * with epoch (clog_msg_epoch), each in a nested transaction of t
+ * (cfollow_apply): 0, or the store's error that must stop the caller's
+ * transaction. A damaged message is logged and skipped: every node reads
+ * the same bytes; so is a message of an epoch older than the store's
+ * (cmeta_message_stale). The caller's thread owns t.
  */
 struct store_txn;
 int clog_apply_message(const struct reapply_env *env, struct store_txn *t, const void *msg,
-                       size_t len, uint64_t seq);
+                       size_t len, uint64_t seq, uint64_t epoch);
+
+/* A log message's CLOG_HDR_EPOCH, 0 when it has none. */
+uint64_t clog_msg_epoch(natsMsg *m);
+
+/*
+ * The one sentence for a store that cannot follow the log: it applied
+ * entries up to have, and the log now starts after have + 1.
+ */
+void clog_gap_sentence(uint64_t have, uint64_t first, char *out, size_t cap);
 
 #endif

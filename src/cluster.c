@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "clock.h"
+#include "cboot.h"
 #include "cluster.h"
 #include "cstats.h"
 #include "clusteropt.h"
@@ -836,6 +837,9 @@ static void cluster_usage(FILE *out)
         "usage: hookd cluster init --cluster URL[,URL...] [--partitions P] [--replicas R]\n"
         "                          [--streams S] [--log-retention DURATION]\n"
         "       hookd cluster status --cluster URL[,URL...]\n"
+        "       hookd cluster import --cluster URL[,URL...] --data DIR\n"
+        "       hookd cluster bootstrap --cluster URL[,URL...] --data DIR\n"
+        "       hookd cluster log --cluster URL[,URL...] [--from SEQ] [--count N]\n"
         "\n"
         "init creates the cluster's JetStream resources on the NATS servers (KV buckets\n"
         "hookd_cluster, hookd_names, hookd_leases; streams hookd_log_0..S-1); run again\n"
@@ -847,7 +851,11 @@ static void cluster_usage(FILE *out)
         "status prints the servers and their versions, the streams' leaders and\n"
         "replicas, and the settings: exit 0 healthy, 1 not initialized or degraded,\n"
         "2 unreachable.\n"
-        "Both also take serve's --cluster, --nats-creds, --nats-ca, --node-id, --max-body\n"
+        "import makes a stopped single node's store the first store of a cluster whose\n"
+        "log is empty (start other nodes on hot backups of it: hookd backup); log prints\n"
+        "the log's entries, one a line (sequence, kind, node, epoch); bootstrap fetches\n"
+        "a hot copy of a live node's store over NATS into a new --data directory.\n"
+        "All also take serve's --cluster, --nats-creds, --nats-ca, --node-id, --max-body\n"
         "and --config (the same config file and HOOKD_* variables as serve).\n");
 }
 
@@ -1100,7 +1108,10 @@ int cluster_main(int argc, char **argv)
         fprintf(stderr, "hookd: cannot start the NATS client library\n");
         return 1;
     }
-    if (strcmp(argv[0], "init") == 0) {
+    if (strcmp(argv[0], "import") == 0 || strcmp(argv[0], "log") == 0
+        || strcmp(argv[0], "bootstrap") == 0 || strcmp(argv[0], "purge-log") == 0) {
+        rc = cboot_main(argc, argv);
+    } else if (strcmp(argv[0], "init") == 0) {
         rc = run("init", init_flags, 4, argc - 1, argv + 1);
     } else if (strcmp(argv[0], "status") == 0) {
         rc = run("status", NULL, 0, argc - 1, argv + 1);

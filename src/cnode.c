@@ -10,6 +10,7 @@
  */
 #include <inttypes.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +20,14 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "cboot.h"
 #include "cfollow.h"
 #include "cfwd.h"
 #include "clog.h"
 #include "cluster.h"
 #include "cnode.h"
 #include "clock.h"
+#include "cmeta.h"
 #include "config.h"
 #include "cstats.h"
 #include "dispatch.h"
@@ -55,6 +58,7 @@ struct cnode {
     struct cfwd *fwd;          /* serves forwarded requests; auto also forwards (cfwd.h) */
     struct dispatch *dispatch; /* auto: held and released as the lease moves */
     struct cstats *cstats;     /* cluster-wide stats: answers and gathers */
+    struct cboot_server *boot; /* answers hookd cluster bootstrap with copies of the store */
     int mode;
     int hold;                  /* --hold-deliveries: an owner keeps them held */
 
@@ -68,6 +72,13 @@ struct cnode {
     int following;             /* the follower runs (role thread only writes it) */
     int stopping;
     int64_t acquired_ms;       /* when on_acquired came (for the takeover log line) */
+    uint64_t lease_epoch;      /* on_acquired's */
+    int lease_gone;            /* released by the role thread: this store cannot follow */
+
+    /* auto: the marker a new owner publishes before it owns (become_owner) */
+    atomic_int marking;        /* the writer may publish though the node is not active */
+    struct intent marker;
+    int marker_done, marker_status;   /* under lock */
 };
 
 static int is_active(struct cnode *n)
@@ -98,6 +109,14 @@ static void stats_of(void *ctx, json_t *out)
     char owner[80];
     owner_of(n, owner, sizeof(owner));
     json_object_set_new(out, "owner", *owner ? json_string(owner) : json_null());
+    struct cmeta m;
+    if (cmeta_load(n->replay.store, &m) == 0)
+        json_object_set_new(out, "epoch", json_pack(
+            "{s:I, s:o, s:I}", "epoch", (json_int_t)m.epoch, "owner",
+            *m.owner ? json_string(m.owner) : json_null(), "staleSkipped", (json_int_t)m.stale));
+    char why[512];
+    if (n->follow && cfollow_refused(n->follow, why, sizeof(why)))
+        json_object_set_new(out, "refused", json_string(why));
     cstats_put(n->cstats, out);
     if (n->lease) {
         char holder[LEASE_KEY_MAX];
@@ -194,6 +213,7 @@ static void on_acquired(void *arg, uint64_t epoch)
     pthread_mutex_lock(&n->lock);
     n->want_owner = 1;
     n->acquired_ms = clock_mono_ms();
+    n->lease_epoch = epoch;
     pthread_cond_signal(&n->wake);
     pthread_mutex_unlock(&n->lock);
 }
@@ -216,7 +236,7 @@ static int auto_publish(void *ctx, const struct entry_w *const *entries, size_t 
                         uint64_t *seq)
 {
     struct cnode *c = ctx;
-    if (!is_active(c))
+    if (!is_active(c) && !atomic_load(&c->marking))
         return HOOKD_EUNAVAIL;
     return clog_publish(c->clog, entries, n, seq);
 }
@@ -245,6 +265,76 @@ static void pause_ms(int64_t ms)
     nanosleep(&ts, NULL);
 }
 
+/* ---- the epoch marker ---- */
+
+static int marker_apply(struct intent *in, struct store_txn *t)
+{
+    struct cnode *n = (struct cnode *)((char *)in - offsetof(struct cnode, marker));
+    return reapply_entry(&n->env, in->entry.p, in->entry.len, t);
+}
+
+static void marker_done(struct intent *in, int status)
+{
+    struct cnode *n = (struct cnode *)((char *)in - offsetof(struct cnode, marker));
+    pthread_mutex_lock(&n->lock);
+    n->marker_status = status;
+    n->marker_done = 1;
+    pthread_cond_broadcast(&n->wake);
+    pthread_mutex_unlock(&n->lock);
+}
+
+/*
+ * Role thread: publish this node's EPOCH entry (cmeta.h) through the
+ * writer, which first catches up with the whole log and then applies the
+ * marker itself: 0 once the store holds everything up to and including
+ * it. The epoch is the lease's, or one above the store's when the lease's
+ * is not above it (the key expired before anyone read it: lease.h).
+ */
+static int publish_marker(struct cnode *n, uint64_t *epoch)
+{
+    struct cmeta m;
+    int rc = cmeta_load(n->replay.store, &m);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&n->lock);
+    *epoch = n->lease_epoch > m.epoch ? n->lease_epoch : m.epoch + 1;
+    n->marker_done = 0;
+    pthread_mutex_unlock(&n->lock);
+    lease_note_epoch(n->lease, *epoch);
+    clog_set_epoch(n->clog, *epoch);
+    memset(&n->marker, 0, sizeof(n->marker));
+    n->marker.apply = marker_apply;
+    n->marker.done = marker_done;
+    cmeta_epoch_entry(&n->marker.entry, n->replay.cfg->node_id, *epoch, clock_now_ms());
+    atomic_store(&n->marking, 1);
+    rc = writer_submit(n->replay.writer, &n->marker);
+    if (rc == 0) {
+        pthread_mutex_lock(&n->lock);
+        while (!n->marker_done)
+            pthread_cond_wait(&n->wake, &n->lock);
+        rc = n->marker_status;
+        pthread_mutex_unlock(&n->lock);
+    } else {
+        entry_free(&n->marker.entry);
+    }
+    atomic_store(&n->marking, 0);
+    return rc;
+}
+
+/* This store cannot follow the log: never own it; let another node have the lease. */
+static void give_up_lease(struct cnode *n)
+{
+    char why[512];
+    cfollow_refused(n->follow, why, sizeof(why));
+    log_error("this node cannot own the log: giving the lease up", "key", LEASE_KEY, "error",
+              why, NULL);
+    pthread_mutex_lock(&n->lock);
+    n->want_owner = 0;
+    pthread_mutex_unlock(&n->lock);
+    lease_release(n->lease);
+    n->lease_gone = 1;
+}
+
 /*
  * Role thread: the lease is ours. The follower applies the log to its
  * end (nobody else appends: the old owner fenced itself before the key
@@ -260,6 +350,10 @@ static void become_owner(struct cnode *n)
         pthread_mutex_unlock(&n->lock);
         if (!go)
             return;
+        if (cfollow_refused(n->follow, NULL, 0)) {
+            give_up_lease(n);
+            return;
+        }
         if (at_log_end(n))
             break;
         pause_ms(CATCH_UP_POLL_MS);
@@ -267,6 +361,18 @@ static void become_owner(struct cnode *n)
     cfollow_stop(n->follow);
     n->following = 0;
     clog_resync(n->clog);
+    uint64_t epoch = 0;
+    int rc;
+    while ((rc = publish_marker(n, &epoch)) != 0) {
+        log_warn("cannot publish this owner's epoch marker; trying again", "error",
+                 hookd_strerror(rc), NULL);
+        pthread_mutex_lock(&n->lock);
+        int go = n->want_owner && !n->stopping;
+        pthread_mutex_unlock(&n->lock);
+        if (!go)
+            return;   /* the role thread follows again */
+        pause_ms(1000);
+    }
     pthread_mutex_lock(&n->lock);
     int now = n->want_owner && !n->stopping;
     if (now)
@@ -274,10 +380,11 @@ static void become_owner(struct cnode *n)
     int64_t took = clock_mono_ms() - n->acquired_ms;
     pthread_mutex_unlock(&n->lock);
     if (now) {
-        char ms[24];
+        char ms[24], e[24];
         snprintf(ms, sizeof(ms), "%" PRId64, took);
+        snprintf(e, sizeof(e), "%" PRIu64, epoch);
         log_info("this node owns the log: writes accepted, deliveries sent", "key", LEASE_KEY,
-                 "catchUpMs", ms, NULL);
+                 "epoch", e, "catchUpMs", ms, NULL);
     }
 }
 
@@ -357,7 +464,8 @@ int cnode_new(struct cnode **out, const struct config *c, struct store *s, struc
     n->replay = (struct api){ .cfg = c, .store = s, .writer = w, .replaying = 1,
                               .fanout = epcache_new() };
     n->env = (struct reapply_env){ .store = s, .api = &n->replay, .writer = w };
-    if (connect_checked(n, c, err, errlen))
+    if (connect_checked(n, c, err, errlen) || cboot_check(n->cl, s, err, errlen)
+        || cboot_serve_start(&n->boot, n->cl, s, c->data_dir, c->node_id, err, errlen))
         goto fail;
     if (n->mode == MODE_AUTO && connect_lease(n, c, err, errlen))
         goto fail;
@@ -429,6 +537,9 @@ static int start_auto(struct cnode *n, struct dispatch *d)
         return HOOKD_EUNAVAIL;
     }
     clog_set_lease(n->clog, n->lease);
+    struct cmeta m;
+    if (cmeta_load(n->replay.store, &m) == 0)   /* the next acquisition goes above the log's */
+        lease_note_epoch(n->lease, m.epoch);
     return 0;
 }
 
@@ -469,11 +580,13 @@ void cnode_stop(struct cnode *n)
     if (n->follow)
         cfollow_stop(n->follow);
     cstats_stop(n->cstats);
+    cboot_serve_stop(n->boot);
+    n->boot = NULL;
 }
 
 void cnode_release(struct cnode *n)
 {
-    if (!n || !n->lease)
+    if (!n || !n->lease || n->lease_gone)
         return;
     int rc = lease_release(n->lease);
     pthread_mutex_lock(&n->lock);
@@ -497,6 +610,7 @@ void cnode_free(struct cnode *n)
     }
     cstats_free(n->cstats);
     cfwd_free(n->fwd);
+    cboot_serve_stop(n->boot);
     cfollow_free(n->follow);
     clog_free(n->clog);
     cluster_close(n->lease_cl);

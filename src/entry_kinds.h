@@ -34,6 +34,8 @@ enum entry_kind {
     ENTRY_RECOVER = 22,         /* one batch of a recover task */
     ENTRY_TASK_RM = 23,         /* one batch of a replay-missing task */
     ENTRY_TASK_STATE = 24,      /* a background task's record */
+    ENTRY_EPOCH = 25,           /* cluster: a new owner's marker (cmeta.h) */
+    ENTRY_IMPORT = 26,          /* cluster: the log starts from an imported store (cmeta.h) */
     ENTRY_KIND_END
 };
 

@@ -18,6 +18,8 @@ const char *hookd_strerror(int err)
     case HOOKD_ELIMIT: return "limit reached";
     case HOOKD_EBUSY: return "the data directory is in use by another hookd";
     case HOOKD_EUNAVAIL: return "the cluster's log is unavailable";
+    case HOOKD_EBOOTSTRAP:
+        return "this store cannot follow the cluster's log: bootstrap it from a hot backup";
     }
     if (err < 0 && err > HOOKD_EFIRST)
         return strerror(-err);

@@ -22,6 +22,7 @@ enum {
     HOOKD_ELIMIT,                   /* a configured limit was reached */
     HOOKD_EBUSY,                    /* the data directory is another server's */
     HOOKD_EUNAVAIL,                 /* the cluster's log took no write (no quorum, fenced) */
+    HOOKD_EBOOTSTRAP,               /* this store cannot follow the log: start it from a backup */
     HOOKD_ELAST
 };
 

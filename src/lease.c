@@ -171,6 +171,17 @@ static void note_seen(struct lease *l, const struct last *e)
     }
 }
 
+/*
+ * A holder renews every TTL/10 and fences itself when no renewal has
+ * succeeded for 7/10 of the TTL. The fence leaves 3/10 of the TTL before
+ * the key can expire under it. It also outlasts the election of a new
+ * leader for the leases bucket (4-5 s when its leader's server is
+ * killed), plus the renewal that was due just before that server died.
+ * With TTL/2, killing that server moved the lease every time.
+ */
+static int64_t renew_every(const struct lease *l) { return l->ttl_ms / 10; }
+static int64_t fence_after(const struct lease *l) { return l->ttl_ms * 7 / 10; }
+
 /* Called with mu held; returns with it held. */
 static void become_holder(struct lease *l, uint64_t epoch, uint64_t rev, int64_t sent)
 {
@@ -178,7 +189,7 @@ static void become_holder(struct lease *l, uint64_t epoch, uint64_t rev, int64_t
     l->epoch = epoch;
     l->rev = rev;
     l->ok_mono = sent;
-    l->next_renew = sent + l->ttl_ms / 5;
+    l->next_renew = sent + renew_every(l);
     l->pending_epoch = 0;
     if (epoch > l->seen_epoch)
         l->seen_epoch = epoch;
@@ -240,7 +251,7 @@ static void try_acquire(struct lease *l)
 /* One renewal; mu held on entry and exit. */
 static void try_renew(struct lease *l)
 {
-    int64_t sent = clock_mono_ms(), fence_at = l->ok_mono + l->ttl_ms / 2;
+    int64_t sent = clock_mono_ms(), fence_at = l->ok_mono + fence_after(l);
     uint64_t epoch = l->epoch, expect = l->rev, rev = 0;
     /* never wait past the fencing point, nor long enough to miss the next renewal */
     int64_t wait = clamp64(fence_at - sent, 50, l->ttl_ms / 10);
@@ -256,7 +267,7 @@ static void try_renew(struct lease *l)
     if (w == WR_OK) {
         l->rev = rev;
         l->ok_mono = sent;
-        l->next_renew = sent + l->ttl_ms / 5;
+        l->next_renew = sent + renew_every(l);
         return;
     }
     /* a failure: try again soon, until the fencing point */
@@ -292,7 +303,7 @@ static void *lease_thread(void *arg)
     while (!l->stop) {
         int64_t now = clock_mono_ms();
         if (l->held) {
-            int64_t fence_at = l->ok_mono + l->ttl_ms / 2;
+            int64_t fence_at = l->ok_mono + fence_after(l);
             if (now >= fence_at)
                 lose(l, LEASE_LOST_SILENT);
             else if (now >= l->next_renew)
@@ -396,7 +407,7 @@ void lease_note_epoch(struct lease *l, uint64_t epoch)
 int lease_held(struct lease *l, uint64_t *epoch)
 {
     pthread_mutex_lock(&l->mu);
-    int held = l->held && clock_mono_ms() - l->ok_mono < l->ttl_ms / 2;
+    int held = l->held && clock_mono_ms() - l->ok_mono < fence_after(l);
     if (held && epoch)
         *epoch = l->epoch;
     pthread_mutex_unlock(&l->mu);

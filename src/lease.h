@@ -10,13 +10,13 @@
  *     is a delete marker (what kvStore_Create does: expect no message on
  *     the subject, or expect the marker's revision), every TTL/10 while
  *     not holding.
- *   - Renew: every TTL/5, write expecting our last revision (what
+ *   - Renew: every TTL/10, write expecting our last revision (what
  *     kvStore_Update does). The bucket's max_age is the TTL (nats-server
  *     2.9 has no per-key TTL): each write keeps the key alive TTL longer.
- *   - Self-fence: when no renewal succeeded for TTL/2, counted from when
+ *   - Self-fence: when no renewal succeeded for 7/10 of the TTL, counted from when
  *     the last successful write was SENT (the server stamped it later, so
  *     it expires no sooner than TTL after that), the holder gives it up:
- *     on_lost. The key then expires at least TTL/2 after the holder
+ *     on_lost. The key then expires at least 3/10 of the TTL after the holder
  *     stopped, before which no other node can acquire it.
  *   - Lost to another: a renewal answered "wrong last sequence" where the
  *     key now holds another node's value, or nothing (expired): on_lost.
@@ -61,7 +61,7 @@
 enum lease_loss {
     LEASE_LOST_TAKEN = 1,   /* another node's value is on the key */
     LEASE_LOST_EXPIRED,     /* the key expired or was deleted under us */
-    LEASE_LOST_SILENT,      /* no renewal succeeded for TTL/2: self-fenced */
+    LEASE_LOST_SILENT,      /* no renewal succeeded for 7/10 of the TTL: self-fenced */
 };
 const char *lease_loss_name(enum lease_loss why);   /* "taken", "expired", "renew-timeout" */
 
@@ -91,7 +91,7 @@ void lease_note_epoch(struct lease *l, uint64_t epoch);
 
 /*
  * Whether this node holds the lease right now, judged at the call from
- * the monotonic clock (the last successful renewal less than TTL/2 ago),
+ * the monotonic clock (the last successful renewal less than 7/10 of the TTL ago),
  * not from the lease thread having run: a process that was stopped for
  * seconds sees 0 before its lease thread wakes. *epoch when held.
  */

@@ -14,6 +14,7 @@
 #include "api.h"
 #include "api_kinds.h"
 #include "clock.h"
+#include "cmeta.h"
 #include "config.h"
 #include "epcache.h"
 #include "entry.h"
@@ -65,6 +66,8 @@ static const struct kind_def kinds[ENTRY_KIND_END] = {
      * is refused as one this build cannot apply.
      */
     [ENTRY_TASK_STATE] = { "task.state", NULL, NULL },
+    [ENTRY_EPOCH] = { "cluster.epoch", NULL, cmeta_epoch_reapply },
+    [ENTRY_IMPORT] = { "cluster.import", NULL, cmeta_import_reapply },
 };
 
 int reapply_pair_get(struct store_txn *t, int db, const char *a, const char *b)

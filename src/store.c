@@ -1053,19 +1053,13 @@ static int sync_dir(const char *dir)
  * live server keeps writing and the copy holds every commit made before
  * it began. Map size 0 takes the live environment's own.
  */
-int store_backup(const char *src_dir, const char *dst_dir)
+int store_copy(struct store *s, const char *dst_dir)
 {
-    struct store *s;
     char path[4096];
-    int rc = store_open(&s, src_dir, 0, 1);
-    if (rc)
-        return rc;
     snprintf(path, sizeof(path), "%s/data.mdb", dst_dir);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0) {
-        rc = -errno;
-        goto close_store;
-    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600), rc;
+    if (fd < 0)
+        return -errno;
     rc = map_err(mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT));
     if (!rc && fsync(fd))
         rc = -errno;
@@ -1075,7 +1069,16 @@ int store_backup(const char *src_dir, const char *dst_dir)
         rc = sync_dir(dst_dir);
     if (rc)
         unlink(path);
-close_store:
+    return rc;
+}
+
+int store_backup(const char *src_dir, const char *dst_dir)
+{
+    struct store *s;
+    int rc = store_open(&s, src_dir, 0, 1);
+    if (rc)
+        return rc;
+    rc = store_copy(s, dst_dir);
     store_close(s);
     return rc;
 }

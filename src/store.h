@@ -18,6 +18,8 @@
  *                "cluster.seq"                    u64 BE: cluster mode, the stream sequence
  *                                                 of the last log entry this store applied,
  *                                                 written in that entry's transaction
+ *                "cluster.epoch", "cluster.owner", "cluster.stale", "cluster.import"
+ *                                                 the log's epoch markers and import (cmeta.h)
  *                "tok|" SHA-256 (32), "tid|" id      application tokens (apptoken.h)
  *                "epstat:" ep_id ":" YYYYMMDD ":" kind   u64 BE: an endpoint's delivery
  *                                                 changes of one UTC day (epstats.h)
@@ -340,5 +342,10 @@ const char *store_db_name(enum store_db db);
  * file is removed on error. Any thread; blocks for the whole copy.
  */
 int store_backup(const char *src_dir, const char *dst_dir);
+/*
+ * The same copy of an environment this process has open (s), into
+ * dst_dir/data.mdb (new). Any thread; blocks for the whole copy.
+ */
+int store_copy(struct store *s, const char *dst_dir);
 
 #endif

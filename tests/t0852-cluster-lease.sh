@@ -7,7 +7,7 @@
 # probes contend: exactly one acquires; the holder killed -9: the other
 # acquires once the key expires (TTL 10 s), with the next epoch; a clean
 # stop releases: the other acquires within about a second; the holder
-# stopped (SIGSTOP) past TTL/2: it fences itself and does not take the
+# stopped (SIGSTOP) past 7/10 of the TTL: it fences itself and does not take the
 # lease back; the NATS server leading the leases bucket killed -9: a holder
 # again within 15 s. Throughout, never two holders at once, by the event
 # lines' timestamps. The measured takeover times are printed (diag).
@@ -78,7 +78,7 @@ if holds a; then H=a O=b; else H=b O=a; fi
 is "$(epoch_of $H)" 1 "the first acquisition has epoch 1"
 STATUS=$(status_out)
 like "$STATUS" "  group\\.0 +holder $H, epoch 1, renewed [0-2]\\.[0-9] s ago" \
-     "status lists the lease: holder, epoch, renewed within the last 2 s (TTL/5)"
+     "status lists the lease: holder, epoch, renewed within the last 2 s (every TTL/10)"
 
 # ---- kill -9 the holder: the other acquires after the key expires ----
 E=$(epoch_of $H)
@@ -88,7 +88,7 @@ probe_kill $H KILL
 wait_for 20 holds $O
 ok $? "kill -9 the holder: the other acquires within 20 s"
 T_KILL=$(( $(at $O acquired) - KILLED ))
-diag "takeover after kill -9 of the holder: $T_KILL ms (TTL 10000 ms, renewed every 2000 ms)"
+diag "takeover after kill -9 of the holder: $T_KILL ms (TTL 10000 ms, renewed every 1000 ms)"
 is "$(cond "$T_KILL >= 7000 && $T_KILL <= 13000")" 0 \
    "it waits for the key to expire: between TTL - a renewal period - 1 s and TTL + 3 s"
 is "$(epoch_of $O)" $((E + 1)) "with the next epoch"
@@ -108,18 +108,19 @@ diag "takeover after a clean stop (release): $T_REL ms"
 is "$(cond "$T_REL >= 0 && $T_REL <= 2500")" 0 "within 2.5 s of the release (the standby polls every TTL/10)"
 is "$(epoch_of $H)" $((E + 1)) "with the next epoch"
 
-# ---- SIGSTOP the holder past TTL/2: it fences itself ----
+# ---- SIGSTOP the holder past its fencing point: it fences itself ----
 probe_start $O
 sleep 2
 kill -STOP "$(probe_pid $H)"
-# 6 s: past the fencing point (TTL/2 after its last renewal), and short of
-# the expiry (TTL after it, so at least 8 s after the stop): it reports
-# lost on waking, before the standby can acquire
-sleep 6
+# 7.5 s: past the fencing point (7/10 of the TTL after its last renewal,
+# which was at most TTL/10 before the stop), and short of the expiry (TTL
+# after it, so at least 9 s after the stop): it reports lost on waking,
+# before the standby can acquire
+sleep 7.5
 kill -CONT "$(probe_pid $H)"
 lost_silent() { [ "$(count $H lost)" -ge 1 ]; }
 wait_for 3 lost_silent
-ok $? "the holder stopped 6 s reports lost on SIGCONT"
+ok $? "the holder stopped 7.5 s reports lost on SIGCONT"
 like "$(grep ' lost ' "$(pfile $H)" | tail -n 1)" 'lost reason=renew-timeout' "lost by renew-timeout: self-fenced"
 wait_for 10 holds $O
 ok $? "the standby acquires once the key expires"
@@ -141,7 +142,7 @@ stable_holder() { holds $H || holds $O; }
 sleep 1
 wait_for 20 stable_holder
 ok $? "a node holds the lease again within 21 s of killing the bucket's leader"
-sleep 4                    # any loss shows by now (TTL/2 without renewal)
+sleep 6                    # any loss shows by now (7/10 of the TTL without renewal)
 wait_for 15 stable_holder
 if [ "$(count $HOLDER lost)" = "$NL" ] && holds $HOLDER \
    && [ "$(count $H acquired)" = "$NA" ] && [ "$(count $O acquired)" = "$NB" ]; then

@@ -67,8 +67,9 @@ node_stop "$OWNER"
 is "$NODE_RC" 0 "the owner stopped cleanly"
 wait_screen 15 "node $STANDBY, owner"
 ok $? "the console shows its node became the owner"
-wait_screen 10 "^ +$OWNER +owner +group\.0 +$LAST +[0-9]+ +UNREACHABLE"
-ok $? "and the old owner, silent, as UNREACHABLE with its last figures"
+# the new owner's epoch marker (one entry) is past the old owner's last: lag 1, with its age
+wait_screen 10 "^ +$OWNER +owner +group\.0 +$LAST +1 \([0-9.]+ s\) +UNREACHABLE"
+ok $? "and the old owner, silent, as UNREACHABLE with its last figures, one entry (the new marker) behind"
 wait_screen 10 "^ +$STANDBY \(this\) +owner +group\.0"
 ok $? "its own row says owner of group.0"
 

@@ -1,9 +1,10 @@
 -- SPDX-License-Identifier: Apache-2.0
 -- tests/bench/ingest.lua - wrk script for the ingest benchmark.
 --
---   HOOKD_TOKEN=... wrk -c 256 -t 2 -d 10s -s tests/bench/ingest.lua http://127.0.0.1:PORT
+--   HOOKD_TOKEN=... [HOOKD_APP=bench] wrk -c 256 -t 2 -d 10s -s tests/bench/ingest.lua http://127.0.0.1:PORT
 --
--- Every request is the same 1 KiB message to the "bench" app. The request
+-- Every request is the same 1 KiB message to the app HOOKD_APP ("bench"
+-- unless set; tests/bench/cluster.sh gives each of its runs its own). The request
 -- is built once, so wrk sends it without calling Lua per request, and there
 -- is no response() hook (it would make wrk parse every response in Lua and
 -- slow the client down): wrk's own count of non-2xx/3xx answers
@@ -31,7 +32,7 @@ local function message(size)
 end
 
 wrk.method = "POST"
-wrk.path = "/api/v1/app/bench/msg"
+wrk.path = "/api/v1/app/" .. (os.getenv("HOOKD_APP") or "bench") .. "/msg"
 wrk.body = message(1024)
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. token
