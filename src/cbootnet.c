@@ -109,7 +109,8 @@ static void respond(natsConnection *nc, natsMsg *req, const void *p, size_t n, c
 {
     natsMsg *m = NULL;
     const char *to = natsMsg_GetReply(req);
-    if (!to || natsMsg_Create(&m, to, NULL, p, (int)n) != NATS_OK)
+    /* an inbox only: anyone may name the log's subject or JetStream's API (cluster.h) */
+    if (!cluster_reply_ok(to) || natsMsg_Create(&m, to, NULL, p, (int)n) != NATS_OK)
         return;
     if (error)
         natsMsgHeader_Set(m, CBOOT_HDR_ERROR, error);
