@@ -387,8 +387,13 @@ static void answered(struct http_req *r, void *arg)
                     "limit), or raise max_payload (docs/operations.md 8)", r->resp_len, max);
         r->retry_after = NULL;
     }
-    /* a 503 from a node that does not own: its sender answers it (never names the owner) */
-    int not_owner = r->status == 503 && !f->o.owns(f->o.ctx);
+    /*
+     * a 503 from a node that does not own: its sender answers it (never
+     * names the owner). After the stop this node owns nothing, and its
+     * owner (the cnode behind owns) may be gone: an answer still owed then
+     * (cfwd_free waits only so long) must not ask it.
+     */
+    int not_owner = r->status == 503 && (!atomic_load(&f->running) || !f->o.owns(f->o.ctx));
     publish_reply(f, sv->reply, r->status, r->content_type, r->retry_after, r->resp,
                   r->resp_len, not_owner);
     http_detached_free(r);
