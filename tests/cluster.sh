@@ -141,6 +141,13 @@ nats_kill() {
 # nats_restart I: start server I again on its ports and store.
 nats_restart() { nats_start "$1"; }
 
+# cluster_up [INIT_ARGS...]: three servers (nats_cluster_start 3) and `hookd
+# cluster init` on them; bails out when either fails.
+cluster_up() {
+    nats_cluster_start 3
+    OUT=$("$HOOKD" cluster init --cluster "$NATS_URLS" "$@" 2>&1) || { diag "$OUT"; bail "cluster init failed"; }
+}
+
 # ---- hookd nodes of a cluster (tests t0851, t0853) ----
 
 # node_start NAME [ROLE]: a hookd node on $NATS_URLS with data in $T/NAME (no
@@ -201,3 +208,13 @@ log_stream() {
 log_last() { log_stream .state.last_seq; }
 # at_log_end NAME: node NAME applied the log to its end.
 at_log_end() { _l=$(log_last); [ -n "$_l" ] && [ "$(seq_of "$1")" = "$_l" ]; }
+
+# stores_equal A B DESCRIPTION: one assertion that `hookd check --compare`
+# finds the stores in $T/A and $T/B equal (stopped nodes); the first
+# differences on stderr when not.
+stores_equal() {
+    "$HOOKD" check --compare "$T/$1" "$T/$2" >"$T/compare-$1-$2.out" 2>&1
+    _rc=$?
+    [ $_rc = 0 ] || head -n 30 "$T/compare-$1-$2.out" | sed 's/^/#   /' >&2
+    is "$_rc" 0 "$3"
+}

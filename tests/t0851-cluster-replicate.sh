@@ -14,8 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster.sh"
 
-nats_cluster_start 3
-OUT=$("$HOOKD" cluster init --cluster "$NATS_URLS" 2>&1) || { diag "$OUT"; bail "cluster init failed"; }
+cluster_up
 receiver_start
 TOKEN=hk_t0851adminTokenForBothNodes
 export HOOKD_ADMIN_TOKEN=$TOKEN
@@ -86,10 +85,7 @@ is "$NODE_RC" 0 "the owner stops cleanly (exit 0)"
 wait_for 10 at_log_end standby   # what the owner wrote as it stopped
 node_stop standby
 is "$NODE_RC" 0 "the standby stops cleanly (exit 0)"
-"$HOOKD" check --compare "$T/owner" "$T/standby" >"$T/compare1.out" 2>&1
-RC=$?
-[ $RC = 0 ] || head -30 "$T/compare1.out" >&2
-is "$RC" 0 "hookd check --compare: the standby's store equals the owner's"
+stores_equal owner standby "hookd check --compare: the standby's store equals the owner's"
 
 # ---- one NATS server killed with -9 during ingest ----
 node_start owner owner
@@ -190,10 +186,7 @@ is "$STATUS" 200 "and holds the message written after the promotion"
 node_stop standby
 wait_for 10 at_log_end owner
 node_stop owner
-"$HOOKD" check --compare "$T/standby" "$T/owner" >"$T/compare2.out" 2>&1
-RC=$?
-[ $RC = 0 ] || head -30 "$T/compare2.out" >&2
-is "$RC" 0 "hookd check --compare: after the promotion both stores are equal again"
+stores_equal standby owner "hookd check --compare: after the promotion both stores are equal again"
 # a failure is read with the nodes' own accounts of it
 [ "$_fail" = 0 ] || for n in owner standby; do grep -v 'msg=request' "$T/$n.err" | grep -v "outcome not recorded" | head -n 12 | sed "s/^/# $n: /" >&2; done
 

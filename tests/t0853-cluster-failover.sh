@@ -14,8 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster.sh"
 
-nats_cluster_start 3
-OUT=$("$HOOKD" cluster init --cluster "$NATS_URLS" 2>&1) || { diag "$OUT"; bail "cluster init failed"; }
+cluster_up
 receiver_start
 TOKEN=hk_t0853adminTokenForBothNodes
 export HOOKD_ADMIN_TOKEN=$TOKEN
@@ -186,10 +185,7 @@ node_stop "$OTHER"
 is "$NODE_RC" 0 "the standby stops cleanly"
 node_stop "$OWNER"
 is "$NODE_RC" 0 "the owner stops cleanly"
-"$HOOKD" check --compare "$T/a" "$T/b" >"$T/compare.out" 2>&1
-RC=$?
-[ $RC = 0 ] || head -30 "$T/compare.out" >&2
-is "$RC" 0 "hookd check --compare: the two stores are equal"
+stores_equal a b "hookd check --compare: the two stores are equal"
 [ "$_fail" = 0 ] || for n in a b; do grep -v 'msg=request' "$T/$n.err" | head -n 20 | sed "s/^/# $n: /" >&2; done
 
 done_testing

@@ -14,10 +14,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster.sh"
 
-nats_cluster_start 3
 # log entries up to 3 MiB + 64 KiB, within the servers' max_payload (4 MiB)
-OUT=$("$HOOKD" cluster init --cluster "$NATS_URLS" --max-body 3MiB 2>&1) \
-    || { diag "$OUT"; bail "cluster init failed"; }
+cluster_up --max-body 3MiB
 receiver_start
 TOKEN=hk_t0854adminTokenForBothNodes
 export HOOKD_ADMIN_TOKEN=$TOKEN

@@ -13,8 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster.sh"
 
-nats_cluster_start 3
-OUT=$("$HOOKD" cluster init --cluster "$NATS_URLS" 2>&1) || { diag "$OUT"; bail "cluster init failed"; }
+cluster_up
 TOKEN=hk_t0856adminTokenForAllNodes
 export HOOKD_ADMIN_TOKEN=$TOKEN
 NODE_LOG_LEVEL=info

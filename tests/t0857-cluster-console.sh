@@ -15,8 +15,7 @@
 . "$(dirname "$0")/cluster.sh"
 . "$(dirname "$0")/tmux.sh"
 
-nats_cluster_start 3
-OUT=$("$HOOKD" cluster init --cluster "$NATS_URLS" 2>&1) || { diag "$OUT"; bail "cluster init failed"; }
+cluster_up
 TOKEN=hk_t0857adminTokenForBothNodes
 export HOOKD_ADMIN_TOKEN=$TOKEN
 

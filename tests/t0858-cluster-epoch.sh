@@ -37,8 +37,7 @@ like "$(cat "$T/markers.out")" "cluster\.epoch +5" "all five, by kind name"
 like "$(cat "$T/markers-check.out")" "epoch 7 \\(owner d\\), 2 stale entries skipped" \
      "the newest marker wins; the same marker again changes nothing; an older one, and another node's of the same epoch, are skipped and counted"
 
-nats_cluster_start 3
-OUT=$("$HOOKD" cluster init --cluster "$NATS_URLS" 2>&1) || { diag "$OUT"; bail "cluster init failed"; }
+cluster_up
 receiver_start
 TOKEN=hk_t0858adminTokenForBothNodes
 export HOOKD_ADMIN_TOKEN=$TOKEN
@@ -124,10 +123,7 @@ is "$NODE_RC" 0 "the owner stops cleanly"
 is "$?" 0 "hookd check: clean"
 like "$(cat "$T/check.out")" "cluster: log applied up to entry [0-9]+, epoch [0-9]+ \\(owner [ab]\\)" \
      "hookd check shows the store's place in the log, its epoch and owner"
-"$HOOKD" check --compare "$T/a" "$T/b" >"$T/compare.out" 2>&1
-RC=$?
-[ $RC = 0 ] || head -30 "$T/compare.out" >&2
-is "$RC" 0 "hookd check --compare: the two stores are equal (epoch and owner included)"
+stores_equal a b "hookd check --compare: the two stores are equal (epoch and owner included)"
 [ "$_fail" = 0 ] || for n in a b; do grep -v 'msg=request' "$T/$n.err" | head -n 20 | sed "s/^/# $n: /" >&2; done
 
 done_testing

@@ -19,8 +19,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster.sh"
 
-nats_cluster_start 3
-OUT=$("$HOOKD" cluster init --cluster "$NATS_URLS" 2>&1) || { diag "$OUT"; bail "cluster init failed"; }
+cluster_up
 receiver_start
 NODE_LOG_LEVEL=info
 
@@ -178,10 +177,7 @@ node_stop e
 node_stop a
 is "$NODE_RC" 0 "the owner stops cleanly"
 for n in b d e; do
-    "$HOOKD" check --compare "$T/a" "$T/$n" > "$T/compare-$n.out" 2>&1
-    RC=$?
-    [ $RC = 0 ] || head -30 "$T/compare-$n.out" >&2
-    is "$RC" 0 "hookd check --compare: the store of $n (from a backup) equals the owner's"
+    stores_equal a $n "hookd check --compare: the store of $n (from a backup) equals the owner's"
 done
 
 # ---- a node that was down while the log moved past its place ----
