@@ -17,8 +17,7 @@ POKE=$TOP/build/tests/helpers/natspoke
 [ -x "$POKE" ] || bail "no $POKE: make build/tests/helpers/natspoke"
 poke() { "$POKE" "$NATS_URLS" "$@"; }
 
-nats_cluster_start 3
-OUT=$("$HOOKD" cluster init --cluster "$NATS_URLS" 2>&1) || { diag "$OUT"; bail "cluster init failed"; }
+cluster_up
 TOKEN=hk_t0862adminTokenForAllNodes
 export HOOKD_ADMIN_TOKEN=$TOKEN
 node_start a
