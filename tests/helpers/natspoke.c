@@ -45,6 +45,7 @@ struct opts {
     const char *hname[MAX_HDRS], *hval[MAX_HDRS];
     int nh;
     char *data;
+    char *owned;           /* data made by -n, freed at the end */
     size_t len;
     int count, gen;
     int64_t wait_ms;
@@ -260,7 +261,8 @@ int main(int argc, char **argv)
         case 'd': o.data = optarg; o.len = strlen(optarg); break;
         case 'n':
             o.len = (size_t)strtoull(optarg, NULL, 10);
-            o.data = xmalloc(o.len + 1);
+            free(o.owned);
+            o.data = o.owned = xmalloc(o.len + 1);
             memset(o.data, 'x', o.len);
             break;
         case 'c': o.count = atoi(optarg); break;
@@ -285,5 +287,6 @@ int main(int argc, char **argv)
     else
         usage();
     natsConnection_Destroy(nc);
+    free(o.owned);
     return rc;
 }
