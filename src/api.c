@@ -207,8 +207,7 @@ static int match(const char *pattern, char **seg, int nseg, char **params)
     return i == nseg;
 }
 
-/* Constant-time comparison, so response timing says nothing about a token. */
-static int token_eq(const char *a, const char *b)
+int api_token_eq(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     unsigned char diff = (unsigned char)(la != lb);
@@ -235,13 +234,13 @@ static int token_scope(struct api *a, const char *tok)
     if (!tok)
         return SCOPE_NONE;
     int scope = SCOPE_NONE;
-    if (token_eq(tok, a->admin_token))
+    if (api_token_eq(tok, a->admin_token))
         scope = SCOPE_ADMIN;
     for (char **t = swap_get(&a->ingest_tokens); t && *t; t++)
-        if (token_eq(tok, *t) && scope == SCOPE_NONE)
+        if (api_token_eq(tok, *t) && scope == SCOPE_NONE)
             scope = SCOPE_INGEST;
     for (char **t = swap_get(&a->metrics_tokens); t && *t; t++)
-        if (token_eq(tok, *t) && scope == SCOPE_NONE)
+        if (api_token_eq(tok, *t) && scope == SCOPE_NONE)
             scope = SCOPE_METRICS;
     return scope;
 }

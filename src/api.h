@@ -131,6 +131,13 @@ enum { API_NO_ROUTE = -1, API_BAD_METHOD = -2 };
 int api_route_match(const char *method, const char *path, char **params);
 
 /*
+ * 1 when the presented token a equals the configured token b (b not
+ * empty), in time that does not depend on where they differ, so answers'
+ * timing says nothing about a token (also cbootnet.c's bootstrap). Pure.
+ */
+int api_token_eq(const char *a, const char *b);
+
+/*
  * A kind of API write (entry_kinds.h): its apply, and how its job (the
  * handler's data) becomes the fields of a log entry and back. encode
  * writes the fields after what api_submit writes; decode reads them into

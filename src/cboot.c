@@ -441,7 +441,7 @@ int cboot_main(int argc, char **argv)
         if (strcmp(sub, "import") == 0)
             rc = import_main(&c, cl);
         else if (strcmp(sub, "bootstrap") == 0)
-            rc = cboot_fetch(cl, c.data_dir);
+            rc = cboot_fetch(cl, c.data_dir, c.admin_token);
         else if (strcmp(sub, "log") == 0)
             rc = log_run(cl, vfrom, vcount);
         else

@@ -45,15 +45,19 @@ int cboot_main(int argc, char **argv);
 
 /*
  * cbootnet.c: every serving node answers bootstrap requests on its NATS
- * connection cl with hot copies of its store s (in data_dir/bootstrap);
- * `hookd cluster bootstrap` fetches one into dir (cboot_fetch: the exit
- * status). The callbacks run on nats.c's threads; start and stop on the
- * caller's, stop before the store closes.
+ * connection cl with hot copies of its store s (in data_dir/bootstrap),
+ * one at a time, to requests that carry its admin_token (copied);
+ * `hookd cluster bootstrap` fetches one into dir with admin_token (""
+ * none: the cluster refuses; cboot_fetch: the exit status). The callbacks
+ * run on nats.c's threads and a copy is made on a thread of its own;
+ * start and stop on the caller's, stop (which waits for a copy being
+ * made) before the store closes.
  */
 struct cboot_server;
 int cboot_serve_start(struct cboot_server **out, struct cluster *cl, struct store *s,
-                const char *data_dir, const char *node, char *err, size_t errlen);
+                      const char *data_dir, const char *node, const char *admin_token,
+                      char *err, size_t errlen);
 void cboot_serve_stop(struct cboot_server *b);
-int cboot_fetch(struct cluster *cl, const char *dir);
+int cboot_fetch(struct cluster *cl, const char *dir, const char *admin_token);
 
 #endif

@@ -5,21 +5,36 @@
  * on the new one).
  *
  * The protocol, request/reply on the cluster's own NATS connection:
- *   - CBOOT_SUBJECT (queue group CBOOT_QUEUE, so one node answers):
- *     "make a copy". The node copies its store (store_copy: one
- *     consistent point in time, compacted) to DATA/bootstrap/data.mdb,
- *     hashes it, and answers {"node", "id", "size", "sha256", "chunk"}.
+ *   - CBOOT_SUBJECT (queue group CBOOT_QUEUE, so one node answers) with
+ *     header "Authorization: Bearer TOKEN", the answering node's admin
+ *     token (compared in constant time): "make a copy". The node copies
+ *     its store (store_copy: one consistent point in time, compacted) to
+ *     DATA/bootstrap/data.mdb on a thread of its own, hashes it, and
+ *     answers {"node", "id", "size", "sha256", "chunk"}; id is 128 random
+ *     bits (id_random) that only this answer carries.
  *   - CBOOT_SUBJECT.<node> {"id", "offset"}: the copy's bytes from offset,
- *     at most chunk of them (well under max_payload). An error is an empty
- *     answer with header CBOOT_HDR_ERROR.
- * The copy stays until the next one is asked for, the node stops, or
- * nobody read it for CBOOT_IDLE_MS. One copy at a time per node: a second
- * bootstrap replaces the first's copy, whose reads then fail (its client
- * says so; run it again).
+ *     at most chunk of them (well under max_payload); {"id", "done": true}:
+ *     the client is done with it (all fetched, or giving up): it goes.
+ * An error is an empty answer with header CBOOT_HDR_ERROR; a refusal adds
+ * CBOOT_HDR_REFUSED: "token" (wrong or missing, checked before anything
+ * else, and counted in a log line at most once a minute), or "busy" with
+ * CBOOT_HDR_RETRY seconds: one copy at a time per node, being made or
+ * fetched; a second bootstrap is refused, never replaces the first.
+ *
+ * Why an id and not the token on every chunk: the id is as hard to guess
+ * as a token, names one copy (a stranger who learns an old one reads
+ * nothing), and keeps the token off the wire after the first request.
+ * Anyone who may subscribe to the clients' inboxes still sees the bytes
+ * go by: NATS permissions must keep others off hookd.> and _INBOX.>
+ * (docs/operations.md 8).
+ *
+ * The copy stays until its client says done, the node stops, or nobody
+ * read it for CBOOT_IDLE_MS (checked at the next request).
  *
  * The new node writes DIR/data.mdb.part, checks the SHA-256, then renames
- * it to DIR/data.mdb. The admin token does not travel: a node's token is
- * its configuration's (admin-token, HOOKD_ADMIN_TOKEN) or made at start.
+ * it to DIR/data.mdb. The admin token is not written there: a node's
+ * token is its configuration's (admin-token, HOOKD_ADMIN_TOKEN) or made
+ * at start.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,12 +51,14 @@
 #include <mbedtls/sha256.h>
 #include <nats/nats.h>
 
+#include "api.h"
 #include "cboot.h"
 #include "clock.h"
 #include "cluster.h"
 #include "cmeta.h"
 #include "config.h"
 #include "err.h"
+#include "id.h"
 #include "log.h"
 #include "mem.h"
 #include "store.h"
@@ -48,25 +66,43 @@
 #define CBOOT_SUBJECT "hookd.bootstrap"
 #define CBOOT_QUEUE "hookd-bootstrap"
 #define CBOOT_HDR_ERROR "Hookd-Error"
+#define CBOOT_HDR_REFUSED "Hookd-Refused"   /* "token" or "busy": the request was refused */
+#define CBOOT_HDR_RETRY "Hookd-Retry-After" /* busy: seconds */
+#define CBOOT_HDR_AUTH "Authorization"      /* "Bearer " + the admin token, as the API's */
 #define CBOOT_CHUNK (512 * 1024)
-#define CBOOT_IDLE_MS (5 * 60 * 1000)
+#define CBOOT_IDLE_MS (2 * 60 * 1000)
+#define CBOOT_ID_BYTES 16                   /* a copy's id: 128 random bits, in hex */
+#define BUSY_MAKING_S 10                    /* "retry in" while a copy is being made */
+#define REFUSED_LOG_MS 60000                /* refused tokens: one log line a minute at most */
 #define COPY_WAIT_MS (10 * 60 * 1000)   /* a client waits this long for the copy */
 #define CHUNK_WAIT_MS 30000
 #define CHUNK_TRIES 3
+#define DONE_WAIT_MS 2000
 
 struct cboot_server {
     struct cluster *cl;
     struct store *store;
     char node[CMETA_NODE_MAX];
     char dir[4096];            /* DATA/bootstrap */
+    char *token;               /* this node's admin token: copies are made for it alone */
     natsSubscription *copy_sub, *chunk_sub;
+    pthread_t maker;           /* makes a copy (make_main); on_copy and stop only */
+    int maker_started;         /* maker is to be joined */
 
-    pthread_mutex_t lock;      /* the copy: made, read and dropped under it */
-    int fd;                    /* -1: none */
-    char id[40];
-    uint64_t size;
-    int64_t used_ms;
-    uint64_t made;
+    pthread_mutex_t lock;      /* guards the fields below */
+    int making;                /* the maker runs: it alone touches dir, fd and id */
+    int fd;                    /* the copy: -1 none */
+    char id[2 * CBOOT_ID_BYTES + 1];
+    uint64_t size, sent;       /* the copy's bytes; the furthest byte sent */
+    int64_t ready_ms, used_ms; /* monotonic: made, last read */
+    uint64_t refused;          /* refused tokens not logged yet */
+    int64_t refused_logged_ms;
+};
+
+struct make_job {
+    struct cboot_server *b;
+    natsConnection *nc;
+    char *reply;
 };
 
 static void hex(const uint8_t *p, size_t n, char *out)
@@ -84,6 +120,16 @@ static void drop_copy_locked(struct cboot_server *b)
     *b->id = 0;
     snprintf(path, sizeof(path), "%s/data.mdb", b->dir);
     unlink(path);
+    rmdir(b->dir);
+}
+
+/* A copy nobody read for CBOOT_IDLE_MS: its client gave up. */
+static void expire_locked(struct cboot_server *b)
+{
+    if (b->fd >= 0 && clock_mono_ms() - b->used_ms > CBOOT_IDLE_MS) {
+        log_info("a bootstrap copy nobody read for a while is dropped", NULL);
+        drop_copy_locked(b);
+    }
 }
 
 /* SHA-256 and size of the open file fd. 0 or -errno. */
@@ -105,110 +151,260 @@ static int hash_file(int fd, uint8_t sum[32], uint64_t *size)
     return n < 0 ? -errno : 0;
 }
 
-static void respond(natsConnection *nc, natsMsg *req, const void *p, size_t n, const char *error)
+/* Answer on to (an inbox: checked by the callers); refused ("token", "busy") with error. */
+static void respond(natsConnection *nc, const char *to, const void *p, size_t n,
+                    const char *error, const char *refused, int retry_s)
 {
     natsMsg *m = NULL;
-    const char *to = natsMsg_GetReply(req);
-    /* an inbox only: anyone may name the log's subject or JetStream's API (cluster.h) */
-    if (!cluster_reply_ok(to) || natsMsg_Create(&m, to, NULL, p, (int)n) != NATS_OK)
+    char retry[16];
+    if (natsMsg_Create(&m, to, NULL, p, (int)n) != NATS_OK)
         return;
     if (error)
         natsMsgHeader_Set(m, CBOOT_HDR_ERROR, error);
+    if (refused)
+        natsMsgHeader_Set(m, CBOOT_HDR_REFUSED, refused);
+    if (retry_s > 0) {
+        snprintf(retry, sizeof(retry), "%d", retry_s);
+        natsMsgHeader_Set(m, CBOOT_HDR_RETRY, retry);
+    }
     natsConnection_PublishMsg(nc, m);
     natsMsg_Destroy(m);
 }
 
-/* A new copy of the store, replacing the last: its description, or NULL with why. */
-static json_t *make_copy_locked(struct cboot_server *b, char *why, size_t cap)
+/* Does the request carry this node's admin token ("Authorization: Bearer TOKEN")? */
+static int authorized(const struct cboot_server *b, natsMsg *msg)
 {
-    char path[4200];
-    uint8_t sum[32];
-    char sumhex[65];
-    drop_copy_locked(b);
-    if (mkdir(b->dir, 0700) && errno != EEXIST) {
-        snprintf(why, cap, "cannot create the copy's directory: %s", strerror(errno));
-        return NULL;
-    }
-    int rc = store_copy(b->store, b->dir);
-    snprintf(path, sizeof(path), "%s/data.mdb", b->dir);
-    if (rc == 0 && (b->fd = open(path, O_RDONLY)) < 0)
-        rc = -errno;
-    if (rc == 0)
-        rc = hash_file(b->fd, sum, &b->size);
-    if (rc) {
-        snprintf(why, cap, "cannot copy the store: %s", hookd_strerror(rc));
-        drop_copy_locked(b);
-        return NULL;
-    }
-    hex(sum, 32, sumhex);
-    snprintf(b->id, sizeof(b->id), "%" PRId64 "-%" PRIu64, clock_now_ms(), ++b->made);
-    b->used_ms = clock_mono_ms();
-    return json_pack("{s:s, s:s, s:I, s:s, s:I}", "node", b->node, "id", b->id, "size",
-                     (json_int_t)b->size, "sha256", sumhex, "chunk", (json_int_t)CBOOT_CHUNK);
+    const char *h = NULL;
+    if (natsMsgHeader_Get(msg, CBOOT_HDR_AUTH, &h) != NATS_OK || !h
+        || strncasecmp(h, "Bearer ", 7) != 0)
+        return 0;
+    for (h += 7; *h == ' '; h++)
+        ;
+    return api_token_eq(h, b->token);
 }
 
+/* Count a refused token; log the count at most once a minute (a stranger may try many). */
+static void note_refused(struct cboot_server *b)
+{
+    char count[24] = "";
+    pthread_mutex_lock(&b->lock);
+    b->refused++;
+    int64_t now = clock_mono_ms();
+    if (!b->refused_logged_ms || now - b->refused_logged_ms >= REFUSED_LOG_MS) {
+        snprintf(count, sizeof(count), "%" PRIu64, b->refused);
+        b->refused = 0;
+        b->refused_logged_ms = now;
+    }
+    pthread_mutex_unlock(&b->lock);
+    if (*count)
+        log_warn("bootstrap requests refused: wrong or missing admin token (hookd cluster "
+                 "bootstrap needs it; anyone else on the NATS account may be trying)",
+                 "refused", count, NULL);
+}
+
+/*
+ * Claim the node for a new copy: 0 (b->making set), or 1 with why and the
+ * seconds to wait: one copy at a time per node, whether being made or fetched.
+ */
+static int claim(struct cboot_server *b, char *why, size_t cap, int *retry_s)
+{
+    int64_t now = clock_mono_ms(), wait_s = BUSY_MAKING_S;
+    pthread_mutex_lock(&b->lock);
+    expire_locked(b);
+    int busy = b->making || b->fd >= 0, making = b->making;
+    if (!busy) {
+        b->making = 1;
+    } else if (!b->making) {
+        /* being fetched: its pace so far says when it ends; at most until it would expire */
+        int64_t left = (b->used_ms + CBOOT_IDLE_MS - now) / 1000 + 1;
+        wait_s = 5;
+        if (b->sent && now > b->ready_ms)
+            wait_s = (int64_t)((double)(b->size - b->sent) * (double)(now - b->ready_ms)
+                               / (double)b->sent / 1000.0) + 1;
+        if (wait_s > left)
+            wait_s = left;
+    }
+    pthread_mutex_unlock(&b->lock);
+    if (busy) {
+        *retry_s = wait_s < 1 ? 1 : (int)wait_s;
+        snprintf(why, cap, "busy: node %s is %s a copy for another bootstrap (one at a time); "
+                 "retry in %d s", b->node, making ? "making" : "sending", *retry_s);
+    }
+    return busy;
+}
+
+/*
+ * Make a new copy (b->making: this thread alone touches the directory) and
+ * publish it under the lock: its description, or NULL with why.
+ */
+static json_t *make_copy(struct cboot_server *b, char *why, size_t cap)
+{
+    char path[4200], sumhex[65];
+    uint8_t sum[32], raw[CBOOT_ID_BYTES];
+    uint64_t size = 0;
+    int fd = -1, rc = 0;
+    snprintf(path, sizeof(path), "%s/data.mdb", b->dir);
+    unlink(path);   /* a copy left by a process that died */
+    if (mkdir(b->dir, 0700) && errno != EEXIST)
+        rc = -errno;
+    if (rc == 0)
+        rc = store_copy(b->store, b->dir);
+    if (rc == 0 && (fd = open(path, O_RDONLY)) < 0)
+        rc = -errno;
+    if (rc == 0)
+        rc = hash_file(fd, sum, &size);
+    pthread_mutex_lock(&b->lock);
+    b->making = 0;
+    if (rc) {
+        snprintf(why, cap, "cannot copy the store: %s", hookd_strerror(rc));
+        if (fd >= 0)
+            close(fd);
+        drop_copy_locked(b);
+        pthread_mutex_unlock(&b->lock);
+        return NULL;
+    }
+    /* unguessable: the id is what lets a client read the copy, and only it learns it */
+    id_random(raw, sizeof(raw));
+    hex(raw, sizeof(raw), b->id);
+    b->fd = fd;
+    b->size = size;
+    b->sent = 0;
+    b->ready_ms = b->used_ms = clock_mono_ms();
+    json_t *j = json_pack("{s:s, s:s, s:I}", "node", b->node, "id", b->id, "size",
+                          (json_int_t)size);
+    pthread_mutex_unlock(&b->lock);
+    hex(sum, 32, sumhex);
+    json_object_set_new(j, "sha256", json_string(sumhex));
+    json_object_set_new(j, "chunk", json_integer(CBOOT_CHUNK));
+    return j;
+}
+
+static void *make_main(void *arg)
+{
+    struct make_job *job = arg;
+    struct cboot_server *b = job->b;
+    char why[512] = "", size[24];
+    json_t *j = make_copy(b, why, sizeof(why));
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    if (text) {
+        snprintf(size, sizeof(size), "%lld", (long long)json_integer_value(json_object_get(j, "size")));
+        log_info("a copy of this store for a new node (hookd cluster bootstrap)", "bytes", size,
+                 NULL);
+        respond(job->nc, job->reply, text, strlen(text), NULL, NULL, 0);
+    } else {
+        log_warn("cannot make a copy of this store for a new node", "error", why, NULL);
+        respond(job->nc, job->reply, NULL, 0, why, NULL, 0);
+    }
+    json_decref(j);
+    free(text);
+    free(job->reply);
+    free(job);
+    return NULL;
+}
+
+/* The copy is made on a thread of its own, so that the next request hears "busy" at once. */
+static void start_maker(struct cboot_server *b, natsConnection *nc, const char *reply)
+{
+    struct make_job *job = xcalloc(1, sizeof(*job));
+    *job = (struct make_job){ .b = b, .nc = nc, .reply = xstrdup(reply) };
+    if (b->maker_started)   /* the last one, done making (claim saw it): it ends at once */
+        pthread_join(b->maker, NULL);
+    b->maker_started = pthread_create(&b->maker, NULL, make_main, job) == 0;
+    if (!b->maker_started) {
+        pthread_mutex_lock(&b->lock);
+        b->making = 0;
+        pthread_mutex_unlock(&b->lock);
+        respond(nc, reply, NULL, 0, "cannot start a thread to make the copy", NULL, 0);
+        free(job->reply);
+        free(job);
+    }
+}
+
+/* Runs on the copy subscription's thread, one request at a time. */
 static void on_copy(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
 {
     struct cboot_server *b = arg;
-    char why[512] = "";
-    pthread_mutex_lock(&b->lock);
-    json_t *j = make_copy_locked(b, why, sizeof(why));
-    char size[24];
-    snprintf(size, sizeof(size), "%" PRIu64, b->size);
-    pthread_mutex_unlock(&b->lock);
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (text) {
-        log_info("a copy of this store for a new node (hookd cluster bootstrap)", "bytes", size,
-                 NULL);
-        respond(nc, msg, text, strlen(text), NULL);
-    } else {
-        log_warn("cannot make a copy of this store for a new node", "error", why, NULL);
-        respond(nc, msg, NULL, 0, why);
+    const char *to = natsMsg_GetReply(msg);
+    char why[256];
+    int retry_s = 0;
+    /* an inbox only: anyone may name the log's subject or JetStream's API (cluster.h) */
+    if (!cluster_reply_ok(to)) {
+        natsMsg_Destroy(msg);
+        return;
     }
-    free(text);
+    /* the token first: a stranger learns nothing, not even whether a copy is under way */
+    if (!authorized(b, msg)) {
+        note_refused(b);
+        respond(nc, to, NULL, 0, "wrong or missing admin token", "token", 0);
+    } else if (claim(b, why, sizeof(why), &retry_s)) {
+        respond(nc, to, NULL, 0, why, "busy", retry_s);
+    } else {
+        start_maker(b, nc, to);
+    }
     natsMsg_Destroy(msg);
 }
 
+/*
+ * {"id", "offset"}: the copy's bytes from offset. {"id", "done": true}:
+ * the client has all of it (or gives up): the copy goes, the node is free.
+ * Without the copy's id (which only the client that gave the token
+ * learned) nothing is read.
+ */
 static void on_chunk(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
 {
     struct cboot_server *b = arg;
+    const char *to = natsMsg_GetReply(msg);
     json_error_t je;
     json_t *req = json_loadb(natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), 0, &je);
     const char *id = json_string_value(json_object_get(req, "id"));
     json_int_t off = json_integer_value(json_object_get(req, "offset"));
-    uint8_t *buf = xmalloc(CBOOT_CHUNK);
-    ssize_t n = -1;
+    int done = json_is_true(json_object_get(req, "done"));
+    uint8_t *buf = NULL;
+    ssize_t n = 0;
     const char *error = NULL;
+    if (!cluster_reply_ok(to))
+        goto out;
     pthread_mutex_lock(&b->lock);
-    if (b->fd >= 0 && clock_mono_ms() - b->used_ms > CBOOT_IDLE_MS)
+    expire_locked(b);
+    if (!id || off < 0 || b->fd < 0 || !api_token_eq(id, b->id)) {
+        error = "no such copy (fetched already, idle too long, or never made): start again";
+    } else if (done) {
         drop_copy_locked(b);
-    if (!id || off < 0 || b->fd < 0 || strcmp(id, b->id) != 0)
-        error = "no such copy (replaced by a newer bootstrap, or idle too long): start again";
-    else if ((n = pread(b->fd, buf, CBOOT_CHUNK, (off_t)off)) < 0)
-        error = "cannot read the copy";
-    else
-        b->used_ms = clock_mono_ms();
+    } else {
+        buf = xmalloc(CBOOT_CHUNK);
+        if ((n = pread(b->fd, buf, CBOOT_CHUNK, (off_t)off)) < 0) {
+            error = "cannot read the copy";
+            n = 0;
+        } else {
+            b->used_ms = clock_mono_ms();
+            if ((uint64_t)off + (uint64_t)n > b->sent)
+                b->sent = (uint64_t)off + (uint64_t)n;
+        }
+    }
     pthread_mutex_unlock(&b->lock);
-    respond(nc, msg, buf, error ? 0 : (size_t)n, error);
+    if (done && !error)
+        log_info("a bootstrap copy was fetched; it is dropped", NULL);
+    respond(nc, to, buf, (size_t)n, error, NULL, 0);
+out:
     free(buf);
     json_decref(req);
     natsMsg_Destroy(msg);
 }
 
 int cboot_serve_start(struct cboot_server **out, struct cluster *cl, struct store *s,
-                const char *data_dir, const char *node, char *err, size_t errlen)
+                      const char *data_dir, const char *node, const char *admin_token,
+                      char *err, size_t errlen)
 {
     struct cboot_server *b = xcalloc(1, sizeof(*b));
     char subject[160];
     b->cl = cl;
     b->store = s;
     b->fd = -1;
+    b->token = xstrdup(admin_token ? admin_token : "");
     snprintf(b->node, sizeof(b->node), "%s", node);
     snprintf(b->dir, sizeof(b->dir), "%s/bootstrap", data_dir);
     pthread_mutex_init(&b->lock, NULL);
     drop_copy_locked(b);   /* a copy left by a process that died */
-    rmdir(b->dir);
     snprintf(subject, sizeof(subject), "%s.%s", CBOOT_SUBJECT, node);
     natsStatus st = natsConnection_QueueSubscribe(&b->copy_sub, cluster_nats(cl), CBOOT_SUBJECT,
                                                   CBOOT_QUEUE, on_copy, b);
@@ -238,16 +434,19 @@ void cboot_serve_stop(struct cboot_server *b)
             idle = 0;
     }
     if (!idle) {
-        log_warn("a bootstrap copy is still being made as the node stops", NULL);
+        log_warn("a bootstrap request is still being answered as the node stops", NULL);
         return;
     }
+    /* a copy being made reads the store, which closes after this: wait for it */
+    if (b->maker_started)
+        pthread_join(b->maker, NULL);
     natsSubscription_Destroy(b->copy_sub);
     natsSubscription_Destroy(b->chunk_sub);
     pthread_mutex_lock(&b->lock);
     drop_copy_locked(b);
     pthread_mutex_unlock(&b->lock);
-    rmdir(b->dir);
     pthread_mutex_destroy(&b->lock);
+    free(b->token);
     free(b);
 }
 
@@ -255,23 +454,46 @@ void cboot_serve_stop(struct cboot_server *b)
 
 struct fetch {
     natsConnection *nc;
-    char node[CMETA_NODE_MAX], id[40], sha[65];
+    const char *token;
+    char node[CMETA_NODE_MAX], id[2 * CBOOT_ID_BYTES + 1], sha[65];
     uint64_t size, chunk;
 };
+
+/* A refusal or error in answer r: 1 (said), else 0. */
+static int refused(const struct fetch *f, natsMsg *r)
+{
+    const char *error = NULL, *why = NULL;
+    if (natsMsgHeader_Get(r, CBOOT_HDR_ERROR, &error) != NATS_OK || !error)
+        return 0;
+    if (natsMsgHeader_Get(r, CBOOT_HDR_REFUSED, &why) != NATS_OK || !why)
+        fprintf(stderr, "hookd: the node could not make a copy: %s\n", error);
+    else if (strcmp(why, "token") == 0 && !*f->token)
+        fprintf(stderr, "hookd: the cluster refused the bootstrap: %s (give the cluster's admin "
+                "token: --admin-token, HOOKD_ADMIN_TOKEN or admin-token in --config)\n", error);
+    else
+        fprintf(stderr, "hookd: the cluster refused the bootstrap: %s\n", error);
+    return 1;
+}
 
 /* Ask for a copy: 0 and f filled, or 1 (said). */
 static int ask_copy(struct fetch *f)
 {
-    natsMsg *r = NULL;
-    const char *error = NULL;
-    natsStatus st = natsConnection_Request(&r, f->nc, CBOOT_SUBJECT, "{}", 2, COPY_WAIT_MS);
+    natsMsg *q = NULL, *r = NULL;
+    char auth[1024];
+    natsStatus st = natsMsg_Create(&q, CBOOT_SUBJECT, NULL, "{}", 2);
+    if (st == NATS_OK && *f->token) {
+        snprintf(auth, sizeof(auth), "Bearer %s", f->token);
+        st = natsMsgHeader_Set(q, CBOOT_HDR_AUTH, auth);
+    }
+    if (st == NATS_OK)
+        st = natsConnection_RequestMsg(&r, f->nc, q, COPY_WAIT_MS);
+    natsMsg_Destroy(q);
     if (st != NATS_OK) {
         fprintf(stderr, "hookd: no node answered the bootstrap request: %s (is a node of this "
                 "cluster serving, with this version?)\n", natsStatus_GetText(st));
         return 1;
     }
-    if (natsMsgHeader_Get(r, CBOOT_HDR_ERROR, &error) == NATS_OK && error) {
-        fprintf(stderr, "hookd: the node could not make a copy: %s\n", error);
+    if (refused(f, r)) {
         natsMsg_Destroy(r);
         return 1;
     }
@@ -282,7 +504,8 @@ static int ask_copy(struct fetch *f)
     const char *sha = json_string_value(json_object_get(j, "sha256"));
     json_int_t size = json_integer_value(json_object_get(j, "size"));
     json_int_t chunk = json_integer_value(json_object_get(j, "chunk"));
-    int ok = node && id && sha && strlen(sha) == 64 && size > 0 && chunk > 0;
+    int ok = node && id && sha && strlen(sha) == 64 && strlen(id) < sizeof(f->id) && size > 0
+             && chunk > 0;
     if (ok) {
         snprintf(f->node, sizeof(f->node), "%s", node);
         snprintf(f->id, sizeof(f->id), "%s", id);
@@ -295,6 +518,17 @@ static int ask_copy(struct fetch *f)
     json_decref(j);
     natsMsg_Destroy(r);
     return ok ? 0 : 1;
+}
+
+/* Done with the copy (all of it, or giving up): its node drops it and may make the next. */
+static void release(struct fetch *f)
+{
+    char subject[160], req[128];
+    natsMsg *r = NULL;
+    snprintf(subject, sizeof(subject), "%s.%s", CBOOT_SUBJECT, f->node);
+    int n = snprintf(req, sizeof(req), "{\"id\":\"%s\",\"done\":true}", f->id);
+    if (natsConnection_Request(&r, f->nc, subject, req, n, DONE_WAIT_MS) == NATS_OK)
+        natsMsg_Destroy(r);
 }
 
 /* One chunk at off into buf (cap f->chunk): its length, or -1 (said). */
@@ -379,14 +613,17 @@ static void say_done(const char *dir, const struct fetch *f)
            m.epoch);
 }
 
-int cboot_fetch(struct cluster *cl, const char *dir)
+int cboot_fetch(struct cluster *cl, const char *dir, const char *admin_token)
 {
     char path[4200], part[4200];
     struct stat st;
-    struct fetch f = { .nc = cluster_nats(cl) };
+    struct fetch f = { .nc = cluster_nats(cl), .token = admin_token ? admin_token : "" };
+    int made_dir = 0;
     snprintf(path, sizeof(path), "%s/data.mdb", dir);
     snprintf(part, sizeof(part), "%s/data.mdb.part", dir);
-    if (mkdir(dir, 0700) && errno != EEXIST) {
+    if (mkdir(dir, 0700) == 0) {
+        made_dir = 1;
+    } else if (errno != EEXIST) {
         fprintf(stderr, "hookd: cannot create '%s': %s\n", dir, strerror(errno));
         return 1;
     }
@@ -395,16 +632,21 @@ int cboot_fetch(struct cluster *cl, const char *dir)
                 "data directory\n", dir);
         return 1;
     }
-    if (ask_copy(&f))
+    if (ask_copy(&f)) {
+        if (made_dir)
+            rmdir(dir);   /* refused: leave nothing behind */
         return 1;
+    }
     unlink(part);
     int fd = open(part, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0) {
         fprintf(stderr, "hookd: cannot create '%s': %s\n", part, strerror(errno));
+        release(&f);
         return 1;
     }
     int rc = fetch_into(&f, fd);
     close(fd);
+    release(&f);
     if (rc == 0 && rename(part, path)) {
         fprintf(stderr, "hookd: cannot rename '%s': %s\n", part, strerror(errno));
         rc = 1;

@@ -838,7 +838,7 @@ static void cluster_usage(FILE *out)
         "                          [--streams S] [--log-retention DURATION]\n"
         "       hookd cluster status --cluster URL[,URL...]\n"
         "       hookd cluster import --cluster URL[,URL...] --data DIR\n"
-        "       hookd cluster bootstrap --cluster URL[,URL...] --data DIR\n"
+        "       hookd cluster bootstrap --cluster URL[,URL...] --data DIR [--admin-token T]\n"
         "       hookd cluster log --cluster URL[,URL...] [--from SEQ] [--count N]\n"
         "\n"
         "init creates the cluster's JetStream resources on the NATS servers (KV buckets\n"
@@ -854,7 +854,8 @@ static void cluster_usage(FILE *out)
         "import makes a stopped single node's store the first store of a cluster whose\n"
         "log is empty (start other nodes on hot backups of it: hookd backup); log prints\n"
         "the log's entries, one a line (sequence, kind, node, epoch); bootstrap fetches\n"
-        "a hot copy of a live node's store over NATS into a new --data directory.\n"
+        "a hot copy of a live node's store over NATS into a new --data directory; it\n"
+        "needs the cluster's admin token (--admin-token, HOOKD_ADMIN_TOKEN or the config).\n"
         "All also take serve's --cluster, --nats-creds, --nats-ca, --node-id, --max-body\n"
         "and --config (the same config file and HOOKD_* variables as serve).\n");
 }

@@ -465,7 +465,8 @@ int cnode_new(struct cnode **out, const struct config *c, struct store *s, struc
                               .fanout = epcache_new() };
     n->env = (struct reapply_env){ .store = s, .api = &n->replay, .writer = w };
     if (connect_checked(n, c, err, errlen) || cboot_check(n->cl, s, err, errlen)
-        || cboot_serve_start(&n->boot, n->cl, s, c->data_dir, c->node_id, err, errlen))
+        || cboot_serve_start(&n->boot, n->cl, s, c->data_dir, c->node_id,
+                             api->admin_token, err, errlen))
         goto fail;
     if (n->mode == MODE_AUTO && connect_lease(n, c, err, errlen))
         goto fail;
