@@ -34,6 +34,11 @@ api POST /api/v1/event-type '{"name":"order.paid","description":"paid"}'
 is "$STATUS" 201 "an event type"
 api POST /api/v1/app/shop/endpoint "{\"url\":\"$RURL/t0863/ok\",\"uid\":\"ok\"}"
 is "$STATUS" 201 "an endpoint on the loopback receiver"
+# one slow delivery in flight holds the owner's stop (and its lease) 1.5 s
+api POST /api/v1/event-type '{"name":"order.slow","description":"slow"}'
+api POST /api/v1/app/shop/endpoint \
+    "{\"url\":\"$RURL/t0863/slow/delay/1500\",\"uid\":\"slow\",\"filterTypes\":[\"order.slow\"]}"
+is "$STATUS" 201 "a slow endpoint for one event type"
 
 # burst NODE PHASE COUNT: COUNT messages through node NODE, 10 a second, each
 # in a curl of its own (idempotency key PHASE-i), in the background (BURST);
@@ -99,9 +104,15 @@ caught_up() { [ "$(role_of "$1")" = standby ] && at_log_end "$1"; }
 # ---- 1. the owner stopped (SIGTERM): the standby's clients see nothing ----
 R0=$(retried "$OTHER")
 burst "$OTHER" p1 60
-sleep 1.5
+sleep 1
+on "$OWNER"
+api POST /api/v1/app/shop/msg '{"eventType":"order.slow","payload":{}}'
+wait_received '.path == "/t0863/slow/delay/1500"' 1 5
+t0=$(date +%s.%N)
 node_stop "$OWNER"
+took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 is "$NODE_RC" 0 "the owner stopped cleanly"
+is "$(cond "$took >= 1")" 0 "after its delivery in flight ($took s): the handoff took that long"
 wait "$BURST"
 tally p1 60
 is "$N202" 60 "all 60 messages through the standby answered 202 across the handoff"
