@@ -52,7 +52,6 @@
 #define HDR_CTYPE "Content-Type"
 #define HDR_RETRY "Retry-After"
 #define TICK_MS 100              /* the timer's resolution */
-#define RETRY_MS 150             /* a try that nothing ran: the next one after this (and a tick) */
 #define HDR_ROOM 1024            /* a message's headers beyond the forwarded values */
 #define FEED_WAIT_MAX_MS 30000   /* the feed's longest wait (api_ops.c) */
 
@@ -205,7 +204,7 @@ static void new_key_locked(struct cfwd *f, struct pending *p)
 static void park(struct cfwd *f, struct pending *p, const char *why)
 {
     int64_t now = clock_mono_ms();
-    if (now + RETRY_MS >= p->deadline_ms) {
+    if (now + CFWD_RETRY_MS >= p->deadline_ms) {
         unreachable(f, p->r, why);
         http_resume(p->r);
         return;
@@ -214,7 +213,7 @@ static void park(struct cfwd *f, struct pending *p, const char *why)
     int stopped = f->stop;
     if (!stopped) {
         new_key_locked(f, p);
-        p->retry_ms = now + RETRY_MS;
+        p->retry_ms = now + CFWD_RETRY_MS;
         p->why = why;
         hmap_put(&f->waiting, p->key, p);
     }
