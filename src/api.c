@@ -551,6 +551,18 @@ static int refused_while_stopping(const struct route *rt)
 }
 
 /*
+ * 503 while stopping, before anything of r ran: a forwarded request's
+ * sender tries it on the node that owns next (cfwd.h), invisibly to its
+ * client; a client of this node's own sees shutting_down and retries.
+ */
+static void refuse_stopping(struct http_req *r)
+{
+    http_error(r, 503, "shutting_down", "hookd is shutting down; retry shortly");
+    r->retry_after = "5";
+    r->not_run = 1;
+}
+
+/*
  * A cluster's standby applies the owner's log and nothing else. With
  * forwarding (--cluster-role auto, cfwd.h) it hands every request but the
  * node's own (node_local) to the owner; a fixed standby (a drill) answers
@@ -574,6 +586,7 @@ static int refused_on_standby(struct api *a, struct http_req *r, const struct ro
                                       "to the cluster's owner", "owner",
                                       *owner ? json_string(owner) : json_null()));
     r->retry_after = "1";
+    r->not_run = 1;
     return 1;
 }
 
@@ -618,8 +631,7 @@ void api_admit(void *ctx, struct http_req *r)
     r->route_class = route_class(rt);
     memcpy(r->params, params, sizeof(params));
     if (atomic_load_explicit(&a->stopping, memory_order_relaxed) && refused_while_stopping(rt)) {
-        http_error(r, 503, "shutting_down", "hookd is shutting down; retry shortly");
-        r->retry_after = "5";
+        refuse_stopping(r);
         return;
     }
     int fwd = forwards(a, r, rt);
@@ -674,8 +686,7 @@ void api_dispatch(void *ctx, struct http_req *r)
     const struct route *rt = r->route;
     /* a stop that began while the body was arriving */
     if (atomic_load_explicit(&a->stopping, memory_order_relaxed) && refused_while_stopping(rt)) {
-        http_error(r, 503, "shutting_down", "hookd is shutting down; retry shortly");
-        r->retry_after = "5";
+        refuse_stopping(r);
         return;
     }
     if (r->forward) {

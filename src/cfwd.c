@@ -2,17 +2,25 @@
 /*
  * cfwd.c - forwarding of requests to the cluster's owner (cfwd.h).
  *
- * The forwarding side keeps a table of the requests waiting for a reply,
- * keyed by a correlation id that ends the reply subject. Exactly one of
- * three takes an entry out of the table, under the lock, and answers and
- * resumes its request: the reply's callback, the timer at the deadline,
- * or the stop. The entry is the suspended request's data, so it lives
- * until the request ends, and the answer's Content-Type and Retry-After
- * (http_req holds them as pointers) are kept in it.
+ * The forwarding side keeps a table of the requests waiting, keyed by a
+ * correlation id that ends the reply subject: in flight (sent, waiting
+ * for the reply) or parked (to be tried again). Whoever takes an entry
+ * out of the table, under the lock, has it alone: the reply's callback,
+ * the timer (at the deadline, or a parked entry's next try), or the
+ * stop. The entry is the suspended request's data, so it lives until the
+ * request ends, and the answer's Content-Type and Retry-After (http_req
+ * holds them as pointers) are kept in it.
+ *
+ * A try that nothing ran (no owner known, no responders, a not-owner
+ * answer, a publish that failed) parks the entry under a fresh
+ * correlation id, never sent before, so an answer to an earlier try can
+ * never be taken for a later one; the timer tries it again, resolving
+ * the owner anew (this node's own subject once it owns). A try that may
+ * have run (sent, no answer) is never sent again: the deadline answers it.
  *
  * A forwarded request is never forwarded again (http_req.forwarded): a
  * node that receives one and does not own answers not_owner, and the
- * sender answers its client 503; forwarding never loops.
+ * sender tries again; forwarding never loops.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -60,6 +68,7 @@ struct cfwd {
     char inbox[128];              /* this process's replies: inbox.<id> */
     natsSubscription *req_sub, *rep_sub;
     atomic_uint_fast64_t sent, failed, served;
+    atomic_uint_fast64_t retried;   /* tries after one that nothing ran */
     atomic_uint_fast64_t refused;   /* forwarded requests dropped: no inbox to answer on */
     atomic_int inflight;          /* forwarded requests this node still owes an answer */
     atomic_int running;           /* between start and stop: forward and serve */
@@ -73,16 +82,33 @@ struct cfwd {
     int timer_started;
 };
 
-/* A forwarded request waiting for its reply: the suspended request's data. */
+/* A forwarded request waiting: the suspended request's data. */
 struct pending {
     struct http_req *r;
     int64_t deadline_ms;          /* monotonic */
+    int64_t retry_ms;             /* parked: its next try (monotonic); 0: in flight */
+    const char *why;              /* parked: why the last try ran nothing (the 503's detail) */
     char key[24];
     char ctype[128];
     char retry[16];
 };
 
 /* ---- the forwarding side ---- */
+
+/* Why a try ran nothing: the detail of the 503 when the deadline comes first. */
+static const char NO_OWNER[] =
+    "no node owns the cluster's log right now (a takeover is under way); retry shortly (a "
+    "write with the same idempotency-key is safe)";
+static const char NO_RESPONDERS[] =
+    "the cluster's owner does not answer (it stopped, or lost its connection); retry shortly "
+    "(a write with the same idempotency-key is safe)";
+static const char NOT_OWNER[] =
+    "the node asked no longer owns the cluster's log (a takeover is under way); retry shortly "
+    "(a write with the same idempotency-key is safe)";
+static const char NO_NATS[] =
+    "cannot reach the NATS servers to forward this request to the cluster's owner; retry "
+    "shortly";
+static const char STOPPING[] = "this node is stopping; send the request to another node";
 
 /* Answer r with one of forwarding's own errors (counted as failed). */
 static void fail(struct cfwd *f, struct http_req *r, int status, const char *code,
@@ -164,63 +190,114 @@ static natsMsg *request_msg(struct cfwd *f, struct http_req *r, const char *subj
     return m;
 }
 
-void cfwd_forward(struct cfwd *f, struct http_req *r)
+/* A correlation id never used before into p->key; under f->lock. */
+static void new_key_locked(struct cfwd *f, struct pending *p)
 {
-    char owner[96], subject[192], reply[160];
-    if (!atomic_load(&f->running)) {
-        unreachable(f, r, "this node is stopping; send the request to another node");
-        return;
-    }
-    f->o.owner(f->o.ctx, owner, sizeof(owner));
-    if (!*owner) {
-        unreachable(f, r, "no node owns the cluster's log right now (a takeover is under "
-                    "way); retry shortly (a write with the same idempotency-key is safe)");
-        return;
-    }
-    struct pending *p = xcalloc(1, sizeof(*p));
-    p->r = r;
-    p->deadline_ms = deadline_of(f, r);
-    pthread_mutex_lock(&f->lock);
     snprintf(p->key, sizeof(p->key), "%" PRIu64, ++f->next_id);
-    pthread_mutex_unlock(&f->lock);
-    snprintf(subject, sizeof(subject), CFWD_SUBJECT_PREFIX "%s" CFWD_SUBJECT_SUFFIX, owner);
-    snprintf(reply, sizeof(reply), "%s.%s", f->inbox, p->key);
-    natsMsg *m = request_msg(f, r, subject, reply);
-    if (!m) {
-        free(p);
+}
+
+/*
+ * Nothing of p's request ran (the caller took p out of the table, or it
+ * never was in it): park it for another try, or answer 503 why when the
+ * deadline comes before that try could.
+ */
+static void park(struct cfwd *f, struct pending *p, const char *why)
+{
+    int64_t now = clock_mono_ms();
+    if (now + CFWD_RETRY_MS >= p->deadline_ms) {
+        unreachable(f, p->r, why);
+        http_resume(p->r);
         return;
     }
-    /*
-     * Suspended before it joins the table: from then on the stop (or a
-     * reply, the timer) may answer and resume it before this thread returns.
-     */
-    http_suspend(r, p, free);
     pthread_mutex_lock(&f->lock);
     int stopped = f->stop;
-    if (!stopped)
+    if (!stopped) {
+        new_key_locked(f, p);
+        p->retry_ms = now + CFWD_RETRY_MS;
+        p->why = why;
         hmap_put(&f->waiting, p->key, p);
+    }
     pthread_mutex_unlock(&f->lock);
     if (stopped) {   /* cfwd_stop answered the table already */
-        natsMsg_Destroy(m);
-        unreachable(f, r, "this node is stopping; send the request to another node");
+        unreachable(f, p->r, STOPPING);
+        http_resume(p->r);
+    }
+}
+
+/*
+ * One try of p (out of the table: the caller's alone) to the owner as
+ * resolved now, or to this node's own subject once it owns (it serves
+ * forwarded requests there like any owner). Then p is in flight in the
+ * table, parked, or answered.
+ */
+static void try_send(struct cfwd *f, struct pending *p)
+{
+    char owner[96], subject[192], reply[160], key[sizeof(p->key)];
+    struct http_req *r = p->r;
+    if (f->o.owns(f->o.ctx))
+        snprintf(owner, sizeof(owner), "%s", f->o.node_id);
+    else
+        f->o.owner(f->o.ctx, owner, sizeof(owner));
+    if (!*owner) {
+        park(f, p, NO_OWNER);
+        return;
+    }
+    pthread_mutex_lock(&f->lock);
+    new_key_locked(f, p);
+    pthread_mutex_unlock(&f->lock);
+    snprintf(key, sizeof(key), "%s", p->key);
+    snprintf(subject, sizeof(subject), CFWD_SUBJECT_PREFIX "%s" CFWD_SUBJECT_SUFFIX, owner);
+    snprintf(reply, sizeof(reply), "%s.%s", f->inbox, key);
+    natsMsg *m = request_msg(f, r, subject, reply);
+    if (!m) {   /* answered (413, or no message could be made) */
         http_resume(r);
         return;
     }
+    p->retry_ms = 0;
+    pthread_mutex_lock(&f->lock);
+    int stopped = f->stop;
+    if (!stopped)
+        hmap_put(&f->waiting, key, p);
+    pthread_mutex_unlock(&f->lock);
+    if (stopped) {   /* cfwd_stop answered the table already */
+        natsMsg_Destroy(m);
+        unreachable(f, r, STOPPING);
+        http_resume(r);
+        return;
+    }
+    /* from here on a reply, the timer or the stop may answer p, and free it */
     natsStatus s = natsConnection_PublishMsg(cluster_nats(f->cl), m);
     natsMsg_Destroy(m);
     if (s == NATS_OK) {
         atomic_fetch_add(&f->sent, 1);
         return;
     }
-    if (!take(f, p->key))
+    if (!(p = take(f, key)))
         return;                 /* answered already */
-    if (s == NATS_MAX_PAYLOAD)
+    if (s == NATS_MAX_PAYLOAD) {
         fail(f, r, 413, "payload_too_large", NULL,
              "this request is larger than the NATS servers' max_payload (docs/operations.md 8)");
-    else
-        unreachable(f, r, "cannot reach the NATS servers to forward this request to the "
-                    "cluster's owner; retry shortly");
-    http_resume(r);
+        http_resume(r);
+        return;
+    }
+    park(f, p, NO_NATS);   /* not sent: nobody has it */
+}
+
+void cfwd_forward(struct cfwd *f, struct http_req *r)
+{
+    if (!atomic_load(&f->running)) {
+        unreachable(f, r, STOPPING);
+        return;
+    }
+    struct pending *p = xcalloc(1, sizeof(*p));
+    p->r = r;
+    p->deadline_ms = deadline_of(f, r);
+    /*
+     * Suspended before it joins the table: from then on the stop (or a
+     * reply, the timer) may answer and resume it before this thread returns.
+     */
+    http_suspend(r, p, free);
+    try_send(f, p);
 }
 
 /* An answer's status: three digits, 200 to 599 (a 1xx is no final answer); else 0. */
@@ -242,8 +319,11 @@ static int value_ok(const char *v, size_t cap)
     return n > 0 && n < cap;
 }
 
-/* The owner's answer into p's request. */
-static void answer_from(struct cfwd *f, struct pending *p, natsMsg *msg)
+/*
+ * The owner's answer into p's request: 1; or 0 for a not-owner answer
+ * (the node refused the request before running it), which answers nothing.
+ */
+static int answer_from(struct cfwd *f, struct pending *p, natsMsg *msg)
 {
     struct http_req *r = p->r;
     const char *st = NULL, *ct = NULL, *ra = NULL;
@@ -252,13 +332,10 @@ static void answer_from(struct cfwd *f, struct pending *p, natsMsg *msg)
     if (!status) {
         unreachable(f, r, "the cluster's owner sent an answer without a valid status; retry "
                     "shortly");
-        return;
+        return 1;
     }
-    if (natsMsgHeader_Get(msg, "Hookd-Not-Owner", &ra) == NATS_OK) {
-        unreachable(f, r, "the node asked no longer owns the cluster's log (a takeover is "
-                    "under way); retry shortly (a write with the same idempotency-key is safe)");
-        return;
-    }
+    if (natsMsgHeader_Get(msg, "Hookd-Not-Owner", &ra) == NATS_OK)
+        return 0;
     ra = NULL;
     natsMsgHeader_Get(msg, HDR_CTYPE, &ct);
     natsMsgHeader_Get(msg, HDR_RETRY, &ra);
@@ -273,6 +350,7 @@ static void answer_from(struct cfwd *f, struct pending *p, natsMsg *msg)
         snprintf(p->retry, sizeof(p->retry), "%s", ra);
         r->retry_after = p->retry;
     }
+    return 1;
 }
 
 /* nats.c's thread of the reply subscription. */
@@ -281,30 +359,32 @@ static void on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *msg, vo
     struct cfwd *f = arg;
     const char *subj = natsMsg_GetSubject(msg), *dot = strrchr(subj, '.');
     struct pending *p = dot ? take(f, dot + 1) : NULL;
-    if (p) {
+    if (p) {   /* nobody received it, or the node refused it: nothing of it ran */
         if (natsMsg_IsNoResponders(msg))
-            unreachable(f, p->r, "the cluster's owner does not answer (it stopped, or lost "
-                        "its connection); retry shortly (a write with the same "
-                        "idempotency-key is safe)");
+            park(f, p, NO_RESPONDERS);
+        else if (!answer_from(f, p, msg))
+            park(f, p, NOT_OWNER);
         else
-            answer_from(f, p, msg);
-        http_resume(p->r);
+            http_resume(p->r);
     }
     natsMsg_Destroy(msg);
 }
 
-/* Answer every waiting request past its deadline (all of them with all). */
+/*
+ * Answer every waiting request past its deadline (all of them with all),
+ * and try the parked ones due again.
+ */
 static void expire(struct cfwd *f, int all)
 {
     int64_t now = clock_mono_ms();
     struct pending **due = NULL;
-    size_t n = 0;
+    size_t n = 0, nagain = 0;
     const char *k;
     void *v;
     pthread_mutex_lock(&f->lock);
     for (size_t i = 0; hmap_next(&f->waiting, &i, &k, &v);) {
         struct pending *p = v;
-        if (all || p->deadline_ms <= now) {
+        if (all || p->deadline_ms <= now || (p->retry_ms && p->retry_ms <= now)) {
             due = xrealloc(due, (n + 1) * sizeof(*due));
             due[n++] = p;
         }
@@ -313,14 +393,25 @@ static void expire(struct cfwd *f, int all)
         hmap_del(&f->waiting, due[i]->key);
     pthread_mutex_unlock(&f->lock);
     for (size_t i = 0; i < n; i++) {
-        if (all)
-            unreachable(f, due[i]->r, "this node is stopping; a write may or may not have "
+        struct pending *p = due[i];
+        if (all) {
+            unreachable(f, p->r, "this node is stopping; a write may or may not have "
                         "been applied: retry it on another node with the same idempotency-key");
-        else
-            fail(f, due[i]->r, 503, "owner_unreachable", "2",
+        } else if (p->deadline_ms > now) {
+            due[nagain++] = p;   /* parked, due for its next try */
+            continue;
+        } else if (p->retry_ms) {
+            unreachable(f, p->r, p->why);   /* no try ran it: as at once before */
+        } else {
+            fail(f, p->r, 503, "owner_unreachable", "2",
                  "the cluster's owner did not answer in time; a write may or may not have "
                  "been applied: retry it with the same idempotency-key");
-        http_resume(due[i]->r);
+        }
+        http_resume(p->r);
+    }
+    for (size_t i = 0; i < nagain; i++) {
+        atomic_fetch_add(&f->retried, 1);
+        try_send(f, due[i]);
     }
     free(due);
 }
@@ -388,12 +479,12 @@ static void answered(struct http_req *r, void *arg)
         r->retry_after = NULL;
     }
     /*
-     * a 503 from a node that does not own: its sender answers it (never
-     * names the owner). After the stop this node owns nothing, and its
-     * owner (the cnode behind owns) may be gone: an answer still owed then
-     * (cfwd_free waits only so long) must not ask it.
+     * refused before anything of it ran (this node became a standby, or
+     * stops): not-owner, and its sender tries again elsewhere. Any other
+     * 503 (cluster_unavailable: the batch may be in the log) goes to the
+     * client as it is, never retried by the sender.
      */
-    int not_owner = r->status == 503 && (!atomic_load(&f->running) || !f->o.owns(f->o.ctx));
+    int not_owner = r->status == 503 && r->not_run;
     publish_reply(f, sv->reply, r->status, r->content_type, r->retry_after, r->resp,
                   r->resp_len, not_owner);
     http_detached_free(r);
@@ -549,9 +640,10 @@ void cfwd_stats(struct cfwd *f, json_t *cluster)
     if (!f)
         return;
     json_object_set_new(cluster, "forward", json_pack(
-        "{s:I, s:I, s:I, s:I}", "sent", (json_int_t)atomic_load(&f->sent), "failed",
+        "{s:I, s:I, s:I, s:I, s:I}", "sent", (json_int_t)atomic_load(&f->sent), "failed",
         (json_int_t)atomic_load(&f->failed), "served", (json_int_t)atomic_load(&f->served),
-        "refused", (json_int_t)atomic_load(&f->refused)));
+        "refused", (json_int_t)atomic_load(&f->refused), "retried",
+        (json_int_t)atomic_load(&f->retried)));
 }
 
 static void drain(natsSubscription *sub)

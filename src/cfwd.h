@@ -25,18 +25,31 @@
  * The forwarding side never holds an HTTP thread: the request is
  * suspended (http_suspend) and resumed by the reply's callback, or by
  * cfwd's timer at the deadline (CFWD_DEADLINE_MS, plus the wait of a
- * feed's long poll), whichever comes first. No owner known, no
- * responders (the owner's connection is gone), a node that does not own
- * any more, or the deadline: 503 owner_unreachable with Retry-After;
- * a write is then safe to retry with the same idempotency key. A request
- * larger than the NATS servers' max_payload: 413 payload_too_large; an
- * answer larger than it: 503 response_too_large.
+ * feed's long poll), whichever comes first. A try that nothing ran - no
+ * owner known (a takeover under way), no responders (the owner's
+ * connection or subscription is gone: it stopped or died), a not-owner
+ * answer (the node refused it before running it), a publish that failed
+ * - waits and is tried again every CFWD_RETRY_MS or so, the owner
+ * resolved anew each time and this node's own subject once it owns,
+ * under a fresh correlation id each try (a late answer to an earlier try
+ * never counts for a later one); so a clean handoff (the owner stopped
+ * with SIGTERM: its lease is released, another node owns within about a
+ * second) shows its clients no error, only a slower answer. Only at the
+ * deadline: 503 owner_unreachable with Retry-After. A try that was sent
+ * and got no answer may have run: it is never sent again, and the
+ * deadline answers it 503 (a write is then safe to retry with the same
+ * idempotency key). A request larger than the NATS servers' max_payload:
+ * 413 payload_too_large; an answer larger than it: 503
+ * response_too_large.
  *
  * The owner's side runs each request on the subscription's thread as a
  * detached request (http_detached_run): reads are answered there, writes
  * go to the writer and are answered from its syncer, and the feed's long
- * poll from the feed's thread. A node that does not own answers
- * not_owner, which its sender turns into owner_unreachable.
+ * poll from the feed's thread. What a node refuses before running it
+ * (it does not own, or it stops: http_req.not_run) it answers with the
+ * header Hookd-Not-Owner, and its sender tries again; any other answer,
+ * a 503 cluster_unavailable included (its batch may be in the log),
+ * goes to the client as it is.
  *
  * Built only with HOOKD_CLUSTER. Threads: cfwd_new, start, stop and free
  * by main's thread (through cnode.h); cfwd_forward from any HTTP thread
@@ -65,6 +78,8 @@ struct writer;
  * the owner's own 503 cluster_unavailable comes back before the deadline.
  */
 #define CFWD_DEADLINE_MS 7000
+/* A try that nothing ran is tried again after this (and the timer's next 100 ms tick). */
+#define CFWD_RETRY_MS 150
 
 struct cfwd_opts {
     const struct cluster_conn_opts *conn;   /* how to reach NATS (name: the node id) */
@@ -90,15 +105,17 @@ int cfwd_start(struct cfwd *f);
  */
 void cfwd_forward(struct cfwd *f, struct http_req *r);
 /*
- * stats' cluster.forward: {sent, failed, served, refused}; refused counts
- * the requests this node would not run: no inbox to answer on (dropped),
- * or what its listener refuses too (400 bad_forward or invalid_path,
- * 413, 414).
+ * stats' cluster.forward: {sent, failed, served, refused, retried}: sent
+ * counts tries sent (a request tried again counts each), retried the
+ * tries after one that nothing ran; refused counts the requests this
+ * node would not run: no inbox to answer on (dropped), or what its
+ * listener refuses too (400 bad_forward or invalid_path, 413, 414).
  */
 void cfwd_stats(struct cfwd *f, json_t *cluster);
 /*
- * Before writer_stop(): serve nothing new, answer every request waiting
- * for a reply 503 (this node stops), and forward nothing more.
+ * Before writer_stop(): serve nothing new (the requests received run, a
+ * write refused not-owner: its sender tries again), answer every request
+ * waiting here 503 (this node stops), and forward nothing more.
  */
 void cfwd_stop(struct cfwd *f);
 /* After writer_stop(): waits (bounded) for the answers still owed, then closes. */

@@ -94,6 +94,8 @@ struct http_req {
     /* cluster mode (cfwd.h) */
     int forward;              /* api_admit: the owner answers this one (forwarded in dispatch) */
     int forwarded;            /* run here for another node: never forwarded again */
+    int not_run;              /* refused before anything of it ran (not_owner, shutting_down):
+                                 its sender may run it on another node (cfwd.h) */
 };
 
 struct http_opts {
