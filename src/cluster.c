@@ -27,6 +27,7 @@
 #include "clock.h"
 #include "cboot.h"
 #include "cluster.h"
+#include "part.h"
 #include "cstats.h"
 #include "clusteropt.h"
 #include "config.h"
@@ -54,7 +55,7 @@ static const char *nats_why(natsStatus s)
 
 int cluster_stream_of(int partition, int partitions, int streams)
 {
-    return (int)((int64_t)partition * streams / partitions);
+    return part_group(partition, partitions, streams);   /* a stream is a group's log */
 }
 
 void cluster_stream_name(int stream, char *out, size_t cap)
