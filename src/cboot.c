@@ -32,14 +32,14 @@ extern char **environ;
 #define RECORD_HEAD 8
 
 /* The log's first and last sequences. 0, or -1 with err. */
-static int log_bounds(struct cluster *cl, uint64_t *first, uint64_t *last, char *err,
-                      size_t errlen)
+static int log_bounds(struct cluster *cl, const struct cluster_group *g, uint64_t *first,
+                      uint64_t *last, char *err, size_t errlen)
 {
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
-    natsStatus s = js_GetStreamInfo(&si, cluster_js(cl), CLOG_STREAM, NULL, &jerr);
+    natsStatus s = js_GetStreamInfo(&si, cluster_js(cl), g->stream, NULL, &jerr);
     if (s != NATS_OK) {
-        snprintf(err, errlen, "cannot read the cluster's log (stream %s): %s", CLOG_STREAM,
+        snprintf(err, errlen, "cannot read the cluster's log (stream %s): %s", g->stream,
                  natsStatus_GetText(s));
         return -1;
     }
@@ -50,12 +50,13 @@ static int log_bounds(struct cluster *cl, uint64_t *first, uint64_t *last, char 
 }
 
 /* The kind of the first entry of log message seq (0 when none), and the message. */
-static int first_kind(struct cluster *cl, uint64_t seq, natsMsg **out, uint16_t *kind)
+static int first_kind(struct cluster *cl, const struct cluster_group *g, uint64_t seq,
+                      natsMsg **out, uint16_t *kind)
 {
     natsMsg *m = NULL;
     jsErrCode jerr = 0;
     *kind = 0;
-    if (js_GetMsg(&m, cluster_js(cl), CLOG_STREAM, seq, NULL, &jerr) != NATS_OK)
+    if (js_GetMsg(&m, cluster_js(cl), g->stream, seq, NULL, &jerr) != NATS_OK)
         return -1;
     size_t off = 0, n;
     const void *e;
@@ -79,7 +80,8 @@ static int has_data(struct store_txn *t)
     return 0;
 }
 
-int cboot_check(struct cluster *cl, struct store *s, char *err, size_t errlen)
+int cboot_check(struct cluster *cl, const struct cluster_group *g, struct store *s, char *err,
+                size_t errlen)
 {
     struct store_txn *t;
     struct cmeta m;
@@ -94,7 +96,7 @@ int cboot_check(struct cluster *cl, struct store *s, char *err, size_t errlen)
         snprintf(err, errlen, "cannot read this node's store: %s", hookd_strerror(rc));
         return -1;
     }
-    if (log_bounds(cl, &first, &last, err, errlen))
+    if (log_bounds(cl, g, &first, &last, err, errlen))
         return 0;   /* the follower tries again, and the writer catches up, when it answers */
     if (m.seq < last && m.seq + 1 < first) {
         clog_gap_sentence(m.seq, first, err, errlen);
@@ -107,7 +109,7 @@ int cboot_check(struct cluster *cl, struct store *s, char *err, size_t errlen)
         return -1;
     }
     uint16_t kind = 0;
-    if (m.seq == 0 && last >= 1 && first == 1 && first_kind(cl, 1, NULL, &kind) == 0
+    if (m.seq == 0 && last >= 1 && first == 1 && first_kind(cl, g, 1, NULL, &kind) == 0
         && kind == ENTRY_IMPORT) {
         snprintf(err, errlen, "the cluster's log starts from an imported store (hookd cluster "
                  "import), which this store is not: bootstrap from a hot backup of an imported "
@@ -125,11 +127,12 @@ static void usage(FILE *out)
     fprintf(out,
         "usage: hookd cluster import --cluster URL[,URL...] --data DIR\n"
         "       hookd cluster bootstrap --cluster URL[,URL...] --data DIR\n"
-        "       hookd cluster log --cluster URL[,URL...] [--from SEQ] [--count N]\n"
+        "       hookd cluster log --cluster URL[,URL...] [--group G] [--from SEQ] [--count N]\n"
         "import makes a single node's store (stopped) the first store of a cluster whose\n"
         "log is empty: the log's first entry records it; other nodes start from a hot\n"
         "backup of it (hookd backup). bootstrap fetches a hot copy of a live node's store\n"
-        "into a new data directory over NATS. log prints the log's entries, one a line.\n");
+        "into a new data directory over NATS. log prints the entries of partition group G's\n"
+        "log (default 0), one a line.\n");
 }
 
 /* Take --NAME VALUE / --NAME=VALUE out of argv into *value. */
@@ -164,17 +167,17 @@ static int number(const char *flag, const char *v, uint64_t *out)
     return 0;
 }
 
-static int connect_to(struct cluster **cl, const struct config *c, const char *name)
+static int connect_to(struct cluster **cl, const struct config *c, const char *name,
+                      struct cluster_settings *st)
 {
     char err[1024];
     struct cluster_conn_opts o = { .urls = c->cluster, .name = name, .creds = c->nats_creds,
                                    .ca = c->nats_ca, .timeout_ms = 5000 };
-    struct cluster_settings st;
     if (cluster_connect(cl, &o, err, sizeof(err))) {
         fprintf(stderr, "hookd: %s\n", err);
         return 2;
     }
-    int rc = cluster_read_settings(*cl, &st, err, sizeof(err));
+    int rc = cluster_read_settings(*cl, st, err, sizeof(err));
     if (rc == HOOKD_ENOTFOUND)
         fprintf(stderr, "hookd: the cluster at %s is not initialized (run hookd cluster init "
                 "first)\n", c->cluster);
@@ -184,21 +187,21 @@ static int connect_to(struct cluster **cl, const struct config *c, const char *n
 }
 
 /* `log`: each entry of each message from --from on. */
-static int log_run(struct cluster *cl, uint64_t from, uint64_t count)
+static int log_run(struct cluster *cl, const struct cluster_group *g, uint64_t from, uint64_t count)
 {
     char err[512];
     uint64_t first, last;
-    if (log_bounds(cl, &first, &last, err, sizeof(err))) {
+    if (log_bounds(cl, g, &first, &last, err, sizeof(err))) {
         fprintf(stderr, "hookd: %s\n", err);
         return 1;
     }
-    printf("log %s: entries %" PRIu64 "..%" PRIu64 "\n", CLOG_STREAM, first, last);
+    printf("log %s: entries %" PRIu64 "..%" PRIu64 "\n", g->stream, first, last);
     if (from < first)
         from = first;
     for (uint64_t seq = from; seq <= last && count; seq++, count--) {
         natsMsg *m = NULL;
         jsErrCode jerr = 0;
-        if (js_GetMsg(&m, cluster_js(cl), CLOG_STREAM, seq, NULL, &jerr) != NATS_OK) {
+        if (js_GetMsg(&m, cluster_js(cl), g->stream, seq, NULL, &jerr) != NATS_OK) {
             printf("%" PRIu64 " (gone)\n", seq);
             continue;
         }
@@ -233,19 +236,19 @@ static int log_run(struct cluster *cl, uint64_t from, uint64_t count)
 }
 
 /* `purge-log` (tests): all but the last keep messages go, as the retention would take them. */
-static int purge_run(struct cluster *cl, uint64_t keep)
+static int purge_run(struct cluster *cl, const struct cluster_group *g, uint64_t keep)
 {
     jsOptions o;
     jsErrCode jerr = 0;
     jsOptions_Init(&o);
     o.Stream.Purge.Keep = keep;
-    natsStatus s = js_PurgeStream(cluster_js(cl), CLOG_STREAM, &o, &jerr);
+    natsStatus s = js_PurgeStream(cluster_js(cl), g->stream, &o, &jerr);
     if (s != NATS_OK) {
-        fprintf(stderr, "hookd: cannot purge %s: %s (JetStream error %d)\n", CLOG_STREAM,
+        fprintf(stderr, "hookd: cannot purge %s: %s (JetStream error %d)\n", g->stream,
                 natsStatus_GetText(s), (int)jerr);
         return 1;
     }
-    printf("purged %s, keeping the last %" PRIu64 " messages\n", CLOG_STREAM, keep);
+    printf("purged %s, keeping the last %" PRIu64 " messages\n", g->stream, keep);
     return 0;
 }
 
@@ -258,7 +261,8 @@ static void put_be32(uint8_t *p, uint32_t v)
 }
 
 /* The IMPORT entry as the log's first message, expecting none before it. 0 and *seq, or 1. */
-static int publish_import(struct cluster *cl, const struct entry_w *w, uint64_t *seq)
+static int publish_import(struct cluster *cl, const struct cluster_group *g,
+                          const struct entry_w *w, uint64_t *seq)
 {
     size_t len = RECORD_HEAD + w->len;
     uint8_t *buf = xmalloc(len);
@@ -271,7 +275,7 @@ static int publish_import(struct cluster *cl, const struct entry_w *w, uint64_t 
     natsMsg *m = NULL;
     jsPubAck *pa = NULL;
     jsErrCode jerr = 0;
-    natsStatus s = natsMsg_Create(&m, CLOG_SUBJECT, NULL, (const char *)buf, (int)len);
+    natsStatus s = natsMsg_Create(&m, g->subject, NULL, (const char *)buf, (int)len);
     if (s == NATS_OK)
         s = natsMsgHeader_Set(m, HDR_MSG_ID, id);
     if (s == NATS_OK)
@@ -296,13 +300,14 @@ static int publish_import(struct cluster *cl, const struct entry_w *w, uint64_t 
  * own import (an import whose store was not marked: marked now). 0 to
  * mark at *seq, 1 refused (said).
  */
-static int nonempty_log(struct cluster *cl, uint64_t first, uint64_t last,
+static int nonempty_log(struct cluster *cl, const struct cluster_group *g, uint64_t first,
+                        uint64_t last,
                         const struct cmeta_import *im, uint64_t *seq)
 {
     natsMsg *m = NULL;
     uint16_t kind = 0;
     struct cmeta_import had;
-    if (first == 1 && last == 1 && first_kind(cl, 1, &m, &kind) == 0 && kind == ENTRY_IMPORT) {
+    if (first == 1 && last == 1 && first_kind(cl, g, 1, &m, &kind) == 0 && kind == ENTRY_IMPORT) {
         size_t off = 0, n;
         const void *e;
         int same = clog_next_entry(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &off,
@@ -323,7 +328,8 @@ static int nonempty_log(struct cluster *cl, uint64_t first, uint64_t last,
     return 1;
 }
 
-static int import_run(struct cluster *cl, struct store *s, const char *dir)
+static int import_run(struct cluster *cl, const struct cluster_group *g, struct store *s,
+                      const char *dir)
 {
     struct store_txn *t;
     struct cmeta m;
@@ -346,16 +352,16 @@ static int import_run(struct cluster *cl, struct store *s, const char *dir)
                 "it up to entry %" PRIu64 "); import takes a single node's store\n", dir, m.seq);
         return 1;
     }
-    if (log_bounds(cl, &first, &last, err, sizeof(err))) {
+    if (log_bounds(cl, g, &first, &last, err, sizeof(err))) {
         fprintf(stderr, "hookd: %s\n", err);
         return 1;
     }
-    if (last && nonempty_log(cl, first, last, &im, &seq))
+    if (last && nonempty_log(cl, g, first, last, &im, &seq))
         return 1;
     if (!seq) {
         struct entry_w w = { 0 };
         cmeta_import_entry(&w, &im, clock_now_ms());
-        rc = publish_import(cl, &w, &seq);
+        rc = publish_import(cl, g, &w, &seq);
         entry_free(&w);
         if (rc)
             return 1;
@@ -379,8 +385,15 @@ static int import_run(struct cluster *cl, struct store *s, const char *dir)
     return 0;
 }
 
-static int import_main(struct config *c, struct cluster *cl)
+static int import_main(struct config *c, struct cluster *cl, const struct cluster_settings *cs,
+                       const struct cluster_group *g)
 {
+    if (cs->streams > 1) {   /* its apps belong to every group: the store would need cutting */
+        fprintf(stderr, "hookd: import needs a cluster of one partition group (hookd cluster "
+                "init --streams 1); this one has %d, and a single node's apps would belong to "
+                "all of them; nothing was changed\n", cs->streams);
+        return 1;
+    }
     char path[4096];
     struct stat st;
     struct store *s;
@@ -397,22 +410,25 @@ static int import_main(struct config *c, struct cluster *cl)
                 rc == HOOKD_EBUSY ? " (stop its server first: import takes a stopped store)" : "");
         return 1;
     }
-    rc = import_run(cl, s, c->data_dir);
+    rc = import_run(cl, g, s, c->data_dir);
     store_close(s);
     return rc;
 }
 
 int cboot_main(int argc, char **argv)
 {
-    const char *sub = argv[0], *from = "1", *count = "18446744073709551615", *keep = NULL;
+    const char *sub = argv[0], *from = "1", *count = "18446744073709551615", *keep = NULL,
+               *group = "0";
     char **args = xcalloc((size_t)argc + 2, sizeof(char *)), err[512], name[64];
     int n = argc, help = 0, rc = 0;
-    uint64_t vfrom = 0, vcount = 0, vkeep = 0;
+    uint64_t vfrom = 0, vcount = 0, vkeep = 0, vgroup = 0;
     memcpy(args, argv, (size_t)argc * sizeof(char *));
     take(&n, args, "from", &from);
     take(&n, args, "count", &count);
     take(&n, args, "keep", &keep);
+    take(&n, args, "group", &group);
     if (number("from", from, &vfrom) || number("count", count, &vcount)
+        || number("group", group, &vgroup)
         || (keep && number("keep", keep, &vkeep)))
         rc = 2;
     if (rc == 0 && strcmp(sub, "purge-log") == 0 && !keep) {
@@ -434,18 +450,27 @@ int cboot_main(int argc, char **argv)
         rc = 2;
     }
     struct cluster *cl = NULL;
+    struct cluster_settings st;
+    struct cluster_group g;
     snprintf(name, sizeof(name), "hookd cluster %s", sub);
     if (rc == 0)
-        rc = connect_to(&cl, &c, name);
+        rc = connect_to(&cl, &c, name, &st);
+    if (rc == 0 && vgroup >= (uint64_t)st.streams) {
+        fprintf(stderr, "hookd: --group %" PRIu64 ": the cluster has partition groups 0 to %d\n",
+                vgroup, st.streams - 1);
+        rc = 2;
+    }
+    if (rc == 0)
+        cluster_group_names((int)vgroup, st.partitions, st.streams, &g);
     if (rc == 0) {
         if (strcmp(sub, "import") == 0)
-            rc = import_main(&c, cl);
+            rc = import_main(&c, cl, &st, &g);
         else if (strcmp(sub, "bootstrap") == 0)
             rc = cboot_fetch(cl, c.data_dir, c.admin_token);
         else if (strcmp(sub, "log") == 0)
-            rc = log_run(cl, vfrom, vcount);
+            rc = log_run(cl, &g, vfrom, vcount);
         else
-            rc = purge_run(cl, vkeep);
+            rc = purge_run(cl, &g, vkeep);
     }
     cluster_close(cl);
     config_release(&c);

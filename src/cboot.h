@@ -35,10 +35,12 @@
 #include <stddef.h>
 
 struct cluster;
+struct cluster_group;
 struct store;
 
-/* 0 when the store can follow the log (or the log cannot be asked now), -1 with one sentence in err. */
-int cboot_check(struct cluster *cl, struct store *s, char *err, size_t errlen);
+/* 0 when the store can follow group g's log (or the log cannot be asked now), -1 with one sentence in err. */
+int cboot_check(struct cluster *cl, const struct cluster_group *g, struct store *s, char *err,
+                size_t errlen);
 
 /* `hookd cluster import|log|bootstrap|purge-log`: argv[0] is the subcommand; the exit status. */
 int cboot_main(int argc, char **argv);

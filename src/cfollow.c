@@ -184,7 +184,7 @@ static int check_gap(struct cfollow *f, uint64_t have)
 {
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
-    if (js_GetStreamInfo(&si, cluster_js(f->o.cluster), CLOG_STREAM, NULL, &jerr) != NATS_OK)
+    if (js_GetStreamInfo(&si, cluster_js(f->o.cluster), f->o.group.stream, NULL, &jerr) != NATS_OK)
         return 0;   /* the subscription fails too, and says so */
     uint64_t first = si->State.FirstSeq, last = si->State.LastSeq;
     jsStreamInfo_Destroy(si);
@@ -203,7 +203,7 @@ static int behind(struct cfollow *f)
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
     if (applied_seq(f, &have)
-        || js_GetStreamInfo(&si, cluster_js(f->o.cluster), CLOG_STREAM, NULL, &jerr) != NATS_OK)
+        || js_GetStreamInfo(&si, cluster_js(f->o.cluster), f->o.group.stream, NULL, &jerr) != NATS_OK)
         return 0;   /* nothing to tell: keep the subscription */
     int yes = si->State.LastSeq > have;
     jsStreamInfo_Destroy(si);
@@ -219,11 +219,11 @@ static int subscribe(struct cfollow *f)
     jsSubOptions so;
     jsErrCode jerr = 0;
     jsSubOptions_Init(&so);
-    so.Stream = CLOG_STREAM;
+    so.Stream = f->o.group.stream;
     so.Ordered = true;
     so.Config.DeliverPolicy = js_DeliverByStartSequence;
     so.Config.OptStartSeq = have + 1;
-    natsStatus s = js_SubscribeSync(&f->sub, cluster_js(f->o.cluster), CLOG_SUBJECT, NULL, &so,
+    natsStatus s = js_SubscribeSync(&f->sub, cluster_js(f->o.cluster), f->o.group.subject, NULL, &so,
                                     &jerr);
     if (s == NATS_OK) {
         if (f->failures) {

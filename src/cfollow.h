@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cluster.h"
+
 struct cluster;
 struct reapply_env;
 struct store;
@@ -41,6 +43,7 @@ struct writer;
 
 struct cfollow_opts {
     struct cluster *cluster;        /* borrowed */
+    struct cluster_group group;     /* the group's stream and subject */
     struct store *store;            /* borrowed */
     struct writer *writer;          /* borrowed: every apply goes through it */
     const struct reapply_env *env;  /* borrowed: reapply_entry's environment */

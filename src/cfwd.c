@@ -85,6 +85,7 @@ struct cfwd {
 /* A forwarded request waiting: the suspended request's data. */
 struct pending {
     struct http_req *r;
+    int group;                    /* the partition group whose owner runs it */
     int64_t deadline_ms;          /* monotonic */
     int64_t retry_ms;             /* parked: its next try (monotonic); 0: in flight */
     const char *why;              /* parked: why the last try ran nothing (the 503's detail) */
@@ -234,10 +235,10 @@ static void try_send(struct cfwd *f, struct pending *p)
 {
     char owner[96], subject[192], reply[160], key[sizeof(p->key)];
     struct http_req *r = p->r;
-    if (f->o.owns(f->o.ctx))
+    if (f->o.owns(f->o.ctx, p->group))
         snprintf(owner, sizeof(owner), "%s", f->o.node_id);
     else
-        f->o.owner(f->o.ctx, owner, sizeof(owner));
+        f->o.owner(f->o.ctx, p->group, owner, sizeof(owner));
     if (!*owner) {
         park(f, p, NO_OWNER);
         return;
@@ -283,7 +284,7 @@ static void try_send(struct cfwd *f, struct pending *p)
     park(f, p, NO_NATS);   /* not sent: nobody has it */
 }
 
-void cfwd_forward(struct cfwd *f, struct http_req *r)
+void cfwd_forward(struct cfwd *f, struct http_req *r, int group)
 {
     if (!atomic_load(&f->running)) {
         unreachable(f, r, STOPPING);
@@ -291,6 +292,7 @@ void cfwd_forward(struct cfwd *f, struct http_req *r)
     }
     struct pending *p = xcalloc(1, sizeof(*p));
     p->r = r;
+    p->group = group;
     p->deadline_ms = deadline_of(f, r);
     /*
      * Suspended before it joins the table: from then on the stop (or a
@@ -561,7 +563,8 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
         natsMsg_Destroy(msg);
         return;
     }
-    if (!atomic_load(&f->running) || !f->o.owns(f->o.ctx)) {
+    /* a node that does not own the request's group refuses it not-run in the API */
+    if (!atomic_load(&f->running)) {
         publish_reply(f, reply, 503, NULL, "1", not_owner, sizeof(not_owner) - 1, 1);
         natsMsg_Destroy(msg);
         return;

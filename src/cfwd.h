@@ -84,11 +84,13 @@ struct writer;
 struct cfwd_opts {
     const struct cluster_conn_opts *conn;   /* how to reach NATS (name: the node id) */
     const char *node_id;
-    struct api *api;          /* forwarded requests run through api_dispatch with it */
+    struct api *api;          /* forwarded requests run through api_dispatch with it (the
+                                 front: it routes each to its group's API, which refuses it
+                                 not-run unless this node owns that group) */
     struct writer *writer;
-    int (*owns)(void *ctx);   /* this node owns the log now */
-    /* the node to forward to now, or "" when none is known (or it is this one) */
-    void (*owner)(void *ctx, char *out, size_t cap);
+    int (*owns)(void *ctx, int group);   /* this node owns the group's log now */
+    /* the group's node to forward to now, or "" when none is known (or it is this one) */
+    void (*owner)(void *ctx, int group, char *out, size_t cap);
     void *ctx;
     int64_t deadline_ms;      /* 0: CFWD_DEADLINE_MS */
 };
@@ -103,7 +105,7 @@ int cfwd_start(struct cfwd *f);
  * Hand r (admitted, body complete) to the owner; from inside dispatch.
  * r is suspended and answered later, or answered at once (503, 413).
  */
-void cfwd_forward(struct cfwd *f, struct http_req *r);
+void cfwd_forward(struct cfwd *f, struct http_req *r, int group);
 /*
  * stats' cluster.forward: {sent, failed, served, refused, retried}: sent
  * counts tries sent (a request tried again counts each), retried the

@@ -41,6 +41,7 @@
 
 struct clog {
     struct cluster *cl;
+    struct cluster_group g;    /* the group's stream and subject */
     jsCtx *js;
     struct store *store;
     const struct reapply_env *env;
@@ -65,6 +66,7 @@ int clog_new(struct clog **out, const struct clog_opts *o, char *err, size_t err
 {
     struct clog *c = xcalloc(1, sizeof(*c));
     c->cl = o->cluster;
+    c->g = o->group;
     c->store = o->store;
     c->env = o->env;
     c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : CLOG_TIMEOUT_MS;
@@ -188,9 +190,9 @@ static int log_last(struct clog *c, uint64_t *first, uint64_t *last, char *why, 
 {
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
-    natsStatus s = js_GetStreamInfo(&si, c->js, CLOG_STREAM, NULL, &jerr);
+    natsStatus s = js_GetStreamInfo(&si, c->js, c->g.stream, NULL, &jerr);
     if (s != NATS_OK) {
-        snprintf(why, whylen, "stream %s: %s", CLOG_STREAM, natsStatus_GetText(s));
+        snprintf(why, whylen, "stream %s: %s", c->g.stream, natsStatus_GetText(s));
         return HOOKD_EUNAVAIL;
     }
     *last = si->State.LastSeq;
@@ -209,12 +211,12 @@ static int apply_range(struct clog *c, uint64_t from, uint64_t to, char *why, si
     for (uint64_t seq = from + 1; rc == 0 && seq <= to; seq++) {
         natsMsg *m = NULL;
         jsErrCode jerr = 0;
-        natsStatus s = js_GetMsg(&m, c->js, CLOG_STREAM, seq, NULL, &jerr);
+        natsStatus s = js_GetMsg(&m, c->js, c->g.stream, seq, NULL, &jerr);
         if (s != NATS_OK) {
-            snprintf(why, whylen, "entry %" PRIu64 " of %s: %s", seq, CLOG_STREAM,
+            snprintf(why, whylen, "entry %" PRIu64 " of %s: %s", seq, c->g.stream,
                      natsStatus_GetText(s));
             rc = HOOKD_EUNAVAIL;
-        } else if (strcmp(natsMsg_GetSubject(m), CLOG_SUBJECT) == 0) {
+        } else if (strcmp(natsMsg_GetSubject(m), c->g.subject) == 0) {
             rc = clog_apply_message(c->env, t, natsMsg_GetData(m),
                                     (size_t)natsMsg_GetDataLength(m), seq, clog_msg_epoch(m));
             if (rc)
@@ -355,7 +357,7 @@ static int publish_one(struct clog *c, const struct entry_w *first, size_t len, 
     hex(first->head.seed, ENTRY_SEED_LEN, id);
     jsPubOptions_Init(&po);
     po.MaxWait = c->timeout_ms;
-    natsStatus s = natsMsg_Create(&m, CLOG_SUBJECT, NULL, (const char *)c->buf, (int)len);
+    natsStatus s = natsMsg_Create(&m, c->g.subject, NULL, (const char *)c->buf, (int)len);
     if (s == NATS_OK)
         s = natsMsgHeader_Set(m, HDR_MSG_ID, id);
     if (s == NATS_OK)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * clog.h - the owner's side of the replicated log (cluster mode, CLUSTER.md
- * step 2: one partition group, every entry on subject CLOG_SUBJECT of
- * stream CLOG_STREAM).
+ * clog.h - the owner's side of one partition group's replicated log
+ * (cluster mode, CLUSTER.md): every entry of the group on its subject of
+ * its stream (cluster_group_names: group 0's are hookd.log.0 of
+ * hookd_log_0).
  *
  * The writer hands clog_publish() each batch's entries before it applies
  * them (writer_set_log). The batch goes to the stream as one message (a
@@ -48,6 +49,7 @@
 
 #include <nats/nats.h>
 
+#include "cluster.h"
 #include "entry.h"
 
 struct cluster;
@@ -55,14 +57,13 @@ struct lease;
 struct reapply_env;
 struct store;
 
-#define CLOG_STREAM "hookd_log_0"
-#define CLOG_SUBJECT "hookd.log.0"
 #define CLOG_HDR_NODE "Hookd-Node"
 #define CLOG_HDR_EPOCH "Hookd-Epoch"   /* the owner's epoch (cmeta.h); absent: a static owner */
 #define CLOG_TIMEOUT_MS 3000   /* a batch not acknowledged by then fails (503) */
 
 struct clog_opts {
     struct cluster *cluster;        /* borrowed: the node's NATS connection */
+    struct cluster_group group;     /* the group's stream and subject */
     struct store *store;            /* borrowed */
     const struct reapply_env *env;  /* borrowed: how catching up applies entries */
     const char *node_id;            /* copied */

@@ -68,6 +68,15 @@ void cluster_partition_subject(int partition, char *out, size_t cap)
     snprintf(out, cap, "%s%d", CLUSTER_SUBJECT_PREFIX, partition);
 }
 
+void cluster_group_names(int g, int partitions, int groups, struct cluster_group *out)
+{
+    out->index = g;
+    cluster_stream_name(g, out->stream, sizeof(out->stream));
+    cluster_partition_subject(part_first(g, partitions, groups), out->subject,
+                              sizeof(out->subject));
+    snprintf(out->key, sizeof(out->key), "group.%d", g);
+}
+
 /* ---- the connection ---- */
 
 static natsStatus conn_options(natsOptions *no, const struct cluster_conn_opts *o, char **urls,

@@ -107,6 +107,20 @@ void cluster_stream_name(int stream, char *out, size_t cap);
 void cluster_partition_subject(int partition, char *out, size_t cap);
 
 /*
+ * A partition group's names (part.h): group g's log is stream g, on the
+ * subject of the stream's first partition (every entry of a group on one
+ * subject, so the subject's sequence orders them), and its lease is key
+ * "group.<g>". Group 0 of every cluster: hookd_log_0, hookd.log.0, group.0.
+ */
+struct cluster_group {
+    int index;
+    char stream[32];
+    char subject[40];
+    char key[24];
+};
+void cluster_group_names(int g, int partitions, int groups, struct cluster_group *out);
+
+/*
  * `hookd cluster init|status [options]`; argv[0] is the subcommand. The
  * exit status: init 0 (created, or there with the same settings), 1
  * (refused or failed), 2 (usage, or no server reachable); status 0

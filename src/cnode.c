@@ -8,6 +8,7 @@
  * are not held to the store's reserve, since they were admitted where
  * they were written.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -35,6 +36,7 @@
 #include "err.h"
 #include "lease.h"
 #include "log.h"
+#include "part.h"
 #include "mem.h"
 #include "reapply.h"
 #include "store.h"
@@ -43,24 +45,51 @@
 
 enum { MODE_OWNER, MODE_STANDBY, MODE_AUTO };
 
-#define LEASE_KEY "group.0"        /* step 2: the one partition group */
 #define CATCH_UP_POLL_MS 50        /* a new owner checks its follower this often */
+/*
+ * Spreading groups over nodes. The node a group should have is chosen
+ * among the nodes that could own it now (cstats_candidates), sorted by
+ * id: group g goes to the (g mod n)-th, so n nodes own G groups G/n each
+ * (one more for some), and every node that hears the same nodes chooses
+ * the same. A free lease is left to that node for ACQUIRE_GRACE_MS; an
+ * owner that is not that node, for HANDOFF_CHECKS checks HANDOFF_CHECK_MS
+ * apart in a row (twice as many for each handoff that came back, up to
+ * 64 times), hands the group over.
+ */
+#define ACQUIRE_GRACE_MS 3000
+#define HANDOFF_CHECK_MS 1000
+#define HANDOFF_CHECKS 3
+#define HANDOFF_DRAIN_MS 5000      /* deliveries in flight finish within this first */
+#define HANDOFF_SETTLE_MS 300      /* ... and their outcomes reach the log in this */
 
+struct cgroup;
+
+/* The node: what its partition groups share. */
 struct cnode {
     struct cluster *cl;
-    struct cluster *lease_cl;  /* auto: the lease's own connection */
+    struct cluster *lease_cl;  /* auto: the leases' own connection */
+    const struct config *cfg;
+    struct cluster_settings settings;
+    struct cfwd *fwd;          /* serves forwarded requests; auto also forwards (cfwd.h) */
+    struct cstats *cstats;     /* cluster-wide stats: answers and gathers */
+    struct cboot_server *boot; /* answers hookd cluster bootstrap with copies of group 0 */
+    int mode;
+    int hold;                  /* --hold-deliveries: an owner keeps them held */
+    int ngroups;               /* the cluster's partition groups: its streams */
+    struct cgroup **groups;    /* ngroups of them, each set by cnode_attach */
+};
+
+/* One partition group's part of the node: its log, its lease, its role. */
+struct cgroup {
+    struct cnode *node;
+    struct cluster_group names;/* its stream, subject and lease key */
     struct api *api;
     struct api replay;         /* applies log entries (replaying) */
     struct reapply_env env;
     struct clog *clog;         /* owner, auto */
     struct cfollow *follow;    /* standby, auto */
     struct lease *lease;       /* auto */
-    struct cfwd *fwd;          /* serves forwarded requests; auto also forwards (cfwd.h) */
     struct dispatch *dispatch; /* auto: held and released as the lease moves */
-    struct cstats *cstats;     /* cluster-wide stats: answers and gathers */
-    struct cboot_server *boot; /* answers hookd cluster bootstrap with copies of the store */
-    int mode;
-    int hold;                  /* --hold-deliveries: an owner keeps them held */
 
     /* auto: the role thread turns the lease's callbacks into a role */
     pthread_t role_thread;
@@ -74,6 +103,8 @@ struct cnode {
     int64_t acquired_ms;       /* when on_acquired came (for the takeover log line) */
     uint64_t lease_epoch;      /* on_acquired's */
     int lease_gone;            /* released by the role thread: this store cannot follow */
+    int not_preferred;         /* role thread: checks in a row another node was preferred */
+    int handoffs;              /* role thread: handoffs that came back (the backoff) */
 
     /* auto: the marker a new owner publishes before it owns (become_owner) */
     atomic_int marking;        /* the writer may publish though the node is not active */
@@ -81,178 +112,295 @@ struct cnode {
     int marker_done, marker_status;   /* under lock */
 };
 
-static int is_active(struct cnode *n)
+static const char *node_id(const struct cgroup *g)
 {
-    if (n->mode != MODE_AUTO)
-        return n->mode == MODE_OWNER;
-    pthread_mutex_lock(&n->lock);
-    int a = n->active;
-    pthread_mutex_unlock(&n->lock);
+    return g->node->cfg->node_id;
+}
+
+static int is_active(struct cgroup *g)
+{
+    if (g->node->mode != MODE_AUTO)
+        return g->node->mode == MODE_OWNER;
+    pthread_mutex_lock(&g->lock);
+    int a = g->active;
+    pthread_mutex_unlock(&g->lock);
     return a;
 }
 
 static void owner_of(void *ctx, char *out, size_t cap)
 {
-    struct cnode *n = ctx;
-    if (is_active(n))
-        snprintf(out, cap, "%s", n->replay.cfg->node_id);
-    else if (n->follow)
-        cfollow_owner(n->follow, out, cap);
+    struct cgroup *g = ctx;
+    if (is_active(g))
+        snprintf(out, cap, "%s", node_id(g));
+    else if (g->follow)
+        cfollow_owner(g->follow, out, cap);
     else
         *out = 0;
 }
 
-/* GET /hookd/v1/stats' cluster object, beyond role, nodeId and seq (api_ops.c). */
-static void stats_of(void *ctx, json_t *out)
+/* One group in stats' cluster.groups: its role here, owner, applied sequence, lease. */
+static json_t *group_stats(struct cgroup *g)
 {
-    struct cnode *n = ctx;
     char owner[80];
-    owner_of(n, owner, sizeof(owner));
-    json_object_set_new(out, "owner", *owner ? json_string(owner) : json_null());
-    struct cmeta m;
-    if (cmeta_load(n->replay.store, &m) == 0)
-        json_object_set_new(out, "epoch", json_pack(
-            "{s:I, s:o, s:I}", "epoch", (json_int_t)m.epoch, "owner",
-            *m.owner ? json_string(m.owner) : json_null(), "staleSkipped", (json_int_t)m.stale));
+    uint64_t seq = 0;
+    struct store_txn *t;
+    owner_of(g, owner, sizeof(owner));
+    if (store_read(g->replay.store, &t) == 0) {
+        store_meta_get_u64(t, WRITER_LOG_SEQ_KEY, &seq);
+        store_abort(t);
+    }
+    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:I}", "key", g->names.key, "stream",
+                          g->names.stream, "role", is_active(g) ? "owner" : "standby", "owner",
+                          *owner ? json_string(owner) : json_null(), "seq", (json_int_t)seq);
     char why[512];
-    if (n->follow && cfollow_refused(n->follow, why, sizeof(why)))
-        json_object_set_new(out, "refused", json_string(why));
-    cstats_put(n->cstats, out);
-    if (n->lease) {
+    if (g->follow && cfollow_refused(g->follow, why, sizeof(why)))
+        json_object_set_new(o, "refused", json_string(why));
+    if (g->lease) {
         char holder[LEASE_KEY_MAX];
         uint64_t epoch = 0;
         int64_t ms = -1;
-        lease_state(n->lease, holder, &epoch, &ms);
-        json_object_set_new(out, "lease", json_pack(
-            "{s:s, s:o, s:I, s:b, s:I}", "key", LEASE_KEY, "holder",
+        lease_state(g->lease, holder, &epoch, &ms);
+        json_object_set_new(o, "lease", json_pack(
+            "{s:s, s:o, s:I, s:b, s:I}", "key", g->names.key, "holder",
             *holder ? json_string(holder) : json_null(), "epoch", (json_int_t)epoch, "held",
-            lease_held(n->lease, NULL), "msSinceRenew", (json_int_t)ms));
+            lease_held(g->lease, NULL), "msSinceRenew", (json_int_t)ms));
     }
-    cfwd_stats(n->fwd, out);
-    if (!n->clog)
+    return o;
+}
+
+/* The publish figures of every group this node has a log writer for, summed. */
+static void publish_stats(struct cnode *n, json_t *out)
+{
+    struct clog_stats sum = { 0 };
+    int any = 0;
+    for (int i = 0; i < n->ngroups; i++) {
+        struct clog_stats s;
+        if (!n->groups[i] || !n->groups[i]->clog)
+            continue;
+        clog_get_stats(n->groups[i]->clog, &s);
+        sum.batches += s.batches;
+        sum.messages += s.messages;
+        sum.entries += s.entries;
+        sum.failures += s.failures;
+        sum.caught_up += s.caught_up;
+        sum.publish_us_total += s.publish_us_total;
+        sum.publish_us_max = s.publish_us_max > sum.publish_us_max ? s.publish_us_max
+                                                                     : sum.publish_us_max;
+        any = 1;
+    }
+    if (!any)
         return;
-    struct clog_stats s;
-    clog_get_stats(n->clog, &s);
     json_object_set_new(out, "publish", json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "batches", (json_int_t)s.batches, "messages",
-        (json_int_t)s.messages, "entries",
-        (json_int_t)s.entries, "failures", (json_int_t)s.failures, "caughtUp",
-        (json_int_t)s.caught_up, "avgUs",
-        (json_int_t)(s.batches ? s.publish_us_total / s.batches : 0), "maxUs",
-        (json_int_t)s.publish_us_max));
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "batches", (json_int_t)sum.batches, "messages",
+        (json_int_t)sum.messages, "entries",
+        (json_int_t)sum.entries, "failures", (json_int_t)sum.failures, "caughtUp",
+        (json_int_t)sum.caught_up, "avgUs",
+        (json_int_t)(sum.batches ? sum.publish_us_total / sum.batches : 0), "maxUs",
+        (json_int_t)sum.publish_us_max));
 }
 
 /*
- * Whom a standby forwards to (cfwd.h): the lease's holder as last read
- * (auto), unless that is this node, which then either catches up and owns
- * in a moment, or has just fenced itself and knows the new owner only
- * from the log's entries (the lease is read again a TTL after a loss).
+ * GET /hookd/v1/stats' cluster object, beyond role, nodeId and seq
+ * (api_ops.c): owner, epoch, lease and refused of the group whose API
+ * asks (group 0 for the node's own views), every group in groups, and
+ * the node's forwarding, publishing and cluster-wide view.
  */
-static void forward_target(void *ctx, char *out, size_t cap)
+static void stats_of(void *ctx, json_t *out)
+{
+    struct cgroup *g = ctx;
+    struct cnode *n = g->node;
+    json_t *mine = group_stats(g);
+    json_object_set(out, "owner", json_object_get(mine, "owner"));
+    if (json_object_get(mine, "lease"))
+        json_object_set(out, "lease", json_object_get(mine, "lease"));
+    if (json_object_get(mine, "refused"))
+        json_object_set(out, "refused", json_object_get(mine, "refused"));
+    json_decref(mine);
+    struct cmeta m;
+    if (cmeta_load(g->replay.store, &m) == 0)
+        json_object_set_new(out, "epoch", json_pack(
+            "{s:I, s:o, s:I}", "epoch", (json_int_t)m.epoch, "owner",
+            *m.owner ? json_string(m.owner) : json_null(), "staleSkipped", (json_int_t)m.stale));
+    json_t *groups = json_array();
+    for (int i = 0; i < n->ngroups; i++)
+        if (n->groups[i])
+            json_array_append_new(groups, group_stats(n->groups[i]));
+    json_object_set_new(out, "groups", groups);
+    cstats_put(n->cstats, out);
+    cfwd_stats(n->fwd, out);
+    publish_stats(n, out);
+}
+
+/* cstats' owns and follows: the keys of the groups this node owns, and of the others. */
+static void groups_of(void *ctx, json_t *owns, json_t *follows)
 {
     struct cnode *n = ctx;
-    const char *self = n->replay.cfg->node_id;
+    for (int i = 0; i < n->ngroups; i++) {
+        struct cgroup *g = n->groups[i];
+        /* a store that cannot follow its group's log could not own it either */
+        if (g && !(g->follow && cfollow_refused(g->follow, NULL, 0)))
+            json_array_append_new(is_active(g) ? owns : follows, json_string(g->names.key));
+    }
+}
+
+/*
+ * Whom a standby forwards group i's requests to (cfwd.h): its lease's
+ * holder as last read (auto), unless that is this node, which then
+ * either catches up and owns in a moment, or has just fenced itself and
+ * knows the new owner only from the log's entries (the lease is read
+ * again a TTL after a loss).
+ */
+static void forward_target(void *ctx, int i, char *out, size_t cap)
+{
+    struct cnode *n = ctx;
+    struct cgroup *g = i >= 0 && i < n->ngroups ? n->groups[i] : NULL;
+    const char *self = n->cfg->node_id;
     char holder[LEASE_KEY_MAX] = "";
     *out = 0;
-    if (n->lease)
-        lease_state(n->lease, holder, NULL, NULL);
+    if (!g)
+        return;
+    if (g->lease)
+        lease_state(g->lease, holder, NULL, NULL);
     if (*holder && strcmp(holder, self) != 0) {
         snprintf(out, cap, "%s", holder);
         return;
     }
-    if (*holder && lease_held(n->lease, NULL))
+    if (*holder && lease_held(g->lease, NULL))
         return;
-    if (n->follow)
-        cfollow_owner(n->follow, out, cap);
+    if (g->follow)
+        cfollow_owner(g->follow, out, cap);
     if (strcmp(out, self) == 0)
         *out = 0;
 }
 
-static void forward(void *ctx, struct http_req *r)
+static int owns_group(void *ctx, int i)
 {
-    cfwd_forward(((struct cnode *)ctx)->fwd, r);
+    struct cnode *n = ctx;
+    return i >= 0 && i < n->ngroups && n->groups[i] && is_active(n->groups[i]);
 }
 
-static int make_fwd(struct cnode *n, const struct config *c, char *err, size_t errlen)
+/* The API's cluster_forward: r goes to the owner of the group whose API it reached. */
+static void forward(void *ctx, struct http_req *r)
 {
+    struct cgroup *g = ctx;
+    cfwd_forward(g->node->fwd, r, g->names.index);
+}
+
+static int make_fwd(struct cnode *n, struct api *front, char *err, size_t errlen)
+{
+    const struct config *c = n->cfg;
     char name[96];
     snprintf(name, sizeof(name), "%s-fwd", c->node_id);
     /* one request or answer at a time per client: latency, not batching */
     struct cluster_conn_opts co = { .urls = c->cluster, .name = name,
                                     .creds = c->nats_creds, .ca = c->nats_ca,
                                     .timeout_ms = 5000, .send_asap = 1 };
-    struct cfwd_opts fo = { .conn = &co, .node_id = c->node_id, .api = n->api,
-                            .writer = n->replay.writer, .owns = cnode_owns,
+    struct cfwd_opts fo = { .conn = &co, .node_id = c->node_id, .api = front,
+                            .writer = front->writer, .owns = owns_group,
                             .owner = forward_target, .ctx = n };
     return cfwd_new(&n->fwd, &fo, err, errlen);
 }
 
+/* ---- spreading: which node should own a group ---- */
+
+static int by_id(const void *x, const void *y)
+{
+    return strcmp(x, y);
+}
+
+/* The node that should own g now, into best; 1 when it is this node. */
+static int preferred(struct cgroup *g, char *best, size_t cap)
+{
+    static __thread char ids[CSTATS_MAX_NODES][CSTATS_ID_MAX];
+    int n = cstats_candidates(g->node->cstats, g->names.key, ids, CSTATS_MAX_NODES);
+    if (n < 1) {
+        snprintf(best, cap, "%s", node_id(g));
+        return 1;
+    }
+    qsort(ids, (size_t)n, sizeof(ids[0]), by_id);
+    snprintf(best, cap, "%s", ids[g->names.index % n]);
+    return strcmp(best, node_id(g)) == 0;
+}
+
+/*
+ * The lease's may_acquire: the preferred node at once, any other after
+ * the grace. One group is not spread: whoever comes first owns it, as
+ * nothing is gained by moving it.
+ */
+static int may_acquire(void *arg, int64_t free_ms)
+{
+    struct cgroup *g = arg;
+    char best[CSTATS_ID_MAX];
+    return g->node->ngroups == 1 || preferred(g, best, sizeof(best))
+           || free_ms >= ACQUIRE_GRACE_MS;
+}
+
 /* ---- auto: the lease chooses the role ---- */
 
-/* Writes, roles and deliveries as owner (on) or standby; under n->lock. */
-static void set_role_locked(struct cnode *n, int owner)
+/* Writes, roles and deliveries as owner (on) or standby; under g->lock. */
+static void set_role_locked(struct cgroup *g, int owner)
 {
-    n->active = owner;
-    atomic_store(&n->api->cluster_standby, !owner);
-    atomic_store(&n->api->cluster_role, owner ? "owner" : "standby");
-    if (!n->dispatch)
+    g->active = owner;
+    atomic_store(&g->api->cluster_standby, !owner);
+    atomic_store(&g->api->cluster_role, owner ? "owner" : "standby");
+    if (!g->dispatch)
         return;
     if (!owner)
-        dispatch_hold(n->dispatch);
-    else if (!n->hold)
-        dispatch_release(n->dispatch);
+        dispatch_hold(g->dispatch);
+    else if (!g->node->hold)
+        dispatch_release(g->dispatch);
 }
 
 static void on_acquired(void *arg, uint64_t epoch)
 {
-    struct cnode *n = arg;
+    struct cgroup *g = arg;
     char e[24];
     snprintf(e, sizeof(e), "%" PRIu64, epoch);
-    log_info("lease acquired: catching up with the log, then owning it", "key", LEASE_KEY,
+    log_info("lease acquired: catching up with the log, then owning it", "key", g->names.key,
              "epoch", e, NULL);
-    pthread_mutex_lock(&n->lock);
-    n->want_owner = 1;
-    n->acquired_ms = clock_mono_ms();
-    n->lease_epoch = epoch;
-    pthread_cond_signal(&n->wake);
-    pthread_mutex_unlock(&n->lock);
+    pthread_mutex_lock(&g->lock);
+    g->want_owner = 1;
+    g->acquired_ms = clock_mono_ms();
+    g->lease_epoch = epoch;
+    pthread_cond_signal(&g->wake);
+    pthread_mutex_unlock(&g->lock);
 }
 
 /* Fence at once, here on the lease thread: writes 503, nothing new delivered. */
 static void on_lost(void *arg, enum lease_loss why)
 {
-    struct cnode *n = arg;
-    pthread_mutex_lock(&n->lock);
-    n->want_owner = 0;
-    set_role_locked(n, 0);
-    pthread_cond_signal(&n->wake);
-    pthread_mutex_unlock(&n->lock);
-    log_warn("lease lost: this node is a standby now (writes answer 503, deliveries held)",
-             "key", LEASE_KEY, "why", lease_loss_name(why), NULL);
+    struct cgroup *g = arg;
+    pthread_mutex_lock(&g->lock);
+    g->want_owner = 0;
+    set_role_locked(g, 0);
+    pthread_cond_signal(&g->wake);
+    pthread_mutex_unlock(&g->lock);
+    log_warn("lease lost: this node is a standby of the group now (writes answer 503, "
+             "deliveries held)", "key", g->names.key, "why", lease_loss_name(why), NULL);
 }
 
 /* The writer's log function in auto: only an active owner publishes. */
 static int auto_publish(void *ctx, const struct entry_w *const *entries, size_t n,
                         uint64_t *seq)
 {
-    struct cnode *c = ctx;
-    if (!is_active(c) && !atomic_load(&c->marking))
+    struct cgroup *g = ctx;
+    if (!is_active(g) && !atomic_load(&g->marking))
         return HOOKD_EUNAVAIL;
-    return clog_publish(c->clog, entries, n, seq);
+    return clog_publish(g->clog, entries, n, seq);
 }
 
-/* The store applied the log to its last sequence (a follower that caught up). */
-static int at_log_end(struct cnode *n)
+/* The store applied the group's log to its last sequence (a follower that caught up). */
+static int at_log_end(struct cgroup *g)
 {
     uint64_t have = 0;
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
     struct store_txn *t;
-    if (js_GetStreamInfo(&si, cluster_js(n->cl), CLOG_STREAM, NULL, &jerr) != NATS_OK)
+    if (js_GetStreamInfo(&si, cluster_js(g->node->cl), g->names.stream, NULL, &jerr) != NATS_OK)
         return 0;
     uint64_t last = si->State.LastSeq;
     jsStreamInfo_Destroy(si);
-    if (store_read(n->replay.store, &t))
+    if (store_read(g->replay.store, &t))
         return 0;
     store_meta_get_u64(t, WRITER_LOG_SEQ_KEY, &have);
     store_abort(t);
@@ -269,18 +417,18 @@ static void pause_ms(int64_t ms)
 
 static int marker_apply(struct intent *in, struct store_txn *t)
 {
-    struct cnode *n = (struct cnode *)((char *)in - offsetof(struct cnode, marker));
-    return reapply_entry(&n->env, in->entry.p, in->entry.len, t);
+    struct cgroup *g = (struct cgroup *)((char *)in - offsetof(struct cgroup, marker));
+    return reapply_entry(&g->env, in->entry.p, in->entry.len, t);
 }
 
 static void marker_done(struct intent *in, int status)
 {
-    struct cnode *n = (struct cnode *)((char *)in - offsetof(struct cnode, marker));
-    pthread_mutex_lock(&n->lock);
-    n->marker_status = status;
-    n->marker_done = 1;
-    pthread_cond_broadcast(&n->wake);
-    pthread_mutex_unlock(&n->lock);
+    struct cgroup *g = (struct cgroup *)((char *)in - offsetof(struct cgroup, marker));
+    pthread_mutex_lock(&g->lock);
+    g->marker_status = status;
+    g->marker_done = 1;
+    pthread_cond_broadcast(&g->wake);
+    pthread_mutex_unlock(&g->lock);
 }
 
 /*
@@ -290,49 +438,57 @@ static void marker_done(struct intent *in, int status)
  * it. The epoch is the lease's, or one above the store's when the lease's
  * is not above it (the key expired before anyone read it: lease.h).
  */
-static int publish_marker(struct cnode *n, uint64_t *epoch)
+static int publish_marker(struct cgroup *g, uint64_t *epoch)
 {
     struct cmeta m;
-    int rc = cmeta_load(n->replay.store, &m);
+    int rc = cmeta_load(g->replay.store, &m);
     if (rc)
         return rc;
-    pthread_mutex_lock(&n->lock);
-    *epoch = n->lease_epoch > m.epoch ? n->lease_epoch : m.epoch + 1;
-    n->marker_done = 0;
-    pthread_mutex_unlock(&n->lock);
-    lease_note_epoch(n->lease, *epoch);
-    clog_set_epoch(n->clog, *epoch);
-    memset(&n->marker, 0, sizeof(n->marker));
-    n->marker.apply = marker_apply;
-    n->marker.done = marker_done;
-    cmeta_epoch_entry(&n->marker.entry, n->replay.cfg->node_id, *epoch, clock_now_ms());
-    atomic_store(&n->marking, 1);
-    rc = writer_submit(n->replay.writer, &n->marker);
+    pthread_mutex_lock(&g->lock);
+    *epoch = g->lease_epoch > m.epoch ? g->lease_epoch : m.epoch + 1;
+    g->marker_done = 0;
+    pthread_mutex_unlock(&g->lock);
+    lease_note_epoch(g->lease, *epoch);
+    clog_set_epoch(g->clog, *epoch);
+    memset(&g->marker, 0, sizeof(g->marker));
+    g->marker.apply = marker_apply;
+    g->marker.done = marker_done;
+    cmeta_epoch_entry(&g->marker.entry, node_id(g), *epoch, clock_now_ms());
+    atomic_store(&g->marking, 1);
+    rc = writer_submit(g->replay.writer, &g->marker);
     if (rc == 0) {
-        pthread_mutex_lock(&n->lock);
-        while (!n->marker_done)
-            pthread_cond_wait(&n->wake, &n->lock);
-        rc = n->marker_status;
-        pthread_mutex_unlock(&n->lock);
+        pthread_mutex_lock(&g->lock);
+        while (!g->marker_done)
+            pthread_cond_wait(&g->wake, &g->lock);
+        rc = g->marker_status;
+        pthread_mutex_unlock(&g->lock);
     } else {
-        entry_free(&n->marker.entry);
+        entry_free(&g->marker.entry);
     }
-    atomic_store(&n->marking, 0);
+    atomic_store(&g->marking, 0);
     return rc;
 }
 
-/* This store cannot follow the log: never own it; let another node have the lease. */
-static void give_up_lease(struct cnode *n)
+/* This store cannot follow the group's log: never own it; let another node have the lease. */
+static void give_up_lease(struct cgroup *g)
 {
     char why[512];
-    cfollow_refused(n->follow, why, sizeof(why));
-    log_error("this node cannot own the log: giving the lease up", "key", LEASE_KEY, "error",
-              why, NULL);
-    pthread_mutex_lock(&n->lock);
-    n->want_owner = 0;
-    pthread_mutex_unlock(&n->lock);
-    lease_release(n->lease);
-    n->lease_gone = 1;
+    cfollow_refused(g->follow, why, sizeof(why));
+    log_error("this node cannot own the group's log: giving the lease up", "key", g->names.key,
+              "error", why, NULL);
+    pthread_mutex_lock(&g->lock);
+    g->want_owner = 0;
+    pthread_mutex_unlock(&g->lock);
+    lease_release(g->lease);
+    g->lease_gone = 1;
+}
+
+static int still_wanted(struct cgroup *g)
+{
+    pthread_mutex_lock(&g->lock);
+    int go = g->want_owner && !g->stopping;
+    pthread_mutex_unlock(&g->lock);
+    return go;
 }
 
 /*
@@ -340,98 +496,162 @@ static void give_up_lease(struct cnode *n)
  * end (nobody else appends: the old owner fenced itself before the key
  * expired, and the stream refuses its stale expectation anyway), then
  * stops; the writer catches up with anything left before its first
- * publish (clog_resync), and the node owns.
+ * publish (clog_resync), and the node owns the group.
  */
-static void become_owner(struct cnode *n)
+static void become_owner(struct cgroup *g)
 {
     for (;;) {
-        pthread_mutex_lock(&n->lock);
-        int go = n->want_owner && !n->stopping;
-        pthread_mutex_unlock(&n->lock);
-        if (!go)
+        if (!still_wanted(g))
             return;
-        if (cfollow_refused(n->follow, NULL, 0)) {
-            give_up_lease(n);
+        if (cfollow_refused(g->follow, NULL, 0)) {
+            give_up_lease(g);
             return;
         }
-        if (at_log_end(n))
+        if (at_log_end(g))
             break;
         pause_ms(CATCH_UP_POLL_MS);
     }
-    cfollow_stop(n->follow);
-    n->following = 0;
-    clog_resync(n->clog);
+    cfollow_stop(g->follow);
+    g->following = 0;
+    clog_resync(g->clog);
     uint64_t epoch = 0;
     int rc;
-    while ((rc = publish_marker(n, &epoch)) != 0) {
-        log_warn("cannot publish this owner's epoch marker; trying again", "error",
-                 hookd_strerror(rc), NULL);
-        pthread_mutex_lock(&n->lock);
-        int go = n->want_owner && !n->stopping;
-        pthread_mutex_unlock(&n->lock);
-        if (!go)
+    while ((rc = publish_marker(g, &epoch)) != 0) {
+        log_warn("cannot publish this owner's epoch marker; trying again", "key", g->names.key,
+                 "error", hookd_strerror(rc), NULL);
+        if (!still_wanted(g))
             return;   /* the role thread follows again */
         pause_ms(1000);
     }
-    pthread_mutex_lock(&n->lock);
-    int now = n->want_owner && !n->stopping;
+    pthread_mutex_lock(&g->lock);
+    int now = g->want_owner && !g->stopping;
     if (now)
-        set_role_locked(n, 1);
-    int64_t took = clock_mono_ms() - n->acquired_ms;
-    pthread_mutex_unlock(&n->lock);
+        set_role_locked(g, 1);
+    int64_t took = clock_mono_ms() - g->acquired_ms;
+    pthread_mutex_unlock(&g->lock);
     if (now) {
         char ms[24], e[24];
         snprintf(ms, sizeof(ms), "%" PRId64, took);
         snprintf(e, sizeof(e), "%" PRIu64, epoch);
-        log_info("this node owns the log: writes accepted, deliveries sent", "key", LEASE_KEY,
-                 "epoch", e, "catchUpMs", ms, NULL);
+        log_info("this node owns the group's log: writes accepted, deliveries sent", "key",
+                 g->names.key, "epoch", e, "catchUpMs", ms, NULL);
     }
+}
+
+/*
+ * Role thread: hand the group to the node that should own it. Deliveries
+ * are held first and those in flight finish (bounded), so their outcomes
+ * are in the log before the fence; then writes answer 503 not-owner (a
+ * forwarding node tries them again on the new owner) and the lease's key
+ * is deleted, which the new owner acquires within a second.
+ */
+static void hand_off(struct cgroup *g, const char *to)
+{
+    int64_t t0 = clock_mono_ms();
+    log_info("handing the group to the node that should own it", "key", g->names.key, "to", to,
+             NULL);
+    if (g->dispatch) {
+        dispatch_hold(g->dispatch);
+        struct dispatch_stats ds;
+        do {
+            dispatch_get_stats(g->dispatch, &ds);
+            if (ds.inflight > 0)
+                pause_ms(50);
+        } while (ds.inflight > 0 && clock_mono_ms() - t0 < HANDOFF_DRAIN_MS);
+        pause_ms(HANDOFF_SETTLE_MS);   /* the writer has no barrier: outcomes commit in ms */
+    }
+    pthread_mutex_lock(&g->lock);
+    g->want_owner = 0;
+    set_role_locked(g, 0);
+    pthread_mutex_unlock(&g->lock);
+    int rc = lease_yield(g->lease);
+    char ms[24];
+    snprintf(ms, sizeof(ms), "%" PRId64, clock_mono_ms() - t0);
+    if (rc < 0)
+        log_warn("cannot delete the group's lease; it moves when it expires", "key",
+                 g->names.key, NULL);
+    else
+        log_info("group handed over: this node follows it now", "key", g->names.key, "ms", ms,
+                 NULL);
+    g->handoffs = g->handoffs < 6 ? g->handoffs + 1 : 6;
+}
+
+/* Role thread, while owning: another node should own the group, steadily? */
+static void check_spread(struct cgroup *g)
+{
+    char best[CSTATS_ID_MAX];
+    if (preferred(g, best, sizeof(best))) {
+        g->not_preferred = 0;
+        g->handoffs = 0;
+        return;
+    }
+    if (++g->not_preferred < (HANDOFF_CHECKS << g->handoffs))
+        return;
+    g->not_preferred = 0;
+    hand_off(g, best);
 }
 
 static void *role_main(void *arg)
 {
-    struct cnode *n = arg;
-    pthread_mutex_lock(&n->lock);
-    while (!n->stopping) {
-        if (n->want_owner && !n->active) {
-            pthread_mutex_unlock(&n->lock);
-            become_owner(n);
-            pthread_mutex_lock(&n->lock);
-        } else if (!n->want_owner && !n->following) {
-            pthread_mutex_unlock(&n->lock);   /* fenced by on_lost already */
-            if (cfollow_start(n->follow) == 0)
-                n->following = 1;
+    struct cgroup *g = arg;
+    pthread_mutex_lock(&g->lock);
+    while (!g->stopping) {
+        if (g->want_owner && !g->active) {
+            pthread_mutex_unlock(&g->lock);
+            become_owner(g);
+            pthread_mutex_lock(&g->lock);
+        } else if (!g->want_owner && !g->following) {
+            pthread_mutex_unlock(&g->lock);   /* fenced by on_lost already */
+            if (cfollow_start(g->follow) == 0)
+                g->following = 1;
             else
                 pause_ms(1000);
-            pthread_mutex_lock(&n->lock);
+            pthread_mutex_lock(&g->lock);
+        } else if (g->active && g->want_owner && g->node->ngroups > 1) {
+            struct timespec ts;
+            clock_deadline(CLOCK_MONOTONIC, HANDOFF_CHECK_MS, &ts);
+            if (pthread_cond_timedwait(&g->wake, &g->lock, &ts) == ETIMEDOUT && !g->stopping
+                && g->active) {
+                pthread_mutex_unlock(&g->lock);
+                check_spread(g);
+                pthread_mutex_lock(&g->lock);
+            }
         } else {
-            pthread_cond_wait(&n->wake, &n->lock);
+            pthread_cond_wait(&g->wake, &g->lock);
         }
     }
-    pthread_mutex_unlock(&n->lock);
+    pthread_mutex_unlock(&g->lock);
     return NULL;
 }
 
-static int connect_checked(struct cnode *n, const struct config *c, char *err, size_t errlen)
+static int connect_checked(struct cnode *n, char *err, size_t errlen)
 {
+    const struct config *c = n->cfg;
     struct cluster_conn_opts o = { .urls = c->cluster, .name = c->node_id,
                                    .creds = c->nats_creds, .ca = c->nats_ca,
                                    .timeout_ms = 5000 };
-    struct cluster_settings s;
     char why[512];
     if (cluster_connect(&n->cl, &o, err, errlen))
         return -1;
-    int rc = cluster_read_settings(n->cl, &s, why, sizeof(why));
+    int rc = cluster_read_settings(n->cl, &n->settings, why, sizeof(why));
     if (rc == HOOKD_ENOTFOUND)
         snprintf(err, errlen, "the cluster at %s is not initialized (run hookd cluster init "
                  "--cluster ... first)", c->cluster);
     else if (rc)
         snprintf(err, errlen, "%s", why);
-    return rc ? -1 : 0;
+    else if (n->settings.streams < 1 || n->settings.streams > PART_GROUPS_MAX
+             || n->settings.partitions < n->settings.streams)
+        snprintf(err, errlen, "the cluster's settings have %d streams over %d partitions: "
+                 "this node holds 1 to %d partition groups, each at least one partition",
+                 n->settings.streams, n->settings.partitions, PART_GROUPS_MAX);
+    else
+        return 0;
+    return -1;
 }
 
-static int connect_lease(struct cnode *n, const struct config *c, char *err, size_t errlen)
+static int connect_lease(struct cnode *n, char *err, size_t errlen)
 {
+    const struct config *c = n->cfg;
     char name[96];
     snprintf(name, sizeof(name), "%s-lease", c->node_id);
     struct cluster_conn_opts o = { .urls = c->cluster, .name = name,
@@ -447,8 +667,8 @@ static int role_of(const char *r)
     return strcmp(r, "standby") == 0 ? MODE_STANDBY : MODE_AUTO;
 }
 
-int cnode_new(struct cnode **out, const struct config *c, struct store *s, struct writer *w,
-              struct api *api, char *err, size_t errlen)
+int cnode_new(struct cnode **out, const struct config *c, struct api *front, char *err,
+              size_t errlen)
 {
     struct cnode *n = xcalloc(1, sizeof(*n));
     if (nats_Open(-1) != NATS_OK) {
@@ -456,39 +676,94 @@ int cnode_new(struct cnode **out, const struct config *c, struct store *s, struc
         free(n);
         return -1;
     }
-    pthread_mutex_init(&n->lock, NULL);
-    pthread_cond_init(&n->wake, NULL);
+    n->cfg = c;
     n->mode = role_of(c->cluster_role);
     n->hold = c->hold_deliveries;
-    n->api = api;
-    n->replay = (struct api){ .cfg = c, .store = s, .writer = w, .replaying = 1,
+    if (connect_checked(n, err, errlen))
+        goto fail;
+    n->ngroups = n->settings.streams;
+    n->groups = xcalloc((size_t)n->ngroups, sizeof(*n->groups));
+    if (n->mode == MODE_AUTO && connect_lease(n, err, errlen))
+        goto fail;
+    if (make_fwd(n, front, err, errlen))
+        goto fail;
+    struct cstats_opts so = { .cluster = n->cl, .api = front, .node_id = c->node_id,
+                              .stream = CLUSTER_STREAM_PREFIX "0", .groups = groups_of,
+                              .groups_ctx = n };
+    cstats_new(&n->cstats, &so);
+    *out = n;
+    return 0;
+fail:
+    cnode_free(n);
+    return -1;
+}
+
+int cnode_groups(const struct cnode *n)
+{
+    return n ? n->ngroups : 1;
+}
+
+int cnode_partitions(const struct cnode *n)
+{
+    return n ? n->settings.partitions : 1;
+}
+
+static void group_free(struct cgroup *g)
+{
+    if (!g)
+        return;
+    if (g->lease) {
+        lease_stop(g->lease);
+        lease_free(g->lease);
+    }
+    cfollow_free(g->follow);
+    clog_free(g->clog);
+    epcache_free(g->replay.fanout);
+    pthread_mutex_destroy(&g->lock);
+    pthread_cond_destroy(&g->wake);
+    free(g);
+}
+
+int cnode_attach(struct cnode *n, int i, struct store *s, struct writer *w, struct api *api,
+                 char *err, size_t errlen)
+{
+    const struct config *c = n->cfg;
+    struct cgroup *g = xcalloc(1, sizeof(*g));
+    pthread_mutex_init(&g->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);   /* the spread check's timed wait */
+    pthread_cond_init(&g->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    g->node = n;
+    cluster_group_names(i, n->settings.partitions, n->settings.streams, &g->names);
+    g->api = api;
+    g->replay = (struct api){ .cfg = c, .store = s, .writer = w, .replaying = 1,
                               .fanout = epcache_new() };
-    n->env = (struct reapply_env){ .store = s, .api = &n->replay, .writer = w };
-    if (connect_checked(n, c, err, errlen) || cboot_check(n->cl, s, err, errlen)
-        || cboot_serve_start(&n->boot, n->cl, s, c->data_dir, c->node_id,
-                             api->admin_token, err, errlen))
-        goto fail;
-    if (n->mode == MODE_AUTO && connect_lease(n, c, err, errlen))
-        goto fail;
-    if (make_fwd(n, c, err, errlen))
-        goto fail;
+    g->env = (struct reapply_env){ .store = s, .api = &g->replay, .writer = w };
+    if (cboot_check(n->cl, &g->names, s, err, errlen)
+        || (i == 0 && cboot_serve_start(&n->boot, n->cl, s, c->data_dir, c->node_id,
+                                        api->admin_token, err, errlen))) {
+        group_free(g);
+        return -1;
+    }
     if (n->mode != MODE_OWNER) {
-        struct cfollow_opts fo = { .cluster = n->cl, .store = s, .writer = w, .env = &n->env };
-        cfollow_new(&n->follow, &fo);
+        struct cfollow_opts fo = { .cluster = n->cl, .group = g->names, .store = s,
+                                   .writer = w, .env = &g->env };
+        cfollow_new(&g->follow, &fo);
     }
     if (n->mode != MODE_STANDBY) {
-        struct clog_opts lo = { .cluster = n->cl, .store = s, .env = &n->env,
-                                .node_id = c->node_id };
-        if (clog_new(&n->clog, &lo, err, errlen))
-            goto fail;
+        struct clog_opts lo = { .cluster = n->cl, .group = g->names, .store = s,
+                                .env = &g->env, .node_id = c->node_id };
+        if (clog_new(&g->clog, &lo, err, errlen)) {
+            group_free(g);
+            return -1;
+        }
         if (n->mode == MODE_AUTO)
-            writer_set_log(w, auto_publish, n);
+            writer_set_log(w, auto_publish, g);
         else
-            writer_set_log(w, clog_publish, n->clog);
+            writer_set_log(w, clog_publish, g->clog);
     }
-    struct cstats_opts so = { .cluster = n->cl, .api = api, .node_id = c->node_id,
-                              .group = LEASE_KEY, .stream = CLOG_STREAM };
-    cstats_new(&n->cstats, &so);
     /* auto starts as a standby: following the log, its lease not yet held */
     api->cluster_role = n->mode == MODE_OWNER ? "owner" : "standby";
     api->cluster_standby = n->mode != MODE_OWNER;
@@ -496,12 +771,14 @@ int cnode_new(struct cnode **out, const struct config *c, struct store *s, struc
     api->cluster_stats = stats_of;
     /* a fixed standby is a drill: it answers from its own store */
     api->cluster_forward = n->mode == MODE_AUTO ? forward : NULL;
-    api->cluster_ctx = n;
-    *out = n;
+    api->cluster_ctx = g;
+    n->groups[i] = g;
     return 0;
-fail:
-    cnode_free(n);
-    return -1;
+}
+
+void *cnode_group(struct cnode *n, int i)
+{
+    return n && i >= 0 && i < n->ngroups ? n->groups[i] : NULL;
 }
 
 int cnode_standby(const struct cnode *n)
@@ -519,28 +796,30 @@ int cnode_auto(const struct cnode *n)
     return n && n->mode == MODE_AUTO;
 }
 
-static int start_auto(struct cnode *n, struct dispatch *d)
+static int start_auto(struct cgroup *g, struct dispatch *d)
 {
-    char err[512];
-    n->dispatch = d;
-    int rc = cfollow_start(n->follow);
+    char err[512], name[16];
+    g->dispatch = d;
+    int rc = cfollow_start(g->follow);
     if (rc)
         return rc;
-    n->following = 1;
-    if ((rc = thread_start(&n->role_thread, "hookd-role", role_main, n)) != 0)
+    g->following = 1;
+    snprintf(name, sizeof(name), "hookd-role%d", g->names.index);
+    if ((rc = thread_start(&g->role_thread, name, role_main, g)) != 0)
         return rc;
-    n->role_started = 1;
-    struct lease_cbs cbs = { .on_acquired = on_acquired, .on_lost = on_lost, .arg = n };
+    g->role_started = 1;
+    struct lease_cbs cbs = { .on_acquired = on_acquired, .on_lost = on_lost,
+                             .may_acquire = may_acquire, .arg = g };
     /* the clog's lease check as soon as there is a lease */
-    if (lease_start(&n->lease, n->lease_cl, n->replay.cfg->node_id, LEASE_KEY, &cbs, err,
+    if (lease_start(&g->lease, g->node->lease_cl, node_id(g), g->names.key, &cbs, err,
                     sizeof(err))) {
-        log_error("cannot run the cluster's lease", "error", err, NULL);
+        log_error("cannot run the group's lease", "key", g->names.key, "error", err, NULL);
         return HOOKD_EUNAVAIL;
     }
-    clog_set_lease(n->clog, n->lease);
+    clog_set_lease(g->clog, g->lease);
     struct cmeta m;
-    if (cmeta_load(n->replay.store, &m) == 0)   /* the next acquisition goes above the log's */
-        lease_note_epoch(n->lease, m.epoch);
+    if (cmeta_load(g->replay.store, &m) == 0)   /* the next acquisition goes above the log's */
+        lease_note_epoch(g->lease, m.epoch);
     return 0;
 }
 
@@ -550,7 +829,7 @@ void cnode_set_listen(struct cnode *n, const char *addr)
         cstats_set_listen(n->cstats, addr);
 }
 
-int cnode_start(struct cnode *n, struct dispatch *d)
+int cnode_start(struct cnode *n, struct dispatch *const *d)
 {
     if (!n)
         return 0;
@@ -560,9 +839,30 @@ int cnode_start(struct cnode *n, struct dispatch *d)
     if (cstats_start(n->cstats))   /* the node serves without: its stats stay local */
         log_warn("cluster-wide stats unavailable: this node neither answers nor gathers them",
                  NULL);
-    if (n->mode == MODE_AUTO)
-        return start_auto(n, d);
-    return n->follow ? cfollow_start(n->follow) : 0;
+    for (int i = 0; i < n->ngroups && rc == 0; i++) {
+        struct cgroup *g = n->groups[i];
+        if (!g)
+            continue;   /* a group this node does not hold */
+        if (n->mode == MODE_AUTO)
+            rc = start_auto(g, d[i]);
+        else if (g->follow)
+            rc = cfollow_start(g->follow);
+    }
+    return rc;
+}
+
+static void group_stop(struct cgroup *g)
+{
+    if (g->role_started) {
+        pthread_mutex_lock(&g->lock);
+        g->stopping = 1;
+        pthread_cond_signal(&g->wake);
+        pthread_mutex_unlock(&g->lock);
+        pthread_join(g->role_thread, NULL);
+        g->role_started = 0;
+    }
+    if (g->follow)
+        cfollow_stop(g->follow);
 }
 
 void cnode_stop(struct cnode *n)
@@ -570,55 +870,51 @@ void cnode_stop(struct cnode *n)
     if (!n)
         return;
     cfwd_stop(n->fwd);
-    if (n->role_started) {
-        pthread_mutex_lock(&n->lock);
-        n->stopping = 1;
-        pthread_cond_signal(&n->wake);
-        pthread_mutex_unlock(&n->lock);
-        pthread_join(n->role_thread, NULL);
-        n->role_started = 0;
-    }
-    if (n->follow)
-        cfollow_stop(n->follow);
+    for (int i = 0; i < n->ngroups; i++)
+        if (n->groups[i])
+            group_stop(n->groups[i]);
     cstats_stop(n->cstats);
     cboot_serve_stop(n->boot);
     n->boot = NULL;
 }
 
-void cnode_release(struct cnode *n)
+static void group_release(struct cgroup *g)
 {
-    if (!n || !n->lease || n->lease_gone)
+    if (!g || !g->lease || g->lease_gone)
         return;
-    int rc = lease_release(n->lease);
-    pthread_mutex_lock(&n->lock);
-    if (n->active)
-        set_role_locked(n, 0);
-    pthread_mutex_unlock(&n->lock);
+    int rc = lease_release(g->lease);
+    pthread_mutex_lock(&g->lock);
+    if (g->active)
+        set_role_locked(g, 0);
+    pthread_mutex_unlock(&g->lock);
     if (rc == 1)
-        log_info("lease released: another node takes over now", "key", LEASE_KEY, NULL);
+        log_info("lease released: another node takes over now", "key", g->names.key, NULL);
     else if (rc < 0)
         log_warn("cannot release the lease; another node takes over when it expires", "key",
-                 LEASE_KEY, NULL);
+                 g->names.key, NULL);
+}
+
+void cnode_release(struct cnode *n)
+{
+    for (int i = 0; n && i < n->ngroups; i++)
+        group_release(n->groups[i]);
 }
 
 void cnode_free(struct cnode *n)
 {
     if (!n)
         return;
-    if (n->lease) {
-        lease_stop(n->lease);
-        lease_free(n->lease);
-    }
+    for (int i = 0; i < n->ngroups; i++)
+        if (n->groups[i] && n->groups[i]->lease)
+            lease_stop(n->groups[i]->lease);   /* every lease thread, before any group goes */
     cstats_free(n->cstats);
     cfwd_free(n->fwd);
     cboot_serve_stop(n->boot);
-    cfollow_free(n->follow);
-    clog_free(n->clog);
+    for (int i = 0; i < n->ngroups; i++)
+        group_free(n->groups[i]);
+    free(n->groups);
     cluster_close(n->lease_cl);
     cluster_close(n->cl);
-    epcache_free(n->replay.fanout);
-    pthread_mutex_destroy(&n->lock);
-    pthread_cond_destroy(&n->wake);
     free(n);
     nats_CloseAndWait(2000);
 }

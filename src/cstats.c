@@ -31,7 +31,7 @@
 #include "writer.h"
 
 #define SAMPLES 600            /* the log's last sequence, one a gather: 10 minutes */
-#define NODE_ID_MAX 80
+#define NODE_ID_MAX CSTATS_ID_MAX
 #define REPLY_MAX 16384        /* a summary is about 350 bytes; anything larger is not one */
 
 /* A node of the view: its last summary and when it came. */
@@ -48,7 +48,9 @@ struct cstats {
     struct cluster *cl;
     struct api *api;
     char node_id[NODE_ID_MAX];
-    char group[64], stream[64];
+    char stream[64];
+    void (*groups)(void *ctx, json_t *owns, json_t *follows);
+    void *groups_ctx;
 
     natsSubscription *responder;   /* CSTATS_SUBJECT */
     natsSubscription *replies;     /* the gather's inbox */
@@ -87,11 +89,6 @@ double cstats_lag_seconds(const struct cstats_sample *s, size_t n, uint64_t seq,
 
 /* ---- this node's summary ---- */
 
-static json_t *groups_of(const char *group, int on)
-{
-    return on ? json_pack("[s]", group) : json_array();
-}
-
 static json_t *summary_build(struct cstats *c)
 {
     struct api *a = c->api;
@@ -113,8 +110,11 @@ static json_t *summary_build(struct cstats *c)
         store_abort(t);
     }
     int gauges = api_gauges(a, &g) == 0;
-    const char *role = atomic_load(&a->cluster_role);
-    int owner = role && strcmp(role, "owner") == 0;
+    json_t *owns = json_array(), *follows = json_array();
+    if (c->groups)
+        c->groups(c->groups_ctx, owns, follows);
+    /* an owner of any group is an owner: it writes and delivers */
+    const char *role = json_array_size(owns) ? "owner" : "standby";
     char who[NODE_ID_MAX] = "";
     if (a->cluster_owner)
         a->cluster_owner(a->cluster_ctx, who, sizeof(who));
@@ -124,8 +124,7 @@ static json_t *summary_build(struct cstats *c)
     pthread_mutex_unlock(&c->lock);
     return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o, s:o, s:s, s:I, s:I, s:I, s:I, s:I, "
                      "s:i, s:b, s:o, s:{s:f, s:f, s:f}}",
-                     "nodeId", c->node_id, "role", role ? role : "standby",
-                     "owns", groups_of(c->group, owner), "follows", groups_of(c->group, !owner),
+                     "nodeId", c->node_id, "role", role, "owns", owns, "follows", follows,
                      "owner", who[0] ? json_string(who) : json_null(),
                      "seq", (json_int_t)seq, "logSeq", log_seq, "listen", listen,
                      "version", HOOKD_VERSION, "uptimeS", (json_int_t)((now - a->started_ms) / 1000),
@@ -526,7 +525,8 @@ void cstats_new(struct cstats **out, const struct cstats_opts *o)
     c->cl = o->cluster;
     c->api = o->api;
     snprintf(c->node_id, sizeof(c->node_id), "%s", o->node_id);
-    snprintf(c->group, sizeof(c->group), "%s", o->group);
+    c->groups = o->groups;
+    c->groups_ctx = o->groups_ctx;
     snprintf(c->stream, sizeof(c->stream), "%s", o->stream);
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->sum_lock, NULL);
@@ -741,4 +741,34 @@ json_t *cstats_ask(natsConnection *nc, int64_t wait_ms)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(out, got[i]);
     return out;
+}
+
+/* key is one of the strings of array a */
+static int listed(json_t *a, const char *key)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+        if (json_is_string(v) && strcmp(json_string_value(v), key) == 0)
+            return 1;
+    return 0;
+}
+
+int cstats_candidates(struct cstats *c, const char *key, char (*ids)[CSTATS_ID_MAX], int max)
+{
+    int n = 0;
+    int64_t now = clock_mono_ms();
+    pthread_mutex_lock(&c->lock);
+    if (max > 0)
+        snprintf(ids[n++], CSTATS_ID_MAX, "%s", c->node_id);
+    for (size_t i = 1; i < c->nnodes && n < max; i++) {
+        const struct seen *s = &c->nodes[i];
+        if (!s->seen_mono || now - s->seen_mono > CSTATS_SILENT_MS || !s->summary)
+            continue;
+        if (listed(json_object_get(s->summary, "owns"), key)
+            || listed(json_object_get(s->summary, "follows"), key))
+            snprintf(ids[n++], CSTATS_ID_MAX, "%s", s->id);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return n;
 }

@@ -7,7 +7,7 @@
  * GET /hookd/v1/stats and /metrics read without waiting on the network.
  *
  * A node's summary (JSON): nodeId, role ("owner" or "standby"), owns and
- * follows (the partition groups it owns or follows: today "group.0"),
+ * follows (the keys of the partition groups it owns or follows),
  * owner (whom it believes owns the log), seq (the last log entry its
  * store applied), logSeq (the log's last sequence as it last read it),
  * listen (its HTTP address), version, uptimeS, its counters since its
@@ -55,6 +55,7 @@
 #define CSTATS_SILENT_MS 3000       /* not heard from for this long: unreachable */
 #define CSTATS_FORGET_MS (60 * 60 * 1000)  /* ... and for this long: forgotten */
 #define CSTATS_MAX_NODES 64
+#define CSTATS_ID_MAX 80            /* a node id's bytes, its NUL included */
 
 struct api;
 struct cluster;
@@ -64,8 +65,10 @@ struct cstats_opts {
     struct cluster *cluster;    /* borrowed: the node's NATS connection */
     struct api *api;            /* borrowed: role, counters, store, dispatcher */
     const char *node_id;        /* copied */
-    const char *group;          /* copied: the partition group ("group.0") */
-    const char *stream;         /* copied: its log's stream ("hookd_log_0") */
+    const char *stream;         /* copied: the log whose lag is shown (group 0's) */
+    /* adds the keys of the groups this node owns and follows to the two arrays */
+    void (*groups)(void *ctx, json_t *owns, json_t *follows);
+    void *groups_ctx;
 };
 
 void cstats_new(struct cstats **out, const struct cstats_opts *o);
@@ -84,6 +87,13 @@ void cstats_free(struct cstats *c);
  * gather {at, ms, answers, error}. Any thread; never waits on the network.
  */
 void cstats_put(struct cstats *c, json_t *cluster);
+
+/*
+ * The nodes that could own the partition group key now: this node first,
+ * then every other node heard from within CSTATS_SILENT_MS whose summary
+ * lists key in owns or follows; at most max ids. The count. Any thread.
+ */
+int cstats_candidates(struct cstats *c, const char *key, char (*ids)[CSTATS_ID_MAX], int max);
 
 /*
  * One gather on its own (hookd cluster status): publish a request on nc

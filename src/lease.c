@@ -53,6 +53,9 @@ struct lease {
     uint64_t holder_epoch;
     uint64_t pending_epoch; /* an acquire whose answer never came */
     int64_t pending_sent;
+    int64_t free_since;     /* mono ms the key was first read free in this spell; 0 held */
+    int yield;              /* lease_yield asked: 1 asked, 2 done (the answer in yielded) */
+    int yielded;
 };
 
 const char *lease_loss_name(enum lease_loss why)
@@ -224,6 +227,10 @@ static void try_acquire(struct lease *l)
     if (rc)
         return;
     note_seen(l, &e);
+    if (e.found && !e.deleted)
+        l->free_since = 0;
+    else if (!l->free_since)
+        l->free_since = clock_mono_ms();
     if (e.found && !e.deleted) {
         /* our own create whose answer was lost: it is ours, written after we sent it
            (too long ago to renew in time, it is left to expire) */
@@ -232,6 +239,8 @@ static void try_acquire(struct lease *l)
             become_holder(l, e.epoch, e.rev, l->pending_sent);
         return;
     }
+    if (l->cbs.may_acquire && !l->cbs.may_acquire(l->cbs.arg, clock_mono_ms() - l->free_since))
+        return;   /* another node should have it: it may take it first */
     uint64_t epoch = (l->seen_epoch > l->floor ? l->seen_epoch : l->floor) + 1, rev = 0;
     pthread_mutex_unlock(&l->mu);
     char *body = value_json(l, epoch, "renewedAt");
@@ -296,13 +305,41 @@ static void sleep_until(struct lease *l, int64_t at)
     pthread_cond_timedwait(&l->cv, &l->mu, &ts);
 }
 
+/* The delete marker of a held lease (compare-and-set on our revision); mu held. */
+static int delete_held(struct lease *l)
+{
+    char *body = value_json(l, l->epoch, "releasedAt");
+    uint64_t rev = 0;
+    uint64_t expect = l->rev;
+    pthread_mutex_unlock(&l->mu);
+    /* compare-and-set: a lease lost unnoticed is never deleted under its new holder */
+    enum wr w = cas_write(l, body, 1, expect, l->ttl_ms / 5, &rev);
+    pthread_mutex_lock(&l->mu);
+    free(body);
+    l->held = 0;
+    return w == WR_OK ? 1 : -1;
+}
+
+/* lease_yield's work, on the lease thread; mu held. */
+static void do_yield(struct lease *l)
+{
+    l->yielded = l->held ? delete_held(l) : 0;
+    /* as after a loss: the node that should own it takes it meanwhile */
+    l->retry_at = clock_mono_ms() + l->ttl_ms;
+    l->free_since = 0;
+    l->yield = 2;
+    pthread_cond_broadcast(&l->cv);
+}
+
 static void *lease_thread(void *arg)
 {
     struct lease *l = arg;
     pthread_mutex_lock(&l->mu);
     while (!l->stop) {
         int64_t now = clock_mono_ms();
-        if (l->held) {
+        if (l->yield == 1) {
+            do_yield(l);
+        } else if (l->held) {
             int64_t fence_at = l->ok_mono + fence_after(l);
             if (now >= fence_at)
                 lose(l, LEASE_LOST_SILENT);
@@ -448,13 +485,27 @@ int lease_release(struct lease *l)
     lease_stop(l);
     if (!l->held)
         return 0;
-    char *body = value_json(l, l->epoch, "releasedAt");
-    uint64_t rev = 0;
-    /* compare-and-set: a lease lost unnoticed is never deleted under its new holder */
-    enum wr w = cas_write(l, body, 1, l->rev, l->ttl_ms / 5, &rev);
-    free(body);
-    l->held = 0;
-    return w == WR_OK ? 1 : -1;
+    pthread_mutex_lock(&l->mu);
+    int rc = delete_held(l);
+    pthread_mutex_unlock(&l->mu);
+    return rc;
+}
+
+int lease_yield(struct lease *l)
+{
+    pthread_mutex_lock(&l->mu);
+    if (!l->started || l->stop) {
+        pthread_mutex_unlock(&l->mu);
+        return 0;
+    }
+    l->yield = 1;
+    pthread_cond_broadcast(&l->cv);
+    while (l->yield == 1 && !l->stop)
+        pthread_cond_wait(&l->cv, &l->mu);
+    int rc = l->yield == 2 ? l->yielded : 0;
+    l->yield = 0;
+    pthread_mutex_unlock(&l->mu);
+    return rc;
 }
 
 void lease_free(struct lease *l)

@@ -70,6 +70,12 @@ struct lease_cbs {
     void (*on_acquired)(void *arg, uint64_t epoch);
     /* No longer the holder: stop publishing and dispatching AT ONCE. */
     void (*on_lost)(void *arg, enum lease_loss why);
+    /*
+     * Optional: asked before each acquire of a free key, with how long it
+     * has been read free (ms): 0 leaves it to another node this time
+     * (partition groups spread over nodes: cnode.c).
+     */
+    int (*may_acquire)(void *arg, int64_t free_ms);
     void *arg;
 };
 
@@ -114,6 +120,14 @@ int64_t lease_ttl_ms(struct lease *l);
  * delete failed (it expires after the TTL instead).
  */
 int lease_release(struct lease *l);
+
+/*
+ * A handoff while running (the caller fenced itself first): delete the
+ * key if held, as lease_release does, but keep the thread, which tries to
+ * acquire again only a TTL later. 1 released, 0 not held, -1 the delete
+ * failed. Not from a callback.
+ */
+int lease_yield(struct lease *l);
 
 /* Stop the thread without releasing (the key expires after the TTL). */
 void lease_stop(struct lease *l);

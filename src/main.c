@@ -605,7 +605,8 @@ static int serve(int argc, char **argv)
 #ifdef HOOKD_CLUSTER
     if (cfg.cluster[0]) {
         char err[1024];
-        if (cnode_new(&node, &cfg, store, writer, &api, err, sizeof(err))) {
+        if (cnode_new(&node, &cfg, &api, err, sizeof(err))
+            || cnode_attach(node, 0, store, writer, &api, err, sizeof(err))) {
             fprintf(stderr, "hookd: %s\n", err);
             goto out_writer;
         }
@@ -638,7 +639,7 @@ static int serve(int argc, char **argv)
 #ifdef HOOKD_CLUSTER
     if (leased) {
         ro.may_run = cnode_owns;
-        ro.may_run_ctx = node;
+        ro.may_run_ctx = cnode_group(node, 0);
     }
 #endif
     if (!standby || leased)
@@ -655,7 +656,7 @@ static int serve(int argc, char **argv)
         goto out_writer;
     }
 #ifdef HOOKD_CLUSTER
-    if ((rc = cnode_start(node, engine.dispatch))) {
+    if ((rc = cnode_start(node, &engine.dispatch))) {
         fprintf(stderr, "hookd: cannot start following the cluster's log: %s\n",
                 hookd_strerror(rc));
         goto out_writer;

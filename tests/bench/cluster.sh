@@ -451,7 +451,9 @@ echo "cluster: 3 nats-servers, 3 hookd nodes with --cluster-role auto (load $(lo
 nats_cluster_start 3
 export HOOKD_ADMIN_TOKEN=hk_benchClusterAdminTokenForAllNodes   # one token for every node
 TOKEN=$HOOKD_ADMIN_TOKEN
-"$HOOKD" cluster init --cluster "$NATS_URLS" >"$W/init.out" 2>&1 || die "cluster init: $(cat "$W/init.out")"
+# one partition group: one owner writes and delivers, two standbys follow
+"$HOOKD" cluster init --cluster "$NATS_URLS" --streams 1 >"$W/init.out" 2>&1 \
+    || die "cluster init: $(cat "$W/init.out")"
 for _n in a b c; do node_start "$_n"; done
 _settled() {
     _o="" _s=""
