@@ -781,9 +781,16 @@ static void status_nodes(struct cluster *cl)
         json_t *groups = json_object_get(n, role && strcmp(role, "owner") == 0 ? "owns" : "follows");
         json_int_t seq = json_integer_value(json_object_get(n, "seq"));
         json_int_t last = json_integer_value(json_object_get(n, "logSeq"));
+        char list[256] = "";
+        size_t k;
+        json_t *v;
+        json_array_foreach(groups, k, v)   /* every group it owns (or follows) */
+            if (json_is_string(v) && strlen(list) + json_string_length(v) + 2 < sizeof(list))
+                snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+                         *list ? "," : "", json_string_value(v));
         printf("  %-14s %-8s %-8s seq %" PRId64 ", lag %" PRId64 ", http %s, up %" PRId64
                " s, hookd %s\n", id ? id : "?", role ? role : "?",
-               json_string_value(json_array_get(groups, 0)) ?: "-", (int64_t)seq,
+               *list ? list : "-", (int64_t)seq,
                (int64_t)(last > seq ? last - seq : 0), listen ? listen : "-",
                (int64_t)json_integer_value(json_object_get(n, "uptimeS")),
                version ? version : "?");

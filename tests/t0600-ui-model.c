@@ -272,9 +272,9 @@ static void test_cluster(void)
     is_int((long long)c->n, 3, "three nodes; a node that is not an object is left out");
     ok(c->nodes[0].self && c->nodes[0].reachable && c->nodes[0].seq == 40 && c->nodes[0].lag == 2
        && c->nodes[0].lag_s == 1.5, "the node itself: applied sequence and lag");
-    is_str(c->nodes[0].groups, "group.0", "a standby's groups are those it follows");
+    is_str(c->nodes[0].groups, "0", "a standby's groups are those it follows");
     is_str(c->nodes[0].listen, "127.0.0.1:8080", "its HTTP address");
-    is_str(c->nodes[1].groups, "group.0,group.1", "an owner's groups are those it owns");
+    is_str(c->nodes[1].groups, "0,1", "an owner's groups are those it owns");
     is_str(c->nodes[1].role, "owner", "the owner's role");
     ok(!c->nodes[2].reachable && c->nodes[2].silent_ms == 12000 && c->nodes[2].seq == -1
        && c->nodes[2].lag == -1, "an unreachable node, its figures not said");

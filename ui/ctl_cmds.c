@@ -100,7 +100,14 @@ static void status_cluster(json_t *cl)
         snprintf(seq, sizeof(seq), "%lld", (long long)json_integer_value(json_object_get(n, "seq")));
         snprintf(lag, sizeof(lag), "%lld", (long long)json_integer_value(
                      json_object_get(json_object_get(n, "lag"), "entries")));
-        ctl_table_row(&t, id, role, json_string_value(json_array_get(g, 0)), seq, lag,
+        char groups[256] = "";
+        size_t k;
+        json_t *v;
+        json_array_foreach(g, k, v)   /* every group it owns (or follows) */
+            if (json_is_string(v) && strlen(groups) + json_string_length(v) + 2 < sizeof(groups))
+                snprintf(groups + strlen(groups), sizeof(groups) - strlen(groups), "%s%s",
+                         *groups ? "," : "", json_string_value(v));
+        ctl_table_row(&t, id, role, *groups ? groups : "-", seq, lag,
                       json_is_true(json_object_get(n, "reachable")) ? "answers" : "UNREACHABLE",
                       ctl_str(n, "listen"));
     }

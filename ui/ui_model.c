@@ -225,6 +225,8 @@ static void node_parse(struct ui_node *d, json_t *o, int utf8)
                                              : strcmp(role, "standby") == 0 ? "standby" : "?");
     json_array_foreach(g, i, v) {
         const char *name = json_string_value(v);
+        if (name && strncmp(name, "group.", 6) == 0 && name[6])
+            name += 6;   /* "0,3": the panel's column is narrow */
         if (name) {
             if (b.len)
                 buf_addc(&b, ',');

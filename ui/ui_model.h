@@ -36,7 +36,7 @@ struct ui_res {
 /* A node of a cluster, as the server's view (stats' cluster.nodes) lists it. */
 struct ui_node {
     char id[64], role[16];           /* escaped; role "owner", "standby" or "?" */
-    char groups[64];                 /* escaped: the groups it owns, else those it follows */
+    char groups[64];                 /* escaped: the groups it owns, else those it follows ("0,3") */
     char listen[64];                 /* escaped; "" not said */
     int self, reachable;
     double seq, lag, lag_s;          /* applied sequence, lag in entries and s; -1: not said */
