@@ -846,6 +846,52 @@ static int status_run(struct cluster *cl, const char *list)
     return 0;
 }
 
+/* ---- where: an app's partition, group and owner ---- */
+
+/* The holder of lease key as its value says ("" when none): 0, or -1 when the bucket cannot be read. */
+static int lease_holder(struct cluster *cl, const char *key, char *out, size_t cap)
+{
+    kvStore *kv = NULL;
+    kvEntry *e = NULL;
+    *out = 0;
+    natsStatus st = js_KeyValue(&kv, cl->js, CLUSTER_BUCKET_LEASES);
+    if (st == NATS_OK)
+        st = kvStore_Get(&e, kv, key);
+    if (st == NATS_OK) {
+        json_t *o = json_loadb(kvEntry_ValueString(e), (size_t)kvEntry_ValueLen(e), 0, NULL);
+        const char *node = json_string_value(json_object_get(o, "node"));
+        snprintf(out, cap, "%s", node ? node : "");
+        json_decref(o);
+    }
+    kvEntry_Destroy(e);
+    kvStore_Destroy(kv);
+    return st == NATS_OK || st == NATS_NOT_FOUND ? 0 : -1;
+}
+
+/*
+ * `where --app KEY`: the app's partition and group (part.h: the same for
+ * its id and its uid), the group's log, and the node that owns it now.
+ */
+static int where_run(struct cluster *cl, const char *app)
+{
+    struct cluster_settings s;
+    struct cluster_group g;
+    char err[512], owner[96];
+    int rc = cluster_read_settings(cl, &s, err, sizeof(err));
+    if (rc) {
+        fprintf(stderr, "hookd: %s\n", rc == HOOKD_ENOTFOUND ? "the cluster is not initialized"
+                : err);
+        return 1;
+    }
+    int p = part_of(app, s.partitions);
+    cluster_group_names(part_group(p, s.partitions, s.streams), s.partitions, s.streams, &g);
+    if (lease_holder(cl, g.key, owner, sizeof(owner)))
+        snprintf(owner, sizeof(owner), "unknown (cannot read the leases)");
+    printf("app %s: partition %d of %d, group %d (log %s, lease %s), owner %s\n", app, p,
+           s.partitions, g.index, g.stream, g.key, *owner ? owner : "none");
+    return 0;
+}
+
 /* ---- the command ---- */
 
 static void cluster_usage(FILE *out)
@@ -856,7 +902,8 @@ static void cluster_usage(FILE *out)
         "       hookd cluster status --cluster URL[,URL...]\n"
         "       hookd cluster import --cluster URL[,URL...] --data DIR\n"
         "       hookd cluster bootstrap --cluster URL[,URL...] --data DIR [--admin-token T]\n"
-        "       hookd cluster log --cluster URL[,URL...] [--from SEQ] [--count N]\n"
+        "       hookd cluster log --cluster URL[,URL...] [--group G] [--from SEQ] [--count N]\n"
+        "       hookd cluster where --cluster URL[,URL...] --app ID_OR_UID\n"
         "\n"
         "init creates the cluster's JetStream resources on the NATS servers (KV buckets\n"
         "hookd_cluster, hookd_names, hookd_leases; streams hookd_log_0..S-1); run again\n"
@@ -873,6 +920,8 @@ static void cluster_usage(FILE *out)
         "the log's entries, one a line (sequence, kind, node, epoch); bootstrap fetches\n"
         "a hot copy of a live node's store over NATS into a new --data directory; it\n"
         "needs the cluster's admin token (--admin-token, HOOKD_ADMIN_TOKEN or the config).\n"
+        "where prints an app's partition and partition group (the same for its id and\n"
+        "its uid) and the node that owns the group now.\n"
         "All also take serve's --cluster, --nats-creds, --nats-ca, --node-id, --max-body\n"
         "and --config (the same config file and HOOKD_* variables as serve).\n");
 }
@@ -985,22 +1034,28 @@ static int run(const char *sub, struct own_flag *flags, int nflags, int argc, ch
         rc = 2;
     else
         rc = load_config(&c, nrest, rest);
-    if (rc == 0 && nflags && init_args(flags, &c, &a))
+    int init = strcmp(sub, "init") == 0, where = strcmp(sub, "where") == 0;
+    if (rc == 0 && init && init_args(flags, &c, &a))
         rc = 2;
+    if (rc == 0 && where && (!flags[0].value || !*flags[0].value)) {
+        fprintf(stderr, "hookd: which app? give --app ID_OR_UID\n");
+        rc = 2;
+    }
     if (rc == 0) {
         snprintf(name, sizeof(name), "%s%s", c.node_id && *c.node_id ? c.node_id : "hookd cluster ",
                  c.node_id && *c.node_id ? "" : sub);
         struct cluster_conn_opts o = { .urls = c.cluster, .name = name, .creds = c.nats_creds,
-                                       .ca = c.nats_ca, .timeout_ms = nflags ? 5000 : 2000 };
+                                       .ca = c.nats_ca, .timeout_ms = init ? 5000 : 2000 };
         if (cluster_connect(&cl, &o, err, sizeof(err))) {
             fprintf(stderr, "hookd: %s\n", err);
-            if (!nflags)
+            if (!init && !where)
                 printf("status: unreachable\n");
             rc = 2;
         }
     }
     if (rc == 0)
-        rc = nflags ? init_run(cl, &a) : status_run(cl, c.cluster);
+        rc = init ? init_run(cl, &a) : where ? where_run(cl, flags[0].value)
+                  : status_run(cl, c.cluster);
     cluster_close(cl);
     config_release(&c);
     free(rest);
@@ -1133,6 +1188,9 @@ int cluster_main(int argc, char **argv)
         rc = run("init", init_flags, 4, argc - 1, argv + 1);
     } else if (strcmp(argv[0], "status") == 0) {
         rc = run("status", NULL, 0, argc - 1, argv + 1);
+    } else if (strcmp(argv[0], "where") == 0) {
+        struct own_flag app[] = { { "app", NULL } };
+        rc = run("where", app, 1, argc - 1, argv + 1);
     } else {
         fprintf(stderr, "hookd: unknown cluster command '%s'\n", argv[0]);
         cluster_usage(stderr);

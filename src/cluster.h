@@ -49,7 +49,7 @@
 #define CLUSTER_ENTRY_OVERHEAD (64 * 1024)       /* a log entry beyond its request body */
 
 #define CLUSTER_MAX_PARTITIONS 4096
-#define CLUSTER_MAX_STREAMS 256
+#define CLUSTER_MAX_STREAMS 64                 /* a node holds every group: PART_GROUPS_MAX */
 
 /* What init fixes for the cluster's life (the "settings" key). */
 struct cluster_settings {

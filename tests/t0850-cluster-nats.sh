@@ -97,6 +97,18 @@ is "$RC" 1 "init with a max-body above the servers' max_payload exits 1"
 like "$OUT" "max_payload is 4194304 bytes; hookd needs $((4194304 + 65536))" "and says what max_payload needs"
 init --partitions 4 --streams 8
 is "$RC" 2 "more streams than partitions is a usage error"
+init --partitions 128 --streams 65
+is "$RC:$(printf '%s' "$OUT" | grep -c 'from 1 to 64')" "2:1" \
+   "more than 64 streams (a node holds every partition group) is a usage error"
+
+# ---- where: an app's partition, group and owner (no node runs: none) ----
+OUT=$("$HOOKD" cluster where --cluster "$NATS_URLS" --app foobar 2>&1)
+is "$?" 0 "cluster where exits 0"
+# FNV-1a 64 of "foobar" is 0x85944171f73967e8: partition 40 of 64, group 2 of 4
+is "$OUT" "app foobar: partition 40 of 64, group 2 (log hookd_log_2, lease group.2), owner none" \
+   "cluster where names the partition, the group, its log and lease, and no owner"
+OUT=$("$HOOKD" cluster where --cluster "$NATS_URLS" 2>&1)
+is "$?:$OUT" "2:hookd: which app? give --app ID_OR_UID" "cluster where without --app is a usage error"
 
 # ---- one NATS server down ----
 status
