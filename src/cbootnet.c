@@ -821,9 +821,10 @@ int cboot_fetch(struct cluster *cl, int groups, const char *dir, const char *adm
         if (groups > 1 && g == 0)
             fprintf(stderr, "hookd: partition group 0 of %d not fetched, nor the others\n", groups);
         else if (groups > 1)
-            fprintf(stderr, "hookd: partition group %d of %d not fetched: groups 0 to %d are in "
-                    "'%s', the rest are not; a node cannot start on it (remove '%s' and run "
-                    "again)\n", g, groups, g - 1, dir, dir);
+            fprintf(stderr, "hookd: partition group %d of %d not fetched: %s %d %s in '%s', "
+                    "the rest not; a node cannot start on it (remove '%s' and run again)\n", g,
+                    groups, g == 1 ? "group" : "groups 0 to", g - 1, g == 1 ? "is" : "are", dir,
+                    dir);
         return 1;
     }
     return 0;
