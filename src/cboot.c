@@ -130,8 +130,9 @@ static void usage(FILE *out)
         "       hookd cluster log --cluster URL[,URL...] [--group G] [--from SEQ] [--count N]\n"
         "import makes a single node's store (stopped) the first store of a cluster whose\n"
         "log is empty: the log's first entry records it; other nodes start from a hot\n"
-        "backup of it (hookd backup). bootstrap fetches a hot copy of a live node's store\n"
-        "into a new data directory over NATS. log prints the entries of partition group G's\n"
+        "backup of it (hookd backup). bootstrap fetches a hot copy of each partition group's\n"
+        "store of a live node into a new data directory over NATS (group N in DIR/group.N,\n"
+        "group 0 in DIR). log prints the entries of partition group G's\n"
         "log (default 0), one a line.\n");
 }
 
@@ -466,7 +467,7 @@ int cboot_main(int argc, char **argv)
         if (strcmp(sub, "import") == 0)
             rc = import_main(&c, cl, &st, &g);
         else if (strcmp(sub, "bootstrap") == 0)
-            rc = cboot_fetch(cl, c.data_dir, c.admin_token);
+            rc = cboot_fetch(cl, st.streams, c.data_dir, c.admin_token);
         else if (strcmp(sub, "log") == 0)
             rc = log_run(cl, &g, vfrom, vcount);
         else

@@ -18,9 +18,10 @@
  *     (cmeta.h) is published as the log's first entry, expecting an empty
  *     subject, and the store records it (cluster.seq, cluster.import) in
  *     one transaction.
- *   - `hookd cluster bootstrap --data DIR` (cbootnet.c): a hot copy of a
- *     live node's store fetched over NATS in chunks, its SHA-256 checked,
- *     into a new data directory, so a new machine needs no file copy.
+ *   - `hookd cluster bootstrap --data DIR` (cbootnet.c): a hot copy of
+ *     every partition group's store of a live node fetched over NATS in
+ *     chunks, each SHA-256 checked, into a new data directory (group 0 in
+ *     DIR, group g in DIR/group.<g>), so a new machine needs no file copy.
  *   - `hookd cluster log [--from N] [--count N]`: the log's messages and
  *     their entries, one line each (seq, kind, node, epoch), for people
  *     and tests.
@@ -47,19 +48,28 @@ int cboot_main(int argc, char **argv);
 
 /*
  * cbootnet.c: every serving node answers bootstrap requests on its NATS
- * connection cl with hot copies of its store s (in data_dir/bootstrap),
- * one at a time, to requests that carry its admin_token (copied);
- * `hookd cluster bootstrap` fetches one into dir with admin_token (""
- * none: the cluster refuses; cboot_fetch: the exit status). The callbacks
- * run on nats.c's threads and a copy is made on a thread of its own;
- * start and stop on the caller's, stop (which waits for a copy being
- * made) before the store closes.
+ * connection cl with hot copies of its partition groups' stores (in
+ * data_dir/bootstrap), one copy at a time per node, to requests that
+ * carry its admin_token (copied) and name a group it registered.
+ *
+ * cboot_serve_start: once per node (cnode_new), answering from then on;
+ * a request for a group not registered yet gets an error answer.
+ * cboot_serve_group: group g's store s (0 <= g < PART_GROUPS_MAX; -1
+ * else), once per group (cnode_attach); the server borrows s, which
+ * must stay open until cboot_serve_stop. The callbacks run on nats.c's
+ * threads and a copy is made on a thread of its own; start, serve_group
+ * and stop on the caller's (one thread), stop (which waits for a copy
+ * being made) before any registered store closes.
+ *
+ * cboot_fetch: `hookd cluster bootstrap`, every group of a cluster with
+ * groups partition groups (its settings' streams) into dir, with
+ * admin_token ("" none: the cluster refuses); the exit status.
  */
 struct cboot_server;
-int cboot_serve_start(struct cboot_server **out, struct cluster *cl, struct store *s,
-                      const char *data_dir, const char *node, const char *admin_token,
-                      char *err, size_t errlen);
+int cboot_serve_start(struct cboot_server **out, struct cluster *cl, const char *data_dir,
+                      const char *node, const char *admin_token, char *err, size_t errlen);
+int cboot_serve_group(struct cboot_server *b, int g, struct store *s);
 void cboot_serve_stop(struct cboot_server *b);
-int cboot_fetch(struct cluster *cl, const char *dir, const char *admin_token);
+int cboot_fetch(struct cluster *cl, int groups, const char *dir, const char *admin_token);
 
 #endif

@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cbootnet.c - a new node's store copied from a live node over NATS
- * (cboot.h: cboot_serve_start on every serving node, `hookd cluster bootstrap`
- * on the new one).
+ * cbootnet.c - a new node's stores copied from a live node over NATS
+ * (cboot.h: cboot_serve_start and cboot_serve_group on every serving node,
+ * `hookd cluster bootstrap` on the new one), one partition group at a time.
  *
  * The protocol, request/reply on the cluster's own NATS connection:
  *   - CBOOT_SUBJECT (queue group CBOOT_QUEUE, so one node answers) with
  *     header "Authorization: Bearer TOKEN", the answering node's admin
- *     token (compared in constant time): "make a copy". The node copies
- *     its store (store_copy: one consistent point in time, compacted) to
- *     DATA/bootstrap/data.mdb on a thread of its own, hashes it, and
- *     answers {"node", "id", "size", "sha256", "chunk"}; id is 128 random
- *     bits (id_random) that only this answer carries.
+ *     token (compared in constant time), body {"group": g} (an empty body
+ *     or no "group": 0, as clients before groups ask): "make a copy of
+ *     group g's store". After the token, a group that is not an integer
+ *     from 0, or one this node registered no store for, gets an error. The
+ *     node copies the group's store (store_copy: one consistent point in
+ *     time, compacted) to DATA/bootstrap/data.mdb (group 0) or
+ *     DATA/bootstrap/group.<g>/data.mdb on a thread of its own, hashes it,
+ *     and answers {"node", "group", "id", "size", "sha256", "chunk"}; id
+ *     is 128 random bits (id_random) that only this answer carries. A
+ *     client that finds no "group" (a node from before groups, which
+ *     copies group 0 whatever was asked) or another one does not use it.
  *   - CBOOT_SUBJECT.<node> {"id", "offset"}: the copy's bytes from offset,
  *     at most chunk of them (well under max_payload); {"id", "done": true}:
  *     the client is done with it (all fetched, or giving up): it goes.
@@ -31,10 +37,12 @@
  * The copy stays until its client says done, the node stops, or nobody
  * read it for CBOOT_IDLE_MS (checked at the next request).
  *
- * The new node writes DIR/data.mdb.part, checks the SHA-256, then renames
- * it to DIR/data.mdb. The admin token is not written there: a node's
- * token is its configuration's (admin-token, HOOKD_ADMIN_TOKEN) or made
- * at start.
+ * The new node fetches group 0, 1, ... in turn (the cluster's settings
+ * say how many), each into its own directory: DIR for group 0, DIR/group.<g>
+ * for the others, as serve opens them. In each it writes data.mdb.part,
+ * checks the SHA-256, then renames it to data.mdb. The admin token is not
+ * written there: a node's token is its configuration's (admin-token,
+ * HOOKD_ADMIN_TOKEN) or made at start.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,6 +69,7 @@
 #include "id.h"
 #include "log.h"
 #include "mem.h"
+#include "part.h"
 #include "store.h"
 
 #define CBOOT_SUBJECT "hookd.bootstrap"
@@ -81,7 +90,6 @@
 
 struct cboot_server {
     struct cluster *cl;
-    struct store *store;
     char node[CMETA_NODE_MAX];
     char dir[4096];            /* DATA/bootstrap */
     char *token;               /* this node's admin token: copies are made for it alone */
@@ -90,7 +98,9 @@ struct cboot_server {
     int maker_started;         /* maker is to be joined */
 
     pthread_mutex_t lock;      /* guards the fields below */
+    struct store *stores[PART_GROUPS_MAX];   /* each group's, once cboot_serve_group named it */
     int making;                /* the maker runs: it alone touches dir, fd and id */
+    int group;                 /* the group of the copy being made or fetched */
     int fd;                    /* the copy: -1 none */
     char id[2 * CBOOT_ID_BYTES + 1];
     uint64_t size, sent;       /* the copy's bytes; the furthest byte sent */
@@ -103,6 +113,8 @@ struct make_job {
     struct cboot_server *b;
     natsConnection *nc;
     char *reply;
+    int group;
+    struct store *store;   /* the group's: open until cboot_serve_stop, which joins the maker */
 };
 
 static void hex(const uint8_t *p, size_t n, char *out)
@@ -111,16 +123,38 @@ static void hex(const uint8_t *p, size_t n, char *out)
         snprintf(out + 2 * i, 3, "%02x", p[i]);
 }
 
+/*
+ * Where group g's copy is made: DATA/bootstrap for group 0 (as before
+ * groups), DATA/bootstrap/group.<g> for the others, so that copies of two
+ * groups never share a file, even one left by a process that died.
+ */
+static void copy_dir(const struct cboot_server *b, int g, char *out, size_t cap)
+{
+    if (g == 0)
+        snprintf(out, cap, "%s", b->dir);
+    else
+        snprintf(out, cap, "%s/group.%d", b->dir, g);
+}
+
+/* Delete group g's copy file and its directories (those that are empty). */
+static void unlink_copy(const struct cboot_server *b, int g)
+{
+    char dir[4200], path[4300];
+    copy_dir(b, g, dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    unlink(path);
+    if (g)
+        rmdir(dir);
+    rmdir(b->dir);
+}
+
 static void drop_copy_locked(struct cboot_server *b)
 {
-    char path[4200];
     if (b->fd >= 0)
         close(b->fd);
     b->fd = -1;
     *b->id = 0;
-    snprintf(path, sizeof(path), "%s/data.mdb", b->dir);
-    unlink(path);
-    rmdir(b->dir);
+    unlink_copy(b, b->group);
 }
 
 /* A copy nobody read for CBOOT_IDLE_MS: its client gave up. */
@@ -203,10 +237,12 @@ static void note_refused(struct cboot_server *b)
 }
 
 /*
- * Claim the node for a new copy: 0 (b->making set), or 1 with why and the
- * seconds to wait: one copy at a time per node, whether being made or fetched.
+ * Claim the node for a new copy of group g: 0 (b->making set, *s the
+ * group's store), or 1 with why and the seconds to wait: one copy at a
+ * time per node, whether being made or fetched.
  */
-static int claim(struct cboot_server *b, char *why, size_t cap, int *retry_s)
+static int claim(struct cboot_server *b, int g, struct store **s, char *why, size_t cap,
+                 int *retry_s)
 {
     int64_t now = clock_mono_ms(), wait_s = BUSY_MAKING_S;
     pthread_mutex_lock(&b->lock);
@@ -214,6 +250,8 @@ static int claim(struct cboot_server *b, char *why, size_t cap, int *retry_s)
     int busy = b->making || b->fd >= 0, making = b->making;
     if (!busy) {
         b->making = 1;
+        b->group = g;
+        *s = b->stores[g];
     } else if (!b->making) {
         /* being fetched: its pace so far says when it ends; at most until it would expire */
         int64_t left = (b->used_ms + CBOOT_IDLE_MS - now) / 1000 + 1;
@@ -237,18 +275,22 @@ static int claim(struct cboot_server *b, char *why, size_t cap, int *retry_s)
  * Make a new copy (b->making: this thread alone touches the directory) and
  * publish it under the lock: its description, or NULL with why.
  */
-static json_t *make_copy(struct cboot_server *b, char *why, size_t cap)
+static json_t *make_copy(struct cboot_server *b, const struct make_job *job, char *why,
+                         size_t cap)
 {
-    char path[4200], sumhex[65];
+    char dir[4200], path[4300], sumhex[65];
     uint8_t sum[32], raw[CBOOT_ID_BYTES];
     uint64_t size = 0;
     int fd = -1, rc = 0;
-    snprintf(path, sizeof(path), "%s/data.mdb", b->dir);
+    copy_dir(b, job->group, dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
     unlink(path);   /* a copy left by a process that died */
     if (mkdir(b->dir, 0700) && errno != EEXIST)
         rc = -errno;
+    if (rc == 0 && job->group && mkdir(dir, 0700) && errno != EEXIST)
+        rc = -errno;
     if (rc == 0)
-        rc = store_copy(b->store, b->dir);
+        rc = store_copy(job->store, dir);
     if (rc == 0 && (fd = open(path, O_RDONLY)) < 0)
         rc = -errno;
     if (rc == 0)
@@ -270,8 +312,8 @@ static json_t *make_copy(struct cboot_server *b, char *why, size_t cap)
     b->size = size;
     b->sent = 0;
     b->ready_ms = b->used_ms = clock_mono_ms();
-    json_t *j = json_pack("{s:s, s:s, s:I}", "node", b->node, "id", b->id, "size",
-                          (json_int_t)size);
+    json_t *j = json_pack("{s:s, s:i, s:s, s:I}", "node", b->node, "group", job->group, "id",
+                          b->id, "size", (json_int_t)size);
     pthread_mutex_unlock(&b->lock);
     hex(sum, 32, sumhex);
     json_object_set_new(j, "sha256", json_string(sumhex));
@@ -283,13 +325,14 @@ static void *make_main(void *arg)
 {
     struct make_job *job = arg;
     struct cboot_server *b = job->b;
-    char why[512] = "", size[24];
-    json_t *j = make_copy(b, why, sizeof(why));
+    char why[512] = "", size[24], group[16];
+    json_t *j = make_copy(b, job, why, sizeof(why));
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     if (text) {
         snprintf(size, sizeof(size), "%lld", (long long)json_integer_value(json_object_get(j, "size")));
-        log_info("a copy of this store for a new node (hookd cluster bootstrap)", "bytes", size,
-                 NULL);
+        snprintf(group, sizeof(group), "%d", job->group);
+        log_info("a copy of this store for a new node (hookd cluster bootstrap)", "group", group,
+                 "bytes", size, NULL);
         respond(job->nc, job->reply, text, strlen(text), NULL, NULL, 0);
     } else {
         log_warn("cannot make a copy of this store for a new node", "error", why, NULL);
@@ -303,10 +346,11 @@ static void *make_main(void *arg)
 }
 
 /* The copy is made on a thread of its own, so that the next request hears "busy" at once. */
-static void start_maker(struct cboot_server *b, natsConnection *nc, const char *reply)
+static void start_maker(struct cboot_server *b, natsConnection *nc, const char *reply, int g,
+                        struct store *s)
 {
     struct make_job *job = xcalloc(1, sizeof(*job));
-    *job = (struct make_job){ .b = b, .nc = nc, .reply = xstrdup(reply) };
+    *job = (struct make_job){ .b = b, .nc = nc, .reply = xstrdup(reply), .group = g, .store = s };
     if (b->maker_started)   /* the last one, done making (claim saw it): it ends at once */
         pthread_join(b->maker, NULL);
     b->maker_started = pthread_create(&b->maker, NULL, make_main, job) == 0;
@@ -320,13 +364,55 @@ static void start_maker(struct cboot_server *b, natsConnection *nc, const char *
     }
 }
 
+/*
+ * The group a copy request asks for: its body {"group": g}; an empty body
+ * or no "group" is group 0 (what clients before groups ask). -1 with why
+ * when the value is not a group's number or this node holds no store of it.
+ */
+static int requested_group(struct cboot_server *b, natsMsg *msg, char *why, size_t cap)
+{
+    const char *data = natsMsg_GetData(msg);
+    size_t len = (size_t)natsMsg_GetDataLength(msg);
+    json_error_t je;
+    json_t *req = NULL, *v = NULL;
+    json_int_t g = 0;
+    int registered = 0;
+    if (len) {
+        req = json_loadb(data, len, 0, &je);
+        if (!json_is_object(req)) {
+            snprintf(why, cap, "the bootstrap request is not a JSON object");
+            json_decref(req);
+            return -1;
+        }
+        v = json_object_get(req, "group");
+    }
+    if (v && (!json_is_integer(v) || (g = json_integer_value(v)) < 0)) {
+        snprintf(why, cap, "\"group\" must be a partition group's number (an integer from 0)");
+        json_decref(req);
+        return -1;
+    }
+    json_decref(req);
+    if (g < PART_GROUPS_MAX) {
+        pthread_mutex_lock(&b->lock);
+        registered = b->stores[g] != NULL;
+        pthread_mutex_unlock(&b->lock);
+    }
+    if (!registered) {
+        snprintf(why, cap, "node %s holds no store of partition group %lld (the cluster's groups "
+                 "are 0 to its streams - 1)", b->node, (long long)g);
+        return -1;
+    }
+    return (int)g;
+}
+
 /* Runs on the copy subscription's thread, one request at a time. */
 static void on_copy(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
 {
     struct cboot_server *b = arg;
     const char *to = natsMsg_GetReply(msg);
     char why[256];
-    int retry_s = 0;
+    int retry_s = 0, g = -1;
+    struct store *s = NULL;
     /* an inbox only: anyone may name the log's subject or JetStream's API (cluster.h) */
     if (!cluster_reply_ok(to)) {
         natsMsg_Destroy(msg);
@@ -336,10 +422,12 @@ static void on_copy(natsConnection *nc, natsSubscription *sub, natsMsg *msg, voi
     if (!authorized(b, msg)) {
         note_refused(b);
         respond(nc, to, NULL, 0, "wrong or missing admin token", "token", 0);
-    } else if (claim(b, why, sizeof(why), &retry_s)) {
+    } else if ((g = requested_group(b, msg, why, sizeof(why))) < 0) {
+        respond(nc, to, NULL, 0, why, NULL, 0);
+    } else if (claim(b, g, &s, why, sizeof(why), &retry_s)) {
         respond(nc, to, NULL, 0, why, "busy", retry_s);
     } else {
-        start_maker(b, nc, to);
+        start_maker(b, nc, to, g, s);
     }
     natsMsg_Destroy(msg);
 }
@@ -391,14 +479,12 @@ out:
     natsMsg_Destroy(msg);
 }
 
-int cboot_serve_start(struct cboot_server **out, struct cluster *cl, struct store *s,
-                      const char *data_dir, const char *node, const char *admin_token,
-                      char *err, size_t errlen)
+int cboot_serve_start(struct cboot_server **out, struct cluster *cl, const char *data_dir,
+                      const char *node, const char *admin_token, char *err, size_t errlen)
 {
     struct cboot_server *b = xcalloc(1, sizeof(*b));
     char subject[160];
     b->cl = cl;
-    b->store = s;
     b->fd = -1;
     b->token = xstrdup(admin_token ? admin_token : "");
     snprintf(b->node, sizeof(b->node), "%s", node);
@@ -416,6 +502,18 @@ int cboot_serve_start(struct cboot_server **out, struct cluster *cl, struct stor
         return -1;
     }
     *out = b;
+    return 0;
+}
+
+int cboot_serve_group(struct cboot_server *b, int g, struct store *s)
+{
+    if (!b || g < 0 || g >= PART_GROUPS_MAX || !s)
+        return -1;
+    pthread_mutex_lock(&b->lock);
+    if (!b->making && b->fd < 0)   /* else the maker alone touches the directory */
+        unlink_copy(b, g);   /* a copy left by a process that died */
+    b->stores[g] = s;
+    pthread_mutex_unlock(&b->lock);
     return 0;
 }
 
@@ -455,9 +553,12 @@ void cboot_serve_stop(struct cboot_server *b)
 struct fetch {
     natsConnection *nc;
     const char *token;
+    int group;                 /* the partition group whose store is fetched */
     char node[CMETA_NODE_MAX], id[2 * CBOOT_ID_BYTES + 1], sha[65];
     uint64_t size, chunk;
 };
+
+static void release(struct fetch *f);
 
 /* A refusal or error in answer r: 1 (said), else 0. */
 static int refused(const struct fetch *f, natsMsg *r)
@@ -479,8 +580,9 @@ static int refused(const struct fetch *f, natsMsg *r)
 static int ask_copy(struct fetch *f)
 {
     natsMsg *q = NULL, *r = NULL;
-    char auth[1024];
-    natsStatus st = natsMsg_Create(&q, CBOOT_SUBJECT, NULL, "{}", 2);
+    char auth[1024], body[32];
+    int n = snprintf(body, sizeof(body), "{\"group\":%d}", f->group);
+    natsStatus st = natsMsg_Create(&q, CBOOT_SUBJECT, NULL, body, n);
     if (st == NATS_OK && *f->token) {
         snprintf(auth, sizeof(auth), "Bearer %s", f->token);
         st = natsMsgHeader_Set(q, CBOOT_HDR_AUTH, auth);
@@ -504,6 +606,8 @@ static int ask_copy(struct fetch *f)
     const char *sha = json_string_value(json_object_get(j, "sha256"));
     json_int_t size = json_integer_value(json_object_get(j, "size"));
     json_int_t chunk = json_integer_value(json_object_get(j, "chunk"));
+    /* a node from before groups has no "group" and copies group 0 whatever was asked */
+    json_int_t group = json_integer_value(json_object_get(j, "group"));
     int ok = node && id && sha && strlen(sha) == 64 && strlen(id) < sizeof(f->id) && size > 0
              && chunk > 0;
     if (ok) {
@@ -514,6 +618,13 @@ static int ask_copy(struct fetch *f)
         f->chunk = (uint64_t)chunk;
     } else {
         fprintf(stderr, "hookd: the bootstrap answer is not one this hookd understands\n");
+    }
+    if (ok && group != f->group) {
+        fprintf(stderr, "hookd: node %s sent a copy of partition group %lld, not %d: it runs a "
+                "hookd that copies group 0 alone (update every node)\n", f->node,
+                (long long)group, f->group);
+        release(f);
+        ok = 0;
     }
     json_decref(j);
     natsMsg_Destroy(r);
@@ -599,8 +710,8 @@ static int fetch_into(struct fetch *f, int fd)
     return rc;
 }
 
-/* The new store's place in the log, for the last line. */
-static void say_done(const char *dir, const struct fetch *f)
+/* The new store's place in the log: its line, ending with what follows. */
+static void say_done(const char *dir, const struct fetch *f, const char *then)
 {
     struct store *s;
     struct cmeta m = { 0 };
@@ -609,44 +720,63 @@ static void say_done(const char *dir, const struct fetch *f)
         store_close(s);
     }
     printf("bootstrapped '%s' from node %s: %" PRIu64 " bytes, SHA-256 checked, at log entry %"
-           PRIu64 " (epoch %" PRIu64 "); start a node on it\n", dir, f->node, f->size, m.seq,
-           m.epoch);
+           PRIu64 " (epoch %" PRIu64 ")%s\n", dir, f->node, f->size, m.seq, m.epoch, then);
 }
 
-int cboot_fetch(struct cluster *cl, const char *dir, const char *admin_token)
+/* A partition group's store in the new data directory: DIR, DIR/group.<g> (as serve opens them). */
+static void group_dir(const char *dir, int g, char *out, size_t cap)
 {
-    char path[4200], part[4200];
+    if (g == 0)
+        snprintf(out, cap, "%s", dir);
+    else
+        snprintf(out, cap, "%s/group.%d", dir, g);
+}
+
+/* Does DIR hold any group's store already? 1 (said), else 0. */
+static int holds_store(const char *dir, int groups)
+{
+    char gdir[4200], path[4300];
     struct stat st;
-    struct fetch f = { .nc = cluster_nats(cl), .token = admin_token ? admin_token : "" };
+    for (int g = 0; g < groups; g++) {
+        group_dir(dir, g, gdir, sizeof(gdir));
+        snprintf(path, sizeof(path), "%s/data.mdb", gdir);
+        if (stat(path, &st) == 0) {
+            fprintf(stderr, "hookd: '%s' already holds a store; bootstrap needs a new or empty "
+                    "data directory\n", gdir);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Fetch f->group's copy into gdir (made 0700 when absent): 0, or 1 (said). */
+static int fetch_group(struct fetch *f, const char *gdir, const char *then)
+{
+    char path[4300], part[4300];
     int made_dir = 0;
-    snprintf(path, sizeof(path), "%s/data.mdb", dir);
-    snprintf(part, sizeof(part), "%s/data.mdb.part", dir);
-    if (mkdir(dir, 0700) == 0) {
+    snprintf(path, sizeof(path), "%s/data.mdb", gdir);
+    snprintf(part, sizeof(part), "%s/data.mdb.part", gdir);
+    if (mkdir(gdir, 0700) == 0) {
         made_dir = 1;
     } else if (errno != EEXIST) {
-        fprintf(stderr, "hookd: cannot create '%s': %s\n", dir, strerror(errno));
+        fprintf(stderr, "hookd: cannot create '%s': %s\n", gdir, strerror(errno));
         return 1;
     }
-    if (stat(path, &st) == 0) {
-        fprintf(stderr, "hookd: '%s' already holds a store; bootstrap needs a new or empty "
-                "data directory\n", dir);
-        return 1;
-    }
-    if (ask_copy(&f)) {
+    if (ask_copy(f)) {
         if (made_dir)
-            rmdir(dir);   /* refused: leave nothing behind */
+            rmdir(gdir);   /* refused: leave nothing behind */
         return 1;
     }
     unlink(part);
     int fd = open(part, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0) {
         fprintf(stderr, "hookd: cannot create '%s': %s\n", part, strerror(errno));
-        release(&f);
+        release(f);
         return 1;
     }
-    int rc = fetch_into(&f, fd);
+    int rc = fetch_into(f, fd);
     close(fd);
-    release(&f);
+    release(f);
     if (rc == 0 && rename(part, path)) {
         fprintf(stderr, "hookd: cannot rename '%s': %s\n", part, strerror(errno));
         rc = 1;
@@ -655,11 +785,47 @@ int cboot_fetch(struct cluster *cl, const char *dir, const char *admin_token)
         unlink(part);
         return 1;
     }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    int dfd = open(gdir, O_RDONLY | O_DIRECTORY);
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);
     }
-    say_done(dir, &f);
+    say_done(gdir, f, then);
+    return 0;
+}
+
+int cboot_fetch(struct cluster *cl, int groups, const char *dir, const char *admin_token)
+{
+    char gdir[4200], then[4400];
+    if (groups < 1 || groups > PART_GROUPS_MAX) {
+        fprintf(stderr, "hookd: the cluster has %d partition groups; a node holds 1 to %d\n",
+                groups, PART_GROUPS_MAX);
+        return 1;
+    }
+    if (holds_store(dir, groups))
+        return 1;
+    /* one group at a time: a node makes one copy at a time, and each is released before the next */
+    for (int g = 0; g < groups; g++) {
+        struct fetch f = { .nc = cluster_nats(cl), .token = admin_token ? admin_token : "",
+                           .group = g };
+        group_dir(dir, g, gdir, sizeof(gdir));
+        if (groups == 1)   /* as before groups */
+            snprintf(then, sizeof(then), "; start a node on it");
+        else if (g < groups - 1)
+            snprintf(then, sizeof(then), ", partition group %d of %d", g, groups);
+        else
+            snprintf(then, sizeof(then), ", partition group %d of %d; every group fetched: start "
+                     "a node on '%s'", g, groups, dir);
+        if (fetch_group(&f, gdir, then) == 0)
+            continue;
+        if (groups > 1 && g == 0)
+            fprintf(stderr, "hookd: partition group 0 of %d not fetched, nor the others\n", groups);
+        else if (groups > 1)
+            fprintf(stderr, "hookd: partition group %d of %d not fetched: %s %d %s in '%s', "
+                    "the rest not; a node cannot start on it (remove '%s' and run again)\n", g,
+                    groups, g == 1 ? "group" : "groups 0 to", g - 1, g == 1 ? "is" : "are", dir,
+                    dir);
+        return 1;
+    }
     return 0;
 }

@@ -72,7 +72,7 @@ struct cnode {
     struct cluster_settings settings;
     struct cfwd *fwd;          /* serves forwarded requests; auto also forwards (cfwd.h) */
     struct cstats *cstats;     /* cluster-wide stats: answers and gathers */
-    struct cboot_server *boot; /* answers hookd cluster bootstrap with copies of group 0 */
+    struct cboot_server *boot; /* answers hookd cluster bootstrap with copies of its groups */
     int mode;
     int hold;                  /* --hold-deliveries: an owner keeps them held */
     int ngroups;               /* the cluster's partition groups: its streams */
@@ -685,7 +685,9 @@ int cnode_new(struct cnode **out, const struct config *c, struct api *front, cha
     n->groups = xcalloc((size_t)n->ngroups, sizeof(*n->groups));
     if (n->mode == MODE_AUTO && connect_lease(n, err, errlen))
         goto fail;
-    if (make_fwd(n, front, err, errlen))
+    if (make_fwd(n, front, err, errlen)
+        || cboot_serve_start(&n->boot, n->cl, c->data_dir, c->node_id, front->admin_token, err,
+                             errlen))
         goto fail;
     struct cstats_opts so = { .cluster = n->cl, .api = front, .node_id = c->node_id,
                               .stream = CLUSTER_STREAM_PREFIX "0", .groups = groups_of,
@@ -741,12 +743,11 @@ int cnode_attach(struct cnode *n, int i, struct store *s, struct writer *w, stru
     g->replay = (struct api){ .cfg = c, .store = s, .writer = w, .replaying = 1,
                               .fanout = epcache_new() };
     g->env = (struct reapply_env){ .store = s, .api = &g->replay, .writer = w };
-    if (cboot_check(n->cl, &g->names, s, err, errlen)
-        || (i == 0 && cboot_serve_start(&n->boot, n->cl, s, c->data_dir, c->node_id,
-                                        api->admin_token, err, errlen))) {
+    if (cboot_check(n->cl, &g->names, s, err, errlen)) {
         group_free(g);
         return -1;
     }
+    cboot_serve_group(n->boot, i, s);
     if (n->mode != MODE_OWNER) {
         struct cfollow_opts fo = { .cluster = n->cl, .group = g->names, .store = s,
                                    .writer = w, .env = &g->env };

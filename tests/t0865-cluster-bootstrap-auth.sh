@@ -14,6 +14,11 @@
 #     retry in N s" (the first copy stays); chunk requests with another id,
 #     an old-style id, or none get an error and no bytes, while its own id
 #     reads; "done" with another id keeps it, with its own drops it;
+#   - the copy request's body names the partition group ({"group": g}):
+#     with the token, a group the node holds no store of, a value that is
+#     not an integer from 0, or a body that is not a JSON object gets an
+#     error (no refusal header, no data) and no copy is made; a copy's
+#     answer names its group;
 #   - with the token the bootstrap works, leaves no copy behind on the
 #     answering node, and a node started on it follows the log and
 #     compares equal to the owner.
@@ -80,12 +85,47 @@ nothing_left e "raw requests"
 like "$(cat "$T/a.err")" "bootstrap requests refused: wrong or missing admin token" \
      "the node logs the refusals"
 
+# ---- the partition group asked for: one the node holds, or a clear error ----
+# group_req BODY: a copy request with the token; GR_ERR its error, GR_REST refused header and data.
+group_req() {
+    ANS=$(poke pub hookd.bootstrap -i -w 5000 -H "Authorization:Bearer $TOKEN" -d "$1")
+    GR_ERR=$(printf '%s' "$ANS" | jq -r '.headers["Hookd-Error"][0] // ""')
+    GR_REST=$(printf '%s' "$ANS" | jq -r '"\(.headers["Hookd-Refused"][0] // "") \(.data)"')
+}
+group_req '{"group":7}'
+is "$GR_ERR" "node a holds no store of partition group 7 (the cluster's groups are 0 to its streams - 1)" \
+   "a group the node holds no store of (the cluster has one): an error naming it"
+is "$GR_REST" " " "not a refusal, and no data"
+nothing_left e "a group that does not exist"
+group_req '{"group":1}'
+like "$GR_ERR" "^node a holds no store of partition group 1 " "group 1 of a cluster with one group: the same"
+for BAD in '"1"' 1.5 -1 null true '{}'; do
+    group_req "{\"group\":$BAD}"
+    is "$GR_ERR" "\"group\" must be a partition group's number (an integer from 0)" \
+       "group $BAD: an error saying what a group is"
+done
+is "$GR_REST" " " "not a refusal, and no data"
+group_req 'group=0'
+is "$GR_ERR" "the bootstrap request is not a JSON object" "a body that is not JSON: an error"
+group_req '[0]'
+is "$GR_ERR" "the bootstrap request is not a JSON object" "a JSON array: the same"
+nothing_left e "group values that are not a group's number"
+group_req '{"group":0}'
+is "$(printf '%s' "$ANS" | jq -r '.data | fromjson? | "\(.group) \(.node)"')" "0 a" \
+   "{\"group\":0}: a copy of group 0, its answer naming the group"
+COPY=$(printf '%s' "$ANS" | jq -r '.data | fromjson? | .id // empty')
+is "$(ls "$T/a/bootstrap")" data.mdb "in a's DATA/bootstrap"
+poke pub hookd.bootstrap.a -i -w 5000 -d "{\"id\":\"$COPY\",\"done\":true}" > /dev/null
+is "$(ls -A "$T/a/bootstrap" 2>/dev/null)" "" "dropped when its client is done"
+
 # ---- one copy at a time; a copy is read only with its own id ----
 ANS=$(poke pub hookd.bootstrap -i -w 30000 -H "Authorization:Bearer $TOKEN")
 COPY=$(printf '%s' "$ANS" | jq -r '.data | fromjson? | .id // empty')
 SIZE=$(printf '%s' "$ANS" | jq -r '.data | fromjson? | .size // empty')
 like "$COPY" '^[0-9a-f]{32}$' "a raw request with the token: a copy, its id 128 random bits in hex"
 is "$(printf '%s' "$ANS" | jq -r '.data | fromjson? | .node')" a "made by node a"
+is "$(printf '%s' "$ANS" | jq -r '.data | fromjson? | .group')" 0 \
+   "of group 0: a request without a body asks for it, as before groups"
 is "$(ls "$T/a/bootstrap")" data.mdb "the copy waits in a's DATA/bootstrap"
 
 boot e
