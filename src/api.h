@@ -89,6 +89,15 @@ struct api {
      */
     void (*cluster_forward)(void *ctx, struct http_req *r);
     void *cluster_ctx;
+    /*
+     * Partition groups (group.h): every group's api (groups[0] is the
+     * front, the HTTP server's ctx, where requests are admitted), and
+     * which one this is. ngroups 0 (hookd reapply, tests) counts as one.
+     */
+    struct api *const *groups;
+    int ngroups;
+    int group;
+    int partitions;           /* P of part.h */
 };
 
 #define API_MAX_PARAMS HTTP_MAX_PARAMS
