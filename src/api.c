@@ -29,6 +29,7 @@
 #include "err.h"
 #include "log.h"
 #include "mem.h"
+#include "part.h"
 #include "stats.h"
 
 struct route {
@@ -260,6 +261,32 @@ static int names_app(const struct route *rt)
 }
 
 /*
+ * An application token lives in the store of its application's group
+ * (group.h): a route naming the app looks in that group's; another (the
+ * event types, logout) in each group's until found, and logout then runs
+ * in the group that has the token (r->ctx). *t is left open on the
+ * store searched last (NULL after answering 500); apptoken_find's code.
+ */
+static int token_group(struct api *a, struct http_req *r, const struct route *rt,
+                       const uint8_t h[32], struct apptoken *tk, struct store_txn **t)
+{
+    int n = a->ngroups > 1 ? a->ngroups : 1, rc = HOOKD_ENOTFOUND;
+    int only = names_app(rt) && n > 1 ? part_app_group(r->params[0], a->partitions, n) : -1;
+    for (int g = 0; g < n && rc == HOOKD_ENOTFOUND; g++) {
+        struct api *ga = n > 1 ? a->groups[g] : a;
+        if (only >= 0 && g != only)
+            continue;
+        store_abort(*t);
+        if (!(*t = api_read(ga, r)))
+            return HOOKD_ESTORE;
+        rc = apptoken_find(*t, h, tk);
+        if (rc == 0 && n > 1 && rt->fn == api_auth_logout)
+            r->ctx = ga;
+    }
+    return rc;
+}
+
+/*
  * The admission of an application token (apptoken.h), one store read: a
  * token not stored or past its expiry is 401; a route it may not call,
  * or not with its capabilities, 403; another application 404, as Svix
@@ -272,11 +299,11 @@ static int app_admit(struct api *a, struct http_req *r, const struct route *rt, 
     struct apptoken tk;
     char app[ID_MAX];
     unsigned need = app_grant(rt);
-    struct store_txn *t = api_read(a, r);
+    struct store_txn *t = NULL;
+    apptoken_hash(tok, h);
+    int rc = token_group(a, r, rt, h, &tk, &t), admitted = 0;
     if (!t)
         return -1;
-    apptoken_hash(tok, h);
-    int rc = apptoken_find(t, h, &tk), admitted = 0;
     if (rc)
         http_error(r, 401, "authentication_failed", "missing or invalid bearer token");
     else if (tk.expires_ms <= clock_now_ms())
@@ -661,6 +688,67 @@ void api_admit(void *ctx, struct http_req *r)
 }
 
 /*
+ * Routes whose first parameter is an application (id or uid), whose
+ * group (part.h) holds everything they touch.
+ */
+static int app_in_path(const struct route *rt)
+{
+    static const char *const prefixes[] = { "/api/v1/app/*", "/hookd/v1/app/*",
+                                            "/api/v1/auth/app-portal-access/*",
+                                            "/api/v1/auth/app/*" };
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        if (strncmp(rt->pattern, prefixes[i], strlen(prefixes[i])) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * The group of a new application: its uid's, so that the uid and the id
+ * drawn for it (api_app_new_rec) name the same group; without a uid, or
+ * with a body that does not parse (the handler answers that), any group,
+ * so apps spread.
+ */
+static int create_group(struct api *a, struct http_req *r)
+{
+    json_t *in = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, NULL);
+    const char *uid = json_string_value(json_object_get(in, "uid"));
+    int g;
+    if (uid) {
+        g = part_app_group(uid, a->partitions, a->ngroups);
+    } else {
+        uint8_t b[2];
+        id_random(b, sizeof(b));
+        g = (b[0] << 8 | b[1]) % a->ngroups;
+    }
+    json_decref(in);
+    return g;
+}
+
+/*
+ * The api of the partition group r belongs to (group.h), which its
+ * handler then runs with (http_ctx, and http_submit's writer): the app's
+ * group for a route with an app in its path or an app create, the group
+ * holding the token for logout (token_group), group 0 (a, the front) for
+ * the rest: event types, operational webhooks, and the node-wide views,
+ * which look at every group themselves (api->groups). One group: a.
+ */
+static struct api *route_group(struct api *a, struct http_req *r, const struct route *rt)
+{
+    struct api *ga = a;
+    if (a->ngroups <= 1 || a->group != 0)
+        return a;
+    if (app_in_path(rt))
+        ga = a->groups[part_app_group(r->params[0], a->partitions, a->ngroups)];
+    else if (rt->fn == api_app_create)
+        ga = a->groups[create_group(a, r)];
+    else if (rt->fn == api_auth_logout && r->ctx)
+        ga = r->ctx;
+    r->ctx = ga;
+    r->writer = ga->writer;
+    return ga;
+}
+
+/*
  * r was admitted to be forwarded, but this node owns the log now: admit
  * it again as the owner (an application token was not checked yet).
  */
@@ -700,6 +788,7 @@ void api_dispatch(void *ctx, struct http_req *r)
     }
     if (refused_on_standby(a, r, rt))
         return;
+    a = route_group(a, r, rt);
     const char *key = strcmp(r->method, "POST") == 0 ? http_header(r, "idempotency-key") : NULL;
     if (key && *key) {
         idem_hash(r, key);

@@ -192,6 +192,17 @@ int api_reapply(struct api *a, const struct api_kind *k, struct entry_r *er,
 
 /* Begin a read transaction or answer 500 and return NULL. */
 struct store_txn *api_read(struct api *a, struct http_req *r);
+/*
+ * The node's partition groups (group.h) as seen from a: how many (1
+ * without groups), group g's api (a itself without groups), and a read
+ * transaction on every group's store into ts[0 .. n) (PART_GROUPS_MAX
+ * room): n, or -1 after answering 500 with none left open. The node-wide
+ * views use them.
+ */
+int api_groups(const struct api *a);
+struct api *api_group(struct api *a, int g);
+int api_read_groups(struct api *a, struct http_req *r, struct store_txn **ts);
+void api_abort_groups(struct store_txn **ts, int n);
 
 /*
  * The request body as a JSON object; on failure answers 422
@@ -310,6 +321,15 @@ struct api_page {
     struct api_splice *splice;   /* rows hold payload placeholders (api_msg_out), or NULL */
 };
 void api_list(struct http_req *r, struct store_txn *t, const struct api_page *p);
+/*
+ * api_list over n stores at once (the partition groups, group.h): page
+ * ps[i] of store ts[i], the rows merged by id in the list's order, so the
+ * page, its iterators and done are exactly those of one store holding
+ * every row (ids are unique across stores). Limit, order and splice are
+ * ps[0]'s.
+ */
+void api_list_groups(struct http_req *r, struct store_txn *const *ts,
+                     const struct api_page *const *ps, int n);
 
 /*
  * A write's state between the HTTP thread and the writer: copies of the

@@ -28,6 +28,35 @@ struct store_txn *api_read(struct api *a, struct http_req *r)
     return t;
 }
 
+int api_groups(const struct api *a)
+{
+    return a->ngroups > 1 ? a->ngroups : 1;
+}
+
+struct api *api_group(struct api *a, int g)
+{
+    return a->ngroups > 1 ? a->groups[g] : a;
+}
+
+int api_read_groups(struct api *a, struct http_req *r, struct store_txn **ts)
+{
+    int n = api_groups(a);
+    for (int g = 0; g < n; g++) {
+        if (!(ts[g] = api_read(api_group(a, g), r))) {
+            while (g-- > 0)
+                store_abort(ts[g]);
+            return -1;
+        }
+    }
+    return n;
+}
+
+void api_abort_groups(struct store_txn **ts, int n)
+{
+    for (int g = 0; g < n; g++)
+        store_abort(ts[g]);
+}
+
 void api_not_found(struct http_req *r, const char *what)
 {
     http_errorf(r, 404, "not_found", "%s not found", what);
