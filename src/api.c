@@ -724,6 +724,24 @@ static int create_group(struct api *a, struct http_req *r)
     return g;
 }
 
+/* The group whose store has the token of this id (its "tid|" record); 0 when none has. */
+static int token_id_group(struct api *a, const char *id)
+{
+    char key[ID_MAX + 8];
+    int n = snprintf(key, sizeof(key), "%s%s", APPTOKEN_ID_PREFIX, id), found = 0;
+    for (int g = 1; g < a->ngroups && !found && n < (int)sizeof(key); g++) {
+        struct store_txn *t;
+        const void *v;
+        size_t vn;
+        if (store_read(a->groups[g]->store, &t))
+            continue;
+        if (store_get(t, DB_META, key, (size_t)n, &v, &vn) == 0)
+            found = g;
+        store_abort(t);
+    }
+    return found;
+}
+
 /*
  * The api of the partition group r belongs to (group.h), which its
  * handler then runs with (http_ctx, and http_submit's writer): the app's
@@ -743,6 +761,8 @@ static struct api *route_group(struct api *a, struct http_req *r, const struct r
         ga = a->groups[create_group(a, r)];
     else if (rt->fn == api_auth_logout && r->ctx)
         ga = r->ctx;
+    else if (rt->fn == api_ops_token_revoke)
+        ga = a->groups[token_id_group(a, r->params[0])];
     r->ctx = ga;
     r->writer = ga->writer;
     return ga;

@@ -203,6 +203,11 @@ int api_groups(const struct api *a);
 struct api *api_group(struct api *a, int g);
 int api_read_groups(struct api *a, struct http_req *r, struct store_txn **ts);
 void api_abort_groups(struct store_txn **ts, int n);
+/* Every group's dispatcher figures summed into ds; 1 when any holds its deliveries. */
+struct dispatch_stats;
+int api_dispatch_stats(struct api *a, struct dispatch_stats *ds);
+/* Every group's store figures summed (store_info); 0 or the first store's error. */
+int api_store_info(struct api *a, struct store_info *si);
 
 /*
  * The request body as a JSON object; on failure answers 422
