@@ -262,20 +262,22 @@ static int names_app(const struct route *rt)
 
 /*
  * An application token lives in the store of its application's group
- * (group.h): a route naming the app looks in that group's; another (the
- * event types, logout) in each group's until found, and logout then runs
- * in the group that has the token (r->ctx). *t is left open on the
- * store searched last (NULL after answering 500); apptoken_find's code.
+ * (group.h): a route naming an app looks in that group's first (the
+ * common case: one read), then in the others, so that a token of
+ * another app is told 404 as on one group, not 401; a route without an
+ * app (the event types, logout) in each group's until found, and logout
+ * then runs in the group that has the token (r->ctx). *t is left open on
+ * the store searched last (NULL after answering 500); apptoken_find's
+ * code.
  */
 static int token_group(struct api *a, struct http_req *r, const struct route *rt,
                        const uint8_t h[32], struct apptoken *tk, struct store_txn **t)
 {
     int n = a->ngroups > 1 ? a->ngroups : 1, rc = HOOKD_ENOTFOUND;
-    int only = names_app(rt) && n > 1 ? part_app_group(r->params[0], a->partitions, n) : -1;
-    for (int g = 0; g < n && rc == HOOKD_ENOTFOUND; g++) {
+    int first = names_app(rt) && n > 1 ? part_app_group(r->params[0], a->partitions, n) : 0;
+    for (int i = 0; i < n && rc == HOOKD_ENOTFOUND; i++) {
+        int g = (first + i) % n;
         struct api *ga = n > 1 ? a->groups[g] : a;
-        if (only >= 0 && g != only)
-            continue;
         store_abort(*t);
         if (!(*t = api_read(ga, r)))
             return HOOKD_ESTORE;
