@@ -745,16 +745,39 @@ static int token_id_group(struct api *a, const char *id)
 }
 
 /*
+ * The deliveries list and a filtered replay (/hookd/v1) narrowed to one
+ * app (app_id) are that app's group's; NULL when r has no such filter.
+ * The app's name is kept in r->params[3] (free, as these routes have no
+ * parameter) for the request's life.
+ */
+static const char *filter_app(struct http_req *r, const struct route *rt)
+{
+    if (rt->fn == api_ops_deliveries)
+        return http_query(r, "app_id");
+    if (rt->fn != api_ops_replay || r->params[3])
+        return r->params[3];
+    json_t *in = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, NULL);
+    const char *app = json_string_value(json_object_get(json_object_get(in, "filter"), "app_id"));
+    if (app)
+        r->params[3] = xstrdup(app);
+    json_decref(in);
+    return r->params[3];
+}
+
+/*
  * The api of the partition group r belongs to (group.h), which its
  * handler then runs with (http_ctx, and http_submit's writer): the app's
- * group for a route with an app in its path or an app create, the group
- * holding the token for logout (token_group), group 0 (a, the front) for
- * the rest: event types, operational webhooks, and the node-wide views,
- * which look at every group themselves (api->groups). One group: a.
+ * group for a route with an app in its path or an app create, and for
+ * the deliveries list and replay filtered by app_id; the group holding
+ * the token for logout (token_group) and for a revoke by id; group 0 (a,
+ * the front) for the rest: event types, operational webhooks, and the
+ * node-wide views, which look at every group themselves (api->groups)
+ * or are group 0's only (docs/operations.md). One group: a.
  */
 static struct api *route_group(struct api *a, struct http_req *r, const struct route *rt)
 {
     struct api *ga = a;
+    const char *app;
     if (a->ngroups <= 1 || a->group != 0)
         return a;
     if (app_in_path(rt))
@@ -765,6 +788,8 @@ static struct api *route_group(struct api *a, struct http_req *r, const struct r
         ga = r->ctx;
     else if (rt->fn == api_ops_token_revoke)
         ga = a->groups[token_id_group(a, r->params[0])];
+    else if ((app = filter_app(r, rt)))
+        ga = a->groups[part_app_group(app, a->partitions, a->ngroups)];
     r->ctx = ga;
     r->writer = ga->writer;
     return ga;

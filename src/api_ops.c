@@ -30,6 +30,7 @@
 #include "feed.h"
 #include "log.h"
 #include "mem.h"
+#include "part.h"
 #include "missing.h"
 #include "outcome.h"
 #include "proc.h"
@@ -217,17 +218,33 @@ static json_t *ep_list_row(const struct store_kv *kv, void *arg)
     return o;
 }
 
-/* Across all applications, in key order (app id, then endpoint id). */
+/*
+ * Across all applications of every partition group (group.h), in key
+ * order (app id, then endpoint id), merged as one store's list.
+ */
 void api_ops_endpoints(struct api *a, struct http_req *r, char **p)
 {
-    struct ep_rows x = { .a = a, .now = clock_now_ms(), .app_uid = json_null(),
-                        .missed_budget = MISSED_BUDGET };
-    if (!(x.t = api_read(a, r)))
+    struct store_txn *ts[PART_GROUPS_MAX];
+    const struct api_page *ps[PART_GROUPS_MAX];
+    int n = api_read_groups(a, r, ts);
+    if (n < 0)
         return;
-    struct api_page pg = { .db = DB_ENDPOINTS, .prefix = "", .row = ep_list_row, .arg = &x };
-    api_list(r, x.t, &pg);
-    json_decref(x.app_uid);
-    store_abort(x.t);
+    struct ep_rows *x = xcalloc((size_t)n, sizeof(*x));
+    struct api_page *pg = xcalloc((size_t)n, sizeof(*pg));
+    int64_t now = clock_now_ms();
+    for (int g = 0; g < n; g++) {
+        x[g] = (struct ep_rows){ .a = api_group(a, g), .t = ts[g], .now = now,
+                                 .app_uid = json_null(), .missed_budget = MISSED_BUDGET / n };
+        pg[g] = (struct api_page){ .db = DB_ENDPOINTS, .prefix = "", .row = ep_list_row,
+                                   .arg = &x[g] };
+        ps[g] = &pg[g];
+    }
+    api_list_groups(r, ts, ps, n);
+    for (int g = 0; g < n; g++)
+        json_decref(x[g].app_uid);
+    api_abort_groups(ts, n);
+    free(pg);
+    free(x);
 }
 
 /* --- pause and resume --- */

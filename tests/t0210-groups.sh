@@ -190,6 +190,27 @@ api GET /api/v1/health
 is "$STATUS" 200 "health probes every group: 200"
 api GET /hookd/v1/stats
 is "$(jqr .messagesStored)" 8 "stats count the messages of every group"
+api GET /hookd/v1/endpoints
+is "$(jqr '[.data[].appUid]|sort|join(" ")')" "alpha bravo charlie delta echo foxtrot golf hotel" \
+   "/hookd/v1/endpoints lists the endpoints of every group"
+api GET '/hookd/v1/endpoints?limit=3'
+E1=$(jqr '[.data[].endpointId]|join(" ")')
+api GET "/hookd/v1/endpoints?limit=250"
+is "$E1" "$(jqr '[.data[:3][].endpointId]|join(" ")')" "in one order, page by page"
+api GET "/hookd/v1/deliveries?app_id=$TU"
+is "$STATUS/$(jqr '.data|length')/$(jqr '.data[0].status')" 200/1/success \
+   "/hookd/v1/deliveries?app_id= reads the app's group"
+api POST /hookd/v1/deliveries/replay "{\"filter\":{\"app_id\":\"$TU\",\"status\":\"success\"}}"
+is "$STATUS/$(jqr .queued)" 202/1 "a replay filtered by app_id queues in the app's group"
+wait_received "(.path|startswith(\"/$TU/\"))" 2
+ok $? "and the replayed delivery arrives"
+api POST "/api/v1/app/$TU/endpoint/hook/recover" "{\"since\":\"$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)\"}"
+TASK=$(jqr .id)
+is "$STATUS" 202 "recover starts a background task in the app's group"
+api GET "/api/v1/background-task/$TASK"
+is "$STATUS/$(jqr .id)" "200/$TASK" "the task is found through GET /api/v1/background-task/{id}"
+api GET /api/v1/background-task
+is "$(jqr "[.data[]|select(.id==\"$TASK\")]|length")" 1 "and in the list"
 
 # --- restart keeps everything; another --groups is refused ---
 hookd_stop
