@@ -708,15 +708,19 @@ static int app_in_path(const struct route *rt)
  * The group of a new application: its uid's, so that the uid and the id
  * drawn for it (api_app_new_rec) name the same group; without a uid, or
  * with a body that does not parse (the handler answers that), any group,
- * so apps spread.
+ * so apps spread: the idempotency key's when there is one, so that a
+ * retry finds the answer its group saved, else a random one.
  */
 static int create_group(struct api *a, struct http_req *r)
 {
     json_t *in = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, NULL);
     const char *uid = json_string_value(json_object_get(in, "uid"));
+    const char *key = http_header(r, "idempotency-key");
     int g;
     if (uid) {
         g = part_app_group(uid, a->partitions, a->ngroups);
+    } else if (key && *key) {
+        g = part_app_group(key, a->partitions, a->ngroups);
     } else {
         uint8_t b[2];
         id_random(b, sizeof(b));

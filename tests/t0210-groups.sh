@@ -58,8 +58,17 @@ for i in 1 2 3 4 5 6 7 8; do
         N=$((N + 1)); diag "anon$i ($id): $STATUS, in store(s) '$(where "$id")'"; }
 done
 is "$N" 0 "apps without a uid: each in the store of its id's group"
+api POST /api/v1/app '{"name":"once"}' -H 'idempotency-key: mk-once'
+ONCE=$(jqr .id)
+N=0
+for i in 1 2 3 4 5 6; do
+    api POST /api/v1/app '{"name":"once"}' -H 'idempotency-key: mk-once'
+    [ "$STATUS/$(jqr .id)" = "201/$ONCE" ] || N=$((N + 1))
+done
+is "$N" 0 "an app without uid made with an idempotency key: retries answer the same app"
+IDS="$IDS $ONCE"
 SPREAD=$(for id in $IDS; do "$PARTOF" "$id" 64 4; done | sort -u | wc -l)
-is "$SPREAD" 4 "the 16 apps spread over all four groups"
+is "$SPREAD" 4 "the 17 apps spread over all four groups"
 
 N=0
 for u in alpha bravo charlie delta echo foxtrot golf hotel; do
@@ -126,6 +135,7 @@ while :; do
 done
 is "$(echo $GOT)" "$WANT" "paging forward by 3 gives every app exactly once, in order"
 is "$PAGES" 6 "in six pages, the last one done"
+is "$(jqr '.data|length')" 2 "the last page holds the remaining two"
 LAST=$(jqr '.data[-1].id')
 BACK=""
 IT="-$(echo "$WANT" | awk '{print $NF}')"
