@@ -29,6 +29,7 @@
 #include "err.h"
 #include "log.h"
 #include "mem.h"
+#include "part.h"
 #include "stats.h"
 
 struct route {
@@ -260,6 +261,34 @@ static int names_app(const struct route *rt)
 }
 
 /*
+ * An application token lives in the store of its application's group
+ * (group.h): a route naming an app looks in that group's first (the
+ * common case: one read), then in the others, so that a token of
+ * another app is told 404 as on one group, not 401; a route without an
+ * app (the event types, logout) in each group's until found, and logout
+ * then runs in the group that has the token (r->ctx). *t is left open on
+ * the store searched last (NULL after answering 500); apptoken_find's
+ * code.
+ */
+static int token_group(struct api *a, struct http_req *r, const struct route *rt,
+                       const uint8_t h[32], struct apptoken *tk, struct store_txn **t)
+{
+    int n = a->ngroups > 1 ? a->ngroups : 1, rc = HOOKD_ENOTFOUND;
+    int first = names_app(rt) && n > 1 ? part_app_group(r->params[0], a->partitions, n) : 0;
+    for (int i = 0; i < n && rc == HOOKD_ENOTFOUND; i++) {
+        int g = (first + i) % n;
+        struct api *ga = n > 1 ? a->groups[g] : a;
+        store_abort(*t);
+        if (!(*t = api_read(ga, r)))
+            return HOOKD_ESTORE;
+        rc = apptoken_find(*t, h, tk);
+        if (rc == 0 && n > 1 && rt->fn == api_auth_logout)
+            r->ctx = ga;
+    }
+    return rc;
+}
+
+/*
  * The admission of an application token (apptoken.h), one store read: a
  * token not stored or past its expiry is 401; a route it may not call,
  * or not with its capabilities, 403; another application 404, as Svix
@@ -272,11 +301,11 @@ static int app_admit(struct api *a, struct http_req *r, const struct route *rt, 
     struct apptoken tk;
     char app[ID_MAX];
     unsigned need = app_grant(rt);
-    struct store_txn *t = api_read(a, r);
+    struct store_txn *t = NULL;
+    apptoken_hash(tok, h);
+    int rc = token_group(a, r, rt, h, &tk, &t), admitted = 0;
     if (!t)
         return -1;
-    apptoken_hash(tok, h);
-    int rc = apptoken_find(t, h, &tk), admitted = 0;
     if (rc)
         http_error(r, 401, "authentication_failed", "missing or invalid bearer token");
     else if (tk.expires_ms <= clock_now_ms())
@@ -601,19 +630,28 @@ static int node_local(const struct route *rt)
            || rt->fn == api_ops_history;
 }
 
-/* Does this node hand r to the owner (cfwd.h)? */
+/*
+ * May this node hand r to an owner (cfwd.h)? With one group: when it
+ * does not own it. With several, the group is known only in dispatch
+ * (an app create's is in its body): dispatch forwards r when this node
+ * does not own r's group, and else admits it again to run here (local).
+ */
 static int forwards(struct api *a, struct http_req *r, const struct route *rt)
 {
-    return a->cluster_forward && !r->forwarded && !node_local(rt)
-           && atomic_load_explicit(&a->cluster_standby, memory_order_relaxed);
+    return a->cluster_forward && !r->forwarded && !r->local && !node_local(rt)
+           && (a->ngroups > 1 || atomic_load_explicit(&a->cluster_standby, memory_order_relaxed));
 }
 
-/* Admitted: forwarded from dispatch, refused on a standby, or handled here. */
+/*
+ * Admitted: forwarded from dispatch, refused on a standby, or handled
+ * here. With several groups the refusal waits for dispatch, which knows
+ * r's group.
+ */
 static void admitted(struct api *a, struct http_req *r, const struct route *rt, int fwd)
 {
     if (fwd)
         r->forward = 1;
-    else if (refused_on_standby(a, r, rt))
+    else if (a->ngroups <= 1 && refused_on_standby(a, r, rt))
         return;
     r->route = (void *)rt;
 }
@@ -661,12 +699,139 @@ void api_admit(void *ctx, struct http_req *r)
 }
 
 /*
- * r was admitted to be forwarded, but this node owns the log now: admit
- * it again as the owner (an application token was not checked yet).
+ * Routes whose first parameter is an application (id or uid), whose
+ * group (part.h) holds everything they touch.
+ */
+static int app_in_path(const struct route *rt)
+{
+    static const char *const prefixes[] = { "/api/v1/app/*", "/hookd/v1/app/*",
+                                            "/api/v1/auth/app-portal-access/*",
+                                            "/api/v1/auth/app/*" };
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        if (strncmp(rt->pattern, prefixes[i], strlen(prefixes[i])) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * The group of a new application: its uid's, so that the uid and the id
+ * drawn for it (api_app_new_rec) name the same group; without a uid, or
+ * with a body that does not parse (the handler answers that), any group,
+ * so apps spread: the idempotency key's when there is one, so that a
+ * retry finds the answer its group saved, else a random one.
+ */
+/*
+ * A random group, one this node owns when it owns any (cluster mode:
+ * the create then runs here, and a node it was forwarded to chooses
+ * among its own groups, never one it would refuse).
+ */
+static int random_group(struct api *a)
+{
+    int owned[PART_GROUPS_MAX], n = 0;
+    uint8_t b[2];
+    for (int g = 0; g < a->ngroups && g < PART_GROUPS_MAX; g++)
+        if (!atomic_load_explicit(&a->groups[g]->cluster_standby, memory_order_relaxed))
+            owned[n++] = g;
+    id_random(b, sizeof(b));
+    int pick = b[0] << 8 | b[1];
+    return n ? owned[pick % n] : pick % a->ngroups;
+}
+
+static int create_group(struct api *a, struct http_req *r)
+{
+    json_t *in = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, NULL);
+    const char *uid = json_string_value(json_object_get(in, "uid"));
+    const char *key = http_header(r, "idempotency-key");
+    int g;
+    if (uid) {
+        g = part_app_group(uid, a->partitions, a->ngroups);
+    } else if (key && *key) {
+        g = part_app_group(key, a->partitions, a->ngroups);
+    } else {
+        g = random_group(a);
+    }
+    json_decref(in);
+    return g;
+}
+
+/* The group whose store has the token of this id (its "tid|" record); 0 when none has. */
+static int token_id_group(struct api *a, const char *id)
+{
+    char key[ID_MAX + 8];
+    int n = snprintf(key, sizeof(key), "%s%s", APPTOKEN_ID_PREFIX, id), found = 0;
+    for (int g = 1; g < a->ngroups && !found && n < (int)sizeof(key); g++) {
+        struct store_txn *t;
+        const void *v;
+        size_t vn;
+        if (store_read(a->groups[g]->store, &t))
+            continue;
+        if (store_get(t, DB_META, key, (size_t)n, &v, &vn) == 0)
+            found = g;
+        store_abort(t);
+    }
+    return found;
+}
+
+/*
+ * The deliveries list and a filtered replay (/hookd/v1) narrowed to one
+ * app (app_id) are that app's group's; NULL when r has no such filter.
+ * The app's name is kept in r->params[3] (free, as these routes have no
+ * parameter) for the request's life.
+ */
+static const char *filter_app(struct http_req *r, const struct route *rt)
+{
+    if (rt->fn == api_ops_deliveries)
+        return http_query(r, "app_id");
+    if (rt->fn != api_ops_replay || r->params[3])
+        return r->params[3];
+    json_t *in = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, NULL);
+    const char *app = json_string_value(json_object_get(json_object_get(in, "filter"), "app_id"));
+    if (app)
+        r->params[3] = xstrdup(app);
+    json_decref(in);
+    return r->params[3];
+}
+
+/*
+ * The api of the partition group r belongs to (group.h), which its
+ * handler then runs with (http_ctx, and http_submit's writer): the app's
+ * group for a route with an app in its path or an app create, and for
+ * the deliveries list and replay filtered by app_id; the group holding
+ * the token for logout (token_group) and for a revoke by id; group 0 (a,
+ * the front) for the rest: event types, operational webhooks, and the
+ * node-wide views, which look at every group themselves (api->groups)
+ * or are group 0's only (docs/operations.md). One group: a.
+ */
+static struct api *route_group(struct api *a, struct http_req *r, const struct route *rt)
+{
+    struct api *ga = a;
+    const char *app;
+    if (a->ngroups <= 1 || a->group != 0)
+        return a;
+    if (app_in_path(rt))
+        ga = a->groups[part_app_group(r->params[0], a->partitions, a->ngroups)];
+    else if (rt->fn == api_app_create)
+        ga = a->groups[create_group(a, r)];
+    else if (rt->fn == api_auth_logout && r->ctx)
+        ga = r->ctx;
+    else if (rt->fn == api_ops_token_revoke)
+        ga = a->groups[token_id_group(a, r->params[0])];
+    else if ((app = filter_app(r, rt)))
+        ga = a->groups[part_app_group(app, a->partitions, a->ngroups)];
+    r->ctx = ga;
+    r->writer = ga->writer;
+    return ga;
+}
+
+/*
+ * r was admitted to be forwarded, but this node owns its group's log
+ * now: admit it again (a is the front) to run here (an application
+ * token was not checked yet).
  */
 static void readmit(struct api *a, struct http_req *r)
 {
     r->forward = 0;
+    r->local = 1;
     r->route = NULL;
     for (int k = 0; k < API_MAX_PARAMS; k++) {
         free(r->params[k]);
@@ -689,17 +854,20 @@ void api_dispatch(void *ctx, struct http_req *r)
         refuse_stopping(r);
         return;
     }
+    struct api *ga = route_group(a, r, rt);
     if (r->forward) {
-        if (atomic_load_explicit(&a->cluster_standby, memory_order_relaxed)) {
-            a->cluster_forward(a->cluster_ctx, r);
+        if (atomic_load_explicit(&ga->cluster_standby, memory_order_relaxed)) {
+            ga->cluster_forward(ga->cluster_ctx, r);
             return;
         }
-        readmit(a, r);
+        readmit(a, r);   /* r keeps its group: r->ctx, r->writer */
         if (!r->route)
             return;
+        rt = r->route;
     }
-    if (refused_on_standby(a, r, rt))
+    if (refused_on_standby(ga, r, rt))
         return;
+    a = ga;
     const char *key = strcmp(r->method, "POST") == 0 ? http_header(r, "idempotency-key") : NULL;
     if (key && *key) {
         idem_hash(r, key);

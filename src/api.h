@@ -89,6 +89,15 @@ struct api {
      */
     void (*cluster_forward)(void *ctx, struct http_req *r);
     void *cluster_ctx;
+    /*
+     * Partition groups (group.h): every group's api (groups[0] is the
+     * front, the HTTP server's ctx, where requests are admitted), and
+     * which one this is. ngroups 0 (hookd reapply, tests) counts as one.
+     */
+    struct api *const *groups;
+    int ngroups;
+    int group;
+    int partitions;           /* P of part.h */
 };
 
 #define API_MAX_PARAMS HTTP_MAX_PARAMS
@@ -183,6 +192,22 @@ int api_reapply(struct api *a, const struct api_kind *k, struct entry_r *er,
 
 /* Begin a read transaction or answer 500 and return NULL. */
 struct store_txn *api_read(struct api *a, struct http_req *r);
+/*
+ * The node's partition groups (group.h) as seen from a: how many (1
+ * without groups), group g's api (a itself without groups), and a read
+ * transaction on every group's store into ts[0 .. n) (PART_GROUPS_MAX
+ * room): n, or -1 after answering 500 with none left open. The node-wide
+ * views use them.
+ */
+int api_groups(const struct api *a);
+struct api *api_group(struct api *a, int g);
+int api_read_groups(struct api *a, struct http_req *r, struct store_txn **ts);
+void api_abort_groups(struct store_txn **ts, int n);
+/* Every group's dispatcher figures summed into ds; 1 when any holds its deliveries. */
+struct dispatch_stats;
+int api_dispatch_stats(struct api *a, struct dispatch_stats *ds);
+/* Every group's store figures summed (store_info); 0 or the first store's error. */
+int api_store_info(struct api *a, struct store_info *si);
 
 /*
  * The request body as a JSON object; on failure answers 422
@@ -301,6 +326,15 @@ struct api_page {
     struct api_splice *splice;   /* rows hold payload placeholders (api_msg_out), or NULL */
 };
 void api_list(struct http_req *r, struct store_txn *t, const struct api_page *p);
+/*
+ * api_list over n stores at once (the partition groups, group.h): page
+ * ps[i] of store ts[i], the rows merged by id in the list's order, so the
+ * page, its iterators and done are exactly those of one store holding
+ * every row (ids are unique across stores). Limit, order and splice are
+ * ps[0]'s.
+ */
+void api_list_groups(struct http_req *r, struct store_txn *const *ts,
+                     const struct api_page *const *ps, int n);
 
 /*
  * A write's state between the HTTP thread and the writer: copies of the

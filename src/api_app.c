@@ -23,6 +23,7 @@
 #include "err.h"
 #include "mem.h"
 #include "opwh.h"
+#include "part.h"
 
 json_t *api_app_out(json_t *rec)
 {
@@ -41,6 +42,30 @@ json_t *api_app_out(json_t *rec)
     return o;
 }
 
+/* The partition groups (group.h) of the request's api; 1 without groups. */
+static int groups_of(struct api *a)
+{
+    return a && a->ngroups > 1 ? a->ngroups : 1;
+}
+
+/*
+ * With partition groups, an app's id and uid name the same group, so a
+ * request naming either is routed without a lookup: a uid of another
+ * group than the one the app lives in is refused (1, after a 422).
+ */
+static int other_group(struct http_req *r, const char *uid)
+{
+    struct api *a = http_ctx(r);
+    int n = groups_of(a);
+    if (n == 1 || part_app_group(uid, a->partitions, n) == a->group)
+        return 0;
+    http_errorf(r, 422, "uid_other_group", "uid '%s' belongs to another partition group than "
+                "this application's (hookd serve --groups %d): an application's id and uid must "
+                "name the same group, so this uid can only be given to an application created "
+                "with it", uid, n);
+    return 1;
+}
+
 /*
  * Validate ApplicationIn (patch: every field optional) and copy the given
  * fields into rec. 0, or -1 after answering 422.
@@ -57,6 +82,8 @@ static int app_fields(struct http_req *r, json_t *in, json_t *rec, int patch)
     if (!has_rate && api_int(r, in, "rateLimit", 1, 65535, &rate, &has_rate2))
         return -1;
     if (api_metadata(r, in, "metadata", &md))
+        return -1;
+    if (uid && other_group(r, uid))
         return -1;
     if (uid && strcmp(uid, OPWH_APP_UID) == 0) {
         http_verror(r, "body.uid", "value_error", "uid '" OPWH_APP_UID "' is reserved for the "
@@ -140,7 +167,11 @@ static json_t *app_rec_of(struct http_req *r, json_t *in, int64_t now, const cha
 json_t *api_app_new_rec(struct http_req *r, json_t *in, int64_t now)
 {
     char id[ID_MAX];
-    id_new_at("app_", now, id);
+    struct api *a = http_ctx(r);
+    int n = groups_of(a);
+    do   /* with groups, until the id is of this group (n draws on average) */
+        id_new_at("app_", now, id);
+    while (n > 1 && part_app_group(id, a->partitions, n) != a->group);
     return app_rec_of(r, in, now, id);
 }
 
@@ -171,14 +202,19 @@ static json_t *list_row(const struct store_kv *kv, void *arg)
     return o;
 }
 
+/* Every group's apps (group.h), merged by id: the list one store would give. */
 void api_app_list(struct api *a, struct http_req *r, char **p)
 {
-    struct store_txn *t = api_read(a, r);
-    if (!t)
-        return;
+    struct store_txn *ts[PART_GROUPS_MAX];
+    const struct api_page *ps[PART_GROUPS_MAX];
     struct api_page pg = { .db = DB_APPS, .prefix = "", .descending = 0, .row = list_row };
-    api_list(r, t, &pg);
-    store_abort(t);
+    int n = api_read_groups(a, r, ts);
+    if (n < 0)
+        return;
+    for (int g = 0; g < n; g++)
+        ps[g] = &pg;
+    api_list_groups(r, ts, ps, n);
+    api_abort_groups(ts, n);
 }
 
 /* Load the app named by id or uid; 0, or an error code after answering. */
@@ -223,7 +259,11 @@ static int update_apply(struct http_req *r, struct store_txn *t)
     int rc = api_find_app(t, j->p[0], id);
     if (rc == HOOKD_ENOTFOUND && !patch) {
         /* the id is drawn from the entry (entry.h), so a re-apply makes the same one */
-        entry_draw_id(&r->intent.entry.head, "app_", j->now, id);
+        struct api *a = http_ctx(r);
+        int n = groups_of(a);
+        do   /* with groups, until the id is of this group: the same draws on a re-apply */
+            entry_draw_id(&r->intent.entry.head, "app_", j->now, id);
+        while (n > 1 && part_app_group(id, a->partitions, n) != a->group);
         json_decref(j->rec);   /* an entry may bring one; the new record replaces it */
         if (!(j->rec = app_rec_of(r, j->in, j->now, id)))
             return HOOKD_EINVAL;

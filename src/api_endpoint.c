@@ -529,12 +529,23 @@ static int types_exist(struct http_req *r, struct store_txn *t, json_t *in, json
         return 0;
     if (is_opwh(t, rec))
         return opwh_types(r, tkey, types);
+    /* event types are group 0's (group.h): another group reads them there */
+    struct api *a = http_ctx(r);
+    struct store_txn *et_t = t, *t0 = NULL;
+    if (a && a->ngroups > 1 && a->group != 0) {
+        int rc = store_read(a->groups[0]->store, &t0);
+        if (rc)
+            return rc;
+        et_t = t0;
+    }
     json_array_foreach(types, i, x) {
         const char *name = json_string_value(x);
         json_t *et;
-        int rc = store_get_json(t, DB_EVENT_TYPES, name, strlen(name), &et);
-        if (rc && rc != HOOKD_ENOTFOUND)
+        int rc = store_get_json(et_t, DB_EVENT_TYPES, name, strlen(name), &et);
+        if (rc && rc != HOOKD_ENOTFOUND) {
+            store_abort(t0);
             return rc;
+        }
         int archived = !rc && json_is_true(json_object_get(et, "archived"));
         if (!rc)
             json_decref(et);
@@ -543,9 +554,11 @@ static int types_exist(struct http_req *r, struct store_txn *t, json_t *in, json
             snprintf(msg, sizeof(msg), "event type '%s' %s", name,
                      archived ? "is archived" : "does not exist");
             field_error(r, tkey, msg);
+            store_abort(t0);
             return HOOKD_EINVAL;
         }
     }
+    store_abort(t0);
     return 0;
 }
 

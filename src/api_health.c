@@ -56,18 +56,18 @@ static void reply_failing(struct http_req *r, const char *why)
                                       "detail", why));
 }
 
-void api_health(struct api *a, struct http_req *r, char **p)
+/*
+ * One group's store: 0 when it takes writes, else its answer is given
+ * (500 when it cannot even be read, 503 while it fails) and -1.
+ */
+static int health_of(struct api *a, struct http_req *r)
 {
-    if (strstr(r->path, "/ping")) {
-        http_reply(r, 204, xstrdup(""), 0);
-        return;
-    }
     struct store_txn *t;
     int rc = store_read(a->store, &t);
     if (rc) {
         http_reply_json(r, 500, json_pack("{s:{s:s}, s:s}", "database", "status", "error",
                                           "error", "store read failed"));
-        return;
+        return -1;
     }
     store_abort(t);
     char why[256];
@@ -76,10 +76,26 @@ void api_health(struct api *a, struct http_req *r, char **p)
         if (probe)
             probe_submit(a);
         reply_failing(r, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* Every partition group (group.h) must take writes for the node to be healthy. */
+void api_health(struct api *a, struct http_req *r, char **p)
+{
+    if (strstr(r->path, "/ping")) {
+        http_reply(r, 204, xstrdup(""), 0);
         return;
     }
-    /* held deliveries (--hold-deliveries) are not a failure: still 200, but said */
-    int held = a->dispatch && dispatch_held(a->dispatch);
+    int held = 0;
+    for (int g = 0; g < api_groups(a); g++) {
+        struct api *ga = api_group(a, g);
+        if (health_of(ga, r))
+            return;
+        /* held deliveries (--hold-deliveries) are not a failure: still 200, but said */
+        held |= ga->dispatch && dispatch_held(ga->dispatch);
+    }
     http_reply_json(r, 200, json_pack("{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}", "database",
                                       "status", "ok", "queue", "status", "ok", "cache", "status",
                                       "ok", "deliveries", "status", held ? "held" : "ok"));

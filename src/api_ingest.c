@@ -607,7 +607,7 @@ static char *example_payload(struct api *a, struct http_req *r, const char *type
 {
     if (strcmp(type, "svix.ping") == 0)   /* as Svix: no event type needed */
         return xstrdup("{\"success\":true}");
-    struct store_txn *t = api_read(a, r);
+    struct store_txn *t = api_read(api_group(a, 0), r);   /* event types are group 0's */
     json_t *et = NULL;
     char *out = NULL;
     if (!t)

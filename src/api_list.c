@@ -155,10 +155,85 @@ static void set_iterators(json_t *out, const struct collect *c, int backwards)
         json_object_set_new(out, "iterator", json_string(c->cut));
 }
 
-void api_list(struct http_req *r, struct store_txn *t, const struct api_page *p)
+/* One store's rows of the page, in scan order: up to limit + 1, and its cut. */
+static int collect_page(struct store_txn *t, const struct api_page *p, const char *it,
+                        int scan_desc, int limit, struct collect *c)
 {
-    int limit, desc, has_hi;
-    if (parse_limit(r, &limit) || parse_order(r, p, &desc))
+    int has_hi;
+    struct buf lo = BUF_INIT, hi = BUF_INIT;
+    range(p, it, scan_desc, &lo, &hi, &has_hi);
+    memset(c, 0, sizeof(*c));
+    c->p = p;
+    c->plen = strlen(p->prefix);
+    c->want = limit + 1;
+    c->rows = json_array();
+    c->ids = xcalloc((size_t)limit + 1, sizeof(char *));
+    int rc = store_scan(t, p->db, lo.data, lo.len, has_hi ? hi.data : NULL, hi.len, scan_desc,
+                        collect_row, c);
+    buf_release(&lo);
+    buf_release(&hi);
+    return rc;
+}
+
+static void collect_release(struct collect *c)
+{
+    json_decref(c->rows);
+    for (int i = 0; i < c->n; i++)
+        free(c->ids[i]);
+    free(c->ids);
+    free(c->cut);
+}
+
+/* Does id a come before id b in the scan's order? */
+static int before(const char *a, const char *b, int scan_desc)
+{
+    int d = strcmp(a, b);
+    return scan_desc ? d > 0 : d < 0;
+}
+
+/*
+ * The first cut in scan order of the stores that were cut (max_scan):
+ * beyond it, a store's rows are unknown, so the merge stops there.
+ */
+static const char *first_cut(const struct collect *cs, int n, int scan_desc)
+{
+    const char *cut = NULL;
+    for (int i = 0; i < n; i++)
+        if (cs[i].cut && (!cut || before(cs[i].cut, cut, scan_desc)))
+            cut = cs[i].cut;
+    return cut;
+}
+
+/*
+ * The rows of n stores' pages merged in scan order into out, up to
+ * out->want (limit + 1), stopping at the first cut: exactly the page one
+ * store holding them all would give, its ids being unique.
+ */
+static void merge_pages(struct collect *cs, int n, int scan_desc, struct collect *out)
+{
+    int *at = xcalloc((size_t)n, sizeof(int));
+    const char *cut = first_cut(cs, n, scan_desc);
+    while (out->n < out->want) {
+        int best = -1;
+        for (int i = 0; i < n; i++)
+            if (at[i] < cs[i].n
+                && (best < 0 || before(cs[i].ids[at[i]], cs[best].ids[at[best]], scan_desc)))
+                best = i;
+        if (best < 0 || (cut && before(cut, cs[best].ids[at[best]], scan_desc)))
+            break;
+        json_array_append(out->rows, json_array_get(cs[best].rows, (size_t)at[best]));
+        out->ids[out->n++] = xstrdup(cs[best].ids[at[best]++]);
+    }
+    if (cut && out->n < out->want)
+        out->cut = xstrdup(cut);
+    free(at);
+}
+
+void api_list_groups(struct http_req *r, struct store_txn *const *ts,
+                     const struct api_page *const *ps, int n)
+{
+    int limit, desc;
+    if (parse_limit(r, &limit) || parse_order(r, ps[0], &desc))
         return;
     const char *it = http_query(r, "iterator");
     int backwards = it && it[0] == '-';
@@ -166,16 +241,19 @@ void api_list(struct http_req *r, struct store_txn *t, const struct api_page *p)
         it = NULL;
     if (backwards && it)
         it++;
-    int scan_desc = backwards ? !desc : desc;
-    struct buf lo = BUF_INIT, hi = BUF_INIT;
-    range(p, it, scan_desc, &lo, &hi, &has_hi);
-    struct collect c = { .p = p, .plen = strlen(p->prefix), .want = limit + 1,
-                         .rows = json_array() };
+    int scan_desc = backwards ? !desc : desc, rc = 0;
+    struct collect *cs = xcalloc((size_t)n, sizeof(*cs));
+    for (int i = 0; i < n; i++) {
+        int x = collect_page(ts[i], ps[i], it, scan_desc, limit, &cs[i]);
+        if (x < 0 && !rc)
+            rc = x;
+    }
+    struct collect c = { .p = ps[0], .want = limit + 1, .rows = json_array() };
     c.ids = xcalloc((size_t)limit + 1, sizeof(char *));
-    int rc = store_scan(t, p->db, lo.data, lo.len, has_hi ? hi.data : NULL, hi.len, scan_desc,
-                        collect_row, &c);
-    buf_release(&lo);
-    buf_release(&hi);
+    merge_pages(cs, n, scan_desc, &c);
+    for (int i = 0; i < n; i++)
+        collect_release(&cs[i]);
+    free(cs);
     int done = c.n <= limit && !c.cut;
     if (c.n > limit) {   /* drop the look-ahead row */
         json_array_remove(c.rows, (size_t)limit);
@@ -189,14 +267,15 @@ void api_list(struct http_req *r, struct store_txn *t, const struct api_page *p)
         json_t *out = json_pack("{s:o, s:b}", "data", c.rows, "done", done);
         c.rows = NULL;
         set_iterators(out, &c, backwards);
-        if (p->splice)
-            api_splice_reply(r, 200, out, p->splice);
+        if (ps[0]->splice)
+            api_splice_reply(r, 200, out, ps[0]->splice);
         else
             http_reply_json(r, 200, out);
     }
-    json_decref(c.rows);
-    for (int i = 0; i < c.n; i++)
-        free(c.ids[i]);
-    free(c.ids);
-    free(c.cut);
+    collect_release(&c);
+}
+
+void api_list(struct http_req *r, struct store_txn *t, const struct api_page *p)
+{
+    api_list_groups(r, &t, &p, 1);
 }

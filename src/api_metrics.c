@@ -217,8 +217,7 @@ static void put_counters(struct buf *b, struct api *a)
 static void put_gauges(struct buf *b, struct api *a, const struct api_gauges *g)
 {
     struct dispatch_stats ds = { 0 };
-    if (a->dispatch)
-        dispatch_get_stats(a->dispatch, &ds);
+    int held = api_dispatch_stats(a, &ds);
     head(b, "hookd_deliveries", "gauge",
          "Deliveries waiting (pending, scheduled retry, held by a paused or disabled "
          "endpoint) or failed for good.");
@@ -230,7 +229,7 @@ static void put_gauges(struct buf *b, struct api *a, const struct api_gauges *g)
     gauge(b, "hookd_delivery_hold",
           "1 while every delivery is held (--hold-deliveries, until POST "
           "/hookd/v1/deliveries/release), else 0.",
-          a->dispatch && dispatch_held(a->dispatch));
+          held);
     gauge(b, "hookd_messages_stored", "Message records in the log, with or without their payload.",
           (long long)g->messages);
     gauge(b, "hookd_due_backlog", "Due entries: deliveries waiting for an attempt.",
@@ -392,7 +391,7 @@ void api_metrics(struct api *a, struct http_req *r, char **p)
     struct buf b = BUF_INIT;
     int rc = api_gauges(a, &g);
     if (!rc)
-        rc = store_info(a->store, &si);
+        rc = api_store_info(a, &si);
     if (rc) {
         free(eps.v);
         api_store_error(r, rc);

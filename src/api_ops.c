@@ -30,6 +30,7 @@
 #include "feed.h"
 #include "log.h"
 #include "mem.h"
+#include "part.h"
 #include "missing.h"
 #include "outcome.h"
 #include "proc.h"
@@ -217,17 +218,33 @@ static json_t *ep_list_row(const struct store_kv *kv, void *arg)
     return o;
 }
 
-/* Across all applications, in key order (app id, then endpoint id). */
+/*
+ * Across all applications of every partition group (group.h), in key
+ * order (app id, then endpoint id), merged as one store's list.
+ */
 void api_ops_endpoints(struct api *a, struct http_req *r, char **p)
 {
-    struct ep_rows x = { .a = a, .now = clock_now_ms(), .app_uid = json_null(),
-                        .missed_budget = MISSED_BUDGET };
-    if (!(x.t = api_read(a, r)))
+    struct store_txn *ts[PART_GROUPS_MAX];
+    const struct api_page *ps[PART_GROUPS_MAX];
+    int n = api_read_groups(a, r, ts);
+    if (n < 0)
         return;
-    struct api_page pg = { .db = DB_ENDPOINTS, .prefix = "", .row = ep_list_row, .arg = &x };
-    api_list(r, x.t, &pg);
-    json_decref(x.app_uid);
-    store_abort(x.t);
+    struct ep_rows *x = xcalloc((size_t)n, sizeof(*x));
+    struct api_page *pg = xcalloc((size_t)n, sizeof(*pg));
+    int64_t now = clock_now_ms();
+    for (int g = 0; g < n; g++) {
+        x[g] = (struct ep_rows){ .a = api_group(a, g), .t = ts[g], .now = now,
+                                 .app_uid = json_null(), .missed_budget = MISSED_BUDGET / n };
+        pg[g] = (struct api_page){ .db = DB_ENDPOINTS, .prefix = "", .row = ep_list_row,
+                                   .arg = &x[g] };
+        ps[g] = &pg[g];
+    }
+    api_list_groups(r, ts, ps, n);
+    for (int g = 0; g < n; g++)
+        json_decref(x[g].app_uid);
+    api_abort_groups(ts, n);
+    free(pg);
+    free(x);
 }
 
 /* --- pause and resume --- */
@@ -295,9 +312,15 @@ void api_ops_resume(struct api *a, struct http_req *r, char **p)
  */
 void api_ops_release(struct api *a, struct http_req *r, char **p)
 {
-    int was = a->dispatch && dispatch_held(a->dispatch);
+    int was = 0;
+    for (int g = 0; g < api_groups(a); g++) {   /* every partition group's dispatcher */
+        struct dispatch *d = api_group(a, g)->dispatch;
+        if (d && dispatch_held(d)) {
+            dispatch_release(d);
+            was = 1;
+        }
+    }
     if (was) {
-        dispatch_release(a->dispatch);
         log_warn("deliveries released", "detail", "the hold of --hold-deliveries is lifted",
                  NULL);
     }
@@ -336,20 +359,33 @@ static int add_gauges(const struct store_kv *kv, void *arg)
     return 0;
 }
 
-int api_gauges(struct api *a, struct api_gauges *g)
+/* One group's store added to g. */
+static int gauges_add(struct store *s, struct api_gauges *g)
 {
     struct gauges x = { .g = g };
-    g->pending = g->scheduled = g->held = g->failed = g->endpoints = g->messages = 0;
-    int rc = store_read(a->store, &x.t);
+    int64_t failed = 0, messages = 0;
+    int rc = store_read(s, &x.t);
     if (rc)
         return rc;
     rc = store_scan(x.t, DB_ENDPOINTS, "", 0, NULL, 0, 0, add_gauges, &x);
     if (rc >= 0)
-        rc = store_counter_get(x.t, "failed", &g->failed);
+        rc = store_counter_get(x.t, "failed", &failed);
     if (rc >= 0)
-        rc = store_entries(x.t, DB_MESSAGES, &g->messages);
+        rc = store_entries(x.t, DB_MESSAGES, &messages);
     store_abort(x.t);
+    g->failed += failed;
+    g->messages += messages;
     return rc < 0 ? rc : 0;
+}
+
+/* Summed over every partition group (group.h). */
+int api_gauges(struct api *a, struct api_gauges *g)
+{
+    int rc = 0;
+    g->pending = g->scheduled = g->held = g->failed = g->endpoints = g->messages = 0;
+    for (int i = 0; i < api_groups(a) && !rc; i++)
+        rc = gauges_add(api_group(a, i)->store, g);
+    return rc;
 }
 
 /* The durable gauges: one health row per endpoint, never the due index. */
@@ -408,11 +444,18 @@ static json_t *oldest_payload(struct api *a)
 {
     struct retention_stats rs = { 0 };
     char ts[CLOCK_RFC3339_MAX];
-    if (a->retention)
-        retention_get_stats(a->retention, &rs);
-    if (!rs.oldest_payload_ms)
+    int64_t oldest = 0;
+    for (int g = 0; g < api_groups(a); g++) {   /* the oldest of every group's */
+        struct retention *rt = api_group(a, g)->retention;
+        if (!rt)
+            continue;
+        retention_get_stats(rt, &rs);
+        if (rs.oldest_payload_ms && (!oldest || rs.oldest_payload_ms < oldest))
+            oldest = rs.oldest_payload_ms;
+    }
+    if (!oldest)
         return json_null();
-    clock_format(rs.oldest_payload_ms, ts);
+    clock_format(oldest, ts);
     return json_string(ts);
 }
 
@@ -451,14 +494,12 @@ void api_ops_stats(struct api *a, struct http_req *r, char **p)
     json_t *out = json_pack("{s:s, s:I}", "version", HOOKD_VERSION, "uptimeS",
                             (json_int_t)((now - a->started_ms) / 1000));
     put_memory_figures(a, out, now);
-    if (a->dispatch)
-        dispatch_get_stats(a->dispatch, &ds);
+    int held = api_dispatch_stats(a, &ds);
     json_object_set_new(out, "inflight", json_integer(ds.inflight));
-    json_object_set_new(out, "deliveryHold",
-                        json_boolean(a->dispatch && dispatch_held(a->dispatch)));
+    json_object_set_new(out, "deliveryHold", json_boolean(held));
     int rc = store_gauges(a, out);
     if (!rc)
-        rc = store_info(a->store, &si);
+        rc = api_store_info(a, &si);
     if (rc) {
         json_decref(out);
         api_store_error(r, rc);

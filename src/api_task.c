@@ -202,9 +202,14 @@ void api_ep_replay_missing(struct api *a, struct http_req *r, char **p)
 
 /* --- GET /api/v1/background-task --- */
 
+/* A task runs in its app's partition group (group.h): each group's are looked at. */
 void api_task_get(struct api *a, struct http_req *r, char **p)
 {
-    json_t *o = a->tasks ? task_get(a->tasks, p[0]) : NULL;
+    json_t *o = NULL;
+    for (int g = 0; g < api_groups(a) && !o; g++) {
+        struct tasks *ts = api_group(a, g)->tasks;
+        o = ts ? task_get(ts, p[0]) : NULL;
+    }
     if (!o) {
         api_not_found(r, "background task");
         return;
@@ -242,15 +247,48 @@ static int list_query(struct http_req *r, int *limit, int *desc, int *status)
     return 0;
 }
 
+static int by_id(const void *x, const void *y)
+{
+    json_t *const *a = x, *const *b = y;
+    return strcmp(json_string_value(json_object_get(*a, "id")),
+                  json_string_value(json_object_get(*b, "id")));
+}
+
+/* Sort the merged tasks by id in the list's order and keep limit; 1 when some were cut. */
+static int keep_first(json_t *data, int limit, int desc)
+{
+    size_t n = json_array_size(data);
+    json_t **v = xcalloc(n + 1, sizeof(*v));
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_incref(json_array_get(data, i));
+    qsort(v, n, sizeof(*v), by_id);
+    json_array_clear(data);
+    for (size_t i = 0; i < n && i < (size_t)limit; i++)
+        json_array_append(data, v[desc ? n - 1 - i : i]);
+    for (size_t i = 0; i < n; i++)
+        json_decref(v[i]);
+    free(v);
+    return n > (size_t)limit;
+}
+
 void api_task_list(struct api *a, struct http_req *r, char **p)
 {
     int limit, desc, status, more = 0;
     if (list_query(r, &limit, &desc, &status))
         return;
     const char *it = http_query(r, "iterator");
-    json_t *data = a->tasks ? task_list(a->tasks, it, desc, limit, status,
-                                        http_query(r, "task"), &more)
-                            : json_array();
+    json_t *data = json_array();
+    for (int g = 0; g < api_groups(a); g++) {   /* every partition group's, merged */
+        struct tasks *ts = api_group(a, g)->tasks;
+        int more_g = 0;
+        json_t *one = ts ? task_list(ts, it, desc, limit, status, http_query(r, "task"), &more_g)
+                         : json_array();
+        json_array_extend(data, one);
+        json_decref(one);
+        more |= more_g;
+    }
+    if (api_groups(a) > 1)
+        more |= keep_first(data, limit, desc);
     size_t n = json_array_size(data);
     json_t *last = n ? json_object_get(json_array_get(data, n - 1), "id") : NULL;
     http_reply_json(r, 200, json_pack("{s:o, s:O, s:n, s:b}", "data", data, "iterator",

@@ -24,6 +24,7 @@
 #include "err.h"
 #include "http.h"
 #include "mem.h"
+#include "part.h"
 
 #define EXPIRY_DEFAULT_S (7 * 86400)
 #define EXPIRY_MAX_S (7 * 86400)
@@ -380,23 +381,37 @@ static json_t *token_row(const struct store_kv *kv, void *arg)
     return o;
 }
 
+/* Every partition group's tokens (group.h), merged by id as one store's list. */
 void api_ops_tokens(struct api *a, struct http_req *r, char **p)
 {
-    struct list_arg la = { .now = clock_now_ms() };
-    struct store_txn *t = api_read(a, r);
-    if (!t)
+    struct store_txn *ts[PART_GROUPS_MAX];
+    int n = api_read_groups(a, r, ts);
+    if (n < 0)
         return;
-    la.t = t;
+    struct list_arg *la = xcalloc((size_t)n, sizeof(*la));
+    struct api_page *pg = xcalloc((size_t)n, sizeof(*pg));
+    const struct api_page *ps[PART_GROUPS_MAX];
+    struct store_txn *in[PART_GROUPS_MAX];
     const char *app = http_query(r, "app_id");
-    if (app && *app && api_find_app(t, app, la.app_id)) {
-        api_not_found(r, "application");
-        store_abort(t);
-        return;
+    int k = 0;   /* the groups listed: all, or the one holding app_id */
+    for (int g = 0; g < n; g++) {
+        la[g].now = clock_now_ms();
+        la[g].t = ts[g];
+        if (app && *app && api_find_app(ts[g], app, la[g].app_id))
+            continue;
+        pg[g] = (struct api_page){ .db = DB_META, .prefix = APPTOKEN_ID_PREFIX, .descending = 1,
+                                   .row = token_row, .arg = &la[g],
+                                   .max_scan = app && *app ? 10000 : 0 };
+        ps[k] = &pg[g];
+        in[k++] = ts[g];
     }
-    struct api_page pg = { .db = DB_META, .prefix = APPTOKEN_ID_PREFIX, .descending = 1,
-                           .row = token_row, .arg = &la, .max_scan = la.app_id[0] ? 10000 : 0 };
-    api_list(r, t, &pg);
-    store_abort(t);
+    if (!k)
+        api_not_found(r, "application");
+    else
+        api_list_groups(r, in, ps, k);
+    api_abort_groups(ts, n);
+    free(pg);
+    free(la);
 }
 
 /* --- log entry kinds (api_kinds.h) --- */

@@ -12,6 +12,7 @@
 #include "msgrec.h"
 #include "clock.h"
 #include "config.h"
+#include "dispatch.h"
 #include "err.h"
 #include "log.h"
 #include "mem.h"
@@ -26,6 +27,69 @@ struct store_txn *api_read(struct api *a, struct http_req *r)
         return NULL;
     }
     return t;
+}
+
+int api_groups(const struct api *a)
+{
+    return a->ngroups > 1 ? a->ngroups : 1;
+}
+
+struct api *api_group(struct api *a, int g)
+{
+    return a->ngroups > 1 ? a->groups[g] : a;
+}
+
+int api_read_groups(struct api *a, struct http_req *r, struct store_txn **ts)
+{
+    int n = api_groups(a);
+    for (int g = 0; g < n; g++) {
+        if (!(ts[g] = api_read(api_group(a, g), r))) {
+            while (g-- > 0)
+                store_abort(ts[g]);
+            return -1;
+        }
+    }
+    return n;
+}
+
+int api_dispatch_stats(struct api *a, struct dispatch_stats *ds)
+{
+    int held = 0;
+    memset(ds, 0, sizeof(*ds));
+    for (int g = 0; g < api_groups(a); g++) {
+        struct dispatch_stats one = { 0 };
+        struct dispatch *d = api_group(a, g)->dispatch;
+        if (!d)
+            continue;
+        dispatch_get_stats(d, &one);
+        ds->endpoints += one.endpoints;
+        ds->inflight += one.inflight;
+        ds->queued += one.queued;
+        held |= dispatch_held(d);
+    }
+    return held;
+}
+
+int api_store_info(struct api *a, struct store_info *si)
+{
+    memset(si, 0, sizeof(*si));
+    for (int g = 0; g < api_groups(a); g++) {
+        struct store_info one;
+        int rc = store_info(api_group(a, g)->store, &one);
+        if (rc)
+            return rc;
+        si->map_bytes += one.map_bytes;
+        si->used_bytes += one.used_bytes;
+        si->free_bytes += one.free_bytes;
+        si->readers += one.readers;
+    }
+    return 0;
+}
+
+void api_abort_groups(struct store_txn **ts, int n)
+{
+    for (int g = 0; g < n; g++)
+        store_abort(ts[g]);
 }
 
 void api_not_found(struct http_req *r, const char *what)

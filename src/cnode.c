@@ -667,8 +667,7 @@ static int role_of(const char *r)
     return strcmp(r, "standby") == 0 ? MODE_STANDBY : MODE_AUTO;
 }
 
-int cnode_new(struct cnode **out, const struct config *c, struct api *front, char *err,
-              size_t errlen)
+int cnode_new(struct cnode **out, const struct config *c, char *err, size_t errlen)
 {
     struct cnode *n = xcalloc(1, sizeof(*n));
     if (nats_Open(-1) != NATS_OK) {
@@ -685,19 +684,30 @@ int cnode_new(struct cnode **out, const struct config *c, struct api *front, cha
     n->groups = xcalloc((size_t)n->ngroups, sizeof(*n->groups));
     if (n->mode == MODE_AUTO && connect_lease(n, err, errlen))
         goto fail;
-    if (make_fwd(n, front, err, errlen)
-        || cboot_serve_start(&n->boot, n->cl, c->data_dir, c->node_id, front->admin_token, err,
-                             errlen))
-        goto fail;
-    struct cstats_opts so = { .cluster = n->cl, .api = front, .node_id = c->node_id,
-                              .stream = CLUSTER_STREAM_PREFIX "0", .groups = groups_of,
-                              .groups_ctx = n };
-    cstats_new(&n->cstats, &so);
     *out = n;
     return 0;
 fail:
     cnode_free(n);
     return -1;
+}
+
+/*
+ * cnode_attach of group 0: what the node shares, around the front (group
+ * 0's API, through which forwarded requests run and the stats read the
+ * node's counters). 0, or -1 with err.
+ */
+static int attach_front(struct cnode *n, struct api *front, char *err, size_t errlen)
+{
+    const struct config *c = n->cfg;
+    if (make_fwd(n, front, err, errlen)
+        || cboot_serve_start(&n->boot, n->cl, c->data_dir, c->node_id, front->admin_token, err,
+                             errlen))
+        return -1;
+    struct cstats_opts so = { .cluster = n->cl, .api = front, .node_id = c->node_id,
+                              .stream = CLUSTER_STREAM_PREFIX "0", .groups = groups_of,
+                              .groups_ctx = n };
+    cstats_new(&n->cstats, &so);
+    return 0;
 }
 
 int cnode_groups(const struct cnode *n)
@@ -730,6 +740,8 @@ int cnode_attach(struct cnode *n, int i, struct store *s, struct writer *w, stru
                  char *err, size_t errlen)
 {
     const struct config *c = n->cfg;
+    if (i == 0 && attach_front(n, api, err, errlen))
+        return -1;
     struct cgroup *g = xcalloc(1, sizeof(*g));
     pthread_mutex_init(&g->lock, NULL);
     pthread_condattr_t ca;

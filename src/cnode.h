@@ -53,18 +53,19 @@ struct writer;
 struct cnode;
 
 /*
- * Before any writer_start(). front is group 0's API, which forwarded
- * requests run through (it routes each to its group). 0, or -1 with one
- * sentence in err (unreachable NATS servers, a cluster never initialized).
+ * Before the groups open: connect, and read the cluster's settings (its
+ * groups). 0, or -1 with one sentence in err (unreachable NATS servers,
+ * a cluster never initialized).
  */
-int cnode_new(struct cnode **out, const struct config *c, struct api *front, char *err,
-              size_t errlen);
+int cnode_new(struct cnode **out, const struct config *c, char *err, size_t errlen);
 /* The cluster's partition groups (its streams), and partitions: 1 and 1 for no node. */
 int cnode_groups(const struct cnode *n);
 int cnode_partitions(const struct cnode *n);
 /*
- * Group g's store, writer and API, before that writer's start: 0, or -1
- * with one sentence in err (the store cannot follow the group's log).
+ * Group g's store, writer and API, before that writer's start, group 0
+ * first: its API is the front, which forwarded requests run through (it
+ * routes each to its group's API). 0, or -1 with one sentence in err
+ * (the store cannot follow the group's log).
  */
 int cnode_attach(struct cnode *n, int g, struct store *s, struct writer *w, struct api *api,
                  char *err, size_t errlen);

@@ -149,6 +149,9 @@ static const struct opt_def options[] = {
       "DURATION", "close a connection whose request body takes longer to arrive", 0 },
     { "map-size", OPT_SIZE, F(map_size), "4GiB", MIB, 16 * TIB, NULL,
       "SIZE", "largest size the store may grow to", 0 },
+    { "groups", OPT_INT, F(groups), "1", 1, 64, NULL, "N",
+      "partition groups (1-64): N stores and writers that commit in parallel; fixed when "
+      "the data directory is first used", 0 },
     { "idempotency-ttl", OPT_DURATION, F(idempotency_ttl_ms), "12h",
       SEC, 365 * DAY, NULL, "DURATION", "how long idempotency-key answers are kept", 0 },
     { "payload-retention", OPT_DURATION, F(payload_retention_ms), "90d", 0, 3650 * DAY,

@@ -51,6 +51,7 @@ struct config {
     int64_t header_timeout_ms;      /* request line to the end of the headers */
     int64_t body_timeout_ms;        /* end of the headers to the end of the body */
     int64_t map_size;       /* LMDB map size, bytes */
+    int groups;             /* partition groups: stores and writers (group.h) */
     int64_t idempotency_ttl_ms;
     int64_t payload_retention_ms;   /* caps a message's retentionDays; 0 = keep payloads */
     int64_t attempt_retention_ms;   /* 0 = keep attempts */

@@ -122,7 +122,7 @@ void http_verror(struct http_req *r, const char *loc, const char *type, const ch
 
 void *http_ctx(struct http_req *r)
 {
-    return r->srv->ctx;
+    return r->ctx ? r->ctx : r->srv->ctx;
 }
 
 static const char *detached_get(char **kv, const char *name);
@@ -583,7 +583,7 @@ void http_submit(struct http_req *r, http_apply_fn apply, void *data, void (*dat
     set_waiting(r, 1);
     if (!r->detached)
         MHD_suspend_connection(r->conn);
-    if (writer_submit(r->srv->writer, &r->intent)) {
+    if (writer_submit(r->writer ? r->writer : r->srv->writer, &r->intent)) {
         http_error(r, 503, "shutting_down", "hookd is shutting down; retry shortly");
         r->retry_after = "5";
         http_resume(r);

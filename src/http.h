@@ -94,8 +94,15 @@ struct http_req {
     /* cluster mode (cfwd.h) */
     int forward;              /* api_admit: the owner answers this one (forwarded in dispatch) */
     int forwarded;            /* run here for another node: never forwarded again */
+    int local;                /* this node owns its group: admitted again to run here (api.c) */
     int not_run;              /* refused before anything of it ran (not_owner, shutting_down):
                                  its sender may run it on another node (cfwd.h) */
+    /*
+     * Partition groups (group.h): the dispatcher sets these once it knows
+     * the request's group, before its handler runs. NULL: the server's.
+     */
+    void *ctx;                /* what http_ctx() gives (the group's struct api) */
+    struct writer *writer;    /* where http_submit() hands the write */
 };
 
 struct http_opts {
@@ -159,7 +166,8 @@ void http_errorf(struct http_req *r, int status, const char *code, const char *f
 void http_verror(struct http_req *r, const char *loc, const char *type, const char *msg);
 
 /*
- * Hand the request to the writer: apply(req, txn) runs in the next batch
+ * Hand the request to the writer (r->writer, or the server's when NULL):
+ * apply(req, txn) runs in the next batch
  * and sets the response; the connection is suspended until then. data
  * (may be NULL) lives until the request ends. If apply returns non-zero
  * without having set a response, or the commit fails, the request gets
@@ -240,7 +248,7 @@ int http_forward_refusal(const char *method, const char *path, const char *query
 /* Free a detached request, its response and its data (data_free). */
 void http_detached_free(struct http_req *r);
 
-/* The ctx given to http_start() (the dispatcher's state). */
+/* r->ctx when set, else the ctx given to http_start() (the dispatcher's state). */
 void *http_ctx(struct http_req *r);
 
 /* Query argument (decoded) or NULL; header value or NULL. */

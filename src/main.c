@@ -39,12 +39,14 @@
 #include "dispatch.h"
 #include "err.h"
 #include "feed.h"
+#include "group.h"
 #include "http.h"
 #include "id.h"
 #include "log.h"
 #include "mem.h"
 #include "netpolicy.h"
 #include "notify.h"
+#include "part.h"
 #include "proc.h"
 #include "retention.h"
 #include "task.h"
@@ -221,8 +223,9 @@ struct reload {
     int argc;
     char **argv;
     struct config *cfg;          /* the live values; reloadable fields change here */
-    struct api *api;
-    struct engine *engine;
+    struct api *api;             /* the front: group 0's, where tokens are checked */
+    struct group **groups;       /* every group's dispatcher takes the delivery settings */
+    int ngroups;
     struct http_server *http;
 };
 
@@ -390,88 +393,6 @@ static int serve_tls(const struct config *c, struct tls_pair *tls)
     return 0;
 }
 
-/* The delivery engine: N workers and the dispatcher that feeds them. */
-struct engine {
-    struct netpolicy *policy;
-    struct worker **workers;
-    int nworkers;
-    struct dispatch *dispatch;
-    struct stats *stats;         /* borrowed: where committed outcomes are counted */
-    struct feed *feed;           /* borrowed: the live feed they are pushed to */
-    int fd_ceiling;              /* deliveries' sockets stay below it (serve_nofile) */
-    int hold;                    /* every delivery held: --hold-deliveries, or a standby */
-};
-
-static int engine_start(struct engine *e, const struct config *c, struct store *s,
-                        struct writer *w)
-{
-    char err[256];
-    struct dispatch_opts dopts = { 0 };
-    if (netpolicy_new(&e->policy, c->allow_network, err, sizeof(err))) {
-        fprintf(stderr, "hookd: %s\n", err);
-        return -1;
-    }
-    struct retry_schedule schedule;
-    if (retry_parse(c->retry_schedule, &schedule)) {
-        fprintf(stderr, "hookd: invalid retry schedule '%s'\n", c->retry_schedule);
-        return -1;
-    }
-    e->nworkers = c->workers > 0 ? c->workers : ncpu();
-    e->workers = xcalloc((size_t)e->nworkers, sizeof(*e->workers));
-    struct worker_opts wo = { .writer = w, .policy = e->policy,
-                              .max_response = (size_t)c->max_response,
-                              .ca_file = c->ca_file,
-                              .fd_ceiling = e->fd_ceiling,
-                              .svix_headers = strcmp(c->signature_headers, "svix") == 0 ? 1
-                                              : strcmp(c->signature_headers, "both") == 0 ? 2 : 0 };
-    for (int i = 0; i < e->nworkers; i++)
-        if (worker_new(&e->workers[i], i, &wo) || worker_start(e->workers[i]))
-            return -1;
-    dopts.store = s;
-    dopts.writer = w;
-    dopts.workers = e->workers;
-    dopts.nworkers = e->nworkers;
-    dopts.ep_concurrency = c->endpoint_concurrency;
-    dopts.connect_timeout_ms = c->connect_timeout_ms;
-    dopts.timeout_ms = c->request_timeout_ms;
-    swap_init(&dopts.outcome.schedule, xmemdup(&schedule, sizeof(schedule)));
-    dopts.outcome.disable_after_ms = c->disable_after_ms;
-    dopts.outcome.writer = w;
-    dopts.stats = e->stats;
-    dopts.feed = e->feed;
-    dopts.hold = e->hold;
-    dispatch_new(&e->dispatch, &dopts);
-    writer_on_commit(w, dispatch_on_commit, e->dispatch);
-    return dispatch_start(e->dispatch);
-}
-
-/*
- * Stop handing out work, then let deliveries in flight finish, all
- * workers within one timeout_ms: each keeps sending while an earlier one
- * is joined, so each is given what is left of the common deadline.
- */
-static void engine_stop(struct engine *e, int64_t timeout_ms)
-{
-    int64_t deadline = clock_mono_ms() + timeout_ms;
-    if (e->dispatch)
-        dispatch_stop(e->dispatch);
-    for (int i = 0; i < e->nworkers; i++) {
-        int64_t left = deadline - clock_mono_ms();
-        if (e->workers[i])
-            worker_stop(e->workers[i], left > 0 ? left : 0);
-    }
-}
-
-/* After the writer has stopped: nothing refers to jobs any more. */
-static void engine_free(struct engine *e)
-{
-    for (int i = 0; i < e->nworkers; i++)
-        worker_free(e->workers[i]);
-    free(e->workers);
-    dispatch_free(e->dispatch);
-    netpolicy_free(e->policy);
-}
-
 /*
  * SIGHUP's second half: hand the reloadable values to their readers
  * (rl->cfg still has the old ones). A replaced schedule or token list is
@@ -479,12 +400,10 @@ static void engine_free(struct engine *e)
  */
 static void reload_apply(struct reload *rl, const struct config *fresh)
 {
-    struct retry_schedule rs;
-    if (strcmp(fresh->retry_schedule, rl->cfg->retry_schedule) != 0
-        && retry_parse(fresh->retry_schedule, &rs) == 0)   /* config_load checked it */
-        dispatch_set_schedule(rl->engine->dispatch, xmemdup(&rs, sizeof(rs)));
-    dispatch_set_timeouts(rl->engine->dispatch, fresh->connect_timeout_ms,
-                          fresh->request_timeout_ms);
+    int changed = strcmp(fresh->retry_schedule, rl->cfg->retry_schedule) != 0;
+    for (int g = 0; g < rl->ngroups; g++)
+        group_reload(rl->groups[g], changed ? fresh->retry_schedule : NULL,
+                     fresh->connect_timeout_ms, fresh->request_timeout_ms);
     if (strcmp(fresh->ingest_tokens, rl->cfg->ingest_tokens) != 0)
         swap_set(&rl->api->ingest_tokens, split_tokens(fresh->ingest_tokens));
     if (strcmp(fresh->metrics_tokens, rl->cfg->metrics_tokens) != 0)
@@ -529,17 +448,127 @@ static int start_metrics_listener(const struct config *cfg, struct api *api,
     return 0;
 }
 
+/* Options that do not go with partition groups yet. 0, or -1 (said). */
+static int serve_groups_check(const struct config *c)
+{
+    if (c->groups > 1 && c->cluster[0]) {
+        fprintf(stderr, "hookd: --groups %d goes with a single node: a cluster's partition "
+                "groups are its logs (hookd cluster init --streams)\n", c->groups);
+        return -1;
+    }
+    if (c->groups > 1 && c->entry_journal) {
+        fprintf(stderr, "hookd: --entry-journal goes with one partition group (each group's "
+                "writer has its own order of entries)\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* The node's partition groups (group.h); group 0 is the front. */
+struct node_groups {
+    struct group *g[PART_GROUPS_MAX];
+    struct api *apis[PART_GROUPS_MAX];   /* each group's api, what api.groups points at */
+    int n;                               /* opened so far */
+};
+
+/*
+ * Open every group, group 0 (the data directory) first, whose store
+ * records how many groups there are and refuses another count. 0 or -1
+ * (said).
+ */
+static int serve_open_groups(struct node_groups *ng, struct group_opts *o)
+{
+    /* a cluster's groups are fixed by its settings (hookd cluster init --streams) */
+    int check = !o->cfg->cluster[0];
+    char err[1024];
+    for (int i = 0; i < o->ngroups; i++) {
+        o->index = i;
+        if (group_open(&ng->g[i], o, err, sizeof(err))) {
+            fprintf(stderr, "hookd: %s\n", err);
+            return -1;
+        }
+        ng->apis[i] = &ng->g[i]->api;
+        ng->n = i + 1;
+        if (check && i == 0 && group_check_count(ng->g[0]->store, o->ngroups, err, sizeof(err))) {
+            fprintf(stderr, "hookd: %s\n", err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int serve_workers(const struct node_groups *ng)
+{
+    int n = 0;
+    for (int i = 0; i < ng->n; i++)
+        n += ng->g[i]->engine.nworkers;
+    return n;
+}
+
+/*
+ * The stop of every group, step by step in the order that keeps every
+ * promise (serve's comment): deliveries, background passes, the
+ * listeners' new connections, then the writers.
+ */
+static void serve_stop_groups(struct node_groups *ng, int64_t timeout_ms,
+                              struct http_server *http, struct http_server *mhttp)
+{
+    int64_t deadline = clock_mono_ms() + timeout_ms;
+    for (int i = 0; i < ng->n; i++)
+        group_stop_engine(ng->g[i], deadline);
+    for (int i = 0; i < ng->n; i++)
+        group_stop_background(ng->g[i]);   /* their last batches need the writers */
+    if (http)
+        http_quiesce(http);   /* no new connections while the writers drain */
+    if (mhttp)
+        http_quiesce(mhttp);
+    for (int i = 0; i < ng->n; i++)
+        group_stop_writer(ng->g[i]);   /* applies what is queued and resumes every request */
+}
+
+#ifdef HOOKD_CLUSTER
+/*
+ * --cluster: connect, and learn the cluster's partition groups. 0, or
+ * -1 (said).
+ */
+static int serve_cluster_new(const struct config *cfg, FILE *journal, struct cnode **node)
+{
+    char err[1024];
+    if (cnode_new(node, cfg, err, sizeof(err))) {
+        fprintf(stderr, "hookd: %s\n", err);
+        return -1;
+    }
+    if (journal && cnode_groups(*node) > 1) {
+        fprintf(stderr, "hookd: --entry-journal goes with one partition group, and this "
+                "cluster has %d\n", cnode_groups(*node));
+        return -1;
+    }
+    return 0;
+}
+
+/* Each group's store, writer and api to the cluster side, group 0 first. 0 or -1 (said). */
+static int serve_attach_groups(struct cnode *node, struct node_groups *ng)
+{
+    char err[1024];
+    for (int i = 0; i < ng->n; i++)
+        if (cnode_attach(node, i, ng->g[i]->store, ng->g[i]->writer, &ng->g[i]->api, err,
+                         sizeof(err))) {
+            fprintf(stderr, "hookd: %s\n", err);
+            return -1;
+        }
+    return 0;
+}
+#endif
+
 static int serve(int argc, char **argv)
 {
     struct config cfg;
-    struct store *store = NULL;
-    struct writer *writer = NULL;
     FILE *journal = NULL;         /* --entry-journal */
     struct http_server *http = NULL, *mhttp = NULL;
-    struct api api = { 0 };
-    struct engine engine = { 0 };
-    struct retention *retention = NULL;
-    struct tasks *tasks = NULL;
+    struct node_groups ng = { 0 };
+    struct api *api = NULL;       /* the front: group 0's, the listener's ctx */
+    struct stats *stats = NULL;
+    struct feed *feed = NULL;
     struct tls_pair tls = { 0 };
 #ifdef HOOKD_CLUSTER
     struct cnode *node = NULL;   /* --cluster: this node's part (cnode.h) */
@@ -557,106 +586,79 @@ static int serve(int argc, char **argv)
         goto out_config;
     }
     block_signals(&sigs);
-    engine.fd_ceiling = delivery_fd_ceiling(serve_nofile(&cfg), cfg.max_connections);
-    if (serve_tls(&cfg, &tls)) {
+    int fd_ceiling = delivery_fd_ceiling(serve_nofile(&cfg), cfg.max_connections);
+    if (serve_tls(&cfg, &tls) || serve_groups_check(&cfg)) {
         status = 2;
         goto out_log;
     }
     if (prepare_data_dir(cfg.data_dir))
         goto out_log;
-    rc = store_open(&store, cfg.data_dir, cfg.map_size, 0);
-    if (rc) {   /* another server's directory: name it, and say what to do */
-        char holder[40] = "", why[640];
-        long pid = rc == HOOKD_EBUSY ? store_lock_holder(cfg.data_dir) : 0;
-        if (pid > 0)
-            snprintf(holder, sizeof(holder), " (pid %ld)", pid);
-        fprintf(stderr, "hookd: cannot open the log in '%s': %s%s%s\n", cfg.data_dir,
-                store_open_why(cfg.data_dir, rc, why, sizeof(why)), holder,
-                rc == HOOKD_EBUSY ? "; stop it first, or give this one another --data" : "");
-        goto out_log;
-    }
-    api.cfg = &cfg;
-    api.store = store;
-    api.started_ms = clock_now_ms();
-    stats_new(&api.stats);
-    feed_new(&api.feed, FEED_CAP_DEFAULT);
-    engine.stats = api.stats;
-    engine.feed = api.feed;
-    swap_init(&api.ingest_tokens, split_tokens(cfg.ingest_tokens));
-    swap_init(&api.metrics_tokens, split_tokens(cfg.metrics_tokens));
-    token = admin_token(&cfg, &created);
-    if (!token) {
-        fprintf(stderr, "hookd: cannot write '%s/admin.token': %s\n", cfg.data_dir,
-                strerror(errno));
-        goto out_store;
-    }
-    api.admin_token = token;
-
-    writer_new(&writer, store, cfg.commit_delay_us);
-    api.writer = writer;
     if (cfg.entry_journal && !(journal = fopen(cfg.entry_journal, "ab"))) {
         fprintf(stderr, "hookd: cannot open the entry journal '%s': %s\n", cfg.entry_journal,
                 strerror(errno));
-        goto out_writer;
+        goto out_log;
     }
-    writer_set_journal(writer, journal);
-    api.fanout = epcache_new();
-    pthread_mutex_init(&api.msg_lock, NULL);
+    stats_new(&stats);
+    feed_new(&feed, FEED_CAP_DEFAULT);
+    int ngroups = cfg.groups, partitions = PART_DEFAULT;
 #ifdef HOOKD_CLUSTER
-    if (cfg.cluster[0]) {
-        char err[1024];
-        if (cnode_new(&node, &cfg, &api, err, sizeof(err))
-            || cnode_attach(node, 0, store, writer, &api, err, sizeof(err))) {
-            fprintf(stderr, "hookd: %s\n", err);
-            goto out_writer;
-        }
+    if (cfg.cluster[0]) {   /* the cluster's settings say how many groups */
+        if (serve_cluster_new(&cfg, journal, &node))
+            goto out_groups;
+        ngroups = cnode_groups(node);
+        partitions = cnode_partitions(node);
         standby = cnode_standby(node);
         leased = cnode_auto(node);
     }
 #endif
-    /* a standby's deliveries stay held: the owner sends them, and nothing releases them */
-    engine.hold = cfg.hold_deliveries || standby;
-    if (engine_start(&engine, &cfg, store, writer))
+    struct group_opts go = { .cfg = &cfg, .ngroups = ngroups, .partitions = partitions,
+                             .apis = ng.apis, .stats = stats, .feed = feed,
+                             .started_ms = clock_now_ms(), .journal = journal,
+                             .fd_ceiling = fd_ceiling };
+    if (serve_open_groups(&ng, &go))
+        goto out_groups;
+    api = &ng.g[0]->api;
+    swap_init(&api->ingest_tokens, split_tokens(cfg.ingest_tokens));
+    swap_init(&api->metrics_tokens, split_tokens(cfg.metrics_tokens));
+    token = admin_token(&cfg, &created);
+    if (!token) {
+        fprintf(stderr, "hookd: cannot write '%s/admin.token': %s\n", cfg.data_dir,
+                strerror(errno));
+        goto out_groups;
+    }
+    for (int i = 0; i < ng.n; i++)
+        ng.g[i]->api.admin_token = token;
+    struct group_start_opts so = { 0 };
+#ifdef HOOKD_CLUSTER
+    if (node && serve_attach_groups(node, &ng))
         goto out_writer;
-    api.dispatch = engine.dispatch;
+    if (leased)   /* auto's retention runs while it owns the group */
+        so.may_run = cnode_owns;
+#endif
+    /* a standby's deliveries stay held: the owner sends them, and nothing releases them */
+    so.hold = cfg.hold_deliveries || standby;
+    /* a standby's retention comes from the owner's log */
+    so.retention = !standby || leased;
     if (cfg.hold_deliveries && !standby)
         log_warn("deliveries held", "detail",
                  "--hold-deliveries: nothing is sent until POST /hookd/v1/deliveries/release",
                  NULL);
-    if ((rc = feed_start(api.feed))) {
+    if ((rc = feed_start(feed))) {
         fprintf(stderr, "hookd: cannot start the feed: %s\n", hookd_strerror(rc));
         goto out_writer;
     }
-    if ((rc = writer_start(writer))) {
-        fprintf(stderr, "hookd: cannot start the writer: %s\n", hookd_strerror(rc));
-        goto out_writer;
-    }
-    struct retention_opts ro = { .store = store, .writer = writer,
-                                 .interval_ms = cfg.retention_interval_ms,
-                                 .payload_ms = cfg.payload_retention_ms,
-                                 .attempt_ms = cfg.attempt_retention_ms };
-    /* a standby's retention comes from the owner's log; auto's runs while it owns */
+    for (int i = 0; i < ng.n; i++) {
 #ifdef HOOKD_CLUSTER
-    if (leased) {
-        ro.may_run = cnode_owns;
-        ro.may_run_ctx = cnode_group(node, 0);
-    }
+        so.may_run_ctx = cnode_group(node, i);
 #endif
-    if (!standby || leased)
-        retention_new(&retention, &ro);
-    api.retention = retention;
-    if (retention && (rc = retention_start(retention))) {
-        fprintf(stderr, "hookd: cannot start the retention pass: %s\n", hookd_strerror(rc));
-        goto out_writer;
-    }
-    tasks_new(&tasks, store, writer, reapply_entry);
-    api.tasks = tasks;
-    if ((rc = tasks_start(tasks))) {
-        fprintf(stderr, "hookd: cannot start the background tasks: %s\n", hookd_strerror(rc));
-        goto out_writer;
+        if (group_start(ng.g[i], &so))
+            goto out_writer;
     }
 #ifdef HOOKD_CLUSTER
-    if ((rc = cnode_start(node, &engine.dispatch))) {
+    struct dispatch *dispatchers[PART_GROUPS_MAX];
+    for (int i = 0; i < ng.n; i++)
+        dispatchers[i] = ng.g[i]->engine.dispatch;
+    if ((rc = cnode_start(node, dispatchers))) {
         fprintf(stderr, "hookd: cannot start following the cluster's log: %s\n",
                 hookd_strerror(rc));
         goto out_writer;
@@ -674,14 +676,14 @@ static int serve(int argc, char **argv)
         .max_body = cfg.max_body,
         .max_headers = cfg.max_headers,
         .max_url = cfg.max_url,
-        .stats = api.stats,
+        .stats = stats,
         .log_requests = cfg.log_requests,
         .tls_cert = tls.cert_pem,
         .tls_key = tls.key_pem,
         .admit = api_admit,
     };
     char bound[128];
-    rc = http_start(&http, &ho, writer, api_dispatch, &api, bound, sizeof(bound));
+    rc = http_start(&http, &ho, ng.g[0]->writer, api_dispatch, api, bound, sizeof(bound));
     if (rc) {
         if (tls.cert_pem)
             fprintf(stderr, "hookd: cannot listen with tls on '%s' (certificate '%s', key '%s'): "
@@ -691,7 +693,7 @@ static int serve(int argc, char **argv)
             fprintf(stderr, "hookd: cannot listen on '%s': %s\n", cfg.listen, hookd_strerror(rc));
         goto out_writer;
     }
-    if (cfg.metrics_listen[0] && start_metrics_listener(&cfg, &api, writer, &mhttp))
+    if (cfg.metrics_listen[0] && start_metrics_listener(&cfg, api, ng.g[0]->writer, &mhttp))
         goto out_writer;
     char line[160];
     /* host:port for plain HTTP, as before; a URL when a client must know to use TLS */
@@ -701,17 +703,19 @@ static int serve(int argc, char **argv)
 #ifdef HOOKD_CLUSTER
     cnode_set_listen(node, line);   /* the cluster-wide stats name it */
 #endif
-    char workers[16];
-    snprintf(workers, sizeof(workers), "%d", engine.nworkers);
+    char workers[16], groups[16];
+    snprintf(workers, sizeof(workers), "%d", serve_workers(&ng));
+    snprintf(groups, sizeof(groups), "%d", ng.n);
     log_info("listening", "addr", bound, "data", cfg.data_dir, "version", HOOKD_VERSION,
              "config", cfg.config_file && cfg.config_file[0] ? cfg.config_file : "(none)",
-             "workers", workers,
+             "workers", workers, "groups", groups,
              "allow_network", cfg.allow_network[0] ? cfg.allow_network : "(none)",
              "retry_schedule", cfg.retry_schedule, "tls", tls.cert_pem ? "on" : "off", NULL);
     if (cfg.cluster[0])
         log_info("cluster mode", "node", cfg.node_id, "role",
                  cfg.cluster_role[0] ? cfg.cluster_role : "auto", "detail",
-                 leased ? "following the log; owning it while it holds the lease group.0"
+                 leased ? "following every partition group's log; owning each while it holds "
+                          "its lease (group.N)"
                  : standby ? "applying the owner's log; writes answer 503 not_owner"
                          : "publishing every write to the cluster's log before applying it",
                  NULL);
@@ -721,7 +725,7 @@ static int serve(int argc, char **argv)
            tls.cert_pem ? "https" : "http", bound, cfg.data_dir);
     print_token_line(&cfg, token, created);
 
-    struct reload rl = { argc, argv, &cfg, &api, &engine, http };
+    struct reload rl = { argc, argv, &cfg, api, ng.g, ng.n, http };
     wait_for_stop(&sigs, &rl);
     /*
      * The stop, in the order that keeps every promise: writes and health
@@ -730,7 +734,8 @@ static int serve(int argc, char **argv)
      * flight finish within --shutdown-timeout; the writer then commits
      * every outcome and every write it had acknowledged or still holds.
      */
-    api_stop_writes(&api);
+    for (int i = 0; i < ng.n; i++)
+        api_stop_writes(&ng.g[i]->api);
     if ((rc = notify_send("STOPPING=1")))
         log_warn("cannot tell the service manager hookd is stopping", "error",
                  hookd_strerror(rc), NULL);
@@ -739,38 +744,31 @@ out_writer:
 #ifdef HOOKD_CLUSTER
     cnode_stop(node);   /* it waits for its batches' commits: before the writer stops */
 #endif
-    engine_stop(&engine, cfg.shutdown_timeout_ms);
-    retention_stop(retention);   /* its last batch needs the writer */
-    tasks_stop(tasks);           /* so may its step under way */
-    if (http)
-        http_quiesce(http);   /* no new connections while the writer drains */
-    if (mhttp)
-        http_quiesce(mhttp);
-    writer_stop(writer);   /* applies what is queued and resumes every request */
+    serve_stop_groups(&ng, cfg.shutdown_timeout_ms, http, mhttp);
 #ifdef HOOKD_CLUSTER
     cnode_release(node);   /* the last outcomes are in the log: another node owns now */
 #endif
-    feed_stop(api.feed);   /* answers the long polls still waiting */
+    feed_stop(feed);   /* answers the long polls still waiting */
     http_stop(http);
     if (mhttp)
         http_stop(mhttp);
-    tasks_free(tasks);   /* no request asks for them any more */
-    writer_free(writer);
+    for (int i = 0; i < ng.n; i++)
+        group_free_writer(ng.g[i]);   /* no request asks for their tasks any more */
+out_groups:
 #ifdef HOOKD_CLUSTER
-    cnode_free(node);   /* the writer published through it until it stopped */
+    cnode_free(node);   /* the writers published through it until they stopped */
 #endif
+    if (api) {
+        swap_release(&api->ingest_tokens, free_tokens);
+        swap_release(&api->metrics_tokens, free_tokens);
+    }
+    for (int i = 0; i < ng.n; i++)
+        group_free(ng.g[i]);
     if (journal)
         fclose(journal);
-    retention_free(retention);
-    epcache_free(api.fanout);
-    engine_free(&engine);
-out_store:
-    feed_free(api.feed);
-    stats_free(api.stats);
+    feed_free(feed);
+    stats_free(stats);
     free(token);
-    swap_release(&api.ingest_tokens, free_tokens);
-    swap_release(&api.metrics_tokens, free_tokens);
-    store_close(store);
     if (status == 0)
         log_info("stopped", NULL);
 out_log:

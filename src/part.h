@@ -22,7 +22,7 @@
 
 /* The key's hash: FNV-1a, 64 bits, so every node and version agree. */
 uint64_t part_hash(const char *key);
-/* The partition of an app named key (its id or uid), 0 to partitions - 1. */
+/* The partition of an app named key (its id or uid), 0 to partitions - 1: the hash, mixed, mod P. */
 int part_of(const char *key, int partitions);
 /* The group that holds partition p. */
 int part_group(int p, int partitions, int groups);

@@ -216,8 +216,9 @@ at_log_end() { _l=$(log_last); [ -n "$_l" ] && [ "$(seq_of "$1")" = "$_l" ]; }
 # finds the stores in $T/A and $T/B equal (stopped nodes); the first
 # differences on stderr when not.
 stores_equal() {
-    "$HOOKD" check --compare "$T/$1" "$T/$2" >"$T/compare-$1-$2.out" 2>&1
+    _out="$T/compare-$(echo "$1-$2" | tr / _).out"   # A may be a group's: a/group.1
+    "$HOOKD" check --compare "$T/$1" "$T/$2" >"$_out" 2>&1
     _rc=$?
-    [ $_rc = 0 ] || head -n 30 "$T/compare-$1-$2.out" | sed 's/^/#   /' >&2
+    [ $_rc = 0 ] || head -n 30 "$_out" | sed 's/^/#   /' >&2
     is "$_rc" 0 "$3"
 }

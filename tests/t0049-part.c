@@ -3,7 +3,8 @@
  * t0049-part: partitions and partition groups. The hash is pinned to
  * known FNV-1a values (every node and version must agree on an app's
  * home); groups are contiguous ranges that cover every partition once,
- * each starting at part_first; and app keys spread over the groups.
+ * each starting at part_first; and app keys spread over the groups, also
+ * keys that differ only in their last byte.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +17,8 @@ static void pinned_hash(void)
     ok(part_hash("") == 0xcbf29ce484222325ULL, "the empty key hashes to FNV-1a's offset basis");
     ok(part_hash("a") == 0xaf63dc4c8601ec8cULL, "'a' hashes to FNV-1a 64's known value");
     ok(part_hash("foobar") == 0x85944171f73967e8ULL, "'foobar' hashes to FNV-1a 64's known value");
-    ok(part_of("foobar", 64) == (int)(0x85944171f73967e8ULL % 64), "part_of is the hash mod P");
+    ok(part_of("foobar", 64) == (int)(0x2c22194922d1672bULL % 64),
+       "part_of is the hash, through MurmurHash3's finalizer, mod P");
     ok(part_of("anything", 1) == 0 && part_app_group("anything", 64, 1) == 0,
        "one partition or one group: everything is in 0");
 }
@@ -62,6 +64,14 @@ static void spread(void)
         hi = count[g] > hi ? count[g] : hi;
     }
     ok(lo > 800 && hi < 1200, "4000 app keys over 4 groups: %d to %d each", lo, hi);
+    int seen[4] = { 0 }, groups = 0;
+    for (int i = 1; i <= 9; i++) {
+        snprintf(key, sizeof(key), "shop-%d", i);
+        seen[part_app_group(key, 64, 4)] = 1;
+    }
+    for (int g = 0; g < 4; g++)
+        groups += seen[g];
+    ok(groups == 4, "shop-1 to shop-9 reach all 4 groups (%d)", groups);
 }
 
 int main(void)

@@ -104,8 +104,8 @@ is "$RC:$(printf '%s' "$OUT" | grep -c 'from 1 to 64')" "2:1" \
 # ---- where: an app's partition, group and owner (no node runs: none) ----
 OUT=$("$HOOKD" cluster where --cluster "$NATS_URLS" --app foobar 2>&1)
 is "$?" 0 "cluster where exits 0"
-# FNV-1a 64 of "foobar" is 0x85944171f73967e8: partition 40 of 64, group 2 of 4
-is "$OUT" "app foobar: partition 40 of 64, group 2 (log hookd_log_2, lease group.2), owner none" \
+# FNV-1a 64 of "foobar", mixed (part.c), is 0x2c22194922d1672b: partition 43 of 64, group 2 of 4
+is "$OUT" "app foobar: partition 43 of 64, group 2 (log hookd_log_2, lease group.2), owner none" \
    "cluster where names the partition, the group, its log and lease, and no owner"
 OUT=$("$HOOKD" cluster where --cluster "$NATS_URLS" 2>&1)
 is "$?:$OUT" "2:hookd: which app? give --app ID_OR_UID" "cluster where without --app is a usage error"
