@@ -78,7 +78,6 @@
 #          standby_attempts=N caught_up=0|1 stores_equal=0|1
 BENCH=cluster
 . "$(dirname "$0")/deliver.shlib"
-PATH=$TOP/build/tools/bin:$PATH
 LUA=$TOP/tests/bench/ingest.lua
 DURATION=${BENCH_DURATION:-10s}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
@@ -90,34 +89,12 @@ TIMEOUT=${BENCH_TIMEOUT:-300}
 AFTER=${BENCH_BASELINE_AFTER:-1}
 command -v wrk >/dev/null || die "'wrk' not found (sh packaging/deps.sh --test installs it)"
 
-# tests/cluster.sh runs on lib.sh's $T, HOOKD_PIDS, wait_for, bail and skip_all.
-T=$W
-HOOKD_PIDS=""
-wait_for() {
-    _deadline=$(( $(date +%s) + $1 ))
-    shift
-    until "$@"; do
-        [ "$(date +%s)" -ge "$_deadline" ] && return 1
-        sleep 0.1
-    done
-}
-bail() { die "$*"; }
-skip_all() { echo "$BENCH: skipped: $*"; exit 0; }
-trap 'for p in $HOOKD_PIDS; do kill -9 "$p" 2>/dev/null; done; bench_cleanup' EXIT
-. "$TOP/tests/cluster.sh"
+. "$(dirname "$0")/cluster.shlib"
 
 # ---- figures: "KEY VALUE" lines in $W/results ----
 put() { echo "$1 $2" >>"$W/results"; }
 get() { awk -v k="$1" '$1 == k { v = substr($0, length(k) + 2) } END { print (v == "" ? "-" : v) }' "$W/results"; }
 : >"$W/results"
-loadavg() { cut -d ' ' -f 1-3 /proc/loadavg; }
-div() { awk -v a="$1" -v b="$2" -v f="${3:-%.0f}" 'BEGIN { printf f, (b > 0 ? a / b : 0) }'; }
-
-# stats NODE-URL JQ: JQ of the node's GET /hookd/v1/stats ("" when it does not answer).
-stats() {
-    curl -s --max-time 5 -H "Authorization: Bearer $TOKEN" "$1/hookd/v1/stats" |
-        jq -r "$2" 2>/dev/null
-}
 
 # ---- the processes of a setup: PROCS is "LABEL:PID ...", labels owner,
 # standby and nats; OWNER_URL takes the admin calls; STANDBY_URLS follow ----
