@@ -314,7 +314,11 @@ void api_ops_release(struct api *a, struct http_req *r, char **p)
 {
     int was = 0;
     for (int g = 0; g < api_groups(a); g++) {   /* every partition group's dispatcher */
-        struct dispatch *d = api_group(a, g)->dispatch;
+        struct api *ga = api_group(a, g);
+        struct dispatch *d = ga->dispatch;
+        /* a group this node follows is held for good: its owner delivers it */
+        if (atomic_load_explicit(&ga->cluster_standby, memory_order_relaxed))
+            continue;
         if (d && dispatch_held(d)) {
             dispatch_release(d);
             was = 1;
