@@ -211,6 +211,31 @@ log_stream() {
 log_last() { log_stream .state.last_seq; }
 # at_log_end NAME: node NAME applied the log to its end.
 at_log_end() { _l=$(log_last); [ -n "$_l" ] && [ "$(seq_of "$1")" = "$_l" ]; }
+# posted_reaches NAME AFTER WHO: a message ({"after":"AFTER"}) posted to the
+# application shop on node a, the owner; node NAME (WHO, as the descriptions
+# say) follows the log to its end and serves it: three assertions. Sets
+# LASTID to its id; the next api calls go to NAME.
+posted_reaches() {
+    on a
+    api POST /api/v1/app/shop/msg "{\"eventType\":\"e\",\"payload\":{\"after\":\"$2\"}}"
+    is "$STATUS" 202 "a message after the $2, posted on the owner (a)"
+    LASTID=$(jqr .id)
+    wait_for 20 at_log_end "$1"
+    ok $? "$3 ($1) follows the log to its end"
+    on "$1"
+    api GET "/api/v1/app/shop/msg/$LASTID"
+    is "$STATUS" 200 "$3 ($1) holds that message"
+}
+
+# poke ARGS...: tests/helpers/natspoke on this cluster's servers, a bare NATS
+# client that publishes, spies and answers what no hookd node would (the
+# attack tests). Checked when called, so that the cluster tests that never
+# poke do not need it built.
+POKE=$TOP/build/tests/helpers/natspoke
+poke() {
+    [ -x "$POKE" ] || { diag "no $POKE: make build/tests/helpers/natspoke"; return 127; }
+    "$POKE" "$NATS_URLS" "$@"
+}
 
 # stores_equal A B DESCRIPTION: one assertion that `hookd check --compare`
 # finds the stores in $T/A and $T/B equal (stopped nodes); the first

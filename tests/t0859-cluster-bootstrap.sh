@@ -127,17 +127,10 @@ is "$(ls "$T/fresh" | grep -c listen)" 0 "and it never served"
 "$HOOKD" backup --data "$T/a" "$T/d" > "$T/backup-d.out" 2>&1
 is "$?" 0 "hookd backup of the running owner again"
 node_start d
-on a
-api POST /api/v1/app/shop/msg '{"eventType":"e","payload":{"after":"purge"}}'
-is "$STATUS" 202 "a message after the purge"
-LASTID=$(jqr .id)
-wait_for 20 at_log_end d
-ok $? "the node on the new backup catches up with the trimmed log"
+posted_reaches d purge "the node on the new backup of the trimmed log"
 wait_for 20 at_log_end b
 ok $? "the standby from the first backup kept following"
 on d
-api GET "/api/v1/app/shop/msg/$LASTID"
-is "$STATUS" 200 "and holds the latest message"
 api GET /hookd/v1/stats
 is "$(jqr '"\(.cluster.epoch.owner) \(.cluster.refused)"')" "a null" \
    "its store names the owner's epoch marker, and it follows"
@@ -155,15 +148,7 @@ is "$(ls "$T/e" | grep -v -e '^data\.mdb$' -e '^lock\.mdb$')" "" \
 is "$?" 1 "bootstrap into a directory that holds a store: refused"
 like "$(cat "$T/boot-e2.out")" "already holds a store" "saying so"
 node_start e
-on a
-api POST /api/v1/app/shop/msg '{"eventType":"e","payload":{"after":"bootstrap"}}'
-is "$STATUS" 202 "a message after the bootstrap"
-LASTID=$(jqr .id)
-wait_for 20 at_log_end e
-ok $? "the bootstrapped node follows the log to its end"
-on e
-api GET "/api/v1/app/shop/msg/$LASTID"
-is "$STATUS" 200 "and holds the latest message"
+posted_reaches e bootstrap "the bootstrapped node"
 
 # ---- stopped (standbys first): every store equal ----
 wait_received ".id == \"$LASTID\"" 1 15

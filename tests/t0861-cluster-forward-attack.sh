@@ -16,10 +16,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster.sh"
 
-POKE=$TOP/build/tests/helpers/natspoke
-[ -x "$POKE" ] || bail "no $POKE: make build/tests/helpers/natspoke"
-poke() { "$POKE" "$NATS_URLS" "$@"; }
-
 cluster_up
 TOKEN=hk_t0861adminTokenForBothNodes
 export HOOKD_ADMIN_TOKEN=$TOKEN

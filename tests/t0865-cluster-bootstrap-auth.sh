@@ -25,10 +25,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster.sh"
 
-POKE=$TOP/build/tests/helpers/natspoke
-[ -x "$POKE" ] || bail "no $POKE: make build/tests/helpers/natspoke"
-poke() { "$POKE" "$NATS_URLS" "$@"; }
-
 cluster_up
 TOKEN=hk_t0865adminTokenForEveryNode0   # every cluster node's
 export HOOKD_ADMIN_TOKEN=$TOKEN
@@ -173,15 +169,7 @@ is "$(ls "$T/e" | grep -v -e '^data\.mdb$' -e '^lock\.mdb$')" "" \
    "the new data directory holds the store alone (no partial file)"
 is "$(ls -A "$T/a/bootstrap" 2>/dev/null)" "" "the answering node dropped its copy once it was fetched"
 node_start e
-on a
-api POST /api/v1/app/shop/msg '{"eventType":"e","payload":{"after":"bootstrap"}}'
-is "$STATUS" 202 "a message after the bootstrap"
-LASTID=$(jqr .id)
-wait_for 20 at_log_end e
-ok $? "the bootstrapped node follows the log to its end"
-on e
-api GET "/api/v1/app/shop/msg/$LASTID"
-is "$STATUS" 200 "and holds the latest message"
+posted_reaches e bootstrap "the bootstrapped node"
 boot f --admin-token "$TOKEN"
 is "$BOOT_RC" 0 "at once another bootstrap (--admin-token): the node is free again"
 
