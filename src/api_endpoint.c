@@ -516,36 +516,19 @@ static int ep_event(struct http_req *r, struct store_txn *t, const char *type, j
     return rc;
 }
 
-/*
- * In the writer: every name of the type filter the body set must be an
- * event type that exists and is not archived. 0, or an error after a 422.
- */
-static int types_exist(struct http_req *r, struct store_txn *t, json_t *in, json_t *rec)
+/* Every name of types is an event type of t that is not archived: 0, or an error after a 422. */
+static int types_in(struct http_req *r, struct store_txn *t, const char *tkey, json_t *types)
 {
-    const char *tkey = types_key(in);
-    json_t *types = json_object_get(rec, "eventTypes"), *x;
+    json_t *x;
     size_t i;
-    if (!tkey || !json_is_array(types))
-        return 0;
-    if (is_opwh(t, rec))
-        return opwh_types(r, tkey, types);
-    /* event types are group 0's (group.h): another group reads them there */
-    struct api *a = http_ctx(r);
-    struct store_txn *et_t = t, *t0 = NULL;
-    if (a && a->ngroups > 1 && a->group != 0) {
-        int rc = store_read(a->groups[0]->store, &t0);
-        if (rc)
-            return rc;
-        et_t = t0;
-    }
     json_array_foreach(types, i, x) {
         const char *name = json_string_value(x);
         json_t *et;
-        int rc = store_get_json(et_t, DB_EVENT_TYPES, name, strlen(name), &et);
-        if (rc && rc != HOOKD_ENOTFOUND) {
-            store_abort(t0);
+        if (!name)
+            continue;   /* the body's checks refuse it */
+        int rc = store_get_json(t, DB_EVENT_TYPES, name, strlen(name), &et);
+        if (rc && rc != HOOKD_ENOTFOUND)
             return rc;
-        }
         int archived = !rc && json_is_true(json_object_get(et, "archived"));
         if (!rc)
             json_decref(et);
@@ -554,12 +537,61 @@ static int types_exist(struct http_req *r, struct store_txn *t, json_t *in, json
             snprintf(msg, sizeof(msg), "event type '%s' %s", name,
                      archived ? "is archived" : "does not exist");
             field_error(r, tkey, msg);
-            store_abort(t0);
             return HOOKD_EINVAL;
         }
     }
-    store_abort(t0);
     return 0;
+}
+
+/* The API of a group other than 0, whose event types are group 0's (group.h). */
+static int types_elsewhere(const struct api *a)
+{
+    return a && a->ngroups > 1 && a->group != 0;
+}
+
+/*
+ * In the writer: every name of the type filter the body set must be an
+ * event type that exists and is not archived. 0, or an error after a 422.
+ * In a group other than 0 the event types are in another store, which
+ * apply may not read (a follower of this group's log would read its own
+ * copy of group 0 at another moment, and decide otherwise): the handler
+ * checked them there before the write (types_before).
+ */
+static int types_exist(struct http_req *r, struct store_txn *t, json_t *in, json_t *rec)
+{
+    const char *tkey = types_key(in);
+    json_t *types = json_object_get(rec, "eventTypes");
+    if (!tkey || !json_is_array(types))
+        return 0;
+    if (is_opwh(t, rec))
+        return opwh_types(r, tkey, types);
+    if (types_elsewhere(http_ctx(r)))
+        return 0;
+    return types_in(r, t, tkey, types);
+}
+
+/*
+ * Before the write, in a group other than 0: the body's type filter
+ * against group 0's event types (the operator's app checks its own in
+ * apply). 0, or an error after answering.
+ */
+static int types_before(struct api *a, struct http_req *r, char **p, json_t *in)
+{
+    const char *tkey = types_key(in);
+    json_t *types = tkey ? json_object_get(in, tkey) : NULL;
+    struct store_txn *t0;
+    if (!types_elsewhere(a) || !json_is_array(types) || strcmp(p[0], OPWH_APP_UID) == 0)
+        return 0;
+    int rc = store_read(a->groups[0]->store, &t0);
+    if (rc) {
+        api_store_error(r, rc);
+        return rc;
+    }
+    rc = types_in(r, t0, tkey, types);
+    store_abort(t0);
+    if (rc && rc != HOOKD_EINVAL)
+        api_store_error(r, rc);
+    return rc;
 }
 
 /* Resolve the app named by id or uid; 0, or an error code after answering. */
@@ -623,7 +655,7 @@ void api_ep_create(struct api *a, struct http_req *r, char **p)
     if (!in)
         return;
     struct api_job *j = api_job_new(p, in);
-    if (!(j->rec = ep_new_rec(r, in, j->now, EP_CREATE))) {
+    if (!(j->rec = ep_new_rec(r, in, j->now, EP_CREATE)) || types_before(a, r, p, in)) {
         api_job_free(j);
         return;
     }
@@ -772,7 +804,7 @@ static void submit_update(struct api *a, struct http_req *r, char **p, enum ep_m
     json_t *scratch = json_object();
     int bad = ep_fields(r, in, scratch, mode);
     json_decref(scratch);
-    if (bad) {
+    if (bad || types_before(a, r, p, in)) {
         api_job_free(j);
         return;
     }

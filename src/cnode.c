@@ -752,8 +752,11 @@ int cnode_attach(struct cnode *n, int i, struct store *s, struct writer *w, stru
     g->node = n;
     cluster_group_names(i, n->settings.partitions, n->settings.streams, &g->names);
     g->api = api;
+    /* the group's shape too: apply draws ids and skips group 0's checks by it */
     g->replay = (struct api){ .cfg = c, .store = s, .writer = w, .replaying = 1,
-                              .fanout = epcache_new() };
+                              .fanout = epcache_new(), .groups = api->groups,
+                              .ngroups = api->ngroups, .group = api->group,
+                              .partitions = api->partitions };
     g->env = (struct reapply_env){ .store = s, .api = &g->replay, .writer = w };
     if (cboot_check(n->cl, &g->names, s, err, errlen)) {
         group_free(g);

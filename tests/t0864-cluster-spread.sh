@@ -43,6 +43,10 @@ api GET /hookd/v1/stats
 is "$(jqr '[.cluster.groups[].key] | join(" ")')" "group.0 group.1 group.2 group.3" \
     "every node holds every group (stats cluster.groups)"
 
+# event types are group 0's; an endpoint of any group filters by them
+on c
+api POST /api/v1/event-type '{"name":"order.paid","description":"paid"}'
+is "$STATUS" 201 "an event type (group 0's) through c"
 N=9
 i=1
 while [ $i -le $N ]; do
@@ -50,15 +54,40 @@ while [ $i -le $N ]; do
     api POST /api/v1/app "{\"name\":\"Shop $i\",\"uid\":\"shop-$i\"}"
     [ "$STATUS" = 201 ] || diag "app shop-$i: $STATUS $BODY"
     api POST "/api/v1/app/shop-$i/endpoint" \
-        "{\"url\":\"$RURL/t0864/shop-$i\",\"uid\":\"ep\",\"secret\":\"$SECRET\"}"
+        "{\"url\":\"$RURL/t0864/shop-$i\",\"uid\":\"ep\",\"secret\":\"$SECRET\",\"filterTypes\":[\"order.paid\"]}"
     [ "$STATUS" = 201 ] || diag "endpoint of shop-$i: $STATUS $BODY"
     i=$((i + 1))
 done
+# an unknown type refused before the write, whichever group the app is in
+bad=0
+i=1
+while [ $i -le $N ]; do
+    api POST "/api/v1/app/shop-$i/endpoint" "{\"url\":\"$RURL/x\",\"filterTypes\":[\"no.such\"]}"
+    [ "$STATUS:$(jqr '.detail[0].msg // empty')" = "422:event type 'no.such' does not exist" ] \
+        || { bad=$((bad + 1)); diag "shop-$i: $STATUS $BODY"; }
+    i=$((i + 1))
+done
+is "$bad" 0 "an endpoint filtering by an unknown event type: 422 in every group"
 for n in a b c; do
     on $n
     api GET '/api/v1/app?limit=250'
     is "$(jqr '[.data[].uid] | sort | length')" "$N" "node $n lists all $N apps of the four groups"
 done
+
+# an app without uid or idempotency key: in a group of the node asked, which runs it
+for n in b c; do
+    on $n
+    api POST /api/v1/app "{\"name\":\"Loose $n\"}"
+    id=$(jqr .id)
+    where=$("$HOOKD" cluster where --cluster "$NATS_URLS" --app "$id")
+    like "$where" "owner $n\$" "an app made through $n without uid lands in a group $n owns ($where)"
+done
+where=$("$HOOKD" cluster where --cluster "$NATS_URLS" --app shop-1)
+g=$(printf '%s' "$where" | sed -n 's/.* group \([0-9]\) .*/\1/p')
+like "$where" "owner $(printf '%s' "$ALL3" | tr ' ' '\n' | sed -n "s/^group\.$g=//p")\$" \
+    "cluster where names the owner of shop-1's group ($where)"
+OUT=$("$HOOKD" cluster status --cluster "$NATS_URLS" 2>&1)
+like "$OUT" "a +owner +group\.0,group\.3 " "cluster status lists every group a node owns"
 
 # post PHASE NODE...: one message to every app, through the NODEs in turn; the ids
 # answered 202 in $T/PHASE.ids, the count of other answers in BAD.
