@@ -592,7 +592,12 @@ int cfwd_new(struct cfwd **out, const struct cfwd_opts *o, char *err, size_t err
     if (!f->o.deadline_ms)
         f->o.deadline_ms = CFWD_DEADLINE_MS;
     pthread_mutex_init(&f->lock, NULL);
-    pthread_cond_init(&f->wake, NULL);
+    /* the timer's waits are on the monotonic clock (a realtime cond took them as long past) */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&f->wake, &ca);
+    pthread_condattr_destroy(&ca);
     hmap_init(&f->waiting);
     snprintf(f->subject, sizeof(f->subject), CFWD_SUBJECT_PREFIX "%s" CFWD_SUBJECT_SUFFIX,
              o->node_id);

@@ -145,6 +145,14 @@ is "$BAD" 0 "a message to each app through all three again: all 202"
 wait_for 20 arrived three
 ok $? "each arrived"
 
+# idle, a node spends next to no CPU (a forwarding timer once spun on a cond of the wrong clock)
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+sleep 2
+c0=$(ticks "$PID_a")
+sleep 5
+used=$(( $(ticks "$PID_a") - c0 ))
+ok "$(cond "$used < 100")" "an idle node of four groups used $used of $(( 5 * $(getconf CLK_TCK) )) ticks in 5 s"
+
 # stopped cleanly, every group's store is the same on every node
 for n in a b c; do node_stop $n; done
 stores_equal a b "group 0: the stores of a and b are equal"
