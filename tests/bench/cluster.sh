@@ -3,9 +3,9 @@
 # tests/bench/cluster.sh - a 3-node cluster beside a single node, in one run.
 #
 # First a single node (no --cluster), then three nats-servers
-# (tests/cluster.sh), `hookd cluster init` and three hookd nodes with
-# --cluster-role auto: one owns the one partition group that exists today,
-# two follow it as standbys; then the single node again. Each gets the
+# (tests/cluster.sh), `hookd cluster init --streams 1` and three hookd nodes
+# with --cluster-role auto: one owns the cluster's one partition group, two
+# follow it as standbys (cluster-spread.sh spreads groups over nodes); then the single node again. Each gets the
 # same three runs (measure):
 #
 #   ingest    wrk POSTs 1 KiB messages (tests/bench/ingest.lua) for
