@@ -191,6 +191,15 @@ role_of() {
         | jq -r '.cluster.role // empty' 2>/dev/null
 }
 is_owner() { [ "$(role_of "$1")" = owner ]; }
+# pair_up: nodes a and b started; one assertion that one of them owns the log
+# within 20 s; OWNER and OTHER name them.
+pair_up() {
+    node_start a
+    node_start b
+    wait_for 20 one_owner
+    ok $? "exactly one of the two nodes owns the log ($(role_of a)/$(role_of b))"
+    if is_owner a; then OWNER=a OTHER=b; else OWNER=b OTHER=a; fi
+}
 # one_owner: exactly one of the nodes a and b says owner, the other standby.
 one_owner() {
     _ra=$(role_of a) _rb=$(role_of b)

@@ -168,6 +168,23 @@ wait_for() {
 # cond EXPR: print 0 when the awk arithmetic EXPR holds, else 1 (for ok).
 cond() { awk "BEGIN { exit !($1) }"; echo $?; }
 
+# bench_smoke SCRIPT [VAR=VALUE...]: tests/bench/SCRIPT with those variables
+# (and $HOOKD), its output in $T/bench.out; one assertion that it exits 0
+# (its output as diagnostics when not); RESULT its RESULT line, for field.
+bench_smoke() {
+    _script=$1
+    shift
+    env "$@" HOOKD="$HOOKD" sh "$TOP/tests/bench/$_script" >"$T/bench.out" 2>&1
+    _rc=$?
+    is "$_rc" 0 "tests/bench/$_script exits 0"
+    [ "$_rc" = 0 ] || sed 's/^/# /' "$T/bench.out" >&2
+    RESULT=$(grep '^RESULT ' "$T/bench.out")
+}
+# field KEY: KEY's value in $RESULT ("" when absent).
+field() { printf '%s\n' "$RESULT" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+# positive V: print 0 when the number V is above 0, else 1 (for ok).
+positive() { awk -v v="${1:-0}" 'BEGIN { exit !(v > 0) }'; echo $?; }
+
 # svix_setup: for the tests that drive hookd with the official npm clients
 # (tests/svix): skip without node >= 18, install node_modules with npm ci
 # from the committed lockfile when either client is missing (a failed

@@ -23,11 +23,7 @@ NODE_LOG_LEVEL=info
 # max-body above the servers' max_payload (4 MiB), to meet NATS's limit first
 NODE_ARGS="--max-body 8MiB"
 
-node_start a
-node_start b
-wait_for 20 one_owner
-ok $? "exactly one of the two nodes owns the log ($(role_of a)/$(role_of b))"
-if is_owner a; then OWNER=a OTHER=b; else OWNER=b OTHER=a; fi
+pair_up
 diag "owner $OWNER, standby $OTHER"
 SVIX_HDRS="-H svix-req-id:4242 -H User-Agent:svix-libs/1.99.1/javascript"
 

@@ -26,15 +26,8 @@ MESSAGES=500 RATE=500 SECS=2
 # several log messages (one refused batch is 503s, or outcomes not
 # recorded and deliveries made twice).
 export HOOKD_MAX_BODY=4KiB
-env BENCH_DURATION=${SECS}s BENCH_CONNECTIONS=16 BENCH_MESSAGES=$MESSAGES \
-    BENCH_LATENCY_SECONDS=$SECS BENCH_LATENCY_RATE=$RATE HOOKD="$HOOKD" \
-    sh "$TOP/tests/bench/cluster.sh" >"$T/bench.out" 2>&1
-RC=$?
-is "$RC" 0 "tests/bench/cluster.sh exits 0"
-[ "$RC" = 0 ] || sed 's/^/# /' "$T/bench.out" >&2
-RESULT=$(grep '^RESULT ' "$T/bench.out")
-field() { printf '%s\n' "$RESULT" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-positive() { awk -v v="${1:-0}" 'BEGIN { exit !(v > 0) }'; echo $?; }
+bench_smoke cluster.sh BENCH_DURATION=${SECS}s BENCH_CONNECTIONS=16 BENCH_MESSAGES=$MESSAGES \
+    BENCH_LATENCY_SECONDS=$SECS BENCH_LATENCY_RATE=$RATE
 
 ok "$(positive "$(field c_ingest_rps)")" "the cluster's ingest rate measured ($(field c_ingest_rps) msg/s)"
 ok "$(positive "$(field s_ingest_rps)")" "beside the single node's ($(field s_ingest_rps) msg/s)"

@@ -20,11 +20,7 @@ cluster_up
 TOKEN=hk_t0861adminTokenForBothNodes
 export HOOKD_ADMIN_TOKEN=$TOKEN
 NODE_ARGS="--max-body 64KiB"
-node_start a
-node_start b
-wait_for 20 one_owner
-ok $? "exactly one of the two nodes owns the log ($(role_of a)/$(role_of b))"
-if is_owner a; then OWNER=a OTHER=b; else OWNER=b OTHER=a; fi
+pair_up
 SUBJ=hookd.node.$OWNER.http
 
 # fwd ARGS...: one request to the owner's subject with an inbox; ANS is the

@@ -20,11 +20,7 @@ TOKEN=hk_t0863adminTokenForBothNodes
 export HOOKD_ADMIN_TOKEN=$TOKEN
 NODE_LOG_LEVEL=info
 
-node_start a
-node_start b
-wait_for 20 one_owner
-ok $? "exactly one of the two nodes owns the log ($(role_of a)/$(role_of b))"
-if is_owner a; then OWNER=a OTHER=b; else OWNER=b OTHER=a; fi
+pair_up
 diag "owner $OWNER, standby $OTHER"
 
 on "$OWNER"

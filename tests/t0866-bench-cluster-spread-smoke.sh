@@ -11,14 +11,7 @@
 command -v wrk >/dev/null || bail "no wrk: run sh packaging/deps.sh --test"
 plan 6
 
-env BENCH_DURATION=2s BENCH_CONNECTIONS=12 HOOKD="$HOOKD" \
-    sh "$TOP/tests/bench/cluster-spread.sh" >"$T/bench.out" 2>&1
-RC=$?
-is "$RC" 0 "tests/bench/cluster-spread.sh exits 0"
-[ "$RC" = 0 ] || sed 's/^/# /' "$T/bench.out" >&2
-RESULT=$(grep '^RESULT ' "$T/bench.out")
-field() { printf '%s\n' "$RESULT" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-positive() { awk -v v="${1:-0}" 'BEGIN { exit !(v > 0) }'; echo $?; }
+bench_smoke cluster-spread.sh BENCH_DURATION=2s BENCH_CONNECTIONS=12
 ok "$(positive "$(field spread_rps)")" "the spread run's ingest rate measured ($(field spread_rps) msg/s)"
 ok "$(positive "$(field one_group_rps)")" "beside one group's ($(field one_group_rps) msg/s)"
 ok "$(positive "$(field single_rps)")" "and a single node's ($(field single_rps) msg/s)"

@@ -11,33 +11,20 @@ done
 command -v jq >/dev/null || skip_all "jq not installed (sh packaging/deps.sh --test)"
 plan 13
 
-# run NAME VAR=VALUE...: run tests/bench/NAME.sh with the settings; sets RESULT.
-run() {
-    name=$1
-    shift
-    env "$@" HOOKD="$HOOKD" sh "$TOP/tests/bench/$name.sh" >"$T/$name.out" 2>&1
-    rc=$?
-    is "$rc" 0 "$name exits 0"
-    [ "$rc" = 0 ] || sed 's/^/# /' "$T/$name.out" >&2
-    RESULT=$(grep '^RESULT ' "$T/$name.out")
-}
-field() { printf '%s\n' "$RESULT" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-positive() { awk -v v="${1:-0}" 'BEGIN { exit !(v > 0) }'; echo $?; }
-
-run deliver-throughput BENCH_MESSAGES=2000
+bench_smoke deliver-throughput.sh BENCH_MESSAGES=2000
 ok "$(positive "$(field deliveries_per_sec)")" "throughput: deliveries/s measured ($(field deliveries_per_sec))"
 ok "$(positive "$(field blast_rps)")" "throughput: curlblast baseline measured ($(field blast_rps) req/s)"
 is "$(field delivered)" 2000 "throughput: every message delivered"
 
-run deliver-latency BENCH_LATENCY_SECONDS=2 BENCH_LATENCY_RATE=500
+bench_smoke deliver-latency.sh BENCH_LATENCY_SECONDS=2 BENCH_LATENCY_RATE=500
 like "$RESULT" 'p50_ms=[0-9.]+ p99_ms=[0-9.]+ max_ms=[0-9.]+' "latency: p50, p99 and max printed"
 is "$(field delivered)" 1000 "latency: every message delivered"
 
-run deliver-concurrency BENCH_INFLIGHT=500 BENCH_DELAY_MS=1000
+bench_smoke deliver-concurrency.sh BENCH_INFLIGHT=500 BENCH_DELAY_MS=1000
 ok "$(positive "$(field peak_rss_mib)")" "concurrency: peak RSS sampled ($(field peak_rss_mib) MiB)"
 is "$(field delivered)" 500 "concurrency: every message delivered"
 
-run deliver-isolation BENCH_ISOLATION_SECONDS=2 BENCH_ISOLATION_RATE=250
+bench_smoke deliver-isolation.sh BENCH_ISOLATION_SECONDS=2 BENCH_ISOLATION_RATE=250
 like "$RESULT" 'p99_ms=[0-9.]+ .*base_p99_ms=[0-9.]+' "isolation: healthy and baseline p99 printed"
 ok "$(positive "$(field sick_requests)")" "isolation: the hanging endpoint was tried"
 done_testing
